@@ -1,0 +1,14 @@
+/* The `partrace` command: one file per sub-command (cmd-<name>.c), each exposing
+ * cmd_<name>(argc, argv) where argv[0] is the sub-command's name. Exit codes: 0 success,
+ * 1 the input had a problem (unreadable or damaged trace), 2 bad usage. */
+#ifndef PT_CLI_H
+#define PT_CLI_H
+
+int cmd_record(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+
+/* Prints "partrace: <message>" on stderr. */
+__attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+
+#endif

@@ -1,0 +1,96 @@
+#include "names.h"
+
+#include <partrace/format.h>
+
+const char *pt_kind_name(uint16_t kind)
+{
+    switch (kind) {
+#define PT_X(name, val, st, label) \
+    case val:                      \
+        return label;
+        PT_REC_KINDS(PT_X)
+#undef PT_X
+    }
+    return "unknown";
+}
+
+const char *pt_op_name(uint16_t op)
+{
+    switch (op) {
+#define PT_X(name, val, fam) \
+    case val:                \
+        return #name;
+        PT_NCCL_OPS(PT_X)
+#undef PT_X
+    }
+    return "unknown";
+}
+
+const char *pt_dtype_name(uint8_t dtype)
+{
+    static const char *const names[] = {"int8",    "uint8",   "int32",    "uint32",
+                                        "int64",   "uint64",  "float16",  "float32",
+                                        "float64", "bfloat16", "float8e4m3", "float8e5m2"};
+    if (dtype == PT_NO_DTYPE)
+        return "none";
+    return dtype < sizeof names / sizeof *names ? names[dtype] : "unknown";
+}
+
+const char *pt_redop_name(uint8_t redop)
+{
+    static const char *const names[] = {"sum", "prod", "max", "min", "avg"};
+    if (redop == PT_NO_REDOP)
+        return "none";
+    if (redop == PT_CUSTOM_REDOP)
+        return "custom";
+    return redop < sizeof names / sizeof *names ? names[redop] : "unknown";
+}
+
+const char *pt_attr_name(uint32_t attr)
+{
+    switch (attr) {
+#define PT_X(name, val, label) \
+    case val:                  \
+        return label;
+        PT_ATTRS(PT_X)
+#undef PT_X
+    }
+    return "unknown";
+}
+
+const char *pt_comm_how_name(uint16_t how)
+{
+    switch (how) {
+#define PT_X(name, val) \
+    case val:           \
+        return #name;
+        PT_COMM_HOWS(PT_X)
+#undef PT_X
+    }
+    return "unknown";
+}
+
+const char *pt_flush_reason_name(uint32_t reason)
+{
+    switch (reason) {
+#define PT_X(name, val) \
+    case val:           \
+        return #name;
+        PT_FLUSH_REASONS(PT_X)
+#undef PT_X
+    }
+    return "unknown";
+}
+
+const char *pt_end_how_name(uint32_t how)
+{
+    switch (how) {
+    case PT_END_EXIT:
+        return "exit";
+    case PT_END_UNDERSCORE_EXIT:
+        return "_exit";
+    case PT_END_SIGNAL:
+        return "fatal signal";
+    }
+    return "unknown";
+}

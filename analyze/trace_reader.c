@@ -1,0 +1,262 @@
+#include "trace_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#define READ_CHUNK (1u << 20)
+
+struct pt_reader {
+    char *path;
+    int fd;
+    int eof;
+    struct pt_file_header header;
+    ZSTD_DCtx *dctx;
+    char *in;            /* compressed bytes not yet consumed */
+    size_t in_len, in_cap;
+    uint64_t in_offset;  /* file offset of in[0] */
+    char *frame;         /* current decompressed frame */
+    size_t frame_len, frame_pos;
+    int stopped;
+    char warning[512];
+    struct pt_reader_stats stats;
+};
+
+size_t pt_rec_min_size(uint16_t kind)
+{
+    switch (kind) {
+#define PT_X(name, val, st, label) \
+    case PT_REC_##name:            \
+        return sizeof(struct st);
+        PT_REC_KINDS(PT_X)
+#undef PT_X
+    }
+    return 0;
+}
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct pt_file_header h;
+    memset(&h, 0, sizeof h);
+    ssize_t n = pread(fd, &h, sizeof h, 0);
+    if (n < (ssize_t)offsetof(struct pt_file_header, header_bytes) + 4 ||
+        memcmp(h.magic, PT_MAGIC, PT_MAGIC_LEN) != 0) {
+        fail(err, errlen, "%s: not a partrace trace (no '%s' magic at offset 0)", path, PT_MAGIC);
+        close(fd);
+        return -1;
+    }
+    if (h.version_major != PT_VERSION_MAJOR) {
+        fail(err, errlen, "%s: trace format %u.%u; this partrace reads %u.x", path,
+             h.version_major, h.version_minor, PT_VERSION_MAJOR);
+        close(fd);
+        return -1;
+    }
+    if (n < (ssize_t)sizeof h || h.header_bytes < sizeof h || h.header_bytes > (1u << 20)) {
+        fail(err, errlen, "%s: header is cut short or damaged (%zd bytes, header_bytes %u)", path,
+             n, h.header_bytes);
+        close(fd);
+        return -1;
+    }
+    h.host[sizeof h.host - 1] = '\0';
+    struct pt_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(path)) || !(r->dctx = ZSTD_createDCtx()) ||
+        !(r->frame = malloc(PT_FRAME_MAX_BYTES))) {
+        fail(err, errlen, "%s: out of memory", path);
+        if (r) {
+            free(r->path);
+            ZSTD_freeDCtx(r->dctx);
+            free(r);
+        }
+        close(fd);
+        return -1;
+    }
+    r->fd = fd;
+    r->header = h;
+    r->in_offset = h.header_bytes;
+    r->stats.bytes_on_disk = h.header_bytes;
+    if (lseek(fd, h.header_bytes, SEEK_SET) < 0) {
+        fail(err, errlen, "%s: cannot seek: %s", path, strerror(errno));
+        pt_reader_close(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+const struct pt_file_header *pt_reader_header(const struct pt_reader *r) { return &r->header; }
+const char *pt_reader_path(const struct pt_reader *r) { return r->path; }
+const struct pt_reader_stats *pt_reader_stats(const struct pt_reader *r) { return &r->stats; }
+const char *pt_reader_warning(const struct pt_reader *r)
+{
+    return r->warning[0] ? r->warning : NULL;
+}
+
+static void stop(struct pt_reader *r, int truncated, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->warning, sizeof r->warning, fmt, ap);
+    va_end(ap);
+    r->stopped = 1;
+    r->stats.stop_offset = r->in_offset;
+    if (truncated)
+        r->stats.truncated = 1;
+    else
+        r->stats.corrupt = 1;
+}
+
+/* Reads more compressed bytes. Returns bytes added, 0 at end of file, -1 on error. */
+static ssize_t fill(struct pt_reader *r)
+{
+    if (r->eof)
+        return 0;
+    if (r->in_cap - r->in_len < READ_CHUNK) {
+        size_t cap = r->in_cap ? r->in_cap * 2 : 2 * READ_CHUNK;
+        char *p = realloc(r->in, cap);
+        if (!p)
+            return -1;
+        r->in = p;
+        r->in_cap = cap;
+    }
+    ssize_t n;
+    do
+        n = read(r->fd, r->in + r->in_len, READ_CHUNK);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        r->eof = 1;
+    if (n > 0)
+        r->in_len += (size_t)n;
+    return n;
+}
+
+/* Decodes the next whole frame into r->frame. Returns 1, 0 at a clean end, -1 when stopped. */
+static int next_frame(struct pt_reader *r)
+{
+    const size_t max_compressed = ZSTD_compressBound(PT_FRAME_MAX_BYTES) + 64;
+    for (;;) {
+        if (r->in_len == 0 && r->eof)
+            return 0;
+        size_t size = r->in_len ? ZSTD_findFrameCompressedSize(r->in, r->in_len) : 0;
+        if (r->in_len && !ZSTD_isError(size))
+            break;
+        if ((r->in_len && ZSTD_getErrorCode(size) != ZSTD_error_srcSize_wrong) ||
+            r->in_len >= max_compressed) {
+            stop(r, 0, "%s: damaged frame at offset %llu (%s); %llu records read before it",
+                 r->path, (unsigned long long)r->in_offset,
+                 ZSTD_getErrorName(size), (unsigned long long)r->stats.records);
+            return -1;
+        }
+        ssize_t got = fill(r);
+        if (got < 0) {
+            stop(r, 0, "%s: read error at offset %llu: %s", r->path,
+                 (unsigned long long)(r->in_offset + r->in_len), strerror(errno));
+            return -1;
+        }
+        if (got == 0 && r->in_len) {
+            stop(r, 1, "%s: cut short at offset %llu, inside a frame (%zu trailing bytes ignored); "
+                       "%llu records read up to the last whole frame",
+                 r->path, (unsigned long long)r->in_offset, r->in_len,
+                 (unsigned long long)r->stats.records);
+            return -1;
+        }
+    }
+    size_t csize = ZSTD_findFrameCompressedSize(r->in, r->in_len);
+    unsigned long long content = ZSTD_getFrameContentSize(r->in, csize);
+    size_t n = 0;
+    if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ||
+        content > PT_FRAME_MAX_BYTES ||
+        ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, r->frame, PT_FRAME_MAX_BYTES, r->in, csize)) ||
+        n != content) {
+        stop(r, 0, "%s: damaged frame at offset %llu (%s); %llu records read before it", r->path,
+             (unsigned long long)r->in_offset,
+             ZSTD_isError(n) ? ZSTD_getErrorName(n) : "bad content size",
+             (unsigned long long)r->stats.records);
+        return -1;
+    }
+    memmove(r->in, r->in + csize, r->in_len - csize);
+    r->in_len -= csize;
+    r->in_offset += csize;
+    r->stats.bytes_on_disk = r->in_offset;
+    r->stats.frames++;
+    r->frame_len = n;
+    r->frame_pos = 0;
+    return 1;
+}
+
+/* Checks a record's declared sizes against its kind. */
+static int record_ok(const struct pt_rec_hdr *h, size_t avail)
+{
+    if (h->size < sizeof *h || h->size % PT_REC_ALIGN || h->size > avail)
+        return 0;
+    size_t min = pt_rec_min_size(h->kind);
+    if (min && h->size < min)
+        return 0;
+    if (h->kind == PT_REC_ATTR)
+        return ((const struct pt_rec_attr *)h)->value_bytes <= h->size - sizeof(struct pt_rec_attr);
+    if (h->kind == PT_REC_STRING)
+        return ((const struct pt_rec_string *)h)->text_bytes <= h->size - sizeof(struct pt_rec_string);
+    return 1;
+}
+
+int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec)
+{
+    for (;;) {
+        if (r->stopped)
+            return 0;
+        if (r->frame_pos == r->frame_len) {
+            if (next_frame(r) <= 0)
+                return 0;
+            continue;
+        }
+        const struct pt_rec_hdr *h = (const void *)(r->frame + r->frame_pos);
+        size_t avail = r->frame_len - r->frame_pos;
+        if (avail < sizeof *h || !record_ok(h, avail)) {
+            stop(r, 0, "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; "
+                       "%llu records read before it",
+                 r->path, avail >= sizeof *h ? h->kind : 0, avail >= sizeof *h ? h->size : 0,
+                 (unsigned long long)r->stats.frames, r->frame_pos,
+                 (unsigned long long)r->stats.records);
+            return 0;
+        }
+        r->frame_pos += h->size;
+        if (!pt_rec_min_size(h->kind)) {
+            r->stats.unknown_records++;
+            continue;
+        }
+        r->stats.records++;
+        *rec = h;
+        return 1;
+    }
+}
+
+void pt_reader_close(struct pt_reader *r)
+{
+    if (!r)
+        return;
+    close(r->fd);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->in);
+    free(r->frame);
+    free(r->path);
+    free(r);
+}

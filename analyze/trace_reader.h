@@ -1,0 +1,44 @@
+/* Streaming reader of one partrace trace file. Every command reads traces through it.
+ * Memory stays bounded (one compressed and one decompressed frame). A file cut at any byte
+ * reads back to its last whole frame; the cut is reported as a warning, not an error. */
+#ifndef PT_TRACE_READER_H
+#define PT_TRACE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <partrace/format.h>
+
+struct pt_reader;
+
+struct pt_reader_stats {
+    uint64_t frames;           /* whole frames read */
+    uint64_t records;          /* records returned */
+    uint64_t unknown_records;  /* records of kinds this reader does not know (skipped) */
+    uint64_t bytes_on_disk;    /* bytes consumed so far */
+    int truncated;             /* the file ends inside a frame */
+    int corrupt;               /* a frame or record could not be decoded */
+    uint64_t stop_offset;      /* where reading stopped early (truncated or corrupt) */
+};
+
+/* Opens path and checks its header. Returns 0, or -1 with a message in err. */
+int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t errlen);
+
+const struct pt_file_header *pt_reader_header(const struct pt_reader *r);
+const char *pt_reader_path(const struct pt_reader *r);
+
+/* Next record: 1 with *rec pointing at it (valid until the next call), 0 at the end.
+ * A truncated or corrupt tail ends the stream; pt_reader_warning() then says where. */
+int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec);
+
+/* A description of why reading stopped early, or NULL. */
+const char *pt_reader_warning(const struct pt_reader *r);
+
+const struct pt_reader_stats *pt_reader_stats(const struct pt_reader *r);
+
+void pt_reader_close(struct pt_reader *r);
+
+/* Smallest valid size of a known record kind, 0 for unknown kinds. */
+size_t pt_rec_min_size(uint16_t kind);
+
+#endif

@@ -1,0 +1,240 @@
+/* partrace on-disk trace format. The one definition shared by the writer (preload/) and the
+ * reader (analyze/). docs/FORMAT.md explains it; change both together and bump the version.
+ *
+ * A file is a fixed, uncompressed preamble (struct pt_file_header) followed by independent zstd
+ * frames. Each frame decompresses to whole records; every record starts with struct pt_rec_hdr
+ * whose `size` lets a reader skip kinds it does not know. All integers are little-endian.
+ * Timestamps are CLOCK_MONOTONIC nanoseconds, shared by every process of a host. */
+#ifndef PARTRACE_FORMAT_H
+#define PARTRACE_FORMAT_H
+
+#include <stdint.h>
+
+#define PT_MAGIC "PARTRACE"
+#define PT_MAGIC_LEN 8
+#define PT_VERSION_MAJOR 1 /* readers refuse other majors */
+#define PT_VERSION_MINOR 0 /* new record kinds or appended fields: readers of older minors skip them */
+#define PT_FILE_SUFFIX ".ptrace"
+#define PT_HOST_MAX 64
+#define PT_REC_ALIGN 8u
+#define PT_FRAME_MAX_BYTES (4u << 20) /* decompressed size of one frame, at most */
+#define PT_ATTR_MAX_BYTES 4096u       /* value of one attribute record, at most */
+
+/* Fixed preamble, written once at file creation (256 bytes). */
+struct pt_file_header {
+    char magic[PT_MAGIC_LEN];
+    uint16_t version_major;
+    uint16_t version_minor;
+    uint32_t header_bytes;     /* sizeof(struct pt_file_header) as written */
+    uint32_t pid;
+    uint32_t ppid;
+    uint64_t start_realtime_ns; /* CLOCK_REALTIME and CLOCK_MONOTONIC read together at */
+    uint64_t start_monotonic_ns; /* library load: maps trace time to wall-clock time */
+    uint32_t flags;            /* PT_FILE_* */
+    uint32_t exec_index;       /* 0 for the first image of this pid, n after the n-th exec */
+    char host[PT_HOST_MAX];    /* NUL-terminated, truncated */
+    uint8_t reserved[256 - 8 - 4 - 4 - 4 - 4 - 8 - 8 - 4 - 4 - PT_HOST_MAX];
+};
+#define PT_FILE_FORKED 0x1u /* this process is a fork child of another traced process */
+
+/* Record kinds. X(name, value, struct, label). Values are stable forever. */
+#define PT_REC_KINDS(X)                                                                    \
+    X(ATTR, 1, pt_rec_attr, "attr")             /* process attribute (cmdline, env var) */  \
+    X(THREAD, 2, pt_rec_thread, "thread")       /* a thread's first record */              \
+    X(NCCL_CALL, 3, pt_rec_nccl_call, "nccl")   /* one NCCL API call */                    \
+    X(COMM_INIT, 4, pt_rec_comm_init, "comm_init") /* communicator created */              \
+    X(FLUSH, 5, pt_rec_flush, "flush")          /* writer's per-frame bookkeeping */       \
+    X(END, 6, pt_rec_end, "end")                /* orderly end of the trace */             \
+    X(STRING, 7, pt_rec_string, "string")       /* interned string (id → text) */
+
+enum pt_rec_kind {
+#define PT_X(name, val, st, label) PT_REC_##name = val,
+    PT_REC_KINDS(PT_X)
+#undef PT_X
+    PT_REC_KIND_LIMIT
+};
+
+struct pt_rec_hdr {
+    uint16_t kind;  /* enum pt_rec_kind */
+    uint16_t size;  /* whole record in bytes, header included, multiple of 8 */
+    uint32_t tid;   /* kernel thread id of the thread that produced it */
+};
+
+/* Process attributes. X(name, value, label). */
+#define PT_ATTRS(X)                         \
+    X(CMDLINE, 1, "cmdline") /* argv joined by NUL */ \
+    X(ENV, 2, "env")         /* NAME=value, launcher whitelist only */ \
+    X(EXE, 3, "exe")         /* /proc/self/exe target */
+enum pt_attr {
+#define PT_X(name, val, label) PT_ATTR_##name = val,
+    PT_ATTRS(PT_X)
+#undef PT_X
+};
+
+struct pt_rec_attr {
+    struct pt_rec_hdr hdr;
+    uint32_t attr;        /* enum pt_attr */
+    uint32_t value_bytes; /* bytes of value[] that are used; the rest pads to 8 */
+    char value[];
+};
+
+struct pt_rec_string {
+    struct pt_rec_hdr hdr;
+    uint32_t id;
+    uint32_t text_bytes;
+    char text[];
+};
+
+struct pt_rec_thread {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;
+    uint32_t serial; /* process-unique thread number, never reused */
+    uint32_t reserved;
+    char name[16];   /* as prctl(PR_GET_NAME), NUL-terminated */
+};
+
+/* NCCL entry points we record. X(name, value, family). Values are stable forever.
+ * Families: COLL collective with a seq per comm; P2P send/recv with a seq per comm and peer;
+ * GROUP group markers; COMM communicator management; QUERY comm queries; MEM memory/registration. */
+#define PT_NCCL_OPS(X)                       \
+    X(AllReduce, 1, COLL)                    \
+    X(Broadcast, 2, COLL)                    \
+    X(Bcast, 3, COLL)                        \
+    X(Reduce, 4, COLL)                       \
+    X(AllGather, 5, COLL)                    \
+    X(ReduceScatter, 6, COLL)                \
+    X(AlltoAll, 7, COLL)                     \
+    X(Gather, 8, COLL)                       \
+    X(Scatter, 9, COLL)                      \
+    X(Send, 10, P2P)                         \
+    X(Recv, 11, P2P)                         \
+    X(GroupStart, 12, GROUP)                 \
+    X(GroupEnd, 13, GROUP)                   \
+    X(GroupSimulateEnd, 14, GROUP)           \
+    X(CommFinalize, 15, COMM)                \
+    X(CommDestroy, 16, COMM)                 \
+    X(CommAbort, 17, COMM)                   \
+    X(CommRevoke, 18, COMM)                  \
+    X(CommCount, 19, QUERY)                  \
+    X(CommCuDevice, 20, QUERY)               \
+    X(CommUserRank, 21, QUERY)               \
+    X(CommRegister, 22, MEM)                 \
+    X(CommDeregister, 23, MEM)               \
+    X(CommWindowRegister, 24, MEM)           \
+    X(CommWindowDeregister, 25, MEM)         \
+    X(MemAlloc, 26, MEM)                     \
+    X(MemFree, 27, MEM)
+
+enum pt_nccl_op {
+#define PT_X(name, val, fam) PT_OP_##name = val,
+    PT_NCCL_OPS(PT_X)
+#undef PT_X
+    PT_OP_LIMIT
+};
+
+#define PT_NO_DTYPE 0xffu
+#define PT_NO_REDOP 0xffu
+#define PT_CUSTOM_REDOP 0xfeu /* ncclRedOpCreatePreMulSum result */
+
+/* One NCCL call (112 bytes). */
+struct pt_rec_nccl_call {
+    struct pt_rec_hdr hdr;
+    uint64_t t_enter_ns;
+    uint64_t t_exit_ns;
+    uint64_t comm_id;   /* same on every rank of the communicator; 0 when the op has none */
+    uint64_t call_id;   /* process-unique: thread serial << 40 | per-thread counter */
+    uint64_t group_id;  /* call_id of the outermost GroupStart around it, 0 outside groups */
+    uint64_t seq;       /* per comm and op (per comm, op and peer for Send/Recv), from 0 */
+    uint64_t count;     /* count argument as passed (sendcount for AllGather) */
+    uint64_t bytes;     /* count × datatype size; buffer size for MEM ops */
+    uint64_t stream;    /* cudaStream_t value */
+    uint64_t aux;       /* op-specific: flags of Revoke / WindowRegister, buffer address of MEM ops */
+    int32_t peer;       /* root (rooted collectives) or peer (Send/Recv); -1 when none */
+    int32_t rank;       /* rank in comm, -1 unknown */
+    int32_t nranks;     /* comm size, -1 unknown */
+    int32_t device;     /* CUDA device of the comm, -1 unknown */
+    uint16_t op;        /* enum pt_nccl_op */
+    uint8_t dtype;      /* ncclDataType_t or PT_NO_DTYPE */
+    uint8_t redop;      /* ncclRedOp_t (built-in) or PT_NO_REDOP / PT_CUSTOM_REDOP */
+    int16_t result;     /* ncclResult_t returned */
+    uint16_t group_depth; /* NCCL group nesting of this thread when called (GroupStart: before) */
+};
+
+/* How a communicator came to be. */
+#define PT_COMM_HOWS(X)               \
+    X(InitRank, 1)                    \
+    X(InitRankConfig, 2)              \
+    X(InitAll, 3)                     \
+    X(InitRankScalable, 4)            \
+    X(Split, 5)                       \
+    X(Shrink, 6)                      \
+    X(Adopted, 7) /* first seen in a call; created before partrace loaded */
+enum pt_comm_how {
+#define PT_X(name, val) PT_COMM_##name = val,
+    PT_COMM_HOWS(PT_X)
+#undef PT_X
+};
+
+#define PT_COMM_LOCAL_ID 0x1u /* comm_id could not be derived from a uniqueId: not comparable across processes */
+#define PT_COMM_NONBLOCKING 0x2u
+
+/* A communicator created (80 bytes). */
+struct pt_rec_comm_init {
+    struct pt_rec_hdr hdr;
+    uint64_t t_enter_ns;
+    uint64_t t_exit_ns;
+    uint64_t comm_id;
+    uint64_t parent_comm_id; /* Split/Shrink: the parent's id, else 0 */
+    uint64_t call_id;
+    uint64_t handle;         /* ncclComm_t value in this process */
+    int32_t rank;
+    int32_t nranks;
+    int32_t device;
+    int32_t color;           /* Split: color; Shrink: excluded count; else 0 */
+    int32_t key;             /* Split: key, else 0 */
+    uint16_t how;            /* enum pt_comm_how */
+    int16_t result;
+    uint32_t flags;          /* PT_COMM_* */
+    uint32_t reserved;
+};
+
+/* Why the writer wrote a frame. */
+#define PT_FLUSH_REASONS(X) \
+    X(PERIODIC, 1)          \
+    X(EXEC, 2)              \
+    X(SIGNAL, 3)            \
+    X(EXIT, 4)              \
+    X(FORCED, 5)
+enum pt_flush_reason {
+#define PT_X(name, val) PT_FLUSH_##name = val,
+    PT_FLUSH_REASONS(PT_X)
+#undef PT_X
+};
+
+/* Written by the writer at the end of every frame: running totals, so a killed process still
+ * tells what it lost (48 bytes). */
+struct pt_rec_flush {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;
+    uint64_t records_total;  /* records written so far, this one excluded */
+    uint64_t dropped_total;  /* records dropped so far (buffers full, no buffer, write failed) */
+    uint64_t frame_index;
+    uint32_t reason;         /* enum pt_flush_reason */
+    uint32_t threads;        /* threads that have produced records so far */
+};
+
+/* Last record of a trace that ended in order (48 bytes). */
+struct pt_rec_end {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;
+    uint64_t records_total;
+    uint64_t dropped_total;
+    uint32_t how;            /* 1 exit / destructor, 2 _exit, 3 fatal signal default action */
+    uint32_t reserved;
+    uint64_t reserved2;
+};
+#define PT_END_EXIT 1u
+#define PT_END_UNDERSCORE_EXIT 2u
+#define PT_END_SIGNAL 3u
+
+#endif

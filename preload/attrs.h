@@ -1,0 +1,14 @@
+/* The process attributes written at the top of a trace: command line, executable and the
+ * launcher variables of a fixed whitelist (never the whole environment: it holds secrets). */
+#ifndef PT_ATTRS_H
+#define PT_ATTRS_H
+
+#include <stddef.h>
+
+/* Builds ATTR records into a malloc'd buffer. Returns it (NULL on failure), size in *bytes. */
+char *pt_attrs_collect(size_t *bytes);
+
+/* The whitelist, NULL-terminated; also printed by `partrace info`'s documentation. */
+extern const char *const pt_env_whitelist[];
+
+#endif

@@ -1,0 +1,80 @@
+#include "nccl_call.h"
+
+#include <nccl.h>
+
+#include "comm_identity.h"
+#include "comm_table.h"
+
+unsigned pt_dtype_bytes(int dtype)
+{
+    static const unsigned char size[] = {
+        [ncclInt8] = 1,    [ncclUint8] = 1,   [ncclInt32] = 4,     [ncclUint32] = 4,
+        [ncclInt64] = 8,   [ncclUint64] = 8,  [ncclFloat16] = 2,   [ncclFloat32] = 4,
+        [ncclFloat64] = 8, [ncclBfloat16] = 2, [ncclFloat8e4m3] = 1, [ncclFloat8e5m2] = 1,
+    };
+    return dtype >= 0 && (size_t)dtype < sizeof size ? size[dtype] : 0;
+}
+
+static void track_group(struct pt_rec_nccl_call *r, uint64_t call_id, int result)
+{
+    struct pt_thread_state *t = &pt_self;
+    r->group_depth = (uint16_t)t->group_depth;
+    switch (r->op) {
+    case PT_OP_GroupStart:
+        if (t->group_depth == 0)
+            t->group_id = call_id;
+        r->group_id = t->group_id;
+        if (result == ncclSuccess)
+            t->group_depth++;
+        break;
+    case PT_OP_GroupEnd:
+    case PT_OP_GroupSimulateEnd:
+        r->group_id = t->group_id;
+        if (t->group_depth > 0)
+            t->group_depth--;
+        r->group_depth = (uint16_t)t->group_depth;
+        if (t->group_depth == 0)
+            t->group_id = 0;
+        break;
+    default:
+        r->group_id = t->group_depth ? t->group_id : 0;
+    }
+}
+
+void pt_call_end(struct pt_call *c, int result)
+{
+    int saved = errno;
+    struct pt_rec_nccl_call r;
+    r.t_exit_ns = pt_now_ns();
+    r.hdr.kind = PT_REC_NCCL_CALL;
+    r.hdr.size = sizeof r;
+    r.t_enter_ns = c->t_enter_ns;
+    r.call_id = pt_next_call_id();
+    r.op = c->op;
+    r.dtype = c->dtype;
+    r.redop = c->redop;
+    r.result = (int16_t)result;
+    r.peer = c->peer;
+    r.count = c->count;
+    r.bytes = c->bytes ? c->bytes : c->count * pt_dtype_bytes(c->dtype);
+    r.stream = c->stream;
+    r.aux = c->aux;
+    struct pt_comm *comm = !c->comm         ? NULL
+                           : c->lookup_only ? pt_comm_lookup(c->comm)
+                                            : pt_comm_identify(c->comm);
+    if (comm) {
+        r.comm_id = comm->id;
+        r.rank = comm->rank;
+        r.nranks = comm->nranks;
+        r.device = comm->device;
+        r.seq = pt_comm_next_seq(comm, c->op, c->peer);
+    } else {
+        r.comm_id = 0;
+        r.rank = r.nranks = r.device = -1;
+        r.seq = 0;
+    }
+    track_group(&r, r.call_id, result);
+    pt_emit(&r, sizeof r);
+    pt_self.in_wrapper = 0;
+    errno = saved;
+}

@@ -1,0 +1,60 @@
+/* Turning one intercepted NCCL call into a record. A wrapper calls pt_call_begin() before the
+ * real function and pt_call_end() after it. Nested calls (NCCL calling its own public API, as
+ * ncclBcast does with ncclBroadcast) pass through unrecorded. errno is left as NCCL set it. */
+#ifndef PT_NCCL_CALL_H
+#define PT_NCCL_CALL_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#include <partrace/format.h>
+
+#include "clock.h"
+#include "runtime.h"
+
+struct pt_call {
+    uint64_t t_enter_ns;
+    uint16_t op;         /* enum pt_nccl_op */
+    uint8_t dtype;       /* PT_NO_DTYPE when none */
+    uint8_t redop;       /* PT_NO_REDOP when none */
+    int32_t peer;        /* root or peer, -1 */
+    const void *comm;    /* ncclComm_t, NULL when none */
+    uint64_t count;
+    uint64_t bytes;      /* set by pt_call_end from count × dtype unless set already */
+    uint64_t stream;
+    uint64_t aux;
+    int lookup_only;     /* the comm may be gone after the call: do not query or adopt it */
+};
+
+/* Returns 1 when this call is to be recorded (then pt_call_end must follow). */
+static inline int pt_call_begin(struct pt_call *c, uint16_t op)
+{
+    if (pt_self.in_wrapper || !pt_recording())
+        return 0;
+    int saved = errno;
+    pt_self.in_wrapper = 1;
+    *c = (struct pt_call){.op = op, .dtype = PT_NO_DTYPE, .redop = PT_NO_REDOP, .peer = -1};
+    c->t_enter_ns = pt_now_ns();
+    errno = saved;
+    return 1;
+}
+
+/* Records the call with the result NCCL returned. */
+void pt_call_end(struct pt_call *c, int result);
+
+/* Ends a guarded call without an NCCL_CALL record (creations write COMM_INIT instead). */
+static inline void pt_call_leave(void)
+{
+    pt_self.in_wrapper = 0;
+}
+
+/* Size in bytes of an ncclDataType_t, 0 when unknown. */
+unsigned pt_dtype_bytes(int dtype);
+
+/* Reduction op as recorded: built-ins as is, user-created ones as PT_CUSTOM_REDOP. */
+static inline uint8_t pt_redop_code(int op)
+{
+    return op >= 0 && op < 5 ? (uint8_t)op : PT_CUSTOM_REDOP;
+}
+
+#endif

@@ -1,0 +1,20 @@
+/* Where the trace files of a job go. All processes of one job share one run directory:
+ * PARTRACE_DIR when set; else one derived from the launcher (SLURM job and step, torchelastic
+ * run id); else one named after the first traced process, exported as PARTRACE_DIR so that
+ * every descendant lands beside it. */
+#ifndef PT_RUNDIR_H
+#define PT_RUNDIR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Decides the run directory (constructor time; may setenv PARTRACE_DIR). */
+void pt_run_dir_init(void);
+
+/* Copies the run directory into out. Returns 0, or -1 when it does not fit. */
+int pt_run_dir(char *out, size_t cap);
+
+/* mkdir -p with mode for the directories it creates. Returns 0 or -1 (errno set). */
+int pt_mkdirs(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,241 @@
+#include "runtime.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <partrace/format.h>
+
+#include "attrs.h"
+#include "clock.h"
+#include "comm_table.h"
+#include "config.h"
+#include "log.h"
+#include "rundir.h"
+#include "signals.h"
+#include "writer.h"
+
+__thread struct pt_thread_state pt_self;
+_Atomic int pt_state = PT_OFF;
+uint32_t pt_pid;
+uint64_t pt_start_realtime_ns, pt_start_monotonic_ns;
+char pt_host[64];
+int pt_is_fork_child;
+
+struct pt_ring *pt_rings[PT_MAX_RINGS];
+_Atomic uint32_t pt_ring_count;
+_Atomic uint64_t pt_global_dropped;
+_Atomic uint32_t pt_thread_serials;
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t ring_bytes_mapped;
+static pthread_key_t thread_key;
+
+void pt_count_global_drop(void)
+{
+    atomic_fetch_add_explicit(&pt_global_dropped, 1, memory_order_relaxed);
+}
+
+/* Thread exit: hand the ring to the writer, which drains and then frees it. */
+static void thread_exit(void *arg)
+{
+    struct pt_thread_state *t = arg;
+    if (t->ring)
+        atomic_store_explicit(&t->ring->state, PT_RING_RETIRED, memory_order_release);
+    t->ring = NULL;
+    t->status = 3;
+}
+
+static uint64_t ring_size(void)
+{
+    uint64_t want = (uint64_t)pt_cfg.thread_buffer_kb * 1024, size = 4096;
+    while (size * 2 <= want)
+        size *= 2;
+    return size;
+}
+
+static struct pt_ring *ring_acquire(void)
+{
+    struct pt_ring *r = NULL;
+    pthread_mutex_lock(&registry_lock);
+    uint32_t n = atomic_load(&pt_ring_count);
+    for (uint32_t i = 0; i < n && !r; i++)
+        if (atomic_load(&pt_rings[i]->state) == PT_RING_FREE)
+            r = pt_rings[i];
+    uint64_t size = ring_size();
+    if (!r && n < PT_MAX_RINGS && ring_bytes_mapped + size <= (uint64_t)pt_cfg.buffer_mb << 20) {
+        void *mem = mmap(NULL, sizeof *r + size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (mem != MAP_FAILED) {
+            r = mem;
+            r->data = (char *)mem + sizeof *r;
+            r->size = size;
+            ring_bytes_mapped += size;
+            pt_rings[n] = r;
+            atomic_store(&pt_ring_count, n + 1);
+        }
+    }
+    if (r) {
+        pt_ring_reset(r);
+        atomic_store(&r->state, PT_RING_ACTIVE);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return r;
+}
+
+void pt_ring_release(struct pt_ring *r)
+{
+    pthread_mutex_lock(&registry_lock);
+    pt_ring_reset(r);
+    atomic_store(&r->state, PT_RING_FREE);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static int thread_register(struct pt_thread_state *t)
+{
+    if (t->status == 3)
+        return -1;
+    t->tid = (uint32_t)syscall(SYS_gettid);
+    t->serial = atomic_fetch_add(&pt_thread_serials, 1) + 1;
+    t->ring = ring_acquire();
+    if (!t->ring) {
+        t->status = 2;
+        return -1;
+    }
+    t->ring->tid = t->tid;
+    t->status = 1;
+    pthread_setspecific(thread_key, t);
+    struct pt_rec_thread rec = {0};
+    rec.hdr.kind = PT_REC_THREAD;
+    rec.hdr.size = sizeof rec;
+    rec.hdr.tid = t->tid;
+    rec.ts_ns = pt_now_ns();
+    rec.serial = t->serial;
+    prctl(PR_GET_NAME, rec.name);
+    rec.name[sizeof rec.name - 1] = '\0';
+    pt_ring_push(t->ring, &rec, sizeof rec);
+    return 0;
+}
+
+/* First event of the process: start the writer. Only one thread does it; the others wait. */
+static int runtime_start(void)
+{
+    int expected = PT_IDLE;
+    if (atomic_compare_exchange_strong(&pt_state, &expected, PT_STARTING)) {
+        size_t attrs_bytes = 0;
+        char *attrs = pt_attrs_collect(&attrs_bytes);
+        pt_signals_take_over();
+        int ok = attrs && pt_writer_start(attrs, attrs_bytes) == 0;
+        atomic_store(&pt_state, ok ? PT_RUNNING : PT_STOPPED);
+        return ok ? 0 : -1;
+    }
+    while (expected == PT_STARTING) {
+        sched_yield();
+        expected = atomic_load(&pt_state);
+    }
+    return expected == PT_RUNNING ? 0 : -1;
+}
+
+int pt_emit(void *rec, size_t bytes)
+{
+    struct pt_thread_state *t = &pt_self;
+    if (atomic_load_explicit(&pt_state, memory_order_acquire) != PT_RUNNING &&
+        runtime_start() != 0)
+        goto drop;
+    if (t->status != 1 && thread_register(t) != 0)
+        goto drop;
+    ((struct pt_rec_hdr *)rec)->tid = t->tid;
+    return pt_ring_push(t->ring, rec, bytes);
+drop:
+    if (atomic_load(&pt_state) != PT_OFF)
+        pt_count_global_drop();
+    return -1;
+}
+
+void pt_runtime_sync(uint32_t reason, int final, uint32_t end_how)
+{
+    /* A vfork child shares our memory but is another process: it must not touch the writer. */
+    if (atomic_load(&pt_state) != PT_RUNNING || (uint32_t)syscall(SYS_getpid) != pt_pid)
+        return;
+    if (final)
+        atomic_store(&pt_state, PT_STOPPED);
+    uint64_t ticket = pt_writer_request(reason, final, end_how);
+    if (pt_writer_wait(ticket, pt_cfg.exit_wait_ms) != 0)
+        pt_warn_raw("partrace: the last flush did not finish in time; the trace may lack its end\n");
+}
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    pt_comm_table_lock();
+}
+
+static void atfork_parent(void)
+{
+    pt_comm_table_unlock();
+    pthread_mutex_unlock(&registry_lock);
+}
+
+/* The child has only the forking thread. It keeps none of the parent's buffered records
+ * (the parent writes those) and starts its own file at its first event. */
+static void atfork_child(void)
+{
+    pthread_mutex_init(&registry_lock, NULL);
+    pt_comm_table_after_fork();
+    if (atomic_load(&pt_state) == PT_OFF)
+        return;
+    pt_pid = (uint32_t)getpid();
+    pt_is_fork_child = 1;
+    pt_writer_forget_after_fork();
+    uint32_t n = atomic_load(&pt_ring_count);
+    for (uint32_t i = 0; i < n; i++) {
+        pt_ring_reset(pt_rings[i]);
+        atomic_store(&pt_rings[i]->state, PT_RING_FREE);
+    }
+    atomic_store(&pt_global_dropped, 0);
+    atomic_store(&pt_thread_serials, 0);
+    pt_self.ring = NULL;
+    pt_self.status = 0;
+    pt_self.calls = 0;
+    atomic_store(&pt_state, PT_IDLE);
+}
+
+__attribute__((constructor)) static void pt_runtime_init(void)
+{
+    int saved = errno;
+    pt_start_realtime_ns = pt_realtime_ns();
+    pt_start_monotonic_ns = pt_now_ns();
+    pt_pid = (uint32_t)getpid();
+    pt_config_load();
+    if (pt_cfg.disabled) {
+        errno = saved;
+        return;
+    }
+    if (gethostname(pt_host, sizeof pt_host - 1) != 0)
+        strcpy(pt_host, "unknown");
+    for (char *p = pt_host; *p; p++)
+        if (*p == '/' || *p == '.')
+            *p = *p == '.' ? '\0' : '_'; /* short host name, safe in a file name */
+    pt_run_dir_init();
+    if (pthread_key_create(&thread_key, thread_exit) != 0 ||
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0) {
+        pt_warn("cannot register thread or fork hooks; recording nothing");
+        errno = saved;
+        return;
+    }
+    atomic_store(&pt_state, PT_IDLE);
+    errno = saved;
+}
+
+__attribute__((destructor)) static void pt_runtime_fini(void)
+{
+    int saved = errno;
+    pt_runtime_sync(PT_FLUSH_EXIT, 1, PT_END_EXIT);
+    errno = saved;
+}

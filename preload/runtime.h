@@ -1,0 +1,74 @@
+/* Process-wide state of the recorder: start on first event, per-thread buffers, fork, exit.
+ * Everything here is safe to call from any application thread at any time. */
+#ifndef PT_RUNTIME_H
+#define PT_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring.h"
+
+enum pt_state {
+    PT_OFF = 0,      /* PARTRACE_DISABLE=1, or the library failed to initialise */
+    PT_IDLE = 1,     /* no event yet: no file, no thread */
+    PT_STARTING = 2, /* one thread is starting the writer */
+    PT_RUNNING = 3,
+    PT_STOPPED = 4,  /* final flush done or start failed: events are counted as dropped */
+};
+
+/* Per-thread state. Only its own thread touches it (the key destructor runs on that thread). */
+struct pt_thread_state {
+    struct pt_ring *ring;
+    uint32_t status;      /* 0 unregistered, 1 has ring, 2 no ring left, 3 exited */
+    uint32_t serial;      /* process-unique thread number, from 1 */
+    uint32_t tid;
+    uint32_t in_wrapper;  /* recursion guard: nested NCCL calls pass straight through */
+    uint32_t group_depth; /* NCCL group nesting as seen through our wrappers */
+    uint32_t reserved;
+    uint64_t group_id;    /* call id of the outermost GroupStart, 0 when not in a group */
+    uint64_t calls;       /* per-thread call counter, for call ids */
+};
+
+extern __thread struct pt_thread_state pt_self;
+extern _Atomic int pt_state;
+extern uint32_t pt_pid;         /* pid of this process image (updated in fork children) */
+extern uint64_t pt_start_realtime_ns, pt_start_monotonic_ns;
+extern char pt_host[64];
+extern int pt_is_fork_child;
+
+/* Appends a record (its header's kind and size set by the caller; tid is filled in).
+ * Starts the recorder on the first call. Returns 0, or -1 when the record was dropped. */
+int pt_emit(void *rec, size_t bytes);
+
+/* A process-unique id for a call: thread serial << 40 | per-thread counter. */
+static inline uint64_t pt_next_call_id(void)
+{
+    return ((uint64_t)pt_self.serial << 40) | ++pt_self.calls;
+}
+
+/* True when records would be kept (enabled and not stopped). */
+static inline int pt_recording(void)
+{
+    int s = atomic_load_explicit(&pt_state, memory_order_relaxed);
+    return s == PT_RUNNING || s == PT_IDLE || s == PT_STARTING;
+}
+
+/* Counts a record dropped outside any ring (no ring left, after stop). */
+void pt_count_global_drop(void);
+
+/* The ring registry, for the writer. */
+#define PT_MAX_RINGS 4096
+extern struct pt_ring *pt_rings[PT_MAX_RINGS];
+extern _Atomic uint32_t pt_ring_count;
+extern _Atomic uint64_t pt_global_dropped;
+extern _Atomic uint32_t pt_thread_serials;
+
+/* Returns a retired ring to the free pool (writer, after draining it). */
+void pt_ring_release(struct pt_ring *r);
+
+/* Flushes what is buffered now and waits for it to be on disk (exec, signals, _exit).
+ * final != 0 also writes the end record and stops recording. Async-signal-safe. */
+void pt_runtime_sync(uint32_t reason, int final, uint32_t end_how);
+
+#endif

@@ -1,0 +1,355 @@
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <partrace/format.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "rundir.h"
+#include "runtime.h"
+
+/* Uncompressed bytes per frame; below PT_FRAME_MAX_BYTES so readers can trust the bound. */
+#define STAGING_BYTES (1u << 20)
+
+static struct {
+    pthread_t thread;
+    sem_t wake;
+    _Atomic int running;           /* the thread exists and has not finished */
+    _Atomic uint64_t requested;    /* flush tickets handed out */
+    _Atomic uint64_t done;         /* highest ticket whose flush is on disk */
+    _Atomic uint32_t reason;       /* reason of the latest request */
+    _Atomic int final;             /* an end record was asked for */
+    _Atomic uint32_t end_how;
+    int fd;                        /* -1 when no file could be opened or writing failed */
+    ZSTD_CCtx *cctx;
+    char *staging, *out;
+    size_t staging_len, out_cap;
+    char *attrs;
+    size_t attrs_bytes;
+    uint64_t records_total;
+    uint64_t lost_by_writer;       /* records that could not be written */
+    uint64_t released_dropped;     /* drops counted by rings that were since reused */
+    uint64_t frame_index;
+    int busy;                      /* last pass found a ring filling up: poll sooner */
+} W = {.fd = -1};
+
+static uint64_t dropped_total(void)
+{
+    uint64_t d = atomic_load(&pt_global_dropped) + W.lost_by_writer + W.released_dropped;
+    uint32_t n = atomic_load(&pt_ring_count);
+    for (uint32_t i = 0; i < n; i++)
+        d += atomic_load_explicit(&pt_rings[i]->dropped, memory_order_relaxed);
+    return d;
+}
+
+static int write_all(const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t w = write(W.fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static void stop_writing(const char *why, int err)
+{
+    pt_warn("cannot write the trace file (%s: %s); further events are counted as dropped", why,
+            strerror(err));
+    close(W.fd);
+    W.fd = -1;
+}
+
+/* Compresses the staging buffer into one frame and appends it. */
+static void write_frame(uint64_t records)
+{
+    if (!W.staging_len)
+        return;
+    if (W.fd >= 0) {
+        size_t n = ZSTD_compressCCtx(W.cctx, W.out, W.out_cap, W.staging, W.staging_len,
+                                     (int)pt_cfg.zstd_level);
+        if (ZSTD_isError(n)) {
+            pt_warn("zstd: %s", ZSTD_getErrorName(n));
+            W.lost_by_writer += records;
+        } else if (write_all(W.out, n) != 0) {
+            int err = errno;
+            W.lost_by_writer += records;
+            stop_writing("write", err);
+        } else {
+            W.records_total += records;
+        }
+    } else {
+        W.lost_by_writer += records;
+    }
+    W.frame_index++;
+    W.staging_len = 0;
+}
+
+static void append(const void *rec, size_t bytes)
+{
+    memcpy(W.staging + W.staging_len, rec, bytes);
+    W.staging_len += bytes;
+}
+
+static void append_flush_record(uint32_t reason)
+{
+    struct pt_rec_flush f = {0};
+    f.hdr.kind = PT_REC_FLUSH;
+    f.hdr.size = sizeof f;
+    f.hdr.tid = 0;
+    f.ts_ns = pt_now_ns();
+    f.records_total = W.records_total;
+    f.dropped_total = dropped_total();
+    f.frame_index = W.frame_index;
+    f.reason = reason;
+    f.threads = atomic_load(&pt_thread_serials);
+    append(&f, sizeof f);
+}
+
+/* One pass over every ring. Writes a frame whenever staging is full, and a last one with a
+ * flush record when anything was found, drops changed, or a flush was asked for. */
+static void drain_pass(uint32_t reason, int forced)
+{
+    static uint64_t last_dropped;
+    const size_t reserve = sizeof(struct pt_rec_flush) + sizeof(struct pt_rec_end);
+    uint64_t records = 0, found = 0;
+    W.busy = 0;
+    uint32_t n = atomic_load(&pt_ring_count);
+    for (uint32_t i = 0; i < n; i++) {
+        struct pt_ring *r = pt_rings[i];
+        int state = atomic_load_explicit(&r->state, memory_order_acquire);
+        if (state == PT_RING_FREE)
+            continue;
+        if (pt_ring_pending(r) > r->size / 4)
+            W.busy = 1;
+        for (;;) {
+            size_t got = pt_ring_drain(r, W.staging + W.staging_len,
+                                       STAGING_BYTES - reserve - W.staging_len, &records);
+            W.staging_len += got;
+            if (pt_ring_pending(r) == 0)
+                break;
+            if (got == 0 || STAGING_BYTES - reserve - W.staging_len < 256) {
+                found += records;
+                append_flush_record(PT_FLUSH_PERIODIC);
+                write_frame(records + 1);
+                records = 0;
+            }
+        }
+        if (state == PT_RING_RETIRED && pt_ring_pending(r) == 0) {
+            W.released_dropped += atomic_load(&r->dropped);
+            pt_ring_release(r);
+        }
+    }
+    found += records;
+    uint64_t dropped = dropped_total();
+    if (records || W.staging_len || forced || dropped != last_dropped) {
+        append_flush_record(reason);
+        write_frame(records + 1);
+    }
+    last_dropped = dropped;
+    (void)found;
+}
+
+static void write_end(uint32_t how)
+{
+    struct pt_rec_end e = {0};
+    e.hdr.kind = PT_REC_END;
+    e.hdr.size = sizeof e;
+    e.ts_ns = pt_now_ns();
+    e.records_total = W.records_total;
+    e.dropped_total = dropped_total();
+    e.how = how;
+    append(&e, sizeof e);
+    write_frame(1);
+}
+
+static void open_trace_file(void)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (pt_run_dir(dir, sizeof dir) != 0 || pt_mkdirs(dir, 0750) != 0) {
+        pt_warn("cannot create run directory '%s': %s; recording nothing", dir, strerror(errno));
+        return;
+    }
+    uint32_t exec_index = 0;
+    for (; exec_index < 1000; exec_index++) {
+        int n = exec_index ? snprintf(path, sizeof path, "%s/%s-%u.%u%s", dir, pt_host, pt_pid,
+                                      exec_index, PT_FILE_SUFFIX)
+                           : snprintf(path, sizeof path, "%s/%s-%u%s", dir, pt_host, pt_pid,
+                                      PT_FILE_SUFFIX);
+        if (n < 0 || (size_t)n >= sizeof path) {
+            pt_warn("run directory path too long: %s", dir);
+            return;
+        }
+        W.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (W.fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (W.fd < 0) {
+        pt_warn("cannot create trace file in '%s': %s; recording nothing", dir, strerror(errno));
+        return;
+    }
+    struct pt_file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
+    h.version_major = PT_VERSION_MAJOR;
+    h.version_minor = PT_VERSION_MINOR;
+    h.header_bytes = sizeof h;
+    h.pid = pt_pid;
+    h.ppid = (uint32_t)getppid();
+    h.start_realtime_ns = pt_start_realtime_ns;
+    h.start_monotonic_ns = pt_start_monotonic_ns;
+    h.flags = pt_is_fork_child ? PT_FILE_FORKED : 0;
+    h.exec_index = exec_index;
+    snprintf(h.host, sizeof h.host, "%s", pt_host);
+    if (write_all(&h, sizeof h) != 0)
+        stop_writing("header", errno);
+    pt_info("tracing to %s", path);
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    prctl(PR_SET_NAME, "partrace-writer");
+    open_trace_file();
+    if (W.attrs_bytes <= STAGING_BYTES / 2) {
+        append(W.attrs, W.attrs_bytes);
+        uint64_t n = 0;
+        for (size_t off = 0; off < W.attrs_bytes; off += ((struct pt_rec_hdr *)(W.attrs + off))->size)
+            n++;
+        W.staging_len = W.attrs_bytes;
+        write_frame(n);
+    }
+    free(W.attrs);
+    W.attrs = NULL;
+    for (;;) {
+        uint64_t ticket = atomic_load(&W.requested);
+        if (ticket == atomic_load(&W.done) && !atomic_load(&W.final)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            long wait_ms = W.busy ? 1 : pt_cfg.flush_ms;
+            ts.tv_sec += wait_ms / 1000;
+            ts.tv_nsec += (wait_ms % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            while (sem_clockwait(&W.wake, CLOCK_MONOTONIC, &ts) != 0 && errno == EINTR) {
+            }
+            ticket = atomic_load(&W.requested);
+        }
+        int final = atomic_load(&W.final);
+        int forced = ticket != atomic_load(&W.done);
+        drain_pass(forced ? atomic_load(&W.reason) : PT_FLUSH_PERIODIC, forced);
+        if (final) {
+            write_end(atomic_load(&W.end_how));
+            if (W.fd >= 0)
+                close(W.fd);
+            W.fd = -1;
+            atomic_store(&W.done, ticket);
+            atomic_store(&W.running, 0);
+            return NULL;
+        }
+        atomic_store(&W.done, ticket);
+    }
+}
+
+int pt_writer_start(char *attrs, size_t attrs_bytes)
+{
+    W.attrs = attrs;
+    W.attrs_bytes = attrs_bytes;
+    W.staging = malloc(STAGING_BYTES);
+    W.out_cap = ZSTD_compressBound(STAGING_BYTES);
+    W.out = malloc(W.out_cap);
+    W.cctx = ZSTD_createCCtx();
+    if (!W.staging || !W.out || !W.cctx || sem_init(&W.wake, 0, 0) != 0)
+        goto fail;
+    /* The writer must never run an application's signal handler. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_store(&W.running, 1);
+    int rc = pthread_create(&W.thread, &attr, writer_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        return 0;
+    atomic_store(&W.running, 0);
+    errno = rc;
+fail:
+    pt_warn("cannot start the writer thread: %s; recording nothing", strerror(errno));
+    free(W.staging);
+    free(W.out);
+    ZSTD_freeCCtx(W.cctx);
+    free(attrs);
+    W.staging = W.out = W.attrs = NULL;
+    W.cctx = NULL;
+    return -1;
+}
+
+uint64_t pt_writer_request(uint32_t reason, int final, uint32_t end_how)
+{
+    atomic_store(&W.reason, reason);
+    if (final) {
+        atomic_store(&W.end_how, end_how);
+        atomic_store(&W.final, 1);
+    }
+    uint64_t ticket = atomic_fetch_add(&W.requested, 1) + 1;
+    if (atomic_load(&W.running))
+        sem_post(&W.wake);
+    return ticket;
+}
+
+int pt_writer_wait(uint64_t ticket, long timeout_ms)
+{
+    const struct timespec ms = {0, 1000000L};
+    for (long waited = 0; waited <= timeout_ms; waited++) {
+        if (atomic_load(&W.done) >= ticket)
+            return 0;
+        if (!atomic_load(&W.running))
+            return atomic_load(&W.done) >= ticket ? 0 : -1;
+        nanosleep(&ms, NULL);
+    }
+    return -1;
+}
+
+void pt_writer_forget_after_fork(void)
+{
+    if (W.fd >= 0)
+        close(W.fd);
+    /* The parent's buffers stay mapped copy-on-write in the child; they are not ours to free
+     * while a lock inside malloc may be held, so the pointers are simply dropped. */
+    W.fd = -1;
+    W.cctx = NULL;
+    W.staging = W.out = W.attrs = NULL;
+    W.staging_len = 0;
+    W.records_total = W.lost_by_writer = W.released_dropped = W.frame_index = 0;
+    W.busy = 0;
+    atomic_store(&W.running, 0);
+    atomic_store(&W.requested, 0);
+    atomic_store(&W.done, 0);
+    atomic_store(&W.final, 0);
+    sem_init(&W.wake, 0, 0);
+}

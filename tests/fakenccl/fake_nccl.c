@@ -1,0 +1,409 @@
+/* A test double of NCCL for CPU-only machines: libnccl.so.2 with the real nccl.h ABI (strong
+ * pnccl* functions, weak nccl* aliases, as NCCL ships them). It moves no data. It checks its
+ * arguments like NCCL does, keeps communicator state, tracks group depth, and can sleep in each
+ * data-moving call (FAKE_NCCL_DELAY_US) so that timings are visible. ncclBcast calls the public
+ * ncclBroadcast, as the real library does, so a tracer sees the nested call. */
+#include <nccl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NCCL_API(ret, name, ...)  \
+    ret p##name(__VA_ARGS__);     \
+    ret name(__VA_ARGS__) __attribute__((weak, alias("p" #name)));
+
+struct ncclComm {
+    int nranks, rank, device;
+    int blocking;
+    uint32_t magic;
+};
+#define COMM_MAGIC 0xfa4ec0aau
+
+static __thread int group_depth;
+static long delay_us = -1;
+
+static void maybe_delay(void)
+{
+    if (delay_us < 0) {
+        const char *v = getenv("FAKE_NCCL_DELAY_US");
+        delay_us = v ? atol(v) : 0;
+    }
+    if (delay_us > 0) {
+        struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int valid(const struct ncclComm *c)
+{
+    return c && c->magic == COMM_MAGIC;
+}
+
+static ncclResult_t new_comm(ncclComm_t *out, int nranks, int rank, int device, int blocking)
+{
+    if (!out || nranks <= 0 || rank < 0 || rank >= nranks)
+        return ncclInvalidArgument;
+    struct ncclComm *c = calloc(1, sizeof *c);
+    if (!c)
+        return ncclSystemError;
+    c->nranks = nranks;
+    c->rank = rank;
+    c->device = device;
+    c->blocking = blocking;
+    c->magic = COMM_MAGIC;
+    *out = c;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclGetVersion, int *version)
+ncclResult_t pncclGetVersion(int *version)
+{
+    if (!version)
+        return ncclInvalidArgument;
+    *version = NCCL_VERSION_CODE;
+    return ncclSuccess;
+}
+
+NCCL_API(const char *, ncclGetErrorString, ncclResult_t result)
+const char *pncclGetErrorString(ncclResult_t result)
+{
+    return result == ncclSuccess ? "no error" : "fake nccl error";
+}
+
+NCCL_API(const char *, ncclGetLastError, ncclComm_t comm)
+const char *pncclGetLastError(ncclComm_t comm)
+{
+    (void)comm;
+    return "";
+}
+
+NCCL_API(ncclResult_t, ncclGetUniqueId, ncclUniqueId *uniqueId)
+ncclResult_t pncclGetUniqueId(ncclUniqueId *uniqueId)
+{
+    if (!uniqueId)
+        return ncclInvalidArgument;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec;
+    for (size_t i = 0; i < sizeof uniqueId->internal; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uniqueId->internal[i] = (char)(x >> 56);
+    }
+    return ncclSuccess;
+}
+
+static int device_for(int rank)
+{
+    const char *v = getenv("FAKE_NCCL_DEVICE");
+    return v ? atoi(v) : rank % 8;
+}
+
+NCCL_API(ncclResult_t, ncclCommInitRank, ncclComm_t *comm, int nranks, ncclUniqueId commId, int rank)
+ncclResult_t pncclCommInitRank(ncclComm_t *comm, int nranks, ncclUniqueId commId, int rank)
+{
+    (void)commId;
+    return new_comm(comm, nranks, rank, device_for(rank), 1);
+}
+
+NCCL_API(ncclResult_t, ncclCommInitRankConfig, ncclComm_t *comm, int nranks, ncclUniqueId commId,
+         int rank, ncclConfig_t *config)
+ncclResult_t pncclCommInitRankConfig(ncclComm_t *comm, int nranks, ncclUniqueId commId, int rank,
+                                     ncclConfig_t *config)
+{
+    (void)commId;
+    int blocking = !(config && config->blocking == 0);
+    ncclResult_t r = new_comm(comm, nranks, rank, device_for(rank), blocking);
+    return r == ncclSuccess && !blocking ? ncclInProgress : r;
+}
+
+NCCL_API(ncclResult_t, ncclCommInitRankScalable, ncclComm_t *newcomm, int nranks, int myrank,
+         int nId, ncclUniqueId *commIds, ncclConfig_t *config)
+ncclResult_t pncclCommInitRankScalable(ncclComm_t *newcomm, int nranks, int myrank, int nId,
+                                       ncclUniqueId *commIds, ncclConfig_t *config)
+{
+    (void)config;
+    if (nId <= 0 || !commIds)
+        return ncclInvalidArgument;
+    return new_comm(newcomm, nranks, myrank, device_for(myrank), 1);
+}
+
+NCCL_API(ncclResult_t, ncclCommInitAll, ncclComm_t *comms, int ndev, const int *devlist)
+ncclResult_t pncclCommInitAll(ncclComm_t *comms, int ndev, const int *devlist)
+{
+    if (!comms || ndev <= 0)
+        return ncclInvalidArgument;
+    for (int i = 0; i < ndev; i++) {
+        ncclResult_t r = new_comm(&comms[i], ndev, i, devlist ? devlist[i] : i, 1);
+        if (r != ncclSuccess)
+            return r;
+    }
+    return ncclSuccess;
+}
+
+/* Splits keep size and rank (the fake cannot see other ranks' colors). */
+NCCL_API(ncclResult_t, ncclCommSplit, ncclComm_t comm, int color, int key, ncclComm_t *newcomm,
+         ncclConfig_t *config)
+ncclResult_t pncclCommSplit(ncclComm_t comm, int color, int key, ncclComm_t *newcomm,
+                            ncclConfig_t *config)
+{
+    (void)key;
+    (void)config;
+    if (!valid(comm) || !newcomm)
+        return ncclInvalidArgument;
+    if (color == NCCL_SPLIT_NOCOLOR) {
+        *newcomm = NULL;
+        return ncclSuccess;
+    }
+    return new_comm(newcomm, comm->nranks, comm->rank, comm->device, 1);
+}
+
+NCCL_API(ncclResult_t, ncclCommShrink, ncclComm_t comm, int *excludeRanksList,
+         int excludeRanksCount, ncclComm_t *newcomm, ncclConfig_t *config, int shrinkFlags)
+ncclResult_t pncclCommShrink(ncclComm_t comm, int *excludeRanksList, int excludeRanksCount,
+                             ncclComm_t *newcomm, ncclConfig_t *config, int shrinkFlags)
+{
+    (void)config;
+    (void)shrinkFlags;
+    if (!valid(comm) || !newcomm || excludeRanksCount < 0 || excludeRanksCount >= comm->nranks)
+        return ncclInvalidArgument;
+    int below = 0;
+    for (int i = 0; i < excludeRanksCount; i++)
+        below += excludeRanksList[i] < comm->rank;
+    return new_comm(newcomm, comm->nranks - excludeRanksCount, comm->rank - below, comm->device, 1);
+}
+
+static ncclResult_t end_comm(ncclComm_t comm, int free_it)
+{
+    if (!valid(comm))
+        return ncclInvalidArgument;
+    if (free_it) {
+        comm->magic = 0;
+        free(comm);
+    }
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommFinalize, ncclComm_t comm)
+ncclResult_t pncclCommFinalize(ncclComm_t comm) { return end_comm(comm, 0); }
+NCCL_API(ncclResult_t, ncclCommDestroy, ncclComm_t comm)
+ncclResult_t pncclCommDestroy(ncclComm_t comm) { return end_comm(comm, 1); }
+NCCL_API(ncclResult_t, ncclCommAbort, ncclComm_t comm)
+ncclResult_t pncclCommAbort(ncclComm_t comm) { return end_comm(comm, 1); }
+NCCL_API(ncclResult_t, ncclCommRevoke, ncclComm_t comm, int revokeFlags)
+ncclResult_t pncclCommRevoke(ncclComm_t comm, int revokeFlags)
+{
+    return revokeFlags != NCCL_REVOKE_DEFAULT ? ncclInvalidArgument : end_comm(comm, 0);
+}
+
+NCCL_API(ncclResult_t, ncclCommGetAsyncError, ncclComm_t comm, ncclResult_t *asyncError)
+ncclResult_t pncclCommGetAsyncError(ncclComm_t comm, ncclResult_t *asyncError)
+{
+    if (!valid(comm) || !asyncError)
+        return ncclInvalidArgument;
+    *asyncError = ncclSuccess;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommCount, const ncclComm_t comm, int *count)
+ncclResult_t pncclCommCount(const ncclComm_t comm, int *count)
+{
+    if (!valid(comm) || !count)
+        return ncclInvalidArgument;
+    *count = comm->nranks;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommCuDevice, const ncclComm_t comm, int *device)
+ncclResult_t pncclCommCuDevice(const ncclComm_t comm, int *device)
+{
+    if (!valid(comm) || !device)
+        return ncclInvalidArgument;
+    *device = comm->device;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommUserRank, const ncclComm_t comm, int *rank)
+ncclResult_t pncclCommUserRank(const ncclComm_t comm, int *rank)
+{
+    if (!valid(comm) || !rank)
+        return ncclInvalidArgument;
+    *rank = comm->rank;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommRegister, const ncclComm_t comm, void *buff, size_t size, void **handle)
+ncclResult_t pncclCommRegister(const ncclComm_t comm, void *buff, size_t size, void **handle)
+{
+    if (!valid(comm) || !buff || !size || !handle)
+        return ncclInvalidArgument;
+    *handle = buff;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommDeregister, const ncclComm_t comm, void *handle)
+ncclResult_t pncclCommDeregister(const ncclComm_t comm, void *handle)
+{
+    return valid(comm) && handle ? ncclSuccess : ncclInvalidArgument;
+}
+
+NCCL_API(ncclResult_t, ncclCommWindowRegister, ncclComm_t comm, void *buff, size_t size,
+         ncclWindow_t *win, int winFlags)
+ncclResult_t pncclCommWindowRegister(ncclComm_t comm, void *buff, size_t size, ncclWindow_t *win,
+                                     int winFlags)
+{
+    (void)winFlags;
+    if (!valid(comm) || !buff || !size || !win)
+        return ncclInvalidArgument;
+    *win = (ncclWindow_t)buff;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclCommWindowDeregister, ncclComm_t comm, ncclWindow_t win)
+ncclResult_t pncclCommWindowDeregister(ncclComm_t comm, ncclWindow_t win)
+{
+    return valid(comm) && win ? ncclSuccess : ncclInvalidArgument;
+}
+
+NCCL_API(ncclResult_t, ncclMemAlloc, void **ptr, size_t size)
+ncclResult_t pncclMemAlloc(void **ptr, size_t size)
+{
+    if (!ptr || !size)
+        return ncclInvalidArgument;
+    *ptr = malloc(size);
+    return *ptr ? ncclSuccess : ncclSystemError;
+}
+
+NCCL_API(ncclResult_t, ncclMemFree, void *ptr)
+ncclResult_t pncclMemFree(void *ptr)
+{
+    free(ptr);
+    return ncclSuccess;
+}
+
+static ncclResult_t data_call(ncclComm_t comm, ncclDataType_t datatype, int peer)
+{
+    if (!valid(comm) || datatype < 0 || datatype >= ncclNumTypes)
+        return ncclInvalidArgument;
+    if (peer != -1 && (peer < 0 || peer >= comm->nranks))
+        return ncclInvalidArgument;
+    maybe_delay();
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclAllReduce, const void *sendbuff, void *recvbuff, size_t count,
+         ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream)
+ncclResult_t pncclAllReduce(const void *sendbuff, void *recvbuff, size_t count,
+                            ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
+                            cudaStream_t stream)
+{
+    (void)sendbuff, (void)recvbuff, (void)count, (void)op, (void)stream;
+    return data_call(comm, datatype, -1);
+}
+
+NCCL_API(ncclResult_t, ncclReduceScatter, const void *sendbuff, void *recvbuff, size_t recvcount,
+         ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream)
+ncclResult_t pncclReduceScatter(const void *sendbuff, void *recvbuff, size_t recvcount,
+                                ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
+                                cudaStream_t stream)
+{
+    (void)sendbuff, (void)recvbuff, (void)recvcount, (void)op, (void)stream;
+    return data_call(comm, datatype, -1);
+}
+
+NCCL_API(ncclResult_t, ncclReduce, const void *sendbuff, void *recvbuff, size_t count,
+         ncclDataType_t datatype, ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream)
+ncclResult_t pncclReduce(const void *sendbuff, void *recvbuff, size_t count,
+                         ncclDataType_t datatype, ncclRedOp_t op, int root, ncclComm_t comm,
+                         cudaStream_t stream)
+{
+    (void)sendbuff, (void)recvbuff, (void)count, (void)op, (void)stream;
+    return data_call(comm, datatype, root);
+}
+
+NCCL_API(ncclResult_t, ncclBroadcast, const void *sendbuff, void *recvbuff, size_t count,
+         ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream)
+ncclResult_t pncclBroadcast(const void *sendbuff, void *recvbuff, size_t count,
+                            ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream)
+{
+    (void)sendbuff, (void)recvbuff, (void)count, (void)stream;
+    return data_call(comm, datatype, root);
+}
+
+NCCL_API(ncclResult_t, ncclBcast, void *buff, size_t count, ncclDataType_t datatype, int root,
+         ncclComm_t comm, cudaStream_t stream)
+ncclResult_t pncclBcast(void *buff, size_t count, ncclDataType_t datatype, int root,
+                        ncclComm_t comm, cudaStream_t stream)
+{
+    return ncclBroadcast(buff, buff, count, datatype, root, comm, stream);
+}
+
+#define COPY_COLLECTIVE(name)                                                                   \
+    NCCL_API(ncclResult_t, name, const void *sendbuff, void *recvbuff, size_t count,            \
+             ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream)                     \
+    ncclResult_t p##name(const void *sendbuff, void *recvbuff, size_t count,                    \
+                         ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream)         \
+    {                                                                                           \
+        (void)sendbuff, (void)recvbuff, (void)count, (void)stream;                              \
+        return data_call(comm, datatype, -1);                                                   \
+    }
+COPY_COLLECTIVE(ncclAllGather)
+COPY_COLLECTIVE(ncclAlltoAll)
+
+#define ROOTED_COLLECTIVE(name)                                                                 \
+    NCCL_API(ncclResult_t, name, const void *sendbuff, void *recvbuff, size_t count,            \
+             ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream)           \
+    ncclResult_t p##name(const void *sendbuff, void *recvbuff, size_t count,                    \
+                         ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream) \
+    {                                                                                           \
+        (void)sendbuff, (void)recvbuff, (void)count, (void)stream;                              \
+        return data_call(comm, datatype, root);                                                 \
+    }
+ROOTED_COLLECTIVE(ncclGather)
+ROOTED_COLLECTIVE(ncclScatter)
+
+NCCL_API(ncclResult_t, ncclSend, const void *sendbuff, size_t count, ncclDataType_t datatype,
+         int peer, ncclComm_t comm, cudaStream_t stream)
+ncclResult_t pncclSend(const void *sendbuff, size_t count, ncclDataType_t datatype, int peer,
+                       ncclComm_t comm, cudaStream_t stream)
+{
+    (void)sendbuff, (void)count, (void)stream;
+    return data_call(comm, datatype, peer);
+}
+
+NCCL_API(ncclResult_t, ncclRecv, void *recvbuff, size_t count, ncclDataType_t datatype, int peer,
+         ncclComm_t comm, cudaStream_t stream)
+ncclResult_t pncclRecv(void *recvbuff, size_t count, ncclDataType_t datatype, int peer,
+                       ncclComm_t comm, cudaStream_t stream)
+{
+    (void)recvbuff, (void)count, (void)stream;
+    return data_call(comm, datatype, peer);
+}
+
+NCCL_API(ncclResult_t, ncclGroupStart, void)
+ncclResult_t pncclGroupStart(void)
+{
+    group_depth++;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclGroupEnd, void)
+ncclResult_t pncclGroupEnd(void)
+{
+    if (group_depth == 0)
+        return ncclInvalidUsage;
+    group_depth--;
+    return ncclSuccess;
+}
+
+NCCL_API(ncclResult_t, ncclGroupSimulateEnd, ncclSimInfo_t *simInfo)
+ncclResult_t pncclGroupSimulateEnd(ncclSimInfo_t *simInfo)
+{
+    if (group_depth == 0)
+        return ncclInvalidUsage;
+    group_depth--;
+    if (simInfo)
+        simInfo->estimatedTime = 1.0f;
+    return ncclSuccess;
+}
