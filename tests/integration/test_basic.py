@@ -1,0 +1,106 @@
+"""One process, linked directly against NCCL: every entry point, exact fields."""
+import os
+
+from harness import (DRIVER, MIX_CALLS, TraceTest, events, header, main, nccl, of_kind,
+                     run_traced, trace_files)
+
+
+class Basic(TraceTest):
+    def test_every_call_recorded_with_its_fields(self):
+        run_traced([DRIVER, "--iters", "4", "--extras"], self.run_dir, RANK=0, WORLD_SIZE=1,
+                   SECRET_TOKEN="hunter2")
+        files = trace_files(self.run_dir)
+        self.assertEqual(len(files), 1)
+        h = header(files[0])
+        self.assertEqual(h["magic"], b"PARTRACE")
+        self.assertEqual((h["major"], h["header_bytes"], h["flags"], h["exec_index"]), (1, 256, 0, 0))
+        self.assertEqual(h["pid"], int(os.path.basename(files[0]).split("-")[-1].split(".")[0]))
+        evs = events(self.run_dir)
+
+        parent, child = self.assert_mix([e for e in evs if e["kind"] == "nccl"][:4 * MIX_CALLS], 4)
+        calls = nccl(evs)
+        # Bcast is recorded once, not also as the Broadcast the library calls inside it.
+        self.assertEqual(len(nccl(evs, "Bcast")), 4)
+        self.assertEqual(len(nccl(evs, "Broadcast")), 4)
+        ar = calls[0]
+        self.assertEqual((ar["count"], ar["dtype"], ar["redop"], ar["peer"], ar["rank"],
+                          ar["nranks"], ar["device"], ar["stream"], ar["result"]),
+                         (1024, "float32", "sum", -1, 0, 1, 0, "0x5", 0))
+        self.assertGreater(ar["dur_ns"], 0)
+        red = nccl(evs, "Reduce")[0]
+        self.assertEqual((red["redop"], red["peer"], red["dtype"]), ("max", 0, "float16"))
+        # Groups: GroupStart opens, the calls inside carry its id at depth 1, GroupEnd closes.
+        gs, send, recv, ge = [e for e in calls if e["op"] in ("GroupStart", "Send", "Recv", "GroupEnd")][:4]
+        self.assertNotEqual(gs["group_id"], 0)
+        self.assertEqual({gs["group_id"], send["group_id"], recv["group_id"], ge["group_id"]},
+                         {gs["group_id"]})
+        self.assertEqual((gs["group_depth"], send["group_depth"], ge["group_depth"]), (0, 1, 0))
+        self.assertEqual(ar["group_id"], 0)
+        # Call ids are unique.
+        ids = [e["call_id"] for e in calls]
+        self.assertEqual(len(ids), len(set(ids)))
+
+        # Communicator creations.
+        inits = of_kind(evs, "comm_init")
+        hows = [i["how"] for i in inits]
+        self.assertEqual(hows, ["InitRank", "Split", "InitRankConfig", "InitAll", "InitAll",
+                                "InitRankScalable"])
+        self.assertEqual(inits[0]["comm"], parent)
+        self.assertEqual((inits[1]["comm"], inits[1]["parent"]), (child, parent))
+        self.assertTrue(inits[2]["nonblocking"])
+        self.assertEqual(inits[2]["result"], 7)  # ncclInProgress
+        self.assertEqual([(i["rank"], i["nranks"], i["device"]) for i in inits[3:5]],
+                         [(0, 2, 3), (1, 2, 5)])
+        self.assertTrue(inits[3]["local_id"])
+        self.assertEqual(inits[3]["comm"], inits[4]["comm"])
+
+        # The rest of the API, once each.
+        for op in ("CommCount", "CommCuDevice", "CommUserRank", "CommRegister", "CommDeregister",
+                   "CommWindowRegister", "CommWindowDeregister", "MemAlloc", "MemFree",
+                   "GroupSimulateEnd", "CommFinalize", "CommRevoke", "CommAbort"):
+            self.assertEqual(len(nccl(evs, op)), 1, op)
+        self.assertEqual(nccl(evs, "CommRegister")[0]["bytes"], 4096)
+        self.assertEqual(nccl(evs, "MemAlloc")[0]["bytes"], 1 << 20)
+        self.assertEqual(nccl(evs, "CommWindowRegister")[0]["count"], 1)
+        self.assertEqual(len(nccl(evs, "CommDestroy")), 5)
+        # The non-blocking communicator's device was learnt once it was ready.
+        nb = inits[2]["comm"]
+        self.assertEqual([e["device"] for e in calls if e["comm"] == nb and e["op"] == "AllReduce"], [0])
+
+        # Attributes: command line and whitelisted variables only.
+        attrs = {(a["attr"], a["value"]) for a in of_kind(evs, "attr")}
+        self.assertIn(("cmdline", f"{DRIVER} --iters 4 --extras".replace(" ", " ")), {
+            (k, v.replace("\0", " ")) for k, v in attrs})
+        self.assertIn(("env", "RANK=0"), attrs)
+        self.assertIn(("env", "WORLD_SIZE=1"), attrs)
+        self.assertFalse(any("hunter2" in v for _, v in attrs))
+
+        threads = of_kind(evs, "thread")
+        self.assertEqual(len(threads), 1)
+        self.assertEqual(threads[0]["name"], "nccl_driver")
+        end = of_kind(evs, "end")
+        self.assertEqual(len(end), 1)
+        self.assertEqual((end[0]["how"], end[0]["dropped_total"]), ("exit", 0))
+        self.assertEqual(evs[-1]["kind"], "end")
+        # Every record before the end record was written.
+        self.assertEqual(end[0]["records_total"], len(evs) - 1)
+
+    def test_disabled_records_nothing(self):
+        proc = run_traced([DRIVER, "--iters", "2"], self.run_dir, PARTRACE_DISABLE=1)
+        self.assertEqual(proc.stderr, "")
+        self.assertFalse(os.path.exists(self.run_dir))
+
+    def test_bad_settings_warn_once_and_use_defaults(self):
+        proc = run_traced([DRIVER, "--iters", "2"], self.run_dir, PARTRACE_FLUSH_MS="soon",
+                          PARTRACE_BUFFER_MB="-5", PARTRACE_ZSTD_LEVEL="99", PARTRACE_VERBOSE="maybe")
+        lines = proc.stderr.splitlines()
+        self.assertEqual(len(lines), 4, proc.stderr)
+        self.assertIn("PARTRACE_FLUSH_MS='soon' is not a whole number in 1..60000; using 100", lines[0])
+        self.assertIn("PARTRACE_BUFFER_MB='-5'", proc.stderr)
+        self.assertIn("PARTRACE_ZSTD_LEVEL='99'", proc.stderr)
+        self.assertIn("PARTRACE_VERBOSE='maybe'", proc.stderr)
+        self.assert_mix(events(self.run_dir), 2)
+
+
+if __name__ == "__main__":
+    main()

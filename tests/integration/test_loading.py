@@ -1,0 +1,63 @@
+"""NCCL reached the ways Python programs reach it: through a library loaded RTLD_LOCAL (torch),
+and through dlopen + dlsym (ctypes, as vLLM's pynccl)."""
+import os
+import sys
+
+from harness import (FAKE_NCCL_DIR, PROGS, TraceTest, events, main, nccl, of_kind, run_traced)
+
+CTYPES_PROGRAM = r"""
+import ctypes, sys
+lib = ctypes.CDLL("libnccl.so.2")
+uid = (ctypes.c_byte * 128)()
+comm = ctypes.c_void_p()
+assert lib.ncclGetUniqueId(ctypes.byref(uid)) == 0
+# ncclUniqueId is passed by value: a 128-byte struct.
+class UniqueId(ctypes.Structure):
+    _fields_ = [("internal", ctypes.c_byte * 128)]
+lib.ncclCommInitRank.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, UniqueId, ctypes.c_int]
+assert lib.ncclCommInitRank(ctypes.byref(comm), 1, UniqueId(uid), 0) == 0
+buf = (ctypes.c_float * 32)()
+lib.ncclAllReduce.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                              ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+for _ in range(int(sys.argv[1])):
+    assert lib.ncclAllReduce(buf, buf, 32, 7, 0, comm, None) == 0
+lib.ncclCommDestroy.argtypes = [ctypes.c_void_p]
+assert lib.ncclCommDestroy(comm) == 0
+print("done")
+"""
+
+
+class Loading(TraceTest):
+    def test_rtld_local_library(self):
+        shim = os.path.join(PROGS, "libnccl_shim.so")
+        run_traced([os.path.join(PROGS, "rtld_local_main"), shim, "7"], self.run_dir)
+        evs = events(self.run_dir)
+        self.assertEqual(len(nccl(evs, "AllReduce")), 7)
+        self.assertEqual(len(nccl(evs, "Send")), 7)
+        self.assertEqual(len(nccl(evs, "Recv")), 7)
+        self.assertEqual(len(nccl(evs, "GroupEnd")), 7)
+        self.assertEqual(len(of_kind(evs, "comm_init")), 1)
+        self.assertEqual(nccl(evs, "Send")[6]["seq"], 6)
+        self.assertEqual(nccl(evs, "AllReduce")[0]["bytes"], 1024)
+
+    def test_dlopen_dlsym(self):
+        proc = run_traced([os.path.join(PROGS, "dlsym_main"), "5"], self.run_dir)
+        self.assertIn("iters 5", proc.stdout)
+        evs = events(self.run_dir)
+        self.assertEqual([e["seq"] for e in nccl(evs, "AllReduce")], [0, 1, 2, 3, 4])
+        self.assertEqual(len(of_kind(evs, "comm_init")), 1)
+        self.assertEqual(len(nccl(evs, "CommDestroy")), 1)
+
+    def test_python_ctypes(self):
+        proc = run_traced([sys.executable, "-c", CTYPES_PROGRAM, "6"], self.run_dir,
+                          LD_LIBRARY_PATH=FAKE_NCCL_DIR)
+        self.assertIn("done", proc.stdout)
+        evs = events(self.run_dir)
+        ars = nccl(evs, "AllReduce")
+        self.assertEqual(len(ars), 6)
+        self.assertEqual({(e["bytes"], e["rank"], e["nranks"]) for e in ars}, {(128, 0, 1)})
+        self.assertEqual(of_kind(evs, "comm_init")[0]["comm"], ars[0]["comm"])
+
+
+if __name__ == "__main__":
+    main()
