@@ -38,9 +38,10 @@ static void put_attr(struct buf *b, uint32_t attr, const char *value, size_t n)
     b->len += size;
 }
 
-char *pt_attrs_collect(size_t *bytes)
+const char *pt_attrs_collect(size_t *bytes)
 {
-    struct buf b = {malloc(64 * 1024), 0, 64 * 1024};
+    static _Alignas(8) char space[64 * 1024];
+    struct buf b = {space, 0, sizeof space};
     char tmp[PT_ATTR_MAX_BYTES];
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {

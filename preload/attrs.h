@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 
-/* Builds ATTR records into a malloc'd buffer. Returns it (NULL on failure), size in *bytes. */
-char *pt_attrs_collect(size_t *bytes);
+/* Builds ATTR records into a static buffer (no allocation: a fork child calls it too) and
+ * returns it, size in *bytes. Not reentrant: called once per process image by the starter. */
+const char *pt_attrs_collect(size_t *bytes);
 
 /* The whitelist, NULL-terminated; also printed by `partrace info`'s documentation. */
 extern const char *const pt_env_whitelist[];

@@ -17,8 +17,10 @@ static void *dlsym_unavailable(void *h, const char *n)
     return NULL;
 }
 
-/* Also called from the trampoline's slow path. */
-__attribute__((visibility("hidden"))) dlsym_fn pt_dlsym_resolve_real(void)
+/* Also called from the trampoline's slow path, possibly by a sanitizer runtime that is still
+ * initialising (it resolves its interceptors with dlsym): so never instrumented. */
+__attribute__((visibility("hidden"), no_sanitize("address", "undefined")))
+dlsym_fn pt_dlsym_resolve_real(void)
 {
     dlsym_fn f = atomic_load(&pt_dlsym_real_ptr);
     if (f)

@@ -129,7 +129,7 @@ static int runtime_start(void)
     int expected = PT_IDLE;
     if (atomic_compare_exchange_strong(&pt_state, &expected, PT_STARTING)) {
         size_t attrs_bytes = 0;
-        char *attrs = pt_attrs_collect(&attrs_bytes);
+        const char *attrs = pt_attrs_collect(&attrs_bytes);
         pt_signals_take_over();
         int ok = attrs && pt_writer_start(attrs, attrs_bytes) == 0;
         atomic_store(&pt_state, ok ? PT_RUNNING : PT_STOPPED);
@@ -172,6 +172,7 @@ void pt_runtime_sync(uint32_t reason, int final, uint32_t end_how)
 
 static void atfork_prepare(void)
 {
+    pt_writer_settle_before_fork();
     pthread_mutex_lock(&registry_lock);
     pt_comm_table_lock();
 }

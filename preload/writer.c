@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY 1 /* static cctx: zstd is linked statically */
+#include <sys/mman.h>
 #include <zstd.h>
 
 #include <partrace/format.h>
@@ -30,16 +32,22 @@ static struct {
     pthread_t thread;
     sem_t wake;
     _Atomic int running;           /* the thread exists and has not finished */
+    _Atomic int alive;             /* the thread has got as far as its own code */
     _Atomic uint64_t requested;    /* flush tickets handed out */
     _Atomic uint64_t done;         /* highest ticket whose flush is on disk */
     _Atomic uint32_t reason;       /* reason of the latest request */
     _Atomic int final;             /* an end record was asked for */
     _Atomic uint32_t end_how;
     int fd;                        /* -1 when no file could be opened or writing failed */
+    /* staging, out and the zstd workspace live in one mapping made once and kept by fork
+     * children: the writer never calls malloc, so it never takes the application's (or a
+     * sanitizer's) allocator lock, which a fork could leave held forever in the child. */
+    char *mapping;
+    size_t mapping_bytes;
     ZSTD_CCtx *cctx;
     char *staging, *out;
     size_t staging_len, out_cap;
-    char *attrs;
+    const char *attrs;
     size_t attrs_bytes;
     uint64_t records_total;
     uint64_t lost_by_writer;       /* records that could not be written */
@@ -229,6 +237,7 @@ static void open_trace_file(void)
 static void *writer_main(void *arg)
 {
     (void)arg;
+    atomic_store(&W.alive, 1);
     prctl(PR_SET_NAME, "partrace-writer");
     open_trace_file();
     if (W.attrs_bytes <= STAGING_BYTES / 2) {
@@ -239,7 +248,6 @@ static void *writer_main(void *arg)
         W.staging_len = W.attrs_bytes;
         write_frame(n);
     }
-    free(W.attrs);
     W.attrs = NULL;
     for (;;) {
         uint64_t ticket = atomic_load(&W.requested);
@@ -273,15 +281,31 @@ static void *writer_main(void *arg)
     }
 }
 
-int pt_writer_start(char *attrs, size_t attrs_bytes)
+static int map_buffers(void)
+{
+    size_t work = ZSTD_estimateCCtxSize((int)pt_cfg.zstd_level);
+    W.out_cap = ZSTD_compressBound(STAGING_BYTES);
+    W.mapping_bytes = STAGING_BYTES + W.out_cap + work + 2 * 4096;
+    void *m = mmap(NULL, W.mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    W.mapping = m;
+    W.staging = m;
+    W.out = W.mapping + STAGING_BYTES;
+    return 0;
+}
+
+int pt_writer_start(const char *attrs, size_t attrs_bytes)
 {
     W.attrs = attrs;
     W.attrs_bytes = attrs_bytes;
-    W.staging = malloc(STAGING_BYTES);
-    W.out_cap = ZSTD_compressBound(STAGING_BYTES);
-    W.out = malloc(W.out_cap);
-    W.cctx = ZSTD_createCCtx();
-    if (!W.staging || !W.out || !W.cctx || sem_init(&W.wake, 0, 0) != 0)
+    W.staging_len = 0;
+    if (!W.mapping && map_buffers() != 0)
+        goto fail;
+    char *work = W.out + W.out_cap;
+    work += (4096 - (uintptr_t)work % 4096) % 4096;
+    W.cctx = ZSTD_initStaticCCtx(work, (size_t)(W.mapping + W.mapping_bytes - work));
+    if (!W.cctx || sem_init(&W.wake, 0, 0) != 0)
         goto fail;
     /* The writer must never run an application's signal handler. */
     sigset_t all, old;
@@ -300,12 +324,6 @@ int pt_writer_start(char *attrs, size_t attrs_bytes)
     errno = rc;
 fail:
     pt_warn("cannot start the writer thread: %s; recording nothing", strerror(errno));
-    free(W.staging);
-    free(W.out);
-    ZSTD_freeCCtx(W.cctx);
-    free(attrs);
-    W.staging = W.out = W.attrs = NULL;
-    W.cctx = NULL;
     return -1;
 }
 
@@ -335,19 +353,26 @@ int pt_writer_wait(uint64_t ticket, long timeout_ms)
     return -1;
 }
 
+void pt_writer_settle_before_fork(void)
+{
+    const struct timespec ms = {0, 1000000L};
+    for (int i = 0; i < 1000 && atomic_load(&W.running) && !atomic_load(&W.alive); i++)
+        nanosleep(&ms, NULL);
+}
+
 void pt_writer_forget_after_fork(void)
 {
     if (W.fd >= 0)
         close(W.fd);
-    /* The parent's buffers stay mapped copy-on-write in the child; they are not ours to free
-     * while a lock inside malloc may be held, so the pointers are simply dropped. */
+    /* The buffers stay mapped in the child and are reused by its own writer. */
     W.fd = -1;
     W.cctx = NULL;
-    W.staging = W.out = W.attrs = NULL;
+    W.attrs = NULL;
     W.staging_len = 0;
     W.records_total = W.lost_by_writer = W.released_dropped = W.frame_index = 0;
     W.busy = 0;
     atomic_store(&W.running, 0);
+    atomic_store(&W.alive, 0);
     atomic_store(&W.requested, 0);
     atomic_store(&W.done, 0);
     atomic_store(&W.final, 0);

@@ -43,7 +43,7 @@ def traced_env(run_dir, **extra):
     env["LD_PRELOAD"] = ":".join(sanitizer_preload() + [LIB])
     env["LD_LIBRARY_PATH"] = FAKE_NCCL_DIR
     env["PARTRACE_DIR"] = run_dir
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0")
     for key, value in extra.items():
         if value is None:
             env.pop(key, None)
@@ -63,7 +63,7 @@ def run_traced(cmd, run_dir, check=True, **extra):
 def cli(*args, check=True):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0")
     proc = subprocess.run([PARTRACE, *args], capture_output=True, text=True, env=env, timeout=120)
     if check and proc.returncode != 0:
         raise AssertionError(f"partrace {args} exited {proc.returncode}\n{proc.stderr}")

@@ -10,7 +10,7 @@ from harness import (DRIVER, FAKE_NCCL_DIR, PARTRACE, TraceTest, cli, events, ma
 def record(*args, env_extra=None):
     env = dict(os.environ)
     env["LD_LIBRARY_PATH"] = FAKE_NCCL_DIR
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0")
     env.update(env_extra or {})
     return subprocess.run([PARTRACE, "record", *args], capture_output=True, text=True, env=env,
                           timeout=120)
