@@ -37,7 +37,7 @@ for i in range(ITERS):
     dist.all_to_all_single(a2a_out, a2a_in)
     note("AlltoAll", 1024 * 2)                             # per peer, as ncclAlltoAll counts
     dist.broadcast(b, src=0)
-    note("Broadcast", 512 * 4, root=0)
+    note("Bcast", 512 * 4, root=0)                         # PyTorch calls ncclBcast
     nxt, prv = (rank + 1) % world, (rank - 1) % world
     for req in dist.batch_isend_irecv([dist.P2POp(dist.isend, ring, nxt),
                                        dist.P2POp(dist.irecv, torch.empty_like(ring), prv)]):
