@@ -1,0 +1,70 @@
+"""The traces recorded on the GPU machine (samples/gpu-nccl-torch, see its README) still read
+back and still pass the same checks they passed there, with this build's reader."""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+from harness import PARTRACE, events, main, nccl, of_kind
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+SAMPLE = os.path.join(ROOT, "samples", "gpu-nccl-torch")
+CHECKER = os.path.join(ROOT, "tests", "gpu", "check_nccl_trace.py")
+
+
+def check(scenario):
+    proc = subprocess.run([sys.executable, CHECKER, PARTRACE, os.path.join(SAMPLE, scenario),
+                           os.path.join(SAMPLE, scenario + "-issued")], capture_output=True,
+                          text=True)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+class GpuSamples(unittest.TestCase):
+    def test_torch_collectives(self):
+        code, summary = check("torch_collectives")
+        self.assertEqual(code, 0, summary)
+        self.assertEqual((summary["ranks"], summary["issued"], summary["matched"]), (4, 180, 180))
+        self.assertEqual(summary["collectives_matched_across_ranks"], 25)
+        self.assertEqual(summary["sends_matched_to_recvs"], 40)
+        evs = events(os.path.join(SAMPLE, "torch_collectives"))
+        inits = of_kind(evs, "comm_init")
+        self.assertEqual(sorted((i["rank"], i["device"]) for i in inits),
+                         [(0, 0), (1, 1), (2, 2), (3, 3)])
+        self.assertEqual(len({i["comm"] for i in inits}), 1)
+        ars = nccl(evs, "AllReduce")
+        self.assertEqual(len(ars), 20)
+        self.assertEqual({(a["bytes"], a["dtype"], a["redop"]) for a in ars},
+                         {(4 << 20, "float32", "sum")})
+        # PyTorch wraps each operation in a group; calls inside carry the group's id.
+        self.assertTrue(all(a["group_depth"] == 1 and a["group_id"] for a in ars))
+        self.assertEqual(len(of_kind(evs, "end")), 4)
+
+    def test_pynccl_ctypes(self):
+        code, summary = check("pynccl_ctypes")
+        self.assertEqual(code, 0, summary)
+        self.assertEqual((summary["ranks"], summary["issued"], summary["matched"]), (4, 36, 36))
+        evs = events(os.path.join(SAMPLE, "pynccl_ctypes"))
+        self.assertEqual([a["seq"] for a in nccl(evs, "AllReduce")], list(range(7)) * 4)
+
+    def test_checker_catches_a_missing_call(self):
+        # The checker itself must fail when a rank's trace lacks an issued call.
+        import tempfile, shutil
+        with tempfile.TemporaryDirectory() as tmp:
+            issued = os.path.join(tmp, "issued")
+            shutil.copytree(os.path.join(SAMPLE, "pynccl_ctypes-issued"), issued)
+            path = os.path.join(issued, "issued-rank2.json")
+            with open(path) as f:
+                doc = json.load(f)
+            doc["calls"].append(dict(op="AllReduce", bytes=12345))
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            proc = subprocess.run([sys.executable, CHECKER, PARTRACE,
+                                   os.path.join(SAMPLE, "pynccl_ctypes"), issued],
+                                  capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn("rank 2: issued {'op': 'AllReduce', 'bytes': 12345}", proc.stdout)
+
+
+if __name__ == "__main__":
+    main()
