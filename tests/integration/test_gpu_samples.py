@@ -2,8 +2,10 @@
 back and still pass the same checks they passed there, with this build's reader."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 from harness import PARTRACE, events, main, nccl, of_kind
@@ -36,8 +38,13 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual(len(ars), 20)
         self.assertEqual({(a["bytes"], a["dtype"], a["redop"]) for a in ars},
                          {(4 << 20, "float32", "sum")})
-        # PyTorch wraps each operation in a group; calls inside carry the group's id.
-        self.assertTrue(all(a["group_depth"] == 1 and a["group_id"] for a in ars))
+        # PyTorch issues collectives outside groups, and every P2P call inside one (batched sends
+        # nest a group per op inside the batch's group); calls inside carry the group's id.
+        self.assertTrue(all(a["group_depth"] == 0 and a["group_id"] == 0 for a in ars))
+        p2p = nccl(evs, "Send") + nccl(evs, "Recv")
+        self.assertEqual(len(p2p), 80)
+        self.assertTrue(all(e["group_depth"] >= 1 and e["group_id"] for e in p2p))
+        self.assertEqual(max(e["group_depth"] for e in p2p), 2)
         self.assertEqual(len(of_kind(evs, "end")), 4)
 
     def test_pynccl_ctypes(self):
@@ -49,7 +56,6 @@ class GpuSamples(unittest.TestCase):
 
     def test_checker_catches_a_missing_call(self):
         # The checker itself must fail when a rank's trace lacks an issued call.
-        import tempfile, shutil
         with tempfile.TemporaryDirectory() as tmp:
             issued = os.path.join(tmp, "issued")
             shutil.copytree(os.path.join(SAMPLE, "pynccl_ctypes-issued"), issued)
