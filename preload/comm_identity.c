@@ -41,7 +41,7 @@ void pt_comm_born(const void *handle, struct pt_comm_birth *b, int result)
     r.hdr.kind = PT_REC_COMM_INIT;
     r.hdr.size = sizeof r;
     r.t_enter_ns = b->t_enter_ns;
-    r.t_exit_ns = pt_now_ns();
+    r.t_exit_ns = pt_ticks();
     r.comm_id = b->id;
     r.parent_comm_id = b->parent_id;
     r.call_id = pt_next_call_id();
@@ -65,7 +65,7 @@ struct pt_comm *pt_comm_identify(const void *handle)
             complete(handle, &c->rank, &c->nranks, &c->device);
         return c;
     }
-    struct pt_comm_birth b = {.t_enter_ns = pt_now_ns(), .rank = -1, .nranks = -1, .device = -1,
+    struct pt_comm_birth b = {.t_enter_ns = pt_ticks(), .rank = -1, .nranks = -1, .device = -1,
                               .how = PT_COMM_Adopted, .flags = PT_COMM_LOCAL_ID};
     uint64_t key[2] = {pt_pid, (uintptr_t)handle};
     b.id = pt_comm_id_from_bytes(key, sizeof key, 0xad0b7);

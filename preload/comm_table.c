@@ -99,13 +99,21 @@ void pt_comm_remove(const void *handle)
     pthread_mutex_unlock(&lock);
 }
 
+/* NCCL requires the calls on one communicator to be issued in order, from one thread at a
+ * time: a plain load and store suffice, and cost no locked instruction. */
+static uint64_t bump(_Atomic uint64_t *counter)
+{
+    uint64_t v = atomic_load_explicit(counter, memory_order_relaxed);
+    atomic_store_explicit(counter, v + 1, memory_order_relaxed);
+    return v;
+}
+
 uint64_t pt_comm_next_seq(struct pt_comm *c, int op, int peer)
 {
     if ((op == PT_OP_Send || op == PT_OP_Recv) && c->p2p_seq && peer >= 0 && peer < c->nranks)
-        return atomic_fetch_add_explicit(&c->p2p_seq[(op == PT_OP_Recv ? c->nranks : 0) + peer], 1,
-                                         memory_order_relaxed);
+        return bump(&c->p2p_seq[(op == PT_OP_Recv ? c->nranks : 0) + peer]);
     if (op > 0 && op < PT_OP_LIMIT)
-        return atomic_fetch_add_explicit(&c->seq[op], 1, memory_order_relaxed);
+        return bump(&c->seq[op]);
     return 0;
 }
 

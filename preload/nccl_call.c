@@ -44,37 +44,48 @@ static void track_group(struct pt_rec_nccl_call *r, uint64_t call_id, int result
 void pt_call_end(struct pt_call *c, int result)
 {
     int saved = errno;
-    struct pt_rec_nccl_call r;
-    r.t_exit_ns = pt_now_ns();
-    r.hdr.kind = PT_REC_NCCL_CALL;
-    r.hdr.size = sizeof r;
-    r.t_enter_ns = c->t_enter_ns;
-    r.call_id = pt_next_call_id();
-    r.op = c->op;
-    r.dtype = c->dtype;
-    r.redop = c->redop;
-    r.result = (int16_t)result;
-    r.peer = c->peer;
-    r.count = c->count;
-    r.bytes = c->bytes ? c->bytes : c->count * pt_dtype_bytes(c->dtype);
-    r.stream = c->stream;
-    r.aux = c->aux;
+    uint64_t t_exit = pt_ticks();
+    uint64_t call_id = pt_next_call_id();
     struct pt_comm *comm = !c->comm         ? NULL
                            : c->lookup_only ? pt_comm_lookup(c->comm)
                                             : pt_comm_identify(c->comm);
-    if (comm) {
-        r.comm_id = comm->id;
-        r.rank = comm->rank;
-        r.nranks = comm->nranks;
-        r.device = comm->device;
-        r.seq = pt_comm_next_seq(comm, c->op, c->peer);
+    /* Written in place in the ring: no copy on the hot path. */
+    struct pt_rec_nccl_call *r = pt_reserve(sizeof *r);
+    if (r) {
+        r->hdr.kind = PT_REC_NCCL_CALL;
+        r->hdr.size = sizeof *r;
+        r->t_enter_ns = c->t_enter_ns;
+        r->t_exit_ns = t_exit;
+        r->call_id = call_id;
+        r->op = c->op;
+        r->dtype = c->dtype;
+        r->redop = c->redop;
+        r->result = (int16_t)result;
+        r->peer = c->peer;
+        r->count = c->count;
+        r->bytes = c->bytes ? c->bytes : c->count * pt_dtype_bytes(c->dtype);
+        r->stream = c->stream;
+        r->aux = c->aux;
+        if (comm) {
+            r->comm_id = comm->id;
+            r->rank = comm->rank;
+            r->nranks = comm->nranks;
+            r->device = comm->device;
+            r->seq = pt_comm_next_seq(comm, c->op, c->peer);
+        } else {
+            r->comm_id = 0;
+            r->rank = r->nranks = r->device = -1;
+            r->seq = 0;
+        }
+        track_group(r, call_id, result);
+        pt_commit(r);
     } else {
-        r.comm_id = 0;
-        r.rank = r.nranks = r.device = -1;
-        r.seq = 0;
+        /* Dropped, but the sequence and group state must advance as if recorded. */
+        struct pt_rec_nccl_call scratch = {.op = c->op};
+        if (comm)
+            pt_comm_next_seq(comm, c->op, c->peer);
+        track_group(&scratch, call_id, result);
     }
-    track_group(&r, r.call_id, result);
-    pt_emit(&r, sizeof r);
     pt_self.in_wrapper = 0;
     errno = saved;
 }

@@ -34,7 +34,7 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
     int saved = errno;
     pt_self.in_wrapper = 1;
     *c = (struct pt_call){.op = op, .dtype = PT_NO_DTYPE, .redop = PT_NO_REDOP, .peer = -1};
-    c->t_enter_ns = pt_now_ns();
+    c->t_enter_ns = pt_ticks();
     errno = saved;
     return 1;
 }

@@ -16,6 +16,10 @@ size_t pt_ring_drain(struct pt_ring *r, char *dst, size_t cap, uint64_t *records
             tail = head;
             break;
         }
+        if (h->kind == 0) { /* padding up to the end of the ring */
+            tail += n;
+            continue;
+        }
         if (copied + n > cap)
             break;
         size_t off = (size_t)(tail & (r->size - 1));

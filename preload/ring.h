@@ -23,22 +23,46 @@ struct pt_ring {
     char *data;
 };
 
-/* Appends one record of `bytes` (a multiple of 8). Returns 0, or -1 if it was dropped. */
-static inline int pt_ring_push(struct pt_ring *r, const void *rec, size_t bytes)
+/* Reserves `bytes` (a multiple of 8, below 64 KiB) of contiguous space for one record and
+ * returns it, with the head value to publish in *commit_at; NULL (and counted) when full.
+ * A record that would straddle the end is preceded by a padding record (kind 0) that the
+ * writer skips. pt_ring_commit() makes the record visible. */
+static inline void *pt_ring_reserve(struct pt_ring *r, size_t bytes, uint64_t *commit_at)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-    if (head - tail + bytes > r->size) {
+    size_t off = (size_t)(head & (r->size - 1));
+    size_t pad = off + bytes > r->size ? r->size - off : 0;
+    if (head - tail + pad + bytes > r->size) {
         uint64_t d = atomic_load_explicit(&r->dropped, memory_order_relaxed);
         atomic_store_explicit(&r->dropped, d + 1, memory_order_relaxed);
-        return -1;
+        return NULL;
     }
-    size_t off = (size_t)(head & (r->size - 1));
-    size_t first = r->size - off < bytes ? r->size - off : bytes;
-    memcpy(r->data + off, rec, first);
-    if (first < bytes)
-        memcpy(r->data, (const char *)rec + first, bytes - first);
-    atomic_store_explicit(&r->head, head + bytes, memory_order_release);
+    if (pad) {
+        uint16_t *p = (uint16_t *)(r->data + off);
+        p[0] = 0;             /* kind 0: padding */
+        p[1] = (uint16_t)pad; /* size */
+        head += pad;
+        off = 0;
+    }
+    *commit_at = head + bytes;
+    return r->data + off;
+}
+
+static inline void pt_ring_commit(struct pt_ring *r, uint64_t commit_at)
+{
+    atomic_store_explicit(&r->head, commit_at, memory_order_release);
+}
+
+/* Appends one record of `bytes` (a multiple of 8). Returns 0, or -1 if it was dropped. */
+static inline int pt_ring_push(struct pt_ring *r, const void *rec, size_t bytes)
+{
+    uint64_t commit_at;
+    void *dst = pt_ring_reserve(r, bytes, &commit_at);
+    if (!dst)
+        return -1;
+    memcpy(dst, rec, bytes);
+    pt_ring_commit(r, commit_at);
     return 0;
 }
 

@@ -21,7 +21,7 @@
 #include "signals.h"
 #include "writer.h"
 
-__thread struct pt_thread_state pt_self;
+__thread struct pt_thread_state pt_self __attribute__((tls_model("initial-exec")));
 _Atomic int pt_state = PT_OFF;
 uint32_t pt_pid;
 uint64_t pt_start_realtime_ns, pt_start_monotonic_ns;
@@ -71,7 +71,7 @@ static struct pt_ring *ring_acquire(void)
     uint64_t size = ring_size();
     if (!r && n < PT_MAX_RINGS && ring_bytes_mapped + size <= (uint64_t)pt_cfg.buffer_mb << 20) {
         void *mem = mmap(NULL, sizeof *r + size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
         if (mem != MAP_FAILED) {
             r = mem;
             r->data = (char *)mem + sizeof *r;
@@ -115,7 +115,7 @@ static int thread_register(struct pt_thread_state *t)
     rec.hdr.kind = PT_REC_THREAD;
     rec.hdr.size = sizeof rec;
     rec.hdr.tid = t->tid;
-    rec.ts_ns = pt_now_ns();
+    rec.ts_ns = pt_ticks();
     rec.serial = t->serial;
     prctl(PR_GET_NAME, rec.name);
     rec.name[sizeof rec.name - 1] = '\0';
@@ -142,7 +142,7 @@ static int runtime_start(void)
     return expected == PT_RUNNING ? 0 : -1;
 }
 
-int pt_emit(void *rec, size_t bytes)
+void *pt_reserve_slow(size_t bytes)
 {
     struct pt_thread_state *t = &pt_self;
     if (atomic_load_explicit(&pt_state, memory_order_acquire) != PT_RUNNING &&
@@ -150,12 +150,21 @@ int pt_emit(void *rec, size_t bytes)
         goto drop;
     if (t->status != 1 && thread_register(t) != 0)
         goto drop;
-    ((struct pt_rec_hdr *)rec)->tid = t->tid;
-    return pt_ring_push(t->ring, rec, bytes);
+    return pt_ring_reserve(t->ring, bytes, &t->commit_at);
 drop:
     if (atomic_load(&pt_state) != PT_OFF)
         pt_count_global_drop();
-    return -1;
+    return NULL;
+}
+
+int pt_emit(void *rec, size_t bytes)
+{
+    void *dst = pt_reserve(bytes);
+    if (!dst)
+        return -1;
+    memcpy(dst, rec, bytes);
+    pt_commit(dst);
+    return 0;
 }
 
 void pt_runtime_sync(uint32_t reason, int final, uint32_t end_how)
@@ -214,6 +223,7 @@ __attribute__((constructor)) static void pt_runtime_init(void)
     pt_start_monotonic_ns = pt_now_ns();
     pt_pid = (uint32_t)getpid();
     pt_config_load();
+    pt_clock_init(getenv("PARTRACE_CLOCK"));
     if (pt_cfg.disabled) {
         errno = saved;
         return;

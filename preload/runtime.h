@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <partrace/format.h>
+
 #include "ring.h"
 
 enum pt_state {
@@ -28,9 +30,12 @@ struct pt_thread_state {
     uint32_t reserved;
     uint64_t group_id;    /* call id of the outermost GroupStart, 0 when not in a group */
     uint64_t calls;       /* per-thread call counter, for call ids */
+    uint64_t commit_at;   /* ring head to publish for the record being written */
 };
 
-extern __thread struct pt_thread_state pt_self;
+/* initial-exec: no __tls_get_addr call per event. The block is small enough for the static
+ * TLS surplus that glibc keeps for libraries loaded later (CUDA_INJECTION64_PATH). */
+extern __thread struct pt_thread_state pt_self __attribute__((tls_model("initial-exec")));
 extern _Atomic int pt_state;
 extern uint32_t pt_pid;         /* pid of this process image (updated in fork children) */
 extern uint64_t pt_start_realtime_ns, pt_start_monotonic_ns;
@@ -40,6 +45,25 @@ extern int pt_is_fork_child;
 /* Appends a record (its header's kind and size set by the caller; tid is filled in).
  * Starts the recorder on the first call. Returns 0, or -1 when the record was dropped. */
 int pt_emit(void *rec, size_t bytes);
+
+/* Hot path: space for one record of `bytes` in this thread's ring, written in place, then
+ * published by pt_commit(). NULL when the record is dropped (counted). */
+void *pt_reserve_slow(size_t bytes);
+static inline void *pt_reserve(size_t bytes)
+{
+    struct pt_thread_state *t = &pt_self;
+    if (__builtin_expect(t->status == 1 &&
+                             atomic_load_explicit(&pt_state, memory_order_relaxed) == PT_RUNNING,
+                         1))
+        return pt_ring_reserve(t->ring, bytes, &t->commit_at);
+    return pt_reserve_slow(bytes);
+}
+
+static inline void pt_commit(void *rec)
+{
+    ((struct pt_rec_hdr *)rec)->tid = pt_self.tid;
+    pt_ring_commit(pt_self.ring, pt_self.commit_at);
+}
 
 /* A process-unique id for a call: thread serial << 40 | per-thread counter. */
 static inline uint64_t pt_next_call_id(void)

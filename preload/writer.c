@@ -54,6 +54,7 @@ static struct {
     uint64_t released_dropped;     /* drops counted by rings that were since reused */
     uint64_t frame_index;
     int busy;                      /* last pass found a ring filling up: poll sooner */
+    struct pt_tick_map ticks;      /* raw ticks in records → CLOCK_MONOTONIC ns */
 } W = {.fd = -1};
 
 static uint64_t dropped_total(void)
@@ -140,8 +141,9 @@ static void drain_pass(uint32_t reason, int forced)
 {
     static uint64_t last_dropped;
     const size_t reserve = sizeof(struct pt_rec_flush) + sizeof(struct pt_rec_end);
-    uint64_t records = 0, found = 0;
+    uint64_t records = 0;
     W.busy = 0;
+    pt_tick_map_update(&W.ticks);
     uint32_t n = atomic_load(&pt_ring_count);
     for (uint32_t i = 0; i < n; i++) {
         struct pt_ring *r = pt_rings[i];
@@ -153,11 +155,11 @@ static void drain_pass(uint32_t reason, int forced)
         for (;;) {
             size_t got = pt_ring_drain(r, W.staging + W.staging_len,
                                        STAGING_BYTES - reserve - W.staging_len, &records);
+            pt_records_ticks_to_ns(W.staging + W.staging_len, got, &W.ticks);
             W.staging_len += got;
             if (pt_ring_pending(r) == 0)
                 break;
             if (got == 0 || STAGING_BYTES - reserve - W.staging_len < 256) {
-                found += records;
                 append_flush_record(PT_FLUSH_PERIODIC);
                 write_frame(records + 1);
                 records = 0;
@@ -168,14 +170,12 @@ static void drain_pass(uint32_t reason, int forced)
             pt_ring_release(r);
         }
     }
-    found += records;
     uint64_t dropped = dropped_total();
     if (records || W.staging_len || forced || dropped != last_dropped) {
         append_flush_record(reason);
         write_frame(records + 1);
     }
     last_dropped = dropped;
-    (void)found;
 }
 
 static void write_end(uint32_t how)
