@@ -178,7 +178,7 @@ enum pt_comm_how {
 #define PT_COMM_LOCAL_ID 0x1u /* comm_id could not be derived from a uniqueId: not comparable across processes */
 #define PT_COMM_NONBLOCKING 0x2u
 
-/* A communicator created (80 bytes). */
+/* A communicator created (88 bytes). */
 struct pt_rec_comm_init {
     struct pt_rec_hdr hdr;
     uint64_t t_enter_ns;
@@ -236,5 +236,16 @@ struct pt_rec_end {
 #define PT_END_EXIT 1u
 #define PT_END_UNDERSCORE_EXIT 2u
 #define PT_END_SIGNAL 3u
+
+/* Sizes are part of the format: docs/FORMAT.md lists them. */
+_Static_assert(sizeof(struct pt_file_header) == 256, "file header is 256 bytes");
+_Static_assert(sizeof(struct pt_rec_hdr) == 8, "record header is 8 bytes");
+_Static_assert(sizeof(struct pt_rec_attr) == 16, "attr record head is 16 bytes");
+_Static_assert(sizeof(struct pt_rec_string) == 16, "string record head is 16 bytes");
+_Static_assert(sizeof(struct pt_rec_thread) == 40, "thread record is 40 bytes");
+_Static_assert(sizeof(struct pt_rec_nccl_call) == 112, "nccl record is 112 bytes");
+_Static_assert(sizeof(struct pt_rec_comm_init) == 88, "comm_init record is 88 bytes");
+_Static_assert(sizeof(struct pt_rec_flush) == 48, "flush record is 48 bytes");
+_Static_assert(sizeof(struct pt_rec_end) == 48, "end record is 48 bytes");
 
 #endif

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job on its bundled default: build partrace, record a 4-rank job that drives the test
+# NCCL (tests/progs/nccl_driver: every collective, a split communicator, grouped send/recv), then
+# show `partrace info` of the run and the first lines of `partrace dump`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+RUN=${1:-$(mktemp -d /tmp/partrace-demo.XXXXXX)/run}
+ID=$(od -An -tx1 -N128 /dev/urandom | tr -d ' \n')
+export LD_LIBRARY_PATH=$PWD/build/fakenccl
+build/partrace record -o "$RUN" -- sh -c "
+    for r in 0 1 2 3; do build/progs/nccl_driver --rank \$r --nranks 4 --id $ID --iters 3 & done
+    wait"
+echo
+build/partrace info "$RUN"
+echo
+echo "first events of $RUN:"
+build/partrace dump "$RUN" | grep -E ' (nccl|comm_init) ' | head -20

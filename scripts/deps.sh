@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages partrace needs to build and test, if any is missing.
+# The CUDA toolkit (for nccl.h and cuda_runtime.h) is expected at /usr/local/cuda.
+set -euo pipefail
+need=()
+for pkg in cmake make gcc libzstd-dev python3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "partrace: installing ${need[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -f /usr/local/cuda/include/nccl.h ] && [ ! -f "${CUDA_HOME:-/nonexistent}/include/nccl.h" ]; then
+    echo "partrace: nccl.h not found: install the CUDA toolkit at /usr/local/cuda or set CUDA_HOME" >&2
+    exit 1
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests (test NCCL, no GPU) in a normal build and in
+# an AddressSanitizer + UndefinedBehaviorSanitizer build, plus the checks of the GPU samples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+jobs=$(nproc)
+status=0
+for variant in "build RelWithDebInfo OFF" "build-asan Debug ON"; do
+    set -- $variant
+    echo "== $1 (sanitizers $3)"
+    cmake -S . -B "$1" -DCMAKE_BUILD_TYPE="$2" -DPT_SANITIZE="$3" >/dev/null
+    cmake --build "$1" -j"$jobs" >/dev/null
+    (cd "$1" && ctest --output-on-failure -j"$jobs") || status=1
+done
+exit $status
