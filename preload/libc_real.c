@@ -49,30 +49,16 @@ typedef sighandler_t (*signal_fn)(int, sighandler_t);
 
 int pt_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    static _Atomic(sigaction_fn) real;
-    sigaction_fn f = atomic_load(&real);
-    if (!f) {
-        f = (sigaction_fn)pt_dlsym_next("sigaction");
-        atomic_store(&real, f);
-    }
-    if (!f) {
-        errno = ENOSYS;
-        return -1;
-    }
-    return f(sig, act, old);
+    PT_LIBC_REAL(sigaction_fn, sigaction);
+    if (!fn)
+        return errno = ENOSYS, -1;
+    return fn(sig, act, old);
 }
 
 sighandler_t pt_real_signal(int sig, sighandler_t handler)
 {
-    static _Atomic(signal_fn) real;
-    signal_fn f = atomic_load(&real);
-    if (!f) {
-        f = (signal_fn)pt_dlsym_next("signal");
-        atomic_store(&real, f);
-    }
-    if (!f) {
-        errno = ENOSYS;
-        return SIG_ERR;
-    }
-    return f(sig, handler);
+    PT_LIBC_REAL(signal_fn, signal);
+    if (!fn)
+        return errno = ENOSYS, SIG_ERR;
+    return fn(sig, handler);
 }

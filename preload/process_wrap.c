@@ -12,14 +12,6 @@
 #include "libc_real.h"
 #include "runtime.h"
 
-#define RESOLVE(type, name)                                  \
-    static _Atomic(type) real_##name;                        \
-    type fn = atomic_load(&real_##name);                     \
-    if (!fn) {                                               \
-        fn = (type)pt_dlsym_next(#name);                     \
-        atomic_store(&real_##name, fn);                      \
-    }
-
 static void before_exec(void)
 {
     int saved = errno;
@@ -30,7 +22,7 @@ static void before_exec(void)
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 PT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    RESOLVE(execve_fn, execve);
+    PT_LIBC_REAL(execve_fn, execve);
     if (!fn)
         return errno = ENOSYS, -1;
     before_exec();
@@ -40,7 +32,7 @@ PT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 typedef int (*execv_fn)(const char *, char *const[]);
 PT_EXPORT int execv(const char *path, char *const argv[])
 {
-    RESOLVE(execv_fn, execv);
+    PT_LIBC_REAL(execv_fn, execv);
     if (!fn)
         return errno = ENOSYS, -1;
     before_exec();
@@ -49,7 +41,7 @@ PT_EXPORT int execv(const char *path, char *const argv[])
 
 PT_EXPORT int execvp(const char *file, char *const argv[])
 {
-    RESOLVE(execv_fn, execvp);
+    PT_LIBC_REAL(execv_fn, execvp);
     if (!fn)
         return errno = ENOSYS, -1;
     before_exec();
@@ -58,7 +50,7 @@ PT_EXPORT int execvp(const char *file, char *const argv[])
 
 PT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    RESOLVE(execve_fn, execvpe);
+    PT_LIBC_REAL(execve_fn, execvpe);
     if (!fn)
         return errno = ENOSYS, -1;
     before_exec();
@@ -68,7 +60,7 @@ PT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 PT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    RESOLVE(fexecve_fn, fexecve);
+    PT_LIBC_REAL(fexecve_fn, fexecve);
     if (!fn)
         return errno = ENOSYS, -1;
     before_exec();
@@ -129,7 +121,7 @@ PT_EXPORT int execle(const char *path, const char *arg, ...)
 typedef void (*exit_fn)(int);
 PT_EXPORT void _exit(int status)
 {
-    RESOLVE(exit_fn, _exit);
+    PT_LIBC_REAL(exit_fn, _exit);
     pt_runtime_sync(PT_FLUSH_EXIT, 1, PT_END_UNDERSCORE_EXIT);
     if (fn)
         fn(status);
