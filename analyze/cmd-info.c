@@ -32,10 +32,12 @@ static void print_attrs(const char *path)
         if (env_open)
             putchar('\n');
         env_open = 0;
+        /* Long command lines are cut for the summary; `dump` prints them whole. */
+        const uint32_t shown = a->value_bytes > 200 ? 200 : a->value_bytes;
         printf("  %-9s ", a->attr == PT_ATTR_CMDLINE ? "command" : pt_attr_name(a->attr));
-        for (uint32_t i = 0; i < a->value_bytes; i++)
+        for (uint32_t i = 0; i < shown; i++)
             putchar(a->value[i] ? a->value[i] : ' ');
-        putchar('\n');
+        printf("%s\n", shown < a->value_bytes ? " ..." : "");
     }
     if (env_open)
         putchar('\n');

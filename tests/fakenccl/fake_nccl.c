@@ -159,6 +159,7 @@ ncclResult_t pncclCommSplit(ncclComm_t comm, int color, int key, ncclComm_t *new
     return new_comm(newcomm, comm->nranks, comm->rank, comm->device, 1);
 }
 
+#ifndef FAKE_NCCL_OLD /* an older NCCL: no ncclCommShrink */
 NCCL_API(ncclResult_t, ncclCommShrink, ncclComm_t comm, int *excludeRanksList,
          int excludeRanksCount, ncclComm_t *newcomm, ncclConfig_t *config, int shrinkFlags)
 ncclResult_t pncclCommShrink(ncclComm_t comm, int *excludeRanksList, int excludeRanksCount,
@@ -173,6 +174,7 @@ ncclResult_t pncclCommShrink(ncclComm_t comm, int *excludeRanksList, int exclude
         below += excludeRanksList[i] < comm->rank;
     return new_comm(newcomm, comm->nranks - excludeRanksCount, comm->rank - below, comm->device, 1);
 }
+#endif
 
 static ncclResult_t end_comm(ncclComm_t comm, int free_it)
 {

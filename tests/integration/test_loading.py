@@ -59,5 +59,22 @@ class Loading(TraceTest):
         self.assertEqual(of_kind(evs, "comm_init")[0]["comm"], ars[0]["comm"])
 
 
+    def test_no_nccl_in_the_process(self):
+        proc = run_traced([os.path.join(PROGS, "missing_nccl_main"), "none"], self.run_dir)
+        self.assertEqual(proc.stdout, "AllReduce -> 2\n")  # ncclSystemError, no crash
+        self.assertIn("ncclAllReduce called, but no loaded NCCL library provides it", proc.stderr)
+        self.assertFalse(os.path.exists(self.run_dir))  # nothing was recorded
+
+    def test_older_nccl_lacking_a_function(self):
+        old = os.path.join(os.path.dirname(FAKE_NCCL_DIR), "fakenccl-old", "libnccl.so.2")
+        proc = run_traced([os.path.join(PROGS, "missing_nccl_main"), old], self.run_dir)
+        self.assertEqual(proc.stdout.splitlines(),
+                         ["has shrink: no"] + ["CommShrink -> 2"] * 3 + ["AllReduce -> 0"])
+        # One warning for the missing function, however often it is called.
+        self.assertEqual(proc.stderr.count("ncclCommShrink called, but no loaded NCCL"), 1)
+        evs = events(self.run_dir)
+        self.assertEqual(len(nccl(evs, "AllReduce")), 1)
+
+
 if __name__ == "__main__":
     main()
