@@ -44,7 +44,7 @@ void pt_comm_born(const void *handle, struct pt_comm_birth *b, int result)
     r.t_exit_ns = pt_ticks();
     r.comm_id = b->id;
     r.parent_comm_id = b->parent_id;
-    r.call_id = pt_next_call_id();
+    r.call_id = b->call_id ? b->call_id : pt_next_call_id();
     r.handle = (uintptr_t)handle;
     r.rank = b->rank;
     r.nranks = b->nranks;

@@ -10,6 +10,7 @@
 /* Facts about a creation, filled by the creating wrapper. */
 struct pt_comm_birth {
     uint64_t t_enter_ns;
+    uint64_t call_id;     /* 0: take a new one (adoption) */
     uint64_t id;
     uint64_t parent_id;
     int32_t rank, nranks; /* -1 when to be asked from NCCL */

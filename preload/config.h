@@ -12,7 +12,8 @@
     X(buffer_mb, "PARTRACE_BUFFER_MB", 64, 1, 65536)                  \
     X(thread_buffer_kb, "PARTRACE_THREAD_BUFFER_KB", 512, 64, 65536)  \
     X(zstd_level, "PARTRACE_ZSTD_LEVEL", 3, 1, 19)                    \
-    X(exit_wait_ms, "PARTRACE_EXIT_WAIT_MS", 2000, 0, 60000)
+    X(exit_wait_ms, "PARTRACE_EXIT_WAIT_MS", 2000, 0, 60000)         \
+    X(cuda_buffer_mb, "PARTRACE_CUDA_BUFFER_MB", 32, 8, 1024)
 
 /* X(field, VARIABLE, default) for on/off settings. */
 #define PT_BOOL_SETTINGS(X)                  \

@@ -45,7 +45,9 @@ void pt_call_end(struct pt_call *c, int result)
 {
     int saved = errno;
     uint64_t t_exit = pt_ticks();
-    uint64_t call_id = pt_next_call_id();
+    uint64_t call_id = c->call_id;
+    if (c->pushed)
+        pt_cupti_pop();
     struct pt_comm *comm = !c->comm         ? NULL
                            : c->lookup_only ? pt_comm_lookup(c->comm)
                                             : pt_comm_identify(c->comm);

@@ -9,6 +9,7 @@
 
 #include <partrace/format.h>
 
+#include "../cupti/cupti_session.h"
 #include "clock.h"
 #include "runtime.h"
 
@@ -24,6 +25,8 @@ struct pt_call {
     uint64_t stream;
     uint64_t aux;
     int lookup_only;     /* the comm may be gone after the call: do not query or adopt it */
+    int pushed;          /* call_id pushed to CUPTI as external correlation */
+    uint64_t call_id;
 };
 
 /* Returns 1 when this call is to be recorded (then pt_call_end must follow). */
@@ -34,6 +37,12 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
     int saved = errno;
     pt_self.in_wrapper = 1;
     *c = (struct pt_call){.op = op, .dtype = PT_NO_DTYPE, .redop = PT_NO_REDOP, .peer = -1};
+    c->call_id = pt_self.current_call_id = pt_next_call_id();
+    /* GPU work launched inside the call (the kernel, graph nodes) carries the call's id. */
+    if (atomic_load_explicit(&pt_cupti_tie, memory_order_relaxed)) {
+        pt_cupti_push(c->call_id);
+        c->pushed = 1;
+    }
     c->t_enter_ns = pt_ticks();
     errno = saved;
     return 1;
@@ -43,8 +52,10 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
 void pt_call_end(struct pt_call *c, int result);
 
 /* Ends a guarded call without an NCCL_CALL record (creations write COMM_INIT instead). */
-static inline void pt_call_leave(void)
+static inline void pt_call_leave(const struct pt_call *c)
 {
+    if (c->pushed)
+        pt_cupti_pop();
     pt_self.in_wrapper = 0;
 }
 

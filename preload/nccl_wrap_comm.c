@@ -16,8 +16,8 @@
 
 static struct pt_comm_birth birth(const struct pt_call *c, uint16_t how, int rank, int nranks)
 {
-    return (struct pt_comm_birth){.t_enter_ns = c->t_enter_ns, .how = how, .rank = rank,
-                                  .nranks = nranks, .device = -1};
+    return (struct pt_comm_birth){.t_enter_ns = c->t_enter_ns, .call_id = c->call_id, .how = how,
+                                  .rank = rank, .nranks = nranks, .device = -1};
 }
 
 static uint32_t config_flags(const ncclConfig_t *config)
@@ -29,10 +29,11 @@ static uint32_t config_flags(const ncclConfig_t *config)
                : 0;
 }
 
-static void born(const ncclComm_t *comm, struct pt_comm_birth *b, ncclResult_t r)
+static void born(const struct pt_call *c, const ncclComm_t *comm, struct pt_comm_birth *b,
+                 ncclResult_t r)
 {
     pt_comm_born(comm && (r == ncclSuccess || r == ncclInProgress) ? *comm : NULL, b, r);
-    pt_call_leave();
+    pt_call_leave(c);
 }
 
 static uint64_t id_of(const ncclUniqueId *id)
@@ -50,7 +51,7 @@ PT_EXPORT ncclResult_t ncclCommInitRank(ncclComm_t *comm, int nranks, ncclUnique
     struct pt_comm_birth b = birth(&c, PT_COMM_InitRank, rank, nranks);
     b.id = id_of(&commId);
     ncclResult_t r = real(comm, nranks, commId, rank);
-    born(comm, &b, r);
+    born(&c, comm, &b, r);
     return r;
 }
 
@@ -66,7 +67,7 @@ PT_EXPORT ncclResult_t ncclCommInitRankConfig(ncclComm_t *comm, int nranks, nccl
     b.id = id_of(&commId);
     b.flags = config_flags(config);
     ncclResult_t r = real(comm, nranks, commId, rank, config);
-    born(comm, &b, r);
+    born(&c, comm, &b, r);
     return r;
 }
 
@@ -84,7 +85,7 @@ PT_EXPORT ncclResult_t ncclCommInitRankScalable(ncclComm_t *newcomm, int nranks,
     b.id = commIds && nId > 0 ? pt_comm_id_from_bytes(commIds, (size_t)nId * sizeof *commIds, 0) : 0;
     b.flags = config_flags(config);
     ncclResult_t r = real(newcomm, nranks, myrank, nId, commIds, config);
-    born(newcomm, &b, r);
+    born(&c, newcomm, &b, r);
     return r;
 }
 
@@ -106,7 +107,7 @@ PT_EXPORT ncclResult_t ncclCommInitAll(ncclComm_t *comms, int ndev, const int *d
         b.flags = PT_COMM_LOCAL_ID;
         pt_comm_born(r == ncclSuccess ? comms[i] : NULL, &b, r);
     }
-    pt_call_leave();
+    pt_call_leave(&c);
     return r;
 }
 
@@ -136,7 +137,7 @@ PT_EXPORT ncclResult_t ncclCommSplit(ncclComm_t comm, int color, int key, ncclCo
         return real(comm, color, key, newcomm, config);
     struct pt_comm_birth b = child_birth(&c, comm, PT_COMM_Split, color, key, config);
     ncclResult_t r = real(comm, color, key, newcomm, config);
-    born(newcomm, &b, r);
+    born(&c, newcomm, &b, r);
     return r;
 }
 
@@ -151,7 +152,7 @@ PT_EXPORT ncclResult_t ncclCommShrink(ncclComm_t comm, int *excludeRanksList, in
     struct pt_comm_birth b =
         child_birth(&c, comm, PT_COMM_Shrink, excludeRanksCount, shrinkFlags, config);
     ncclResult_t r = real(comm, excludeRanksList, excludeRanksCount, newcomm, config, shrinkFlags);
-    born(newcomm, &b, r);
+    born(&c, newcomm, &b, r);
     return r;
 }
 

@@ -12,6 +12,7 @@
 
 #include <partrace/format.h>
 
+#include "../cupti/cupti_session.h"
 #include "attrs.h"
 #include "clock.h"
 #include "comm_table.h"
@@ -198,6 +199,7 @@ static void atfork_child(void)
 {
     pthread_mutex_init(&registry_lock, NULL);
     pt_comm_table_after_fork();
+    pt_cupti_after_fork();
     if (atomic_load(&pt_state) == PT_OFF)
         return;
     pt_pid = (uint32_t)getpid();
@@ -228,6 +230,7 @@ __attribute__((constructor)) static void pt_runtime_init(void)
         errno = saved;
         return;
     }
+    pt_cuda_config();
     if (gethostname(pt_host, sizeof pt_host - 1) != 0)
         strcpy(pt_host, "unknown");
     for (char *p = pt_host; *p; p++)

@@ -31,6 +31,7 @@ struct pt_thread_state {
     uint64_t group_id;    /* call id of the outermost GroupStart, 0 when not in a group */
     uint64_t calls;       /* per-thread call counter, for call ids */
     uint64_t commit_at;   /* ring head to publish for the record being written */
+    uint64_t current_call_id; /* the NCCL call in progress (valid while in_wrapper) */
 };
 
 /* initial-exec: no __tls_get_addr call per event. The block is small enough for the static

@@ -19,6 +19,7 @@
 
 #include <partrace/format.h>
 
+#include "../cupti/cupti_session.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -55,6 +56,7 @@ static struct {
     uint64_t frame_index;
     int busy;                      /* last pass found a ring filling up: poll sooner */
     struct pt_tick_map ticks;      /* raw ticks in records → CLOCK_MONOTONIC ns */
+    uint64_t frame_records;        /* records in staging */
 } W = {.fd = -1};
 
 static uint64_t dropped_total(void)
@@ -135,15 +137,35 @@ static void append_flush_record(uint32_t reason)
     append(&f, sizeof f);
 }
 
-/* One pass over every ring. Writes a frame whenever staging is full, and a last one with a
- * flush record when anything was found, drops changed, or a flush was asked for. */
-static void drain_pass(uint32_t reason, int forced)
+#define RESERVE (sizeof(struct pt_rec_flush) + sizeof(struct pt_rec_end))
+
+/* Closes the current frame with a flush record and writes it. */
+static void end_frame(uint32_t reason)
+{
+    append_flush_record(reason);
+    write_frame(W.frame_records + 1);
+    W.frame_records = 0;
+}
+
+/* Appends one record made on the writer thread (GPU activity), starting a new frame when full. */
+static void put_record(const void *rec, size_t bytes, void *arg)
+{
+    (void)arg;
+    if (W.staging_len + bytes > STAGING_BYTES - RESERVE)
+        end_frame(PT_FLUSH_PERIODIC);
+    append(rec, bytes);
+    W.frame_records++;
+}
+
+/* One pass: GPU activity that CUPTI has finished, then every thread's ring. Writes a frame
+ * whenever staging is full, and a last one with a flush record when anything was found,
+ * drops changed, or a flush was asked for. */
+static void drain_pass(uint32_t reason, int forced, int final)
 {
     static uint64_t last_dropped;
-    const size_t reserve = sizeof(struct pt_rec_flush) + sizeof(struct pt_rec_end);
-    uint64_t records = 0;
     W.busy = 0;
     pt_tick_map_update(&W.ticks);
+    pt_cupti_collect(put_record, NULL, final);
     uint32_t n = atomic_load(&pt_ring_count);
     for (uint32_t i = 0; i < n; i++) {
         struct pt_ring *r = pt_rings[i];
@@ -154,16 +176,13 @@ static void drain_pass(uint32_t reason, int forced)
             W.busy = 1;
         for (;;) {
             size_t got = pt_ring_drain(r, W.staging + W.staging_len,
-                                       STAGING_BYTES - reserve - W.staging_len, &records);
+                                       STAGING_BYTES - RESERVE - W.staging_len, &W.frame_records);
             pt_records_ticks_to_ns(W.staging + W.staging_len, got, &W.ticks);
             W.staging_len += got;
             if (pt_ring_pending(r) == 0)
                 break;
-            if (got == 0 || STAGING_BYTES - reserve - W.staging_len < 256) {
-                append_flush_record(PT_FLUSH_PERIODIC);
-                write_frame(records + 1);
-                records = 0;
-            }
+            if (got == 0 || STAGING_BYTES - RESERVE - W.staging_len < 256)
+                end_frame(PT_FLUSH_PERIODIC);
         }
         if (state == PT_RING_RETIRED && pt_ring_pending(r) == 0) {
             W.released_dropped += atomic_load(&r->dropped);
@@ -171,10 +190,8 @@ static void drain_pass(uint32_t reason, int forced)
         }
     }
     uint64_t dropped = dropped_total();
-    if (records || W.staging_len || forced || dropped != last_dropped) {
-        append_flush_record(reason);
-        write_frame(records + 1);
-    }
+    if (W.frame_records || W.staging_len || forced || dropped != last_dropped)
+        end_frame(reason);
     last_dropped = dropped;
 }
 
@@ -267,7 +284,7 @@ static void *writer_main(void *arg)
         }
         int final = atomic_load(&W.final);
         int forced = ticket != atomic_load(&W.done);
-        drain_pass(forced ? atomic_load(&W.reason) : PT_FLUSH_PERIODIC, forced);
+        drain_pass(forced ? atomic_load(&W.reason) : PT_FLUSH_PERIODIC, forced, final);
         if (final) {
             write_end(atomic_load(&W.end_how));
             if (W.fd >= 0)

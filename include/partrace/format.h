@@ -13,7 +13,7 @@
 #define PT_MAGIC "PARTRACE"
 #define PT_MAGIC_LEN 8
 #define PT_VERSION_MAJOR 1 /* readers refuse other majors */
-#define PT_VERSION_MINOR 0 /* new record kinds or appended fields: readers of older minors skip them */
+#define PT_VERSION_MINOR 1 /* new record kinds or appended fields: readers of older minors skip them */
 #define PT_FILE_SUFFIX ".ptrace"
 #define PT_HOST_MAX 64
 #define PT_REC_ALIGN 8u
@@ -45,7 +45,17 @@ struct pt_file_header {
     X(COMM_INIT, 4, pt_rec_comm_init, "comm_init") /* communicator created */              \
     X(FLUSH, 5, pt_rec_flush, "flush")          /* writer's per-frame bookkeeping */       \
     X(END, 6, pt_rec_end, "end")                /* orderly end of the trace */             \
-    X(STRING, 7, pt_rec_string, "string")       /* interned string (id → text) */
+    X(STRING, 7, pt_rec_string, "string")       /* interned string (id → text) */        \
+    X(KERNEL, 8, pt_rec_kernel, "kernel")       /* GPU kernel (CUPTI) */                   \
+    X(MEMCPY, 9, pt_rec_memcpy, "memcpy")       /* copy (CUPTI) */                         \
+    X(MEMSET, 10, pt_rec_memset, "memset")      /* memset (CUPTI) */                       \
+    X(MEMORY, 11, pt_rec_memory, "memory")      /* allocation or free (CUPTI) */           \
+    X(SYNC, 12, pt_rec_sync, "sync")            /* host-device synchronization (CUPTI) */  \
+    X(EXT_CORR, 13, pt_rec_ext_corr, "ext_corr") /* CUDA correlation id → NCCL call id */  \
+    X(GPU, 14, pt_rec_gpu, "gpu")               /* a GPU this process used */              \
+    X(GRAPH_NODE, 15, pt_rec_graph_node, "graph_node") /* CUDA graph node → NCCL call */   \
+    X(NVTX, 16, pt_rec_nvtx, "nvtx")            /* NVTX range or mark */                   \
+    X(CUDA_STATUS, 17, pt_rec_cuda_status, "cuda_status") /* GPU-side recording state */
 
 enum pt_rec_kind {
 #define PT_X(name, val, st, label) PT_REC_##name = val,
@@ -237,6 +247,133 @@ struct pt_rec_end {
 #define PT_END_UNDERSCORE_EXIT 2u
 #define PT_END_SIGNAL 3u
 
+/* ---- GPU side (format 1.1). Timestamps are CLOCK_MONOTONIC ns (CUPTI is given our clock). */
+
+/* A kernel (104 bytes). nccl_call_id: the NCCL call that launched it (0: unknown or none). */
+struct pt_rec_kernel {
+    struct pt_rec_hdr hdr;
+    uint64_t start_ns, end_ns;
+    uint64_t graph_node_id;   /* 0 when not launched from a CUDA graph */
+    uint64_t nccl_call_id;
+    uint32_t correlation_id;  /* CUPTI's, shared with the launching API call */
+    uint32_t name_id;         /* STRING record id of the (mangled) name */
+    uint32_t device, context, stream, graph_id;
+    int32_t grid[3], block[3];
+    int32_t smem_static, smem_dynamic;
+    uint16_t registers;
+    uint8_t launch_type;
+    uint8_t reserved;
+};
+
+/* A copy (64 bytes). Kinds are CUPTI's CUpti_ActivityMemcpyKind / CUpti_ActivityMemoryKind. */
+struct pt_rec_memcpy {
+    struct pt_rec_hdr hdr;
+    uint64_t start_ns, end_ns;
+    uint64_t bytes;
+    uint64_t graph_node_id;
+    uint32_t correlation_id, device, context, stream;
+    uint8_t copy_kind, src_kind, dst_kind, flags;
+    uint32_t graph_id;
+};
+
+/* A memset (64 bytes). */
+struct pt_rec_memset {
+    struct pt_rec_hdr hdr;
+    uint64_t start_ns, end_ns;
+    uint64_t bytes;
+    uint64_t graph_node_id;
+    uint32_t correlation_id, device, context, stream;
+    uint32_t value;
+    uint16_t memory_kind, flags;
+};
+
+/* An allocation or release of memory (64 bytes). */
+struct pt_rec_memory {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;
+    uint64_t address;
+    uint64_t bytes;
+    uint64_t pool_address;    /* stream-ordered pool, 0 otherwise */
+    uint32_t correlation_id, device, context, stream;
+    uint8_t operation;        /* 1 allocation, 2 release */
+    uint8_t memory_kind;      /* CUpti_ActivityMemoryKind: 3 device, 2 pinned host, ... */
+    uint8_t pool_type;        /* 0 none, 1 local, 2 imported */
+    uint8_t is_async;
+    uint32_t reserved;
+};
+
+/* A synchronization (48 bytes). type: CUpti_ActivitySynchronizationType. */
+struct pt_rec_sync {
+    struct pt_rec_hdr hdr;
+    uint64_t start_ns, end_ns;
+    uint32_t correlation_id, context, stream, event_id;
+    uint32_t type, reserved;
+};
+
+/* CUPTI correlation id of a CUDA API call made inside a NCCL call (24 bytes). */
+struct pt_rec_ext_corr {
+    struct pt_rec_hdr hdr;
+    uint64_t nccl_call_id;
+    uint32_t correlation_id;
+    uint32_t external_kind;
+};
+
+/* A GPU this process used (120 bytes). device: the CUDA ordinal in this process. */
+struct pt_rec_gpu {
+    struct pt_rec_hdr hdr;
+    uint32_t device;
+    uint32_t sm_count;
+    uint64_t total_memory_bytes;
+    uint8_t uuid[16];
+    char pci_bus_id[16];
+    char name[64];
+};
+
+/* A CUDA graph node created while a NCCL call was being captured, or cloned at
+ * instantiation (48 bytes). call_id is 0 for clones: follow original_node_id. */
+struct pt_rec_graph_node {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;
+    uint64_t node_id;
+    uint64_t original_node_id; /* clones: the node it was cloned from; else 0 */
+    uint64_t nccl_call_id;
+    uint32_t graph_id;
+    uint32_t cloned;
+};
+
+/* An NVTX range or mark (40 bytes + text, padded). Ranges come as push/pop (nested per
+ * thread) or start/end (matched by id). */
+struct pt_rec_nvtx {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;
+    uint64_t range_id;        /* start/end ranges: the id; else 0 */
+    uint32_t domain_id;       /* 0: the default domain; else a STRING record id */
+    uint16_t event;           /* PT_NVTX_* */
+    uint16_t text_bytes;
+    uint32_t color, category;
+    char text[];
+};
+#define PT_NVTX_PUSH 1
+#define PT_NVTX_POP 2
+#define PT_NVTX_START 3
+#define PT_NVTX_END 4
+#define PT_NVTX_MARK 5
+#define PT_NVTX_TEXT_MAX 256u
+
+/* State of the GPU-side recording, written when it changes (40 bytes). */
+struct pt_rec_cuda_status {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;
+    uint64_t buffers_refused;  /* CUPTI asked for a buffer and the pool was empty */
+    uint64_t records_dropped;  /* records CUPTI reports it dropped */
+    uint32_t state;            /* PT_CUDA_* */
+    uint32_t level;            /* 0 off, 1 kernels, 2 launches */
+};
+#define PT_CUDA_ACTIVE 1
+#define PT_CUDA_NO_CUPTI 2      /* no CUPTI library found */
+#define PT_CUDA_TAKEN 3         /* another tool holds CUPTI's one subscriber */
+#define PT_CUDA_FAILED 4        /* CUPTI answered an error */
+
 /* Sizes are part of the format: docs/FORMAT.md lists them. */
 _Static_assert(sizeof(struct pt_file_header) == 256, "file header is 256 bytes");
 _Static_assert(sizeof(struct pt_rec_hdr) == 8, "record header is 8 bytes");
@@ -247,5 +384,15 @@ _Static_assert(sizeof(struct pt_rec_nccl_call) == 112, "nccl record is 112 bytes
 _Static_assert(sizeof(struct pt_rec_comm_init) == 88, "comm_init record is 88 bytes");
 _Static_assert(sizeof(struct pt_rec_flush) == 48, "flush record is 48 bytes");
 _Static_assert(sizeof(struct pt_rec_end) == 48, "end record is 48 bytes");
+_Static_assert(sizeof(struct pt_rec_kernel) == 104, "kernel record is 104 bytes");
+_Static_assert(sizeof(struct pt_rec_memcpy) == 64, "memcpy record is 64 bytes");
+_Static_assert(sizeof(struct pt_rec_memset) == 64, "memset record is 64 bytes");
+_Static_assert(sizeof(struct pt_rec_memory) == 64, "memory record is 64 bytes");
+_Static_assert(sizeof(struct pt_rec_sync) == 48, "sync record is 48 bytes");
+_Static_assert(sizeof(struct pt_rec_ext_corr) == 24, "ext_corr record is 24 bytes");
+_Static_assert(sizeof(struct pt_rec_gpu) == 120, "gpu record is 120 bytes");
+_Static_assert(sizeof(struct pt_rec_graph_node) == 48, "graph_node record is 48 bytes");
+_Static_assert(sizeof(struct pt_rec_nvtx) == 40, "nvtx record head is 40 bytes");
+_Static_assert(sizeof(struct pt_rec_cuda_status) == 40, "cuda_status record is 40 bytes");
 
 #endif

@@ -1,0 +1,196 @@
+#include "activity_convert.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#include <partrace/format.h>
+
+#define ARENA_BYTES (4u << 20)
+#define NAME_MAX_BYTES 4000u
+
+int pt_convert_init(struct pt_convert *c)
+{
+    memset(c, 0, sizeof *c);
+    size_t slots = PT_STRINGS_CAP * sizeof *c->slots, corr = PT_CORR_CAP * sizeof *c->corr;
+    char *m = mmap(NULL, slots + corr + ARENA_BYTES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    c->slots = (void *)m;
+    c->corr = (void *)(m + slots);
+    c->arena = m + slots + corr;
+    c->arena_cap = ARENA_BYTES;
+    c->next_string_id = 1;
+    return 0;
+}
+
+void pt_convert_reset_strings(struct pt_convert *c)
+{
+    memset(c->slots, 0, PT_STRINGS_CAP * sizeof *c->slots);
+    c->arena_used = 0;
+}
+
+static uint64_t hash_text(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+static void put_string(uint32_t id, const char *text, size_t n, pt_put_fn put, void *arg)
+{
+    _Alignas(8) char buf[sizeof(struct pt_rec_string) + NAME_MAX_BYTES + 8];
+    size_t size = (sizeof(struct pt_rec_string) + n + 7) & ~(size_t)7;
+    struct pt_rec_string *r = (void *)buf;
+    memset(buf, 0, size);
+    r->hdr.kind = PT_REC_STRING;
+    r->hdr.size = (uint16_t)size;
+    r->id = id;
+    r->text_bytes = (uint32_t)n;
+    memcpy(r->text, text, n);
+    put(r, size, arg);
+}
+
+uint32_t pt_convert_intern(struct pt_convert *c, const char *text, size_t max_len, pt_put_fn put,
+                           void *arg)
+{
+    if (!text)
+        return 0;
+    size_t n = strnlen(text, max_len < NAME_MAX_BYTES ? max_len : NAME_MAX_BYTES);
+    uint64_t h = hash_text(text, n);
+    size_t i = (size_t)(h % PT_STRINGS_CAP);
+    for (size_t probes = 0; probes < PT_STRINGS_CAP; probes++, i = (i + 1) % PT_STRINGS_CAP) {
+        struct pt_string_slot *s = &c->slots[i];
+        if (s->hash == h && s->len == n && memcmp(s->text, text, n) == 0)
+            return s->id;
+        if (s->hash == 0)
+            break;
+    }
+    uint32_t id = c->next_string_id++;
+    struct pt_string_slot *s = &c->slots[i];
+    /* Remember it while there is room; past that the string is simply sent again each time. */
+    if (s->hash == 0 && c->arena_used + n <= c->arena_cap) {
+        memcpy(c->arena + c->arena_used, text, n);
+        *s = (struct pt_string_slot){h, id, (uint32_t)n, c->arena + c->arena_used};
+        c->arena_used += n;
+    }
+    put_string(id, text, n, put, arg);
+    return id;
+}
+
+static void remember_correlation(struct pt_convert *c, uint32_t corr, uint64_t call)
+{
+    c->corr[corr % PT_CORR_CAP].correlation_id = corr;
+    c->corr[corr % PT_CORR_CAP].nccl_call_id = call;
+}
+
+static uint64_t call_of(const struct pt_convert *c, uint32_t corr)
+{
+    return c->corr[corr % PT_CORR_CAP].correlation_id == corr && corr
+               ? c->corr[corr % PT_CORR_CAP].nccl_call_id
+               : 0;
+}
+
+static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put_fn put, void *arg)
+{
+    struct pt_rec_kernel r;
+    memset(&r, 0, sizeof r);
+    r.name_id = pt_convert_intern(c, k->name, NAME_MAX_BYTES, put, arg);
+    r.hdr.kind = PT_REC_KERNEL;
+    r.hdr.size = sizeof r;
+    r.start_ns = k->start;
+    r.end_ns = k->end;
+    r.graph_node_id = k->graphNodeId;
+    r.correlation_id = k->correlationId;
+    r.nccl_call_id = call_of(c, k->correlationId);
+    r.device = k->deviceId;
+    r.context = k->contextId;
+    r.stream = k->streamId;
+    r.graph_id = k->graphId;
+    r.grid[0] = k->gridX, r.grid[1] = k->gridY, r.grid[2] = k->gridZ;
+    r.block[0] = k->blockX, r.block[1] = k->blockY, r.block[2] = k->blockZ;
+    r.smem_static = k->staticSharedMemory;
+    r.smem_dynamic = k->dynamicSharedMemory;
+    r.registers = k->registersPerThread;
+    r.launch_type = k->launchType;
+    put(&r, sizeof r, arg);
+}
+
+int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn put, void *arg)
+{
+    switch (a->kind) {
+    case CUPTI_ACTIVITY_KIND_KERNEL:
+    case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
+        kernel(c, (const CUpti_ActivityKernel10 *)a, put, arg);
+        break;
+    case CUPTI_ACTIVITY_KIND_MEMCPY: {
+        const CUpti_ActivityMemcpy6 *m = (const void *)a;
+        struct pt_rec_memcpy r = {.hdr = {PT_REC_MEMCPY, sizeof r, 0},
+                                  .start_ns = m->start, .end_ns = m->end, .bytes = m->bytes,
+                                  .graph_node_id = m->graphNodeId,
+                                  .correlation_id = m->correlationId, .device = m->deviceId,
+                                  .context = m->contextId, .stream = m->streamId,
+                                  .copy_kind = m->copyKind, .src_kind = m->srcKind,
+                                  .dst_kind = m->dstKind, .flags = m->flags,
+                                  .graph_id = m->graphId};
+        put(&r, sizeof r, arg);
+        break;
+    }
+    case CUPTI_ACTIVITY_KIND_MEMSET: {
+        const CUpti_ActivityMemset4 *m = (const void *)a;
+        struct pt_rec_memset r = {.hdr = {PT_REC_MEMSET, sizeof r, 0},
+                                  .start_ns = m->start, .end_ns = m->end, .bytes = m->bytes,
+                                  .graph_node_id = m->graphNodeId,
+                                  .correlation_id = m->correlationId, .device = m->deviceId,
+                                  .context = m->contextId, .stream = m->streamId,
+                                  .value = m->value, .memory_kind = m->memoryKind,
+                                  .flags = m->flags};
+        put(&r, sizeof r, arg);
+        break;
+    }
+    case CUPTI_ACTIVITY_KIND_MEMORY2: {
+        const CUpti_ActivityMemory4 *m = (const void *)a;
+        struct pt_rec_memory r = {.hdr = {PT_REC_MEMORY, sizeof r, 0},
+                                  .ts_ns = m->timestamp, .address = m->address, .bytes = m->bytes,
+                                  .pool_address = m->memoryPoolConfig.address,
+                                  .correlation_id = m->correlationId, .device = m->deviceId,
+                                  .context = m->contextId, .stream = m->streamId,
+                                  .operation = (uint8_t)m->memoryOperationType,
+                                  .memory_kind = (uint8_t)m->memoryKind,
+                                  .pool_type = (uint8_t)m->memoryPoolConfig.memoryPoolType,
+                                  .is_async = (uint8_t)m->isAsync};
+        put(&r, sizeof r, arg);
+        break;
+    }
+    case CUPTI_ACTIVITY_KIND_SYNCHRONIZATION: {
+        const CUpti_ActivitySynchronization2 *s = (const void *)a;
+        struct pt_rec_sync r = {.hdr = {PT_REC_SYNC, sizeof r, 0},
+                                .start_ns = s->start, .end_ns = s->end,
+                                .correlation_id = s->correlationId, .context = s->contextId,
+                                .stream = s->streamId, .event_id = s->cudaEventId,
+                                .type = (uint32_t)s->type};
+        put(&r, sizeof r, arg);
+        break;
+    }
+    case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION: {
+        const CUpti_ActivityExternalCorrelation *e = (const void *)a;
+        if (e->externalKind != CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0) {
+            c->skipped++;
+            return 0;
+        }
+        remember_correlation(c, e->correlationId, e->externalId);
+        struct pt_rec_ext_corr r = {.hdr = {PT_REC_EXT_CORR, sizeof r, 0},
+                                    .nccl_call_id = e->externalId,
+                                    .correlation_id = e->correlationId,
+                                    .external_kind = (uint32_t)e->externalKind};
+        put(&r, sizeof r, arg);
+        break;
+    }
+    default:
+        c->skipped++;
+        return 0;
+    }
+    c->converted++;
+    return 1;
+}

@@ -1,0 +1,48 @@
+/* CUPTI activity records → partrace records. Runs on the writer thread only (the string table
+ * and the correlation map are not shared), and calls no CUPTI function, so tests can feed it
+ * records they build from cupti_activity.h's structs. */
+#ifndef PT_ACTIVITY_CONVERT_H
+#define PT_ACTIVITY_CONVERT_H
+
+#include <cupti_activity.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*pt_put_fn)(const void *rec, size_t bytes, void *arg);
+
+#define PT_STRINGS_CAP 8192u      /* distinct names remembered; past it names are re-sent */
+#define PT_CORR_CAP 65536u        /* correlation ids remembered (direct-mapped) */
+
+struct pt_string_slot {
+    uint64_t hash;
+    uint32_t id, len;
+    const char *text;             /* copy in the arena */
+};
+
+struct pt_convert {
+    struct pt_string_slot *slots; /* PT_STRINGS_CAP */
+    char *arena;
+    size_t arena_used, arena_cap;
+    uint32_t next_string_id;
+    struct {
+        uint32_t correlation_id;
+        uint64_t nccl_call_id;
+    } *corr;                      /* PT_CORR_CAP */
+    uint64_t converted, skipped;
+};
+
+/* Maps its tables (no malloc). Returns 0 or -1. */
+int pt_convert_init(struct pt_convert *c);
+/* Forgets every string: a new trace file (fork child) must see them again. */
+void pt_convert_reset_strings(struct pt_convert *c);
+
+/* Converts one activity record, writing zero or more records through put (a STRING record
+ * before the first kernel that uses a name). Returns 1 when converted, 0 for kinds not kept. */
+int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn put, void *arg);
+
+/* Interns text (at most max_len bytes) and returns its id, sending a STRING record when the
+ * text is new. Also used for NVTX domain names. */
+uint32_t pt_convert_intern(struct pt_convert *c, const char *text, size_t max_len, pt_put_fn put,
+                           void *arg);
+
+#endif

@@ -1,0 +1,327 @@
+#include "cupti_session.h"
+
+#include <cuda.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <partrace/format.h>
+
+#include "../preload/clock.h"
+#include "../preload/config.h"
+#include "../preload/export.h"
+#include "../preload/log.h"
+#include "../preload/runtime.h"
+#include "cupti_api.h"
+
+#define BUFFER_BYTES (4u << 20)
+#define MAX_BUFFERS 256
+
+int pt_cuda_level = 1;
+_Atomic int pt_cupti_tie;
+
+static _Atomic int started;
+static _Atomic int active;
+static CUpti_SubscriberHandle subscriber;
+static struct pt_convert convert;
+static _Atomic uint64_t buffers_refused;
+static _Atomic uint64_t seen_devices; /* bit per device ordinal < 64 */
+
+/* Buffer pool: a fixed set handed to CUPTI and given back by the writer after conversion. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *free_buffers[MAX_BUFFERS];
+static int n_free;
+static struct {
+    uint8_t *buffer;
+    size_t valid;
+} full[MAX_BUFFERS];
+static int n_full;
+
+void pt_cuda_config(void)
+{
+    const char *v = getenv("PARTRACE_CUDA");
+    if (v && strcmp(v, "off") == 0)
+        pt_cuda_level = 0;
+    else if (v && strcmp(v, "launches") == 0)
+        pt_cuda_level = 2;
+    else {
+        pt_cuda_level = 1;
+        if (v && *v && strcmp(v, "kernels") != 0)
+            pt_warn("PARTRACE_CUDA='%.32s' is not off, kernels or launches; using kernels", v);
+    }
+    if (!pt_cuda_level)
+        return;
+    const char *inj = getenv("CUDA_INJECTION64_PATH");
+    Dl_info self;
+    if (!dladdr((void *)pt_cuda_config, &self) || !self.dli_fname)
+        return;
+    if (!inj || !*inj)
+        setenv("CUDA_INJECTION64_PATH", self.dli_fname, 1);
+    else if (strcmp(inj, self.dli_fname) != 0)
+        pt_info("CUDA_INJECTION64_PATH is %s: GPU activity only if that is partrace", inj);
+}
+
+static void emit_status(uint32_t state)
+{
+    struct pt_rec_cuda_status r;
+    memset(&r, 0, sizeof r);
+    r.hdr.kind = PT_REC_CUDA_STATUS;
+    r.hdr.size = sizeof r;
+    r.ts_ns = pt_ticks();
+    r.buffers_refused = atomic_load(&buffers_refused);
+    r.state = state;
+    r.level = (uint32_t)pt_cuda_level;
+    pt_emit(&r, sizeof r);
+}
+
+static void CUPTIAPI buffer_requested(uint8_t **buffer, size_t *size, size_t *max_records)
+{
+    pthread_mutex_lock(&pool_lock);
+    *buffer = n_free ? free_buffers[--n_free] : NULL;
+    pthread_mutex_unlock(&pool_lock);
+    *size = *buffer ? BUFFER_BYTES : 0;
+    *max_records = 0;
+    if (!*buffer)
+        atomic_fetch_add(&buffers_refused, 1);
+}
+
+static void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t *buffer, size_t size,
+                                      size_t valid)
+{
+    (void)ctx, (void)stream, (void)size;
+    if (!buffer)
+        return;
+    pthread_mutex_lock(&pool_lock);
+    if (n_full < MAX_BUFFERS) {
+        full[n_full].buffer = buffer;
+        full[n_full].valid = valid;
+        n_full++;
+    }
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static uint64_t CUPTIAPI timestamp(void)
+{
+    return pt_now_ns(); /* CUPTI puts GPU times on our clock */
+}
+
+/* The GPU behind a new context, once per device. */
+static void record_gpu(CUcontext ctx)
+{
+    uint32_t dev = 0;
+    if (pt_cupti.cuptiGetDeviceId(ctx, &dev) != CUPTI_SUCCESS)
+        return;
+    if (dev < 64 && (atomic_fetch_or(&seen_devices, 1ull << dev) & (1ull << dev)))
+        return;
+    void *cuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    struct pt_rec_gpu r;
+    memset(&r, 0, sizeof r);
+    r.hdr.kind = PT_REC_GPU;
+    r.hdr.size = sizeof r;
+    r.device = dev;
+    if (cuda) {
+        __typeof__(&cuDeviceGet) get = (__typeof__(&cuDeviceGet))dlsym(cuda, "cuDeviceGet");
+        __typeof__(&cuDeviceGetName) name = (__typeof__(&cuDeviceGetName))dlsym(cuda, "cuDeviceGetName");
+        __typeof__(&cuDeviceGetUuid) uuid = (__typeof__(&cuDeviceGetUuid))dlsym(cuda, "cuDeviceGetUuid_v2");
+        __typeof__(&cuDeviceGetPCIBusId) bus = (__typeof__(&cuDeviceGetPCIBusId))dlsym(cuda, "cuDeviceGetPCIBusId");
+        __typeof__(&cuDeviceGetAttribute) attr = (__typeof__(&cuDeviceGetAttribute))dlsym(cuda, "cuDeviceGetAttribute");
+        __typeof__(&cuDeviceTotalMem) mem = (__typeof__(&cuDeviceTotalMem))dlsym(cuda, "cuDeviceTotalMem_v2");
+        CUdevice d;
+        if (get && get(&d, (int)dev) == CUDA_SUCCESS) {
+            if (name)
+                name(r.name, sizeof r.name - 1, d);
+            CUuuid u;
+            if (uuid && uuid(&u, d) == CUDA_SUCCESS)
+                memcpy(r.uuid, u.bytes, sizeof r.uuid);
+            if (bus)
+                bus(r.pci_bus_id, sizeof r.pci_bus_id - 1, d);
+            int sms = 0;
+            if (attr && attr(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, d) == CUDA_SUCCESS)
+                r.sm_count = (uint32_t)sms;
+            size_t bytes = 0;
+            if (mem && mem(&bytes, d) == CUDA_SUCCESS)
+                r.total_memory_bytes = bytes;
+        }
+        dlclose(cuda);
+    }
+    pt_emit(&r, sizeof r);
+}
+
+/* Graph nodes made while a NCCL call is captured carry that call; clones at instantiation
+ * carry the node they copy, so replayed kernels lead back to the call. */
+static void record_graph_node(const CUpti_GraphData *g, int cloned)
+{
+    struct pt_rec_graph_node r;
+    memset(&r, 0, sizeof r);
+    r.hdr.kind = PT_REC_GRAPH_NODE;
+    r.hdr.size = sizeof r;
+    r.ts_ns = pt_ticks();
+    if (pt_cupti.cuptiGetGraphNodeId(g->node, &r.node_id) != CUPTI_SUCCESS)
+        return;
+    pt_cupti.cuptiGetGraphId(g->graph, &r.graph_id);
+    if (cloned) {
+        r.cloned = 1;
+        if (pt_cupti.cuptiGetGraphNodeId(g->originalNode, &r.original_node_id) != CUPTI_SUCCESS)
+            return;
+    } else {
+        r.nccl_call_id = pt_self.in_wrapper ? pt_self.current_call_id : 0;
+        if (!r.nccl_call_id)
+            return; /* only nodes that NCCL calls create are worth a record */
+    }
+    pt_emit(&r, sizeof r);
+}
+
+static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
+                                 const void *data)
+{
+    (void)userdata;
+    if (domain != CUPTI_CB_DOMAIN_RESOURCE || !atomic_load(&active))
+        return;
+    const CUpti_ResourceData *res = data;
+    if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED)
+        record_gpu(res->context);
+    else if (cbid == CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED)
+        record_graph_node(res->resourceDescriptor, 0);
+    else if (cbid == CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED)
+        record_graph_node(res->resourceDescriptor, 1);
+}
+
+static const char *result_text(CUptiResult r)
+{
+    const char *s = NULL;
+    if (pt_cupti.cuptiGetResultString && pt_cupti.cuptiGetResultString(r, &s) == CUPTI_SUCCESS && s)
+        return s;
+    return "unknown CUPTI error";
+}
+
+static int enable_all(void)
+{
+    static const CUpti_ActivityKind kinds[] = {
+        CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY,
+        CUPTI_ACTIVITY_KIND_MEMSET, CUPTI_ACTIVITY_KIND_MEMORY2,
+        CUPTI_ACTIVITY_KIND_SYNCHRONIZATION, CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION};
+    static const CUpti_ActivityKind api_kinds[] = {CUPTI_ACTIVITY_KIND_RUNTIME,
+                                                   CUPTI_ACTIVITY_KIND_DRIVER};
+    static const CUpti_CallbackId resource_cbs[] = {CUPTI_CBID_RESOURCE_CONTEXT_CREATED,
+                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
+                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
+    CUptiResult r;
+    /* Our clock first: every timestamp CUPTI produces from here on is ours. */
+    if ((r = pt_cupti.cuptiActivityRegisterTimestampCallback(timestamp)) != CUPTI_SUCCESS ||
+        (r = pt_cupti.cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed)) !=
+            CUPTI_SUCCESS) {
+        pt_warn("CUPTI refused its callbacks (%s); recording NCCL only", result_text(r));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof resource_cbs / sizeof *resource_cbs; i++)
+        pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_RESOURCE, resource_cbs[i]);
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if ((r = pt_cupti.cuptiActivityEnable(kinds[i])) != CUPTI_SUCCESS)
+            pt_info("CUPTI activity kind %d not enabled: %s", (int)kinds[i], result_text(r));
+    for (size_t i = 0; pt_cuda_level >= 2 && i < sizeof api_kinds / sizeof *api_kinds; i++)
+        pt_cupti.cuptiActivityEnable(api_kinds[i]);
+    return 0;
+}
+
+static void start(void)
+{
+    if (atomic_exchange(&started, 1) || !pt_cuda_level || pt_cfg.disabled)
+        return;
+    char why[600];
+    if (pt_cupti_load(why, sizeof why) != 0) {
+        pt_warn("%s; recording NCCL only", why);
+        emit_status(PT_CUDA_NO_CUPTI);
+        return;
+    }
+    int n = (int)(pt_cfg.cuda_buffer_mb * (1u << 20) / BUFFER_BYTES);
+    n = n < 2 ? 2 : n > MAX_BUFFERS ? MAX_BUFFERS : n;
+    uint8_t *mem = mmap(NULL, (size_t)n * BUFFER_BYTES, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED || pt_convert_init(&convert) != 0) {
+        pt_warn("no memory for GPU activity buffers; recording NCCL only");
+        emit_status(PT_CUDA_FAILED);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        free_buffers[n_free++] = mem + (size_t)i * BUFFER_BYTES;
+    CUptiResult r = pt_cupti.cuptiSubscribe(&subscriber, on_callback, NULL);
+    if (r != CUPTI_SUCCESS) {
+        int taken = r == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED;
+        pt_warn("%s; recording NCCL only",
+                taken ? "another tool (nsys, ncu, torch.profiler) holds CUPTI"
+                      : result_text(r));
+        emit_status(taken ? PT_CUDA_TAKEN : PT_CUDA_FAILED);
+        return;
+    }
+    atomic_store(&active, 1);
+    if (enable_all() != 0) {
+        atomic_store(&active, 0);
+        pt_cupti.cuptiUnsubscribe(subscriber);
+        emit_status(PT_CUDA_FAILED);
+        return;
+    }
+    atomic_store(&pt_cupti_tie, 1);
+    pt_info("GPU activity through %s", pt_cupti.path);
+    emit_status(PT_CUDA_ACTIVE);
+}
+
+/* Called by the CUDA driver at cuInit when CUDA_INJECTION64_PATH names this library. */
+PT_EXPORT int InitializeInjection(void)
+{
+    start();
+    return 1;
+}
+
+static void put_converted(const CUpti_Activity *a, pt_put_fn put, void *arg)
+{
+    pt_convert_activity(&convert, a, put, arg);
+}
+
+void pt_cupti_collect(pt_put_fn put, void *arg, int final)
+{
+    if (!atomic_load(&active))
+        return;
+    pt_cupti.cuptiActivityFlushAll(final ? CUPTI_ACTIVITY_FLAG_FLUSH_FORCED : 0);
+    for (;;) {
+        pthread_mutex_lock(&pool_lock);
+        uint8_t *buffer = n_full ? full[0].buffer : NULL;
+        size_t valid = n_full ? full[0].valid : 0;
+        if (n_full) {
+            memmove(full, full + 1, (size_t)(n_full - 1) * sizeof *full);
+            n_full--;
+        }
+        pthread_mutex_unlock(&pool_lock);
+        if (!buffer)
+            break;
+        CUpti_Activity *rec = NULL;
+        while (pt_cupti.cuptiActivityGetNextRecord(buffer, valid, &rec) == CUPTI_SUCCESS)
+            put_converted(rec, put, arg);
+        pthread_mutex_lock(&pool_lock);
+        free_buffers[n_free++] = buffer;
+        pthread_mutex_unlock(&pool_lock);
+    }
+}
+
+void pt_cupti_push(uint64_t nccl_call_id)
+{
+    pt_cupti.cuptiActivityPushExternalCorrelationId(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0,
+                                                    nccl_call_id);
+}
+
+void pt_cupti_pop(void)
+{
+    uint64_t last;
+    pt_cupti.cuptiActivityPopExternalCorrelationId(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0, &last);
+}
+
+void pt_cupti_after_fork(void)
+{
+    atomic_store(&active, 0);
+    atomic_store(&pt_cupti_tie, 0);
+    pthread_mutex_init(&pool_lock, NULL);
+    if (convert.slots)
+        pt_convert_reset_strings(&convert);
+}

@@ -1,0 +1,32 @@
+/* The GPU side of the recorder: one CUPTI subscription per process, started by the CUDA driver
+ * through CUDA_INJECTION64_PATH (set to libpartrace.so by the library constructor when the
+ * variable is free, and by `partrace record`). Nothing CUDA-related happens before the driver
+ * initialises, so programs that fork before using CUDA keep working. */
+#ifndef PT_CUPTI_SESSION_H
+#define PT_CUPTI_SESSION_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "activity_convert.h"
+
+/* 0 off, 1 kernels (activity records only), 2 launches (also CUDA API records). */
+extern int pt_cuda_level;
+/* Set while CUPTI is ours: NCCL wrappers then push their call id as external correlation. */
+extern _Atomic int pt_cupti_tie;
+
+/* Constructor time: reads PARTRACE_CUDA, points CUDA_INJECTION64_PATH at this library. */
+void pt_cuda_config(void);
+
+/* Writer thread, every pass: asks CUPTI for finished buffers and converts them through put.
+ * final: a forced flush (exit). */
+void pt_cupti_collect(pt_put_fn put, void *arg, int final);
+
+/* Around a NCCL call (only when pt_cupti_tie). */
+void pt_cupti_push(uint64_t nccl_call_id);
+void pt_cupti_pop(void);
+
+/* In a fork child: CUDA is not usable there; stop every CUPTI interaction. */
+void pt_cupti_after_fork(void);
+
+#endif
