@@ -7,7 +7,9 @@
 #include <partrace/format.h>
 
 #include "cli.h"
+#include "kernel_class.h"
 #include "names.h"
+#include "trace_context.h"
 #include "trace_reader.h"
 #include "trace_set.h"
 
@@ -27,9 +29,135 @@ static void json_string(const char *s, size_t n)
     putchar('"');
 }
 
-static void dump_json(const struct pt_rec_hdr *h, uint32_t pid)
+/* nvidia-smi's spelling of a GPU UUID. */
+static void format_uuid(const uint8_t *u, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+             u[13], u[14], u[15]);
+}
+
+/* GPU-side records (format 1.1) as JSON members; returns 0 for kinds it does not handle. */
+static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *ctx)
+{
+    switch (h->kind) {
+    case PT_REC_KERNEL: {
+        const struct pt_rec_kernel *k = (const void *)h;
+        const char *name = pt_trace_ctx_string(ctx, k->name_id);
+        const char *cls = pt_kernel_comm_class(name);
+        uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
+        printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"name\":", k->start_ns,
+               k->end_ns - k->start_ns);
+        json_string(name, strlen(name));
+        printf(",\"device\":%" PRIu32 ",\"context\":%" PRIu32 ",\"stream\":%" PRIu32
+               ",\"correlation_id\":%" PRIu32 ",\"graph_id\":%" PRIu32 ",\"graph_node_id\":%" PRIu64
+               ",\"grid\":[%d,%d,%d],\"block\":[%d,%d,%d],\"smem_static\":%d,\"smem_dynamic\":%d"
+               ",\"registers\":%u,\"comm\":",
+               k->device, k->context, k->stream, k->correlation_id, k->graph_id, k->graph_node_id,
+               k->grid[0], k->grid[1], k->grid[2], k->block[0], k->block[1], k->block[2],
+               k->smem_static, k->smem_dynamic, k->registers);
+        if (cls)
+            printf("\"%s\"", cls);
+        else
+            printf("null");
+        if (call)
+            printf(",\"nccl_call\":%" PRIu64 "}\n", call);
+        else
+            printf(",\"nccl_call\":null}\n");
+        return 1;
+    }
+    case PT_REC_MEMCPY: {
+        const struct pt_rec_memcpy *m = (const void *)h;
+        printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"bytes\":%" PRIu64
+               ",\"copy\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"device\":%" PRIu32
+               ",\"stream\":%" PRIu32 ",\"correlation_id\":%" PRIu32 ",\"graph_node_id\":%" PRIu64 "}\n",
+               m->start_ns, m->end_ns - m->start_ns, m->bytes, pt_copy_kind_name(m->copy_kind),
+               pt_memory_kind_name(m->src_kind), pt_memory_kind_name(m->dst_kind), m->device,
+               m->stream, m->correlation_id, m->graph_node_id);
+        return 1;
+    }
+    case PT_REC_MEMSET: {
+        const struct pt_rec_memset *m = (const void *)h;
+        printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"bytes\":%" PRIu64
+               ",\"value\":%" PRIu32 ",\"memory\":\"%s\",\"device\":%" PRIu32 ",\"stream\":%" PRIu32
+               ",\"correlation_id\":%" PRIu32 "}\n",
+               m->start_ns, m->end_ns - m->start_ns, m->bytes, m->value,
+               pt_memory_kind_name((uint8_t)m->memory_kind), m->device, m->stream,
+               m->correlation_id);
+        return 1;
+    }
+    case PT_REC_MEMORY: {
+        const struct pt_rec_memory *m = (const void *)h;
+        printf(",\"ts_ns\":%" PRIu64 ",\"op\":\"%s\",\"address\":\"0x%" PRIx64 "\",\"bytes\":%" PRIu64
+               ",\"memory\":\"%s\",\"device\":%" PRIu32 ",\"stream\":%" PRIu32
+               ",\"pool\":\"0x%" PRIx64 "\",\"async\":%s,\"correlation_id\":%" PRIu32 "}\n",
+               m->ts_ns, m->operation == 1 ? "alloc" : m->operation == 2 ? "free" : "unknown",
+               m->address, m->bytes, pt_memory_kind_name(m->memory_kind), m->device, m->stream,
+               m->pool_address, m->is_async ? "true" : "false", m->correlation_id);
+        return 1;
+    }
+    case PT_REC_SYNC: {
+        const struct pt_rec_sync *y = (const void *)h;
+        printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"type\":\"%s\",\"stream\":%" PRIu32
+               ",\"event\":%" PRIu32 ",\"correlation_id\":%" PRIu32 "}\n",
+               y->start_ns, y->end_ns - y->start_ns, pt_sync_type_name(y->type), y->stream,
+               y->event_id, y->correlation_id);
+        return 1;
+    }
+    case PT_REC_EXT_CORR: {
+        const struct pt_rec_ext_corr *e = (const void *)h;
+        printf(",\"correlation_id\":%" PRIu32 ",\"nccl_call\":%" PRIu64 "}\n", e->correlation_id,
+               e->nccl_call_id);
+        return 1;
+    }
+    case PT_REC_GPU: {
+        const struct pt_rec_gpu *g = (const void *)h;
+        char uuid[64];
+        format_uuid(g->uuid, uuid, sizeof uuid);
+        printf(",\"device\":%" PRIu32 ",\"name\":", g->device);
+        json_string(g->name, strnlen(g->name, sizeof g->name));
+        printf(",\"uuid\":\"%s\",\"pci_bus_id\":", uuid);
+        json_string(g->pci_bus_id, strnlen(g->pci_bus_id, sizeof g->pci_bus_id));
+        printf(",\"sm_count\":%" PRIu32 ",\"memory_bytes\":%" PRIu64 "}\n", g->sm_count,
+               g->total_memory_bytes);
+        return 1;
+    }
+    case PT_REC_GRAPH_NODE: {
+        const struct pt_rec_graph_node *g = (const void *)h;
+        printf(",\"ts_ns\":%" PRIu64 ",\"graph_id\":%" PRIu32 ",\"node_id\":%" PRIu64
+               ",\"cloned_from\":%" PRIu64 ",\"nccl_call\":%" PRIu64 "}\n",
+               g->ts_ns, g->graph_id, g->node_id, g->original_node_id, g->nccl_call_id);
+        return 1;
+    }
+    case PT_REC_NVTX: {
+        const struct pt_rec_nvtx *n = (const void *)h;
+        const char *domain = n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "";
+        printf(",\"ts_ns\":%" PRIu64 ",\"event\":\"%s\",\"range_id\":%" PRIu64 ",\"domain\":",
+               n->ts_ns, pt_nvtx_event_name(n->event), n->range_id);
+        json_string(domain, strlen(domain));
+        printf(",\"text\":");
+        json_string(n->text, n->text_bytes);
+        printf(",\"color\":%" PRIu32 ",\"category\":%" PRIu32 "}\n", n->color, n->category);
+        return 1;
+    }
+    case PT_REC_CUDA_STATUS: {
+        const struct pt_rec_cuda_status *c = (const void *)h;
+        printf(",\"ts_ns\":%" PRIu64 ",\"state\":\"%s\",\"level\":\"%s\",\"buffers_refused\":%" PRIu64
+               "}\n",
+               c->ts_ns, pt_cuda_state_name(c->state), pt_cuda_level_name(c->level),
+               c->buffers_refused);
+        return 1;
+    }
+    }
+    return 0;
+}
+
+static void dump_json(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx)
 {
     printf("{\"kind\":\"%s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32, pt_kind_name(h->kind), pid, h->tid);
+    if (dump_json_gpu(h, ctx))
+        return;
     switch (h->kind) {
     case PT_REC_NCCL_CALL: {
         const struct pt_rec_nccl_call *c = (const void *)h;
@@ -98,8 +226,92 @@ static void dump_json(const struct pt_rec_hdr *h, uint32_t pid)
     printf("}\n");
 }
 
-static void dump_text(const struct pt_rec_hdr *h, uint32_t pid)
+/* GPU-side records as text lines; returns 0 for kinds it does not handle. */
+static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx)
 {
+    switch (h->kind) {
+    case PT_REC_KERNEL: {
+        const struct pt_rec_kernel *k = (const void *)h;
+        const char *name = pt_trace_ctx_string(ctx, k->name_id);
+        printf("%" PRIu64 " %" PRIu32 " kernel dev=%" PRIu32 " stream=%" PRIu32 " dur=%" PRIu64
+               "ns corr=%" PRIu32 " nccl_call=%" PRIu64 " graph_node=%" PRIu64 " %.160s\n",
+               k->start_ns, pid, k->device, k->stream, k->end_ns - k->start_ns, k->correlation_id,
+               pt_trace_ctx_kernel_call(ctx, k), k->graph_node_id, name);
+        return 1;
+    }
+    case PT_REC_MEMCPY: {
+        const struct pt_rec_memcpy *m = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 " memcpy %s bytes=%" PRIu64 " dev=%" PRIu32 " stream=%" PRIu32
+               " dur=%" PRIu64 "ns\n",
+               m->start_ns, pid, pt_copy_kind_name(m->copy_kind), m->bytes, m->device, m->stream,
+               m->end_ns - m->start_ns);
+        return 1;
+    }
+    case PT_REC_MEMSET: {
+        const struct pt_rec_memset *m = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 " memset bytes=%" PRIu64 " dev=%" PRIu32 " stream=%" PRIu32
+               " dur=%" PRIu64 "ns\n",
+               m->start_ns, pid, m->bytes, m->device, m->stream, m->end_ns - m->start_ns);
+        return 1;
+    }
+    case PT_REC_MEMORY: {
+        const struct pt_rec_memory *m = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 " memory %s %s bytes=%" PRIu64 " addr=0x%" PRIx64 " dev=%" PRIu32
+               "%s\n",
+               m->ts_ns, pid, m->operation == 1 ? "alloc" : "free", pt_memory_kind_name(m->memory_kind),
+               m->bytes, m->address, m->device, m->is_async ? " async" : "");
+        return 1;
+    }
+    case PT_REC_SYNC: {
+        const struct pt_rec_sync *y = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 " sync %s stream=%" PRIu32 " dur=%" PRIu64 "ns\n", y->start_ns,
+               pid, pt_sync_type_name(y->type), y->stream, y->end_ns - y->start_ns);
+        return 1;
+    }
+    case PT_REC_EXT_CORR: {
+        const struct pt_rec_ext_corr *e = (const void *)h;
+        printf("- %" PRIu32 " ext_corr corr=%" PRIu32 " nccl_call=%" PRIu64 "\n", pid,
+               e->correlation_id, e->nccl_call_id);
+        return 1;
+    }
+    case PT_REC_GPU: {
+        const struct pt_rec_gpu *g = (const void *)h;
+        char uuid[64];
+        format_uuid(g->uuid, uuid, sizeof uuid);
+        printf("- %" PRIu32 " gpu %" PRIu32 " %.64s sms=%" PRIu32 " mem=%" PRIu64 " bus=%.16s %s\n",
+               pid, g->device, g->name, g->sm_count, g->total_memory_bytes, g->pci_bus_id, uuid);
+        return 1;
+    }
+    case PT_REC_GRAPH_NODE: {
+        const struct pt_rec_graph_node *g = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 " graph_node graph=%" PRIu32 " node=%" PRIu64
+               " cloned_from=%" PRIu64 " nccl_call=%" PRIu64 "\n",
+               g->ts_ns, pid, g->graph_id, g->node_id, g->original_node_id, g->nccl_call_id);
+        return 1;
+    }
+    case PT_REC_NVTX: {
+        const struct pt_rec_nvtx *n = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 "/%" PRIu32 " nvtx %s %s%s%.*s\n", n->ts_ns, pid, h->tid,
+               pt_nvtx_event_name(n->event),
+               n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "",
+               n->domain_id ? ": " : "", (int)n->text_bytes, n->text);
+        return 1;
+    }
+    case PT_REC_CUDA_STATUS: {
+        const struct pt_rec_cuda_status *c = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 " cuda_status %s level=%s buffers_refused=%" PRIu64 "\n",
+               c->ts_ns, pid, pt_cuda_state_name(c->state), pt_cuda_level_name(c->level),
+               c->buffers_refused);
+        return 1;
+    }
+    }
+    return 0;
+}
+
+static void dump_text(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx)
+{
+    if (dump_text_gpu(h, pid, ctx))
+        return;
     switch (h->kind) {
     case PT_REC_NCCL_CALL: {
         const struct pt_rec_nccl_call *c = (const void *)h;
@@ -195,9 +407,13 @@ int cmd_dump(int argc, char **argv)
             continue;
         }
         uint32_t pid = pt_reader_header(r)->pid;
+        struct pt_trace_ctx ctx = {0};
         const struct pt_rec_hdr *h;
-        while (pt_reader_next(r, &h) == 1)
-            (json ? dump_json : dump_text)(h, pid);
+        while (pt_reader_next(r, &h) == 1) {
+            pt_trace_ctx_learn(&ctx, h);
+            (json ? dump_json : dump_text)(h, pid, &ctx);
+        }
+        pt_trace_ctx_free(&ctx);
         const char *w = pt_reader_warning(r);
         if (w) {
             fflush(stdout);

@@ -93,6 +93,20 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
     }
     if (s->comms_omitted)
         printf("  comm      ... and %" PRIu32 " more\n", s->comms_omitted);
+    for (uint32_t i = 0; i < s->n_gpus; i++) {
+        const struct pt_rec_gpu *g = &s->gpus[i];
+        printf("  gpu       %" PRIu32 ": %.64s, %" PRIu32 " SMs, %.1f GiB, bus %.16s\n", g->device,
+               g->name, g->sm_count, (double)g->total_memory_bytes / (1u << 30), g->pci_bus_id);
+    }
+    if (s->cuda.state) {
+        printf("  cuda      %s (level %s)", pt_cuda_state_name(s->cuda.state),
+               pt_cuda_level_name(s->cuda.level));
+        if (s->by_kind[PT_REC_KERNEL])
+            printf(", kernels over %.3f ms; NCCL kernels %" PRIu64 ", %" PRIu64 " tied to their call",
+                   (double)(s->gpu_last_ns - s->gpu_first_ns) / 1e6, s->nccl_kernels,
+                   s->nccl_kernels_tied);
+        putchar('\n');
+    }
     printf("  threads   %" PRIu32 "\n", s->threads);
     printf("  dropped   %" PRIu64 "%s\n", s->dropped,
            s->dropped ? " events (buffers full or file unwritable: raise PARTRACE_BUFFER_MB)" : "");

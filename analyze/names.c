@@ -1,5 +1,7 @@
 #include "names.h"
 
+#include <stddef.h>
+
 #include <partrace/format.h>
 
 const char *pt_kind_name(uint16_t kind)
@@ -93,4 +95,51 @@ const char *pt_end_how_name(uint32_t how)
         return "fatal signal";
     }
     return "unknown";
+}
+
+/* Looks a code up in a table of names; "unknown" past its end. */
+static const char *name_of(const char *const *names, size_t n, unsigned code)
+{
+    return code < n && names[code] ? names[code] : "unknown";
+}
+#define NAME_OF(table, code) name_of(table, sizeof table / sizeof *table, (unsigned)(code))
+
+const char *pt_copy_kind_name(uint8_t kind)
+{
+    static const char *const names[] = {"unknown", "HtoD", "DtoH", "HtoA", "AtoH", "AtoA",
+                                        "AtoD",    "DtoA", "DtoD", "HtoH", "PtoP"};
+    return NAME_OF(names, kind);
+}
+
+const char *pt_memory_kind_name(uint8_t kind)
+{
+    static const char *const names[] = {"unknown", "pageable", "pinned", "device",
+                                        "array",   "managed",  "device_static", "managed_static"};
+    return NAME_OF(names, kind);
+}
+
+const char *pt_sync_type_name(uint32_t type)
+{
+    static const char *const names[] = {"unknown", "event_synchronize", "stream_wait_event",
+                                        "stream_synchronize", "context_synchronize"};
+    return NAME_OF(names, type);
+}
+
+const char *pt_nvtx_event_name(uint16_t event)
+{
+    static const char *const names[] = {NULL, "push", "pop", "start", "end", "mark"};
+    return NAME_OF(names, event);
+}
+
+const char *pt_cuda_state_name(uint32_t state)
+{
+    static const char *const names[] = {NULL, "active", "no CUPTI library",
+                                        "CUPTI held by another tool", "CUPTI error"};
+    return NAME_OF(names, state);
+}
+
+const char *pt_cuda_level_name(uint32_t level)
+{
+    static const char *const names[] = {"off", "kernels", "launches"};
+    return NAME_OF(names, level);
 }

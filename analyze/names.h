@@ -12,5 +12,11 @@ const char *pt_attr_name(uint32_t attr);
 const char *pt_comm_how_name(uint16_t how);
 const char *pt_flush_reason_name(uint32_t reason);
 const char *pt_end_how_name(uint32_t how);
+const char *pt_copy_kind_name(uint8_t kind);      /* CUPTI memcpy kind: "HtoD", "DtoD", "PtoP"... */
+const char *pt_memory_kind_name(uint8_t kind);    /* CUPTI memory kind: "device", "pinned"... */
+const char *pt_sync_type_name(uint32_t type);
+const char *pt_nvtx_event_name(uint16_t event);   /* "push", "pop", "start", "end", "mark" */
+const char *pt_cuda_state_name(uint32_t state);   /* "active", "no CUPTI", ... */
+const char *pt_cuda_level_name(uint32_t level);   /* "off", "kernels", "launches" */
 
 #endif

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel_class.h"
+#include "trace_context.h"
+
 static void widen(struct pt_trace_summary *s, uint64_t t0, uint64_t t1)
 {
     if (!t0)
@@ -20,8 +23,10 @@ int pt_trace_summarize(const char *path, struct pt_trace_summary *s, char *err, 
     if (pt_reader_open(path, &r, err, errlen) != 0)
         return -1;
     s->header = *pt_reader_header(r);
+    struct pt_trace_ctx ctx = {0};
     const struct pt_rec_hdr *h;
     while (pt_reader_next(r, &h) == 1) {
+        pt_trace_ctx_learn(&ctx, h);
         if (h->kind < PT_REC_KIND_LIMIT)
             s->by_kind[h->kind]++;
         switch (h->kind) {
@@ -55,11 +60,32 @@ int pt_trace_summarize(const char *path, struct pt_trace_summary *s, char *err, 
             s->dropped = e->dropped_total;
             break;
         }
+        case PT_REC_KERNEL: {
+            const struct pt_rec_kernel *k = (const void *)h;
+            const char *cls = pt_kernel_comm_class(pt_trace_ctx_string(&ctx, k->name_id));
+            if (cls && strcmp(cls, "nccl") == 0) {
+                s->nccl_kernels++;
+                s->nccl_kernels_tied += pt_trace_ctx_kernel_call(&ctx, k) != 0;
+            }
+            if (!s->gpu_first_ns || k->start_ns < s->gpu_first_ns)
+                s->gpu_first_ns = k->start_ns;
+            if (k->end_ns > s->gpu_last_ns)
+                s->gpu_last_ns = k->end_ns;
+            break;
+        }
+        case PT_REC_GPU:
+            if (s->n_gpus < sizeof s->gpus / sizeof *s->gpus)
+                s->gpus[s->n_gpus++] = *(const struct pt_rec_gpu *)h;
+            break;
+        case PT_REC_CUDA_STATUS:
+            s->cuda = *(const struct pt_rec_cuda_status *)h;
+            break;
         case PT_REC_THREAD:
             widen(s, ((const struct pt_rec_thread *)h)->ts_ns, ((const struct pt_rec_thread *)h)->ts_ns);
             break;
         }
     }
+    pt_trace_ctx_free(&ctx);
     s->stats = *pt_reader_stats(r);
     const char *w = pt_reader_warning(r);
     if (w)

@@ -24,6 +24,12 @@ struct pt_trace_summary {
     uint32_t threads;
     struct pt_rec_comm_init comms[PT_SUMMARY_MAX_COMMS];
     uint32_t n_comms, comms_omitted;
+    struct pt_rec_gpu gpus[16];
+    uint32_t n_gpus;
+    struct pt_rec_cuda_status cuda;     /* last status; state 0 when none was written */
+    uint64_t nccl_kernels;              /* kernels whose name says NCCL */
+    uint64_t nccl_kernels_tied;         /* ... of them tied to their NCCL call */
+    uint64_t gpu_first_ns, gpu_last_ns; /* span of kernels and copies */
 };
 
 /* Reads the whole file. Returns 0, or -1 with a message in err when it cannot be opened. */

@@ -1,0 +1,10 @@
+/* Which kernels are communication, by name: NCCL's own, and those of custom all-reduce,
+ * symmetric memory, DeepEP, pplx, TensorRT-LLM. Users add their own with
+ * PARTRACE_COMM_KERNELS="substring=class,substring=class". */
+#ifndef PT_KERNEL_CLASS_H
+#define PT_KERNEL_CLASS_H
+
+/* The communication class of a kernel name ("nccl", "custom_allreduce", ...), or NULL. */
+const char *pt_kernel_comm_class(const char *name);
+
+#endif

@@ -1,0 +1,32 @@
+/* What a reader must remember while walking one trace file to explain later records: interned
+ * strings, which NCCL call each CUDA correlation id and each graph node belongs to. */
+#ifndef PT_TRACE_CONTEXT_H
+#define PT_TRACE_CONTEXT_H
+
+#include <stdint.h>
+
+#include <partrace/format.h>
+
+#include "u64_map.h"
+
+struct pt_trace_ctx {
+    char **strings; /* by id */
+    uint32_t n_strings;
+    struct pt_u64_map corr_to_call;  /* CUDA correlation id → NCCL call id */
+    struct pt_u64_map node_to_call;  /* graph node created inside a NCCL call → call id */
+    struct pt_u64_map clone_to_node; /* instantiated node → node it was cloned from */
+};
+
+/* Learns from a record (call for every record, in file order). */
+void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h);
+
+/* Text of a string id, or "" when unknown. */
+const char *pt_trace_ctx_string(const struct pt_trace_ctx *c, uint32_t id);
+
+/* The NCCL call that launched a kernel: recorded by the writer, else through its correlation
+ * id, else (graph replays) through its graph node and the node it was cloned from. 0: none. */
+uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k);
+
+void pt_trace_ctx_free(struct pt_trace_ctx *c);
+
+#endif
