@@ -11,14 +11,16 @@
 int pt_convert_init(struct pt_convert *c)
 {
     memset(c, 0, sizeof *c);
-    size_t slots = PT_STRINGS_CAP * sizeof *c->slots, corr = PT_CORR_CAP * sizeof *c->corr;
-    char *m = mmap(NULL, slots + corr + ARENA_BYTES, PROT_READ | PROT_WRITE,
+    size_t slots = PT_STRINGS_CAP * sizeof *c->slots, corr = PT_CORR_CAP * sizeof *c->corr,
+           nodes = PT_NODES_CAP * sizeof *c->nodes;
+    char *m = mmap(NULL, slots + corr + nodes + ARENA_BYTES, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return -1;
     c->slots = (void *)m;
     c->corr = (void *)(m + slots);
-    c->arena = m + slots + corr;
+    c->nodes = (void *)(m + slots + corr);
+    c->arena = m + slots + corr + nodes;
     c->arena_cap = ARENA_BYTES;
     c->next_string_id = 1;
     return 0;
@@ -92,6 +94,30 @@ static uint64_t call_of(const struct pt_convert *c, uint32_t corr)
                : 0;
 }
 
+void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g)
+{
+    if (!g->node_id)
+        return;
+    __typeof__(*c->nodes) *slot = &c->nodes[g->node_id % PT_NODES_CAP];
+    slot->node_id = g->node_id;
+    slot->nccl_call_id = g->cloned ? 0 : g->nccl_call_id;
+    slot->original_node_id = g->cloned ? g->original_node_id : 0;
+}
+
+/* The NCCL call behind a graph node, following clones (a graph of a graph) a few steps. */
+static uint64_t call_of_node(const struct pt_convert *c, uint64_t node)
+{
+    for (int hop = 0; node && hop < 8; hop++) {
+        const __typeof__(*c->nodes) *slot = &c->nodes[node % PT_NODES_CAP];
+        if (slot->node_id != node)
+            return 0;
+        if (slot->nccl_call_id)
+            return slot->nccl_call_id;
+        node = slot->original_node_id;
+    }
+    return 0;
+}
+
 static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put_fn put, void *arg)
 {
     struct pt_rec_kernel r;
@@ -104,6 +130,8 @@ static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put
     r.graph_node_id = k->graphNodeId;
     r.correlation_id = k->correlationId;
     r.nccl_call_id = call_of(c, k->correlationId);
+    if (!r.nccl_call_id && k->graphNodeId)
+        r.nccl_call_id = call_of_node(c, k->graphNodeId);
     r.device = k->deviceId;
     r.context = k->contextId;
     r.stream = k->streamId;

@@ -12,6 +12,7 @@ typedef void (*pt_put_fn)(const void *rec, size_t bytes, void *arg);
 
 #define PT_STRINGS_CAP 8192u      /* distinct names remembered; past it names are re-sent */
 #define PT_CORR_CAP 65536u        /* correlation ids remembered (direct-mapped) */
+#define PT_NODES_CAP 16384u       /* graph nodes remembered (direct-mapped) */
 
 struct pt_string_slot {
     uint64_t hash;
@@ -28,6 +29,11 @@ struct pt_convert {
         uint32_t correlation_id;
         uint64_t nccl_call_id;
     } *corr;                      /* PT_CORR_CAP */
+    struct {
+        uint64_t node_id;
+        uint64_t nccl_call_id;    /* captured nodes */
+        uint64_t original_node_id; /* clones */
+    } *nodes;                     /* PT_NODES_CAP */
     uint64_t converted, skipped;
 };
 
@@ -39,6 +45,10 @@ void pt_convert_reset_strings(struct pt_convert *c);
 /* Converts one activity record, writing zero or more records through put (a STRING record
  * before the first kernel that uses a name). Returns 1 when converted, 0 for kinds not kept. */
 int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn put, void *arg);
+
+struct pt_rec_graph_node;
+/* Learns a graph node record (captured inside a NCCL call, or a clone of one). */
+void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g);
 
 /* Interns text (at most max_len bytes) and returns its id, sending a STRING record when the
  * text is new. Also used for NVTX domain names. */

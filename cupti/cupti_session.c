@@ -305,6 +305,20 @@ void pt_cupti_collect(pt_put_fn put, void *arg, int final)
     }
 }
 
+void pt_cupti_learn(const char *records, size_t bytes)
+{
+    if (!atomic_load(&active))
+        return;
+    for (size_t off = 0; off + sizeof(struct pt_rec_hdr) <= bytes;) {
+        const struct pt_rec_hdr *h = (const void *)(records + off);
+        if (h->size < sizeof *h)
+            return;
+        if (h->kind == PT_REC_GRAPH_NODE)
+            pt_convert_graph_node(&convert, (const struct pt_rec_graph_node *)h);
+        off += h->size;
+    }
+}
+
 void pt_cupti_push(uint64_t nccl_call_id)
 {
     pt_cupti.cuptiActivityPushExternalCorrelationId(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0,

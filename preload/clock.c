@@ -105,11 +105,20 @@ void pt_records_ticks_to_ns(char *buf, size_t bytes, const struct pt_tick_map *m
             c->t_exit_ns = pt_tick_map_ns(m, c->t_exit_ns);
             break;
         }
-        case PT_REC_THREAD: {
-            struct pt_rec_thread *t = (void *)h;
-            t->ts_ns = pt_tick_map_ns(m, t->ts_ns);
+        case PT_REC_THREAD:
+            ((struct pt_rec_thread *)h)->ts_ns = pt_tick_map_ns(m, ((struct pt_rec_thread *)h)->ts_ns);
             break;
-        }
+        case PT_REC_GRAPH_NODE:
+            ((struct pt_rec_graph_node *)h)->ts_ns =
+                pt_tick_map_ns(m, ((struct pt_rec_graph_node *)h)->ts_ns);
+            break;
+        case PT_REC_NVTX:
+            ((struct pt_rec_nvtx *)h)->ts_ns = pt_tick_map_ns(m, ((struct pt_rec_nvtx *)h)->ts_ns);
+            break;
+        case PT_REC_CUDA_STATUS:
+            ((struct pt_rec_cuda_status *)h)->ts_ns =
+                pt_tick_map_ns(m, ((struct pt_rec_cuda_status *)h)->ts_ns);
+            break;
         }
         off += h->size;
     }

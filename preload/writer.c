@@ -165,7 +165,6 @@ static void drain_pass(uint32_t reason, int forced, int final)
     static uint64_t last_dropped;
     W.busy = 0;
     pt_tick_map_update(&W.ticks);
-    pt_cupti_collect(put_record, NULL, final);
     uint32_t n = atomic_load(&pt_ring_count);
     for (uint32_t i = 0; i < n; i++) {
         struct pt_ring *r = pt_rings[i];
@@ -178,6 +177,7 @@ static void drain_pass(uint32_t reason, int forced, int final)
             size_t got = pt_ring_drain(r, W.staging + W.staging_len,
                                        STAGING_BYTES - RESERVE - W.staging_len, &W.frame_records);
             pt_records_ticks_to_ns(W.staging + W.staging_len, got, &W.ticks);
+            pt_cupti_learn(W.staging + W.staging_len, got);
             W.staging_len += got;
             if (pt_ring_pending(r) == 0)
                 break;
@@ -189,6 +189,9 @@ static void drain_pass(uint32_t reason, int forced, int final)
             pt_ring_release(r);
         }
     }
+    /* GPU activity after the rings: graph nodes and NCCL calls recorded by application threads
+     * before a kernel ran are then in the file before that kernel. */
+    pt_cupti_collect(put_record, NULL, final);
     uint64_t dropped = dropped_total();
     if (W.frame_records || W.staging_len || forced || dropped != last_dropped)
         end_frame(reason);

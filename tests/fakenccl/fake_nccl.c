@@ -22,6 +22,27 @@ struct ncclComm {
 #define COMM_MAGIC 0xfa4ec0aau
 
 static __thread int group_depth;
+static __thread const char *group_kernel; /* the kernel a group launches at its end */
+
+/* Playing the GPU on CPU-only machines: when a test sets a hook (tests/fakecupti), each
+ * data-moving call "launches" its kernel, named as NCCL names them; grouped calls launch one
+ * kernel at the outermost ncclGroupEnd, as NCCL does. */
+static void (*launch_hook)(const char *name, uint32_t stream);
+void fake_nccl_set_launch_hook(void (*hook)(const char *name, uint32_t stream));
+void fake_nccl_set_launch_hook(void (*hook)(const char *name, uint32_t stream))
+{
+    launch_hook = hook;
+}
+
+static void launch(const char *kernel, cudaStream_t stream)
+{
+    if (!launch_hook)
+        return;
+    if (group_depth > 0)
+        group_kernel = kernel;
+    else
+        launch_hook(kernel, (uint32_t)(uintptr_t)stream);
+}
 static long delay_us = -1;
 
 static void maybe_delay(void)
@@ -284,15 +305,19 @@ ncclResult_t pncclMemFree(void *ptr)
     return ncclSuccess;
 }
 
-static ncclResult_t data_call(ncclComm_t comm, ncclDataType_t datatype, int peer)
+static ncclResult_t data_call_named(ncclComm_t comm, ncclDataType_t datatype, int peer,
+                                    const char *kernel, cudaStream_t stream)
 {
     if (!valid(comm) || datatype < 0 || datatype >= ncclNumTypes)
         return ncclInvalidArgument;
     if (peer != -1 && (peer < 0 || peer >= comm->nranks))
         return ncclInvalidArgument;
     maybe_delay();
+    launch(kernel, stream);
     return ncclSuccess;
 }
+#define data_call(comm, datatype, peer) \
+    data_call_named(comm, datatype, peer, "ncclDevKernel_Generic", stream)
 
 NCCL_API(ncclResult_t, ncclAllReduce, const void *sendbuff, void *recvbuff, size_t count,
          ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream)
@@ -300,8 +325,8 @@ ncclResult_t pncclAllReduce(const void *sendbuff, void *recvbuff, size_t count,
                             ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
                             cudaStream_t stream)
 {
-    (void)sendbuff, (void)recvbuff, (void)count, (void)op, (void)stream;
-    return data_call(comm, datatype, -1);
+    (void)sendbuff, (void)recvbuff, (void)count, (void)op;
+    return data_call_named(comm, datatype, -1, "ncclDevKernel_AllReduce_Sum_f32_RING_LL", stream);
 }
 
 NCCL_API(ncclResult_t, ncclReduceScatter, const void *sendbuff, void *recvbuff, size_t recvcount,
@@ -310,7 +335,7 @@ ncclResult_t pncclReduceScatter(const void *sendbuff, void *recvbuff, size_t rec
                                 ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm,
                                 cudaStream_t stream)
 {
-    (void)sendbuff, (void)recvbuff, (void)recvcount, (void)op, (void)stream;
+    (void)sendbuff, (void)recvbuff, (void)recvcount, (void)op;
     return data_call(comm, datatype, -1);
 }
 
@@ -320,7 +345,7 @@ ncclResult_t pncclReduce(const void *sendbuff, void *recvbuff, size_t count,
                          ncclDataType_t datatype, ncclRedOp_t op, int root, ncclComm_t comm,
                          cudaStream_t stream)
 {
-    (void)sendbuff, (void)recvbuff, (void)count, (void)op, (void)stream;
+    (void)sendbuff, (void)recvbuff, (void)count, (void)op;
     return data_call(comm, datatype, root);
 }
 
@@ -329,7 +354,7 @@ NCCL_API(ncclResult_t, ncclBroadcast, const void *sendbuff, void *recvbuff, size
 ncclResult_t pncclBroadcast(const void *sendbuff, void *recvbuff, size_t count,
                             ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream)
 {
-    (void)sendbuff, (void)recvbuff, (void)count, (void)stream;
+    (void)sendbuff, (void)recvbuff, (void)count;
     return data_call(comm, datatype, root);
 }
 
@@ -347,7 +372,7 @@ ncclResult_t pncclBcast(void *buff, size_t count, ncclDataType_t datatype, int r
     ncclResult_t p##name(const void *sendbuff, void *recvbuff, size_t count,                    \
                          ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream)         \
     {                                                                                           \
-        (void)sendbuff, (void)recvbuff, (void)count, (void)stream;                              \
+        (void)sendbuff, (void)recvbuff, (void)count;                              \
         return data_call(comm, datatype, -1);                                                   \
     }
 COPY_COLLECTIVE(ncclAllGather)
@@ -359,7 +384,7 @@ COPY_COLLECTIVE(ncclAlltoAll)
     ncclResult_t p##name(const void *sendbuff, void *recvbuff, size_t count,                    \
                          ncclDataType_t datatype, int root, ncclComm_t comm, cudaStream_t stream) \
     {                                                                                           \
-        (void)sendbuff, (void)recvbuff, (void)count, (void)stream;                              \
+        (void)sendbuff, (void)recvbuff, (void)count;                              \
         return data_call(comm, datatype, root);                                                 \
     }
 ROOTED_COLLECTIVE(ncclGather)
@@ -370,8 +395,8 @@ NCCL_API(ncclResult_t, ncclSend, const void *sendbuff, size_t count, ncclDataTyp
 ncclResult_t pncclSend(const void *sendbuff, size_t count, ncclDataType_t datatype, int peer,
                        ncclComm_t comm, cudaStream_t stream)
 {
-    (void)sendbuff, (void)count, (void)stream;
-    return data_call(comm, datatype, peer);
+    (void)sendbuff, (void)count;
+    return data_call_named(comm, datatype, peer, "ncclDevKernel_SendRecv", stream);
 }
 
 NCCL_API(ncclResult_t, ncclRecv, void *recvbuff, size_t count, ncclDataType_t datatype, int peer,
@@ -379,8 +404,8 @@ NCCL_API(ncclResult_t, ncclRecv, void *recvbuff, size_t count, ncclDataType_t da
 ncclResult_t pncclRecv(void *recvbuff, size_t count, ncclDataType_t datatype, int peer,
                        ncclComm_t comm, cudaStream_t stream)
 {
-    (void)recvbuff, (void)count, (void)stream;
-    return data_call(comm, datatype, peer);
+    (void)recvbuff, (void)count;
+    return data_call_named(comm, datatype, peer, "ncclDevKernel_SendRecv", stream);
 }
 
 NCCL_API(ncclResult_t, ncclGroupStart, void)
@@ -396,6 +421,10 @@ ncclResult_t pncclGroupEnd(void)
     if (group_depth == 0)
         return ncclInvalidUsage;
     group_depth--;
+    if (group_depth == 0 && group_kernel) {
+        launch(group_kernel, NULL);
+        group_kernel = NULL;
+    }
     return ncclSuccess;
 }
 

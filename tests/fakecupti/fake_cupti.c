@@ -1,0 +1,279 @@
+/* A test double of CUPTI for CPU-only machines: the functions partrace binds, with CUPTI's real
+ * prototypes and record structs, plus a few fake_cupti_* calls by which a test program plays the
+ * GPU: launch a kernel (with the external correlation id pushed on its thread, as CUPTI does),
+ * capture launches into graph nodes, instantiate and replay the graph, copy, set, allocate.
+ * Records go to buffers that partrace hands over, and come back at cuptiActivityFlushAll.
+ * FAKE_CUPTI_TAKEN=1 makes cuptiSubscribe answer that another subscriber exists. */
+#include <cupti.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static CUpti_CallbackFunc subscriber_cb;
+static CUpti_BuffersCallbackRequestFunc request_cb;
+static CUpti_BuffersCallbackCompleteFunc complete_cb;
+static CUpti_TimestampCallbackFunc timestamp_cb;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *pending;     /* records not yet given to partrace */
+static size_t pending_len, pending_cap;
+static uint32_t next_correlation = 1;
+static __thread uint64_t ext_stack[16];
+static __thread int ext_depth;
+static int capturing;
+static uint64_t captured_nodes[64], cloned_nodes[64];
+static uint32_t captured_names[64];
+static const char *names[64];
+static int n_nodes;
+
+static size_t record_size(CUpti_ActivityKind kind)
+{
+    switch (kind) {
+    case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
+        return sizeof(CUpti_ActivityKernel10);
+    case CUPTI_ACTIVITY_KIND_MEMCPY:
+        return sizeof(CUpti_ActivityMemcpy6);
+    case CUPTI_ACTIVITY_KIND_MEMSET:
+        return sizeof(CUpti_ActivityMemset4);
+    case CUPTI_ACTIVITY_KIND_MEMORY2:
+        return sizeof(CUpti_ActivityMemory4);
+    case CUPTI_ACTIVITY_KIND_SYNCHRONIZATION:
+        return sizeof(CUpti_ActivitySynchronization2);
+    case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION:
+        return sizeof(CUpti_ActivityExternalCorrelation);
+    default:
+        return 0;
+    }
+}
+
+static void add(const void *rec)
+{
+    size_t n = record_size(((const CUpti_Activity *)rec)->kind);
+    pthread_mutex_lock(&lock);
+    if (pending_len + n > pending_cap) {
+        pending_cap = pending_cap ? pending_cap * 2 : 1 << 16;
+        pending = realloc(pending, pending_cap);
+    }
+    memcpy(pending + pending_len, rec, n);
+    pending_len += n;
+    pthread_mutex_unlock(&lock);
+}
+
+static uint64_t now(void) { return timestamp_cb ? timestamp_cb() : 0; }
+
+/* ---- The CUPTI API partrace binds. */
+CUptiResult CUPTIAPI cuptiSubscribe(CUpti_SubscriberHandle *s, CUpti_CallbackFunc cb, void *u)
+{
+    (void)u;
+    const char *taken = getenv("FAKE_CUPTI_TAKEN");
+    if (taken && *taken == '1')
+        return CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED;
+    subscriber_cb = cb;
+    *s = (CUpti_SubscriberHandle)&subscriber_cb;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiUnsubscribe(CUpti_SubscriberHandle s) { (void)s; subscriber_cb = NULL; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiEnableCallback(uint32_t e, CUpti_SubscriberHandle s, CUpti_CallbackDomain d,
+                                         CUpti_CallbackId c)
+{
+    (void)e, (void)s, (void)d, (void)c;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind k) { (void)k; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiActivityDisable(CUpti_ActivityKind k) { (void)k; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequestFunc r,
+                                                    CUpti_BuffersCallbackCompleteFunc c)
+{
+    request_cb = r;
+    complete_cb = c;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiActivityRegisterTimestampCallback(CUpti_TimestampCallbackFunc f)
+{
+    timestamp_cb = f;
+    return CUPTI_SUCCESS;
+}
+
+CUptiResult CUPTIAPI cuptiActivityFlushAll(uint32_t flag)
+{
+    (void)flag;
+    for (;;) {
+        pthread_mutex_lock(&lock);
+        if (!pending_len || !request_cb) {
+            pthread_mutex_unlock(&lock);
+            return CUPTI_SUCCESS;
+        }
+        uint8_t *buf = NULL;
+        size_t size = 0, max = 0;
+        request_cb(&buf, &size, &max);
+        if (!buf) {
+            pthread_mutex_unlock(&lock);
+            return CUPTI_SUCCESS; /* records stay pending, as CUPTI would drop or keep them */
+        }
+        size_t used = 0, off = 0;
+        while (off < pending_len) {
+            size_t n = record_size(((CUpti_Activity *)(pending + off))->kind);
+            if (used + n > size)
+                break;
+            memcpy(buf + used, pending + off, n);
+            used += n;
+            off += n;
+        }
+        memmove(pending, pending + off, pending_len - off);
+        pending_len -= off;
+        pthread_mutex_unlock(&lock);
+        complete_cb(NULL, 0, buf, size, used);
+    }
+}
+
+CUptiResult CUPTIAPI cuptiActivityGetNextRecord(uint8_t *buffer, size_t valid, CUpti_Activity **record)
+{
+    size_t off = *record ? (size_t)((uint8_t *)*record - buffer) +
+                               record_size((*record)->kind)
+                         : 0;
+    if (off + sizeof(CUpti_Activity) > valid)
+        return CUPTI_ERROR_MAX_LIMIT_REACHED;
+    *record = (CUpti_Activity *)(buffer + off);
+    return CUPTI_SUCCESS;
+}
+
+CUptiResult CUPTIAPI cuptiActivityPushExternalCorrelationId(CUpti_ExternalCorrelationKind k, uint64_t id)
+{
+    (void)k;
+    if (ext_depth < 16)
+        ext_stack[ext_depth] = id;
+    ext_depth++;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiActivityPopExternalCorrelationId(CUpti_ExternalCorrelationKind k, uint64_t *last)
+{
+    (void)k;
+    if (ext_depth == 0)
+        return CUPTI_ERROR_QUEUE_EMPTY;
+    ext_depth--;
+    if (last)
+        *last = ext_depth < 16 ? ext_stack[ext_depth] : 0;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiGetGraphNodeId(CUgraphNode node, uint64_t *id) { *id = (uint64_t)(uintptr_t)node; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiGetGraphId(CUgraph g, uint32_t *id) { *id = (uint32_t)(uintptr_t)g; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiGetDeviceId(CUcontext c, uint32_t *id) { *id = (uint32_t)(uintptr_t)c; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiGetResultString(CUptiResult r, const char **s)
+{
+    *s = r == CUPTI_SUCCESS ? "CUPTI_SUCCESS" : "CUPTI_ERROR (fake)";
+    return CUPTI_SUCCESS;
+}
+
+/* ---- What a test program does to play the GPU. */
+static void kernel(const char *name, uint32_t stream, uint32_t correlation, uint64_t node)
+{
+    CUpti_ActivityKernel10 k;
+    memset(&k, 0, sizeof k);
+    k.kind = CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL;
+    k.start = now() + 1000;
+    k.end = k.start + 5000;
+    k.streamId = stream;
+    k.correlationId = correlation;
+    k.gridX = 8, k.gridY = k.gridZ = 1;
+    k.blockX = 256, k.blockY = k.blockZ = 1;
+    k.registersPerThread = 32;
+    k.graphNodeId = node;
+    k.graphId = node ? 7 : 0;
+    k.name = name;
+    add(&k);
+}
+
+void fake_cupti_launch(const char *name, uint32_t stream);
+void fake_cupti_launch(const char *name, uint32_t stream)
+{
+    uint32_t corr;
+    pthread_mutex_lock(&lock);
+    corr = next_correlation++;
+    pthread_mutex_unlock(&lock);
+    if (capturing && n_nodes < 64) {
+        /* Under capture the launch becomes a graph node, as with stream capture. */
+        uint64_t node = 1000 + (uint64_t)n_nodes;
+        captured_nodes[n_nodes] = node;
+        names[n_nodes] = name;
+        captured_names[n_nodes] = stream;
+        n_nodes++;
+        CUpti_GraphData g = {.graph = (CUgraph)(uintptr_t)7, .node = (CUgraphNode)(uintptr_t)node};
+        CUpti_ResourceData res = {.context = NULL, .resourceDescriptor = &g};
+        if (subscriber_cb)
+            subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED, &res);
+        return;
+    }
+    if (ext_depth > 0) {
+        CUpti_ActivityExternalCorrelation e = {.kind = CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION,
+                                               .externalKind = CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0,
+                                               .externalId = ext_stack[ext_depth - 1],
+                                               .correlationId = corr};
+        add(&e);
+    }
+    kernel(name, stream, corr, 0);
+}
+
+void fake_cupti_capture(int on);
+void fake_cupti_capture(int on) { capturing = on; }
+
+/* Instantiation clones every captured node under a new id. */
+void fake_cupti_instantiate(void);
+void fake_cupti_instantiate(void)
+{
+    for (int i = 0; i < n_nodes; i++) {
+        cloned_nodes[i] = 5000 + captured_nodes[i];
+        CUpti_GraphData g = {.graph = (CUgraph)(uintptr_t)8,
+                             .node = (CUgraphNode)(uintptr_t)cloned_nodes[i],
+                             .originalNode = (CUgraphNode)(uintptr_t)captured_nodes[i]};
+        CUpti_ResourceData res = {.resourceDescriptor = &g};
+        if (subscriber_cb)
+            subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED, &res);
+    }
+}
+
+/* A replay runs every node's kernel, with new correlation ids and no external correlation. */
+void fake_cupti_replay(void);
+void fake_cupti_replay(void)
+{
+    for (int i = 0; i < n_nodes; i++) {
+        pthread_mutex_lock(&lock);
+        uint32_t corr = next_correlation++;
+        pthread_mutex_unlock(&lock);
+        kernel(names[i], captured_names[i], corr, cloned_nodes[i]);
+    }
+}
+
+/* One copy, one memset, an allocation and its release, one synchronization. */
+void fake_cupti_misc(void);
+void fake_cupti_misc(void)
+{
+    uint64_t t = now();
+    CUpti_ActivityMemcpy6 c = {.kind = CUPTI_ACTIVITY_KIND_MEMCPY, .copyKind = 1, .srcKind = 2,
+                               .dstKind = 3, .bytes = 1 << 20, .start = t, .end = t + 100,
+                               .streamId = 3, .correlationId = 900};
+    CUpti_ActivityMemset4 s = {.kind = CUPTI_ACTIVITY_KIND_MEMSET, .value = 0, .bytes = 4096,
+                               .start = t + 200, .end = t + 300, .streamId = 3, .memoryKind = 3};
+    CUpti_ActivityMemory4 a = {.kind = CUPTI_ACTIVITY_KIND_MEMORY2,
+                               .memoryOperationType = CUPTI_ACTIVITY_MEMORY_OPERATION_TYPE_ALLOCATION,
+                               .memoryKind = CUPTI_ACTIVITY_MEMORY_KIND_DEVICE,
+                               .address = 0x7f0000000000ull, .bytes = 1 << 30, .timestamp = t};
+    CUpti_ActivityMemory4 f = a;
+    f.memoryOperationType = CUPTI_ACTIVITY_MEMORY_OPERATION_TYPE_RELEASE;
+    f.timestamp = t + 400;
+    CUpti_ActivitySynchronization2 y = {.kind = CUPTI_ACTIVITY_KIND_SYNCHRONIZATION,
+                                        .type = CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_SYNCHRONIZE,
+                                        .start = t + 500, .end = t + 900, .streamId = 3};
+    add(&c);
+    add(&s);
+    add(&a);
+    add(&f);
+    add(&y);
+}
+
+/* A context on device `device` (the driver's callback at context creation). */
+void fake_cupti_context_created(int device);
+void fake_cupti_context_created(int device)
+{
+    CUpti_ResourceData res = {.context = (CUcontext)(uintptr_t)device};
+    if (subscriber_cb)
+        subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_CONTEXT_CREATED, &res);
+}

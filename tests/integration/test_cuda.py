@@ -1,0 +1,107 @@
+"""The GPU side on a CPU-only machine: the test CUPTI (tests/fakecupti) plays the driver and the
+GPU for tests/progs/gpu_sim_main. Kernels, copies, memory and synchronizations land in the trace
+on our clock; each NCCL kernel is tied to its call, eager and replayed from a CUDA graph; a
+missing CUPTI or one held by another tool leaves NCCL recording intact."""
+import os
+
+from harness import (BUILD, PROGS, TraceTest, events, main, nccl, of_kind, run_traced)
+
+SIM = os.path.join(PROGS, "gpu_sim_main")
+FAKE_CUPTI = os.path.join(BUILD, "fakecupti", "libcupti.so")
+
+
+class Cuda(TraceTest):
+    def run_sim(self, iters=3, **env):
+        env.setdefault("PARTRACE_CUPTI_LIB", FAKE_CUPTI)
+        env.setdefault("GPU_SIM_CUPTI", FAKE_CUPTI)
+        return run_traced([SIM, str(iters)], self.run_dir, **env)
+
+    def test_kernels_tied_to_their_calls(self):
+        self.run_sim(iters=3)
+        evs = events(self.run_dir)
+        status = of_kind(evs, "cuda_status")
+        self.assertEqual([(s["state"], s["level"]) for s in status], [("active", "kernels")])
+        calls = {e["call_id"]: e for e in nccl(evs)}
+        kernels = of_kind(evs, "kernel")
+        self.assertEqual(len(kernels), 3 * 3 + 2 * 2)  # eager: AR, gemm, SendRecv; 2 replays × 2
+        for k in kernels:
+            if k["name"].startswith("ncclDevKernel"):
+                self.assertEqual(k["comm"], "nccl")
+                call = calls[k["nccl_call"]]
+                # The kernel starts after its call entered.
+                self.assertGreaterEqual(k["ts_ns"], call["ts_ns"])
+                want = "GroupEnd" if k["name"] == "ncclDevKernel_SendRecv" else "AllReduce"
+                self.assertEqual(call["op"], want, k)
+            else:
+                self.assertEqual((k["name"], k["comm"], k["nccl_call"]), ("gemm_kernel", None, None))
+        # Graph replays lead back to the AllReduce that was captured (512 floats).
+        replayed = [k for k in kernels if k["graph_node_id"] and k["comm"] == "nccl"]
+        self.assertEqual(len(replayed), 2)
+        self.assertEqual({calls[k["nccl_call"]]["bytes"] for k in replayed}, {2048})
+        nodes = of_kind(evs, "graph_node")
+        self.assertEqual([(n["node_id"], n["cloned_from"]) for n in nodes],
+                         [(1000, 0), (6000, 1000), (6001, 1001)])
+        self.assertEqual(nodes[0]["nccl_call"], replayed[0]["nccl_call"])
+        # Copies, memory, synchronization, as the GPU reported them.
+        (cp,) = of_kind(evs, "memcpy")
+        self.assertEqual((cp["copy"], cp["bytes"], cp["src"], cp["dst"], cp["dur_ns"]),
+                         ("HtoD", 1 << 20, "pinned", "device", 100))
+        self.assertEqual(of_kind(evs, "memset")[0]["bytes"], 4096)
+        self.assertEqual([(m["op"], m["memory"], m["bytes"]) for m in of_kind(evs, "memory")],
+                         [("alloc", "device", 1 << 30), ("free", "device", 1 << 30)])
+        self.assertEqual(of_kind(evs, "sync")[0]["type"], "stream_synchronize")
+        self.assertEqual([g["device"] for g in of_kind(evs, "gpu")], [0])
+        # Names are sent once each.
+        self.assertEqual(sorted(s["text"] for s in of_kind(evs, "string")),
+                         ["gemm_kernel", "ncclDevKernel_AllReduce_Sum_f32_RING_LL",
+                          "ncclDevKernel_SendRecv"])
+        # GPU times are on the trace's clock: within the process's recorded span.
+        t0 = min(e["ts_ns"] for e in nccl(evs))
+        t1 = max(e["ts_ns"] + e["dur_ns"] for e in nccl(evs))
+        for k in kernels:
+            self.assertTrue(t0 <= k["ts_ns"] <= t1 + 10_000_000, k)
+
+    def test_cupti_missing(self):
+        proc = self.run_sim(PARTRACE_CUPTI_LIB="/nonexistent/libcupti.so")
+        self.assertIn("no CUPTI library found", proc.stderr)
+        self.assertEqual(proc.stderr.count("partrace["), 1)
+        evs = events(self.run_dir)
+        self.assertEqual(of_kind(evs, "cuda_status")[0]["state"], "no CUPTI library")
+        self.assertEqual(of_kind(evs, "kernel"), [])
+        self.assertEqual(len(nccl(evs, "AllReduce")), 4)
+
+    def test_cupti_held_by_another_tool(self):
+        proc = self.run_sim(FAKE_CUPTI_TAKEN=1)
+        self.assertIn("another tool (nsys, ncu, torch.profiler) holds CUPTI", proc.stderr)
+        evs = events(self.run_dir)
+        self.assertEqual(of_kind(evs, "cuda_status")[0]["state"], "CUPTI held by another tool")
+        self.assertEqual(of_kind(evs, "kernel"), [])
+        self.assertEqual(len(nccl(evs, "AllReduce")), 4)
+
+    def test_cuda_off(self):
+        proc = self.run_sim(PARTRACE_CUDA="off")
+        self.assertEqual(proc.stderr, "")
+        evs = events(self.run_dir)
+        self.assertEqual(of_kind(evs, "cuda_status"), [])
+        self.assertEqual(of_kind(evs, "kernel"), [])
+        self.assertEqual(len(nccl(evs, "AllReduce")), 4)
+
+    def test_bad_cuda_level(self):
+        proc = self.run_sim(PARTRACE_CUDA="everything")
+        self.assertIn("PARTRACE_CUDA='everything' is not off, kernels or launches; using kernels",
+                      proc.stderr)
+        self.assertEqual(len(of_kind(events(self.run_dir), "kernel")), 13)
+
+    def test_injection_path_is_set_for_the_driver(self):
+        # Under LD_PRELOAD alone, the library points CUDA_INJECTION64_PATH at itself so that the
+        # driver starts CUPTI at cuInit; a path the user chose is left alone.
+        proc = run_traced(["/bin/sh", "-c", 'echo "$CUDA_INJECTION64_PATH"'], self.run_dir,
+                          CUDA_INJECTION64_PATH=None)
+        self.assertTrue(proc.stdout.strip().endswith("libpartrace.so"), proc.stdout)
+        proc = run_traced(["/bin/sh", "-c", 'echo "$CUDA_INJECTION64_PATH"'], self.run_dir,
+                          CUDA_INJECTION64_PATH="/opt/other.so")
+        self.assertEqual(proc.stdout.strip(), "/opt/other.so")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+/* Plays a GPU program on a CPU-only machine with the test CUPTI (GPU_SIM_CUPTI; partrace finds it through PARTRACE_CUPTI_LIB) and the
+ * test NCCL: "cuInit" (InitializeInjection, as the driver calls it), a context on device 0,
+ * ITERS × (AllReduce, a gemm kernel, grouped Send/Recv), copies and memory, then a CUDA graph
+ * captured from an AllReduce and a gemm, instantiated and replayed twice. */
+#include <dlfcn.h>
+#include <nccl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void fake_nccl_set_launch_hook(void (*hook)(const char *name, uint32_t stream));
+
+#define BIND(h, name, type)                                      \
+    type name = (type)dlsym(h, #name);                           \
+    if (!name) {                                                 \
+        fprintf(stderr, "gpu_sim_main: no %s\n", #name);         \
+        return 1;                                                \
+    }
+
+typedef void (*launch_fn)(const char *, uint32_t);
+typedef void (*void_fn)(void);
+typedef void (*int_fn)(int);
+
+int main(int argc, char **argv)
+{
+    int iters = argc > 1 ? atoi(argv[1]) : 3;
+    const char *lib = getenv("GPU_SIM_CUPTI");
+    void *cupti = lib ? dlopen(lib, RTLD_NOW) : NULL;
+    if (!cupti) {
+        fprintf(stderr, "gpu_sim_main: set GPU_SIM_CUPTI to the test CUPTI\n");
+        return 1;
+    }
+    BIND(cupti, fake_cupti_launch, launch_fn);
+    BIND(cupti, fake_cupti_capture, int_fn);
+    BIND(cupti, fake_cupti_instantiate, void_fn);
+    BIND(cupti, fake_cupti_replay, void_fn);
+    BIND(cupti, fake_cupti_misc, void_fn);
+    BIND(cupti, fake_cupti_context_created, int_fn);
+    int (*inject)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "InitializeInjection");
+    if (inject)
+        inject(); /* what the CUDA driver does at cuInit */
+    fake_cupti_context_created(0);
+    fake_nccl_set_launch_hook(fake_cupti_launch);
+
+    ncclUniqueId id;
+    ncclComm_t comm;
+    static float buf[1024];
+    cudaStream_t s = (cudaStream_t)(uintptr_t)3;
+    if (ncclGetUniqueId(&id) || ncclCommInitRank(&comm, 1, id, 0))
+        return 1;
+    for (int i = 0; i < iters; i++) {
+        ncclAllReduce(buf, buf, 1024, ncclFloat32, ncclSum, comm, s);
+        fake_cupti_launch("gemm_kernel", 3);
+        ncclGroupStart();
+        ncclSend(buf, 16, ncclFloat32, 0, comm, s);
+        ncclRecv(buf, 16, ncclFloat32, 0, comm, s);
+        ncclGroupEnd();
+    }
+    fake_cupti_misc();
+    fake_cupti_capture(1);
+    ncclAllReduce(buf, buf, 512, ncclFloat32, ncclSum, comm, s);
+    fake_cupti_launch("gemm_kernel", 3);
+    fake_cupti_capture(0);
+    fake_cupti_instantiate();
+    fake_cupti_replay();
+    fake_cupti_replay();
+    return ncclCommDestroy(comm) != ncclSuccess;
+}

@@ -1,0 +1,137 @@
+/* CUPTI activity records, built here from cupti_activity.h's structs, become partrace records
+ * with the right fields; names are interned once; kernels get their NCCL call through the
+ * correlation id, and through graph nodes and their clones. */
+#include <string.h>
+
+#include <partrace/format.h>
+
+#include "activity_convert.h"
+#include "check.h"
+
+static char out[1 << 16];
+static size_t out_len;
+static int out_records;
+
+static void put(const void *rec, size_t bytes, void *arg)
+{
+    (void)arg;
+    CHECK(bytes % 8 == 0 && out_len + bytes <= sizeof out);
+    CHECK(((const struct pt_rec_hdr *)rec)->size == bytes);
+    memcpy(out + out_len, rec, bytes);
+    out_len += bytes;
+    out_records++;
+}
+
+static const struct pt_rec_hdr *nth(int n)
+{
+    size_t off = 0;
+    for (int i = 0; i < n; i++)
+        off += ((const struct pt_rec_hdr *)(out + off))->size;
+    return (const void *)(out + off);
+}
+
+static CUpti_ActivityKernel10 kernel(const char *name, uint32_t corr, uint64_t node)
+{
+    CUpti_ActivityKernel10 k;
+    memset(&k, 0, sizeof k);
+    k.kind = CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL;
+    k.start = 1000;
+    k.end = 3500;
+    k.deviceId = 2;
+    k.streamId = 13;
+    k.correlationId = corr;
+    k.gridX = 4, k.gridY = 2, k.gridZ = 1;
+    k.blockX = 128, k.blockY = k.blockZ = 1;
+    k.dynamicSharedMemory = 4096;
+    k.registersPerThread = 40;
+    k.graphNodeId = node;
+    k.name = name;
+    return k;
+}
+
+int main(void)
+{
+    struct pt_convert c;
+    CHECK(pt_convert_init(&c) == 0);
+
+    CUpti_ActivityExternalCorrelation e = {.kind = CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION,
+                                           .externalKind = CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0,
+                                           .externalId = 77, .correlationId = 5};
+    CHECK(pt_convert_activity(&c, (CUpti_Activity *)&e, put, NULL) == 1);
+    CUpti_ActivityKernel10 k1 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 5, 0);
+    CHECK(pt_convert_activity(&c, (CUpti_Activity *)&k1, put, NULL) == 1);
+    CHECK_EQ_U64(out_records, 3); /* ext_corr, string, kernel */
+    const struct pt_rec_ext_corr *ec = (const void *)nth(0);
+    CHECK(ec->hdr.kind == PT_REC_EXT_CORR && ec->nccl_call_id == 77 && ec->correlation_id == 5);
+    const struct pt_rec_string *s = (const void *)nth(1);
+    CHECK(s->hdr.kind == PT_REC_STRING && s->text_bytes == strlen(k1.name));
+    CHECK(memcmp(s->text, k1.name, s->text_bytes) == 0);
+    const struct pt_rec_kernel *k = (const void *)nth(2);
+    CHECK(k->hdr.kind == PT_REC_KERNEL && k->name_id == s->id);
+    CHECK(k->start_ns == 1000 && k->end_ns == 3500 && k->device == 2 && k->stream == 13);
+    CHECK(k->grid[0] == 4 && k->grid[1] == 2 && k->block[0] == 128 && k->smem_dynamic == 4096);
+    CHECK(k->registers == 40 && k->nccl_call_id == 77 && k->correlation_id == 5);
+
+    /* The same name again: no second string; another correlation id: no call. */
+    const uint32_t name_id = s->id;
+    out_len = 0, out_records = 0;
+    CUpti_ActivityKernel10 k2 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 6, 0);
+    pt_convert_activity(&c, (CUpti_Activity *)&k2, put, NULL);
+    CHECK_EQ_U64(out_records, 1);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->name_id == name_id);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 0);
+
+    /* Graph: node 10 captured inside call 91, cloned to 20 then 30; a replay of 30 maps to 91. */
+    struct pt_rec_graph_node captured = {.node_id = 10, .nccl_call_id = 91};
+    struct pt_rec_graph_node clone1 = {.node_id = 20, .original_node_id = 10, .cloned = 1};
+    struct pt_rec_graph_node clone2 = {.node_id = 30, .original_node_id = 20, .cloned = 1};
+    pt_convert_graph_node(&c, &captured);
+    pt_convert_graph_node(&c, &clone1);
+    pt_convert_graph_node(&c, &clone2);
+    out_len = 0, out_records = 0;
+    CUpti_ActivityKernel10 k3 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 99, 30);
+    pt_convert_activity(&c, (CUpti_Activity *)&k3, put, NULL);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 91);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->graph_node_id == 30);
+
+    /* Copies, memsets, memory, synchronization. */
+    out_len = 0, out_records = 0;
+    CUpti_ActivityMemcpy6 m = {.kind = CUPTI_ACTIVITY_KIND_MEMCPY, .copyKind = 10, .srcKind = 3,
+                               .dstKind = 3, .bytes = 123456, .start = 10, .end = 20, .deviceId = 1,
+                               .streamId = 4, .correlationId = 8};
+    CUpti_ActivityMemory4 mem = {.kind = CUPTI_ACTIVITY_KIND_MEMORY2,
+                                 .memoryOperationType = CUPTI_ACTIVITY_MEMORY_OPERATION_TYPE_RELEASE,
+                                 .memoryKind = CUPTI_ACTIVITY_MEMORY_KIND_DEVICE, .address = 0xabc000,
+                                 .bytes = 2 << 20, .timestamp = 30, .isAsync = 1};
+    mem.memoryPoolConfig.memoryPoolType = CUPTI_ACTIVITY_MEMORY_POOL_TYPE_LOCAL;
+    mem.memoryPoolConfig.address = 0xabc000;
+    CUpti_ActivitySynchronization2 y = {.kind = CUPTI_ACTIVITY_KIND_SYNCHRONIZATION,
+                                        .type = CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_EVENT_SYNCHRONIZE,
+                                        .start = 40, .end = 90, .cudaEventId = 3};
+    CUpti_ActivityMemset4 ms = {.kind = CUPTI_ACTIVITY_KIND_MEMSET, .value = 7, .bytes = 64,
+                                .start = 100, .end = 110, .memoryKind = 3};
+    pt_convert_activity(&c, (CUpti_Activity *)&m, put, NULL);
+    pt_convert_activity(&c, (CUpti_Activity *)&mem, put, NULL);
+    pt_convert_activity(&c, (CUpti_Activity *)&y, put, NULL);
+    pt_convert_activity(&c, (CUpti_Activity *)&ms, put, NULL);
+    const struct pt_rec_memcpy *cp = (const void *)nth(0);
+    CHECK(cp->hdr.kind == PT_REC_MEMCPY && cp->bytes == 123456 && cp->copy_kind == 10);
+    CHECK(cp->start_ns == 10 && cp->end_ns == 20 && cp->device == 1 && cp->stream == 4);
+    const struct pt_rec_memory *mr = (const void *)nth(1);
+    CHECK(mr->operation == 2 && mr->memory_kind == 3 && mr->bytes == (2u << 20));
+    CHECK(mr->pool_type == 1 && mr->pool_address == 0xabc000 && mr->is_async == 1);
+    const struct pt_rec_sync *sy = (const void *)nth(2);
+    CHECK(sy->type == 1 && sy->start_ns == 40 && sy->end_ns == 90 && sy->event_id == 3);
+    const struct pt_rec_memset *st = (const void *)nth(3);
+    CHECK(st->hdr.kind == PT_REC_MEMSET && st->value == 7 && st->bytes == 64);
+
+    /* Kinds we do not keep, and other tools' external ids, are skipped. */
+    CUpti_Activity other = {.kind = CUPTI_ACTIVITY_KIND_DEVICE};
+    CHECK(pt_convert_activity(&c, &other, put, NULL) == 0);
+    CUpti_ActivityExternalCorrelation foreign = e;
+    foreign.externalKind = CUPTI_EXTERNAL_CORRELATION_KIND_OPENACC;
+    CHECK(pt_convert_activity(&c, (CUpti_Activity *)&foreign, put, NULL) == 0);
+    CHECK_EQ_U64(c.skipped, 2);
+    printf("activity conversion: kernels, copies, memory, sync, correlation and graphs ok\n");
+    return 0;
+}
