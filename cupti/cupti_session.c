@@ -60,6 +60,9 @@ void pt_cuda_config(void)
         return;
     if (!inj || !*inj)
         setenv("CUDA_INJECTION64_PATH", self.dli_fname, 1);
+    const char *nvtx = getenv("NVTX_INJECTION64_PATH");
+    if (!nvtx || !*nvtx)
+        setenv("NVTX_INJECTION64_PATH", self.dli_fname, 1);
     else if (strcmp(inj, self.dli_fname) != 0)
         pt_info("CUDA_INJECTION64_PATH is %s: GPU activity only if that is partrace", inj);
 }

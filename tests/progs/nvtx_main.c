@@ -1,0 +1,34 @@
+/* NVTX as an inference engine uses it: a request range (start/end), prefill and decode phases
+ * (push/pop, one in a named domain, one with a registered string), a mark, with an NCCL call
+ * inside each phase. NVTX here is the header-only nvtx3 from the CUDA toolkit. */
+#include <nccl.h>
+#include <nvtx3/nvToolsExt.h>
+#include <stdio.h>
+
+int main(void)
+{
+    ncclUniqueId id;
+    ncclComm_t comm;
+    static float buf[64];
+    if (ncclGetUniqueId(&id) || ncclCommInitRank(&comm, 1, id, 0))
+        return 1;
+    nvtxRangeId_t request = nvtxRangeStartA("request 7");
+    nvtxRangePushA("prefill");
+    ncclAllReduce(buf, buf, 64, ncclFloat32, ncclSum, comm, NULL);
+    nvtxRangePop();
+    nvtxMarkA("first token");
+    nvtxDomainHandle_t engine = nvtxDomainCreateA("engine");
+    nvtxStringHandle_t decode = nvtxDomainRegisterStringA(engine, "decode");
+    nvtxEventAttributes_t attr = {0};
+    attr.version = NVTX_VERSION;
+    attr.size = NVTX_EVENT_ATTRIB_STRUCT_SIZE;
+    attr.colorType = NVTX_COLOR_ARGB;
+    attr.color = 0xff00ff00;
+    attr.messageType = NVTX_MESSAGE_TYPE_REGISTERED;
+    attr.message.registered = decode;
+    nvtxDomainRangePushEx(engine, &attr);
+    ncclAllReduce(buf, buf, 64, ncclFloat32, ncclSum, comm, NULL);
+    nvtxDomainRangePop(engine);
+    nvtxRangeEnd(request);
+    return ncclCommDestroy(comm) != ncclSuccess;
+}
