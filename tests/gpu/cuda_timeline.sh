@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# GPU scenario for the CUDA timeline (issue 3): tests/gpu/tp_loop.py on N ranks
+#   1. under partrace (PARTRACE_CUDA=kernels): kernels, NVTX, NCCL calls, eager and CUDA graph;
+#   2. under torch.profiler, without partrace: the kernel counts to compare with;
+#   3. plain and with PARTRACE_CUDA=off: the overhead table.
+# check_cuda_trace.py compares 1 with 2. Run on the GPU machine from the repository root:
+#   bash tests/gpu/cuda_timeline.sh BUILD_DIR OUT_DIR     (NPROC=4, TP_STEPS=200 by default)
+# Results: OUT_DIR/summary.txt and OUT_DIR/gpu-cuda-timeline.tar.gz.
+set -uo pipefail
+BUILD=$(realpath "$1")
+OUT=$(realpath "$2")
+NPROC=${NPROC:-4}
+export TP_STEPS=${TP_STEPS:-200}
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+export PYTHONUNBUFFERED=1 PATH=/opt/torch/.venv/bin:$PATH
+LIB=$BUILD/libpartrace.so
+PT=$BUILD/partrace
+WORK=$(mktemp -d)
+status=0
+{
+    date -u +%Y-%m-%dT%H:%M:%SZ
+    nvidia-smi -L
+    python3 -c 'import torch; print("torch", torch.__version__, "nccl", torch.cuda.nccl.version())'
+} > "$WORK/machine.txt" 2>&1
+launch() { # NAME [env...] -- extra args
+    local name=$1; shift
+    mkdir -p "$WORK/$name"
+    env PT_OUT_DIR="$WORK/$name" "$@" timeout 300 torchrun --standalone --nproc_per_node="$NPROC" \
+        tests/gpu/tp_loop.py ${EXTRA:-} > "$WORK/$name.log" 2>&1 || { echo "$name failed"; status=1; }
+}
+launch traced LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/traced/run" PARTRACE_CUDA=kernels
+EXTRA=--profile launch profiled
+launch plain
+launch nccl_only LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/nccl_only/run" PARTRACE_CUDA=off
+"$PT" info "$WORK/traced/run" > "$WORK/traced-info.txt" 2>&1
+python3 tests/gpu/check_cuda_trace.py "$PT" "$WORK/traced/run" "$WORK/profiled" "$TP_STEPS" \
+    > "$WORK/check.json" 2>&1 || { echo "check failed"; status=1; }
+python3 - "$WORK" > "$WORK/overhead.txt" <<'PY'
+import glob, json, os, statistics, sys
+work = sys.argv[1]
+def steps(name, key):
+    vals = [json.load(open(p))[key] for p in glob.glob(os.path.join(work, name, "rank*.json"))]
+    return statistics.median(vals) if vals else float("nan")
+base_e, base_g = steps("plain", "eager_step_us"), steps("plain", "graph_step_us")
+print("| configuration | eager step (us) | slowdown | graph step (us) | slowdown |")
+print("|---|---|---|---|---|")
+for name, label in (("plain", "no partrace"), ("nccl_only", "partrace, PARTRACE_CUDA=off"),
+                    ("traced", "partrace, kernels"), ("profiled", "torch.profiler (CPU+CUDA)")):
+    e, g = steps(name, "eager_step_us"), steps(name, "graph_step_us")
+    print(f"| {label} | {e:.1f} | {100 * (e / base_e - 1):+.2f} % | {g:.1f} | {100 * (g / base_g - 1):+.2f} % |")
+PY
+cat "$WORK/machine.txt" "$WORK/check.json" "$WORK/overhead.txt" > "$OUT/summary.txt"
+grep -h "^rank" "$WORK"/*.log >> "$OUT/summary.txt"
+tail -n 3 "$WORK"/*.log >> "$OUT/summary.txt"
+tar -C "$WORK" -czf "$OUT/gpu-cuda-timeline.tar.gz" traced machine.txt check.json overhead.txt \
+    traced-info.txt profiled traced.log profiled.log
+cat "$OUT/summary.txt"
+exit $status
