@@ -94,6 +94,11 @@ static uint64_t call_of(const struct pt_convert *c, uint32_t corr)
                : 0;
 }
 
+void pt_convert_correlation(struct pt_convert *c, const struct pt_rec_ext_corr *e)
+{
+    remember_correlation(c, e->correlation_id, e->nccl_call_id);
+}
+
 void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g)
 {
     if (!g->node_id)

@@ -50,6 +50,10 @@ struct pt_rec_graph_node;
 /* Learns a graph node record (captured inside a NCCL call, or a clone of one). */
 void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g);
 
+struct pt_rec_ext_corr;
+/* Learns that a CUDA correlation id belongs to a NCCL call (from the launch callback). */
+void pt_convert_correlation(struct pt_convert *c, const struct pt_rec_ext_corr *e);
+
 /* Interns text (at most max_len bytes) and returns its id, sending a STRING record when the
  * text is new. Also used for NVTX domain names. */
 uint32_t pt_convert_intern(struct pt_convert *c, const char *text, size_t max_len, pt_put_fn put,

@@ -177,11 +177,31 @@ static void record_graph_node(const CUpti_GraphData *g, int cloned)
     pt_emit(&r, sizeof r);
 }
 
+/* A kernel launch through the driver API. When it happens inside a NCCL call (NCCL launches
+ * with cuLaunchKernelEx, at the call or at the outermost ncclGroupEnd), the launch's correlation
+ * id, which its kernel record will carry, is tied to the call. CUPTI emits external-correlation
+ * records only together with API activity records, which cost far more than this callback. */
+static void on_launch(const CUpti_CallbackData *cb)
+{
+    if (cb->callbackSite != CUPTI_API_ENTER || !pt_self.in_wrapper || !pt_self.current_call_id)
+        return;
+    struct pt_rec_ext_corr r = {.hdr = {PT_REC_EXT_CORR, sizeof r, 0},
+                                .nccl_call_id = pt_self.current_call_id,
+                                .correlation_id = cb->correlationId};
+    pt_emit(&r, sizeof r);
+}
+
 static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                                  const void *data)
 {
     (void)userdata;
-    if (domain != CUPTI_CB_DOMAIN_RESOURCE || !atomic_load(&active))
+    if (!atomic_load(&active))
+        return;
+    if (domain == CUPTI_CB_DOMAIN_DRIVER_API) {
+        on_launch(data);
+        return;
+    }
+    if (domain != CUPTI_CB_DOMAIN_RESOURCE)
         return;
     const CUpti_ResourceData *res = data;
     if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED)
@@ -211,6 +231,11 @@ static int enable_all(void)
     static const CUpti_CallbackId resource_cbs[] = {CUPTI_CBID_RESOURCE_CONTEXT_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
+    static const CUpti_CallbackId launch_cbs[] = {
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz};
     CUptiResult r;
     /* Our clock first: every timestamp CUPTI produces from here on is ours. */
     if ((r = pt_cupti.cuptiActivityRegisterTimestampCallback(timestamp)) != CUPTI_SUCCESS ||
@@ -221,6 +246,8 @@ static int enable_all(void)
     }
     for (size_t i = 0; i < sizeof resource_cbs / sizeof *resource_cbs; i++)
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_RESOURCE, resource_cbs[i]);
+    for (size_t i = 0; i < sizeof launch_cbs / sizeof *launch_cbs; i++)
+        pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API, launch_cbs[i]);
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if ((r = pt_cupti.cuptiActivityEnable(kinds[i])) != CUPTI_SUCCESS)
             pt_info("CUPTI activity kind %d not enabled: %s", (int)kinds[i], result_text(r));
@@ -266,7 +293,8 @@ static void start(void)
         emit_status(PT_CUDA_FAILED);
         return;
     }
-    atomic_store(&pt_cupti_tie, 1);
+    /* With API activity records, CUPTI's own external correlation works too. */
+    atomic_store(&pt_cupti_tie, pt_cuda_level >= 2);
     pt_info("GPU activity through %s", pt_cupti.path);
     emit_status(PT_CUDA_ACTIVE);
 }
@@ -318,6 +346,8 @@ void pt_cupti_learn(const char *records, size_t bytes)
             return;
         if (h->kind == PT_REC_GRAPH_NODE)
             pt_convert_graph_node(&convert, (const struct pt_rec_graph_node *)h);
+        else if (h->kind == PT_REC_EXT_CORR)
+            pt_convert_correlation(&convert, (const struct pt_rec_ext_corr *)h);
         off += h->size;
     }
 }

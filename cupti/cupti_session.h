@@ -12,7 +12,9 @@
 
 /* 0 off, 1 kernels (activity records only), 2 launches (also CUDA API records). */
 extern int pt_cuda_level;
-/* Set while CUPTI is ours: NCCL wrappers then push their call id as external correlation. */
+/* Set at level launches while CUPTI is ours: NCCL wrappers then also push their call id as
+ * CUPTI external correlation (whose records need API activity). At every level, kernel launches
+ * inside NCCL calls are tied by a driver-API callback. */
 extern _Atomic int pt_cupti_tie;
 
 /* Constructor time: reads PARTRACE_CUDA, points CUDA_INJECTION64_PATH at this library. */

@@ -202,6 +202,12 @@ void fake_cupti_launch(const char *name, uint32_t stream)
             subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED, &res);
         return;
     }
+    /* The driver-API callback at the launch's entry, then (only when the application pushed
+     * one) the external correlation record that CUPTI writes with API activity. */
+    CUpti_CallbackData cb = {.callbackSite = CUPTI_API_ENTER, .functionName = "cuLaunchKernelEx",
+                             .correlationId = corr};
+    if (subscriber_cb)
+        subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, &cb);
     if (ext_depth > 0) {
         CUpti_ActivityExternalCorrelation e = {.kind = CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION,
                                                .externalKind = CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0,

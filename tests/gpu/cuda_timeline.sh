@@ -30,8 +30,12 @@ launch() { # NAME [env...] -- extra args
 }
 launch traced LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/traced/run" PARTRACE_CUDA=kernels
 EXTRA=--profile launch profiled
-launch plain
-launch nccl_only LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/nccl_only/run" PARTRACE_CUDA=off
+# Overhead: the configurations interleaved, twice, so that drift in the machine hits all alike.
+for round in 1 2; do
+    launch plain$round
+    launch nccl_only$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/nccl_only$round/run" PARTRACE_CUDA=off
+    launch kernels$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernels$round/run" PARTRACE_CUDA=kernels
+done
 "$PT" info "$WORK/traced/run" > "$WORK/traced-info.txt" 2>&1
 python3 tests/gpu/check_cuda_trace.py "$PT" "$WORK/traced/run" "$WORK/profiled" "$TP_STEPS" \
     > "$WORK/check.json" 2>&1 || { echo "check failed"; status=1; }
@@ -39,13 +43,15 @@ python3 - "$WORK" > "$WORK/overhead.txt" <<'PY'
 import glob, json, os, statistics, sys
 work = sys.argv[1]
 def steps(name, key):
-    vals = [json.load(open(p))[key] for p in glob.glob(os.path.join(work, name, "rank*.json"))]
+    vals = [json.load(open(p))[key] for d in glob.glob(os.path.join(work, name))
+            for p in glob.glob(os.path.join(d, "rank*.json"))]
     return statistics.median(vals) if vals else float("nan")
-base_e, base_g = steps("plain", "eager_step_us"), steps("plain", "graph_step_us")
+base_e, base_g = steps("plain?", "eager_step_us"), steps("plain?", "graph_step_us")
 print("| configuration | eager step (us) | slowdown | graph step (us) | slowdown |")
 print("|---|---|---|---|---|")
-for name, label in (("plain", "no partrace"), ("nccl_only", "partrace, PARTRACE_CUDA=off"),
-                    ("traced", "partrace, kernels"), ("profiled", "torch.profiler (CPU+CUDA)")):
+print(f"(median over ranks and 2 interleaved runs; TP_STEPS={os.environ.get('TP_STEPS')})")
+for name, label in (("plain?", "no partrace"), ("nccl_only?", "partrace, PARTRACE_CUDA=off"),
+                    ("kernels?", "partrace, kernels"), ("profiled", "torch.profiler (CPU+CUDA), 1 run")):
     e, g = steps(name, "eager_step_us"), steps(name, "graph_step_us")
     print(f"| {label} | {e:.1f} | {100 * (e / base_e - 1):+.2f} % | {g:.1f} | {100 * (g / base_g - 1):+.2f} % |")
 PY

@@ -74,6 +74,10 @@ if prof:
                and "Memcpy" not in e.name and "Memset" not in e.name]
     result["profiler_kernels"] = len(kernels)
     result["profiler_nccl_kernels"] = sum(1 for e in kernels if "nccl" in e.name.lower())
+    names = {}
+    for e in kernels:
+        names[e.name[:60]] = names.get(e.name[:60], 0) + 1
+    result["profiler_kernel_names"] = names
 with open(os.path.join(os.environ["PT_OUT_DIR"], f"rank{rank}.json"), "w") as f:
     json.dump(result, f)
 print(f"rank {rank}: {result}", flush=True)

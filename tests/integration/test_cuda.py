@@ -61,6 +61,21 @@ class Cuda(TraceTest):
         for k in kernels:
             self.assertTrue(t0 <= k["ts_ns"] <= t1 + 10_000_000, k)
 
+    def test_level_launches_also_uses_cupti_external_correlation(self):
+        self.run_sim(iters=2, PARTRACE_CUDA="launches")
+        evs = events(self.run_dir)
+        self.assertEqual(of_kind(evs, "cuda_status")[0]["level"], "launches")
+        nccl_kernels = [k for k in of_kind(evs, "kernel") if k["comm"] == "nccl"]
+        self.assertEqual(len(nccl_kernels), 2 * 2 + 2)
+        self.assertTrue(all(k["nccl_call"] for k in nccl_kernels))
+        # Both ties agree: the launch callback's and CUPTI's external correlation records.
+        by_corr = {}
+        for e in of_kind(evs, "ext_corr"):
+            by_corr.setdefault(e["correlation_id"], set()).add(e["nccl_call"])
+        self.assertTrue(by_corr and all(len(v) == 1 for v in by_corr.values()))
+        self.assertTrue(any(len([e for e in of_kind(evs, "ext_corr")
+                                 if e["correlation_id"] == c]) == 2 for c in by_corr))
+
     def test_cupti_missing(self):
         proc = self.run_sim(PARTRACE_CUPTI_LIB="/nonexistent/libcupti.so")
         self.assertIn("no CUPTI library found", proc.stderr)
