@@ -21,6 +21,42 @@
 #define MAX_BUFFERS 256
 
 int pt_cuda_level = 1;
+
+/* PARTRACE_CUDA_RECORDS: which activity kinds to ask CUPTI for; PARTRACE_CUDA_TIE: whether a
+ * driver launch callback ties NCCL kernels to their calls. Each costs the application time. */
+static const struct {
+    const char *name;
+    CUpti_ActivityKind kind;
+} record_kinds[] = {
+    {"kernel", CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL}, {"memcpy", CUPTI_ACTIVITY_KIND_MEMCPY},
+    {"memset", CUPTI_ACTIVITY_KIND_MEMSET},            {"memory", CUPTI_ACTIVITY_KIND_MEMORY2},
+    {"sync", CUPTI_ACTIVITY_KIND_SYNCHRONIZATION},
+};
+#define N_RECORD_KINDS (sizeof record_kinds / sizeof *record_kinds)
+static int record_wanted[N_RECORD_KINDS] = {1, 1, 1, 1, 1};
+static int tie_by_callback = 1;
+
+static void parse_records(const char *v)
+{
+    if (!v || !*v)
+        return;
+    int wanted[N_RECORD_KINDS] = {0};
+    for (const char *p = v; *p;) {
+        size_t len = strcspn(p, ",");
+        size_t i = 0;
+        while (i < N_RECORD_KINDS &&
+               !(strlen(record_kinds[i].name) == len && strncmp(p, record_kinds[i].name, len) == 0))
+            i++;
+        if (i == N_RECORD_KINDS) {
+            pt_warn("PARTRACE_CUDA_RECORDS='%.64s': '%.*s' is not one of kernel, memcpy, memset, "
+                    "memory, sync; using all", v, (int)len, p);
+            return;
+        }
+        wanted[i] = 1;
+        p += len + (p[len] == ',');
+    }
+    memcpy(record_wanted, wanted, sizeof wanted);
+}
 _Atomic int pt_cupti_tie;
 
 static _Atomic int started;
@@ -54,6 +90,12 @@ void pt_cuda_config(void)
     }
     if (!pt_cuda_level)
         return;
+    parse_records(getenv("PARTRACE_CUDA_RECORDS"));
+    const char *tie = getenv("PARTRACE_CUDA_TIE");
+    if (tie && strcmp(tie, "none") == 0)
+        tie_by_callback = 0;
+    else if (tie && *tie && strcmp(tie, "callback") != 0)
+        pt_warn("PARTRACE_CUDA_TIE='%.32s' is not callback or none; using callback", tie);
     const char *inj = getenv("CUDA_INJECTION64_PATH");
     Dl_info self;
     if (!dladdr((void *)pt_cuda_config, &self) || !self.dli_fname)
@@ -222,12 +264,9 @@ static const char *result_text(CUptiResult r)
 
 static int enable_all(void)
 {
-    static const CUpti_ActivityKind kinds[] = {
-        CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY,
-        CUPTI_ACTIVITY_KIND_MEMSET, CUPTI_ACTIVITY_KIND_MEMORY2,
-        CUPTI_ACTIVITY_KIND_SYNCHRONIZATION, CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION};
     static const CUpti_ActivityKind api_kinds[] = {CUPTI_ACTIVITY_KIND_RUNTIME,
-                                                   CUPTI_ACTIVITY_KIND_DRIVER};
+                                                   CUPTI_ACTIVITY_KIND_DRIVER,
+                                                   CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION};
     static const CUpti_CallbackId resource_cbs[] = {CUPTI_CBID_RESOURCE_CONTEXT_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
@@ -246,11 +285,11 @@ static int enable_all(void)
     }
     for (size_t i = 0; i < sizeof resource_cbs / sizeof *resource_cbs; i++)
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_RESOURCE, resource_cbs[i]);
-    for (size_t i = 0; i < sizeof launch_cbs / sizeof *launch_cbs; i++)
+    for (size_t i = 0; tie_by_callback && i < sizeof launch_cbs / sizeof *launch_cbs; i++)
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API, launch_cbs[i]);
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-        if ((r = pt_cupti.cuptiActivityEnable(kinds[i])) != CUPTI_SUCCESS)
-            pt_info("CUPTI activity kind %d not enabled: %s", (int)kinds[i], result_text(r));
+    for (size_t i = 0; i < N_RECORD_KINDS; i++)
+        if (record_wanted[i] && (r = pt_cupti.cuptiActivityEnable(record_kinds[i].kind)) != CUPTI_SUCCESS)
+            pt_info("CUPTI activity kind %s not enabled: %s", record_kinds[i].name, result_text(r));
     for (size_t i = 0; pt_cuda_level >= 2 && i < sizeof api_kinds / sizeof *api_kinds; i++)
         pt_cupti.cuptiActivityEnable(api_kinds[i]);
     return 0;

@@ -50,7 +50,10 @@ def check_rank(rank, evs, profiled, errors, steps):
     late = [k for k in eager if k["nccl_call"] and k["ts_ns"] < calls[k["nccl_call"]]["ts_ns"]]
     if late:
         errors.append(f"rank {rank}: {len(late)} NCCL kernels start before their call entered")
-    want = profiled.get("profiler_kernels")
+    # torch.profiler also lists GPU-side annotations ("nccl:all_reduce") among CUDA events;
+    # kernels are the rest (tp_loop.py already leaves out memcpy and memset).
+    names = profiled.get("profiler_kernel_names", {})
+    want = sum(n for name, n in names.items() if not name.startswith("nccl:")) if names else None
     if want != len(kernels):
         errors.append(f"rank {rank}: partrace saw {len(kernels)} kernels, torch.profiler {want}")
     gpus = [e["name"] for e in evs if e["kind"] == "gpu"]

@@ -35,6 +35,10 @@ for round in 1 2; do
     launch plain$round
     launch nccl_only$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/nccl_only$round/run" PARTRACE_CUDA=off
     launch kernels$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernels$round/run" PARTRACE_CUDA=kernels
+    launch kernelsonly$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernelsonly$round/run" \
+        PARTRACE_CUDA=kernels PARTRACE_CUDA_RECORDS=kernel,memcpy
+    launch notie$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/notie$round/run" \
+        PARTRACE_CUDA=kernels PARTRACE_CUDA_RECORDS=kernel,memcpy PARTRACE_CUDA_TIE=none
 done
 "$PT" info "$WORK/traced/run" > "$WORK/traced-info.txt" 2>&1
 python3 tests/gpu/check_cuda_trace.py "$PT" "$WORK/traced/run" "$WORK/profiled" "$TP_STEPS" \
@@ -51,7 +55,10 @@ print("| configuration | eager step (us) | slowdown | graph step (us) | slowdown
 print("|---|---|---|---|---|")
 print(f"(median over ranks and 2 interleaved runs; TP_STEPS={os.environ.get('TP_STEPS')})")
 for name, label in (("plain?", "no partrace"), ("nccl_only?", "partrace, PARTRACE_CUDA=off"),
-                    ("kernels?", "partrace, kernels"), ("profiled", "torch.profiler (CPU+CUDA), 1 run")):
+                    ("kernels?", "partrace, kernels (all records, tie)"),
+                    ("kernelsonly?", "partrace, kernels: kernel+memcpy records, tie"),
+                    ("notie?", "partrace, kernels: kernel+memcpy records, no tie"),
+                    ("profiled", "torch.profiler (CPU+CUDA), 1 run")):
     e, g = steps(name, "eager_step_us"), steps(name, "graph_step_us")
     print(f"| {label} | {e:.1f} | {100 * (e / base_e - 1):+.2f} % | {g:.1f} | {100 * (g / base_g - 1):+.2f} % |")
 PY
