@@ -54,6 +54,27 @@ class GpuSamples(unittest.TestCase):
         evs = events(os.path.join(SAMPLE, "pynccl_ctypes"))
         self.assertEqual([a["seq"] for a in nccl(evs, "AllReduce")], list(range(7)) * 4)
 
+    def test_cuda_timeline(self):
+        sample = os.path.join(ROOT, "samples", "gpu-cuda-timeline")
+        checker = os.path.join(ROOT, "tests", "gpu", "check_cuda_trace.py")
+        proc = subprocess.run([sys.executable, checker, PARTRACE, os.path.join(sample, "traced"),
+                               os.path.join(sample, "profiled"), "200"], capture_output=True,
+                              text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        summary = json.loads(proc.stdout)
+        self.assertEqual(sorted(summary["ranks"]), ["0", "1", "2", "3"])
+        for rank in summary["ranks"].values():
+            self.assertEqual((rank["kernels"], rank["profiler_kernels"]), (4800, 4800))
+            self.assertEqual((rank["tied_eager"], rank["tied_graph"]), (800, 800))
+            self.assertEqual(rank["gpu"], "NVIDIA H100 80GB HBM3")
+        # A replayed NCCL kernel leads back to the AllReduce captured into the graph.
+        evs = events(os.path.join(sample, "traced", "vm-997.ptrace"))
+        calls = {e["call_id"]: e for e in nccl(evs)}
+        replayed = [k for k in of_kind(evs, "kernel") if k["graph_node_id"] and k["comm"] == "nccl"]
+        self.assertEqual(len(replayed), 800)
+        self.assertEqual({calls[k["nccl_call"]]["op"] for k in replayed}, {"AllReduce"})
+        self.assertEqual({calls[k["nccl_call"]]["bytes"] for k in replayed}, {256 * 4096 * 2})
+
     def test_checker_catches_a_missing_call(self):
         # The checker itself must fail when a rank's trace lacks an issued call.
         with tempfile.TemporaryDirectory() as tmp:
