@@ -91,10 +91,11 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         const struct pt_rec_memory *m = (const void *)h;
         printf(",\"ts_ns\":%" PRIu64 ",\"op\":\"%s\",\"address\":\"0x%" PRIx64 "\",\"bytes\":%" PRIu64
                ",\"memory\":\"%s\",\"device\":%" PRIu32 ",\"stream\":%" PRIu32
-               ",\"pool\":\"0x%" PRIx64 "\",\"async\":%s,\"correlation_id\":%" PRIu32 "}\n",
+               ",\"pool\":\"0x%" PRIx64 "\",\"pool_type\":\"%s\",\"async\":%s,\"correlation_id\":%" PRIu32 "}\n",
                m->ts_ns, m->operation == 1 ? "alloc" : m->operation == 2 ? "free" : "unknown",
                m->address, m->bytes, pt_memory_kind_name(m->memory_kind), m->device, m->stream,
-               m->pool_address, m->is_async ? "true" : "false", m->correlation_id);
+               m->pool_address, pt_pool_type_name(m->pool_type), m->is_async ? "true" : "false",
+               m->correlation_id);
         return 1;
     }
     case PT_REC_SYNC: {

@@ -98,6 +98,13 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
         printf("  gpu       %" PRIu32 ": %.64s, %" PRIu32 " SMs, %.1f GiB, bus %.16s\n", g->device,
                g->name, g->sm_count, (double)g->total_memory_bytes / (1u << 30), g->pci_bus_id);
     }
+    for (int d = 0; d < 16; d++)
+        if (s->device_peak[d])
+            printf("  memory    GPU %d: peak %.2f GiB in use, %.2f GiB at the end (allocations "
+                   "seen while recording)\n",
+                   d, (double)s->device_peak[d] / (1u << 30), (double)s->device_in_use[d] / (1u << 30));
+    if (s->pinned_peak)
+        printf("  memory    pinned host: peak %.2f GiB\n", (double)s->pinned_peak / (1u << 30));
     if (s->cuda.state) {
         printf("  cuda      %s (level %s)", pt_cuda_state_name(s->cuda.state),
                pt_cuda_level_name(s->cuda.level));

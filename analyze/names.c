@@ -125,6 +125,12 @@ const char *pt_sync_type_name(uint32_t type)
     return NAME_OF(names, type);
 }
 
+const char *pt_pool_type_name(uint8_t type)
+{
+    static const char *const names[] = {"none", "local", "imported", "vmm"};
+    return NAME_OF(names, type);
+}
+
 const char *pt_nvtx_event_name(uint16_t event)
 {
     static const char *const names[] = {NULL, "push", "pop", "start", "end", "mark"};

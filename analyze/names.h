@@ -15,6 +15,7 @@ const char *pt_end_how_name(uint32_t how);
 const char *pt_copy_kind_name(uint8_t kind);      /* CUPTI memcpy kind: "HtoD", "DtoD", "PtoP"... */
 const char *pt_memory_kind_name(uint8_t kind);    /* CUPTI memory kind: "device", "pinned"... */
 const char *pt_sync_type_name(uint32_t type);
+const char *pt_pool_type_name(uint8_t type);      /* "none", "local", "imported", "vmm" */
 const char *pt_nvtx_event_name(uint16_t event);   /* "push", "pop", "start", "end", "mark" */
 const char *pt_cuda_state_name(uint32_t state);   /* "active", "no CUPTI", ... */
 const char *pt_cuda_level_name(uint32_t level);   /* "off", "kernels", "launches" */

@@ -73,6 +73,22 @@ int pt_trace_summarize(const char *path, struct pt_trace_summary *s, char *err, 
                 s->gpu_last_ns = k->end_ns;
             break;
         }
+        case PT_REC_MEMORY: {
+            const struct pt_rec_memory *m = (const void *)h;
+            int64_t delta = m->operation == 1 ? (int64_t)m->bytes : -(int64_t)m->bytes;
+            int64_t *in_use = NULL, *peak = NULL;
+            if (m->memory_kind == 3 && m->device < 16) /* device */
+                in_use = &s->device_in_use[m->device], peak = &s->device_peak[m->device];
+            else if (m->memory_kind == 2) /* pinned host */
+                in_use = &s->pinned_in_use, peak = &s->pinned_peak;
+            if (in_use) {
+                /* A free of memory allocated before recording started cannot go below 0. */
+                *in_use = *in_use + delta < 0 ? 0 : *in_use + delta;
+                if (*in_use > *peak)
+                    *peak = *in_use;
+            }
+            break;
+        }
         case PT_REC_GPU:
             if (s->n_gpus < sizeof s->gpus / sizeof *s->gpus)
                 s->gpus[s->n_gpus++] = *(const struct pt_rec_gpu *)h;

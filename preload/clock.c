@@ -115,6 +115,9 @@ void pt_records_ticks_to_ns(char *buf, size_t bytes, const struct pt_tick_map *m
         case PT_REC_NVTX:
             ((struct pt_rec_nvtx *)h)->ts_ns = pt_tick_map_ns(m, ((struct pt_rec_nvtx *)h)->ts_ns);
             break;
+        case PT_REC_MEMORY: /* from the VMM callbacks; CUPTI's own come in ns */
+            ((struct pt_rec_memory *)h)->ts_ns = pt_tick_map_ns(m, ((struct pt_rec_memory *)h)->ts_ns);
+            break;
         case PT_REC_CUDA_STATUS:
             ((struct pt_rec_cuda_status *)h)->ts_ns =
                 pt_tick_map_ns(m, ((struct pt_rec_cuda_status *)h)->ts_ns);

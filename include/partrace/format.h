@@ -297,10 +297,12 @@ struct pt_rec_memory {
     uint32_t correlation_id, device, context, stream;
     uint8_t operation;        /* 1 allocation, 2 release */
     uint8_t memory_kind;      /* CUpti_ActivityMemoryKind: 3 device, 2 pinned host, ... */
-    uint8_t pool_type;        /* 0 none, 1 local, 2 imported */
+    uint8_t pool_type;        /* 0 none, 1 local, 2 imported (CUPTI); PT_POOL_VMM: cuMemCreate */
     uint8_t is_async;
     uint32_t reserved;
 };
+
+#define PT_POOL_VMM 3 /* physical memory of the virtual memory API; address = the handle */
 
 /* A synchronization (48 bytes). type: CUpti_ActivitySynchronizationType. */
 struct pt_rec_sync {

@@ -275,6 +275,29 @@ void fake_cupti_misc(void)
     add(&y);
 }
 
+/* cuMemCreate of `bytes` on `device` and, later, cuMemRelease: the driver-API callbacks. */
+void fake_cupti_vmm(uint64_t handle, size_t bytes, int device, int release);
+void fake_cupti_vmm(uint64_t handle, size_t bytes, int device, int release)
+{
+    if (!subscriber_cb)
+        return;
+    CUresult ok = CUDA_SUCCESS;
+    if (!release) {
+        CUmemGenericAllocationHandle h = handle;
+        CUmemAllocationProp prop = {.type = CU_MEM_ALLOCATION_TYPE_PINNED,
+                                    .location = {.type = CU_MEM_LOCATION_TYPE_DEVICE, .id = device}};
+        cuMemCreate_params p = {.handle = &h, .size = bytes, .prop = &prop, .flags = 0};
+        CUpti_CallbackData cb = {.callbackSite = CUPTI_API_EXIT, .functionName = "cuMemCreate",
+                                 .functionParams = &p, .functionReturnValue = &ok};
+        subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemCreate, &cb);
+    } else {
+        cuMemRelease_params p = {.handle = handle};
+        CUpti_CallbackData cb = {.callbackSite = CUPTI_API_ENTER, .functionName = "cuMemRelease",
+                                 .functionParams = &p};
+        subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemRelease, &cb);
+    }
+}
+
 /* A context on device `device` (the driver's callback at context creation). */
 void fake_cupti_context_created(int device);
 void fake_cupti_context_created(int device)

@@ -4,7 +4,7 @@ on our clock; each NCCL kernel is tied to its call, eager and replayed from a CU
 missing CUPTI or one held by another tool leaves NCCL recording intact."""
 import os
 
-from harness import (BUILD, PROGS, TraceTest, events, main, nccl, of_kind, run_traced)
+from harness import (BUILD, PROGS, TraceTest, cli, events, main, nccl, of_kind, run_traced)
 
 SIM = os.path.join(PROGS, "gpu_sim_main")
 FAKE_CUPTI = os.path.join(BUILD, "fakecupti", "libcupti.so")
@@ -47,8 +47,11 @@ class Cuda(TraceTest):
         self.assertEqual((cp["copy"], cp["bytes"], cp["src"], cp["dst"], cp["dur_ns"]),
                          ("HtoD", 1 << 20, "pinned", "device", 100))
         self.assertEqual(of_kind(evs, "memset")[0]["bytes"], 4096)
-        self.assertEqual([(m["op"], m["memory"], m["bytes"]) for m in of_kind(evs, "memory")],
-                         [("alloc", "device", 1 << 30), ("free", "device", 1 << 30)])
+        # CUPTI's allocation records, then cuMemCreate/cuMemRelease seen by the driver callbacks.
+        self.assertEqual(sorted((m["op"], m["memory"], m["bytes"], m["pool_type"])
+                                for m in of_kind(evs, "memory")),
+                         sorted([("alloc", "device", 1 << 30, "none"), ("free", "device", 1 << 30, "none"),
+                                 ("alloc", "device", 2 << 30, "vmm"), ("free", "device", 2 << 30, "vmm")]))
         self.assertEqual(of_kind(evs, "sync")[0]["type"], "stream_synchronize")
         self.assertEqual([g["device"] for g in of_kind(evs, "gpu")], [0])
         # Names are sent once each.
@@ -75,6 +78,13 @@ class Cuda(TraceTest):
         self.assertTrue(by_corr and all(len(v) == 1 for v in by_corr.values()))
         self.assertTrue(any(len([e for e in of_kind(evs, "ext_corr")
                                  if e["correlation_id"] == c]) == 2 for c in by_corr))
+
+    def test_info_shows_gpu_memory_and_ties(self):
+        self.run_sim(iters=3)
+        info = cli("info", self.run_dir).stdout
+        self.assertIn("memory    GPU 0: peak 2.00 GiB in use, 0.00 GiB at the end", info)
+        self.assertIn("cuda      active (level kernels)", info)
+        self.assertIn("NCCL kernels 8, 8 tied to their call", info)
 
     def test_cupti_missing(self):
         proc = self.run_sim(PARTRACE_CUPTI_LIB="/nonexistent/libcupti.so")

@@ -20,6 +20,7 @@ void fake_nccl_set_launch_hook(void (*hook)(const char *name, uint32_t stream));
 typedef void (*launch_fn)(const char *, uint32_t);
 typedef void (*void_fn)(void);
 typedef void (*int_fn)(int);
+typedef void (*vmm_fn)(uint64_t, size_t, int, int);
 
 int main(int argc, char **argv)
 {
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
     BIND(cupti, fake_cupti_replay, void_fn);
     BIND(cupti, fake_cupti_misc, void_fn);
     BIND(cupti, fake_cupti_context_created, int_fn);
+    BIND(cupti, fake_cupti_vmm, vmm_fn);
     int (*inject)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "InitializeInjection");
     if (inject)
         inject(); /* what the CUDA driver does at cuInit */
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
         ncclGroupEnd();
     }
     fake_cupti_misc();
+    fake_cupti_vmm(0xbeef, (size_t)2 << 30, 0, 0); /* as expandable segments do */
+    fake_cupti_vmm(0xbeef, 0, 0, 1);
     fake_cupti_capture(1);
     ncclAllReduce(buf, buf, 512, ncclFloat32, ncclSum, comm, s);
     fake_cupti_launch("gemm_kernel", 3);
