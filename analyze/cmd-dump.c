@@ -142,6 +142,28 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         printf(",\"color\":%" PRIu32 ",\"category\":%" PRIu32 "}\n", n->color, n->category);
         return 1;
     }
+    case PT_REC_STACK: {
+        const struct pt_rec_stack *s = (const void *)h;
+        printf(",\"ref_kind\":\"%s\",\"ref\":%" PRIu64 ",\"frames\":[", pt_kind_name(s->ref_kind), s->ref);
+        for (uint16_t i = 0; i < s->frames; i++) {
+            char frame[512];
+            if (ctx->symbols)
+                pt_symbolize(ctx->symbols, s->pc[i], frame, sizeof frame);
+            else
+                snprintf(frame, sizeof frame, "0x%" PRIx64, s->pc[i]);
+            printf(i ? "," : "");
+            json_string(frame, strlen(frame));
+        }
+        printf("]}\n");
+        return 1;
+    }
+    case PT_REC_MODULE: {
+        const struct pt_rec_module *m = (const void *)h;
+        printf(",\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"path\":", m->start, m->end);
+        json_string(m->path, strnlen(m->path, m->hdr.size - sizeof *m));
+        printf("}\n");
+        return 1;
+    }
     case PT_REC_CUDA_STATUS: {
         const struct pt_rec_cuda_status *c = (const void *)h;
         printf(",\"ts_ns\":%" PRIu64 ",\"state\":\"%s\",\"level\":\"%s\",\"buffers_refused\":%" PRIu64
@@ -296,6 +318,26 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
                pt_nvtx_event_name(n->event),
                n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "",
                n->domain_id ? ": " : "", (int)n->text_bytes, n->text);
+        return 1;
+    }
+    case PT_REC_STACK: {
+        const struct pt_rec_stack *s = (const void *)h;
+        printf("- %" PRIu32 " stack of %s %" PRIu64 ":", pid, pt_kind_name(s->ref_kind), s->ref);
+        for (uint16_t i = 0; i < s->frames; i++) {
+            char frame[512];
+            if (ctx->symbols)
+                pt_symbolize(ctx->symbols, s->pc[i], frame, sizeof frame);
+            else
+                snprintf(frame, sizeof frame, "0x%" PRIx64, s->pc[i]);
+            printf("%s%s", i ? " < " : " ", frame);
+        }
+        putchar('\n');
+        return 1;
+    }
+    case PT_REC_MODULE: {
+        const struct pt_rec_module *m = (const void *)h;
+        printf("- %" PRIu32 " module 0x%" PRIx64 "-0x%" PRIx64 " %.*s\n", pid, m->start, m->end,
+               (int)strnlen(m->path, m->hdr.size - sizeof *m), m->path);
         return 1;
     }
     case PT_REC_CUDA_STATUS: {

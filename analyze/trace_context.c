@@ -37,6 +37,12 @@ void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
             pt_u64_map_put(&c->corr_to_call, e->correlation_id, e->nccl_call_id);
         break;
     }
+    case PT_REC_MODULE:
+        if (!c->symbols)
+            c->symbols = pt_symbolizer_new();
+        if (c->symbols)
+            pt_symbolizer_add_module(c->symbols, (const void *)h);
+        break;
     case PT_REC_GRAPH_NODE: {
         const struct pt_rec_graph_node *g = (const void *)h;
         if (g->cloned && g->node_id)
@@ -79,5 +85,6 @@ void pt_trace_ctx_free(struct pt_trace_ctx *c)
     pt_u64_map_free(&c->corr_to_call);
     pt_u64_map_free(&c->node_to_call);
     pt_u64_map_free(&c->clone_to_node);
+    pt_symbolizer_free(c->symbols);
     memset(c, 0, sizeof *c);
 }

@@ -7,6 +7,7 @@
 
 #include <partrace/format.h>
 
+#include "symbolize.h"
 #include "u64_map.h"
 
 struct pt_trace_ctx {
@@ -15,6 +16,7 @@ struct pt_trace_ctx {
     struct pt_u64_map corr_to_call;  /* CUDA correlation id → NCCL call id */
     struct pt_u64_map node_to_call;  /* graph node created inside a NCCL call → call id */
     struct pt_u64_map clone_to_node; /* instantiated node → node it was cloned from */
+    struct pt_symbolizer *symbols;   /* loaded objects, made at the first MODULE record */
 };
 
 /* Learns from a record (call for every record, in file order). */

@@ -215,6 +215,10 @@ static int record_ok(const struct pt_rec_hdr *h, size_t avail)
         return ((const struct pt_rec_attr *)h)->value_bytes <= h->size - sizeof(struct pt_rec_attr);
     if (h->kind == PT_REC_STRING)
         return ((const struct pt_rec_string *)h)->text_bytes <= h->size - sizeof(struct pt_rec_string);
+    if (h->kind == PT_REC_STACK)
+        return ((const struct pt_rec_stack *)h)->frames <= (h->size - sizeof(struct pt_rec_stack)) / 8;
+    if (h->kind == PT_REC_NVTX)
+        return ((const struct pt_rec_nvtx *)h)->text_bytes <= h->size - sizeof(struct pt_rec_nvtx);
     return 1;
 }
 

@@ -15,6 +15,7 @@
 #include "../preload/export.h"
 #include "../preload/log.h"
 #include "../preload/runtime.h"
+#include "../preload/stacks.h"
 #include "cupti_api.h"
 
 #define BUFFER_BYTES (4u << 20)
@@ -258,6 +259,8 @@ static void emit_vmm(uint8_t op, uint64_t handle, uint64_t bytes, uint32_t devic
     r.memory_kind = kind;
     r.pool_type = PT_POOL_VMM;
     pt_emit(&r, sizeof r);
+    if (op == 1 && pt_stacks_level)
+        pt_stack_emit(PT_REC_MEMORY, handle);
 }
 
 static void on_vmm(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "nccl_resolve.h"
 #include "runtime.h"
+#include "stacks.h"
 
 typedef ncclResult_t (*comm_query_fn)(const ncclComm_t, int *);
 
@@ -55,6 +56,8 @@ void pt_comm_born(const void *handle, struct pt_comm_birth *b, int result)
     r.result = (int16_t)result;
     r.flags = b->flags;
     pt_emit(&r, sizeof r);
+    if (pt_stacks_level)
+        pt_stack_emit(PT_REC_COMM_INIT, r.call_id);
 }
 
 struct pt_comm *pt_comm_identify(const void *handle)

@@ -4,6 +4,7 @@
 
 #include "comm_identity.h"
 #include "comm_table.h"
+#include "stacks.h"
 
 unsigned pt_dtype_bytes(int dtype)
 {
@@ -81,6 +82,8 @@ void pt_call_end(struct pt_call *c, int result)
         }
         track_group(r, call_id, result);
         pt_commit(r);
+        if (pt_stacks_level > 1)
+            pt_stack_emit(PT_REC_NCCL_CALL, call_id);
     } else {
         /* Dropped, but the sequence and group state must advance as if recorded. */
         struct pt_rec_nccl_call scratch = {.op = c->op};

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "rundir.h"
 #include "signals.h"
+#include "stacks.h"
 #include "writer.h"
 
 __thread struct pt_thread_state pt_self __attribute__((tls_model("initial-exec")));
@@ -98,12 +99,19 @@ void pt_ring_release(struct pt_ring *r)
     pthread_mutex_unlock(&registry_lock);
 }
 
+uint32_t pt_thread_serial(void)
+{
+    if (!pt_self.serial)
+        pt_self.serial = atomic_fetch_add(&pt_thread_serials, 1) + 1;
+    return pt_self.serial;
+}
+
 static int thread_register(struct pt_thread_state *t)
 {
     if (t->status == 3)
         return -1;
     t->tid = (uint32_t)syscall(SYS_gettid);
-    t->serial = atomic_fetch_add(&pt_thread_serials, 1) + 1;
+    pt_thread_serial();
     t->ring = ring_acquire();
     if (!t->ring) {
         t->status = 2;
@@ -200,6 +208,7 @@ static void atfork_child(void)
     pthread_mutex_init(&registry_lock, NULL);
     pt_comm_table_after_fork();
     pt_cupti_after_fork();
+    pt_modules_forget();
     if (atomic_load(&pt_state) == PT_OFF)
         return;
     pt_pid = (uint32_t)getpid();
@@ -215,6 +224,7 @@ static void atfork_child(void)
     pt_self.ring = NULL;
     pt_self.status = 0;
     pt_self.calls = 0;
+    pt_self.serial = 0;
     atomic_store(&pt_state, PT_IDLE);
 }
 
@@ -231,6 +241,7 @@ __attribute__((constructor)) static void pt_runtime_init(void)
         return;
     }
     pt_cuda_config();
+    pt_stacks_config();
     if (gethostname(pt_host, sizeof pt_host - 1) != 0)
         strcpy(pt_host, "unknown");
     for (char *p = pt_host; *p; p++)

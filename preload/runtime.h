@@ -66,10 +66,14 @@ static inline void pt_commit(void *rec)
     pt_ring_commit(pt_self.ring, pt_self.commit_at);
 }
 
+/* A process-unique thread number, given at the thread's first need (never reused). */
+uint32_t pt_thread_serial(void);
+
 /* A process-unique id for a call: thread serial << 40 | per-thread counter. */
 static inline uint64_t pt_next_call_id(void)
 {
-    return ((uint64_t)pt_self.serial << 40) | ++pt_self.calls;
+    uint32_t serial = pt_self.serial ? pt_self.serial : pt_thread_serial();
+    return ((uint64_t)serial << 40) | ++pt_self.calls;
 }
 
 /* True when records would be kept (enabled and not stopped). */

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "rundir.h"
 #include "runtime.h"
+#include "stacks.h"
 
 /* Uncompressed bytes per frame; below PT_FRAME_MAX_BYTES so readers can trust the bound. */
 #define STAGING_BYTES (1u << 20)
@@ -165,6 +166,7 @@ static void drain_pass(uint32_t reason, int forced, int final)
     static uint64_t last_dropped;
     W.busy = 0;
     pt_tick_map_update(&W.ticks);
+    pt_modules_collect(put_record, NULL); /* before any stack that needs them */
     uint32_t n = atomic_load(&pt_ring_count);
     for (uint32_t i = 0; i < n; i++) {
         struct pt_ring *r = pt_rings[i];

@@ -55,7 +55,9 @@ struct pt_file_header {
     X(GPU, 14, pt_rec_gpu, "gpu")               /* a GPU this process used */              \
     X(GRAPH_NODE, 15, pt_rec_graph_node, "graph_node") /* CUDA graph node → NCCL call */   \
     X(NVTX, 16, pt_rec_nvtx, "nvtx")            /* NVTX range or mark */                   \
-    X(CUDA_STATUS, 17, pt_rec_cuda_status, "cuda_status") /* GPU-side recording state */
+    X(CUDA_STATUS, 17, pt_rec_cuda_status, "cuda_status") /* GPU-side recording state */ \
+    X(STACK, 18, pt_rec_stack, "stack")         /* call stack of another record (PCs) */   \
+    X(MODULE, 19, pt_rec_module, "module")      /* a loaded object: address range and path */
 
 enum pt_rec_kind {
 #define PT_X(name, val, st, label) PT_REC_##name = val,
@@ -376,6 +378,29 @@ struct pt_rec_cuda_status {
 #define PT_CUDA_TAKEN 3         /* another tool holds CUPTI's one subscriber */
 #define PT_CUDA_FAILED 4        /* CUPTI answered an error */
 
+/* The call stack of an event (PARTRACE_STACKS), as return addresses, innermost first
+ * (24 bytes + 8 per frame). ref: the call_id of a nccl/comm_init record, or the address of a
+ * memory record; ref_kind: that record's kind. */
+struct pt_rec_stack {
+    struct pt_rec_hdr hdr;
+    uint64_t ref;
+    uint16_t ref_kind;
+    uint16_t frames;
+    uint32_t reserved;
+    uint64_t pc[];
+};
+#define PT_STACK_MAX_FRAMES 48
+
+/* A loaded object (32 bytes + path, padded), written when the set of loaded objects changed:
+ * [start, end) holds its executable and read-only segments; load_bias is added to ELF
+ * addresses (symbol values) to get run-time addresses. */
+struct pt_rec_module {
+    struct pt_rec_hdr hdr;
+    uint64_t start, end;
+    uint64_t load_bias;
+    char path[];
+};
+
 /* Sizes are part of the format: docs/FORMAT.md lists them. */
 _Static_assert(sizeof(struct pt_file_header) == 256, "file header is 256 bytes");
 _Static_assert(sizeof(struct pt_rec_hdr) == 8, "record header is 8 bytes");
@@ -396,5 +421,7 @@ _Static_assert(sizeof(struct pt_rec_gpu) == 120, "gpu record is 120 bytes");
 _Static_assert(sizeof(struct pt_rec_graph_node) == 48, "graph_node record is 48 bytes");
 _Static_assert(sizeof(struct pt_rec_nvtx) == 40, "nvtx record head is 40 bytes");
 _Static_assert(sizeof(struct pt_rec_cuda_status) == 40, "cuda_status record is 40 bytes");
+_Static_assert(sizeof(struct pt_rec_stack) == 24, "stack record head is 24 bytes");
+_Static_assert(sizeof(struct pt_rec_module) == 32, "module record head is 32 bytes");
 
 #endif

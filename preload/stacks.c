@@ -1,0 +1,153 @@
+#include "stacks.h"
+
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <unwind.h>
+
+#include <partrace/format.h>
+
+#include "log.h"
+#include "runtime.h"
+
+int pt_stacks_level;
+static unsigned long long modules_adds = ~0ull, modules_subs = ~0ull;
+
+void pt_stacks_config(void)
+{
+    const char *v = getenv("PARTRACE_STACKS");
+    if (!v || !*v || strcmp(v, "0") == 0)
+        pt_stacks_level = 0;
+    else if (strcmp(v, "1") == 0)
+        pt_stacks_level = 1;
+    else if (strcmp(v, "all") == 0)
+        pt_stacks_level = 2;
+    else
+        pt_warn("PARTRACE_STACKS='%.32s' is not 0, 1 or all; using 0", v);
+}
+
+struct walk {
+    uint64_t *pc;
+    int n, ours; /* ours: still in libpartrace.so's frames */
+};
+
+static uintptr_t own_lo, own_hi;
+
+static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    uintptr_t self = (uintptr_t)find_own, lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        lo = a < lo ? a : lo;
+        hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+    }
+    if (self < lo || self >= hi)
+        return 0;
+    own_lo = lo, own_hi = hi;
+    return 1;
+}
+
+static _Unwind_Reason_Code step(struct _Unwind_Context *ctx, void *arg)
+{
+    struct walk *w = arg;
+    uintptr_t pc = _Unwind_GetIP(ctx);
+    if (!pc)
+        return _URC_END_OF_STACK;
+    if (w->ours && pc >= own_lo && pc < own_hi)
+        return _URC_NO_REASON; /* our wrappers are not the application's stack */
+    w->ours = 0;
+    w->pc[w->n++] = pc;
+    return w->n < PT_STACK_MAX_FRAMES ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+void pt_stack_emit(uint16_t ref_kind, uint64_t ref)
+{
+    _Alignas(8) char buf[sizeof(struct pt_rec_stack) + PT_STACK_MAX_FRAMES * sizeof(uint64_t)];
+    struct pt_rec_stack *r = (void *)buf;
+    if (!own_hi)
+        dl_iterate_phdr(find_own, NULL);
+    struct walk w = {r->pc, 0, 1};
+    _Unwind_Backtrace(step, &w);
+    if (!w.n)
+        return;
+    r->hdr.kind = PT_REC_STACK;
+    r->hdr.size = (uint16_t)(sizeof *r + (size_t)w.n * sizeof(uint64_t));
+    r->ref = ref;
+    r->ref_kind = ref_kind;
+    r->frames = (uint16_t)w.n;
+    r->reserved = 0;
+    pt_emit(r, r->hdr.size);
+}
+
+struct module_walk {
+    void (*put)(const void *rec, size_t bytes, void *arg);
+    void *arg;
+    unsigned long long adds, subs;
+    int emit;
+};
+
+static int each_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct module_walk *m = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        m->adds = info->dlpi_adds;
+        m->subs = info->dlpi_subs;
+    }
+    if (!m->emit)
+        return m->adds == modules_adds && m->subs == modules_subs; /* stop: nothing changed */
+    uint64_t lo = ~0ull, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr;
+        lo = a < lo ? a : lo;
+        hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+    }
+    if (!hi)
+        return 0;
+    char exe[1024];
+    const char *path = info->dlpi_name;
+    if (!path || !*path) { /* the main program */
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[len > 0 ? len : 0] = '\0';
+        path = exe;
+    }
+    size_t n = strnlen(path, 1024);
+    _Alignas(8) char buf[sizeof(struct pt_rec_module) + 1032];
+    size_t bytes = (sizeof(struct pt_rec_module) + n + 1 + 7) & ~(size_t)7;
+    struct pt_rec_module *r = (void *)buf;
+    memset(buf, 0, bytes);
+    r->hdr.kind = PT_REC_MODULE;
+    r->hdr.size = (uint16_t)bytes;
+    r->start = lo;
+    r->end = hi;
+    r->load_bias = info->dlpi_addr;
+    memcpy(r->path, path, n);
+    m->put(r, bytes, m->arg);
+    return 0;
+}
+
+void pt_modules_collect(void (*put)(const void *rec, size_t bytes, void *arg), void *arg)
+{
+    if (!pt_stacks_level)
+        return;
+    struct module_walk m = {put, arg, 0, 0, 0};
+    dl_iterate_phdr(each_module, &m);
+    if (m.adds == modules_adds && m.subs == modules_subs)
+        return;
+    m.emit = 1;
+    dl_iterate_phdr(each_module, &m);
+    modules_adds = m.adds;
+    modules_subs = m.subs;
+}
+
+void pt_modules_forget(void)
+{
+    modules_adds = modules_subs = ~0ull;
+}
