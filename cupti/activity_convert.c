@@ -94,6 +94,114 @@ static uint64_t call_of(const struct pt_convert *c, uint32_t corr)
                : 0;
 }
 
+/* What kind of NCCL kernel a call launches, and what kind a kernel name says it is. Calls that
+ * NCCL runs as point-to-point (AlltoAll, Gather, Scatter, Send, Recv) share the SendRecv kernel;
+ * "Generic" kernels match any. */
+enum { KIND_ANY, KIND_ALLREDUCE, KIND_ALLGATHER, KIND_REDUCESCATTER, KIND_BROADCAST, KIND_REDUCE,
+       KIND_P2P, KIND_NONE };
+
+static uint8_t kind_of_op(uint16_t op)
+{
+    switch (op) {
+    case PT_OP_AllReduce: return KIND_ALLREDUCE;
+    case PT_OP_AllGather: return KIND_ALLGATHER;
+    case PT_OP_ReduceScatter: return KIND_REDUCESCATTER;
+    case PT_OP_Broadcast:
+    case PT_OP_Bcast: return KIND_BROADCAST;
+    case PT_OP_Reduce: return KIND_REDUCE;
+    case PT_OP_AlltoAll:
+    case PT_OP_Gather:
+    case PT_OP_Scatter:
+    case PT_OP_Send:
+    case PT_OP_Recv: return KIND_P2P;
+    }
+    return KIND_NONE;
+}
+
+static uint8_t kind_of_kernel(const char *name)
+{
+    if (!name || (!strstr(name, "ncclDevKernel") && !strstr(name, "ncclKernel")))
+        return KIND_NONE;
+    if (strstr(name, "SendRecv")) return KIND_P2P;
+    if (strstr(name, "AllReduce")) return KIND_ALLREDUCE;
+    if (strstr(name, "AllGather")) return KIND_ALLGATHER;
+    if (strstr(name, "ReduceScatter")) return KIND_REDUCESCATTER;
+    if (strstr(name, "Broadcast")) return KIND_BROADCAST;
+    if (strstr(name, "_Reduce_")) return KIND_REDUCE;
+    return KIND_ANY;
+}
+
+void pt_convert_comm(struct pt_convert *c, const struct pt_rec_comm_init *r)
+{
+    if ((r->flags & PT_COMM_NONBLOCKING) && c->n_nonblocking < PT_NONBLOCKING_CAP)
+        c->nonblocking[c->n_nonblocking++] = r->comm_id;
+}
+
+void pt_convert_call(struct pt_convert *c, const struct pt_rec_nccl_call *r)
+{
+    if (r->op == PT_OP_GroupEnd && r->group_depth == 0) {
+        c->group_ends[r->call_id % 256].call_id = r->call_id;
+        c->group_ends[r->call_id % 256].group_id = r->group_id;
+        return;
+    }
+    uint8_t kind = kind_of_op(r->op);
+    if (kind == KIND_NONE || !r->comm_id)
+        return;
+    uint32_t i = 0;
+    while (i < c->n_nonblocking && c->nonblocking[i] != r->comm_id)
+        i++;
+    if (i == c->n_nonblocking)
+        return;
+    if (c->pending_len == PT_PENDING_CAP) { /* the oldest never got a kernel: forget it */
+        c->pending_head = (c->pending_head + 1) % PT_PENDING_CAP;
+        c->pending_len--;
+    }
+    c->pending[(c->pending_head + c->pending_len++) % PT_PENDING_CAP] =
+        (struct pt_pending_call){r->call_id, r->group_id, r->t_enter_ns, (uint32_t)r->device, kind};
+}
+
+/* Removes a call and the calls of its group from the pending queue, keeping the order. */
+static void drop_pending(struct pt_convert *c, uint64_t call, uint64_t group)
+{
+    uint32_t kept = 0;
+    for (uint32_t m = 0; m < c->pending_len; m++) {
+        struct pt_pending_call q = c->pending[(c->pending_head + m) % PT_PENDING_CAP];
+        if (q.call_id == call || (group && q.group_id == group))
+            continue;
+        c->pending[(c->pending_head + kept++) % PT_PENDING_CAP] = q;
+    }
+    c->pending_len = kept;
+}
+
+/* A kernel tied through its launch: its call (or, for a GroupEnd, its group) no longer waits. */
+static void retire_tied(struct pt_convert *c, uint64_t call)
+{
+    if (!c->pending_len)
+        return;
+    uint64_t group = c->group_ends[call % 256].call_id == call ? c->group_ends[call % 256].group_id : 0;
+    drop_pending(c, call, group);
+}
+
+/* Takes the oldest pending call that this kernel can belong to, with the calls of its group
+ * (one kernel serves a whole group). Returns its call id or 0. */
+static uint64_t match_by_order(struct pt_convert *c, const CUpti_ActivityKernel10 *k)
+{
+    uint8_t kind = kind_of_kernel(k->name);
+    if (kind == KIND_NONE || !c->pending_len)
+        return 0;
+    for (uint32_t n = 0; n < c->pending_len; n++) {
+        struct pt_pending_call *p = &c->pending[(c->pending_head + n) % PT_PENDING_CAP];
+        if (p->device != k->deviceId || p->t_enter_ns > k->start ||
+            (kind != KIND_ANY && p->kind != kind))
+            continue;
+        uint64_t call = p->call_id;
+        drop_pending(c, call, p->group_id);
+        c->matched_by_order++;
+        return call;
+    }
+    return 0;
+}
+
 void pt_convert_correlation(struct pt_convert *c, const struct pt_rec_ext_corr *e)
 {
     remember_correlation(c, e->correlation_id, e->nccl_call_id);
@@ -135,8 +243,12 @@ static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put
     r.graph_node_id = k->graphNodeId;
     r.correlation_id = k->correlationId;
     r.nccl_call_id = call_of(c, k->correlationId);
+    if (r.nccl_call_id)
+        retire_tied(c, r.nccl_call_id);
     if (!r.nccl_call_id && k->graphNodeId)
         r.nccl_call_id = call_of_node(c, k->graphNodeId);
+    if (!r.nccl_call_id && !k->graphNodeId)
+        r.nccl_call_id = match_by_order(c, k);
     r.device = k->deviceId;
     r.context = k->contextId;
     r.stream = k->streamId;

@@ -13,6 +13,8 @@ typedef void (*pt_put_fn)(const void *rec, size_t bytes, void *arg);
 #define PT_STRINGS_CAP 8192u      /* distinct names remembered; past it names are re-sent */
 #define PT_CORR_CAP 65536u        /* correlation ids remembered (direct-mapped) */
 #define PT_NODES_CAP 16384u       /* graph nodes remembered (direct-mapped) */
+#define PT_PENDING_CAP 1024u      /* NCCL calls of non-blocking communicators awaiting a kernel */
+#define PT_NONBLOCKING_CAP 256u   /* non-blocking communicators remembered */
 
 struct pt_string_slot {
     uint64_t hash;
@@ -34,8 +36,27 @@ struct pt_convert {
         uint64_t nccl_call_id;    /* captured nodes */
         uint64_t original_node_id; /* clones */
     } *nodes;                     /* PT_NODES_CAP */
-    uint64_t converted, skipped;
+    /* Non-blocking communicators launch from a NCCL thread, where no callback ties the kernel:
+     * their calls wait here, in order, for an untied NCCL kernel of the same device and kind. */
+    uint64_t nonblocking[PT_NONBLOCKING_CAP];
+    uint32_t n_nonblocking;
+    struct pt_pending_call {
+        uint64_t call_id, group_id, t_enter_ns;
+        uint32_t device;
+        uint8_t kind; /* PT_KERNEL_KIND_* of the kernel it launches */
+    } pending[PT_PENDING_CAP];
+    uint32_t pending_head, pending_len;
+    struct {
+        uint64_t call_id, group_id;
+    } group_ends[256];            /* GroupEnd call → its group, to retire a tied group */
+    uint64_t converted, skipped, matched_by_order;
 };
+
+struct pt_rec_comm_init;
+struct pt_rec_nccl_call;
+/* Learns communicators and NCCL calls from the rings (for non-blocking communicators). */
+void pt_convert_comm(struct pt_convert *c, const struct pt_rec_comm_init *r);
+void pt_convert_call(struct pt_convert *c, const struct pt_rec_nccl_call *r);
 
 /* Maps its tables (no malloc). Returns 0 or -1. */
 int pt_convert_init(struct pt_convert *c);

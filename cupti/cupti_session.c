@@ -464,6 +464,10 @@ void pt_cupti_learn(const char *records, size_t bytes)
             pt_convert_graph_node(&convert, (const struct pt_rec_graph_node *)h);
         else if (h->kind == PT_REC_EXT_CORR)
             pt_convert_correlation(&convert, (const struct pt_rec_ext_corr *)h);
+        else if (h->kind == PT_REC_COMM_INIT)
+            pt_convert_comm(&convert, (const struct pt_rec_comm_init *)h);
+        else if (h->kind == PT_REC_NCCL_CALL)
+            pt_convert_call(&convert, (const struct pt_rec_nccl_call *)h);
         off += h->size;
     }
 }

@@ -4,6 +4,7 @@
  * data-moving call (FAKE_NCCL_DELAY_US) so that timings are visible. ncclBcast calls the public
  * ncclBroadcast, as the real library does, so a tracer sees the nested call. */
 #include <nccl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +35,36 @@ void fake_nccl_set_launch_hook(void (*hook)(const char *name, uint32_t stream))
     launch_hook = hook;
 }
 
-static void launch(const char *kernel, cudaStream_t stream)
+static __thread int group_nonblocking;
+
+struct async_launch {
+    const char *kernel;
+    uint32_t stream;
+};
+
+static void *launch_thread(void *arg)
+{
+    struct async_launch *a = arg;
+    launch_hook(a->kernel, a->stream);
+    return NULL;
+}
+
+/* Non-blocking communicators launch from a NCCL thread, as NCCL does after ncclInProgress. */
+static void launch(const char *kernel, cudaStream_t stream, int nonblocking)
 {
     if (!launch_hook)
         return;
-    if (group_depth > 0)
+    if (group_depth > 0) {
         group_kernel = kernel;
-    else
+        group_nonblocking |= nonblocking;
+    } else if (nonblocking) {
+        struct async_launch a = {kernel, (uint32_t)(uintptr_t)stream};
+        pthread_t t;
+        if (pthread_create(&t, NULL, launch_thread, &a) == 0)
+            pthread_join(t, NULL);
+    } else {
         launch_hook(kernel, (uint32_t)(uintptr_t)stream);
+    }
 }
 static long delay_us = -1;
 
@@ -313,7 +336,7 @@ static ncclResult_t data_call_named(ncclComm_t comm, ncclDataType_t datatype, in
     if (peer != -1 && (peer < 0 || peer >= comm->nranks))
         return ncclInvalidArgument;
     maybe_delay();
-    launch(kernel, stream);
+    launch(kernel, stream, !comm->blocking);
     return ncclSuccess;
 }
 #define data_call(comm, datatype, peer) \
@@ -422,8 +445,9 @@ ncclResult_t pncclGroupEnd(void)
         return ncclInvalidUsage;
     group_depth--;
     if (group_depth == 0 && group_kernel) {
-        launch(group_kernel, NULL);
+        launch(group_kernel, NULL, group_nonblocking);
         group_kernel = NULL;
+        group_nonblocking = 0;
     }
     return ncclSuccess;
 }

@@ -23,14 +23,21 @@ class Cuda(TraceTest):
         self.assertEqual([(s["state"], s["level"]) for s in status], [("active", "kernels")])
         calls = {e["call_id"]: e for e in nccl(evs)}
         kernels = of_kind(evs, "kernel")
-        self.assertEqual(len(kernels), 3 * 3 + 2 * 2)  # eager: AR, gemm, SendRecv; 2 replays × 2
+        # eager: 3 × (AR, gemm, SendRecv); non-blocking comm: 2 × (AR, SendRecv); 2 replays × 2
+        self.assertEqual(len(kernels), 3 * 3 + 2 * 2 + 2 * 2)
+        nonblocking = next(i["comm"] for i in of_kind(evs, "comm_init") if i["nonblocking"])
         for k in kernels:
             if k["name"].startswith("ncclDevKernel"):
                 self.assertEqual(k["comm"], "nccl")
                 call = calls[k["nccl_call"]]
                 # The kernel starts after its call entered.
                 self.assertGreaterEqual(k["ts_ns"], call["ts_ns"])
-                want = "GroupEnd" if k["name"] == "ncclDevKernel_SendRecv" else "AllReduce"
+                if call["comm"] == nonblocking:
+                    # Launched from another thread: tied by order and kernel kind (a group's
+                    # kernel to the group's first call).
+                    want = "Send" if k["name"] == "ncclDevKernel_SendRecv" else "AllReduce"
+                else:
+                    want = "GroupEnd" if k["name"] == "ncclDevKernel_SendRecv" else "AllReduce"
                 self.assertEqual(call["op"], want, k)
             else:
                 self.assertEqual((k["name"], k["comm"], k["nccl_call"]), ("gemm_kernel", None, None))
@@ -69,7 +76,7 @@ class Cuda(TraceTest):
         evs = events(self.run_dir)
         self.assertEqual(of_kind(evs, "cuda_status")[0]["level"], "launches")
         nccl_kernels = [k for k in of_kind(evs, "kernel") if k["comm"] == "nccl"]
-        self.assertEqual(len(nccl_kernels), 2 * 2 + 2)
+        self.assertEqual(len(nccl_kernels), 2 * 2 + 4 + 2)
         self.assertTrue(all(k["nccl_call"] for k in nccl_kernels))
         # Both ties agree: the launch callback's and CUPTI's external correlation records.
         by_corr = {}
@@ -84,7 +91,7 @@ class Cuda(TraceTest):
         info = cli("info", self.run_dir).stdout
         self.assertIn("memory    GPU 0: peak 2.00 GiB in use, 0.00 GiB at the end", info)
         self.assertIn("cuda      active (level kernels)", info)
-        self.assertIn("NCCL kernels 8, 8 tied to their call", info)
+        self.assertIn("NCCL kernels 12, 12 tied to their call", info)
 
     def test_cupti_missing(self):
         proc = self.run_sim(PARTRACE_CUPTI_LIB="/nonexistent/libcupti.so")
@@ -93,7 +100,7 @@ class Cuda(TraceTest):
         evs = events(self.run_dir)
         self.assertEqual(of_kind(evs, "cuda_status")[0]["state"], "no CUPTI library")
         self.assertEqual(of_kind(evs, "kernel"), [])
-        self.assertEqual(len(nccl(evs, "AllReduce")), 4)
+        self.assertEqual(len(nccl(evs, "AllReduce")), 6)
 
     def test_cupti_held_by_another_tool(self):
         proc = self.run_sim(FAKE_CUPTI_TAKEN=1)
@@ -101,7 +108,7 @@ class Cuda(TraceTest):
         evs = events(self.run_dir)
         self.assertEqual(of_kind(evs, "cuda_status")[0]["state"], "CUPTI held by another tool")
         self.assertEqual(of_kind(evs, "kernel"), [])
-        self.assertEqual(len(nccl(evs, "AllReduce")), 4)
+        self.assertEqual(len(nccl(evs, "AllReduce")), 6)
 
     def test_cuda_off(self):
         proc = self.run_sim(PARTRACE_CUDA="off")
@@ -109,13 +116,13 @@ class Cuda(TraceTest):
         evs = events(self.run_dir)
         self.assertEqual(of_kind(evs, "cuda_status"), [])
         self.assertEqual(of_kind(evs, "kernel"), [])
-        self.assertEqual(len(nccl(evs, "AllReduce")), 4)
+        self.assertEqual(len(nccl(evs, "AllReduce")), 6)
 
     def test_bad_cuda_level(self):
         proc = self.run_sim(PARTRACE_CUDA="everything")
         self.assertIn("PARTRACE_CUDA='everything' is not off, kernels or launches; using kernels",
                       proc.stderr)
-        self.assertEqual(len(of_kind(events(self.run_dir), "kernel")), 13)
+        self.assertEqual(len(of_kind(events(self.run_dir), "kernel")), 17)
 
     def test_injection_path_is_set_for_the_driver(self):
         # Under LD_PRELOAD alone, the library points CUDA_INJECTION64_PATH at itself so that the

@@ -58,6 +58,20 @@ int main(int argc, char **argv)
         ncclRecv(buf, 16, ncclFloat32, 0, comm, s);
         ncclGroupEnd();
     }
+    /* A non-blocking communicator: its kernels are launched from another thread. */
+    ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
+    cfg.blocking = 0;
+    ncclComm_t nb;
+    ncclUniqueId nb_id = id;
+    nb_id.internal[0] ^= 1;
+    ncclCommInitRankConfig(&nb, 1, nb_id, 0, &cfg);
+    for (int i = 0; i < 2; i++) {
+        ncclAllReduce(buf, buf, 256, ncclFloat32, ncclSum, nb, s);
+        ncclGroupStart();
+        ncclSend(buf, 8, ncclFloat32, 0, nb, s);
+        ncclRecv(buf, 8, ncclFloat32, 0, nb, s);
+        ncclGroupEnd();
+    }
     fake_cupti_misc();
     fake_cupti_vmm(0xbeef, (size_t)2 << 30, 0, 0); /* as expandable segments do */
     fake_cupti_vmm(0xbeef, 0, 0, 1);
