@@ -28,6 +28,16 @@ launch() { # NAME [env...] -- extra args
     env PT_OUT_DIR="$WORK/$name" "$@" timeout 300 torchrun --standalone --nproc_per_node="$NPROC" \
         tests/gpu/tp_loop.py ${EXTRA:-} > "$WORK/$name.log" 2>&1 || { echo "$name failed"; status=1; }
 }
+# EXTRAS=1 also runs the loop with a non-blocking communicator, expandable segments (CUDA
+# virtual memory) and PARTRACE_STACKS=1, checked by check_extras.py.
+if [ "${EXTRAS:-0}" = 1 ]; then
+    launch extras LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/extras/run" PARTRACE_CUDA=kernels \
+        PARTRACE_STACKS=1 TORCH_NCCL_USE_COMM_NONBLOCKING=1 \
+        PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
+    python3 tests/gpu/check_extras.py "$PT" "$WORK/extras/run" > "$WORK/extras-check.json" 2>&1 \
+        || { echo "extras check failed"; status=1; }
+    "$PT" info "$WORK/extras/run" > "$WORK/extras-info.txt" 2>&1
+fi
 # CHECK=0 skips the traced/profiled comparison; ROUNDS sets how often the overhead
 # configurations run, interleaved so that drift in the machine hits all alike.
 if [ "${CHECK:-1}" = 1 ]; then
@@ -70,10 +80,12 @@ for name, label in (("plain?", "no partrace"), ("nccl_only?", "partrace, PARTRAC
     if e == e:  # configurations that ran (NaN otherwise)
         print(f"| {label} | {e:.1f} | {100 * (e / base_e - 1):+.2f} % | {g:.1f} | {100 * (g / base_g - 1):+.2f} % |")
 PY
-cat "$WORK/machine.txt" "$WORK"/check.json "$WORK/overhead.txt" > "$OUT/summary.txt" 2>/dev/null
+cat "$WORK/machine.txt" "$WORK"/check.json "$WORK"/extras-check.json "$WORK/overhead.txt" \
+    > "$OUT/summary.txt" 2>/dev/null
 grep -h "^rank" "$WORK"/*.log >> "$OUT/summary.txt"
 tail -n 3 "$WORK"/*.log >> "$OUT/summary.txt"
 (cd "$WORK" && tar -czf "$OUT/gpu-cuda-timeline.tar.gz" machine.txt overhead.txt \
-    $(ls -d traced check.json traced-info.txt profiled traced.log profiled.log 2>/dev/null))
+    $(ls -d traced check.json traced-info.txt profiled traced.log profiled.log extras \
+        extras-check.json extras-info.txt extras.log 2>/dev/null))
 cat "$OUT/summary.txt"
 exit $status

@@ -14,7 +14,11 @@ import torch.distributed as dist
 STEPS, LAYERS, TOKENS, HIDDEN = int(os.environ.get("TP_STEPS", 200)), 4, 256, 4096
 profile = "--profile" in sys.argv
 rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+local = int(os.environ["LOCAL_RANK"])
+if os.environ.get("TP_PIN") == "1":  # one core set per rank: less run-to-run spread
+    per = max(1, os.cpu_count() // int(os.environ.get("LOCAL_WORLD_SIZE", world)))
+    os.sched_setaffinity(0, range(local * per, (local + 1) * per))
+dev = torch.device("cuda", local)
 torch.cuda.set_device(dev)
 dist.init_process_group("nccl", device_id=dev)
 torch.manual_seed(rank)

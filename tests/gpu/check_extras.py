@@ -1,0 +1,41 @@
+"""Checks a tp_loop.py run recorded with a non-blocking communicator
+(TORCH_NCCL_USE_COMM_NONBLOCKING=1), PyTorch's expandable segments (CUDA virtual memory) and
+PARTRACE_STACKS=1: the communicator is marked non-blocking and >= 99 % of its NCCL kernels are
+tied to their calls; cuMemCreate mappings are recorded; creations carry symbolised stacks.
+
+usage: check_extras.py PARTRACE RUN_DIR   (JSON summary; exit 1 on failure)"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_nccl_trace import load_ranks  # noqa: E402
+
+
+def main():
+    partrace, run_dir = sys.argv[1:3]
+    errors, per_rank = [], {}
+    for rank, evs in sorted(load_ranks(partrace, run_dir).items()):
+        inits = [e for e in evs if e["kind"] == "comm_init"]
+        kernels = [e for e in evs if e["kind"] == "kernel" and e["comm"] == "nccl"]
+        tied = sum(1 for k in kernels if k["nccl_call"])
+        vmm = [e for e in evs if e["kind"] == "memory" and e["pool_type"] == "vmm"]
+        stacks = [e for e in evs if e["kind"] == "stack"]
+        per_rank[rank] = dict(nonblocking=[i["nonblocking"] for i in inits], nccl_kernels=len(kernels),
+                              tied=tied, vmm_records=len(vmm),
+                              vmm_peak_gib=sum(m["bytes"] for m in vmm if m["op"] == "alloc") / 2**30,
+                              stack=stacks[0]["frames"][:6] if stacks else None)
+        if not any(i["nonblocking"] for i in inits):
+            errors.append(f"rank {rank}: no non-blocking communicator")
+        if not kernels or tied < 0.99 * len(kernels):
+            errors.append(f"rank {rank}: {tied} of {len(kernels)} NCCL kernels tied")
+        if not vmm:
+            errors.append(f"rank {rank}: no cuMemCreate records")
+        if not stacks or not any("(" in f for f in stacks[0]["frames"]):
+            errors.append(f"rank {rank}: no symbolised stack")
+    print(json.dumps(dict(ranks=per_rank, errors=errors, ok=not errors), indent=1))
+    return 0 if not errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
