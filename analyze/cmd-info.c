@@ -87,9 +87,11 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
     }
     for (uint32_t i = 0; i < s->n_comms; i++) {
         const struct pt_rec_comm_init *c = &s->comms[i];
-        printf("  comm      %016" PRIx64 " rank %" PRId32 "/%" PRId32 " device %" PRId32 " (%s%s)%s\n",
+        printf("  comm      %016" PRIx64 " rank %" PRId32 "/%" PRId32 " device %" PRId32 " (%s%s%s)%s\n",
                c->comm_id, c->rank, c->nranks, c->device, pt_comm_how_name(c->how),
-               c->parent_comm_id ? " of a parent" : "", c->result ? " FAILED" : "");
+               c->parent_comm_id ? " of a parent" : "",
+               c->flags & PT_COMM_NONBLOCKING ? ", non-blocking" : "",
+               c->result == 7 ? " in progress" : c->result ? " FAILED" : "");
     }
     if (s->comms_omitted)
         printf("  comm      ... and %" PRIu32 " more\n", s->comms_omitted);

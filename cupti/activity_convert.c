@@ -191,7 +191,8 @@ static uint64_t match_by_order(struct pt_convert *c, const CUpti_ActivityKernel1
         return 0;
     for (uint32_t n = 0; n < c->pending_len; n++) {
         struct pt_pending_call *p = &c->pending[(c->pending_head + n) % PT_PENDING_CAP];
-        if (p->device != k->deviceId || p->t_enter_ns > k->start ||
+        /* A non-blocking communicator may not tell its device until long after creation. */
+        if ((p->device != UINT32_MAX && p->device != k->deviceId) || p->t_enter_ns > k->start ||
             (kind != KIND_ANY && p->kind != kind))
             continue;
         uint64_t call = p->call_id;

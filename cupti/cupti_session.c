@@ -402,6 +402,12 @@ static void start(void)
         emit_status(taken ? PT_CUDA_TAKEN : PT_CUDA_FAILED);
         return;
     }
+    pt_stacks_skip_object((const void *)pt_cupti.cuptiSubscribe);
+    void *cuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (cuda) {
+        pt_stacks_skip_object(dlsym(cuda, "cuMemCreate"));
+        dlclose(cuda);
+    }
     atomic_store(&active, 1);
     if (enable_all() != 0) {
         atomic_store(&active, 0);

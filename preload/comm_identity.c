@@ -64,7 +64,9 @@ struct pt_comm *pt_comm_identify(const void *handle)
 {
     struct pt_comm *c = pt_comm_lookup(handle);
     if (c) {
-        if (c->device < 0 || c->rank < 0 || c->nranks < 0) /* non-blocking init finished since */
+        /* A non-blocking communicator answers once its initialisation is done: ask again, but
+         * only every 256th call, so that one that never answers costs nothing per call. */
+        if ((c->device < 0 || c->rank < 0 || c->nranks < 0) && c->asks++ % 256 == 0)
             complete(handle, &c->rank, &c->nranks, &c->device);
         return c;
     }

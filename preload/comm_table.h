@@ -17,6 +17,7 @@ struct pt_comm {
     int32_t rank, nranks, device;
     uint32_t flags;                /* PT_COMM_* */
     _Atomic uint32_t splits;       /* children split off so far (derives their ids) */
+    uint32_t asks;                 /* calls since rank/size/device were last asked for */
     _Atomic uint64_t seq[PT_OP_LIMIT];
     _Atomic uint64_t *p2p_seq;     /* [2 * nranks]: Send then Recv sequence per peer */
 };

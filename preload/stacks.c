@@ -25,6 +25,7 @@ void pt_stacks_config(void)
         pt_stacks_level = 2;
     else
         pt_warn("PARTRACE_STACKS='%.32s' is not 0, 1 or all; using 0", v);
+    pt_stacks_skip_object((const void *)pt_stacks_config);
 }
 
 struct walk {
@@ -32,12 +33,16 @@ struct walk {
     int n, ours; /* ours: still in libpartrace.so's frames */
 };
 
-static uintptr_t own_lo, own_hi;
+/* Objects whose frames at the top of a stack are not the application's: ours first. */
+static struct {
+    uintptr_t lo, hi;
+} skip[4];
+static int n_skip;
 
-static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
+static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    (void)size, (void)arg;
-    uintptr_t self = (uintptr_t)find_own, lo = UINTPTR_MAX, hi = 0;
+    (void)size;
+    uintptr_t self = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
@@ -46,10 +51,25 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
         lo = a < lo ? a : lo;
         hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
     }
-    if (self < lo || self >= hi)
+    if (self < lo || self >= hi || n_skip == (int)(sizeof skip / sizeof *skip))
         return 0;
-    own_lo = lo, own_hi = hi;
+    skip[n_skip].lo = lo, skip[n_skip].hi = hi;
+    n_skip++;
     return 1;
+}
+
+void pt_stacks_skip_object(const void *addr)
+{
+    if (pt_stacks_level && addr)
+        dl_iterate_phdr(find_object, (void *)addr);
+}
+
+static int skipped(uintptr_t pc)
+{
+    for (int i = 0; i < n_skip; i++)
+        if (pc >= skip[i].lo && pc < skip[i].hi)
+            return 1;
+    return 0;
 }
 
 static _Unwind_Reason_Code step(struct _Unwind_Context *ctx, void *arg)
@@ -58,8 +78,8 @@ static _Unwind_Reason_Code step(struct _Unwind_Context *ctx, void *arg)
     uintptr_t pc = _Unwind_GetIP(ctx);
     if (!pc)
         return _URC_END_OF_STACK;
-    if (w->ours && pc >= own_lo && pc < own_hi)
-        return _URC_NO_REASON; /* our wrappers are not the application's stack */
+    if (w->ours && skipped(pc))
+        return _URC_NO_REASON; /* our wrappers (or CUPTI, the driver) are not the application */
     w->ours = 0;
     w->pc[w->n++] = pc;
     return w->n < PT_STACK_MAX_FRAMES ? _URC_NO_REASON : _URC_END_OF_STACK;
@@ -69,8 +89,6 @@ void pt_stack_emit(uint16_t ref_kind, uint64_t ref)
 {
     _Alignas(8) char buf[sizeof(struct pt_rec_stack) + PT_STACK_MAX_FRAMES * sizeof(uint64_t)];
     struct pt_rec_stack *r = (void *)buf;
-    if (!own_hi)
-        dl_iterate_phdr(find_own, NULL);
     struct walk w = {r->pc, 0, 1};
     _Unwind_Backtrace(step, &w);
     if (!w.n)

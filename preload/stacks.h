@@ -17,6 +17,10 @@ void pt_stacks_config(void);
  * caller on (the wrapper frames are skipped). */
 void pt_stack_emit(uint16_t ref_kind, uint64_t ref);
 
+/* Leading frames inside the object that holds addr are skipped too (CUPTI and the CUDA driver
+ * stand between an allocation and the application code that asked for it). */
+void pt_stacks_skip_object(const void *addr);
+
 /* Writer thread: MODULE records through put when objects were loaded or unloaded since. */
 void pt_modules_collect(void (*put)(const void *rec, size_t bytes, void *arg), void *arg);
 
