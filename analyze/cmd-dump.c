@@ -142,6 +142,17 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         printf(",\"color\":%" PRIu32 ",\"category\":%" PRIu32 "}\n", n->color, n->category);
         return 1;
     }
+    case PT_REC_CUDA_API: {
+        const struct pt_rec_cuda_api *a = (const void *)h;
+        const char *name = pt_trace_ctx_string(ctx, a->name_id);
+        printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"name\":", a->start_ns,
+               a->end_ns - a->start_ns);
+        json_string(name, strlen(name));
+        printf(",\"api\":\"%s\",\"correlation_id\":%" PRIu32 ",\"thread_id\":%" PRIu32
+               ",\"result\":%" PRIu32 "}\n",
+               a->domain == 1 ? "runtime" : "driver", a->correlation_id, a->thread_id, a->result);
+        return 1;
+    }
     case PT_REC_STACK: {
         const struct pt_rec_stack *s = (const void *)h;
         printf(",\"ref_kind\":\"%s\",\"ref\":%" PRIu64 ",\"frames\":[", pt_kind_name(s->ref_kind), s->ref);
@@ -318,6 +329,13 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
                pt_nvtx_event_name(n->event),
                n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "",
                n->domain_id ? ": " : "", (int)n->text_bytes, n->text);
+        return 1;
+    }
+    case PT_REC_CUDA_API: {
+        const struct pt_rec_cuda_api *a = (const void *)h;
+        printf("%" PRIu64 " %" PRIu32 " cuda_api %s dur=%" PRIu64 "ns corr=%" PRIu32 " res=%" PRIu32 "\n",
+               a->start_ns, pid, pt_trace_ctx_string(ctx, a->name_id), a->end_ns - a->start_ns,
+               a->correlation_id, a->result);
         return 1;
     }
     case PT_REC_STACK: {

@@ -319,6 +319,20 @@ int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn
         put(&r, sizeof r, arg);
         break;
     }
+    case CUPTI_ACTIVITY_KIND_RUNTIME:
+    case CUPTI_ACTIVITY_KIND_DRIVER: {
+        const CUpti_ActivityAPI *api = (const void *)a;
+        int domain = a->kind == CUPTI_ACTIVITY_KIND_RUNTIME ? 1 : 2;
+        const char *name = c->api_name ? c->api_name(domain, api->cbid) : NULL;
+        struct pt_rec_cuda_api r = {.hdr = {PT_REC_CUDA_API, sizeof r, 0},
+                                    .start_ns = api->start, .end_ns = api->end,
+                                    .correlation_id = api->correlationId,
+                                    .name_id = name ? pt_convert_intern(c, name, 256, put, arg) : 0,
+                                    .thread_id = api->threadId, .result = api->returnValue,
+                                    .domain = (uint32_t)domain, .cbid = api->cbid};
+        put(&r, sizeof r, arg);
+        break;
+    }
     case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION: {
         const CUpti_ActivityExternalCorrelation *e = (const void *)a;
         if (e->externalKind != CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0) {

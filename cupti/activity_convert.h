@@ -50,6 +50,9 @@ struct pt_convert {
         uint64_t call_id, group_id;
     } group_ends[256];            /* GroupEnd call → its group, to retire a tied group */
     uint64_t converted, skipped, matched_by_order;
+    /* Name of a runtime (domain 1) or driver (domain 2) API callback id; NULL when unknown.
+     * Set by the session (CUPTI knows the names); tests set their own. */
+    const char *(*api_name)(int domain, uint32_t cbid);
 };
 
 struct pt_rec_comm_init;

@@ -372,6 +372,16 @@ static int enable_all(void)
     return 0;
 }
 
+static const char *api_name(int domain, uint32_t cbid)
+{
+    const char *name = NULL;
+    if (pt_cupti.cuptiGetCallbackName(domain == 1 ? CUPTI_CB_DOMAIN_RUNTIME_API
+                                                  : CUPTI_CB_DOMAIN_DRIVER_API,
+                                      cbid, &name) != CUPTI_SUCCESS)
+        return NULL;
+    return name;
+}
+
 static void start(void)
 {
     if (atomic_exchange(&started, 1) || !pt_cuda_level || pt_cfg.disabled)
@@ -387,10 +397,13 @@ static void start(void)
     uint8_t *mem = mmap(NULL, (size_t)n * BUFFER_BYTES, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED || pt_convert_init(&convert) != 0) {
+        if (mem != MAP_FAILED)
+            munmap(mem, (size_t)n * BUFFER_BYTES);
         pt_warn("no memory for GPU activity buffers; recording NCCL only");
         emit_status(PT_CUDA_FAILED);
         return;
     }
+    convert.api_name = api_name;
     for (int i = 0; i < n; i++)
         free_buffers[n_free++] = mem + (size_t)i * BUFFER_BYTES;
     CUptiResult r = pt_cupti.cuptiSubscribe(&subscriber, on_callback, NULL);

@@ -57,7 +57,8 @@ struct pt_file_header {
     X(NVTX, 16, pt_rec_nvtx, "nvtx")            /* NVTX range or mark */                   \
     X(CUDA_STATUS, 17, pt_rec_cuda_status, "cuda_status") /* GPU-side recording state */ \
     X(STACK, 18, pt_rec_stack, "stack")         /* call stack of another record (PCs) */   \
-    X(MODULE, 19, pt_rec_module, "module")      /* a loaded object: address range and path */
+    X(MODULE, 19, pt_rec_module, "module")      /* a loaded object: address range and path */ \
+    X(CUDA_API, 20, pt_rec_cuda_api, "cuda_api") /* CUDA runtime/driver call (PARTRACE_CUDA=launches) */
 
 enum pt_rec_kind {
 #define PT_X(name, val, st, label) PT_REC_##name = val,
@@ -401,6 +402,19 @@ struct pt_rec_module {
     char path[];
 };
 
+/* A CUDA runtime or driver API call, host side (48 bytes); its correlation id is the one of
+ * the kernels, copies and memsets it started. */
+struct pt_rec_cuda_api {
+    struct pt_rec_hdr hdr;
+    uint64_t start_ns, end_ns;
+    uint32_t correlation_id;
+    uint32_t name_id;          /* STRING record id of the function name */
+    uint32_t thread_id;        /* as CUPTI reports it */
+    uint32_t result;
+    uint32_t domain;           /* 1 runtime, 2 driver */
+    uint32_t cbid;
+};
+
 /* Sizes are part of the format: docs/FORMAT.md lists them. */
 _Static_assert(sizeof(struct pt_file_header) == 256, "file header is 256 bytes");
 _Static_assert(sizeof(struct pt_rec_hdr) == 8, "record header is 8 bytes");
@@ -423,5 +437,6 @@ _Static_assert(sizeof(struct pt_rec_nvtx) == 40, "nvtx record head is 40 bytes")
 _Static_assert(sizeof(struct pt_rec_cuda_status) == 40, "cuda_status record is 40 bytes");
 _Static_assert(sizeof(struct pt_rec_stack) == 24, "stack record head is 24 bytes");
 _Static_assert(sizeof(struct pt_rec_module) == 32, "module record head is 32 bytes");
+_Static_assert(sizeof(struct pt_rec_cuda_api) == 48, "cuda_api record is 48 bytes");
 
 #endif

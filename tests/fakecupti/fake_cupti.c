@@ -40,6 +40,8 @@ static size_t record_size(CUpti_ActivityKind kind)
         return sizeof(CUpti_ActivitySynchronization2);
     case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION:
         return sizeof(CUpti_ActivityExternalCorrelation);
+    case CUPTI_ACTIVITY_KIND_DRIVER:
+        return sizeof(CUpti_ActivityAPI);
     default:
         return 0;
     }
@@ -157,6 +159,14 @@ CUptiResult CUPTIAPI cuptiActivityPopExternalCorrelationId(CUpti_ExternalCorrela
 CUptiResult CUPTIAPI cuptiGetGraphNodeId(CUgraphNode node, uint64_t *id) { *id = (uint64_t)(uintptr_t)node; return CUPTI_SUCCESS; }
 CUptiResult CUPTIAPI cuptiGetGraphId(CUgraph g, uint32_t *id) { *id = (uint32_t)(uintptr_t)g; return CUPTI_SUCCESS; }
 CUptiResult CUPTIAPI cuptiGetDeviceId(CUcontext c, uint32_t *id) { *id = (uint32_t)(uintptr_t)c; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiGetCallbackName(CUpti_CallbackDomain d, uint32_t cbid, const char **name)
+{
+    *name = d == CUPTI_CB_DOMAIN_DRIVER_API && cbid == CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx
+                ? "cuLaunchKernelEx"
+                : "cuUnknown";
+    return CUPTI_SUCCESS;
+}
+
 CUptiResult CUPTIAPI cuptiGetResultString(CUptiResult r, const char **s)
 {
     *s = r == CUPTI_SUCCESS ? "CUPTI_SUCCESS" : "CUPTI_ERROR (fake)";
@@ -208,7 +218,13 @@ void fake_cupti_launch(const char *name, uint32_t stream)
                              .correlationId = corr};
     if (subscriber_cb)
         subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, &cb);
-    if (ext_depth > 0) {
+    if (ext_depth > 0) { /* only with API activity: the API record too */
+        uint64_t t = now();
+        CUpti_ActivityAPI api = {.kind = CUPTI_ACTIVITY_KIND_DRIVER,
+                                 .cbid = CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+                                 .start = t, .end = t + 700, .threadId = 42,
+                                 .correlationId = corr};
+        add(&api);
         CUpti_ActivityExternalCorrelation e = {.kind = CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION,
                                                .externalKind = CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0,
                                                .externalId = ext_stack[ext_depth - 1],

@@ -85,6 +85,13 @@ class Cuda(TraceTest):
         self.assertTrue(by_corr and all(len(v) == 1 for v in by_corr.values()))
         self.assertTrue(any(len([e for e in of_kind(evs, "ext_corr")
                                  if e["correlation_id"] == c]) == 2 for c in by_corr))
+        # The launches themselves, host side, sharing their kernels' correlation ids.
+        api = of_kind(evs, "cuda_api")
+        self.assertTrue(api)
+        self.assertEqual({(a["name"], a["api"], a["dur_ns"]) for a in api},
+                         {("cuLaunchKernelEx", "driver", 700)})
+        kernel_corr = {k["correlation_id"] for k in of_kind(evs, "kernel")}
+        self.assertTrue({a["correlation_id"] for a in api} <= kernel_corr)
 
     def test_info_shows_gpu_memory_and_ties(self):
         self.run_sim(iters=3)
