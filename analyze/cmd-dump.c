@@ -38,6 +38,15 @@ static void format_uuid(const uint8_t *u, char *out, size_t cap)
              u[13], u[14], u[15]);
 }
 
+/* One stack frame as text: symbolised when the trace listed the loaded objects. */
+static void format_frame(const struct pt_trace_ctx *ctx, uint64_t pc, char *out, size_t cap)
+{
+    if (ctx->symbols)
+        pt_symbolize(ctx->symbols, pc, out, cap);
+    else
+        snprintf(out, cap, "0x%" PRIx64, pc);
+}
+
 /* GPU-side records (format 1.1) as JSON members; returns 0 for kinds it does not handle. */
 static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *ctx)
 {
@@ -158,10 +167,7 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         printf(",\"ref_kind\":\"%s\",\"ref\":%" PRIu64 ",\"frames\":[", pt_kind_name(s->ref_kind), s->ref);
         for (uint16_t i = 0; i < s->frames; i++) {
             char frame[512];
-            if (ctx->symbols)
-                pt_symbolize(ctx->symbols, s->pc[i], frame, sizeof frame);
-            else
-                snprintf(frame, sizeof frame, "0x%" PRIx64, s->pc[i]);
+            format_frame(ctx, s->pc[i], frame, sizeof frame);
             printf(i ? "," : "");
             json_string(frame, strlen(frame));
         }
@@ -343,10 +349,7 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
         printf("- %" PRIu32 " stack of %s %" PRIu64 ":", pid, pt_kind_name(s->ref_kind), s->ref);
         for (uint16_t i = 0; i < s->frames; i++) {
             char frame[512];
-            if (ctx->symbols)
-                pt_symbolize(ctx->symbols, s->pc[i], frame, sizeof frame);
-            else
-                snprintf(frame, sizeof frame, "0x%" PRIx64, s->pc[i]);
+            format_frame(ctx, s->pc[i], frame, sizeof frame);
             printf("%s%s", i ? " < " : " ", frame);
         }
         putchar('\n');

@@ -35,22 +35,30 @@ struct walk {
 
 /* Objects whose frames at the top of a stack are not the application's: ours first. */
 static struct {
-    uintptr_t lo, hi;
+    uint64_t lo, hi;
 } skip[4];
 static int n_skip;
 
-static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
+/* The run-time address range of an object's loaded segments; hi = 0 when it has none. */
+static void loaded_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi)
 {
-    (void)size;
-    uintptr_t self = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
+    *lo = UINT64_MAX;
+    *hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
             continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-        lo = a < lo ? a : lo;
-        hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr;
+        *lo = a < *lo ? a : *lo;
+        *hi = a + ph->p_memsz > *hi ? a + ph->p_memsz : *hi;
     }
+}
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uint64_t self = (uintptr_t)arg, lo, hi;
+    loaded_range(info, &lo, &hi);
     if (self < lo || self >= hi || n_skip == (int)(sizeof skip / sizeof *skip))
         return 0;
     skip[n_skip].lo = lo, skip[n_skip].hi = hi;
@@ -118,15 +126,8 @@ static int each_module(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (!m->emit)
         return m->adds == modules_adds && m->subs == modules_subs; /* stop: nothing changed */
-    uint64_t lo = ~0ull, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uint64_t a = info->dlpi_addr + ph->p_vaddr;
-        lo = a < lo ? a : lo;
-        hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
-    }
+    uint64_t lo, hi;
+    loaded_range(info, &lo, &hi);
     if (!hi)
         return 0;
     char exe[1024];

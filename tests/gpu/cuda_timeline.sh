@@ -17,11 +17,8 @@ LIB=$BUILD/libpartrace.so
 PT=$BUILD/partrace
 WORK=$(mktemp -d)
 status=0
-{
-    date -u +%Y-%m-%dT%H:%M:%SZ
-    nvidia-smi -L
-    python3 -c 'import torch; print("torch", torch.__version__, "nccl", torch.cuda.nccl.version())'
-} > "$WORK/machine.txt" 2>&1
+. "$(dirname "$0")/machine_info.sh"
+machine_info > "$WORK/machine.txt" 2>&1
 launch() { # NAME [env...] -- extra args
     local name=$1; shift
     mkdir -p "$WORK/$name"

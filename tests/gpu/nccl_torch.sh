@@ -17,13 +17,8 @@ LIB=$BUILD/libpartrace.so
 PT=$BUILD/partrace
 WORK=$(mktemp -d)
 status=0
-{
-    date -u +%Y-%m-%dT%H:%M:%SZ
-    nvidia-smi -L
-    nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1
-    python3 -c 'import torch; print("torch", torch.__version__, "nccl", torch.cuda.nccl.version())'
-    ldd "$LIB"
-} > "$WORK/machine.txt" 2>&1
+. "$(dirname "$0")/machine_info.sh"
+{ machine_info; ldd "$LIB"; } > "$WORK/machine.txt" 2>&1
 for scenario in torch_collectives pynccl_ctypes; do
     run=$WORK/$scenario
     issued=$WORK/$scenario-issued
