@@ -182,18 +182,24 @@ static void retire_tied(struct pt_convert *c, uint64_t call)
     drop_pending(c, call, group);
 }
 
-/* Takes the oldest pending call that this kernel can belong to, with the calls of its group
- * (one kernel serves a whole group). Returns its call id or 0. */
-static uint64_t match_by_order(struct pt_convert *c, const CUpti_ActivityKernel10 *k)
+uint8_t pt_nccl_kernel_kind(const char *name)
 {
-    uint8_t kind = kind_of_kernel(k->name);
+    uint8_t kind = kind_of_kernel(name);
+    return kind == KIND_NONE ? 0 : (uint8_t)(kind + 1);
+}
+
+/* Takes the oldest pending call that a kernel (or graph node) of this kind, started at `ts` on
+ * `device` (UINT32_MAX: unknown), can belong to, with the calls of its group (one kernel serves
+ * a whole group). Returns its call id or 0. */
+static uint64_t match_by_order(struct pt_convert *c, uint8_t kind, uint32_t device, uint64_t ts)
+{
     if (kind == KIND_NONE || !c->pending_len)
         return 0;
     for (uint32_t n = 0; n < c->pending_len; n++) {
         struct pt_pending_call *p = &c->pending[(c->pending_head + n) % PT_PENDING_CAP];
         /* A non-blocking communicator may not tell its device until long after creation. */
-        if ((p->device != UINT32_MAX && p->device != k->deviceId) || p->t_enter_ns > k->start ||
-            (kind != KIND_ANY && p->kind != kind))
+        if ((p->device != UINT32_MAX && device != UINT32_MAX && p->device != device) ||
+            p->t_enter_ns > ts || (kind != KIND_ANY && p->kind != kind))
             continue;
         uint64_t call = p->call_id;
         drop_pending(c, call, p->group_id);
@@ -208,10 +214,12 @@ void pt_convert_correlation(struct pt_convert *c, const struct pt_rec_ext_corr *
     remember_correlation(c, e->correlation_id, e->nccl_call_id);
 }
 
-void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g)
+void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g)
 {
     if (!g->node_id)
         return;
+    if (!g->cloned && !g->nccl_call_id && g->nccl_kind)
+        g->nccl_call_id = match_by_order(c, (uint8_t)(g->nccl_kind - 1), UINT32_MAX, g->ts_ns);
     __typeof__(*c->nodes) *slot = &c->nodes[g->node_id % PT_NODES_CAP];
     slot->node_id = g->node_id;
     slot->nccl_call_id = g->cloned ? 0 : g->nccl_call_id;
@@ -249,7 +257,7 @@ static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put
     if (!r.nccl_call_id && k->graphNodeId)
         r.nccl_call_id = call_of_node(c, k->graphNodeId);
     if (!r.nccl_call_id && !k->graphNodeId)
-        r.nccl_call_id = match_by_order(c, k);
+        r.nccl_call_id = match_by_order(c, kind_of_kernel(k->name), k->deviceId, k->start);
     r.device = k->deviceId;
     r.context = k->contextId;
     r.stream = k->streamId;

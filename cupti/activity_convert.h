@@ -71,8 +71,12 @@ void pt_convert_reset_strings(struct pt_convert *c);
 int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn put, void *arg);
 
 struct pt_rec_graph_node;
-/* Learns a graph node record (captured inside a NCCL call, or a clone of one). */
-void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g);
+/* Learns a graph node record (captured inside a NCCL call, or a clone of one). A NCCL node
+ * captured outside any call gets its call by order here, written into the record. */
+void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g);
+
+/* 1 + the kind of NCCL kernel a name says, or 0 when it is no NCCL kernel. */
+uint8_t pt_nccl_kernel_kind(const char *name);
 
 struct pt_rec_ext_corr;
 /* Learns that a CUDA correlation id belongs to a NCCL call (from the launch callback). */

@@ -196,6 +196,36 @@ static void record_gpu(CUcontext ctx)
     pt_emit(&r, sizeof r);
 }
 
+/* The NCCL kernel kind of a kernel graph node (1 + kind), 0 when it is no NCCL kernel. */
+static uint8_t nccl_node_kind(const CUpti_GraphData *g)
+{
+    static __typeof__(&cuGraphKernelNodeGetParams) get_params;
+    static __typeof__(&cuFuncGetName) func_name;
+    static __typeof__(&cuKernelGetName) kernel_name;
+    static int resolved;
+    if (g->nodeType != CU_GRAPH_NODE_TYPE_KERNEL)
+        return 0;
+    if (!resolved) {
+        void *cuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+        if (cuda) {
+            get_params = (__typeof__(get_params))dlsym(cuda, "cuGraphKernelNodeGetParams_v2");
+            func_name = (__typeof__(func_name))dlsym(cuda, "cuFuncGetName");
+            kernel_name = (__typeof__(kernel_name))dlsym(cuda, "cuKernelGetName");
+            dlclose(cuda);
+        }
+        resolved = 1;
+    }
+    CUDA_KERNEL_NODE_PARAMS p;
+    const char *name = NULL;
+    if (!get_params || get_params(g->node, &p) != CUDA_SUCCESS)
+        return 0;
+    if (p.func && func_name)
+        func_name(&name, p.func);
+    else if (p.kern && kernel_name)
+        kernel_name(&name, p.kern);
+    return pt_nccl_kernel_kind(name);
+}
+
 /* Graph nodes made while a NCCL call is captured carry that call; clones at instantiation
  * carry the node they copy, so replayed kernels lead back to the call. */
 static void record_graph_node(const CUpti_GraphData *g, int cloned)
@@ -214,8 +244,8 @@ static void record_graph_node(const CUpti_GraphData *g, int cloned)
             return;
     } else {
         r.nccl_call_id = pt_self.in_wrapper ? pt_self.current_call_id : 0;
-        if (!r.nccl_call_id)
-            return; /* only nodes that NCCL calls create are worth a record */
+        if (!r.nccl_call_id && !(r.nccl_kind = nccl_node_kind(g)))
+            return; /* only nodes of NCCL's kernels are worth a record */
     }
     pt_emit(&r, sizeof r);
 }
@@ -471,16 +501,16 @@ void pt_cupti_collect(pt_put_fn put, void *arg, int final)
     }
 }
 
-void pt_cupti_learn(const char *records, size_t bytes)
+void pt_cupti_learn(char *records, size_t bytes)
 {
     if (!atomic_load(&active))
         return;
     for (size_t off = 0; off + sizeof(struct pt_rec_hdr) <= bytes;) {
-        const struct pt_rec_hdr *h = (const void *)(records + off);
+        struct pt_rec_hdr *h = (void *)(records + off);
         if (h->size < sizeof *h)
             return;
         if (h->kind == PT_REC_GRAPH_NODE)
-            pt_convert_graph_node(&convert, (const struct pt_rec_graph_node *)h);
+            pt_convert_graph_node(&convert, (struct pt_rec_graph_node *)h);
         else if (h->kind == PT_REC_EXT_CORR)
             pt_convert_correlation(&convert, (const struct pt_rec_ext_corr *)h);
         else if (h->kind == PT_REC_COMM_INIT)

@@ -26,7 +26,7 @@ void pt_cupti_collect(pt_put_fn put, void *arg, int final);
 
 /* Writer thread: learns graph nodes from records drained from the rings, so kernels replayed
  * from graphs get their NCCL call in the file. */
-void pt_cupti_learn(const char *records, size_t bytes);
+void pt_cupti_learn(char *records, size_t bytes);
 
 /* Around a NCCL call (only when pt_cupti_tie). */
 void pt_cupti_push(uint64_t nccl_call_id);

@@ -335,7 +335,9 @@ struct pt_rec_gpu {
 };
 
 /* A CUDA graph node created while a NCCL call was being captured, or cloned at
- * instantiation (48 bytes). call_id is 0 for clones: follow original_node_id. */
+ * instantiation (48 bytes). call_id is 0 for clones: follow original_node_id. A NCCL kernel node
+ * captured outside any call (a non-blocking communicator captures on a NCCL thread) has
+ * nccl_kind != 0, and the writer fills nccl_call_id by order, as for such kernels. */
 struct pt_rec_graph_node {
     struct pt_rec_hdr hdr;
     uint64_t ts_ns;
@@ -343,7 +345,9 @@ struct pt_rec_graph_node {
     uint64_t original_node_id; /* clones: the node it was cloned from; else 0 */
     uint64_t nccl_call_id;
     uint32_t graph_id;
-    uint32_t cloned;
+    uint16_t cloned;
+    uint8_t nccl_kind;         /* 1 + kind of the NCCL kernel, for nodes bound by order */
+    uint8_t reserved;
 };
 
 /* An NVTX range or mark (40 bytes + text, padded). Ranges come as push/pop (nested per

@@ -94,6 +94,37 @@ int main(void)
     CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 91);
     CHECK(((const struct pt_rec_kernel *)nth(0))->graph_node_id == 30);
 
+    /* A non-blocking communicator: its calls wait for kernels (and graph nodes) by order. */
+    struct pt_rec_comm_init nb = {.comm_id = 0xabc, .flags = PT_COMM_NONBLOCKING};
+    pt_convert_comm(&c, &nb);
+    struct pt_rec_nccl_call ar = {.op = PT_OP_AllReduce, .comm_id = 0xabc, .call_id = 500,
+                                  .t_enter_ns = 50, .device = -1};
+    struct pt_rec_nccl_call ar2 = ar;
+    ar2.call_id = 501;
+    ar2.t_enter_ns = 60;
+    pt_convert_call(&c, &ar);
+    pt_convert_call(&c, &ar2);
+    /* Captured on NCCL's thread: the node has no call, only the kind of its kernel. */
+    struct pt_rec_graph_node unbound = {.node_id = 40, .ts_ns = 70,
+                                        .nccl_kind = pt_nccl_kernel_kind(k1.name)};
+    CHECK(unbound.nccl_kind != 0);
+    CHECK(pt_nccl_kernel_kind("gemm_kernel") == 0);
+    pt_convert_graph_node(&c, &unbound);
+    CHECK(unbound.nccl_call_id == 500); /* written into the record by order */
+    struct pt_rec_graph_node clone = {.node_id = 41, .original_node_id = 40, .cloned = 1};
+    pt_convert_graph_node(&c, &clone);
+    /* An eager kernel launched later on NCCL's thread takes the next call. */
+    out_len = 0, out_records = 0;
+    CUpti_ActivityKernel10 k4 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 700, 0);
+    k4.start = 80;
+    pt_convert_activity(&c, (CUpti_Activity *)&k4, put, NULL);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 501);
+    CUpti_ActivityKernel10 k5 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 701, 41);
+    out_len = 0, out_records = 0;
+    pt_convert_activity(&c, (CUpti_Activity *)&k5, put, NULL);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 500); /* replay of node 41 */
+    CHECK_EQ_U64(c.matched_by_order, 2);
+
     /* Copies, memsets, memory, synchronization. */
     out_len = 0, out_records = 0;
     CUpti_ActivityMemcpy6 m = {.kind = CUPTI_ACTIVITY_KIND_MEMCPY, .copyKind = 10, .srcKind = 3,
