@@ -156,6 +156,10 @@ int cmd_record(int argc, char **argv)
     snprintf(preload, n, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
     setenv("LD_PRELOAD", preload, 1);
     setenv("PARTRACE_DIR", abs_dir, 1);
+    /* The CUDA driver and NVTX load the library by these names (the GPU side); a tool the user
+     * already named keeps its place. */
+    setenv("CUDA_INJECTION64_PATH", lib, 0);
+    setenv("NVTX_INJECTION64_PATH", lib, 0);
     free(preload);
 
     pid_t pid = fork();

@@ -21,8 +21,10 @@ def main():
         tied = sum(1 for k in kernels if k["nccl_call"])
         vmm = [e for e in evs if e["kind"] == "memory" and e["pool_type"] == "vmm"]
         stacks = [e for e in evs if e["kind"] == "stack"]
+        graph = [k for k in kernels if k["graph_node_id"]]
         per_rank[rank] = dict(nonblocking=[i["nonblocking"] for i in inits], nccl_kernels=len(kernels),
-                              tied=tied, vmm_records=len(vmm),
+                              tied=tied, graph_kernels=len(graph),
+                              graph_tied=sum(1 for k in graph if k["nccl_call"]), vmm_records=len(vmm),
                               vmm_peak_gib=sum(m["bytes"] for m in vmm if m["op"] == "alloc") / 2**30,
                               stack=stacks[0]["frames"][:6] if stacks else None)
         if not any(i["nonblocking"] for i in inits):
