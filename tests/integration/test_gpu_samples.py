@@ -75,6 +75,20 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual({calls[k["nccl_call"]]["op"] for k in replayed}, {"AllReduce"})
         self.assertEqual({calls[k["nccl_call"]]["bytes"] for k in replayed}, {256 * 4096 * 2})
 
+    def test_nonblocking_vmm_stacks(self):
+        sample = os.path.join(ROOT, "samples", "gpu-nonblocking")
+        checker = os.path.join(ROOT, "tests", "gpu", "check_extras.py")
+        proc = subprocess.run([sys.executable, checker, PARTRACE, os.path.join(sample, "traced")],
+                              capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        summary = json.loads(proc.stdout)
+        self.assertEqual(len(summary["ranks"]), 4)
+        for rank in summary["ranks"].values():
+            self.assertEqual(rank["nonblocking"], [True])
+            self.assertEqual((rank["graph_kernels"], rank["graph_tied"]), (1200, 1200))
+            self.assertGreaterEqual(rank["tied"], 0.99 * rank["nccl_kernels"])
+            self.assertEqual(rank["vmm_records"], 164)
+
     def test_checker_catches_a_missing_call(self):
         # The checker itself must fail when a rank's trace lacks an issued call.
         with tempfile.TemporaryDirectory() as tmp:
