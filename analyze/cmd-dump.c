@@ -151,6 +151,12 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         printf(",\"color\":%" PRIu32 ",\"category\":%" PRIu32 "}\n", n->color, n->category);
         return 1;
     }
+    case PT_REC_STREAM: {
+        const struct pt_rec_stream *s = (const void *)h;
+        printf(",\"handle\":\"0x%" PRIx64 "\",\"stream_id\":%" PRIu32 ",\"context\":%" PRIu32 "}\n",
+               s->handle, s->stream_id, s->context_id);
+        return 1;
+    }
     case PT_REC_CUDA_API: {
         const struct pt_rec_cuda_api *a = (const void *)h;
         const char *name = pt_trace_ctx_string(ctx, a->name_id);
@@ -335,6 +341,12 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
                pt_nvtx_event_name(n->event),
                n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "",
                n->domain_id ? ": " : "", (int)n->text_bytes, n->text);
+        return 1;
+    }
+    case PT_REC_STREAM: {
+        const struct pt_rec_stream *s = (const void *)h;
+        printf("- %" PRIu32 " stream 0x%" PRIx64 " = CUPTI stream %" PRIu32 "\n", pid, s->handle,
+               s->stream_id);
         return 1;
     }
     case PT_REC_CUDA_API: {

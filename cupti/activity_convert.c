@@ -131,6 +131,21 @@ static uint8_t kind_of_kernel(const char *name)
     return KIND_ANY;
 }
 
+void pt_convert_stream(struct pt_convert *c, const struct pt_rec_stream *s)
+{
+    __typeof__(c->streams[0]) *slot = &c->streams[s->handle % 1024];
+    slot->handle = s->handle;
+    slot->stream_id = s->stream_id;
+    slot->known = 1;
+}
+
+/* The CUPTI id of a stream handle, or UINT32_MAX when not known. */
+static uint32_t stream_id_of(const struct pt_convert *c, uint64_t handle)
+{
+    const __typeof__(c->streams[0]) *slot = &c->streams[handle % 1024];
+    return slot->known && slot->handle == handle ? slot->stream_id : UINT32_MAX;
+}
+
 void pt_convert_comm(struct pt_convert *c, const struct pt_rec_comm_init *r)
 {
     if ((r->flags & PT_COMM_NONBLOCKING) && c->n_nonblocking < PT_NONBLOCKING_CAP)
@@ -156,8 +171,8 @@ void pt_convert_call(struct pt_convert *c, const struct pt_rec_nccl_call *r)
         c->pending_head = (c->pending_head + 1) % PT_PENDING_CAP;
         c->pending_len--;
     }
-    c->pending[(c->pending_head + c->pending_len++) % PT_PENDING_CAP] =
-        (struct pt_pending_call){r->call_id, r->group_id, r->t_enter_ns, (uint32_t)r->device, kind};
+    c->pending[(c->pending_head + c->pending_len++) % PT_PENDING_CAP] = (struct pt_pending_call){
+        r->call_id, r->group_id, r->t_enter_ns, r->stream, (uint32_t)r->device, kind};
 }
 
 /* Removes a call and the calls of its group from the pending queue, keeping the order. */
@@ -189,16 +204,19 @@ uint8_t pt_nccl_kernel_kind(const char *name)
 }
 
 /* Takes the oldest pending call that a kernel (or graph node) of this kind, started at `ts` on
- * `device` (UINT32_MAX: unknown), can belong to, with the calls of its group (one kernel serves
- * a whole group). Returns its call id or 0. */
-static uint64_t match_by_order(struct pt_convert *c, uint8_t kind, uint32_t device, uint64_t ts)
+ * `device` and CUPTI stream `stream` (UINT32_MAX: unknown), can belong to, with the calls of its
+ * group (one kernel serves a whole group). Returns its call id or 0. */
+static uint64_t match_by_order(struct pt_convert *c, uint8_t kind, uint32_t device, uint32_t stream,
+                               uint64_t ts)
 {
     if (kind == KIND_NONE || !c->pending_len)
         return 0;
     for (uint32_t n = 0; n < c->pending_len; n++) {
         struct pt_pending_call *p = &c->pending[(c->pending_head + n) % PT_PENDING_CAP];
         /* A non-blocking communicator may not tell its device until long after creation. */
+        uint32_t call_stream = stream_id_of(c, p->stream);
         if ((p->device != UINT32_MAX && device != UINT32_MAX && p->device != device) ||
+            (call_stream != UINT32_MAX && stream != UINT32_MAX && call_stream != stream) ||
             p->t_enter_ns > ts || (kind != KIND_ANY && p->kind != kind))
             continue;
         uint64_t call = p->call_id;
@@ -219,7 +237,8 @@ void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g)
     if (!g->node_id)
         return;
     if (!g->cloned && !g->nccl_call_id && g->nccl_kind)
-        g->nccl_call_id = match_by_order(c, (uint8_t)(g->nccl_kind - 1), UINT32_MAX, g->ts_ns);
+        g->nccl_call_id =
+            match_by_order(c, (uint8_t)(g->nccl_kind - 1), UINT32_MAX, UINT32_MAX, g->ts_ns);
     __typeof__(*c->nodes) *slot = &c->nodes[g->node_id % PT_NODES_CAP];
     slot->node_id = g->node_id;
     slot->nccl_call_id = g->cloned ? 0 : g->nccl_call_id;
@@ -257,7 +276,8 @@ static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put
     if (!r.nccl_call_id && k->graphNodeId)
         r.nccl_call_id = call_of_node(c, k->graphNodeId);
     if (!r.nccl_call_id && !k->graphNodeId)
-        r.nccl_call_id = match_by_order(c, kind_of_kernel(k->name), k->deviceId, k->start);
+        r.nccl_call_id =
+            match_by_order(c, kind_of_kernel(k->name), k->deviceId, k->streamId, k->start);
     r.device = k->deviceId;
     r.context = k->contextId;
     r.stream = k->streamId;

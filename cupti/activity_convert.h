@@ -41,7 +41,7 @@ struct pt_convert {
     uint64_t nonblocking[PT_NONBLOCKING_CAP];
     uint32_t n_nonblocking;
     struct pt_pending_call {
-        uint64_t call_id, group_id, t_enter_ns;
+        uint64_t call_id, group_id, t_enter_ns, stream; /* stream: cudaStream_t value */
         uint32_t device;
         uint8_t kind; /* PT_KERNEL_KIND_* of the kernel it launches */
     } pending[PT_PENDING_CAP];
@@ -49,11 +49,19 @@ struct pt_convert {
     struct {
         uint64_t call_id, group_id;
     } group_ends[256];            /* GroupEnd call → its group, to retire a tied group */
+    struct {
+        uint64_t handle;
+        uint32_t stream_id, known;
+    } streams[1024];              /* cudaStream_t value → CUPTI stream id (direct-mapped) */
     uint64_t converted, skipped, matched_by_order;
     /* Name of a runtime (domain 1) or driver (domain 2) API callback id; NULL when unknown.
      * Set by the session (CUPTI knows the names); tests set their own. */
     const char *(*api_name)(int domain, uint32_t cbid);
 };
+
+struct pt_rec_stream;
+/* Learns how CUPTI numbers a stream the application names. */
+void pt_convert_stream(struct pt_convert *c, const struct pt_rec_stream *s);
 
 struct pt_rec_comm_init;
 struct pt_rec_nccl_call;

@@ -12,7 +12,8 @@
     X(cuptiActivityRegisterTimestampCallback) X(cuptiActivityFlushAll)                          \
     X(cuptiActivityGetNextRecord) X(cuptiActivityPushExternalCorrelationId)                     \
     X(cuptiActivityPopExternalCorrelationId) X(cuptiGetGraphNodeId) X(cuptiGetGraphId)          \
-    X(cuptiGetDeviceId) X(cuptiGetResultString) X(cuptiGetCallbackName)
+    X(cuptiGetDeviceId) X(cuptiGetResultString) X(cuptiGetCallbackName)        \
+    X(cuptiGetStreamIdEx) X(cuptiGetContextId)
 
 struct pt_cupti_api {
 #define PT_X(name) __typeof__(&name) name;

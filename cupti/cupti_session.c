@@ -331,6 +331,16 @@ static void on_vmm(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
     }
 }
 
+/* How CUPTI numbers a stream the application names (nccl records carry the cudaStream_t). */
+static void record_stream(CUcontext ctx, CUstream stream, uint8_t per_thread, uint64_t handle)
+{
+    struct pt_rec_stream r = {.hdr = {PT_REC_STREAM, sizeof r, 0}, .handle = handle};
+    if (pt_cupti.cuptiGetStreamIdEx(ctx, stream, per_thread, &r.stream_id) != CUPTI_SUCCESS)
+        return;
+    pt_cupti.cuptiGetContextId(ctx, &r.context_id);
+    pt_emit(&r, sizeof r);
+}
+
 static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                                  const void *data)
 {
@@ -347,8 +357,12 @@ static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CU
     if (domain != CUPTI_CB_DOMAIN_RESOURCE)
         return;
     const CUpti_ResourceData *res = data;
-    if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED)
+    if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED) {
         record_gpu(res->context);
+        record_stream(res->context, NULL, 0, 0);                     /* legacy default */
+        record_stream(res->context, NULL, 1, (uintptr_t)CU_STREAM_PER_THREAD);
+    } else if (cbid == CUPTI_CBID_RESOURCE_STREAM_CREATED)
+        record_stream(res->context, res->resourceHandle.stream, 0, (uintptr_t)res->resourceHandle.stream);
     else if (cbid == CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED)
         record_graph_node(res->resourceDescriptor, 0);
     else if (cbid == CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED)
@@ -369,6 +383,7 @@ static int enable_all(void)
                                                    CUPTI_ACTIVITY_KIND_DRIVER,
                                                    CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION};
     static const CUpti_CallbackId resource_cbs[] = {CUPTI_CBID_RESOURCE_CONTEXT_CREATED,
+                                                    CUPTI_CBID_RESOURCE_STREAM_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
     static const CUpti_CallbackId launch_cbs[] = {
@@ -513,6 +528,8 @@ void pt_cupti_learn(char *records, size_t bytes)
             pt_convert_graph_node(&convert, (struct pt_rec_graph_node *)h);
         else if (h->kind == PT_REC_EXT_CORR)
             pt_convert_correlation(&convert, (const struct pt_rec_ext_corr *)h);
+        else if (h->kind == PT_REC_STREAM)
+            pt_convert_stream(&convert, (const struct pt_rec_stream *)h);
         else if (h->kind == PT_REC_COMM_INIT)
             pt_convert_comm(&convert, (const struct pt_rec_comm_init *)h);
         else if (h->kind == PT_REC_NCCL_CALL)

@@ -58,7 +58,8 @@ struct pt_file_header {
     X(CUDA_STATUS, 17, pt_rec_cuda_status, "cuda_status") /* GPU-side recording state */ \
     X(STACK, 18, pt_rec_stack, "stack")         /* call stack of another record (PCs) */   \
     X(MODULE, 19, pt_rec_module, "module")      /* a loaded object: address range and path */ \
-    X(CUDA_API, 20, pt_rec_cuda_api, "cuda_api") /* CUDA runtime/driver call (PARTRACE_CUDA=launches) */
+    X(CUDA_API, 20, pt_rec_cuda_api, "cuda_api") /* CUDA runtime/driver call (PARTRACE_CUDA=launches) */ \
+    X(STREAM, 21, pt_rec_stream, "stream")      /* cudaStream_t value → CUPTI stream id */
 
 enum pt_rec_kind {
 #define PT_X(name, val, st, label) PT_REC_##name = val,
@@ -419,6 +420,15 @@ struct pt_rec_cuda_api {
     uint32_t cbid;
 };
 
+/* A CUDA stream as the application names it (the cudaStream_t in nccl records; 0 legacy
+ * default, 2 per-thread default) and as CUPTI numbers it (kernel records) (24 bytes). */
+struct pt_rec_stream {
+    struct pt_rec_hdr hdr;
+    uint64_t handle;
+    uint32_t stream_id;
+    uint32_t context_id;
+};
+
 /* Sizes are part of the format: docs/FORMAT.md lists them. */
 _Static_assert(sizeof(struct pt_file_header) == 256, "file header is 256 bytes");
 _Static_assert(sizeof(struct pt_rec_hdr) == 8, "record header is 8 bytes");
@@ -442,5 +452,6 @@ _Static_assert(sizeof(struct pt_rec_cuda_status) == 40, "cuda_status record is 4
 _Static_assert(sizeof(struct pt_rec_stack) == 24, "stack record head is 24 bytes");
 _Static_assert(sizeof(struct pt_rec_module) == 32, "module record head is 32 bytes");
 _Static_assert(sizeof(struct pt_rec_cuda_api) == 48, "cuda_api record is 48 bytes");
+_Static_assert(sizeof(struct pt_rec_stream) == 24, "stream record is 24 bytes");
 
 #endif

@@ -167,6 +167,15 @@ CUptiResult CUPTIAPI cuptiGetCallbackName(CUpti_CallbackDomain d, uint32_t cbid,
     return CUPTI_SUCCESS;
 }
 
+/* Streams: handle value 3 is CUPTI stream 3, the default stream is 7 (as CUPTI numbers it). */
+CUptiResult CUPTIAPI cuptiGetStreamIdEx(CUcontext c, CUstream s, uint8_t per_thread, uint32_t *id)
+{
+    (void)c, (void)per_thread;
+    *id = s ? (uint32_t)(uintptr_t)s : 7;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiGetContextId(CUcontext c, uint32_t *id) { (void)c; *id = 1; return CUPTI_SUCCESS; }
+
 CUptiResult CUPTIAPI cuptiGetResultString(CUptiResult r, const char **s)
 {
     *s = r == CUPTI_SUCCESS ? "CUPTI_SUCCESS" : "CUPTI_ERROR (fake)";

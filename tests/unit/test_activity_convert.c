@@ -125,6 +125,25 @@ int main(void)
     CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 500); /* replay of node 41 */
     CHECK_EQ_U64(c.matched_by_order, 2);
 
+    /* Two streams: a kernel takes the oldest pending call of its own stream, not the oldest. */
+    struct pt_rec_stream s1 = {.handle = 0x10, .stream_id = 21}, s2 = {.handle = 0x20, .stream_id = 22};
+    pt_convert_stream(&c, &s1);
+    pt_convert_stream(&c, &s2);
+    struct pt_rec_nccl_call on1 = ar, on2 = ar;
+    on1.call_id = 600, on1.stream = 0x10, on1.t_enter_ns = 90;
+    on2.call_id = 601, on2.stream = 0x20, on2.t_enter_ns = 91;
+    pt_convert_call(&c, &on1);
+    pt_convert_call(&c, &on2);
+    CUpti_ActivityKernel10 k6 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 702, 0);
+    k6.start = 100, k6.streamId = 22;
+    out_len = 0, out_records = 0;
+    pt_convert_activity(&c, (CUpti_Activity *)&k6, put, NULL);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 601);
+    k6.correlationId = 703, k6.streamId = 21;
+    out_len = 0, out_records = 0;
+    pt_convert_activity(&c, (CUpti_Activity *)&k6, put, NULL);
+    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 600);
+
     /* Copies, memsets, memory, synchronization. */
     out_len = 0, out_records = 0;
     CUpti_ActivityMemcpy6 m = {.kind = CUPTI_ACTIVITY_KIND_MEMCPY, .copyKind = 10, .srcKind = 3,
