@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <partrace/format.h>
 
@@ -491,12 +492,11 @@ static void put_converted(const CUpti_Activity *a, pt_put_fn put, void *arg)
     pt_convert_activity(&convert, a, put, arg);
 }
 
-void pt_cupti_collect(pt_put_fn put, void *arg, int final)
+/* Converts every buffer CUPTI has given back. Returns how many there were. */
+static int convert_returned(pt_put_fn put, void *arg)
 {
-    if (!atomic_load(&active))
-        return;
-    pt_cupti.cuptiActivityFlushAll(final ? CUPTI_ACTIVITY_FLAG_FLUSH_FORCED : 0);
-    for (;;) {
+    int buffers = 0;
+    for (;; buffers++) {
         pthread_mutex_lock(&pool_lock);
         uint8_t *buffer = n_full ? full[0].buffer : NULL;
         size_t valid = n_full ? full[0].valid : 0;
@@ -513,6 +513,24 @@ void pt_cupti_collect(pt_put_fn put, void *arg, int final)
         pthread_mutex_lock(&pool_lock);
         free_buffers[n_free++] = buffer;
         pthread_mutex_unlock(&pool_lock);
+    }
+    return buffers;
+}
+
+void pt_cupti_collect(pt_put_fn put, void *arg, int final)
+{
+    if (!atomic_load(&active))
+        return;
+    pt_cupti.cuptiActivityFlushAll(final ? CUPTI_ACTIVITY_FLAG_FLUSH_FORCED : 0);
+    convert_returned(put, arg);
+    /* At the end, CUPTI may hand the last buffers back from its own thread after the flush
+     * returned: flush again, at least twice, until a round brings nothing (5 rounds at most). */
+    const struct timespec pause = {0, 10 * 1000000L};
+    for (int round = 0; final && round < 5; round++) {
+        nanosleep(&pause, NULL);
+        pt_cupti.cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+        if (!convert_returned(put, arg) && round >= 1)
+            break;
     }
 }
 
