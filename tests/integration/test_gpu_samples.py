@@ -89,6 +89,22 @@ class GpuSamples(unittest.TestCase):
             self.assertGreaterEqual(rank["tied"], 0.99 * rank["nccl_kernels"])
             self.assertEqual(rank["vmm_records"], 164)
 
+    def test_report_on_the_tp_loop(self):
+        rep = json.loads(subprocess.run([PARTRACE, "report", "--json",
+                                         os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],
+                                        capture_output=True, text=True, check=True).stdout)
+        self.assertEqual(rep["fidelity"], "gpu")
+        self.assertEqual((rep["layout"]["tp"], rep["layout"]["dp"], rep["layout"]["world"]), (4, 1, 4))
+        (comm,) = rep["communicators"]
+        self.assertEqual((comm["role"], comm["nranks"], comm["incomplete"]), ("TP", 4, 0))
+        (big,) = [r for r in rep["collectives"] if r["bytes"] == 2 << 20]
+        self.assertEqual((big["op"], big["count"]), ("AllReduce", 828))
+        # 2 MiB all-reduces over NVLink on H100, timed by their kernels from the last arrival.
+        self.assertTrue(50 < big["busbw_gbps"] < 400, big)
+        self.assertAlmostEqual(big["busbw_gbps"], big["algbw_gbps"] * 1.5, places=3)
+        top = max(rep["stragglers"], key=lambda s: s["cost_ns"])
+        self.assertEqual(top["rank"], 0)
+
     def test_checker_catches_a_missing_call(self):
         # The checker itself must fail when a rank's trace lacks an issued call.
         with tempfile.TemporaryDirectory() as tmp:

@@ -18,7 +18,7 @@
 
 static struct {
     int rank, nranks, iters, threads, forever, fork_mode, exec_self, extras, term_handler;
-    long sleep_us;
+    long sleep_us, straggle_us; /* straggle: a delay before each AllReduce of the mix */
     int have_id;
     ncclUniqueId id;
     const char *progress;
@@ -38,6 +38,10 @@ static char buf[1 << 16];
 static void mix(ncclComm_t comm, ncclComm_t child, int rank, int n)
 {
     cudaStream_t s = (cudaStream_t)0x5;
+    if (opt.straggle_us) {
+        struct timespec ts = {opt.straggle_us / 1000000, (opt.straggle_us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
     CHECK(ncclAllReduce(buf, buf, 1024, ncclFloat32, ncclSum, comm, s));
     CHECK(ncclBroadcast(buf, buf, 256, ncclBfloat16, 0, comm, s));
     CHECK(ncclBcast(buf, 128, ncclInt8, 1 % n, comm, s));
@@ -176,6 +180,8 @@ int main(int argc, char **argv)
             opt.threads = atoi(argv[++i]);
         else if (!strcmp(a, "--sleep-us") && v)
             opt.sleep_us = atol(argv[++i]);
+        else if (!strcmp(a, "--straggle-us") && v)
+            opt.straggle_us = atol(argv[++i]);
         else if (!strcmp(a, "--progress") && v)
             opt.progress = argv[++i];
         else if (!strcmp(a, "--id") && v) {

@@ -1,0 +1,244 @@
+/* partrace report [--json] PATH: the run merged in time; communicators and their roles, the
+ * layout, every collective matched across ranks (wait and transfer, nccl-tests bandwidths) and
+ * the stragglers. A first version: attribution of GPU time, phases, hosts' clock alignment,
+ * the CI gate and the other outputs are still to come (issue 4). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "collectives.h"
+#include "names.h"
+#include "run_merge.h"
+#include "topology.h"
+#include "trace_set.h"
+
+struct rank_totals {
+    int32_t rank;
+    uint64_t first_ns, last_ns;
+    uint64_t nccl_host_ns;     /* time inside NCCL calls, host side */
+    uint64_t comm_kernel_ns;   /* NCCL kernels, summed */
+    uint64_t other_kernel_ns;  /* all other kernels, summed */
+    uint64_t kernels;
+};
+
+static void warn_file(const char *msg, void *arg)
+{
+    (void)arg;
+    cli_error("warning: %s", msg);
+}
+
+static void track(struct rank_totals *t, uint64_t start, uint64_t end)
+{
+    if (!t->first_ns || start < t->first_ns)
+        t->first_ns = start;
+    if (end > t->last_ns)
+        t->last_ns = end;
+}
+
+static void per_rank(struct rank_totals *t, const struct pt_run *run, const struct pt_event *ev)
+{
+    if (ev->rec->kind == PT_REC_NCCL_CALL) {
+        const struct pt_rec_nccl_call *c = (const void *)ev->rec;
+        t->nccl_host_ns += c->t_exit_ns - c->t_enter_ns;
+        track(t, c->t_enter_ns, c->t_exit_ns);
+    } else if (ev->rec->kind == PT_REC_KERNEL) {
+        const struct pt_rec_kernel *k = (const void *)ev->rec;
+        const char *name = pt_trace_ctx_string(pt_source_ctx(run->sources[ev->source]), k->name_id);
+        uint64_t d = k->end_ns - k->start_ns;
+        if (strstr(name, "ncclDevKernel") || strstr(name, "ncclKernel"))
+            t->comm_kernel_ns += d;
+        else
+            t->other_kernel_ns += d;
+        t->kernels++;
+        track(t, k->start_ns, k->end_ns);
+    }
+}
+
+static double gbps(uint64_t bytes, uint64_t ns)
+{
+    return ns ? (double)bytes / (double)ns : 0.0; /* bytes per ns = GB/s */
+}
+
+static void print_text(const struct pt_collectives *c, const struct pt_role *roles,
+                       const struct pt_layout *l, const struct rank_totals *t, size_t n_files,
+                       int gpu)
+{
+    printf("run: %d ranks in %zu files; timing from %s\n", l->world, n_files,
+           gpu ? "GPU kernels" : "host calls only (no GPU records: lower fidelity)");
+    printf("layout: TP=%d PP=%d DP=%d EP=%d\n\n", l->tp, l->pp, l->dp, l->ep);
+    printf("%-16s %5s %-5s  %s\n", "communicator", "ranks", "role", "evidence");
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        printf("%016" PRIx64 " %5d %-5s  %s\n", s->id, s->nranks, roles[i].role, roles[i].evidence);
+    }
+    printf("\n%-5s %-14s %10s %8s %10s %10s %10s %10s\n", "role", "op", "bytes", "count",
+           "time ms", "algbw GB/s", "busbw GB/s", "wait ms");
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        for (int op = 1; op < PT_OP_LIMIT; op++)
+            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
+                const struct pt_coll_bucket *k = &s->ops[op][b];
+                if (!k->count)
+                    continue;
+                double alg = gbps(k->bytes, k->transfer_ns);
+                printf("%-5s %-14s %10" PRIu64 " %8" PRIu64 " %10.3f %10.2f %10.2f %10.3f\n",
+                       roles[i].role, pt_op_name((uint16_t)op), k->bytes / k->count, k->count,
+                       (double)k->transfer_ns / 1e6, alg, alg * pt_busbw_factor((uint16_t)op, s->nranks),
+                       (double)k->wait_ns / 1e6);
+            }
+    }
+    printf("\nstragglers (who arrived last, and what the others waited for them):\n");
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        uint64_t total = 0;
+        int32_t worst = -1;
+        for (int r = 0; r < PT_MAX_RANKS; r++) {
+            total += s->late_cost_ns[r];
+            if (s->late_cost_ns[r] && (worst < 0 || s->late_cost_ns[r] > s->late_cost_ns[worst]))
+                worst = r;
+        }
+        if (worst >= 0)
+            printf("  %-5s %016" PRIx64 ": rank %d, last in %" PRIu64 " of %" PRIu64
+                   " collectives, %.3f ms of waiting (%.0f %%)\n",
+                   roles[i].role, s->id, worst, s->last_count[worst], s->instances,
+                   (double)s->late_cost_ns[worst] / 1e6,
+                   total ? 100.0 * (double)s->late_cost_ns[worst] / (double)total : 0.0);
+    }
+    printf("\n%5s %10s %12s %14s %14s\n", "rank", "span ms", "NCCL host ms", "NCCL kernel ms",
+           "other kernel ms");
+    for (size_t i = 0; i < n_files; i++)
+        if (t[i].first_ns)
+            printf("%5d %10.3f %12.3f %14.3f %14.3f\n", t[i].rank,
+                   (double)(t[i].last_ns - t[i].first_ns) / 1e6, (double)t[i].nccl_host_ns / 1e6,
+                   (double)t[i].comm_kernel_ns / 1e6, (double)t[i].other_kernel_ns / 1e6);
+}
+
+static void print_json(const struct pt_collectives *c, const struct pt_role *roles,
+                       const struct pt_layout *l, const struct rank_totals *t, size_t n_files,
+                       int gpu)
+{
+    printf("{\"schema\":\"partrace.report/0\",\"fidelity\":\"%s\",", gpu ? "gpu" : "host");
+    printf("\"layout\":{\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d,\"world\":%d},", l->tp, l->pp,
+           l->dp, l->ep, l->world);
+    printf("\"communicators\":[");
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        printf("%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":\"%s\","
+               "\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d}",
+               i ? "," : "", s->id, s->nranks, roles[i].role, roles[i].evidence, s->instances,
+               s->incomplete, s->gpu_times);
+    }
+    printf("],\"collectives\":[");
+    int first = 1;
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        for (int op = 1; op < PT_OP_LIMIT; op++)
+            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
+                const struct pt_coll_bucket *k = &s->ops[op][b];
+                if (!k->count)
+                    continue;
+                double alg = gbps(k->bytes, k->transfer_ns);
+                printf("%s{\"comm\":\"%016" PRIx64 "\",\"role\":\"%s\",\"op\":\"%s\",\"bytes\":%" PRIu64
+                       ",\"count\":%" PRIu64 ",\"transfer_ns\":%" PRIu64 ",\"wait_ns\":%" PRIu64
+                       ",\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f}",
+                       first ? "" : ",", s->id, roles[i].role, pt_op_name((uint16_t)op),
+                       k->bytes / k->count, k->count, k->transfer_ns, k->wait_ns, alg,
+                       alg * pt_busbw_factor((uint16_t)op, s->nranks));
+                first = 0;
+            }
+    }
+    printf("],\"stragglers\":[");
+    first = 1;
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        for (int r = 0; r < PT_MAX_RANKS; r++)
+            if (s->last_count[r]) {
+                printf("%s{\"comm\":\"%016" PRIx64 "\",\"rank\":%d,\"last\":%" PRIu64
+                       ",\"cost_ns\":%" PRIu64 "}",
+                       first ? "" : ",", s->id, r, s->last_count[r], s->late_cost_ns[r]);
+                first = 0;
+            }
+    }
+    printf("],\"ranks\":[");
+    first = 1;
+    for (size_t i = 0; i < n_files; i++) {
+        if (!t[i].first_ns)
+            continue;
+        printf("%s{\"rank\":%d,\"wall_ns\":%" PRIu64 ",\"nccl_host_ns\":%" PRIu64
+               ",\"nccl_kernel_ns\":%" PRIu64 ",\"other_kernel_ns\":%" PRIu64 ",\"kernels\":%" PRIu64 "}",
+               first ? "" : ",", t[i].rank, t[i].last_ns - t[i].first_ns, t[i].nccl_host_ns,
+               t[i].comm_kernel_ns, t[i].other_kernel_ns, t[i].kernels);
+        first = 0;
+    }
+    printf("]}\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    int json = 0;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            cli_error("report: unknown option '%s' (usage: partrace report [--json] PATH)", argv[i]);
+            return 2;
+        } else if (!path)
+            path = argv[i];
+        else {
+            cli_error("report: more than one PATH ('%s', '%s')", path, argv[i]);
+            return 2;
+        }
+    }
+    if (!path) {
+        cli_error("report: missing PATH (usage: partrace report [--json] PATH)");
+        return 2;
+    }
+    char err[1024];
+    struct pt_trace_set set;
+    if (pt_trace_set_open(path, &set, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return 1;
+    }
+    struct pt_run run;
+    if (pt_run_open(set.paths, set.count, &run, warn_file, NULL) != 0) {
+        cli_error("%s: no trace could be read", path);
+        pt_trace_set_free(&set);
+        return 1;
+    }
+    struct pt_collectives *c = pt_collectives_new();
+    struct rank_totals *totals = calloc(run.n, sizeof *totals);
+    if (!c || !totals) {
+        cli_error("out of memory");
+        return 1;
+    }
+    int gpu = 0, world = 0;
+    for (size_t i = 0; i < run.n; i++)
+        totals[i].rank = run.rank[i] >= 0 ? run.rank[i] : (int32_t)i;
+    struct pt_event ev;
+    while (pt_run_next(&run, &ev)) {
+        pt_collectives_add(c, &run, &ev);
+        per_rank(&totals[ev.source], &run, &ev);
+        gpu |= ev.rec->kind == PT_REC_KERNEL;
+    }
+    pt_collectives_finish(c);
+    for (size_t i = 0; i < run.n; i++)
+        world += totals[i].first_ns != 0;
+    for (size_t i = 0; i < run.n; i++) {
+        const char *w = pt_source_warning(run.sources[i]);
+        if (w)
+            cli_error("warning: %s", w);
+    }
+    struct pt_role *roles = calloc(pt_collectives_count(c) + 1, sizeof *roles);
+    struct pt_layout layout;
+    pt_topology_infer(c, world, roles, &layout);
+    (json ? print_json : print_text)(c, roles, &layout, totals, run.n, gpu);
+    free(roles);
+    free(totals);
+    pt_collectives_free(c);
+    pt_run_close(&run);
+    pt_trace_set_free(&set);
+    return 0;
+}

@@ -1,0 +1,363 @@
+#include "collectives.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define OPEN_TIMEOUT_NS 2000000000ull /* an instance still missing a rank or kernel is closed */
+#define CALL_MAP 65536u               /* recent calls per file, to find a kernel's collective */
+
+struct obs {
+    int32_t rank;
+    int wants_gpu;  /* its process records kernels: wait for the NCCL kernel's times */
+    uint64_t host_in, host_out, gpu_in, gpu_out;
+};
+
+struct open_coll {
+    uint64_t comm, seq, bytes, touched;
+    uint16_t op;
+    int32_t n, seen;
+    int used;
+    struct obs *obs;
+};
+
+struct call_ref {
+    uint64_t call_id, comm, seq;
+    uint16_t op;
+};
+
+struct pt_collectives {
+    struct pt_comm_stats comms[PT_MAX_COMMS];
+    size_t n_comms;
+    struct open_coll *open;
+    size_t open_cap, open_used;
+    struct call_ref **calls;       /* per file, CALL_MAP entries */
+    uint8_t *gpu;                  /* per file: GPU side active */
+    size_t n_files;
+    uint64_t now;
+};
+
+static int is_collective(uint16_t op)
+{
+    switch (op) {
+    case PT_OP_AllReduce: case PT_OP_Broadcast: case PT_OP_Bcast: case PT_OP_Reduce:
+    case PT_OP_AllGather: case PT_OP_ReduceScatter: case PT_OP_AlltoAll: case PT_OP_Gather:
+    case PT_OP_Scatter:
+        return 1;
+    }
+    return 0;
+}
+
+double pt_busbw_factor(uint16_t op, int32_t n)
+{
+    if (n <= 1)
+        return 1.0;
+    switch (op) {
+    case PT_OP_AllReduce:
+        return 2.0 * (n - 1) / n;
+    case PT_OP_AllGather: case PT_OP_ReduceScatter: case PT_OP_AlltoAll:
+        return (double)(n - 1) / n;
+    }
+    return 1.0;
+}
+
+uint64_t pt_total_bytes(uint16_t op, uint64_t call_bytes, int32_t n)
+{
+    /* nccl-tests' S: the whole buffer. Our calls record per-rank counts for these ops. */
+    switch (op) {
+    case PT_OP_AllGather: case PT_OP_ReduceScatter: case PT_OP_AlltoAll: case PT_OP_Gather:
+    case PT_OP_Scatter:
+        return call_bytes * (uint64_t)(n > 0 ? n : 1);
+    }
+    return call_bytes;
+}
+
+struct pt_collectives *pt_collectives_new(void)
+{
+    return calloc(1, sizeof(struct pt_collectives));
+}
+
+static struct pt_comm_stats *comm_stats(struct pt_collectives *c, uint64_t id, int32_t n)
+{
+    for (size_t i = 0; i < c->n_comms; i++)
+        if (c->comms[i].id == id)
+            return &c->comms[i];
+    if (c->n_comms == PT_MAX_COMMS)
+        return NULL;
+    struct pt_comm_stats *s = &c->comms[c->n_comms];
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    s->nranks = n;
+    s->last_count = calloc(PT_MAX_RANKS, sizeof *s->last_count);
+    s->late_cost_ns = calloc(PT_MAX_RANKS, sizeof *s->late_cost_ns);
+    if (!s->last_count || !s->late_cost_ns) {
+        free(s->last_count);
+        free(s->late_cost_ns);
+        return NULL;
+    }
+    c->n_comms++;
+    return s;
+}
+
+static size_t bucket_of(uint64_t bytes)
+{
+    size_t b = 0;
+    while (bytes > 1 && b + 1 < PT_SIZE_BUCKETS) {
+        bytes >>= 1;
+        b++;
+    }
+    return b;
+}
+
+static uint64_t hash_key(uint64_t comm, uint16_t op, uint64_t seq)
+{
+    uint64_t h = comm ^ (seq * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)op << 56);
+    h ^= h >> 31;
+    return h * 0xbf58476d1ce4e5b9ull;
+}
+
+/* Folds a finished instance into its communicator's totals and frees it. */
+static void close_instance(struct pt_collectives *c, struct open_coll *o)
+{
+    struct pt_comm_stats *s = comm_stats(c, o->comm, o->n);
+    int gpu = o->seen > 0;
+    for (int32_t i = 0; i < o->seen; i++)
+        gpu &= o->obs[i].gpu_out != 0;
+    if (s && o->seen > 0) {
+        uint64_t last = 0, end = 0;
+        int32_t last_rank = -1;
+        for (int32_t i = 0; i < o->seen; i++) {
+            uint64_t a = gpu ? o->obs[i].gpu_in : o->obs[i].host_in;
+            uint64_t e = gpu ? o->obs[i].gpu_out : o->obs[i].host_out;
+            if (a >= last)
+                last = a, last_rank = o->obs[i].rank;
+            end = e > end ? e : end;
+        }
+        uint64_t wait = 0;
+        for (int32_t i = 0; i < o->seen; i++)
+            wait += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
+        struct pt_coll_bucket *b = &s->ops[o->op][bucket_of(o->bytes)];
+        b->count++;
+        b->bytes += o->bytes;
+        b->transfer_ns += end > last ? end - last : 0;
+        b->wait_ns += wait;
+        s->instances++;
+        s->incomplete += o->seen < o->n;
+        s->gpu_times += gpu;
+        if (last_rank >= 0 && last_rank < PT_MAX_RANKS && o->seen > 1) {
+            s->last_count[last_rank]++;
+            s->late_cost_ns[last_rank] += wait;
+        }
+    }
+    free(o->obs);
+    o->obs = NULL;
+    o->used = 0;
+    c->open_used--;
+}
+
+static struct open_coll *find_open(struct pt_collectives *c, uint64_t comm, uint16_t op,
+                                   uint64_t seq, int create)
+{
+    if (c->open_cap == 0 || (create && (c->open_used + 1) * 2 > c->open_cap)) {
+        size_t cap = c->open_cap ? c->open_cap * 2 : 1024;
+        struct open_coll *fresh = calloc(cap, sizeof *fresh);
+        if (!fresh)
+            return NULL;
+        for (size_t i = 0; i < c->open_cap; i++) {
+            if (!c->open[i].used)
+                continue;
+            size_t j = hash_key(c->open[i].comm, c->open[i].op, c->open[i].seq) & (cap - 1);
+            while (fresh[j].used)
+                j = (j + 1) & (cap - 1);
+            fresh[j] = c->open[i];
+        }
+        free(c->open);
+        c->open = fresh;
+        c->open_cap = cap;
+    }
+    size_t i = hash_key(comm, op, seq) & (c->open_cap - 1);
+    for (; c->open[i].used; i = (i + 1) & (c->open_cap - 1))
+        if (c->open[i].comm == comm && c->open[i].op == op && c->open[i].seq == seq)
+            return &c->open[i];
+    if (!create)
+        return NULL;
+    struct open_coll *o = &c->open[i];
+    memset(o, 0, sizeof *o);
+    o->used = 1;
+    o->comm = comm, o->op = op, o->seq = seq;
+    c->open_used++;
+    return o;
+}
+
+/* Removes entries from an open-addressing table and re-inserts the run after them. */
+static void close_and_compact(struct pt_collectives *c, struct open_coll *o)
+{
+    close_instance(c, o);
+    size_t i = (size_t)(o - c->open);
+    for (size_t j = (i + 1) & (c->open_cap - 1); c->open[j].used; j = (j + 1) & (c->open_cap - 1)) {
+        struct open_coll moved = c->open[j];
+        c->open[j].used = 0;
+        c->open[j].obs = NULL; /* owned by `moved` now */
+        c->open_used--;
+        struct open_coll *dst = find_open(c, moved.comm, moved.op, moved.seq, 1);
+        if (dst)
+            *dst = moved;
+    }
+}
+
+/* All ranks are in, with their kernels where the GPU side was recorded. */
+static int complete(const struct open_coll *o)
+{
+    if (o->seen < o->n)
+        return 0;
+    for (int32_t i = 0; i < o->seen; i++)
+        if (o->obs[i].wants_gpu && !o->obs[i].gpu_out)
+            return 0;
+    return 1;
+}
+
+static int32_t global_rank(const struct pt_run *run, uint32_t source)
+{
+    return run->rank[source] >= 0 ? run->rank[source] : (int32_t)source;
+}
+
+static void grow_files(struct pt_collectives *c, size_t n)
+{
+    if (n <= c->n_files)
+        return;
+    struct call_ref **calls = realloc(c->calls, n * sizeof *calls);
+    uint8_t *gpu = realloc(c->gpu, n);
+    if (!calls || !gpu)
+        return;
+    for (size_t i = c->n_files; i < n; i++) {
+        calls[i] = calloc(CALL_MAP, sizeof **calls);
+        gpu[i] = 0;
+    }
+    c->calls = calls;
+    c->gpu = gpu;
+    c->n_files = n;
+}
+
+static void add_call(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
+{
+    const struct pt_rec_nccl_call *r = (const void *)ev->rec;
+    if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
+        return;
+    struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
+    if (s) {
+        s->calls[r->op]++;
+        int32_t g = global_rank(run, ev->source);
+        if (g >= 0 && g < PT_MAX_RANKS)
+            s->ranks_seen[g / 32] |= 1u << (g % 32);
+    }
+    if (!is_collective(r->op))
+        return;
+    struct open_coll *o = find_open(c, r->comm_id, r->op, r->seq, 1);
+    if (!o)
+        return;
+    if (!o->obs) {
+        o->n = r->nranks;
+        o->bytes = pt_total_bytes(r->op, r->bytes, r->nranks);
+        o->obs = calloc((size_t)r->nranks, sizeof *o->obs);
+        if (!o->obs) {
+            o->used = 0;
+            c->open_used--;
+            return;
+        }
+    }
+    if (o->seen < o->n) {
+        struct obs *b = &o->obs[o->seen++];
+        b->rank = global_rank(run, ev->source);
+        b->wants_gpu = ev->source < c->n_files && c->gpu[ev->source];
+        b->host_in = r->t_enter_ns;
+        b->host_out = r->t_exit_ns;
+    }
+    o->touched = ev->ts_ns;
+    if (ev->source < c->n_files && c->calls[ev->source]) {
+        struct call_ref *ref = &c->calls[ev->source][r->call_id % CALL_MAP];
+        *ref = (struct call_ref){r->call_id, r->comm_id, r->seq, r->op};
+    }
+    if (complete(o))
+        close_and_compact(c, o);
+}
+
+static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
+{
+    const struct pt_rec_kernel *k = (const void *)ev->rec;
+    uint64_t call = pt_trace_ctx_kernel_call(pt_source_ctx(run->sources[ev->source]), k);
+    if (!call || ev->source >= c->n_files || !c->calls[ev->source])
+        return;
+    const struct call_ref *ref = &c->calls[ev->source][call % CALL_MAP];
+    if (ref->call_id != call)
+        return;
+    struct open_coll *o = find_open(c, ref->comm, ref->op, ref->seq, 0);
+    if (!o)
+        return;
+    int32_t g = global_rank(run, ev->source);
+    for (int32_t i = 0; i < o->seen; i++)
+        if (o->obs[i].rank == g && !o->obs[i].gpu_out) {
+            o->obs[i].gpu_in = k->start_ns;
+            o->obs[i].gpu_out = k->end_ns;
+        }
+    o->touched = ev->ts_ns;
+    if (complete(o))
+        close_and_compact(c, o);
+}
+
+/* Closes instances nobody has touched for a while: a rank or a kernel never came. */
+static void expire(struct pt_collectives *c)
+{
+    for (size_t i = 0; i < c->open_cap; i++)
+        if (c->open[i].used && c->now > c->open[i].touched + OPEN_TIMEOUT_NS)
+            close_and_compact(c, &c->open[i]);
+}
+
+void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
+{
+    grow_files(c, run->n);
+    if (ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4) {
+        c->now = ev->ts_ns;
+        expire(c);
+    }
+    c->now = ev->ts_ns > c->now ? ev->ts_ns : c->now;
+    switch (ev->rec->kind) {
+    case PT_REC_NCCL_CALL:
+        add_call(c, run, ev);
+        break;
+    case PT_REC_KERNEL:
+        add_kernel(c, run, ev);
+        break;
+    case PT_REC_CUDA_STATUS:
+        if (ev->source < c->n_files)
+            c->gpu[ev->source] = ((const struct pt_rec_cuda_status *)ev->rec)->state == PT_CUDA_ACTIVE;
+        break;
+    }
+}
+
+void pt_collectives_finish(struct pt_collectives *c)
+{
+    for (size_t i = 0; i < c->open_cap; i++)
+        if (c->open[i].used)
+            close_instance(c, &c->open[i]);
+}
+
+size_t pt_collectives_count(const struct pt_collectives *c) { return c->n_comms; }
+const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i) { return &c->comms[i]; }
+
+void pt_collectives_free(struct pt_collectives *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_comms; i++) {
+        free(c->comms[i].last_count);
+        free(c->comms[i].late_cost_ns);
+    }
+    for (size_t i = 0; i < c->open_cap; i++)
+        if (c->open[i].used)
+            free(c->open[i].obs);
+    for (size_t i = 0; i < c->n_files; i++)
+        free(c->calls[i]);
+    free(c->calls);
+    free(c->gpu);
+    free(c->open);
+    free(c);
+}

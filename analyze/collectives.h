@@ -1,0 +1,54 @@
+/* Cross-rank matching of collectives: the same collective on every rank of its communicator
+ * is (communicator id, op, sequence number). For each instance: every rank's arrival (its NCCL
+ * kernel's start when the GPU side was recorded, else the host call's entry), the wait of each
+ * rank (last arrival − own arrival), the transfer (last end − last arrival), nccl-tests'
+ * algorithm and bus bandwidth. Instances stay open only until all ranks have been seen, so
+ * memory grows with collectives in flight, not with the run. */
+#ifndef PT_COLLECTIVES_H
+#define PT_COLLECTIVES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "run_merge.h"
+
+#define PT_MAX_COMMS 256
+#define PT_MAX_RANKS 1024
+#define PT_SIZE_BUCKETS 48 /* power-of-two buckets of the collective's total bytes */
+
+/* Totals of one op on one communicator, in one size bucket. */
+struct pt_coll_bucket {
+    uint64_t count;
+    uint64_t bytes;          /* total bytes S as nccl-tests counts them */
+    uint64_t transfer_ns;    /* sum over instances of (last end − last arrival) */
+    uint64_t wait_ns;        /* sum over instances and ranks of waits */
+};
+
+struct pt_comm_stats {
+    uint64_t id;
+    int32_t nranks;
+    uint32_t ranks_seen[PT_MAX_RANKS / 32]; /* bitmap of global ranks in it */
+    uint64_t calls[PT_OP_LIMIT];           /* NCCL calls seen (all ranks) */
+    struct pt_coll_bucket ops[PT_OP_LIMIT][PT_SIZE_BUCKETS];
+    /* Straggling: per global rank, how often it arrived last and what the others waited then. */
+    uint64_t *last_count, *late_cost_ns;   /* [PT_MAX_RANKS] */
+    uint64_t instances, incomplete;        /* matched; closed with ranks missing */
+    int gpu_times;                         /* instances timed with kernels */
+};
+
+struct pt_collectives;
+
+struct pt_collectives *pt_collectives_new(void);
+/* Feeds one merged event of file `source` whose process is global rank `rank`. */
+void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev);
+/* Closes what is still open (end of the run). */
+void pt_collectives_finish(struct pt_collectives *c);
+size_t pt_collectives_count(const struct pt_collectives *c);
+const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i);
+void pt_collectives_free(struct pt_collectives *c);
+
+/* nccl-tests: bus bandwidth factor of an op over n ranks, and total bytes S from a call's bytes. */
+double pt_busbw_factor(uint16_t op, int32_t n);
+uint64_t pt_total_bytes(uint16_t op, uint64_t call_bytes, int32_t n);
+
+#endif

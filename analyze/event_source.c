@@ -1,0 +1,183 @@
+#include "event_source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct held {
+    uint64_t ts;
+    uint32_t seq;
+    struct pt_rec_hdr *rec;
+};
+
+struct pt_source {
+    struct pt_reader *reader;
+    uint32_t index, next_seq;
+    struct pt_trace_ctx ctx;
+    struct held *heap;
+    size_t n;
+    struct pt_rec_hdr *current; /* handed out, freed at the next call */
+    uint64_t last_ts, late;
+    int eof;
+    char **env;                 /* NAME=value strings from ATTR records */
+    size_t n_env;
+};
+
+uint64_t pt_record_time(const struct pt_rec_hdr *h)
+{
+    switch (h->kind) {
+    case PT_REC_NCCL_CALL: return ((const struct pt_rec_nccl_call *)h)->t_enter_ns;
+    case PT_REC_COMM_INIT: return ((const struct pt_rec_comm_init *)h)->t_enter_ns;
+    case PT_REC_THREAD: return ((const struct pt_rec_thread *)h)->ts_ns;
+    case PT_REC_FLUSH: return ((const struct pt_rec_flush *)h)->ts_ns;
+    case PT_REC_END: return ((const struct pt_rec_end *)h)->ts_ns;
+    case PT_REC_KERNEL: return ((const struct pt_rec_kernel *)h)->start_ns;
+    case PT_REC_MEMCPY: return ((const struct pt_rec_memcpy *)h)->start_ns;
+    case PT_REC_MEMSET: return ((const struct pt_rec_memset *)h)->start_ns;
+    case PT_REC_MEMORY: return ((const struct pt_rec_memory *)h)->ts_ns;
+    case PT_REC_SYNC: return ((const struct pt_rec_sync *)h)->start_ns;
+    case PT_REC_NVTX: return ((const struct pt_rec_nvtx *)h)->ts_ns;
+    case PT_REC_CUDA_API: return ((const struct pt_rec_cuda_api *)h)->start_ns;
+    case PT_REC_CUDA_STATUS: return ((const struct pt_rec_cuda_status *)h)->ts_ns;
+    case PT_REC_GRAPH_NODE: return ((const struct pt_rec_graph_node *)h)->ts_ns;
+    }
+    return 0;
+}
+
+static int before(const struct held *a, const struct held *b)
+{
+    return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
+}
+
+static void heap_push(struct pt_source *s, struct held h)
+{
+    size_t i = s->n++;
+    while (i && before(&h, &s->heap[(i - 1) / 2])) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->heap[i] = h;
+}
+
+static struct held heap_pop(struct pt_source *s)
+{
+    struct held top = s->heap[0], last = s->heap[--s->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= s->n)
+            break;
+        if (c + 1 < s->n && before(&s->heap[c + 1], &s->heap[c]))
+            c++;
+        if (!before(&s->heap[c], &last))
+            break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (s->n)
+        s->heap[i] = last;
+    return top;
+}
+
+static void keep_env(struct pt_source *s, const struct pt_rec_attr *a)
+{
+    char **p = realloc(s->env, (s->n_env + 1) * sizeof *p);
+    if (!p)
+        return;
+    s->env = p;
+    if ((s->env[s->n_env] = strndup(a->value, a->value_bytes)))
+        s->n_env++;
+}
+
+/* Reads until a timed record is held back, or the end. Returns 0 at the end. */
+static int read_one(struct pt_source *s)
+{
+    const struct pt_rec_hdr *h;
+    while (pt_reader_next(s->reader, &h) == 1) {
+        pt_trace_ctx_learn(&s->ctx, h);
+        if (h->kind == PT_REC_ATTR && ((const struct pt_rec_attr *)h)->attr == PT_ATTR_ENV)
+            keep_env(s, (const void *)h);
+        uint64_t ts = pt_record_time(h);
+        if (!ts)
+            continue;
+        struct pt_rec_hdr *copy = malloc(h->size);
+        if (!copy)
+            continue;
+        memcpy(copy, h, h->size);
+        heap_push(s, (struct held){ts, s->next_seq++, copy});
+        return 1;
+    }
+    return 0;
+}
+
+int pt_source_open(const char *path, uint32_t index, struct pt_source **out, char *err, size_t errlen)
+{
+    struct pt_source *s = calloc(1, sizeof *s);
+    if (!s || !(s->heap = malloc(PT_REORDER_WINDOW * sizeof *s->heap))) {
+        free(s);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (pt_reader_open(path, &s->reader, err, errlen) != 0) {
+        free(s->heap);
+        free(s);
+        return -1;
+    }
+    s->index = index;
+    /* Read ahead now: the process's attributes (rank, ...) are known before any event. */
+    while (!s->eof && s->n < PT_REORDER_WINDOW)
+        if (!read_one(s))
+            s->eof = 1;
+    *out = s;
+    return 0;
+}
+
+int pt_source_next(struct pt_source *s, struct pt_event *ev)
+{
+    free(s->current);
+    s->current = NULL;
+    while (!s->eof && s->n < PT_REORDER_WINDOW)
+        if (!read_one(s))
+            s->eof = 1;
+    if (!s->n)
+        return 0;
+    struct held h = heap_pop(s);
+    if (h.ts < s->last_ts)
+        s->late++;
+    else
+        s->last_ts = h.ts;
+    s->current = h.rec;
+    *ev = (struct pt_event){h.ts, s->index, h.seq, h.rec};
+    return 1;
+}
+
+const struct pt_file_header *pt_source_header(const struct pt_source *s) { return pt_reader_header(s->reader); }
+const struct pt_trace_ctx *pt_source_ctx(const struct pt_source *s) { return &s->ctx; }
+const struct pt_reader_stats *pt_source_stats(const struct pt_source *s) { return pt_reader_stats(s->reader); }
+const char *pt_source_warning(const struct pt_source *s) { return pt_reader_warning(s->reader); }
+uint64_t pt_source_late(const struct pt_source *s) { return s->late; }
+
+const char *pt_source_env(const struct pt_source *s, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < s->n_env; i++)
+        if (strncmp(s->env[i], name, n) == 0 && s->env[i][n] == '=')
+            return s->env[i] + n + 1;
+    return NULL;
+}
+
+void pt_source_close(struct pt_source *s)
+{
+    if (!s)
+        return;
+    free(s->current);
+    while (s->n)
+        free(heap_pop(s).rec);
+    free(s->heap);
+    for (size_t i = 0; i < s->n_env; i++)
+        free(s->env[i]);
+    free(s->env);
+    pt_trace_ctx_free(&s->ctx);
+    pt_reader_close(s->reader);
+    free(s);
+}

@@ -1,0 +1,44 @@
+/* One trace file as a stream of records in time order. Records in a file are only nearly sorted
+ * (each frame holds several threads' rings and GPU activity that finished late), so a bounded
+ * reorder window sorts them: memory grows with the window, never with the file. A record older
+ * than one already delivered comes out anyway and is counted as late.
+ * Records that carry no time (strings, attributes, correlations, modules, ...) are learnt into
+ * the file's context when read and not delivered. */
+#ifndef PT_EVENT_SOURCE_H
+#define PT_EVENT_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <partrace/format.h>
+
+#include "trace_context.h"
+#include "trace_reader.h"
+
+#define PT_REORDER_WINDOW 65536 /* records held back at most, per file */
+
+struct pt_event {
+    uint64_t ts_ns;
+    uint32_t source;              /* index of the file in its run */
+    uint32_t seq;                 /* read order, to keep equal times stable */
+    const struct pt_rec_hdr *rec; /* valid until the next pt_source_next on this source */
+};
+
+struct pt_source;
+
+int pt_source_open(const char *path, uint32_t index, struct pt_source **out, char *err, size_t errlen);
+/* 1 with the next event, 0 at the end. */
+int pt_source_next(struct pt_source *s, struct pt_event *ev);
+const struct pt_file_header *pt_source_header(const struct pt_source *s);
+const struct pt_trace_ctx *pt_source_ctx(const struct pt_source *s);
+const struct pt_reader_stats *pt_source_stats(const struct pt_source *s);
+const char *pt_source_warning(const struct pt_source *s);
+uint64_t pt_source_late(const struct pt_source *s);
+/* Environment attribute NAME=value of the process, or NULL. */
+const char *pt_source_env(const struct pt_source *s, const char *name);
+void pt_source_close(struct pt_source *s);
+
+/* The time a record is ordered by; 0 for records that carry none. */
+uint64_t pt_record_time(const struct pt_rec_hdr *h);
+
+#endif

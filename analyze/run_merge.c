@@ -1,0 +1,113 @@
+#include "run_merge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int earlier(const struct pt_run *r, uint32_t a, uint32_t b)
+{
+    const struct pt_event *x = &r->head[a], *y = &r->head[b];
+    return x->ts_ns < y->ts_ns || (x->ts_ns == y->ts_ns && a < b);
+}
+
+static void sift_down(struct pt_run *r, size_t i)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= r->heap_n)
+            return;
+        if (c + 1 < r->heap_n && earlier(r, r->heap[c + 1], r->heap[c]))
+            c++;
+        if (!earlier(r, r->heap[c], r->heap[i]))
+            return;
+        uint32_t t = r->heap[i];
+        r->heap[i] = r->heap[c];
+        r->heap[c] = t;
+        i = c;
+    }
+}
+
+/* The process's rank: RANK (or a launcher's equivalent) from its environment, else unknown. */
+static int32_t rank_of(const struct pt_source *s)
+{
+    static const char *const names[] = {"RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        const char *v = pt_source_env(s, names[i]);
+        if (v && *v)
+            return (int32_t)atoi(v);
+    }
+    return -1;
+}
+
+int pt_run_open(char **paths, size_t n, struct pt_run *run,
+                void (*warn)(const char *msg, void *arg), void *arg)
+{
+    memset(run, 0, sizeof *run);
+    run->sources = calloc(n ? n : 1, sizeof *run->sources);
+    run->rank = calloc(n ? n : 1, sizeof *run->rank);
+    run->heap = calloc(n ? n : 1, sizeof *run->heap);
+    run->head = calloc(n ? n : 1, sizeof *run->head);
+    run->has_head = calloc(n ? n : 1, 1);
+    if (!run->sources || !run->rank || !run->heap || !run->head || !run->has_head) {
+        warn("out of memory", arg);
+        pt_run_close(run);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char err[1024];
+        struct pt_source *s;
+        if (pt_source_open(paths[i], (uint32_t)run->n, &s, err, sizeof err) != 0) {
+            warn(err, arg);
+            continue;
+        }
+        run->rank[run->n] = rank_of(s);
+        run->sources[run->n++] = s;
+    }
+    for (size_t i = 0; i < run->n; i++)
+        if (pt_source_next(run->sources[i], &run->head[i])) {
+            run->has_head[i] = 1;
+            run->heap[run->heap_n++] = (uint32_t)i;
+        }
+    for (size_t i = run->heap_n; i-- > 0;)
+        sift_down(run, i);
+    return run->n ? 0 : -1;
+}
+
+int pt_run_next(struct pt_run *run, struct pt_event *ev)
+{
+    if (!run->heap_n)
+        return 0;
+    uint32_t top = run->heap[0];
+    *ev = run->head[top];
+    /* The source moves on below, which frees its record: return a copy kept by the run. */
+    if (ev->rec->size > run->current_cap) {
+        char *p = realloc(run->current, 65536);
+        if (!p)
+            return 0;
+        run->current = p;
+        run->current_cap = 65536;
+    }
+    memcpy(run->current, ev->rec, ev->rec->size);
+    ev->rec = (const struct pt_rec_hdr *)run->current;
+    if (pt_source_next(run->sources[top], &run->head[top])) {
+        sift_down(run, 0);
+    } else {
+        run->has_head[top] = 0;
+        run->heap[0] = run->heap[--run->heap_n];
+        sift_down(run, 0);
+    }
+    return 1;
+}
+
+void pt_run_close(struct pt_run *run)
+{
+    for (size_t i = 0; i < run->n; i++)
+        pt_source_close(run->sources[i]);
+    free(run->sources);
+    free(run->rank);
+    free(run->heap);
+    free(run->head);
+    free(run->has_head);
+    free(run->current);
+    memset(run, 0, sizeof *run);
+}

@@ -1,0 +1,32 @@
+/* A run: every trace file of one job, merged into one time-ordered stream of events (k-way
+ * merge of the files' own ordered streams). Memory grows with the number of files. Files of one
+ * host share a clock; hosts are not aligned yet (all files are taken as on one clock). */
+#ifndef PT_RUN_MERGE_H
+#define PT_RUN_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event_source.h"
+
+struct pt_run {
+    struct pt_source **sources;
+    int32_t *rank;          /* global rank of each file's process, -1 when unknown */
+    size_t n;
+    uint32_t *heap;         /* source indices ordered by their head event */
+    struct pt_event *head;  /* each source's next event (valid when has_head) */
+    uint8_t *has_head;
+    size_t heap_n;
+    char *current;          /* the record last returned (its source has moved on) */
+    size_t current_cap;
+};
+
+/* Opens every file; a file that cannot be opened is skipped with a message in warn (called once
+ * per file). Returns 0, or -1 when no file could be opened. */
+int pt_run_open(char **paths, size_t n, struct pt_run *run,
+                void (*warn)(const char *msg, void *arg), void *arg);
+/* 1 with the next event of the whole run, 0 at the end. */
+int pt_run_next(struct pt_run *run, struct pt_event *ev);
+void pt_run_close(struct pt_run *run);
+
+#endif

@@ -1,0 +1,77 @@
+#include "topology.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t data_calls(const struct pt_comm_stats *s)
+{
+    uint64_t n = 0;
+    for (int op = 1; op < PT_OP_LIMIT; op++)
+        if (op <= PT_OP_Recv)
+            n += s->calls[op];
+    return n;
+}
+
+void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role *roles,
+                       struct pt_layout *layout)
+{
+    size_t n = pt_collectives_count(c);
+    memset(layout, 0, sizeof *layout);
+    layout->world = world;
+    size_t busiest = n;
+    double busiest_rate = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        uint64_t all = data_calls(s);
+        uint64_t reduce = s->calls[PT_OP_AllReduce] + s->calls[PT_OP_ReduceScatter] +
+                          s->calls[PT_OP_AllGather];
+        uint64_t p2p = s->calls[PT_OP_Send] + s->calls[PT_OP_Recv];
+        roles[i].role = "other";
+        if (!all) {
+            snprintf(roles[i].evidence, sizeof roles[i].evidence, "no data calls");
+        } else if (s->calls[PT_OP_AlltoAll] * 2 > all) {
+            roles[i].role = "EP";
+            snprintf(roles[i].evidence, sizeof roles[i].evidence, "all-to-all %llu of %llu calls",
+                     (unsigned long long)s->calls[PT_OP_AlltoAll], (unsigned long long)all);
+        } else if (p2p == all) {
+            roles[i].role = "PP";
+            snprintf(roles[i].evidence, sizeof roles[i].evidence, "only send/recv (%llu calls)",
+                     (unsigned long long)p2p);
+        } else if (reduce * 2 > all && s->nranks > 1) {
+            roles[i].role = "DP";
+            snprintf(roles[i].evidence, sizeof roles[i].evidence,
+                     "all-reduce/gather/scatter %llu of %llu calls", (unsigned long long)reduce,
+                     (unsigned long long)all);
+            double rate = (double)reduce / (double)s->nranks;
+            if (rate > busiest_rate)
+                busiest_rate = rate, busiest = i;
+        } else {
+            snprintf(roles[i].evidence, sizeof roles[i].evidence, "mixed traffic (%llu calls)",
+                     (unsigned long long)all);
+        }
+    }
+    /* The all-reduce communicator used most per rank carries the layers: tensor parallelism. */
+    if (busiest < n) {
+        roles[busiest].role = "TP";
+        size_t len = strlen(roles[busiest].evidence);
+        snprintf(roles[busiest].evidence + len, sizeof roles[busiest].evidence - len,
+                 "; the busiest reduction communicator");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        if (!strcmp(roles[i].role, "TP") && s->nranks > layout->tp)
+            layout->tp = s->nranks;
+        if (!strcmp(roles[i].role, "EP") && s->nranks > layout->ep)
+            layout->ep = s->nranks;
+        if (!strcmp(roles[i].role, "PP"))
+            layout->pp = layout->pp ? layout->pp + 1 : 2; /* each p2p link adds a stage (chain) */
+    }
+    if (!layout->tp)
+        layout->tp = 1;
+    if (!layout->pp)
+        layout->pp = 1;
+    if (!layout->ep)
+        layout->ep = 1;
+    int per_replica = layout->tp * layout->pp;
+    layout->dp = world > 0 && per_replica > 0 && world % per_replica == 0 ? world / per_replica : 1;
+}
