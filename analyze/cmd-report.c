@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "attribution.h"
 #include "collectives.h"
 #include "names.h"
 #include "run_merge.h"
@@ -22,6 +23,37 @@ struct rank_totals {
     uint64_t other_kernel_ns;  /* all other kernels, summed */
     uint64_t kernels;
 };
+
+/* Attribution categories of the report, in order; each rank's add up to 100 %. */
+enum { CAT_COMPUTE, CAT_TP, CAT_PP, CAT_EP, CAT_OTHER, CAT_COPY, CAT_IDLE, N_CATS };
+static const char *const cat_names[N_CATS] = {"compute", "tp_comm", "pp_bubble", "ep_comm",
+                                              "other_comm", "memcpy", "idle"};
+
+static const char *role_of(const struct pt_collectives *c, const struct pt_role *roles, uint64_t comm)
+{
+    for (size_t i = 0; comm && i < pt_collectives_count(c); i++)
+        if (pt_collectives_comm(c, i)->id == comm)
+            return roles[i].role;
+    return "other";
+}
+
+/* A rank's attributed time by category (ns), and the communication hidden under compute. */
+static void categories(const struct pt_attr_rank *a, const struct pt_collectives *c,
+                       const struct pt_role *roles, uint64_t *cat, uint64_t *hidden)
+{
+    memset(cat, 0, N_CATS * sizeof *cat);
+    *hidden = 0;
+    cat[CAT_COMPUTE] = a->compute_ns;
+    cat[CAT_COPY] = a->copy_ns;
+    cat[CAT_IDLE] = a->idle_ns;
+    for (int i = 0; i < a->n_comms; i++) {
+        const char *role = role_of(c, roles, a->comms[i].comm);
+        int k = !strcmp(role, "TP") ? CAT_TP : !strcmp(role, "PP") ? CAT_PP
+                : !strcmp(role, "EP") ? CAT_EP : CAT_OTHER;
+        cat[k] += a->comms[i].exposed_ns;
+        *hidden += a->comms[i].hidden_ns;
+    }
+}
 
 static void warn_file(const char *msg, void *arg)
 {
@@ -63,7 +95,7 @@ static double gbps(uint64_t bytes, uint64_t ns)
 
 static void print_text(const struct pt_collectives *c, const struct pt_role *roles,
                        const struct pt_layout *l, const struct rank_totals *t, size_t n_files,
-                       int gpu)
+                       int gpu, const struct pt_attr_rank *attr)
 {
     printf("run: %d ranks in %zu files; timing from %s\n", l->world, n_files,
            gpu ? "GPU kernels" : "host calls only (no GPU records: lower fidelity)");
@@ -106,6 +138,22 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
                    (double)s->late_cost_ns[worst] / 1e6,
                    total ? 100.0 * (double)s->late_cost_ns[worst] / (double)total : 0.0);
     }
+    if (gpu) {
+        printf("\nwhere each GPU's time went (%% of its span; compute > communication > copies):\n");
+        printf("%5s %9s %8s %8s %8s %8s %8s %8s %8s %10s\n", "rank", "span ms", "compute", "tp",
+               "pp", "ep", "other", "memcpy", "idle", "hidden ms");
+        for (size_t i = 0; i < n_files; i++) {
+            const struct pt_attr_rank *a = &attr[i];
+            if (!a->first_ns)
+                continue;
+            uint64_t cat[N_CATS], hidden, span = a->last_ns - a->first_ns;
+            categories(a, c, roles, cat, &hidden);
+            printf("%5d %9.3f", t[i].rank, (double)span / 1e6);
+            for (int k = 0; k < N_CATS; k++)
+                printf(" %7.1f%%", span ? 100.0 * (double)cat[k] / (double)span : 0.0);
+            printf(" %10.3f\n", (double)hidden / 1e6);
+        }
+    }
     printf("\n%5s %10s %12s %14s %14s\n", "rank", "span ms", "NCCL host ms", "NCCL kernel ms",
            "other kernel ms");
     for (size_t i = 0; i < n_files; i++)
@@ -117,7 +165,7 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
 
 static void print_json(const struct pt_collectives *c, const struct pt_role *roles,
                        const struct pt_layout *l, const struct rank_totals *t, size_t n_files,
-                       int gpu)
+                       int gpu, const struct pt_attr_rank *attr)
 {
     printf("{\"schema\":\"partrace.report/0\",\"fidelity\":\"%s\",", gpu ? "gpu" : "host");
     printf("\"layout\":{\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d,\"world\":%d},", l->tp, l->pp,
@@ -167,9 +215,23 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
         if (!t[i].first_ns)
             continue;
         printf("%s{\"rank\":%d,\"wall_ns\":%" PRIu64 ",\"nccl_host_ns\":%" PRIu64
-               ",\"nccl_kernel_ns\":%" PRIu64 ",\"other_kernel_ns\":%" PRIu64 ",\"kernels\":%" PRIu64 "}",
+               ",\"nccl_kernel_ns\":%" PRIu64 ",\"other_kernel_ns\":%" PRIu64 ",\"kernels\":%" PRIu64,
                first ? "" : ",", t[i].rank, t[i].last_ns - t[i].first_ns, t[i].nccl_host_ns,
                t[i].comm_kernel_ns, t[i].other_kernel_ns, t[i].kernels);
+        if (gpu && attr[i].first_ns) {
+            uint64_t cat[N_CATS], hidden, span = attr[i].last_ns - attr[i].first_ns;
+            categories(&attr[i], c, roles, cat, &hidden);
+            printf(",\"gpu_span_ns\":%" PRIu64 ",\"hidden_comm_ns\":%" PRIu64 ",\"attribution_ns\":{", span,
+                   hidden);
+            for (int k = 0; k < N_CATS; k++)
+                printf("%s\"%s\":%" PRIu64, k ? "," : "", cat_names[k], cat[k]);
+            printf("},\"attribution_pct\":{");
+            for (int k = 0; k < N_CATS; k++)
+                printf("%s\"%s\":%.3f", k ? "," : "", cat_names[k],
+                       span ? 100.0 * (double)cat[k] / (double)span : 0.0);
+            printf("}");
+        }
+        printf("}");
         first = 0;
     }
     printf("]}\n");
@@ -210,7 +272,8 @@ int cmd_report(int argc, char **argv)
     }
     struct pt_collectives *c = pt_collectives_new();
     struct rank_totals *totals = calloc(run.n, sizeof *totals);
-    if (!c || !totals) {
+    struct pt_attr_rank *attr = calloc(run.n, sizeof *attr);
+    if (!c || !totals || !attr) {
         cli_error("out of memory");
         return 1;
     }
@@ -220,10 +283,12 @@ int cmd_report(int argc, char **argv)
     struct pt_event ev;
     while (pt_run_next(&run, &ev)) {
         pt_collectives_add(c, &run, &ev);
+        pt_attr_add(attr, c, &run, &ev);
         per_rank(&totals[ev.source], &run, &ev);
         gpu |= ev.rec->kind == PT_REC_KERNEL;
     }
     pt_collectives_finish(c);
+    pt_attr_finish(attr, run.n);
     for (size_t i = 0; i < run.n; i++)
         world += totals[i].first_ns != 0;
     for (size_t i = 0; i < run.n; i++) {
@@ -234,7 +299,9 @@ int cmd_report(int argc, char **argv)
     struct pt_role *roles = calloc(pt_collectives_count(c) + 1, sizeof *roles);
     struct pt_layout layout;
     pt_topology_infer(c, world, roles, &layout);
-    (json ? print_json : print_text)(c, roles, &layout, totals, run.n, gpu);
+    (json ? print_json : print_text)(c, roles, &layout, totals, run.n, gpu, attr);
+    pt_attr_free(attr, run.n);
+    free(attr);
     free(roles);
     free(totals);
     pt_collectives_free(c);

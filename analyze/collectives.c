@@ -242,6 +242,10 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
         return;
+    if (ev->source < c->n_files && c->calls[ev->source]) {
+        struct call_ref *ref = &c->calls[ev->source][r->call_id % CALL_MAP];
+        *ref = (struct call_ref){r->call_id, r->comm_id, r->seq, r->op};
+    }
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
     if (s) {
         s->calls[r->op]++;
@@ -272,10 +276,6 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         b->host_out = r->t_exit_ns;
     }
     o->touched = ev->ts_ns;
-    if (ev->source < c->n_files && c->calls[ev->source]) {
-        struct call_ref *ref = &c->calls[ev->source][r->call_id % CALL_MAP];
-        *ref = (struct call_ref){r->call_id, r->comm_id, r->seq, r->op};
-    }
     if (complete(o))
         close_and_compact(c, o);
 }
@@ -338,6 +338,14 @@ void pt_collectives_finish(struct pt_collectives *c)
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)
             close_instance(c, &c->open[i]);
+}
+
+uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t source, uint64_t call_id)
+{
+    if (source >= c->n_files || !c->calls[source])
+        return 0;
+    const struct call_ref *ref = &c->calls[source][call_id % CALL_MAP];
+    return ref->call_id == call_id ? ref->comm : 0;
 }
 
 size_t pt_collectives_count(const struct pt_collectives *c) { return c->n_comms; }

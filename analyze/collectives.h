@@ -43,6 +43,8 @@ struct pt_collectives *pt_collectives_new(void);
 void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev);
 /* Closes what is still open (end of the run). */
 void pt_collectives_finish(struct pt_collectives *c);
+/* The communicator of a NCCL call seen recently in file `source`, 0 when unknown. */
+uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t source, uint64_t call_id);
 size_t pt_collectives_count(const struct pt_collectives *c);
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i);
 void pt_collectives_free(struct pt_collectives *c);

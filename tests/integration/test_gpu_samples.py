@@ -104,6 +104,16 @@ class GpuSamples(unittest.TestCase):
         self.assertAlmostEqual(big["busbw_gbps"], big["algbw_gbps"] * 1.5, places=3)
         top = max(rep["stragglers"], key=lambda s: s["cost_ns"])
         self.assertEqual(top["rank"], 0)
+        # Attribution: the categories add up to each GPU's span; the straggler, whom the others
+        # wait for inside their all-reduce kernels, spends the least time in exposed TP.
+        tp = {}
+        for r in rep["ranks"]:
+            pct = r["attribution_pct"]
+            self.assertAlmostEqual(sum(pct.values()), 100.0, delta=0.01)
+            self.assertEqual(sum(r["attribution_ns"].values()), r["gpu_span_ns"])
+            self.assertGreater(pct["compute"], 1.0)
+            tp[r["rank"]] = pct["tp_comm"]
+        self.assertEqual(min(tp, key=tp.get), 0)
 
     def test_checker_catches_a_missing_call(self):
         # The checker itself must fail when a rank's trace lacks an issued call.

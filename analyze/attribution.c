@@ -1,0 +1,132 @@
+#include "attribution.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel_class.h"
+
+static int comm_slot(struct pt_attr_rank *r, uint64_t comm)
+{
+    for (int i = 0; i < r->n_comms; i++)
+        if (r->comms[i].comm == comm)
+            return i;
+    if (r->n_comms < PT_ATTR_COMMS) {
+        r->comms[r->n_comms].comm = comm;
+        return r->n_comms++;
+    }
+    return PT_ATTR_COMMS - 1; /* full: the last slot takes the rest */
+}
+
+/* Attributes [done, t) from the intervals in flight, segment by segment. */
+static void advance(struct pt_attr_rank *r, uint64_t t)
+{
+    while (r->done_ns < t) {
+        uint64_t b = t;
+        int compute = 0, comm = -1, copy = 0;
+        for (int i = 0; i < r->n_active; i++) {
+            const struct pt_attr_active *a = &r->active[i];
+            if (a->end <= r->done_ns)
+                continue;
+            b = a->end < b ? a->end : b;
+            if (a->category == 0)
+                compute = 1;
+            else if (a->category == 1 && comm < 0)
+                comm = a->comm_slot;
+            else if (a->category == 2)
+                copy = 1;
+        }
+        uint64_t len = b - r->done_ns;
+        if (compute) {
+            r->compute_ns += len;
+            if (comm >= 0)
+                r->comms[comm].hidden_ns += len;
+        } else if (comm >= 0) {
+            r->comms[comm].exposed_ns += len;
+        } else if (copy) {
+            r->copy_ns += len;
+        } else {
+            r->idle_ns += len;
+        }
+        r->done_ns = b;
+        int kept = 0;
+        for (int i = 0; i < r->n_active; i++)
+            if (r->active[i].end > r->done_ns)
+                r->active[kept++] = r->active[i];
+        r->n_active = kept;
+    }
+}
+
+static void add_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint8_t category,
+                         uint8_t slot)
+{
+    if (end <= start)
+        return;
+    if (!r->first_ns) {
+        r->first_ns = r->done_ns = start;
+    }
+    /* Late records (out of order beyond the reorder window) only extend what is left. */
+    if (start > r->done_ns)
+        advance(r, start);
+    if (end <= r->done_ns)
+        return;
+    if (r->n_active == r->cap_active) {
+        int cap = r->cap_active ? 2 * r->cap_active : 16;
+        struct pt_attr_active *p = realloc(r->active, (size_t)cap * sizeof *p);
+        if (!p)
+            return;
+        r->active = p;
+        r->cap_active = cap;
+    }
+    r->active[r->n_active++] = (struct pt_attr_active){end, category, slot};
+    r->last_ns = end > r->last_ns ? end : r->last_ns;
+}
+
+void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint8_t category,
+                      uint64_t comm)
+{
+    add_interval(r, start, end, category, category == 1 ? (uint8_t)comm_slot(r, comm) : 0);
+}
+
+void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
+                 const struct pt_run *run, const struct pt_event *ev)
+{
+    struct pt_attr_rank *r = &ranks[ev->source];
+    switch (ev->rec->kind) {
+    case PT_REC_KERNEL: {
+        const struct pt_rec_kernel *k = (const void *)ev->rec;
+        const struct pt_trace_ctx *ctx = pt_source_ctx(run->sources[ev->source]);
+        const char *name = pt_trace_ctx_string(ctx, k->name_id);
+        if (!pt_kernel_comm_class(name)) {
+            add_interval(r, k->start_ns, k->end_ns, 0, 0);
+            break;
+        }
+        uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
+        uint64_t comm = call ? pt_collectives_call_comm(coll, ev->source, call) : 0;
+        add_interval(r, k->start_ns, k->end_ns, 1, (uint8_t)comm_slot(r, comm));
+        break;
+    }
+    case PT_REC_MEMCPY: {
+        const struct pt_rec_memcpy *m = (const void *)ev->rec;
+        add_interval(r, m->start_ns, m->end_ns, 2, 0);
+        break;
+    }
+    case PT_REC_MEMSET: {
+        const struct pt_rec_memset *m = (const void *)ev->rec;
+        add_interval(r, m->start_ns, m->end_ns, 2, 0);
+        break;
+    }
+    }
+}
+
+void pt_attr_finish(struct pt_attr_rank *ranks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ranks[i].first_ns)
+            advance(&ranks[i], ranks[i].last_ns);
+}
+
+void pt_attr_free(struct pt_attr_rank *ranks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ranks[i].active);
+}

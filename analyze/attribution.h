@@ -1,0 +1,49 @@
+/* Where each GPU's time went, over the span of its GPU activity, in categories that add up to
+ * the whole span (docs/METRICS.md): compute (any kernel that is not communication), exposed
+ * communication per communicator (NCCL kernels while no compute kernel runs; communication under
+ * compute is "hidden" and reported apart), copies (memcpy/memset while neither runs), idle. One
+ * rule for overlaps: compute > communication > copies > idle at every instant.
+ * Streams in time order with only the intervals in flight kept: memory does not grow with the run. */
+#ifndef PT_ATTRIBUTION_H
+#define PT_ATTRIBUTION_H
+
+#include <stdint.h>
+
+#include "collectives.h"
+#include "run_merge.h"
+
+#define PT_ATTR_COMMS 16 /* communicators tracked per rank; more go to "other" */
+
+struct pt_attr_comm {
+    uint64_t comm;       /* 0: communication kernels of no known communicator */
+    uint64_t exposed_ns, hidden_ns;
+};
+
+struct pt_attr_active {
+    uint64_t end;
+    uint8_t category;    /* 0 compute, 1 communication, 2 copy */
+    uint8_t comm_slot;
+};
+
+struct pt_attr_rank {
+    uint64_t first_ns, done_ns, last_ns; /* span start, attributed up to, span end */
+    uint64_t compute_ns, copy_ns, idle_ns;
+    struct pt_attr_comm comms[PT_ATTR_COMMS];
+    int n_comms;
+    struct pt_attr_active *active;       /* intervals started and not yet over */
+    int n_active, cap_active;
+};
+
+/* Feeds one merged event; ranks[ev->source] accumulates. */
+void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
+                 const struct pt_run *run, const struct pt_event *ev);
+/* One GPU interval of category 0 compute, 1 communication (of comm), 2 copy; intervals must come
+ * in order of start (later-starting ones that start before what is attributed are clipped). */
+void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint8_t category,
+                      uint64_t comm);
+
+/* Attributes what remains up to each rank's last end. */
+void pt_attr_finish(struct pt_attr_rank *ranks, size_t n);
+void pt_attr_free(struct pt_attr_rank *ranks, size_t n);
+
+#endif
