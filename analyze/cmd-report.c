@@ -190,7 +190,7 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
                 double alg = gbps(k->bytes, k->transfer_ns);
                 printf("%s{\"comm\":\"%016" PRIx64 "\",\"role\":\"%s\",\"op\":\"%s\",\"bytes\":%" PRIu64
                        ",\"count\":%" PRIu64 ",\"transfer_ns\":%" PRIu64 ",\"wait_ns\":%" PRIu64
-                       ",\"algbw_gbps\":%.3f,\"busbw_gbps\":%.3f}",
+                       ",\"algbw_gbps\":%.9g,\"busbw_gbps\":%.9g}",
                        first ? "" : ",", s->id, roles[i].role, pt_op_name((uint16_t)op),
                        k->bytes / k->count, k->count, k->transfer_ns, k->wait_ns, alg,
                        alg * pt_busbw_factor((uint16_t)op, s->nranks));
