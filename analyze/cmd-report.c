@@ -15,6 +15,9 @@
 #include "topology.h"
 #include "trace_set.h"
 
+/* Files in the order of their ranks, for printing. */
+static size_t *by_rank;
+
 struct rank_totals {
     int32_t rank;
     uint64_t first_ns, last_ns;
@@ -142,7 +145,8 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
         printf("\nwhere each GPU's time went (%% of its span; compute > communication > copies):\n");
         printf("%5s %9s %8s %8s %8s %8s %8s %8s %8s %10s\n", "rank", "span ms", "compute", "tp",
                "pp", "ep", "other", "memcpy", "idle", "hidden ms");
-        for (size_t i = 0; i < n_files; i++) {
+        for (size_t o = 0; o < n_files; o++) {
+            size_t i = by_rank[o];
             const struct pt_attr_rank *a = &attr[i];
             if (!a->first_ns)
                 continue;
@@ -156,11 +160,13 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
     }
     printf("\n%5s %10s %12s %14s %14s\n", "rank", "span ms", "NCCL host ms", "NCCL kernel ms",
            "other kernel ms");
-    for (size_t i = 0; i < n_files; i++)
+    for (size_t o = 0; o < n_files; o++) {
+        size_t i = by_rank[o];
         if (t[i].first_ns)
             printf("%5d %10.3f %12.3f %14.3f %14.3f\n", t[i].rank,
                    (double)(t[i].last_ns - t[i].first_ns) / 1e6, (double)t[i].nccl_host_ns / 1e6,
                    (double)t[i].comm_kernel_ns / 1e6, (double)t[i].other_kernel_ns / 1e6);
+    }
 }
 
 static void print_json(const struct pt_collectives *c, const struct pt_role *roles,
@@ -211,7 +217,8 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
     }
     printf("],\"ranks\":[");
     first = 1;
-    for (size_t i = 0; i < n_files; i++) {
+    for (size_t o = 0; o < n_files; o++) {
+        size_t i = by_rank[o];
         if (!t[i].first_ns)
             continue;
         printf("%s{\"rank\":%d,\"wall_ns\":%" PRIu64 ",\"nccl_host_ns\":%" PRIu64
@@ -296,12 +303,26 @@ int cmd_report(int argc, char **argv)
         if (w)
             cli_error("warning: %s", w);
     }
+    by_rank = malloc(run.n * sizeof *by_rank);
+    for (size_t i = 0; by_rank && i < run.n; i++) { /* insertion sort: ranks are few */
+        size_t j = i;
+        while (j > 0 && totals[by_rank[j - 1]].rank > totals[i].rank) {
+            by_rank[j] = by_rank[j - 1];
+            j--;
+        }
+        by_rank[j] = i;
+    }
     struct pt_role *roles = calloc(pt_collectives_count(c) + 1, sizeof *roles);
+    if (!by_rank || !roles) {
+        cli_error("out of memory");
+        return 1;
+    }
     struct pt_layout layout;
     pt_topology_infer(c, world, roles, &layout);
     (json ? print_json : print_text)(c, roles, &layout, totals, run.n, gpu, attr);
     pt_attr_free(attr, run.n);
     free(attr);
+    free(by_rank);
     free(roles);
     free(totals);
     pt_collectives_free(c);

@@ -18,3 +18,6 @@ build/partrace info "$RUN"
 echo
 echo "first events of $RUN:"
 build/partrace dump "$RUN" | grep -E ' (nccl|comm_init) ' | head -20
+echo
+echo "report of a real run: 4 x H100, PyTorch tensor-parallel loop (samples/gpu-cuda-timeline):"
+build/partrace report samples/gpu-cuda-timeline/traced
