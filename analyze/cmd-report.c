@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "attribution.h"
 #include "collectives.h"
+#include "fail_if.h"
 #include "names.h"
 #include "run_merge.h"
 #include "topology.h"
@@ -244,15 +245,64 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
     printf("]}\n");
 }
 
+/* Evaluates every --fail-if over the ranks' attribution. Returns 3 when any holds, else 0. */
+static int run_gates(const struct pt_gate *gates, int n_gates, const struct pt_attr_rank *attr,
+                     const struct pt_collectives *c, const struct pt_role *roles, size_t n)
+{
+    double (*pct)[PT_GATE_METRICS] = calloc(n ? n : 1, sizeof *pct);
+    size_t ranks = 0;
+    for (size_t i = 0; pct && i < n; i++) {
+        if (!attr[i].first_ns)
+            continue;
+        uint64_t cat[N_CATS], hidden, span = attr[i].last_ns - attr[i].first_ns;
+        categories(&attr[i], c, roles, cat, &hidden);
+        for (int k = 0; k < PT_GATE_METRICS; k++)
+            pct[ranks][k] = span ? 100.0 * (double)cat[k] / (double)span : 0.0;
+        ranks++;
+    }
+    int status = 0;
+    for (int g = 0; g < n_gates; g++) {
+        double v = 0;
+        int holds = pct ? pt_gate_eval(&gates[g], (const double(*)[PT_GATE_METRICS])pct, ranks, &v) : -1;
+        if (holds < 0) {
+            cli_error("fail-if '%s': no GPU attribution in this run (no kernel records)", gates[g].text);
+            status = 3;
+        } else if (holds) {
+            cli_error("fail-if '%s' holds: %.3f over %zu ranks", gates[g].text, v, ranks);
+            status = 3;
+        }
+    }
+    free(pct);
+    return status;
+}
+
 int cmd_report(int argc, char **argv)
 {
-    int json = 0;
+    int json = 0, n_gates = 0;
+    struct pt_gate gates[16];
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--fail-if") == 0) {
+            char err[512];
+            if (i + 1 >= argc) {
+                cli_error("report: --fail-if needs an expression, e.g. 'tp_comm_pct > 15'");
+                return 2;
+            }
+            if (n_gates == 16) {
+                cli_error("report: at most 16 --fail-if");
+                return 2;
+            }
+            if (pt_gate_parse(argv[++i], &gates[n_gates], err, sizeof err) != 0) {
+                cli_error("report: --fail-if %s", err);
+                return 2;
+            }
+            n_gates++;
+        }
         else if (argv[i][0] == '-' && argv[i][1]) {
-            cli_error("report: unknown option '%s' (usage: partrace report [--json] PATH)", argv[i]);
+            cli_error("report: unknown option '%s' (usage: partrace report [--json] "
+                      "[--fail-if EXPR]... PATH)", argv[i]);
             return 2;
         } else if (!path)
             path = argv[i];
@@ -320,6 +370,8 @@ int cmd_report(int argc, char **argv)
     struct pt_layout layout;
     pt_topology_infer(c, world, roles, &layout);
     (json ? print_json : print_text)(c, roles, &layout, totals, run.n, gpu, attr);
+    fflush(stdout);
+    int status = run_gates(gates, n_gates, attr, c, roles, run.n);
     pt_attr_free(attr, run.n);
     free(attr);
     free(by_rank);
@@ -328,5 +380,5 @@ int cmd_report(int argc, char **argv)
     pt_collectives_free(c);
     pt_run_close(&run);
     pt_trace_set_free(&set);
-    return 0;
+    return status;
 }

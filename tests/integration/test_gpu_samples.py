@@ -115,6 +115,24 @@ class GpuSamples(unittest.TestCase):
             tp[r["rank"]] = pct["tp_comm"]
         self.assertEqual(min(tp, key=tp.get), 0)
 
+    def test_fail_if_gate(self):
+        run = os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")
+
+        def gate(*exprs):
+            args = [PARTRACE, "report"]
+            for e in exprs:
+                args += ["--fail-if", e]
+            return subprocess.run(args + [run], capture_output=True, text=True)
+
+        proc = gate("tp_comm_pct > 10", "max(rank.idle_pct) > 90", "min(rank.compute_pct) >= 5")
+        self.assertEqual(proc.returncode, 3)
+        # The mean exposed TP share is 14.4 %, the worst idle 86.4 %, the least compute 5.6 %.
+        self.assertIn("fail-if 'tp_comm_pct > 10' holds: 14.4", proc.stderr)
+        self.assertIn("fail-if 'min(rank.compute_pct) >= 5' holds: 5.6", proc.stderr)
+        self.assertNotIn("idle_pct", proc.stderr)
+        self.assertEqual(gate("tp_comm.exposed_pct > 15", "max(rank.idle_pct) >= 87").returncode, 0)
+        self.assertIn("run: 4 ranks", gate("idle_pct < 1").stdout)
+
     def test_checker_catches_a_missing_call(self):
         # The checker itself must fail when a rank's trace lacks an issued call.
         with tempfile.TemporaryDirectory() as tmp:

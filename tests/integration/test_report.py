@@ -60,6 +60,22 @@ class Report(TraceTest):
         self.assertRegex(out, r"rank 1, last in \d+ of 45 collectives")
         self.assertRegex(out, r"other AllReduce +4096 +5 ")
 
+    def test_fail_if_needs_gpu_records_and_good_expressions(self):
+        self.run_ranks(iters=2, straggle_us=1000)
+        proc = cli("report", "--fail-if", "idle_pct > 50", self.run_dir, check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("no GPU attribution in this run", proc.stderr)
+        for expr, message in (("bogus_pct > 1", "unknown metric at offset 0"),
+                              ("max(idle_pct) > 1", "expected 'rank.' at offset 4"),
+                              ("max(rank.idle_pct > 1", "expected ')' at offset 18"),
+                              ("idle_pct => 1", "expected a comparison"),
+                              ("idle_pct > lots", "expected a number at offset 11"),
+                              ("idle_pct > 1 and more", "unexpected 'and more'")):
+            proc = cli("report", "--fail-if", expr, self.run_dir, check=False)
+            self.assertEqual(proc.returncode, 2, expr)
+            self.assertIn(message, proc.stderr, expr)
+        self.assertEqual(cli("report", self.run_dir, "--fail-if", check=False).returncode, 2)
+
     def test_bad_usage(self):
         proc = cli("report", check=False)
         self.assertEqual(proc.returncode, 2)
