@@ -170,6 +170,64 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
     }
 }
 
+/* The same content for a CI job summary (GitHub-flavoured Markdown tables). */
+static void print_markdown(const struct pt_collectives *c, const struct pt_role *roles,
+                           const struct pt_layout *l, const struct rank_totals *t, size_t n_files,
+                           int gpu, const struct pt_attr_rank *attr)
+{
+    printf("## partrace report\n\n%d ranks, layout TP=%d PP=%d DP=%d EP=%d; timing from %s.\n\n",
+           l->world, l->tp, l->pp, l->dp, l->ep, gpu ? "GPU kernels" : "host calls only");
+    if (gpu) {
+        printf("| rank | span ms |");
+        for (int k = 0; k < N_CATS; k++)
+            printf(" %s %% |", cat_names[k]);
+        printf(" hidden comm ms |\n|---|---|");
+        for (int k = 0; k < N_CATS; k++)
+            printf("---|");
+        printf("---|\n");
+        for (size_t o = 0; o < n_files; o++) {
+            size_t i = by_rank[o];
+            if (!attr[i].first_ns)
+                continue;
+            uint64_t cat[N_CATS], hidden, span = attr[i].last_ns - attr[i].first_ns;
+            categories(&attr[i], c, roles, cat, &hidden);
+            printf("| %d | %.3f |", t[i].rank, (double)span / 1e6);
+            for (int k = 0; k < N_CATS; k++)
+                printf(" %.1f |", span ? 100.0 * (double)cat[k] / (double)span : 0.0);
+            printf(" %.3f |\n", (double)hidden / 1e6);
+        }
+        printf("\n");
+    }
+    printf("| role | communicator | op | bytes | count | time ms | algbw GB/s | busbw GB/s | wait ms |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        for (int op = 1; op < PT_OP_LIMIT; op++)
+            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
+                const struct pt_coll_bucket *k = &s->ops[op][b];
+                if (!k->count)
+                    continue;
+                double alg = gbps(k->bytes, k->transfer_ns);
+                printf("| %s | `%016" PRIx64 "` | %s | %" PRIu64 " | %" PRIu64 " | %.3f | %.2f | %.2f | %.3f |\n",
+                       roles[i].role, s->id, pt_op_name((uint16_t)op), k->bytes / k->count, k->count,
+                       (double)k->transfer_ns / 1e6, alg, alg * pt_busbw_factor((uint16_t)op, s->nranks),
+                       (double)k->wait_ns / 1e6);
+            }
+    }
+    printf("\n| role | communicator | straggler | last in | waiting caused ms |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        int32_t worst = -1;
+        for (int r = 0; r < PT_MAX_RANKS; r++)
+            if (s->late_cost_ns[r] && (worst < 0 || s->late_cost_ns[r] > s->late_cost_ns[worst]))
+                worst = r;
+        if (worst >= 0)
+            printf("| %s | `%016" PRIx64 "` | rank %d | %" PRIu64 " of %" PRIu64 " | %.3f |\n",
+                   roles[i].role, s->id, worst, s->last_count[worst], s->instances,
+                   (double)s->late_cost_ns[worst] / 1e6);
+    }
+}
+
 static void print_json(const struct pt_collectives *c, const struct pt_role *roles,
                        const struct pt_layout *l, const struct rank_totals *t, size_t n_files,
                        int gpu, const struct pt_attr_rank *attr)
@@ -278,12 +336,14 @@ static int run_gates(const struct pt_gate *gates, int n_gates, const struct pt_a
 
 int cmd_report(int argc, char **argv)
 {
-    int json = 0, n_gates = 0;
+    int json = 0, markdown = 0, n_gates = 0;
     struct pt_gate gates[16];
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--markdown") == 0)
+            markdown = 1;
         else if (strcmp(argv[i], "--fail-if") == 0) {
             char err[512];
             if (i + 1 >= argc) {
@@ -301,7 +361,7 @@ int cmd_report(int argc, char **argv)
             n_gates++;
         }
         else if (argv[i][0] == '-' && argv[i][1]) {
-            cli_error("report: unknown option '%s' (usage: partrace report [--json] "
+            cli_error("report: unknown option '%s' (usage: partrace report [--json|--markdown] "
                       "[--fail-if EXPR]... PATH)", argv[i]);
             return 2;
         } else if (!path)
@@ -312,7 +372,12 @@ int cmd_report(int argc, char **argv)
         }
     }
     if (!path) {
-        cli_error("report: missing PATH (usage: partrace report [--json] PATH)");
+        cli_error("report: missing PATH (usage: partrace report [--json|--markdown] "
+                  "[--fail-if EXPR]... PATH)");
+        return 2;
+    }
+    if (json && markdown) {
+        cli_error("report: choose one of --json and --markdown");
         return 2;
     }
     char err[1024];
@@ -369,7 +434,8 @@ int cmd_report(int argc, char **argv)
     }
     struct pt_layout layout;
     pt_topology_infer(c, world, roles, &layout);
-    (json ? print_json : print_text)(c, roles, &layout, totals, run.n, gpu, attr);
+    (json ? print_json : markdown ? print_markdown : print_text)(c, roles, &layout, totals, run.n,
+                                                                 gpu, attr);
     fflush(stdout);
     int status = run_gates(gates, n_gates, attr, c, roles, run.n);
     pt_attr_free(attr, run.n);

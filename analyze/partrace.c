@@ -15,7 +15,8 @@ static const struct command {
     {"record", cmd_record, "record [-o DIR] [--force] -- CMD [ARGS...]   run CMD under partrace"},
     {"info", cmd_info, "info PATH                                   header, span, counts, integrity"},
     {"dump", cmd_dump, "dump [--json] PATH                          one line per event"},
-    {"report", cmd_report, "report [--json] [--fail-if EXPR]... PATH   collectives, stragglers, GPU time; CI gate"},
+    {"report", cmd_report, "report [--json|--markdown] [--fail-if EXPR]... PATH\n"
+                           "                                              collectives, stragglers, GPU time; CI gate"},
 };
 
 void cli_error(const char *fmt, ...)

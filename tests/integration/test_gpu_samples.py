@@ -115,6 +115,16 @@ class GpuSamples(unittest.TestCase):
             tp[r["rank"]] = pct["tp_comm"]
         self.assertEqual(min(tp, key=tp.get), 0)
 
+    def test_markdown(self):
+        out = subprocess.run([PARTRACE, "report", "--markdown",
+                              os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],
+                             capture_output=True, text=True, check=True).stdout
+        self.assertIn("| rank | span ms | compute % | tp_comm % |", out)
+        self.assertEqual(len([l for l in out.splitlines() if l.startswith("| 0 |") or
+                              l.startswith("| 1 |") or l.startswith("| 2 |") or l.startswith("| 3 |")]), 4)
+        self.assertIn("| TP | `9c04abee1c7a4c33` | AllReduce | 2097152 | 828 |", out)
+        self.assertIn("| TP | `9c04abee1c7a4c33` | rank 0 | 792 of 830 |", out)
+
     def test_fail_if_gate(self):
         run = os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")
 

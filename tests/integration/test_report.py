@@ -75,6 +75,9 @@ class Report(TraceTest):
             self.assertEqual(proc.returncode, 2, expr)
             self.assertIn(message, proc.stderr, expr)
         self.assertEqual(cli("report", self.run_dir, "--fail-if", check=False).returncode, 2)
+        proc = cli("report", "--json", "--markdown", self.run_dir, check=False)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("choose one of --json and --markdown", proc.stderr)
 
     def test_bad_usage(self):
         proc = cli("report", check=False)
