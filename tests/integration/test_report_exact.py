@@ -1,0 +1,51 @@
+"""partrace report against synthetic runs with exactly known truth (tests/tools/gen_trace): the
+wait, transfer, bandwidths, straggler and attribution must come out to the nanosecond."""
+import json
+import os
+import subprocess
+
+from harness import BUILD, TraceTest, cli, main
+
+GEN = os.path.join(BUILD, "tools", "gen_trace")
+
+
+class ReportExact(TraceTest):
+    def generate(self, *args):
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir, *map(str, args)], check=True)
+        return json.loads(cli("report", "--json", self.run_dir).stdout)
+
+    def test_tp_skew(self):
+        ranks, steps, compute, transfer, nbytes = 4, 100, 50_000, 20_000, 4 << 20
+        skew = [0, 3000, 1000, 7000]
+        rep = self.generate("tp", ranks, steps, compute, transfer, nbytes, *skew)
+        self.assertEqual(rep["fidelity"], "gpu")
+        self.assertEqual((rep["layout"]["tp"], rep["layout"]["world"]), (4, 4))
+        (row,) = rep["collectives"]
+        self.assertEqual((row["op"], row["bytes"], row["count"]), ("AllReduce", nbytes, steps))
+        self.assertEqual(row["transfer_ns"], steps * transfer)
+        self.assertEqual(row["wait_ns"], steps * sum(max(skew) - s for s in skew))
+        self.assertAlmostEqual(row["algbw_gbps"], nbytes / transfer, places=6)
+        self.assertAlmostEqual(row["busbw_gbps"], nbytes / transfer * 2 * 3 / 4, places=6)
+        (strag,) = rep["stragglers"]
+        self.assertEqual((strag["rank"], strag["last"]), (3, steps))
+        self.assertEqual(strag["cost_ns"], row["wait_ns"])
+        period = compute + max(skew) + transfer + 1000
+        span = (steps - 1) * period + compute + max(skew) + transfer
+        for r in rep["ranks"]:
+            a = r["attribution_ns"]
+            self.assertEqual(r["gpu_span_ns"], span)
+            self.assertEqual(a["compute"], steps * compute)
+            self.assertEqual(a["tp_comm"], steps * (max(skew) - skew[r["rank"]] + transfer))
+            self.assertEqual(a["idle"], span - a["compute"] - a["tp_comm"])
+            self.assertEqual(r["hidden_comm_ns"], 0)
+
+    def test_no_skew_no_straggler_cost(self):
+        rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
+        (row,) = rep["collectives"]
+        self.assertEqual((row["wait_ns"], row["transfer_ns"]), (0, 10 * 500))
+        self.assertTrue(all(s["cost_ns"] == 0 for s in rep["stragglers"]))
+
+
+if __name__ == "__main__":
+    main()
