@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel_class.h"
 
 static int comm_slot(struct pt_attr_rank *r, uint64_t comm)
 {
@@ -95,8 +94,7 @@ void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
     case PT_REC_KERNEL: {
         const struct pt_rec_kernel *k = (const void *)ev->rec;
         const struct pt_trace_ctx *ctx = pt_source_ctx(run->sources[ev->source]);
-        const char *name = pt_trace_ctx_string(ctx, k->name_id);
-        if (!pt_kernel_comm_class(name)) {
+        if (!pt_trace_ctx_comm_class(ctx, k->name_id)) {
             add_interval(r, k->start_ns, k->end_ns, 0, 0);
             break;
         }

@@ -7,7 +7,6 @@
 #include <partrace/format.h>
 
 #include "cli.h"
-#include "kernel_class.h"
 #include "names.h"
 #include "trace_context.h"
 #include "trace_reader.h"
@@ -54,7 +53,7 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
     case PT_REC_KERNEL: {
         const struct pt_rec_kernel *k = (const void *)h;
         const char *name = pt_trace_ctx_string(ctx, k->name_id);
-        const char *cls = pt_kernel_comm_class(name);
+        const char *cls = pt_trace_ctx_comm_class(ctx, k->name_id);
         uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
         printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"name\":", k->start_ns,
                k->end_ns - k->start_ns);

@@ -10,12 +10,17 @@ struct held {
     struct pt_rec_hdr *rec;
 };
 
+/* Held records live in two places: a FIFO for those that came in order (most of them: O(1)),
+ * and a heap for those that came earlier than the FIFO's newest. The next record is the
+ * smaller of the FIFO's head and the heap's top. */
 struct pt_source {
     struct pt_reader *reader;
     uint32_t index, next_seq;
     struct pt_trace_ctx ctx;
     struct held *heap;
-    size_t n;
+    size_t n;                   /* records in the heap */
+    struct held *fifo;          /* ring of PT_REORDER_WINDOW */
+    size_t fifo_head, fifo_len;
     struct pt_rec_hdr *current; /* handed out, freed at the next call */
     uint64_t last_ts, late;
     int eof;
@@ -79,6 +84,33 @@ static struct held heap_pop(struct pt_source *s)
     return top;
 }
 
+static size_t held_count(const struct pt_source *s)
+{
+    return s->n + s->fifo_len;
+}
+
+/* Keeps a record back: at the FIFO's end when it is not older than the FIFO's newest. */
+static void hold(struct pt_source *s, struct held h)
+{
+    if (s->fifo_len == 0 ||
+        !before(&h, &s->fifo[(s->fifo_head + s->fifo_len - 1) % PT_REORDER_WINDOW])) {
+        s->fifo[(s->fifo_head + s->fifo_len++) % PT_REORDER_WINDOW] = h;
+        return;
+    }
+    heap_push(s, h);
+}
+
+static struct held take(struct pt_source *s)
+{
+    if (s->fifo_len && (!s->n || before(&s->fifo[s->fifo_head], &s->heap[0]))) {
+        struct held h = s->fifo[s->fifo_head];
+        s->fifo_head = (s->fifo_head + 1) % PT_REORDER_WINDOW;
+        s->fifo_len--;
+        return h;
+    }
+    return heap_pop(s);
+}
+
 static void keep_env(struct pt_source *s, const struct pt_rec_attr *a)
 {
     char **p = realloc(s->env, (s->n_env + 1) * sizeof *p);
@@ -104,7 +136,7 @@ static int read_one(struct pt_source *s)
         if (!copy)
             continue;
         memcpy(copy, h, h->size);
-        heap_push(s, (struct held){ts, s->next_seq++, copy});
+        hold(s, (struct held){ts, s->next_seq++, copy});
         return 1;
     }
     return 0;
@@ -113,19 +145,23 @@ static int read_one(struct pt_source *s)
 int pt_source_open(const char *path, uint32_t index, struct pt_source **out, char *err, size_t errlen)
 {
     struct pt_source *s = calloc(1, sizeof *s);
-    if (!s || !(s->heap = malloc(PT_REORDER_WINDOW * sizeof *s->heap))) {
+    if (!s || !(s->heap = malloc(PT_REORDER_WINDOW * sizeof *s->heap)) ||
+        !(s->fifo = malloc(PT_REORDER_WINDOW * sizeof *s->fifo))) {
+        if (s)
+            free(s->heap);
         free(s);
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     if (pt_reader_open(path, &s->reader, err, errlen) != 0) {
         free(s->heap);
+        free(s->fifo);
         free(s);
         return -1;
     }
     s->index = index;
     /* Read ahead now: the process's attributes (rank, ...) are known before any event. */
-    while (!s->eof && s->n < PT_REORDER_WINDOW)
+    while (!s->eof && held_count(s) < PT_REORDER_WINDOW)
         if (!read_one(s))
             s->eof = 1;
     *out = s;
@@ -136,12 +172,12 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
 {
     free(s->current);
     s->current = NULL;
-    while (!s->eof && s->n < PT_REORDER_WINDOW)
+    while (!s->eof && held_count(s) < PT_REORDER_WINDOW)
         if (!read_one(s))
             s->eof = 1;
-    if (!s->n)
+    if (!held_count(s))
         return 0;
-    struct held h = heap_pop(s);
+    struct held h = take(s);
     if (h.ts < s->last_ts)
         s->late++;
     else
@@ -171,9 +207,10 @@ void pt_source_close(struct pt_source *s)
     if (!s)
         return;
     free(s->current);
-    while (s->n)
-        free(heap_pop(s).rec);
+    while (held_count(s))
+        free(take(s).rec);
     free(s->heap);
+    free(s->fifo);
     for (size_t i = 0; i < s->n_env; i++)
         free(s->env[i]);
     free(s->env);

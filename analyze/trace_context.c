@@ -1,5 +1,7 @@
 #include "trace_context.h"
 
+#include "kernel_class.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,11 @@ static void learn_string(struct pt_trace_ctx *c, const struct pt_rec_string *s)
             return;
         memset(p + c->n_strings, 0, (n - c->n_strings) * sizeof *p);
         c->strings = p;
+        const char **q = realloc(c->comm_class, n * sizeof *q);
+        if (!q)
+            return;
+        memset(q + c->n_strings, 0, (n - c->n_strings) * sizeof *q);
+        c->comm_class = q;
         c->n_strings = n;
     }
     char *text = malloc(s->text_bytes + 1);
@@ -23,6 +30,7 @@ static void learn_string(struct pt_trace_ctx *c, const struct pt_rec_string *s)
     text[s->text_bytes] = '\0';
     free(c->strings[s->id]);
     c->strings[s->id] = text;
+    c->comm_class[s->id] = pt_kernel_comm_class(text);
 }
 
 void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
@@ -59,6 +67,11 @@ const char *pt_trace_ctx_string(const struct pt_trace_ctx *c, uint32_t id)
     return id < c->n_strings && c->strings[id] ? c->strings[id] : "";
 }
 
+const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id)
+{
+    return id < c->n_strings ? c->comm_class[id] : NULL;
+}
+
 uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
 {
     uint64_t call = k->nccl_call_id;
@@ -82,6 +95,7 @@ void pt_trace_ctx_free(struct pt_trace_ctx *c)
     for (uint32_t i = 0; i < c->n_strings; i++)
         free(c->strings[i]);
     free(c->strings);
+    free(c->comm_class);
     pt_u64_map_free(&c->corr_to_call);
     pt_u64_map_free(&c->node_to_call);
     pt_u64_map_free(&c->clone_to_node);

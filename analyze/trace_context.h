@@ -12,6 +12,7 @@
 
 struct pt_trace_ctx {
     char **strings; /* by id */
+    const char **comm_class; /* by string id: the communication class of a kernel name, or NULL */
     uint32_t n_strings;
     struct pt_u64_map corr_to_call;  /* CUDA correlation id → NCCL call id */
     struct pt_u64_map node_to_call;  /* graph node created inside a NCCL call → call id */
@@ -24,6 +25,10 @@ void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h);
 
 /* Text of a string id, or "" when unknown. */
 const char *pt_trace_ctx_string(const struct pt_trace_ctx *c, uint32_t id);
+
+/* The communication class of the kernel named by a string id (kernel_class.h), or NULL;
+ * decided once per name when the string is read. */
+const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id);
 
 /* The NCCL call that launched a kernel: recorded by the writer, else through its correlation
  * id, else (graph replays) through its graph node and the node it was cloned from. 0: none. */

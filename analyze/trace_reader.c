@@ -18,9 +18,9 @@ struct pt_reader {
     int eof;
     struct pt_file_header header;
     ZSTD_DCtx *dctx;
-    char *in;            /* compressed bytes not yet consumed */
-    size_t in_len, in_cap;
-    uint64_t in_offset;  /* file offset of in[0] */
+    char *in;            /* compressed bytes read: in[in_start, in_len) not yet consumed */
+    size_t in_start, in_len, in_cap;
+    uint64_t in_offset;  /* file offset of in[in_start] */
     char *frame;         /* current decompressed frame */
     size_t frame_len, frame_pos;
     int stopped;
@@ -130,6 +130,11 @@ static ssize_t fill(struct pt_reader *r)
 {
     if (r->eof)
         return 0;
+    if (r->in_start) { /* compact once per read, not once per frame */
+        memmove(r->in, r->in + r->in_start, r->in_len - r->in_start);
+        r->in_len -= r->in_start;
+        r->in_start = 0;
+    }
     if (r->in_cap - r->in_len < READ_CHUNK) {
         size_t cap = r->in_cap ? r->in_cap * 2 : 2 * READ_CHUNK;
         char *p = realloc(r->in, cap);
@@ -154,13 +159,14 @@ static int next_frame(struct pt_reader *r)
 {
     const size_t max_compressed = ZSTD_compressBound(PT_FRAME_MAX_BYTES) + 64;
     for (;;) {
-        if (r->in_len == 0 && r->eof)
+        const size_t avail = r->in_len - r->in_start;
+        if (avail == 0 && r->eof)
             return 0;
-        size_t size = r->in_len ? ZSTD_findFrameCompressedSize(r->in, r->in_len) : 0;
-        if (r->in_len && !ZSTD_isError(size))
+        size_t size = avail ? ZSTD_findFrameCompressedSize(r->in + r->in_start, avail) : 0;
+        if (avail && !ZSTD_isError(size))
             break;
-        if ((r->in_len && ZSTD_getErrorCode(size) != ZSTD_error_srcSize_wrong) ||
-            r->in_len >= max_compressed) {
+        if ((avail && ZSTD_getErrorCode(size) != ZSTD_error_srcSize_wrong) ||
+            avail >= max_compressed) {
             stop(r, 0, "%s: damaged frame at offset %llu (%s); %llu records read before it",
                  r->path, (unsigned long long)r->in_offset,
                  ZSTD_getErrorName(size), (unsigned long long)r->stats.records);
@@ -169,23 +175,24 @@ static int next_frame(struct pt_reader *r)
         ssize_t got = fill(r);
         if (got < 0) {
             stop(r, 0, "%s: read error at offset %llu: %s", r->path,
-                 (unsigned long long)(r->in_offset + r->in_len), strerror(errno));
+                 (unsigned long long)(r->in_offset + (r->in_len - r->in_start)), strerror(errno));
             return -1;
         }
-        if (got == 0 && r->in_len) {
+        if (got == 0 && r->in_len > r->in_start) {
             stop(r, 1, "%s: cut short at offset %llu, inside a frame (%zu trailing bytes ignored); "
                        "%llu records read up to the last whole frame",
-                 r->path, (unsigned long long)r->in_offset, r->in_len,
+                 r->path, (unsigned long long)r->in_offset, r->in_len - r->in_start,
                  (unsigned long long)r->stats.records);
             return -1;
         }
     }
-    size_t csize = ZSTD_findFrameCompressedSize(r->in, r->in_len);
-    unsigned long long content = ZSTD_getFrameContentSize(r->in, csize);
+    const char *src = r->in + r->in_start;
+    size_t csize = ZSTD_findFrameCompressedSize(src, r->in_len - r->in_start);
+    unsigned long long content = ZSTD_getFrameContentSize(src, csize);
     size_t n = 0;
     if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ||
         content > PT_FRAME_MAX_BYTES ||
-        ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, r->frame, PT_FRAME_MAX_BYTES, r->in, csize)) ||
+        ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, r->frame, PT_FRAME_MAX_BYTES, src, csize)) ||
         n != content) {
         stop(r, 0, "%s: damaged frame at offset %llu (%s); %llu records read before it", r->path,
              (unsigned long long)r->in_offset,
@@ -193,8 +200,7 @@ static int next_frame(struct pt_reader *r)
              (unsigned long long)r->stats.records);
         return -1;
     }
-    memmove(r->in, r->in + csize, r->in_len - csize);
-    r->in_len -= csize;
+    r->in_start += csize;
     r->in_offset += csize;
     r->stats.bytes_on_disk = r->in_offset;
     r->stats.frames++;

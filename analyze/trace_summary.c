@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel_class.h"
 #include "trace_context.h"
 
 static void widen(struct pt_trace_summary *s, uint64_t t0, uint64_t t1)
@@ -62,7 +61,7 @@ int pt_trace_summarize(const char *path, struct pt_trace_summary *s, char *err, 
         }
         case PT_REC_KERNEL: {
             const struct pt_rec_kernel *k = (const void *)h;
-            const char *cls = pt_kernel_comm_class(pt_trace_ctx_string(&ctx, k->name_id));
+            const char *cls = pt_trace_ctx_comm_class(&ctx, k->name_id);
             if (cls && strcmp(cls, "nccl") == 0) {
                 s->nccl_kernels++;
                 s->nccl_kernels_tied += pt_trace_ctx_kernel_call(&ctx, k) != 0;
