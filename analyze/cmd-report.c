@@ -59,6 +59,22 @@ static void categories(const struct pt_attr_rank *a, const struct pt_collectives
     }
 }
 
+/* A communicator whose ranks did not all show up: files missing from the run, or processes
+ * that recorded nothing. The report goes on with what is there. */
+static void warn_missing_ranks(const struct pt_collectives *c)
+{
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        int seen = 0;
+        for (int w = 0; w < PT_MAX_RANKS / 32; w++)
+            seen += __builtin_popcount(s->ranks_seen[w]);
+        if (seen < s->nranks)
+            cli_error("warning: communicator %016" PRIx64 " has %d ranks, %d of them in this run: "
+                      "%" PRIu64 " of %" PRIu64 " collectives lack a rank (a trace file missing?)",
+                      s->id, s->nranks, seen, s->incomplete, s->instances);
+    }
+}
+
 static void warn_file(const char *msg, void *arg)
 {
     (void)arg;
@@ -417,7 +433,11 @@ int cmd_report(int argc, char **argv)
         const char *w = pt_source_warning(run.sources[i]);
         if (w)
             cli_error("warning: %s", w);
+        if (pt_source_late(run.sources[i]))
+            cli_error("warning: %s: %" PRIu64 " records came later than the reorder window; "
+                      "they were counted out of order", set.paths[i], pt_source_late(run.sources[i]));
     }
+    warn_missing_ranks(c);
     by_rank = malloc(run.n * sizeof *by_rank);
     for (size_t i = 0; by_rank && i < run.n; i++) { /* insertion sort: ranks are few */
         size_t j = i;

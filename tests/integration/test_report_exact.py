@@ -40,6 +40,17 @@ class ReportExact(TraceTest):
             self.assertEqual(a["idle"], span - a["compute"] - a["tp_comm"])
             self.assertEqual(r["hidden_comm_ns"], 0)
 
+    def test_missing_rank(self):
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir] + [str(a) for a in ("tp", 4, 5, 1000, 500, 1024, 0, 0, 0, 0)], check=True)
+        os.remove(os.path.join(self.run_dir, "gen-102.ptrace"))
+        proc = cli("report", "--json", self.run_dir)
+        self.assertIn("communicator 0000007e57c0ffee has 4 ranks, 3 of them in this run: 5 of 5 "
+                      "collectives lack a rank", proc.stderr)
+        rep = json.loads(proc.stdout)
+        self.assertEqual(rep["layout"]["world"], 3)
+        self.assertEqual(rep["communicators"][0]["incomplete"], 5)
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]
