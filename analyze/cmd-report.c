@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "attribution.h"
+#include "clock_align.h"
 #include "collectives.h"
 #include "fail_if.h"
 #include "names.h"
@@ -16,8 +17,10 @@
 #include "topology.h"
 #include "trace_set.h"
 
-/* Files in the order of their ranks, for printing. */
+/* Files in the order of their ranks, for printing; the hosts' clocks, for the JSON. */
 static size_t *by_rank;
+static const struct pt_clock_align *report_clocks;
+static int clocks_trusted;
 
 struct rank_totals {
     int32_t rank;
@@ -251,7 +254,14 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
     printf("{\"schema\":\"partrace.report/0\",\"fidelity\":\"%s\",", gpu ? "gpu" : "host");
     printf("\"layout\":{\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d,\"world\":%d},", l->tp, l->pp,
            l->dp, l->ep, l->world);
-    printf("\"communicators\":[");
+    printf("\"clocks\":{\"trusted\":%s,\"hosts\":[", clocks_trusted ? "true" : "false");
+    for (int h = 0; report_clocks && h < report_clocks->n_hosts; h++) {
+        const struct pt_clock_host *x = &report_clocks->hosts[h];
+        printf("%s{\"host\":\"%s\",\"offset_ns\":%" PRId64 ",\"residual_ns\":%" PRIu64
+               ",\"samples\":%" PRIu64 "}",
+               h ? "," : "", x->name, clocks_trusted ? 0 : x->offset_ns, x->residual_ns, x->samples);
+    }
+    printf("]},\"communicators\":[");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         printf("%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":\"%s\","
@@ -352,7 +362,7 @@ static int run_gates(const struct pt_gate *gates, int n_gates, const struct pt_a
 
 int cmd_report(int argc, char **argv)
 {
-    int json = 0, markdown = 0, n_gates = 0;
+    int json = 0, markdown = 0, n_gates = 0, trust_clocks = 0;
     struct pt_gate gates[16];
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -360,6 +370,8 @@ int cmd_report(int argc, char **argv)
             json = 1;
         else if (strcmp(argv[i], "--markdown") == 0)
             markdown = 1;
+        else if (strcmp(argv[i], "--trust-clocks") == 0)
+            trust_clocks = 1;
         else if (strcmp(argv[i], "--fail-if") == 0) {
             char err[512];
             if (i + 1 >= argc) {
@@ -402,8 +414,33 @@ int cmd_report(int argc, char **argv)
         cli_error("%s", err);
         return 1;
     }
+    /* Other hosts' clocks: estimated from the ends of the same collectives, unless trusted. */
+    struct pt_clock_align clocks;
+    int64_t *shift = calloc(set.count ? set.count : 1, sizeof *shift);
+    if (!shift || pt_clock_align_run(set.paths, set.count, &clocks) != 0) {
+        cli_error("out of memory");
+        return 1;
+    }
+    for (size_t i = 0; !trust_clocks && i < set.count; i++)
+        if (clocks.host_of_file[i] > 0)
+            shift[i] = clocks.hosts[clocks.host_of_file[i]].offset_ns;
+    for (int h = 1; h < clocks.n_hosts; h++) {
+        const struct pt_clock_host *x = &clocks.hosts[h];
+        if (trust_clocks)
+            continue;
+        if (!x->samples)
+            cli_error("warning: host %s shares no collective with host %s: its clock is taken as is",
+                      x->name, clocks.hosts[0].name);
+        else if (!json)
+            fprintf(stderr, "partrace: clock of host %s: %+.3f us against %s (residual %.3f us, "
+                            "%" PRIu64 " collectives)\n",
+                    x->name, (double)x->offset_ns / 1e3, clocks.hosts[0].name,
+                    (double)x->residual_ns / 1e3, x->samples);
+    }
+    report_clocks = &clocks;
+    clocks_trusted = trust_clocks;
     struct pt_run run;
-    if (pt_run_open(set.paths, set.count, &run, warn_file, NULL) != 0) {
+    if (pt_run_open(set.paths, set.count, shift, &run, warn_file, NULL) != 0) {
         cli_error("%s: no trace could be read", path);
         pt_trace_set_free(&set);
         return 1;
@@ -465,6 +502,8 @@ int cmd_report(int argc, char **argv)
     free(totals);
     pt_collectives_free(c);
     pt_run_close(&run);
+    pt_clock_align_free(&clocks);
+    free(shift);
     pt_trace_set_free(&set);
     return status;
 }

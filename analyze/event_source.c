@@ -1,5 +1,7 @@
 #include "event_source.h"
 
+#include "clock_align.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ struct pt_source {
     size_t fifo_head, fifo_len;
     struct pt_rec_hdr *current; /* handed out, freed at the next call */
     uint64_t last_ts, late;
+    int64_t shift;
     int eof;
     char **env;                 /* NAME=value strings from ATTR records */
     size_t n_env;
@@ -183,8 +186,17 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
     else
         s->last_ts = h.ts;
     s->current = h.rec;
+    if (s->shift) {
+        pt_record_shift(h.rec, s->shift);
+        h.ts = (uint64_t)((int64_t)h.ts + s->shift);
+    }
     *ev = (struct pt_event){h.ts, s->index, h.seq, h.rec};
     return 1;
+}
+
+void pt_source_set_shift(struct pt_source *s, int64_t delta)
+{
+    s->shift = delta;
 }
 
 const struct pt_file_header *pt_source_header(const struct pt_source *s) { return pt_reader_header(s->reader); }

@@ -27,6 +27,8 @@ struct pt_event {
 struct pt_source;
 
 int pt_source_open(const char *path, uint32_t index, struct pt_source **out, char *err, size_t errlen);
+/* Shifts every event's times by delta ns (another host's clock), from the next event on. */
+void pt_source_set_shift(struct pt_source *s, int64_t delta);
 /* 1 with the next event, 0 at the end. */
 int pt_source_next(struct pt_source *s, struct pt_event *ev);
 const struct pt_file_header *pt_source_header(const struct pt_source *s);

@@ -39,7 +39,7 @@ static int32_t rank_of(const struct pt_source *s)
     return -1;
 }
 
-int pt_run_open(char **paths, size_t n, struct pt_run *run,
+int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *run,
                 void (*warn)(const char *msg, void *arg), void *arg)
 {
     memset(run, 0, sizeof *run);
@@ -60,6 +60,8 @@ int pt_run_open(char **paths, size_t n, struct pt_run *run,
             warn(err, arg);
             continue;
         }
+        if (shift_ns)
+            pt_source_set_shift(s, shift_ns[i]);
         run->rank[run->n] = rank_of(s);
         run->sources[run->n++] = s;
     }

@@ -1,6 +1,6 @@
 /* A run: every trace file of one job, merged into one time-ordered stream of events (k-way
  * merge of the files' own ordered streams). Memory grows with the number of files. Files of one
- * host share a clock; hosts are not aligned yet (all files are taken as on one clock). */
+ * host share a clock; other hosts' files are shifted by their offsets (clock_align.h). */
 #ifndef PT_RUN_MERGE_H
 #define PT_RUN_MERGE_H
 
@@ -22,8 +22,9 @@ struct pt_run {
 };
 
 /* Opens every file; a file that cannot be opened is skipped with a message in warn (called once
- * per file). Returns 0, or -1 when no file could be opened. */
-int pt_run_open(char **paths, size_t n, struct pt_run *run,
+ * per file). shift_ns (may be NULL): per path, the clock offset to add to its times.
+ * Returns 0, or -1 when no file could be opened. */
+int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *run,
                 void (*warn)(const char *msg, void *arg), void *arg);
 /* 1 with the next event of the whole run, 0 at the end. */
 int pt_run_next(struct pt_run *run, struct pt_event *ev);

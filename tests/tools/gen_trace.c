@@ -3,6 +3,8 @@
  * C ns, then an all-reduce of B bytes that rank r enters and whose kernel starts SKEW_r ns after
  * the step's base time; every rank's kernel ends T ns after the last arrival. So per instance:
  * wait_r = max(skew) − skew_r, transfer = T, and the straggler is the rank of the largest skew.
+ * GEN_HOST_OFFSETS="o_0,...,o_{R-1}" puts rank r on a host whose clock reads o_r ns ahead
+ * (ranks with equal offsets share a host).
  *   gen_trace DIR tp R K C T B SKEW_0 ... SKEW_{R-1}      (times in ns) */
 #include <stdint.h>
 #include <stdio.h>
@@ -76,9 +78,17 @@ int main(int argc, char **argv)
         skew[r] = strtoull(argv[8 + r], NULL, 10);
         max_skew = skew[r] > max_skew ? skew[r] : max_skew;
     }
-    const uint64_t comm = 0x7e57c0ffee, t0 = 1000000000ull;
+    uint64_t host_offset[64] = {0};
+    const char *offsets = getenv("GEN_HOST_OFFSETS");
+    for (int r = 0; offsets && *offsets && r < ranks; r++) {
+        host_offset[r] = strtoull(offsets, (char **)&offsets, 10);
+        if (*offsets == ',')
+            offsets++;
+    }
+    const uint64_t comm = 0x7e57c0ffee, t00 = 1000000000ull;
     const uint64_t period = compute + max_skew + transfer + 1000;
     for (int r = 0; r < ranks; r++) {
+        const uint64_t t0 = t00 + host_offset[r];
         char path[4096];
         snprintf(path, sizeof path, "%s/gen-%d.ptrace", argv[1], 100 + r);
         FILE *f = fopen(path, "wb");
@@ -94,7 +104,7 @@ int main(int argc, char **argv)
         h.header_bytes = sizeof h;
         h.pid = (uint32_t)(100 + r);
         h.start_monotonic_ns = t0 - 1000;
-        strcpy(h.host, "gen");
+        snprintf(h.host, sizeof h.host, "gen-%llu", (unsigned long long)host_offset[r]);
         fwrite(&h, sizeof h, 1, f);
         char kv[32];
         snprintf(kv, sizeof kv, "RANK=%d", r);

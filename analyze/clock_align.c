@@ -1,0 +1,183 @@
+#include "clock_align.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <partrace/format.h>
+
+#include "trace_context.h"
+#include "trace_reader.h"
+#include "u64_map.h"
+
+#define SAMPLES_PER_HOST 4096 /* collectives per host kept for the estimate */
+#define CALLS 65536u
+
+/* One file's view: the end of each collective (by a key of comm, op and seq), its kernel's end
+ * when the kernel is tied to the call, else the call's exit. */
+struct ends {
+    struct pt_u64_map end_by_key;
+};
+
+static uint64_t key_of(uint64_t comm, uint16_t op, uint64_t seq)
+{
+    uint64_t k = comm * 0x9e3779b97f4a7c15ull ^ (seq << 8) ^ op;
+    return k ? k : 1;
+}
+
+static void read_ends(const char *path, struct ends *e, char *host, size_t host_len)
+{
+    struct pt_reader *r;
+    char err[256];
+    if (pt_reader_open(path, &r, err, sizeof err) != 0)
+        return;
+    snprintf(host, host_len, "%s", pt_reader_header(r)->host);
+    struct pt_trace_ctx ctx = {0};
+    struct { uint64_t call, key; } *calls = calloc(CALLS, sizeof *calls);
+    const struct pt_rec_hdr *h;
+    size_t kept = 0;
+    while (calls && kept < SAMPLES_PER_HOST && pt_reader_next(r, &h) == 1) {
+        pt_trace_ctx_learn(&ctx, h);
+        if (h->kind == PT_REC_NCCL_CALL) {
+            const struct pt_rec_nccl_call *c = (const void *)h;
+            if (!c->comm_id || c->op > PT_OP_Scatter || c->op == 0)
+                continue;
+            uint64_t k = key_of(c->comm_id, c->op, c->seq);
+            calls[c->call_id % CALLS].call = c->call_id;
+            calls[c->call_id % CALLS].key = k;
+            uint64_t old;
+            if (!pt_u64_map_get(&e->end_by_key, k, &old)) {
+                pt_u64_map_put(&e->end_by_key, k, c->t_exit_ns);
+                kept++;
+            }
+        } else if (h->kind == PT_REC_KERNEL) {
+            const struct pt_rec_kernel *kn = (const void *)h;
+            uint64_t call = pt_trace_ctx_kernel_call(&ctx, kn);
+            if (call && calls[call % CALLS].call == call && !kn->graph_node_id)
+                pt_u64_map_put(&e->end_by_key, calls[call % CALLS].key, kn->end_ns);
+        }
+    }
+    free(calls);
+    pt_trace_ctx_free(&ctx);
+    pt_reader_close(r);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of (ref end − other end) over the collectives both saw, and the residual. */
+static void estimate(const struct ends *ref, const struct ends *other, struct pt_clock_host *h)
+{
+    int64_t *d = malloc((other->end_by_key.used + 1) * sizeof *d);
+    size_t n = 0;
+    for (size_t i = 0; d && i < other->end_by_key.cap; i++) {
+        uint64_t k = other->end_by_key.keys[i], mine;
+        if (k && pt_u64_map_get(&ref->end_by_key, k, &mine))
+            d[n++] = (int64_t)mine - (int64_t)other->end_by_key.values[i];
+    }
+    h->samples = n;
+    if (!n) {
+        free(d);
+        return;
+    }
+    qsort(d, n, sizeof *d, cmp_i64);
+    h->offset_ns = d[n / 2];
+    for (size_t i = 0; i < n; i++)
+        d[i] = llabs(d[i] - h->offset_ns);
+    qsort(d, n, sizeof *d, cmp_i64);
+    h->residual_ns = (uint64_t)d[n / 2];
+    free(d);
+}
+
+int pt_clock_align_run(char **paths, size_t n, struct pt_clock_align *a)
+{
+    memset(a, 0, sizeof *a);
+    a->host_of_file = malloc((n ? n : 1) * sizeof *a->host_of_file);
+    struct ends *per_host = calloc(PT_MAX_HOSTS, sizeof *per_host);
+    if (!a->host_of_file || !per_host) {
+        free(per_host);
+        return -1;
+    }
+    a->n_files = n;
+    for (size_t i = 0; i < n; i++) {
+        char host[64] = "";
+        struct ends e = {{0}};
+        read_ends(paths[i], &e, host, sizeof host);
+        int h = 0;
+        while (h < a->n_hosts && strcmp(a->hosts[h].name, host) != 0)
+            h++;
+        if (h == a->n_hosts && a->n_hosts < PT_MAX_HOSTS)
+            snprintf(a->hosts[a->n_hosts++].name, sizeof a->hosts[0].name, "%s", host);
+        a->host_of_file[i] = h < a->n_hosts ? h : -1;
+        /* Files of one host share the clock: pool their ends. */
+        for (size_t k = 0; h < a->n_hosts && k < e.end_by_key.cap; k++)
+            if (e.end_by_key.keys[k])
+                pt_u64_map_put(&per_host[h].end_by_key, e.end_by_key.keys[k], e.end_by_key.values[k]);
+        pt_u64_map_free(&e.end_by_key);
+    }
+    for (int h = 1; h < a->n_hosts; h++)
+        estimate(&per_host[0], &per_host[h], &a->hosts[h]);
+    for (int h = 0; h < a->n_hosts; h++)
+        pt_u64_map_free(&per_host[h].end_by_key);
+    free(per_host);
+    return 0;
+}
+
+void pt_clock_align_free(struct pt_clock_align *a)
+{
+    free(a->host_of_file);
+    memset(a, 0, sizeof *a);
+}
+
+#define SHIFT(field) (field) = (uint64_t)((int64_t)(field) + delta)
+
+void pt_record_shift(struct pt_rec_hdr *h, int64_t delta)
+{
+    switch (h->kind) {
+    case PT_REC_NCCL_CALL: {
+        struct pt_rec_nccl_call *c = (void *)h;
+        SHIFT(c->t_enter_ns), SHIFT(c->t_exit_ns);
+        break;
+    }
+    case PT_REC_COMM_INIT: {
+        struct pt_rec_comm_init *c = (void *)h;
+        SHIFT(c->t_enter_ns), SHIFT(c->t_exit_ns);
+        break;
+    }
+    case PT_REC_KERNEL: {
+        struct pt_rec_kernel *k = (void *)h;
+        SHIFT(k->start_ns), SHIFT(k->end_ns);
+        break;
+    }
+    case PT_REC_MEMCPY: {
+        struct pt_rec_memcpy *m = (void *)h;
+        SHIFT(m->start_ns), SHIFT(m->end_ns);
+        break;
+    }
+    case PT_REC_MEMSET: {
+        struct pt_rec_memset *m = (void *)h;
+        SHIFT(m->start_ns), SHIFT(m->end_ns);
+        break;
+    }
+    case PT_REC_SYNC: {
+        struct pt_rec_sync *s = (void *)h;
+        SHIFT(s->start_ns), SHIFT(s->end_ns);
+        break;
+    }
+    case PT_REC_CUDA_API: {
+        struct pt_rec_cuda_api *a = (void *)h;
+        SHIFT(a->start_ns), SHIFT(a->end_ns);
+        break;
+    }
+    case PT_REC_THREAD: SHIFT(((struct pt_rec_thread *)h)->ts_ns); break;
+    case PT_REC_FLUSH: SHIFT(((struct pt_rec_flush *)h)->ts_ns); break;
+    case PT_REC_END: SHIFT(((struct pt_rec_end *)h)->ts_ns); break;
+    case PT_REC_MEMORY: SHIFT(((struct pt_rec_memory *)h)->ts_ns); break;
+    case PT_REC_NVTX: SHIFT(((struct pt_rec_nvtx *)h)->ts_ns); break;
+    case PT_REC_CUDA_STATUS: SHIFT(((struct pt_rec_cuda_status *)h)->ts_ns); break;
+    case PT_REC_GRAPH_NODE: SHIFT(((struct pt_rec_graph_node *)h)->ts_ns); break;
+    }
+}
