@@ -35,7 +35,9 @@ static void advance(struct pt_attr_rank *r, uint64_t t)
                 copy = 1;
         }
         uint64_t len = b - r->done_ns;
-        if (compute) {
+        if (r->paused)
+            ; /* outside the window */
+        else if (compute) {
             r->compute_ns += len;
             if (comm >= 0)
                 r->comms[comm].hidden_ns += len;
@@ -46,6 +48,8 @@ static void advance(struct pt_attr_rank *r, uint64_t t)
         } else {
             r->idle_ns += len;
         }
+        if (!r->paused)
+            r->counted_ns += len;
         r->done_ns = b;
         int kept = 0;
         for (int i = 0; i < r->n_active; i++)
@@ -114,6 +118,13 @@ void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
         break;
     }
     }
+}
+
+void pt_attr_window(struct pt_attr_rank *r, uint64_t t, int counting)
+{
+    if (r->first_ns && t > r->done_ns)
+        advance(r, t);
+    r->paused = !counting;
 }
 
 void pt_attr_finish(struct pt_attr_rank *ranks, size_t n)

@@ -27,6 +27,8 @@ struct pt_attr_active {
 
 struct pt_attr_rank {
     uint64_t first_ns, done_ns, last_ns; /* span start, attributed up to, span end */
+    int paused;                          /* outside the report's window: time is not counted */
+    uint64_t counted_ns;                 /* time attributed (the span, less paused time) */
     uint64_t compute_ns, copy_ns, idle_ns;
     struct pt_attr_comm comms[PT_ATTR_COMMS];
     int n_comms;
@@ -41,6 +43,10 @@ void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
  * in order of start (later-starting ones that start before what is attributed are clipped). */
 void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint8_t category,
                       uint64_t comm);
+
+/* Opens (counting = 1) or closes the window at time t: attribution before t follows the old
+ * state, after t the new one (report windows: --from/--to, --phase). */
+void pt_attr_window(struct pt_attr_rank *r, uint64_t t, int counting);
 
 /* Attributes what remains up to each rank's last end. */
 void pt_attr_finish(struct pt_attr_rank *ranks, size_t n);

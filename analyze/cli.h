@@ -4,6 +4,8 @@
 #ifndef PT_CLI_H
 #define PT_CLI_H
 
+#include <stddef.h>
+
 int cmd_record(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
@@ -11,5 +13,7 @@ int cmd_report(int argc, char **argv);
 
 /* Prints "partrace: <message>" on stderr. */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+/* Prints n bytes of s as a JSON string literal on stdout. */
+void cli_json_string(const char *s, size_t n);
 
 #endif

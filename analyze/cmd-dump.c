@@ -12,22 +12,6 @@
 #include "trace_reader.h"
 #include "trace_set.h"
 
-/* Prints a string as a JSON string literal. */
-static void json_string(const char *s, size_t n)
-{
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 /* nvidia-smi's spelling of a GPU UUID. */
 static void format_uuid(const uint8_t *u, char *out, size_t cap)
 {
@@ -57,7 +41,7 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
         printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"name\":", k->start_ns,
                k->end_ns - k->start_ns);
-        json_string(name, strlen(name));
+        cli_json_string(name, strlen(name));
         printf(",\"device\":%" PRIu32 ",\"context\":%" PRIu32 ",\"stream\":%" PRIu32
                ",\"correlation_id\":%" PRIu32 ",\"graph_id\":%" PRIu32 ",\"graph_node_id\":%" PRIu64
                ",\"grid\":[%d,%d,%d],\"block\":[%d,%d,%d],\"smem_static\":%d,\"smem_dynamic\":%d"
@@ -125,9 +109,9 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         char uuid[64];
         format_uuid(g->uuid, uuid, sizeof uuid);
         printf(",\"device\":%" PRIu32 ",\"name\":", g->device);
-        json_string(g->name, strnlen(g->name, sizeof g->name));
+        cli_json_string(g->name, strnlen(g->name, sizeof g->name));
         printf(",\"uuid\":\"%s\",\"pci_bus_id\":", uuid);
-        json_string(g->pci_bus_id, strnlen(g->pci_bus_id, sizeof g->pci_bus_id));
+        cli_json_string(g->pci_bus_id, strnlen(g->pci_bus_id, sizeof g->pci_bus_id));
         printf(",\"sm_count\":%" PRIu32 ",\"memory_bytes\":%" PRIu64 "}\n", g->sm_count,
                g->total_memory_bytes);
         return 1;
@@ -144,9 +128,9 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         const char *domain = n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "";
         printf(",\"ts_ns\":%" PRIu64 ",\"event\":\"%s\",\"range_id\":%" PRIu64 ",\"domain\":",
                n->ts_ns, pt_nvtx_event_name(n->event), n->range_id);
-        json_string(domain, strlen(domain));
+        cli_json_string(domain, strlen(domain));
         printf(",\"text\":");
-        json_string(n->text, n->text_bytes);
+        cli_json_string(n->text, n->text_bytes);
         printf(",\"color\":%" PRIu32 ",\"category\":%" PRIu32 "}\n", n->color, n->category);
         return 1;
     }
@@ -161,7 +145,7 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
         const char *name = pt_trace_ctx_string(ctx, a->name_id);
         printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"name\":", a->start_ns,
                a->end_ns - a->start_ns);
-        json_string(name, strlen(name));
+        cli_json_string(name, strlen(name));
         printf(",\"api\":\"%s\",\"correlation_id\":%" PRIu32 ",\"thread_id\":%" PRIu32
                ",\"result\":%" PRIu32 "}\n",
                a->domain == 1 ? "runtime" : "driver", a->correlation_id, a->thread_id, a->result);
@@ -174,7 +158,7 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
             char frame[512];
             format_frame(ctx, s->pc[i], frame, sizeof frame);
             printf(i ? "," : "");
-            json_string(frame, strlen(frame));
+            cli_json_string(frame, strlen(frame));
         }
         printf("]}\n");
         return 1;
@@ -182,7 +166,7 @@ static int dump_json_gpu(const struct pt_rec_hdr *h, const struct pt_trace_ctx *
     case PT_REC_MODULE: {
         const struct pt_rec_module *m = (const void *)h;
         printf(",\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"path\":", m->start, m->end);
-        json_string(m->path, strnlen(m->path, m->hdr.size - sizeof *m));
+        cli_json_string(m->path, strnlen(m->path, m->hdr.size - sizeof *m));
         printf("}\n");
         return 1;
     }
@@ -234,21 +218,21 @@ static void dump_json(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_
     case PT_REC_THREAD: {
         const struct pt_rec_thread *t = (const void *)h;
         printf(",\"ts_ns\":%" PRIu64 ",\"serial\":%" PRIu32 ",\"name\":", t->ts_ns, t->serial);
-        json_string(t->name, strnlen(t->name, sizeof t->name));
+        cli_json_string(t->name, strnlen(t->name, sizeof t->name));
         printf("}\n");
         return;
     }
     case PT_REC_ATTR: {
         const struct pt_rec_attr *a = (const void *)h;
         printf(",\"attr\":\"%s\",\"value\":", pt_attr_name(a->attr));
-        json_string(a->value, a->value_bytes);
+        cli_json_string(a->value, a->value_bytes);
         printf("}\n");
         return;
     }
     case PT_REC_STRING: {
         const struct pt_rec_string *s = (const void *)h;
         printf(",\"id\":%" PRIu32 ",\"text\":", s->id);
-        json_string(s->text, s->text_bytes);
+        cli_json_string(s->text, s->text_bytes);
         printf("}\n");
         return;
     }

@@ -13,6 +13,7 @@
 #include "collectives.h"
 #include "fail_if.h"
 #include "names.h"
+#include "report_window.h"
 #include "run_merge.h"
 #include "topology.h"
 #include "trace_set.h"
@@ -21,6 +22,20 @@
 static size_t *by_rank;
 static const struct pt_clock_align *report_clocks;
 static int clocks_trusted;
+static const struct pt_window *report_window; /* NULL: the whole run */
+
+/* "from 7 s to 7.2 s after the run's first event, in NVTX ranges 'decode'" */
+static void describe_window(char *out, size_t cap)
+{
+    const struct pt_window *w = report_window;
+    int n = snprintf(out, cap, "from %g s", w->from_s);
+    if (n > 0 && (size_t)n < cap && w->to_s >= 0)
+        n += snprintf(out + n, cap - (size_t)n, " to %g s", w->to_s);
+    if (n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, " after the run's first event");
+    if (n > 0 && (size_t)n < cap && w->phase)
+        snprintf(out + n, cap - (size_t)n, ", in NVTX ranges '%s'", w->phase);
+}
 
 struct rank_totals {
     int32_t rank;
@@ -122,7 +137,13 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
 {
     printf("run: %d ranks in %zu files; timing from %s\n", l->world, n_files,
            gpu ? "GPU kernels" : "host calls only (no GPU records: lower fidelity)");
-    printf("layout: TP=%d PP=%d DP=%d EP=%d\n\n", l->tp, l->pp, l->dp, l->ep);
+    printf("layout: TP=%d PP=%d DP=%d EP=%d\n", l->tp, l->pp, l->dp, l->ep);
+    if (report_window) {
+        char w[512];
+        describe_window(w, sizeof w);
+        printf("window: %s (roles from the whole run)\n", w);
+    }
+    putchar('\n');
     printf("%-16s %5s %-5s  %s\n", "communicator", "ranks", "role", "evidence");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
@@ -170,7 +191,7 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
             const struct pt_attr_rank *a = &attr[i];
             if (!a->first_ns)
                 continue;
-            uint64_t cat[N_CATS], hidden, span = a->last_ns - a->first_ns;
+            uint64_t cat[N_CATS], hidden, span = a->counted_ns;
             categories(a, c, roles, cat, &hidden);
             printf("%5d %9.3f", t[i].rank, (double)span / 1e6);
             for (int k = 0; k < N_CATS; k++)
@@ -196,6 +217,11 @@ static void print_markdown(const struct pt_collectives *c, const struct pt_role 
 {
     printf("## partrace report\n\n%d ranks, layout TP=%d PP=%d DP=%d EP=%d; timing from %s.\n\n",
            l->world, l->tp, l->pp, l->dp, l->ep, gpu ? "GPU kernels" : "host calls only");
+    if (report_window) {
+        char w[512];
+        describe_window(w, sizeof w);
+        printf("Window: %s.\n\n", w);
+    }
     if (gpu) {
         printf("| rank | span ms |");
         for (int k = 0; k < N_CATS; k++)
@@ -208,7 +234,7 @@ static void print_markdown(const struct pt_collectives *c, const struct pt_role 
             size_t i = by_rank[o];
             if (!attr[i].first_ns)
                 continue;
-            uint64_t cat[N_CATS], hidden, span = attr[i].last_ns - attr[i].first_ns;
+            uint64_t cat[N_CATS], hidden, span = attr[i].counted_ns;
             categories(&attr[i], c, roles, cat, &hidden);
             printf("| %d | %.3f |", t[i].rank, (double)span / 1e6);
             for (int k = 0; k < N_CATS; k++)
@@ -254,6 +280,19 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
     printf("{\"schema\":\"partrace.report/0\",\"fidelity\":\"%s\",", gpu ? "gpu" : "host");
     printf("\"layout\":{\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d,\"world\":%d},", l->tp, l->pp,
            l->dp, l->ep, l->world);
+    if (report_window) {
+        printf("\"window\":{\"from_s\":%.9g,\"to_s\":", report_window->from_s);
+        if (report_window->to_s >= 0)
+            printf("%.9g", report_window->to_s);
+        else
+            printf("null");
+        printf(",\"phase\":");
+        if (report_window->phase)
+            cli_json_string(report_window->phase, strlen(report_window->phase));
+        else
+            printf("null");
+        printf("},");
+    }
     printf("\"clocks\":{\"trusted\":%s,\"hosts\":[", clocks_trusted ? "true" : "false");
     for (int h = 0; report_clocks && h < report_clocks->n_hosts; h++) {
         const struct pt_clock_host *x = &report_clocks->hosts[h];
@@ -311,7 +350,7 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
                first ? "" : ",", t[i].rank, t[i].last_ns - t[i].first_ns, t[i].nccl_host_ns,
                t[i].comm_kernel_ns, t[i].other_kernel_ns, t[i].kernels);
         if (gpu && attr[i].first_ns) {
-            uint64_t cat[N_CATS], hidden, span = attr[i].last_ns - attr[i].first_ns;
+            uint64_t cat[N_CATS], hidden, span = attr[i].counted_ns;
             categories(&attr[i], c, roles, cat, &hidden);
             printf(",\"gpu_span_ns\":%" PRIu64 ",\"hidden_comm_ns\":%" PRIu64 ",\"attribution_ns\":{", span,
                    hidden);
@@ -338,7 +377,7 @@ static int run_gates(const struct pt_gate *gates, int n_gates, const struct pt_a
     for (size_t i = 0; pct && i < n; i++) {
         if (!attr[i].first_ns)
             continue;
-        uint64_t cat[N_CATS], hidden, span = attr[i].last_ns - attr[i].first_ns;
+        uint64_t cat[N_CATS], hidden, span = attr[i].counted_ns;
         categories(&attr[i], c, roles, cat, &hidden);
         for (int k = 0; k < PT_GATE_METRICS; k++)
             pct[ranks][k] = span ? 100.0 * (double)cat[k] / (double)span : 0.0;
@@ -363,6 +402,7 @@ static int run_gates(const struct pt_gate *gates, int n_gates, const struct pt_a
 int cmd_report(int argc, char **argv)
 {
     int json = 0, markdown = 0, n_gates = 0, trust_clocks = 0;
+    struct pt_window win = {0, -1, NULL, 0};
     struct pt_gate gates[16];
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -372,6 +412,18 @@ int cmd_report(int argc, char **argv)
             markdown = 1;
         else if (strcmp(argv[i], "--trust-clocks") == 0)
             trust_clocks = 1;
+        else if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--to") == 0) && i + 1 < argc) {
+            char *end = NULL;
+            double v = strtod(argv[i + 1], &end);
+            if (end == argv[i + 1] || *end || v < 0) {
+                cli_error("report: %s takes seconds after the run's start, not '%s'", argv[i],
+                          argv[i + 1]);
+                return 2;
+            }
+            *(argv[i][2] == 'f' ? &win.from_s : &win.to_s) = v;
+            i++;
+        } else if (strcmp(argv[i], "--phase") == 0 && i + 1 < argc && argv[i + 1][0])
+            win.phase = argv[++i];
         else if (strcmp(argv[i], "--fail-if") == 0) {
             char err[512];
             if (i + 1 >= argc) {
@@ -390,7 +442,8 @@ int cmd_report(int argc, char **argv)
         }
         else if (argv[i][0] == '-' && argv[i][1]) {
             cli_error("report: unknown option '%s' (usage: partrace report [--json|--markdown] "
-                      "[--fail-if EXPR]... PATH)", argv[i]);
+                      "[--from S] [--to S] [--phase NAME] [--trust-clocks] [--fail-if EXPR]... PATH)",
+                      argv[i]);
             return 2;
         } else if (!path)
             path = argv[i];
@@ -406,6 +459,10 @@ int cmd_report(int argc, char **argv)
     }
     if (json && markdown) {
         cli_error("report: choose one of --json and --markdown");
+        return 2;
+    }
+    if (win.to_s >= 0 && win.to_s <= win.from_s) {
+        cli_error("report: --to (%g s) must come after --from (%g s)", win.to_s, win.from_s);
         return 2;
     }
     char err[1024];
@@ -455,10 +512,25 @@ int cmd_report(int argc, char **argv)
     int gpu = 0, world = 0;
     for (size_t i = 0; i < run.n; i++)
         totals[i].rank = run.rank[i] >= 0 ? run.rank[i] : (int32_t)i;
+    struct pt_rank_window *rw = calloc(run.n, sizeof *rw);
+    if (!rw) {
+        cli_error("out of memory");
+        return 1;
+    }
     struct pt_event ev;
+    uint64_t last_ts = 0;
     while (pt_run_next(&run, &ev)) {
-        pt_collectives_add(c, &run, &ev);
+        last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
+        int in = pt_window_step(&win, &rw[ev.source], &attr[ev.source], &ev);
+        /* Every event feeds the painter (paused outside the window, so edges clip exactly);
+         * only those inside count as collectives. */
+        if (!in && ev.rec->kind == PT_REC_NCCL_CALL)
+            pt_collectives_note_call(c, &run, &ev);
+        else
+            pt_collectives_add(c, &run, &ev);
         pt_attr_add(attr, c, &run, &ev);
+        if (!in)
+            continue;
         per_rank(&totals[ev.source], &run, &ev);
         gpu |= ev.rec->kind == PT_REC_KERNEL;
     }
@@ -475,6 +547,16 @@ int cmd_report(int argc, char **argv)
                       "they were counted out of order", set.paths[i], pt_source_late(run.sources[i]));
     }
     warn_missing_ranks(c);
+    if (win.from_s > 0 || win.to_s >= 0 || win.phase) {
+        report_window = &win;
+        if (!world) {
+            char w[512];
+            describe_window(w, sizeof w);
+            cli_error("report: nothing of the run falls inside the window (%s); the run spans "
+                      "%.3f s", w, (double)(last_ts - win.run_start) / 1e9);
+            return 1;
+        }
+    }
     by_rank = malloc(run.n * sizeof *by_rank);
     for (size_t i = 0; by_rank && i < run.n; i++) { /* insertion sort: ranks are few */
         size_t j = i;
@@ -497,6 +579,7 @@ int cmd_report(int argc, char **argv)
     int status = run_gates(gates, n_gates, attr, c, roles, run.n);
     pt_attr_free(attr, run.n);
     free(attr);
+    free(rw);
     free(by_rank);
     free(roles);
     free(totals);

@@ -333,6 +333,27 @@ void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, cons
     }
 }
 
+void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run,
+                              const struct pt_event *ev)
+{
+    grow_files(c, run->n);
+    if (ev->rec->kind != PT_REC_NCCL_CALL || ev->source >= c->n_files || !c->calls[ev->source])
+        return;
+    const struct pt_rec_nccl_call *r = (const void *)ev->rec;
+    if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
+        return;
+    c->calls[ev->source][r->call_id % CALL_MAP] = (struct call_ref){r->call_id, r->comm_id, r->seq, r->op};
+    /* A communicator's role is a property of the whole run: its members and its mix of calls
+     * count even where the call falls outside the window; its timings do not. */
+    struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
+    int32_t g = global_rank(run, ev->source);
+    if (!s)
+        return;
+    s->calls[r->op]++;
+    if (g >= 0 && g < PT_MAX_RANKS)
+        s->ranks_seen[g / 32] |= 1u << (g % 32);
+}
+
 void pt_collectives_finish(struct pt_collectives *c)
 {
     for (size_t i = 0; i < c->open_cap; i++)

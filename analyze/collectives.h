@@ -28,7 +28,7 @@ struct pt_comm_stats {
     uint64_t id;
     int32_t nranks;
     uint32_t ranks_seen[PT_MAX_RANKS / 32]; /* bitmap of global ranks in it */
-    uint64_t calls[PT_OP_LIMIT];           /* NCCL calls seen (all ranks) */
+    uint64_t calls[PT_OP_LIMIT];           /* NCCL calls seen (all ranks, whole run) */
     struct pt_coll_bucket ops[PT_OP_LIMIT][PT_SIZE_BUCKETS];
     /* Straggling: per global rank, how often it arrived last and what the others waited then. */
     uint64_t *last_count, *late_cost_ns;   /* [PT_MAX_RANKS] */
@@ -41,6 +41,11 @@ struct pt_collectives;
 struct pt_collectives *pt_collectives_new(void);
 /* Feeds one merged event of file `source` whose process is global rank `rank`. */
 void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev);
+/* Remembers which communicator a NCCL call (outside the report's window) belongs to, without
+ * counting it, so that kernels inside the window (e.g. graph replays) still find it. */
+void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run,
+                              const struct pt_event *ev);
+
 /* Closes what is still open (end of the run). */
 void pt_collectives_finish(struct pt_collectives *c);
 /* The communicator of a NCCL call seen recently in file `source`, 0 when unknown. */

@@ -29,6 +29,22 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* Prints a string as a JSON string literal. */
+void cli_json_string(const char *s, size_t n)
+{
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20 || ch >= 0x7f)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: partrace COMMAND [ARGS]\n\ncommands:\n");

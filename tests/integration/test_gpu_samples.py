@@ -115,6 +115,27 @@ class GpuSamples(unittest.TestCase):
             tp[r["rank"]] = pct["tp_comm"]
         self.assertEqual(min(tp, key=tp.get), 0)
 
+    def test_report_per_phase(self):
+        """tp_loop.py wraps its eager and its CUDA-graph steps in NVTX ranges of those names."""
+        run = os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")
+
+        def phase(name):
+            return json.loads(subprocess.run([PARTRACE, "report", "--json", "--phase", name, run],
+                                             capture_output=True, text=True, check=True).stdout)
+        eager, graph = phase("eager"), phase("graph")
+        (row,) = eager["collectives"]
+        self.assertEqual((row["op"], row["bytes"], row["count"]), ("AllReduce", 2 << 20, 800))
+        # Graph replays launch no NCCL call of their own: no collective is counted, yet their
+        # NCCL kernels are TP time, tied through the captured calls made before the phase.
+        self.assertEqual(graph["collectives"], [])
+        self.assertEqual(graph["communicators"][0]["role"], "TP")
+        for r in graph["ranks"]:
+            self.assertGreater(r["attribution_pct"]["tp_comm"], 30.0)
+            self.assertEqual(r["attribution_ns"]["other_comm"], 0)
+            self.assertEqual(sum(r["attribution_ns"].values()), r["gpu_span_ns"])
+        for e, g in zip(eager["ranks"], graph["ranks"]):
+            self.assertLess(g["gpu_span_ns"], e["gpu_span_ns"])
+
     def test_markdown(self):
         out = subprocess.run([PARTRACE, "report", "--markdown",
                               os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],

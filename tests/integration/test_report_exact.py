@@ -74,6 +74,60 @@ class ReportExact(TraceTest):
         self.assertEqual(rep["layout"]["world"], 3)
         self.assertEqual(rep["communicators"][0]["incomplete"], 5)
 
+    def window_truth(self, *window, phase=None):
+        """Steps 10..29 of 50 inside the window: counts and attribution of exactly those."""
+        ranks, steps, compute, transfer, nbytes = 4, 50, 50_000, 20_000, 1 << 20
+        skew = [0, 3000, 1000, 7000]
+        os.makedirs(self.run_dir)
+        env = dict(os.environ, GEN_PHASE=phase) if phase else None
+        subprocess.run([GEN, self.run_dir, "tp", str(ranks), str(steps), str(compute), str(transfer),
+                        str(nbytes), *map(str, skew)], check=True, env=env)
+        return json.loads(cli("report", "--json", *window, self.run_dir).stdout), compute, transfer, skew
+
+    def check_steps_10_to_30(self, rep, compute, transfer, skew, clipped_compute=0):
+        n = 20
+        period = compute + max(skew) + transfer + 1000
+        (row,) = rep["collectives"]
+        self.assertEqual(row["count"], n)
+        self.assertEqual(row["transfer_ns"], n * transfer)
+        self.assertEqual(row["wait_ns"], n * sum(max(skew) - s for s in skew))
+        for r in rep["ranks"]:
+            a = r["attribution_ns"]
+            self.assertEqual(r["gpu_span_ns"], n * period - clipped_compute)
+            self.assertEqual(a["compute"], n * compute - clipped_compute)
+            self.assertEqual(a["tp_comm"], n * (max(skew) - skew[r["rank"]] + transfer))
+            self.assertEqual(a["idle"], r["gpu_span_ns"] - a["compute"] - a["tp_comm"])
+
+    def test_phase_window(self):
+        rep, compute, transfer, skew = self.window_truth("--phase", "decode", phase="10,30")
+        self.assertEqual(rep["window"], {"from_s": 0, "to_s": None, "phase": "decode"})
+        self.check_steps_10_to_30(rep, compute, transfer, skew)
+
+    def test_time_window_clips_at_its_edges(self):
+        # The run's first event is each rank's CUDA status, 500 ns before step 0; a step lasts
+        # 78 us. The window opens half-way through step 10's compute kernel, which is clipped.
+        period, half = 78_000, 25_000
+        start = 500 + 10 * period
+        rep, compute, transfer, skew = self.window_truth(
+            "--from", "%.9f" % ((start + half) / 1e9), "--to", "%.9f" % ((start + 20 * period) / 1e9))
+        self.assertEqual(rep["window"]["to_s"], (start + 20 * period) / 1e9)
+        self.check_steps_10_to_30(rep, compute, transfer, skew, clipped_compute=half)
+
+    def test_empty_window_is_an_error(self):
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir, "tp", "2", "5", "1000", "500", "1024", "0", "0"], check=True)
+        proc = cli("report", "--from", "100", self.run_dir, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("nothing of the run falls inside the window (from 100 s after the run's "
+                      "first event)", proc.stderr)
+        proc = cli("report", "--phase", "prefill", self.run_dir, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("in NVTX ranges 'prefill'", proc.stderr)
+        for bad in (["--from", "soon"], ["--to", "-1"], ["--from", "2", "--to", "1"]):
+            proc = cli("report", *bad, self.run_dir, check=False)
+            self.assertEqual(proc.returncode, 2, bad)
+            self.assertIn("--", proc.stderr)
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]

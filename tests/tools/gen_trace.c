@@ -4,7 +4,8 @@
  * the step's base time; every rank's kernel ends T ns after the last arrival. So per instance:
  * wait_r = max(skew) − skew_r, transfer = T, and the straggler is the rank of the largest skew.
  * GEN_HOST_OFFSETS="o_0,...,o_{R-1}" puts rank r on a host whose clock reads o_r ns ahead
- * (ranks with equal offsets share a host).
+ * (ranks with equal offsets share a host). GEN_PHASE="A,B" wraps steps A..B-1 in an NVTX
+ * push/pop range "decode" (pushed at step A's base time, popped at step B's).
  *   gen_trace DIR tp R K C T B SKEW_0 ... SKEW_{R-1}      (times in ns) */
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +61,20 @@ static void put_env(const char *kv)
     put(a, size);
 }
 
+static void put_nvtx(uint64_t ts, uint16_t event, const char *text)
+{
+    _Alignas(8) char buf[128];
+    size_t n = strlen(text), size = (sizeof(struct pt_rec_nvtx) + n + 7) & ~(size_t)7;
+    struct pt_rec_nvtx *r = (void *)buf;
+    memset(buf, 0, size);
+    r->hdr = (struct pt_rec_hdr){PT_REC_NVTX, (uint16_t)size, 1};
+    r->ts_ns = ts;
+    r->event = event;
+    r->text_bytes = (uint16_t)n;
+    memcpy(r->text, text, n);
+    put(r, size);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 9 || strcmp(argv[2], "tp") != 0) {
@@ -84,6 +99,12 @@ int main(int argc, char **argv)
         host_offset[r] = strtoull(offsets, (char **)&offsets, 10);
         if (*offsets == ',')
             offsets++;
+    }
+    int phase_from = -1, phase_to = -1;
+    const char *phase = getenv("GEN_PHASE");
+    if (phase && sscanf(phase, "%d,%d", &phase_from, &phase_to) != 2) {
+        fprintf(stderr, "gen_trace: GEN_PHASE is \"FROM,TO\" (steps)\n");
+        return 2;
     }
     const uint64_t comm = 0x7e57c0ffee, t00 = 1000000000ull;
     const uint64_t period = compute + max_skew + transfer + 1000;
@@ -122,6 +143,10 @@ int main(int argc, char **argv)
             uint64_t base = t0 + (uint64_t)k * period;
             uint64_t arrive = base + compute + skew[r], end = base + compute + max_skew + transfer;
             uint64_t call_id = (1ull << 40) | (uint64_t)(k + 1);
+            if (k == phase_from)
+                put_nvtx(base, PT_NVTX_PUSH, "decode");
+            if (k == phase_to)
+                put_nvtx(base, PT_NVTX_POP, "");
             struct pt_rec_kernel gemm = {.hdr = {PT_REC_KERNEL, sizeof gemm, 1}, .start_ns = base,
                                          .end_ns = base + compute, .name_id = 1};
             struct pt_rec_nccl_call call = {.hdr = {PT_REC_NCCL_CALL, sizeof call, 1},
