@@ -57,14 +57,25 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
         snprintf(roles[busiest].evidence + len, sizeof roles[busiest].evidence - len,
                  "; the busiest reduction communicator");
     }
+    /* Stages: a PP group of all stages (vLLM's, with send/recv to a peer) gives its size; else
+     * pairwise links (one 2-rank communicator per hop) chain into links + 1 stages. */
+    int pp_group = 0, pp_links = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        if (strcmp(roles[i].role, "PP"))
+            continue;
+        if (s->nranks > 2 && s->nranks > pp_group)
+            pp_group = s->nranks;
+        else if (s->nranks == 2)
+            pp_links++;
+    }
+    layout->pp = pp_group ? pp_group : pp_links ? pp_links + 1 : 0;
     for (size_t i = 0; i < n; i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         if (!strcmp(roles[i].role, "TP") && s->nranks > layout->tp)
             layout->tp = s->nranks;
         if (!strcmp(roles[i].role, "EP") && s->nranks > layout->ep)
             layout->ep = s->nranks;
-        if (!strcmp(roles[i].role, "PP"))
-            layout->pp = layout->pp ? layout->pp + 1 : 2; /* each p2p link adds a stage (chain) */
     }
     if (!layout->tp)
         layout->tp = 1;

@@ -128,6 +128,36 @@ class ReportExact(TraceTest):
             self.assertEqual(proc.returncode, 2, bad)
             self.assertIn("--", proc.stderr)
 
+    def test_pp_bubble_of_the_ideal_schedule(self):
+        """PP over p stages with m micro-batches: bubble = (p-1)/(m+p-1) of every stage's time,
+        measured over whole periods after the first (the window starts the steady state)."""
+        f_ns, steps = 100_000, 6
+        for p in (2, 4):
+            for m in (1, 2, 4, 8):
+                with self.subTest(p=p, m=m):
+                    run = os.path.join(self.run_dir, f"p{p}m{m}")
+                    os.makedirs(run)
+                    subprocess.run([GEN, run, "pp", str(p), str(m), str(f_ns), str(steps)], check=True)
+                    period = (m + p - 1) * f_ns
+                    n = steps - 2  # periods 1 .. steps-2, from the run's first event (+500 ns)
+                    rep = json.loads(cli("report", "--json", "--from", "%.9f" % ((period + 500) / 1e9),
+                                         "--to", "%.9f" % (((steps - 1) * period + 500) / 1e9),
+                                         run).stdout)
+                    self.assertEqual((rep["layout"]["pp"], rep["layout"]["tp"]), (p, 1))
+                    self.assertEqual(rep["communicators"][0]["role"], "PP")
+                    self.assertEqual(len(rep["ranks"]), p)
+                    for r in rep["ranks"]:
+                        a = r["attribution_ns"]
+                        self.assertEqual(r["gpu_span_ns"], n * period)
+                        self.assertEqual(a["compute"], n * m * f_ns)
+                        self.assertEqual(a["pp_bubble"], n * (p - 1) * f_ns)
+                        self.assertAlmostEqual(r["attribution_pct"]["pp_bubble"],
+                                               100.0 * (p - 1) / (m + p - 1), delta=0.0005)
+                    gate = cli("report", "--fail-if", "pp_bubble_pct > 30", run, check=False)
+                    whole = json.loads(cli("report", "--json", run).stdout)
+                    mean = sum(r["attribution_pct"]["pp_bubble"] for r in whole["ranks"]) / p
+                    self.assertEqual(gate.returncode, 3 if mean > 30 else 0, (mean, gate.stderr))
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]

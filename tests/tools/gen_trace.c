@@ -6,7 +6,13 @@
  * GEN_HOST_OFFSETS="o_0,...,o_{R-1}" puts rank r on a host whose clock reads o_r ns ahead
  * (ranks with equal offsets share a host). GEN_PHASE="A,B" wraps steps A..B-1 in an NVTX
  * push/pop range "decode" (pushed at step A's base time, popped at step B's).
- *   gen_trace DIR tp R K C T B SKEW_0 ... SKEW_{R-1}      (times in ns) */
+ *   gen_trace DIR tp R K C T B SKEW_0 ... SKEW_{R-1}      (times in ns)
+ * Scenario "pp": P stages (ranks) of one PP communicator (Send/Recv), M micro-batches of F ns
+ * of compute per stage and step, K steps, in the ideal schedule: stage s computes micro-batch
+ * j of step k during [kL + (s+j)F, +F), L = (M+P-1)F; the last stage hands each step's result
+ * back to stage 0. Every stage waits in a receive kernel whenever it does not compute, so over
+ * any whole number of periods L after the first, its PP bubble is exactly (P-1)/(M+P-1).
+ *   gen_trace DIR pp P M F K */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,10 +81,120 @@ static void put_nvtx(uint64_t ts, uint16_t event, const char *text)
     put(r, size);
 }
 
+static const uint64_t t00 = 1000000000ull; /* the runs' time origin, ns */
+
+/* Opens rank r's file and writes what precedes its events: header, RANK, kernel names, CUDA
+ * status, and its membership of communicator comm (nranks ranks). */
+static FILE *open_rank(const char *dir, int r, uint64_t t0, uint64_t host_offset, uint64_t comm,
+                       int nranks)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/gen-%d.ptrace", dir, 100 + r);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    struct pt_file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
+    h.version_major = PT_VERSION_MAJOR;
+    h.version_minor = PT_VERSION_MINOR;
+    h.header_bytes = sizeof h;
+    h.pid = (uint32_t)(100 + r);
+    h.start_monotonic_ns = t0 - 1000;
+    snprintf(h.host, sizeof h.host, "gen-%llu", (unsigned long long)host_offset);
+    fwrite(&h, sizeof h, 1, f);
+    char kv[32];
+    snprintf(kv, sizeof kv, "RANK=%d", r);
+    put_env(kv);
+    put_string(1, "gemm_kernel");
+    put_string(2, "ncclDevKernel_AllReduce_Sum_bf16_RING_LL");
+    put_string(3, "ncclDevKernel_SendRecv");
+    struct pt_rec_cuda_status st = {.hdr = {PT_REC_CUDA_STATUS, sizeof st, 1}, .ts_ns = t0 - 500,
+                                    .state = PT_CUDA_ACTIVE, .level = 1};
+    put(&st, sizeof st);
+    struct pt_rec_comm_init ci = {.hdr = {PT_REC_COMM_INIT, sizeof ci, 1}, .t_enter_ns = t0 - 400,
+                                  .t_exit_ns = t0 - 300, .comm_id = comm, .rank = r,
+                                  .nranks = nranks, .how = PT_COMM_InitRank};
+    put(&ci, sizeof ci);
+    return f;
+}
+
+static void close_rank(FILE *f, uint64_t end_ns)
+{
+    struct pt_rec_end e = {.hdr = {PT_REC_END, sizeof e, 1}, .ts_ns = end_ns, .how = PT_END_EXIT};
+    put(&e, sizeof e);
+    flush_frame(f);
+    fclose(f);
+}
+
+static void put_kernel(uint64_t start, uint64_t end, uint32_t name_id, uint64_t call_id)
+{
+    struct pt_rec_kernel k = {.hdr = {PT_REC_KERNEL, sizeof k, 1}, .start_ns = start, .end_ns = end,
+                              .name_id = name_id, .nccl_call_id = call_id};
+    put(&k, sizeof k);
+}
+
+/* A Send or Recv of stage r to/from peer at time t; returns its call id. */
+static uint64_t put_p2p(int r, int stages, uint64_t comm, uint16_t op, int peer, uint64_t seq,
+                        uint64_t t)
+{
+    static uint64_t next_id;
+    uint64_t call_id = (1ull << 40) | ++next_id;
+    struct pt_rec_nccl_call call = {.hdr = {PT_REC_NCCL_CALL, sizeof call, 1}, .t_enter_ns = t,
+                                    .t_exit_ns = t + 50, .comm_id = comm, .call_id = call_id,
+                                    .seq = seq, .count = 1 << 19, .bytes = 1 << 20, .peer = peer,
+                                    .rank = r, .nranks = stages, .op = op, .dtype = 9};
+    put(&call, sizeof call);
+    return call_id;
+}
+
+/* Scenario "pp" (see the head of this file). */
+static int generate_pp(const char *dir, int stages, int micro, uint64_t f_ns, int steps)
+{
+    const uint64_t comm = 0x9909c0ffee, period = (uint64_t)(micro + stages - 1) * f_ns;
+    for (int s = 0; s < stages; s++) {
+        FILE *file = open_rank(dir, s, t00, 0, comm, stages);
+        int up = (s + stages - 1) % stages, down = (s + 1) % stages;
+        uint64_t busy_until = t00, recv_seq = 0, send_seq = 0;
+        for (int k = 0; k < steps; k++)
+            for (int j = 0; j < micro; j++) {
+                uint64_t start = t00 + (uint64_t)k * period + (uint64_t)(s + j) * f_ns;
+                /* Stage 0 receives only each step's first micro-batch, and only from step 1. */
+                if (s > 0 || (j == 0 && k > 0)) {
+                    uint64_t call = put_p2p(s, stages, comm, PT_OP_Recv, up, recv_seq++,
+                                            busy_until > t00 ? busy_until - 100 : t00 - 100);
+                    if (start > busy_until) /* the wait for the upstream stage */
+                        put_kernel(busy_until, start, 3, call);
+                }
+                put_kernel(start, start + f_ns, 1, 0);
+                busy_until = start + f_ns;
+                if (s < stages - 1 || j == micro - 1)
+                    put_p2p(s, stages, comm, PT_OP_Send, down, send_seq++, start + 100);
+                if (frame_len > (1 << 19))
+                    flush_frame(file);
+            }
+        close_rank(file, busy_until + 1000);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 7 && strcmp(argv[2], "pp") == 0) {
+        int stages = atoi(argv[3]), micro = atoi(argv[4]), steps = atoi(argv[6]);
+        uint64_t f_ns = strtoull(argv[5], NULL, 10);
+        if (stages < 2 || stages > 64 || micro < 1 || steps < 1 || f_ns < 1000) {
+            fprintf(stderr, "gen_trace: pp needs 2..64 stages, micro-batches and steps >= 1, "
+                            "F >= 1000 ns\n");
+            return 2;
+        }
+        return generate_pp(argv[1], stages, micro, f_ns, steps);
+    }
     if (argc < 9 || strcmp(argv[2], "tp") != 0) {
-        fprintf(stderr, "usage: gen_trace DIR tp RANKS STEPS COMPUTE_NS TRANSFER_NS BYTES SKEW_0..\n");
+        fprintf(stderr, "usage: gen_trace DIR tp RANKS STEPS COMPUTE_NS TRANSFER_NS BYTES SKEW_0..\n"
+                        "       gen_trace DIR pp STAGES MICRO_BATCHES F_NS STEPS\n");
         return 2;
     }
     int ranks = atoi(argv[3]), steps = atoi(argv[4]);
@@ -106,39 +222,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_trace: GEN_PHASE is \"FROM,TO\" (steps)\n");
         return 2;
     }
-    const uint64_t comm = 0x7e57c0ffee, t00 = 1000000000ull;
+    const uint64_t comm = 0x7e57c0ffee;
     const uint64_t period = compute + max_skew + transfer + 1000;
     for (int r = 0; r < ranks; r++) {
         const uint64_t t0 = t00 + host_offset[r];
-        char path[4096];
-        snprintf(path, sizeof path, "%s/gen-%d.ptrace", argv[1], 100 + r);
-        FILE *f = fopen(path, "wb");
-        if (!f) {
-            perror(path);
-            return 1;
-        }
-        struct pt_file_header h;
-        memset(&h, 0, sizeof h);
-        memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
-        h.version_major = PT_VERSION_MAJOR;
-        h.version_minor = PT_VERSION_MINOR;
-        h.header_bytes = sizeof h;
-        h.pid = (uint32_t)(100 + r);
-        h.start_monotonic_ns = t0 - 1000;
-        snprintf(h.host, sizeof h.host, "gen-%llu", (unsigned long long)host_offset[r]);
-        fwrite(&h, sizeof h, 1, f);
-        char kv[32];
-        snprintf(kv, sizeof kv, "RANK=%d", r);
-        put_env(kv);
-        put_string(1, "gemm_kernel");
-        put_string(2, "ncclDevKernel_AllReduce_Sum_bf16_RING_LL");
-        struct pt_rec_cuda_status st = {.hdr = {PT_REC_CUDA_STATUS, sizeof st, 1}, .ts_ns = t0 - 500,
-                                        .state = PT_CUDA_ACTIVE, .level = 1};
-        put(&st, sizeof st);
-        struct pt_rec_comm_init ci = {.hdr = {PT_REC_COMM_INIT, sizeof ci, 1}, .t_enter_ns = t0 - 400,
-                                      .t_exit_ns = t0 - 300, .comm_id = comm, .rank = r,
-                                      .nranks = ranks, .how = PT_COMM_InitRank};
-        put(&ci, sizeof ci);
+        FILE *f = open_rank(argv[1], r, t0, host_offset[r], comm, ranks);
         for (int k = 0; k < steps; k++) {
             uint64_t base = t0 + (uint64_t)k * period;
             uint64_t arrive = base + compute + skew[r], end = base + compute + max_skew + transfer;
@@ -147,27 +235,19 @@ int main(int argc, char **argv)
                 put_nvtx(base, PT_NVTX_PUSH, "decode");
             if (k == phase_to)
                 put_nvtx(base, PT_NVTX_POP, "");
-            struct pt_rec_kernel gemm = {.hdr = {PT_REC_KERNEL, sizeof gemm, 1}, .start_ns = base,
-                                         .end_ns = base + compute, .name_id = 1};
             struct pt_rec_nccl_call call = {.hdr = {PT_REC_NCCL_CALL, sizeof call, 1},
                                             .t_enter_ns = arrive - 100, .t_exit_ns = arrive - 50,
                                             .comm_id = comm, .call_id = call_id, .seq = (uint64_t)k,
                                             .count = bytes / 2, .bytes = bytes, .peer = -1,
                                             .rank = r, .nranks = ranks, .op = PT_OP_AllReduce,
                                             .dtype = 9, .redop = 0};
-            struct pt_rec_kernel ar = {.hdr = {PT_REC_KERNEL, sizeof ar, 1}, .start_ns = arrive,
-                                       .end_ns = end, .name_id = 2, .nccl_call_id = call_id};
-            put(&gemm, sizeof gemm);
+            put_kernel(base, base + compute, 1, 0);
             put(&call, sizeof call);
-            put(&ar, sizeof ar);
+            put_kernel(arrive, end, 2, call_id);
             if (frame_len > (1 << 19))
                 flush_frame(f);
         }
-        struct pt_rec_end e = {.hdr = {PT_REC_END, sizeof e, 1}, .ts_ns = t0 + (uint64_t)steps * period,
-                               .how = PT_END_EXIT};
-        put(&e, sizeof e);
-        flush_frame(f);
-        fclose(f);
+        close_rank(f, t0 + (uint64_t)steps * period);
     }
     return 0;
 }
