@@ -22,6 +22,7 @@
 static size_t *by_rank;
 static const struct pt_clock_align *report_clocks;
 static int clocks_trusted;
+static int layout_given; /* --layout overrode (part of) the inferred layout */
 static const struct pt_window *report_window; /* NULL: the whole run */
 
 /* "from 7 s to 7.2 s after the run's first event, in NVTX ranges 'decode'" */
@@ -39,6 +40,8 @@ static void describe_window(char *out, size_t cap)
 
 struct rank_totals {
     int32_t rank;
+    int32_t gpu;                /* CUDA device of its communicators, -1 unknown */
+    const char *host;
     uint64_t first_ns, last_ns;
     uint64_t nccl_host_ns;     /* time inside NCCL calls, host side */
     uint64_t comm_kernel_ns;   /* NCCL kernels, summed */
@@ -93,6 +96,26 @@ static void warn_missing_ranks(const struct pt_collectives *c)
     }
 }
 
+/* --layout: the given axes replace the inferred ones; a disagreement is said, not hidden. */
+static void apply_layout(struct pt_layout *l, const struct pt_layout *given)
+{
+    int *have[] = {&l->tp, &l->pp, &l->dp, &l->ep};
+    const int want[] = {given->tp, given->pp, given->dp, given->ep};
+    static const char *const axes[] = {"TP", "PP", "DP", "EP"};
+    for (int k = 0; k < 4; k++) {
+        if (!want[k])
+            continue;
+        if (*have[k] != want[k])
+            cli_error("warning: --layout sets %s=%d; the run's communicators suggest %s=%d",
+                      axes[k], want[k], axes[k], *have[k]);
+        *have[k] = want[k];
+        layout_given = 1;
+    }
+    if (layout_given && l->world > 0 && l->tp * l->pp * l->dp != l->world)
+        cli_error("warning: layout TP=%d x PP=%d x DP=%d is %d ranks; the run has %d", l->tp, l->pp,
+                  l->dp, l->tp * l->pp * l->dp, l->world);
+}
+
 static void warn_file(const char *msg, void *arg)
 {
     (void)arg;
@@ -137,7 +160,8 @@ static void print_text(const struct pt_collectives *c, const struct pt_role *rol
 {
     printf("run: %d ranks in %zu files; timing from %s\n", l->world, n_files,
            gpu ? "GPU kernels" : "host calls only (no GPU records: lower fidelity)");
-    printf("layout: TP=%d PP=%d DP=%d EP=%d\n", l->tp, l->pp, l->dp, l->ep);
+    printf("layout: TP=%d PP=%d DP=%d EP=%d%s\n", l->tp, l->pp, l->dp, l->ep,
+           layout_given ? " (given by --layout)" : "");
     if (report_window) {
         char w[512];
         describe_window(w, sizeof w);
@@ -273,13 +297,32 @@ static void print_markdown(const struct pt_collectives *c, const struct pt_role 
     }
 }
 
+/* A rank's host, GPU and coordinates along each axis, as JSON members. */
+static void print_rank_place(const struct pt_collectives *c, const struct pt_role *roles,
+                             const struct rank_totals *t)
+{
+    static const char *const axes[] = {"TP", "PP", "DP", "EP"}, *const keys[] = {"tp", "pp", "dp", "ep"};
+    printf(",\"host\":");
+    cli_json_string(t->host, strlen(t->host));
+    if (t->gpu >= 0)
+        printf(",\"gpu\":%d", t->gpu);
+    else
+        printf(",\"gpu\":null");
+    printf(",\"coords\":{");
+    for (int k = 0; k < 4; k++) {
+        int at = pt_topology_coord(c, roles, axes[k], t->rank);
+        printf("%s\"%s\":%d", k ? "," : "", keys[k], at < 0 ? 0 : at);
+    }
+    putchar('}');
+}
+
 static void print_json(const struct pt_collectives *c, const struct pt_role *roles,
                        const struct pt_layout *l, const struct rank_totals *t, size_t n_files,
                        int gpu, const struct pt_attr_rank *attr)
 {
     printf("{\"schema\":\"partrace.report/0\",\"fidelity\":\"%s\",", gpu ? "gpu" : "host");
-    printf("\"layout\":{\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d,\"world\":%d},", l->tp, l->pp,
-           l->dp, l->ep, l->world);
+    printf("\"layout\":{\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d,\"world\":%d,\"given\":%s},",
+           l->tp, l->pp, l->dp, l->ep, l->world, layout_given ? "true" : "false");
     if (report_window) {
         printf("\"window\":{\"from_s\":%.9g,\"to_s\":", report_window->from_s);
         if (report_window->to_s >= 0)
@@ -349,6 +392,7 @@ static void print_json(const struct pt_collectives *c, const struct pt_role *rol
                ",\"nccl_kernel_ns\":%" PRIu64 ",\"other_kernel_ns\":%" PRIu64 ",\"kernels\":%" PRIu64,
                first ? "" : ",", t[i].rank, t[i].last_ns - t[i].first_ns, t[i].nccl_host_ns,
                t[i].comm_kernel_ns, t[i].other_kernel_ns, t[i].kernels);
+        print_rank_place(c, roles, &t[i]);
         if (gpu && attr[i].first_ns) {
             uint64_t cat[N_CATS], hidden, span = attr[i].counted_ns;
             categories(&attr[i], c, roles, cat, &hidden);
@@ -403,6 +447,7 @@ int cmd_report(int argc, char **argv)
 {
     int json = 0, markdown = 0, n_gates = 0, trust_clocks = 0;
     struct pt_window win = {0, -1, NULL, 0};
+    struct pt_layout given = {0};
     struct pt_gate gates[16];
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -421,6 +466,13 @@ int cmd_report(int argc, char **argv)
                 return 2;
             }
             *(argv[i][2] == 'f' ? &win.from_s : &win.to_s) = v;
+            i++;
+        } else if (strcmp(argv[i], "--layout") == 0 && i + 1 < argc) {
+            char err[256];
+            if (pt_layout_parse(argv[i + 1], &given, err, sizeof err) != 0) {
+                cli_error("report: --layout '%s': %s", argv[i + 1], err);
+                return 2;
+            }
             i++;
         } else if (strcmp(argv[i], "--phase") == 0 && i + 1 < argc && argv[i + 1][0])
             win.phase = argv[++i];
@@ -442,7 +494,8 @@ int cmd_report(int argc, char **argv)
         }
         else if (argv[i][0] == '-' && argv[i][1]) {
             cli_error("report: unknown option '%s' (usage: partrace report [--json|--markdown] "
-                      "[--from S] [--to S] [--phase NAME] [--trust-clocks] [--fail-if EXPR]... PATH)",
+                      "[--from S] [--to S] [--phase NAME] [--layout tp=N,pp=N,dp=N,ep=N] [--trust-clocks] "
+                      "[--fail-if EXPR]... PATH)",
                       argv[i]);
             return 2;
         } else if (!path)
@@ -510,8 +563,11 @@ int cmd_report(int argc, char **argv)
         return 1;
     }
     int gpu = 0, world = 0;
-    for (size_t i = 0; i < run.n; i++)
+    for (size_t i = 0; i < run.n; i++) {
         totals[i].rank = run.rank[i] >= 0 ? run.rank[i] : (int32_t)i;
+        totals[i].gpu = -1;
+        totals[i].host = pt_source_header(run.sources[i])->host;
+    }
     struct pt_rank_window *rw = calloc(run.n, sizeof *rw);
     if (!rw) {
         cli_error("out of memory");
@@ -521,6 +577,8 @@ int cmd_report(int argc, char **argv)
     uint64_t last_ts = 0;
     while (pt_run_next(&run, &ev)) {
         last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
+        if (ev.rec->kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev.rec)->device >= 0)
+            totals[ev.source].gpu = ((const struct pt_rec_comm_init *)ev.rec)->device;
         int in = pt_window_step(&win, &rw[ev.source], &attr[ev.source], &ev);
         /* Every event feeds the painter (paused outside the window, so edges clip exactly);
          * only those inside count as collectives. */
@@ -573,6 +631,7 @@ int cmd_report(int argc, char **argv)
     }
     struct pt_layout layout;
     pt_topology_infer(c, world, roles, &layout);
+    apply_layout(&layout, &given);
     (json ? print_json : markdown ? print_markdown : print_text)(c, roles, &layout, totals, run.n,
                                                                  gpu, attr);
     fflush(stdout);

@@ -1,6 +1,7 @@
 #include "topology.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t data_calls(const struct pt_comm_stats *s)
@@ -85,4 +86,51 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
         layout->ep = 1;
     int per_replica = layout->tp * layout->pp;
     layout->dp = world > 0 && per_replica > 0 && world % per_replica == 0 ? world / per_replica : 1;
+}
+
+int pt_layout_parse(const char *text, struct pt_layout *out, char *err, size_t cap)
+{
+    const char *p = text;
+    while (*p) {
+        int *field = NULL;
+        if (!strncmp(p, "tp=", 3))
+            field = &out->tp;
+        else if (!strncmp(p, "pp=", 3))
+            field = &out->pp;
+        else if (!strncmp(p, "dp=", 3))
+            field = &out->dp;
+        else if (!strncmp(p, "ep=", 3))
+            field = &out->ep;
+        if (!field) {
+            snprintf(err, cap, "at offset %d: expected tp=, pp=, dp= or ep=", (int)(p - text));
+            return -1;
+        }
+        char *end;
+        long v = strtol(p + 3, &end, 10);
+        if (end == p + 3 || v < 1 || v > PT_MAX_RANKS || (*end && *end != ',')) {
+            snprintf(err, cap, "at offset %d: %.2s takes a number of ranks from 1 to %d",
+                     (int)(p + 3 - text), p, PT_MAX_RANKS);
+            return -1;
+        }
+        *field = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+int pt_topology_coord(const struct pt_collectives *c, const struct pt_role *roles, const char *role,
+                      int32_t rank)
+{
+    if (rank < 0 || rank >= PT_MAX_RANKS)
+        return -1;
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        if (strcmp(roles[i].role, role) || !(s->ranks_seen[rank / 32] & 1u << (rank % 32)))
+            continue;
+        int place = 0;
+        for (int32_t g = 0; g < rank; g++)
+            place += (s->ranks_seen[g / 32] >> (g % 32)) & 1;
+        return place;
+    }
+    return -1;
 }

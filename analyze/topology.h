@@ -5,6 +5,8 @@
 #ifndef PT_TOPOLOGY_H
 #define PT_TOPOLOGY_H
 
+#include <stddef.h>
+
 #include "collectives.h"
 
 struct pt_role {
@@ -20,5 +22,14 @@ struct pt_layout {
 /* Fills roles[i] for every communicator of c, and the layout. */
 void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role *roles,
                        struct pt_layout *layout);
+
+/* Parses --layout "tp=2,pp=2,dp=1,ep=1" (any subset; the rest stay as they are in *out).
+ * Returns 0, or -1 with a message in err. */
+int pt_layout_parse(const char *text, struct pt_layout *out, char *err, size_t cap);
+
+/* Global rank's coordinate along a role ("TP", "PP", "DP", "EP"): its place among the members
+ * of the communicator of that role it belongs to, in rank order; -1 when it is in none. */
+int pt_topology_coord(const struct pt_collectives *c, const struct pt_role *roles, const char *role,
+                      int32_t rank);
 
 #endif

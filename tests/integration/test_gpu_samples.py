@@ -114,6 +114,10 @@ class GpuSamples(unittest.TestCase):
             self.assertGreater(pct["compute"], 1.0)
             tp[r["rank"]] = pct["tp_comm"]
         self.assertEqual(min(tp, key=tp.get), 0)
+        # torchrun's LOCAL_RANK r drives GPU r; TP coordinates follow the ranks.
+        for r in rep["ranks"]:
+            self.assertEqual((r["host"], r["gpu"]), ("vm", r["rank"]))
+            self.assertEqual(r["coords"], {"tp": r["rank"], "pp": 0, "dp": 0, "ep": 0})
 
     def test_report_per_phase(self):
         """tp_loop.py wraps its eager and its CUDA-graph steps in NVTX ranges of those names."""

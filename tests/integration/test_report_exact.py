@@ -158,6 +158,28 @@ class ReportExact(TraceTest):
                     mean = sum(r["attribution_pct"]["pp_bubble"] for r in whole["ranks"]) / p
                     self.assertEqual(gate.returncode, 3 if mean > 30 else 0, (mean, gate.stderr))
 
+    def test_coords_and_layout_override(self):
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir, "pp", "4", "2", "10000", "3"], check=True)
+        rep = json.loads(cli("report", "--json", self.run_dir).stdout)
+        self.assertEqual(rep["layout"], {"tp": 1, "pp": 4, "dp": 1, "ep": 1, "world": 4, "given": False})
+        for r in rep["ranks"]:
+            self.assertEqual(r["coords"], {"tp": 0, "pp": r["rank"], "dp": 0, "ep": 0})
+            self.assertEqual((r["host"], r["gpu"]), ("gen-0", 0))
+        proc = cli("report", "--json", "--layout", "tp=2,pp=2", self.run_dir)
+        self.assertEqual(json.loads(proc.stdout)["layout"],
+                         {"tp": 2, "pp": 2, "dp": 1, "ep": 1, "world": 4, "given": True})
+        self.assertIn("--layout sets PP=2; the run's communicators suggest PP=4", proc.stderr)
+        self.assertIn("--layout sets TP=2; the run's communicators suggest TP=1", proc.stderr)
+        proc = cli("report", "--layout", "pp=4", self.run_dir)  # agrees: nothing to warn of
+        self.assertIn("layout: TP=1 PP=4 DP=1 EP=1 (given by --layout)", proc.stdout)
+        self.assertEqual(proc.stderr, "")
+        for bad, where in (("tp=x", "at offset 3"), ("zz=2", "at offset 0"), ("tp=2,pp=0", "at offset 8"),
+                           ("tp=2;pp=2", "at offset 3")):
+            proc = cli("report", "--layout", bad, self.run_dir, check=False)
+            self.assertEqual(proc.returncode, 2, bad)
+            self.assertIn(f"--layout '{bad}': {where}", proc.stderr)
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]
