@@ -21,7 +21,7 @@ struct open_coll {
 };
 
 struct call_ref {
-    uint64_t call_id, comm, seq;
+    uint64_t call_id, comm, seq, bytes;
     uint16_t op;
 };
 
@@ -35,6 +35,8 @@ struct pt_collectives {
     size_t n_files;
     uint64_t now;
 };
+
+static int is_p2p(uint16_t op) { return op == PT_OP_Send || op == PT_OP_Recv; }
 
 static int is_collective(uint16_t op)
 {
@@ -244,7 +246,7 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         return;
     if (ev->source < c->n_files && c->calls[ev->source]) {
         struct call_ref *ref = &c->calls[ev->source][r->call_id % CALL_MAP];
-        *ref = (struct call_ref){r->call_id, r->comm_id, r->seq, r->op};
+        *ref = (struct call_ref){r->call_id, r->comm_id, r->seq, r->bytes, r->op};
     }
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
     if (s) {
@@ -252,6 +254,15 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         int32_t g = global_rank(run, ev->source);
         if (g >= 0 && g < PT_MAX_RANKS)
             s->ranks_seen[g / 32] |= 1u << (g % 32);
+    }
+    if (is_p2p(r->op) && s) {
+        /* Send/recv rows: counted per call; timed by the kernel (wait included) when the GPU
+         * side is recorded, else by the host call. */
+        struct pt_coll_bucket *b = &s->ops[r->op][bucket_of(r->bytes)];
+        b->count++;
+        b->bytes += r->bytes;
+        if (!(ev->source < c->n_files && c->gpu[ev->source]))
+            b->transfer_ns += r->t_exit_ns - r->t_enter_ns;
     }
     if (!is_collective(r->op))
         return;
@@ -289,6 +300,14 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
     const struct call_ref *ref = &c->calls[ev->source][call % CALL_MAP];
     if (ref->call_id != call)
         return;
+    if (is_p2p(ref->op)) {
+        for (size_t i = 0; i < c->n_comms; i++) {
+            struct pt_coll_bucket *b = &c->comms[i].ops[ref->op][bucket_of(ref->bytes)];
+            if (c->comms[i].id == ref->comm && b->count) /* its call counted (in the window) */
+                b->transfer_ns += k->end_ns - k->start_ns;
+        }
+        return;
+    }
     struct open_coll *o = find_open(c, ref->comm, ref->op, ref->seq, 0);
     if (!o)
         return;
@@ -342,7 +361,7 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
         return;
-    c->calls[ev->source][r->call_id % CALL_MAP] = (struct call_ref){r->call_id, r->comm_id, r->seq, r->op};
+    c->calls[ev->source][r->call_id % CALL_MAP] = (struct call_ref){r->call_id, r->comm_id, r->seq, r->bytes, r->op};
     /* A communicator's role is a property of the whole run: its members and its mix of calls
      * count even where the call falls outside the window; its timings do not. */
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);

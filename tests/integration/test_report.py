@@ -34,6 +34,12 @@ class Report(TraceTest):
         self.assertEqual(w["incomplete"], 0)
         self.assertEqual(w["instances"], 20 * 9)  # 9 collectives in the mix, matched on 4 ranks
         rows = {(r["op"], r["bytes"]): r for r in rep["collectives"] if r["comm"] == w["id"]}
+        # Send/recv rows: every call of every rank (one send and one receive of 10 bytes per
+        # iteration), timed by the host calls here (no GPU side).
+        for op in ("Send", "Recv"):
+            p2p = rows.pop((op, 10))
+            self.assertEqual(p2p["count"], 4 * 20)
+            self.assertGreater(p2p["transfer_ns"], 0)
         # Total bytes as nccl-tests counts them: per-rank counts times the ranks where due.
         self.assertEqual(set(rows), {("AllReduce", 4096), ("Broadcast", 512), ("Bcast", 128),
                                      ("Reduce", 128), ("AllGather", 512), ("ReduceScatter", 256),

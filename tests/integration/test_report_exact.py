@@ -163,6 +163,13 @@ class ReportExact(TraceTest):
         subprocess.run([GEN, self.run_dir, "pp", "4", "2", "10000", "3"], check=True)
         rep = json.loads(cli("report", "--json", self.run_dir).stdout)
         self.assertEqual(rep["layout"], {"tp": 1, "pp": 4, "dp": 1, "ep": 1, "world": 4, "given": False})
+        # Send/recv rows: every call counted; receives timed by their kernels, which here are
+        # all waiting, so their time is the PP bubble of all stages together.
+        rows = {row["op"]: row for row in rep["collectives"]}
+        self.assertEqual((rows["Send"]["count"], rows["Recv"]["count"]), (3 * 2 * 3 + 3, 2 + 3 * 2 * 3))
+        self.assertEqual(rows["Recv"]["bytes"], 1 << 20)
+        self.assertEqual(rows["Recv"]["transfer_ns"],
+                         sum(r["attribution_ns"]["pp_bubble"] for r in rep["ranks"]))
         for r in rep["ranks"]:
             self.assertEqual(r["coords"], {"tp": 0, "pp": r["rank"], "dp": 0, "ep": 0})
             self.assertEqual((r["host"], r["gpu"]), ("gen-0", 0))
