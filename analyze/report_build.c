@@ -1,0 +1,258 @@
+/* One pass over a run for the report and the diff (report_build.h). */
+#include "report_build.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "names.h"
+
+const char *const pt_cat_names[PT_CATS] = {"compute", "tp_comm", "pp_bubble", "ep_comm",
+                                           "other_comm", "memcpy", "idle"};
+
+static const char *role_of(const struct pt_report *r, uint64_t comm)
+{
+    for (size_t i = 0; comm && i < pt_collectives_count(r->c); i++)
+        if (pt_collectives_comm(r->c, i)->id == comm)
+            return r->roles[i].role;
+    return "other";
+}
+
+void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, uint64_t *hidden)
+{
+    const struct pt_attr_rank *a = &r->attr[i];
+    memset(cat, 0, PT_CATS * sizeof *cat);
+    *hidden = 0;
+    cat[PT_CAT_COMPUTE] = a->compute_ns;
+    cat[PT_CAT_COPY] = a->copy_ns;
+    cat[PT_CAT_IDLE] = a->idle_ns;
+    for (int k = 0; k < a->n_comms; k++) {
+        const char *role = role_of(r, a->comms[k].comm);
+        int cat_of = !strcmp(role, "TP") ? PT_CAT_TP : !strcmp(role, "PP") ? PT_CAT_PP
+                     : !strcmp(role, "EP") ? PT_CAT_EP : PT_CAT_OTHER;
+        cat[cat_of] += a->comms[k].exposed_ns;
+        *hidden += a->comms[k].hidden_ns;
+    }
+}
+
+void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "from %g s", w->from_s);
+    if (n > 0 && (size_t)n < cap && w->to_s >= 0)
+        n += snprintf(out + n, cap - (size_t)n, " to %g s", w->to_s);
+    if (n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, " after the run's first event");
+    if (n > 0 && (size_t)n < cap && w->phase)
+        snprintf(out + n, cap - (size_t)n, ", in NVTX ranges '%s'", w->phase);
+}
+
+/* A communicator whose ranks did not all show up: files missing from the run, or processes
+ * that recorded nothing. The report goes on with what is there. */
+static void warn_missing_ranks(const struct pt_collectives *c)
+{
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        int seen = 0;
+        for (int w = 0; w < PT_MAX_RANKS / 32; w++)
+            seen += __builtin_popcount(s->ranks_seen[w]);
+        if (seen < s->nranks)
+            cli_error("warning: communicator %016" PRIx64 " has %d ranks, %d of them in this run: "
+                      "%" PRIu64 " of %" PRIu64 " collectives lack a rank (a trace file missing?)",
+                      s->id, s->nranks, seen, s->incomplete, s->instances);
+    }
+}
+
+/* --layout: the given axes replace the inferred ones; a disagreement is said, not hidden. */
+static void apply_layout(struct pt_layout *l, const struct pt_layout *given, int *layout_given)
+{
+    int *have[] = {&l->tp, &l->pp, &l->dp, &l->ep};
+    const int want[] = {given->tp, given->pp, given->dp, given->ep};
+    static const char *const axes[] = {"TP", "PP", "DP", "EP"};
+    for (int k = 0; k < 4; k++) {
+        if (!want[k])
+            continue;
+        if (*have[k] != want[k])
+            cli_error("warning: --layout sets %s=%d; the run's communicators suggest %s=%d",
+                      axes[k], want[k], axes[k], *have[k]);
+        *have[k] = want[k];
+        *layout_given = 1;
+    }
+    if (*layout_given && l->world > 0 && l->tp * l->pp * l->dp != l->world)
+        cli_error("warning: layout TP=%d x PP=%d x DP=%d is %d ranks; the run has %d", l->tp, l->pp,
+                  l->dp, l->tp * l->pp * l->dp, l->world);
+}
+
+static void warn_file(const char *msg, void *arg)
+{
+    (void)arg;
+    cli_error("warning: %s", msg);
+}
+
+static void track(struct pt_rank_totals *t, uint64_t start, uint64_t end)
+{
+    if (!t->first_ns || start < t->first_ns)
+        t->first_ns = start;
+    if (end > t->last_ns)
+        t->last_ns = end;
+}
+
+static void per_rank(struct pt_rank_totals *t, const struct pt_run *run, const struct pt_event *ev)
+{
+    if (ev->rec->kind == PT_REC_NCCL_CALL) {
+        const struct pt_rec_nccl_call *c = (const void *)ev->rec;
+        t->nccl_host_ns += c->t_exit_ns - c->t_enter_ns;
+        track(t, c->t_enter_ns, c->t_exit_ns);
+    } else if (ev->rec->kind == PT_REC_KERNEL) {
+        const struct pt_rec_kernel *k = (const void *)ev->rec;
+        const char *cls = pt_trace_ctx_comm_class(pt_source_ctx(run->sources[ev->source]), k->name_id);
+        uint64_t d = k->end_ns - k->start_ns;
+        if (cls && !strcmp(cls, "nccl"))
+            t->comm_kernel_ns += d;
+        else
+            t->other_kernel_ns += d;
+        t->kernels++;
+        track(t, k->start_ns, k->end_ns);
+    }
+}
+
+/* Other hosts' clocks: estimated from the ends of the same collectives, unless trusted. */
+static int align_clocks(struct pt_report *r, const struct pt_report_opts *o)
+{
+    r->shift = calloc(r->set.count ? r->set.count : 1, sizeof *r->shift);
+    if (!r->shift || pt_clock_align_run(r->set.paths, r->set.count, &r->clocks) != 0)
+        return -1;
+    for (size_t i = 0; !o->trust_clocks && i < r->set.count; i++)
+        if (r->clocks.host_of_file[i] > 0)
+            r->shift[i] = r->clocks.hosts[r->clocks.host_of_file[i]].offset_ns;
+    for (int h = 1; !o->trust_clocks && h < r->clocks.n_hosts; h++) {
+        const struct pt_clock_host *x = &r->clocks.hosts[h];
+        if (!x->samples)
+            cli_error("warning: host %s shares no collective with host %s: its clock is taken as is",
+                      x->name, r->clocks.hosts[0].name);
+        else if (!o->quiet)
+            fprintf(stderr, "partrace: clock of host %s: %+.3f us against %s (residual %.3f us, "
+                            "%" PRIu64 " collectives)\n",
+                    x->name, (double)x->offset_ns / 1e3, r->clocks.hosts[0].name,
+                    (double)x->residual_ns / 1e3, x->samples);
+    }
+    return 0;
+}
+
+/* The pass over the merged events. Returns the last event's time. */
+static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct pt_rank_window *rw)
+{
+    struct pt_event ev;
+    uint64_t last_ts = 0;
+    while (pt_run_next(&r->run, &ev)) {
+        last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
+        if (ev.rec->kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev.rec)->device >= 0)
+            r->totals[ev.source].gpu = ((const struct pt_rec_comm_init *)ev.rec)->device;
+        int in = pt_window_step(&o->window, &rw[ev.source], &r->attr[ev.source], &ev);
+        /* Every event feeds the painter (paused outside the window, so edges clip exactly);
+         * only those inside count as collectives. */
+        if (!in && ev.rec->kind == PT_REC_NCCL_CALL)
+            pt_collectives_note_call(r->c, &r->run, &ev);
+        else
+            pt_collectives_add(r->c, &r->run, &ev);
+        pt_attr_add(r->attr, r->c, &r->run, &ev);
+        if (!in)
+            continue;
+        per_rank(&r->totals[ev.source], &r->run, &ev);
+        r->gpu |= ev.rec->kind == PT_REC_KERNEL;
+    }
+    pt_collectives_finish(r->c);
+    pt_attr_finish(r->attr, r->run.n);
+    return last_ts;
+}
+
+int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r)
+{
+    memset(r, 0, sizeof *r);
+    char err[1024];
+    if (pt_trace_set_open(path, &r->set, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        return 1;
+    }
+    if (align_clocks(r, o) != 0) {
+        cli_error("out of memory");
+        return 1;
+    }
+    if (pt_run_open(r->set.paths, r->set.count, r->shift, &r->run, warn_file, NULL) != 0) {
+        cli_error("%s: no trace could be read", path);
+        return 1;
+    }
+    size_t n = r->n = r->run.n;
+    r->c = pt_collectives_new();
+    r->totals = calloc(n, sizeof *r->totals);
+    r->attr = calloc(n, sizeof *r->attr);
+    r->by_rank = malloc(n * sizeof *r->by_rank);
+    struct pt_rank_window *rw = calloc(n, sizeof *rw);
+    if (!r->c || !r->totals || !r->attr || !r->by_rank || !rw) {
+        free(rw);
+        cli_error("out of memory");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        r->totals[i].rank = r->run.rank[i] >= 0 ? r->run.rank[i] : (int32_t)i;
+        r->totals[i].gpu = -1;
+        r->totals[i].host = pt_source_header(r->run.sources[i])->host;
+    }
+    uint64_t last_ts = read_run(r, o, rw);
+    free(rw);
+    for (size_t i = 0; i < n; i++)
+        r->world += r->totals[i].first_ns != 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *w = pt_source_warning(r->run.sources[i]);
+        if (w)
+            cli_error("warning: %s", w);
+        if (pt_source_late(r->run.sources[i]))
+            cli_error("warning: %s: %" PRIu64 " records came later than the reorder window; "
+                      "they were counted out of order", r->set.paths[i], pt_source_late(r->run.sources[i]));
+    }
+    warn_missing_ranks(r->c);
+    const struct pt_window *win = &o->window;
+    r->windowed = win->from_s > 0 || win->to_s >= 0 || win->phase;
+    if (r->windowed && !r->world) {
+        char w[512];
+        pt_report_describe_window(win, w, sizeof w);
+        cli_error("%s: nothing of the run falls inside the window (%s); the run spans %.3f s", path,
+                  w, (double)(last_ts - win->run_start) / 1e9);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) { /* insertion sort: ranks are few */
+        size_t j = i;
+        while (j > 0 && r->totals[r->by_rank[j - 1]].rank > r->totals[i].rank) {
+            r->by_rank[j] = r->by_rank[j - 1];
+            j--;
+        }
+        r->by_rank[j] = i;
+    }
+    r->roles = calloc(pt_collectives_count(r->c) + 1, sizeof *r->roles);
+    if (!r->roles) {
+        cli_error("out of memory");
+        return 1;
+    }
+    pt_topology_infer(r->c, r->world, r->roles, &r->layout);
+    apply_layout(&r->layout, &o->given, &r->layout_given);
+    return 0;
+}
+
+void pt_report_free(struct pt_report *r)
+{
+    if (r->attr)
+        pt_attr_free(r->attr, r->n);
+    free(r->attr);
+    free(r->by_rank);
+    free(r->roles);
+    free(r->totals);
+    pt_collectives_free(r->c);
+    if (r->run.sources)
+        pt_run_close(&r->run);
+    if (r->shift)
+        pt_clock_align_free(&r->clocks);
+    free(r->shift);
+    pt_trace_set_free(&r->set);
+    memset(r, 0, sizeof *r);
+}

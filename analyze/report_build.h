@@ -1,0 +1,63 @@
+/* Builds what `partrace report` and `partrace diff` print: one pass over a run, merged in time,
+ * through the collectives' matching, the attribution painter and the per-rank totals, inside
+ * the chosen window; then roles and layout. Messages about the input go to stderr. */
+#ifndef PT_REPORT_BUILD_H
+#define PT_REPORT_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attribution.h"
+#include "clock_align.h"
+#include "collectives.h"
+#include "report_window.h"
+#include "run_merge.h"
+#include "topology.h"
+#include "trace_set.h"
+
+/* Attribution categories, in order; each rank's add up to 100 % of its span. */
+enum { PT_CAT_COMPUTE, PT_CAT_TP, PT_CAT_PP, PT_CAT_EP, PT_CAT_OTHER, PT_CAT_COPY, PT_CAT_IDLE, PT_CATS };
+extern const char *const pt_cat_names[PT_CATS]; /* "compute", "tp_comm", ... as in the JSON */
+
+struct pt_rank_totals {
+    int32_t rank;
+    int32_t gpu;               /* CUDA device of its communicators, -1 unknown */
+    const char *host;
+    uint64_t first_ns, last_ns;
+    uint64_t nccl_host_ns;     /* time inside NCCL calls, host side */
+    uint64_t comm_kernel_ns;   /* NCCL kernels, summed */
+    uint64_t other_kernel_ns;  /* all other kernels, summed */
+    uint64_t kernels;
+};
+
+struct pt_report_opts {
+    struct pt_window window;   /* {0, -1, NULL}: the whole run */
+    struct pt_layout given;    /* --layout: non-zero axes replace the inferred ones */
+    int trust_clocks;
+    int quiet;                 /* no per-host clock lines on stderr (JSON output) */
+};
+
+struct pt_report {
+    size_t n;                  /* trace files */
+    struct pt_collectives *c;
+    struct pt_rank_totals *totals; /* [n] */
+    struct pt_attr_rank *attr;     /* [n] */
+    struct pt_role *roles;         /* [communicators] */
+    size_t *by_rank;               /* files in rank order */
+    struct pt_layout layout;
+    int layout_given, gpu, world, windowed;
+    struct pt_clock_align clocks;
+    int64_t *shift;
+    struct pt_trace_set set;
+    struct pt_run run;
+};
+
+/* Returns 0, or 1 when the input could not be read (or the window holds nothing): said on stderr. */
+int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r);
+/* File i's attributed time by category (ns), and the communication hidden under compute. */
+void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, uint64_t *hidden);
+/* "from 7 s to 7.2 s after the run's first event, in NVTX ranges 'decode'" */
+void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap);
+void pt_report_free(struct pt_report *r);
+
+#endif
