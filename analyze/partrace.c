@@ -15,8 +15,10 @@ static const struct command {
     {"record", cmd_record, "record [-o DIR] [--force] -- CMD [ARGS...]   run CMD under partrace"},
     {"info", cmd_info, "info PATH                                   header, span, counts, integrity"},
     {"dump", cmd_dump, "dump [--json] PATH                          one line per event"},
-    {"report", cmd_report, "report [--json|--markdown] [--fail-if EXPR]... PATH\n"
-                           "                                              collectives, stragglers, GPU time; CI gate"},
+    {"report", cmd_report, "report [--json|--markdown] [--from S] [--to S] [--phase NAME] [--layout L]\n"
+                           "       [--fail-if EXPR]... PATH               collectives, stragglers, GPU time; CI gate"},
+    {"diff", cmd_diff, "diff [--json] [--max-regression PCT] [--phase NAME] BASE NEW\n"
+                       "                                              two runs, category by category; CI gate"},
 };
 
 void cli_error(const char *fmt, ...)
