@@ -10,6 +10,7 @@
 #include "fail_if.h"
 #include "names.h"
 #include "report_build.h"
+#include "report_html.h"
 
 /* The report being printed (its printers' common input). */
 static const struct pt_report *shown;
@@ -65,13 +66,8 @@ static void print_text(void)
     printf("\nstragglers (who arrived last, and what the others waited for them):\n");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        uint64_t total = 0;
-        int32_t worst = -1;
-        for (int r = 0; r < PT_MAX_RANKS; r++) {
-            total += s->late_cost_ns[r];
-            if (s->late_cost_ns[r] && (worst < 0 || s->late_cost_ns[r] > s->late_cost_ns[worst]))
-                worst = r;
-        }
+        uint64_t total;
+        int32_t worst = pt_report_straggler(s, &total);
         if (worst >= 0)
             printf("  %-5s %016" PRIx64 ": rank %d, last in %" PRIu64 " of %" PRIu64
                    " collectives, %.3f ms of waiting (%.0f %%)\n",
@@ -165,10 +161,8 @@ static void print_markdown(void)
     printf("\n| role | communicator | straggler | last in | waiting caused ms |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        int32_t worst = -1;
-        for (int r = 0; r < PT_MAX_RANKS; r++)
-            if (s->late_cost_ns[r] && (worst < 0 || s->late_cost_ns[r] > s->late_cost_ns[worst]))
-                worst = r;
+        uint64_t total;
+        int32_t worst = pt_report_straggler(s, &total);
         if (worst >= 0)
             printf("| %s | `%016" PRIx64 "` | rank %d | %" PRIu64 " of %" PRIu64 " | %.3f |\n",
                    roles[i].role, s->id, worst, s->last_count[worst], s->instances,
@@ -329,9 +323,47 @@ static int run_gates(const struct pt_gate *gates, int n_gates)
     return status;
 }
 
+/* The HTML page: this report, and one more pass per NVTX range name for the per-phase view
+ * (unless the report is itself one phase). Returns 0, or -1 when FILE could not be written. */
+static int write_html(const char *file, const char *source, const struct pt_report *rep,
+                      const struct pt_report_opts *opts)
+{
+    struct pt_report phase_reps[PT_REPORT_PHASES];
+    struct pt_html_phase phases[PT_REPORT_PHASES];
+    int n = 0;
+    for (int p = 0; !opts->window.phase && p < rep->n_phase_names; p++) {
+        struct pt_report_opts o = *opts;
+        o.window.phase = rep->phase_names[p];
+        o.window.run_start = 0;
+        o.again = o.quiet = 1;
+        if (pt_report_build(source, &o, &phase_reps[n]) != 0) {
+            pt_report_free(&phase_reps[n]);
+            continue;
+        }
+        phases[n] = (struct pt_html_phase){rep->phase_names[p], &phase_reps[n]};
+        n++;
+    }
+    char window[512];
+    if (rep->windowed)
+        pt_report_describe_window(&opts->window, window, sizeof window);
+    FILE *out = fopen(file, "w");
+    int bad = !out;
+    if (out) {
+        pt_report_html(out, source, rep, rep->windowed ? window : NULL, phases, n);
+        bad = ferror(out);
+        bad |= fclose(out) != 0;
+    }
+    if (bad)
+        cli_error("report: cannot write --html %s", file);
+    for (int p = 0; p < n; p++)
+        pt_report_free(&phase_reps[p]);
+    return bad ? -1 : 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
     int json = 0, markdown = 0, n_gates = 0;
+    const char *html = NULL;
     struct pt_report_opts opts = {.window = {0, -1, NULL, 0}};
     struct pt_gate gates[16];
     const char *path = NULL;
@@ -359,6 +391,8 @@ int cmd_report(int argc, char **argv)
                 return 2;
             }
             i++;
+        } else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc && argv[i + 1][0]) {
+            html = argv[++i];
         } else if (strcmp(argv[i], "--phase") == 0 && i + 1 < argc && argv[i + 1][0])
             opts.window.phase = argv[++i];
         else if (strcmp(argv[i], "--fail-if") == 0) {
@@ -379,7 +413,7 @@ int cmd_report(int argc, char **argv)
         }
         else if (argv[i][0] == '-' && argv[i][1]) {
             cli_error("report: unknown option '%s' (usage: partrace report [--json|--markdown] "
-                      "[--from S] [--to S] [--phase NAME] [--layout tp=N,pp=N,dp=N,ep=N] [--trust-clocks] "
+                      "[--from S] [--to S] [--phase NAME] [--layout tp=N,pp=N,dp=N,ep=N] [--html FILE] [--trust-clocks] "
                       "[--fail-if EXPR]... PATH)",
                       argv[i]);
             return 2;
@@ -416,6 +450,8 @@ int cmd_report(int argc, char **argv)
     (json ? print_json : markdown ? print_markdown : print_text)();
     fflush(stdout);
     int status = run_gates(gates, n_gates);
+    if (html && write_html(html, path, &rep, &opts) != 0 && status == 0)
+        status = 1;
     pt_report_free(&rep);
     return status;
 }

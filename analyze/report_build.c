@@ -9,6 +9,14 @@
 #include "cli.h"
 #include "names.h"
 
+/* Set while re-reading a run already reported (the HTML page's phases): its warnings were said. */
+static int silent;
+#define WARN(...)                                                                                  \
+    do {                                                                                           \
+        if (!silent)                                                                               \
+            cli_error(__VA_ARGS__);                                                                \
+    } while (0)
+
 const char *const pt_cat_names[PT_CATS] = {"compute", "tp_comm", "pp_bubble", "ep_comm",
                                            "other_comm", "memcpy", "idle"};
 
@@ -37,6 +45,18 @@ void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, ui
     }
 }
 
+int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total)
+{
+    int32_t worst = -1;
+    *total = 0;
+    for (int32_t r = 0; r < PT_MAX_RANKS; r++) {
+        *total += s->late_cost_ns[r];
+        if (s->late_cost_ns[r] && (worst < 0 || s->late_cost_ns[r] > s->late_cost_ns[worst]))
+            worst = r;
+    }
+    return worst;
+}
+
 void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "from %g s", w->from_s);
@@ -58,7 +78,7 @@ static void warn_missing_ranks(const struct pt_collectives *c)
         for (int w = 0; w < PT_MAX_RANKS / 32; w++)
             seen += __builtin_popcount(s->ranks_seen[w]);
         if (seen < s->nranks)
-            cli_error("warning: communicator %016" PRIx64 " has %d ranks, %d of them in this run: "
+            WARN("warning: communicator %016" PRIx64 " has %d ranks, %d of them in this run: "
                       "%" PRIu64 " of %" PRIu64 " collectives lack a rank (a trace file missing?)",
                       s->id, s->nranks, seen, s->incomplete, s->instances);
     }
@@ -74,20 +94,20 @@ static void apply_layout(struct pt_layout *l, const struct pt_layout *given, int
         if (!want[k])
             continue;
         if (*have[k] != want[k])
-            cli_error("warning: --layout sets %s=%d; the run's communicators suggest %s=%d",
+            WARN("warning: --layout sets %s=%d; the run's communicators suggest %s=%d",
                       axes[k], want[k], axes[k], *have[k]);
         *have[k] = want[k];
         *layout_given = 1;
     }
     if (*layout_given && l->world > 0 && l->tp * l->pp * l->dp != l->world)
-        cli_error("warning: layout TP=%d x PP=%d x DP=%d is %d ranks; the run has %d", l->tp, l->pp,
+        WARN("warning: layout TP=%d x PP=%d x DP=%d is %d ranks; the run has %d", l->tp, l->pp,
                   l->dp, l->tp * l->pp * l->dp, l->world);
 }
 
 static void warn_file(const char *msg, void *arg)
 {
     (void)arg;
-    cli_error("warning: %s", msg);
+    WARN("warning: %s", msg);
 }
 
 static void track(struct pt_rank_totals *t, uint64_t start, uint64_t end)
@@ -129,7 +149,7 @@ static int align_clocks(struct pt_report *r, const struct pt_report_opts *o)
     for (int h = 1; !o->trust_clocks && h < r->clocks.n_hosts; h++) {
         const struct pt_clock_host *x = &r->clocks.hosts[h];
         if (!x->samples)
-            cli_error("warning: host %s shares no collective with host %s: its clock is taken as is",
+            WARN("warning: host %s shares no collective with host %s: its clock is taken as is",
                       x->name, r->clocks.hosts[0].name);
         else if (!o->quiet)
             fprintf(stderr, "partrace: clock of host %s: %+.3f us against %s (residual %.3f us, "
@@ -140,6 +160,19 @@ static int align_clocks(struct pt_report *r, const struct pt_report_opts *o)
     return 0;
 }
 
+/* Names of NVTX ranges, for the HTML page's per-phase view (the first few distinct ones). */
+static void note_phase(struct pt_report *r, const struct pt_rec_nvtx *n)
+{
+    if ((n->event != PT_NVTX_PUSH && n->event != PT_NVTX_START) || !n->text_bytes ||
+        n->text_bytes >= sizeof r->phase_names[0] || r->n_phase_names == PT_REPORT_PHASES)
+        return;
+    for (int i = 0; i < r->n_phase_names; i++)
+        if (strlen(r->phase_names[i]) == n->text_bytes && !memcmp(r->phase_names[i], n->text, n->text_bytes))
+            return;
+    memcpy(r->phase_names[r->n_phase_names], n->text, n->text_bytes);
+    r->phase_names[r->n_phase_names++][n->text_bytes] = 0;
+}
+
 /* The pass over the merged events. Returns the last event's time. */
 static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct pt_rank_window *rw)
 {
@@ -147,6 +180,8 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
     uint64_t last_ts = 0;
     while (pt_run_next(&r->run, &ev)) {
         last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
+        if (ev.rec->kind == PT_REC_NVTX)
+            note_phase(r, (const struct pt_rec_nvtx *)ev.rec);
         if (ev.rec->kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev.rec)->device >= 0)
             r->totals[ev.source].gpu = ((const struct pt_rec_comm_init *)ev.rec)->device;
         int in = pt_window_step(&o->window, &rw[ev.source], &r->attr[ev.source], &ev);
@@ -170,6 +205,7 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
 int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r)
 {
     memset(r, 0, sizeof *r);
+    silent = o->again;
     char err[1024];
     if (pt_trace_set_open(path, &r->set, err, sizeof err) != 0) {
         cli_error("%s", err);
@@ -206,9 +242,9 @@ int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report
     for (size_t i = 0; i < n; i++) {
         const char *w = pt_source_warning(r->run.sources[i]);
         if (w)
-            cli_error("warning: %s", w);
+            WARN("warning: %s", w);
         if (pt_source_late(r->run.sources[i]))
-            cli_error("warning: %s: %" PRIu64 " records came later than the reorder window; "
+            WARN("warning: %s: %" PRIu64 " records came later than the reorder window; "
                       "they were counted out of order", r->set.paths[i], pt_source_late(r->run.sources[i]));
     }
     warn_missing_ranks(r->c);
@@ -217,7 +253,7 @@ int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report
     if (r->windowed && !r->world) {
         char w[512];
         pt_report_describe_window(win, w, sizeof w);
-        cli_error("%s: nothing of the run falls inside the window (%s); the run spans %.3f s", path,
+        WARN("%s: nothing of the run falls inside the window (%s); the run spans %.3f s", path,
                   w, (double)(last_ts - win->run_start) / 1e9);
         return 1;
     }

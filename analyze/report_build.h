@@ -30,11 +30,14 @@ struct pt_rank_totals {
     uint64_t kernels;
 };
 
+#define PT_REPORT_PHASES 8
+
 struct pt_report_opts {
     struct pt_window window;   /* {0, -1, NULL}: the whole run */
     struct pt_layout given;    /* --layout: non-zero axes replace the inferred ones */
     int trust_clocks;
     int quiet;                 /* no per-host clock lines on stderr (JSON output) */
+    int again;                 /* this run was reported already: no warnings this time */
 };
 
 struct pt_report {
@@ -50,12 +53,17 @@ struct pt_report {
     int64_t *shift;
     struct pt_trace_set set;
     struct pt_run run;
+    char phase_names[PT_REPORT_PHASES][64]; /* NVTX range names seen, in order of appearance */
+    int n_phase_names;
 };
 
 /* Returns 0, or 1 when the input could not be read (or the window holds nothing): said on stderr. */
 int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r);
 /* File i's attributed time by category (ns), and the communication hidden under compute. */
 void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, uint64_t *hidden);
+/* The straggler of a communicator: the rank whose lateness cost the others most (-1: none);
+ * *total gets the waiting of all instances. */
+int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total);
 /* "from 7 s to 7.2 s after the run's first event, in NVTX ranges 'decode'" */
 void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap);
 void pt_report_free(struct pt_report *r);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on its bundled default: build partrace, record a 4-rank job that drives the test
 # NCCL (tests/progs/nccl_driver: every collective, a split communicator, grouped send/recv), then
-# show `partrace info` of the run and the first lines of `partrace dump`.
+# show `partrace info` of the run and the first lines of `partrace dump`; then the report of a
+# real 4 x H100 run bundled in samples/, per NVTX phase too, and its HTML page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -20,4 +21,9 @@ echo "first events of $RUN:"
 build/partrace dump "$RUN" | grep -E ' (nccl|comm_init) ' | head -20
 echo
 echo "report of a real run: 4 x H100, PyTorch tensor-parallel loop (samples/gpu-cuda-timeline):"
-build/partrace report samples/gpu-cuda-timeline/traced
+PAGE=$(dirname "$RUN")/report.html
+build/partrace report --html "$PAGE" samples/gpu-cuda-timeline/traced
+echo
+echo "the same, only its CUDA-graph phase (NVTX ranges 'graph'):"
+build/partrace report --phase graph samples/gpu-cuda-timeline/traced | sed -n '/where each/,/^$/p'
+echo "HTML page (open it in a browser, offline): $PAGE"

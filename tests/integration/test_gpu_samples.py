@@ -22,6 +22,35 @@ def check(scenario):
     return proc.returncode, json.loads(proc.stdout)
 
 
+def html_rows(text):
+    """The cells of every table row of an HTML page, as text."""
+    import html.parser
+
+    class Rows(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag == "td":
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag == "td" and self.cell is not None:
+                self.rows[-1].append(self.cell.strip())
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    p = Rows()
+    p.feed(text)
+    return [r for r in p.rows if r]
+
+
 class GpuSamples(unittest.TestCase):
     def test_torch_collectives(self):
         code, summary = check("torch_collectives")
@@ -139,6 +168,40 @@ class GpuSamples(unittest.TestCase):
             self.assertEqual(sum(r["attribution_ns"].values()), r["gpu_span_ns"])
         for e, g in zip(eager["ranks"], graph["ranks"]):
             self.assertLess(g["gpu_span_ns"], e["gpu_span_ns"])
+
+    def test_html_page(self):
+        run = os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        page = os.path.join(tmp.name, "report.html")
+        subprocess.run([PARTRACE, "report", "--html", page, run], capture_output=True, check=True)
+        text = open(page, encoding="utf-8").read()
+        # Self-contained: nothing to fetch, nothing to run.
+        self.assertNotIn("<script", text)
+        self.assertNotRegex(text, r"(src|href)=")
+        rows = html_rows(text)
+        ranks = [r for r in rows if r[0] in ("0", "1", "2", "3") and r[1] == "vm"]
+        self.assertEqual([r[0] for r in ranks], ["0", "1", "2", "3"])
+        rep = json.loads(subprocess.run([PARTRACE, "report", "--json", run], capture_output=True,
+                                        text=True, check=True).stdout)
+        for row, r in zip(ranks, rep["ranks"]):
+            # rank, host, GPU, span ms, then the categories in report order
+            self.assertEqual(int(row[2]), r["gpu"])
+            self.assertAlmostEqual(float(row[4]), r["attribution_pct"]["compute"], delta=0.051)
+            self.assertAlmostEqual(float(row[5]), r["attribution_pct"]["tp_comm"], delta=0.051)
+        # Per-phase view: the graph phase's mean TP share is that of report --phase graph.
+        graph = json.loads(subprocess.run([PARTRACE, "report", "--json", "--phase", "graph", run],
+                                          capture_output=True, text=True, check=True).stdout)
+        mean_tp = sum(r["attribution_pct"]["tp_comm"] for r in graph["ranks"]) / 4
+        (phase,) = [r for r in rows if r[0] == "graph"]
+        self.assertAlmostEqual(float(phase[2]), mean_tp, delta=0.051)
+        self.assertIn("eager", [r[0] for r in rows])
+        (strag,) = [r for r in rows if r[0] == "TP" and len(r) == 7]
+        self.assertEqual(strag[2], "0")
+        bad = subprocess.run([PARTRACE, "report", "--html", "/nonexistent/dir/r.html", run],
+                             capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("cannot write --html /nonexistent/dir/r.html", bad.stderr)
 
     def test_markdown(self):
         out = subprocess.run([PARTRACE, "report", "--markdown",
