@@ -22,6 +22,48 @@ static double gbps(uint64_t bytes, uint64_t ns)
     return ns ? (double)bytes / (double)ns : 0.0; /* bytes per ns = GB/s */
 }
 
+/* One line of seed metrics: GPU busy and exposed communication, then the serving metrics when
+ * the application marked its requests (`prefix` starts each line). */
+static void print_seed(const char *prefix)
+{
+    double busy, exposed;
+    struct pt_request_stats q;
+    if (shown->gpu) {
+        pt_report_seed(shown, &busy, &exposed);
+        printf("%sGPU busy %.1f %%, exposed communication %.1f %% (means over ranks)\n", prefix, busy,
+               exposed);
+    }
+    if (pt_requests_stats(&shown->requests, &q))
+        printf("%srequests %zu, tokens %" PRIu64 ", %.1f tokens/s; TTFT ms p50 %.3f p90 %.3f p99 %.3f "
+               "(%zu); TPOT ms p50 %.3f p90 %.3f p99 %.3f (%zu)\n",
+               prefix, q.requests, q.tokens, q.tokens_per_s, q.ttft_ms[0], q.ttft_ms[1], q.ttft_ms[2],
+               q.with_ttft, q.tpot_ms[0], q.tpot_ms[1], q.tpot_ms[2], q.with_tpot);
+    else
+        printf("%srequests: none marked (NVTX marks \"req ID arrive\", \"req ID token\": docs/METRICS.md)\n",
+               prefix);
+}
+
+static void print_seed_json(void)
+{
+    double busy, exposed;
+    struct pt_request_stats q;
+    printf(",\"summary\":{");
+    if (shown->gpu) {
+        pt_report_seed(shown, &busy, &exposed);
+        printf("\"gpu_busy_pct\":%.3f,\"exposed_comm_pct\":%.3f,", busy, exposed);
+    } else {
+        printf("\"gpu_busy_pct\":null,\"exposed_comm_pct\":null,");
+    }
+    if (pt_requests_stats(&shown->requests, &q))
+        printf("\"requests\":{\"count\":%zu,\"tokens\":%" PRIu64 ",\"tokens_per_s\":%.3f,"
+               "\"ttft_ms\":{\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"n\":%zu},"
+               "\"tpot_ms\":{\"p50\":%.6f,\"p90\":%.6f,\"p99\":%.6f,\"n\":%zu}}}",
+               q.requests, q.tokens, q.tokens_per_s, q.ttft_ms[0], q.ttft_ms[1], q.ttft_ms[2],
+               q.with_ttft, q.tpot_ms[0], q.tpot_ms[1], q.tpot_ms[2], q.with_tpot);
+    else
+        printf("\"requests\":null}");
+}
+
 static void print_text(void)
 {
     const struct pt_collectives *c = shown->c;
@@ -92,6 +134,8 @@ static void print_text(void)
             printf(" %10.3f\n", (double)hidden / 1e6);
         }
     }
+    putchar('\n');
+    print_seed("");
     printf("\n%5s %10s %12s %14s %14s\n", "rank", "span ms", "NCCL host ms", "NCCL kernel ms",
            "other kernel ms");
     for (size_t o = 0; o < n_files; o++) {
@@ -142,6 +186,8 @@ static void print_markdown(void)
         }
         printf("\n");
     }
+    print_seed("- ");
+    printf("\n");
     printf("| role | communicator | op | bytes | count | time ms | algbw GB/s | busbw GB/s | wait ms |\n"
            "|---|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
@@ -288,7 +334,9 @@ static void print_json(void)
         printf("}");
         first = 0;
     }
-    printf("]}\n");
+    printf("]");
+    print_seed_json();
+    printf("}\n");
 }
 
 /* Evaluates every --fail-if over the ranks' attribution. Returns 3 when any holds, else 0. */

@@ -195,6 +195,10 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
         if (!in)
             continue;
         per_rank(&r->totals[ev.source], &r->run, &ev);
+        if (ev.rec->kind == PT_REC_NVTX && ((const struct pt_rec_nvtx *)ev.rec)->event == PT_NVTX_MARK) {
+            const struct pt_rec_nvtx *mark = (const void *)ev.rec;
+            pt_requests_mark(&r->requests, ev.source, mark->text, mark->text_bytes, mark->ts_ns);
+        }
         r->gpu |= ev.rec->kind == PT_REC_KERNEL;
     }
     pt_collectives_finish(r->c);
@@ -205,6 +209,7 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
 int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r)
 {
     memset(r, 0, sizeof *r);
+    pt_requests_init(&r->requests);
     silent = o->again;
     char err[1024];
     if (pt_trace_set_open(path, &r->set, err, sizeof err) != 0) {
@@ -275,8 +280,29 @@ int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report
     return 0;
 }
 
+void pt_report_seed(const struct pt_report *r, double *gpu_busy_pct, double *exposed_comm_pct)
+{
+    int ranks = 0;
+    *gpu_busy_pct = *exposed_comm_pct = 0.0;
+    for (size_t i = 0; i < r->n; i++) {
+        uint64_t cat[PT_CATS], hidden, span = r->attr[i].counted_ns;
+        if (!r->attr[i].first_ns || !span)
+            continue;
+        pt_report_categories(r, i, cat, &hidden);
+        *gpu_busy_pct += 100.0 * (double)(span - cat[PT_CAT_IDLE]) / (double)span;
+        *exposed_comm_pct += 100.0 * (double)(cat[PT_CAT_TP] + cat[PT_CAT_PP] + cat[PT_CAT_EP] +
+                                              cat[PT_CAT_OTHER]) / (double)span;
+        ranks++;
+    }
+    if (ranks) {
+        *gpu_busy_pct /= ranks;
+        *exposed_comm_pct /= ranks;
+    }
+}
+
 void pt_report_free(struct pt_report *r)
 {
+    pt_requests_free(&r->requests);
     if (r->attr)
         pt_attr_free(r->attr, r->n);
     free(r->attr);

@@ -11,6 +11,7 @@
 #include "clock_align.h"
 #include "collectives.h"
 #include "report_window.h"
+#include "requests.h"
 #include "run_merge.h"
 #include "topology.h"
 #include "trace_set.h"
@@ -55,6 +56,7 @@ struct pt_report {
     struct pt_run run;
     char phase_names[PT_REPORT_PHASES][64]; /* NVTX range names seen, in order of appearance */
     int n_phase_names;
+    struct pt_requests requests;            /* serving marks inside the window */
 };
 
 /* Returns 0, or 1 when the input could not be read (or the window holds nothing): said on stderr. */
@@ -66,6 +68,8 @@ void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, ui
 int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total);
 /* "from 7 s to 7.2 s after the run's first event, in NVTX ranges 'decode'" */
 void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap);
+/* Means over the ranks with attribution: GPU busy (not idle) and exposed communication, in %. */
+void pt_report_seed(const struct pt_report *r, double *gpu_busy_pct, double *exposed_comm_pct);
 void pt_report_free(struct pt_report *r);
 
 #endif

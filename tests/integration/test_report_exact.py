@@ -187,6 +187,37 @@ class ReportExact(TraceTest):
             self.assertEqual(proc.returncode, 2, bad)
             self.assertIn(f"--layout '{bad}': {where}", proc.stderr)
 
+    def test_requests_ttft_tpot(self):
+        n, tokens, steps = 10, 5, 40
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir, "tp", "2", str(steps), "50000", "20000", "1024", "0", "0"],
+                       check=True, env=dict(os.environ, GEN_REQUESTS=f"{n},{tokens}"))
+        rep = json.loads(cli("report", "--json", self.run_dir).stdout)
+        period = 50_000 + 20_000 + 1000
+        ttft = sorted((period - (i % 4) * 1000) / 1e6 for i in range(n))
+        nearest = lambda v, p: v[max(1, -(-int(p * len(v) * 1000) // 1000)) - 1]
+        q = rep["summary"]["requests"]
+        self.assertEqual((q["count"], q["tokens"], q["ttft_ms"]["n"], q["tpot_ms"]["n"]),
+                         (n, n * tokens, n, n))
+        for p, key in ((0.5, "p50"), (0.9, "p90"), (0.99, "p99")):
+            self.assertAlmostEqual(q["ttft_ms"][key], nearest(ttft, p), places=6)
+            self.assertAlmostEqual(q["tpot_ms"][key], 2 * period / 1e6, places=6)
+        last_token = (n - 1 + 1 + 2 * (tokens - 1)) * period
+        self.assertAlmostEqual(q["tokens_per_s"], n * tokens / (last_token / 1e9), places=1)
+        # Seed metrics: both ranks compute 50 of every 71 us and all-reduce 20.
+        s = rep["summary"]
+        span = (steps - 1) * period + 70_000
+        self.assertAlmostEqual(s["exposed_comm_pct"], 100.0 * steps * 20_000 / span, places=2)
+        self.assertAlmostEqual(s["gpu_busy_pct"], 100.0 * steps * 70_000 / span, places=2)
+        out = cli("report", self.run_dir).stdout
+        self.assertIn(f"requests {n}, tokens {n * tokens}", out)
+        # Without marks the report says how to get them.
+        plain = os.path.join(self.run_dir, "plain")
+        os.makedirs(plain)
+        subprocess.run([GEN, plain, "tp", "2", "3", "1000", "500", "1024", "0", "0"], check=True)
+        self.assertIsNone(json.loads(cli("report", "--json", plain).stdout)["summary"]["requests"])
+        self.assertIn("requests: none marked", cli("report", plain).stdout)
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]

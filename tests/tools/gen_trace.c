@@ -6,6 +6,8 @@
  * GEN_HOST_OFFSETS="o_0,...,o_{R-1}" puts rank r on a host whose clock reads o_r ns ahead
  * (ranks with equal offsets share a host). GEN_PHASE="A,B" wraps steps A..B-1 in an NVTX
  * push/pop range "decode" (pushed at step A's base time, popped at step B's).
+ * GEN_REQUESTS="N,T" makes rank 0 mark N requests (docs/METRICS.md): request i arrives at
+ * step i's base + (i % 4) us and gets token j at the base of step i + 1 + 2j, j < T.
  *   gen_trace DIR tp R K C T B SKEW_0 ... SKEW_{R-1}      (times in ns)
  * Scenario "pp": P stages (ranks) of one PP communicator (Send/Recv), M micro-batches of F ns
  * of compute per stage and step, K steps, in the ideal schedule: stage s computes micro-batch
@@ -222,6 +224,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_trace: GEN_PHASE is \"FROM,TO\" (steps)\n");
         return 2;
     }
+    int n_requests = 0, tokens = 0;
+    const char *requests = getenv("GEN_REQUESTS");
+    if (requests && sscanf(requests, "%d,%d", &n_requests, &tokens) != 2) {
+        fprintf(stderr, "gen_trace: GEN_REQUESTS is \"N,TOKENS\"\n");
+        return 2;
+    }
     const uint64_t comm = 0x7e57c0ffee;
     const uint64_t period = compute + max_skew + transfer + 1000;
     for (int r = 0; r < ranks; r++) {
@@ -235,6 +243,17 @@ int main(int argc, char **argv)
                 put_nvtx(base, PT_NVTX_PUSH, "decode");
             if (k == phase_to)
                 put_nvtx(base, PT_NVTX_POP, "");
+            for (int i = 0; r == 0 && i < n_requests; i++) {
+                char text[64];
+                if (k == i) {
+                    snprintf(text, sizeof text, "req %d arrive", i);
+                    put_nvtx(base + (uint64_t)(i % 4) * 1000, PT_NVTX_MARK, text);
+                }
+                if (k > i && (k - i - 1) % 2 == 0 && (k - i - 1) / 2 < tokens) {
+                    snprintf(text, sizeof text, "req %d token", i);
+                    put_nvtx(base, PT_NVTX_MARK, text);
+                }
+            }
             struct pt_rec_nccl_call call = {.hdr = {PT_REC_NCCL_CALL, sizeof call, 1},
                                             .t_enter_ns = arrive - 100, .t_exit_ns = arrive - 50,
                                             .comm_id = comm, .call_id = call_id, .seq = (uint64_t)k,
