@@ -13,6 +13,50 @@ static uint64_t data_calls(const struct pt_comm_stats *s)
     return n;
 }
 
+static int find(int *parent, int x)
+{
+    while (parent[x] != x)
+        x = parent[x] = parent[parent[x]];
+    return x;
+}
+
+/* Stages of the pipeline: ranks joined by PP communicators (vLLM's pipeline group of all stages,
+ * or one 2-rank communicator per hop) form chains; the longest chain is the pipeline's depth.
+ * With data parallel replicas or TP groups beside it, each replica is a chain of its own. */
+static int pipeline_stages(const struct pt_collectives *c, const struct pt_role *roles)
+{
+    static int parent[PT_MAX_RANKS], size[PT_MAX_RANKS];
+    static unsigned char member[PT_MAX_RANKS];
+    for (int g = 0; g < PT_MAX_RANKS; g++)
+        parent[g] = g, size[g] = 0, member[g] = 0;
+    int any = 0;
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        if (strcmp(roles[i].role, "PP"))
+            continue;
+        int first = -1;
+        for (int g = 0; g < PT_MAX_RANKS; g++) {
+            if (!(s->ranks_seen[g / 32] >> (g % 32) & 1))
+                continue;
+            any = member[g] = 1;
+            if (first < 0)
+                first = g;
+            else
+                parent[find(parent, g)] = find(parent, first);
+        }
+    }
+    if (!any)
+        return 0;
+    int deepest = 0;
+    for (int g = 0; g < PT_MAX_RANKS; g++)
+        if (member[g])
+            size[find(parent, g)]++;
+    for (int g = 0; g < PT_MAX_RANKS; g++)
+        if (parent[g] == g && size[g] > deepest)
+            deepest = size[g];
+    return deepest;
+}
+
 void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role *roles,
                        struct pt_layout *layout)
 {
@@ -51,26 +95,22 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
                      (unsigned long long)all);
         }
     }
-    /* The all-reduce communicator used most per rank carries the layers: tensor parallelism. */
-    if (busiest < n) {
-        roles[busiest].role = "TP";
-        size_t len = strlen(roles[busiest].evidence);
-        snprintf(roles[busiest].evidence + len, sizeof roles[busiest].evidence - len,
-                 "; the busiest reduction communicator");
-    }
-    /* Stages: a PP group of all stages (vLLM's, with send/recv to a peer) gives its size; else
-     * pairwise links (one 2-rank communicator per hop) chain into links + 1 stages. */
-    int pp_group = 0, pp_links = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* The all-reduce communicator used most per rank carries the layers: tensor parallelism;
+     * so do its siblings (other stages' or replicas' TP groups): same size, similar rate. */
+    for (size_t i = 0; busiest < n && i < n; i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        if (strcmp(roles[i].role, "PP"))
+        const struct pt_comm_stats *top = pt_collectives_comm(c, busiest);
+        double rate = (double)(s->calls[PT_OP_AllReduce] + s->calls[PT_OP_ReduceScatter] +
+                               s->calls[PT_OP_AllGather]) / (double)(s->nranks > 0 ? s->nranks : 1);
+        if (strcmp(roles[i].role, "DP") || s->nranks != top->nranks || rate * 2 < busiest_rate)
             continue;
-        if (s->nranks > 2 && s->nranks > pp_group)
-            pp_group = s->nranks;
-        else if (s->nranks == 2)
-            pp_links++;
+        roles[i].role = "TP";
+        size_t len = strlen(roles[i].evidence);
+        snprintf(roles[i].evidence + len, sizeof roles[i].evidence - len,
+                 i == busiest ? "; the busiest reduction communicator"
+                              : "; as busy as the busiest reduction communicator");
     }
-    layout->pp = pp_group ? pp_group : pp_links ? pp_links + 1 : 0;
+    layout->pp = pipeline_stages(c, roles);
     for (size_t i = 0; i < n; i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         if (!strcmp(roles[i].role, "TP") && s->nranks > layout->tp)

@@ -218,6 +218,26 @@ class ReportExact(TraceTest):
         self.assertIsNone(json.loads(cli("report", "--json", plain).stdout)["summary"]["requests"])
         self.assertIn("requests: none marked", cli("report", plain).stdout)
 
+    def test_mixed_layouts(self):
+        """TP x PP x DP runs: every TP group (not only the busiest) is TP, pipelines of 2-rank or
+        wider groups give PP, the rest is DP; each rank's coordinates follow its rank."""
+        for tp, pp, dp in ((2, 2, 1), (2, 2, 2), (4, 2, 1), (2, 1, 2), (2, 4, 1)):
+            with self.subTest(tp=tp, pp=pp, dp=dp):
+                run = os.path.join(self.run_dir, f"{tp}x{pp}x{dp}")
+                os.makedirs(run)
+                subprocess.run([GEN, run, "mixed", str(tp), str(pp), str(dp), "20"], check=True)
+                rep = json.loads(cli("report", "--json", run).stdout)
+                self.assertEqual(rep["layout"], {"tp": tp, "pp": pp, "dp": dp, "ep": 1,
+                                                 "world": tp * pp * dp, "given": False})
+                roles = sorted(c["role"] for c in rep["communicators"])
+                self.assertEqual(roles, sorted(["TP"] * (pp * dp if tp > 1 else 0) +
+                                               ["PP"] * (tp * dp if pp > 1 else 0) +
+                                               ["DP"] * (tp * pp if dp > 1 else 0)))
+                for r in rep["ranks"]:
+                    g = r["rank"]
+                    self.assertEqual(r["coords"], {"tp": g % tp, "pp": g // tp % pp,
+                                                   "dp": g // (tp * pp), "ep": 0})
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]

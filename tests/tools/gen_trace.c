@@ -14,7 +14,11 @@
  * j of step k during [kL + (s+j)F, +F), L = (M+P-1)F; the last stage hands each step's result
  * back to stage 0. Every stage waits in a receive kernel whenever it does not compute, so over
  * any whole number of periods L after the first, its PP bubble is exactly (P-1)/(M+P-1).
- *   gen_trace DIR pp P M F K */
+ *   gen_trace DIR pp P M F K
+ * Scenario "mixed": TP x PP x DP ranks, rank = (dp * PP + pp) * TP + tp (TP fastest). Per step
+ * each rank computes, all-reduces in its TP group, sends to the next stage and receives from the
+ * previous one in its pipeline group; every 4th step it all-reduces in its DP group too.
+ *   gen_trace DIR mixed TP PP DP STEPS */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,8 +186,56 @@ static int generate_pp(const char *dir, int stages, int micro, uint64_t f_ns, in
     return 0;
 }
 
+/* A collective call of rank r and its kernel [start, end). */
+static void put_collective(int r, int nranks, uint64_t comm, uint64_t seq, uint64_t start, uint64_t end)
+{
+    static uint64_t next_id;
+    uint64_t call_id = (2ull << 40) | ++next_id;
+    struct pt_rec_nccl_call call = {.hdr = {PT_REC_NCCL_CALL, sizeof call, 1}, .t_enter_ns = start - 100,
+                                    .t_exit_ns = start - 50, .comm_id = comm, .call_id = call_id,
+                                    .seq = seq, .count = 512, .bytes = 1024, .peer = -1, .rank = r,
+                                    .nranks = nranks, .op = PT_OP_AllReduce, .dtype = 9};
+    put(&call, sizeof call);
+    put_kernel(start, end, 2, call_id);
+}
+
+/* Scenario "mixed" (see the head of this file). */
+static int generate_mixed(const char *dir, int tp, int pp, int dp, int steps)
+{
+    const uint64_t compute = 50000, ar = 10000, period = 100000;
+    for (int r = 0; r < tp * pp * dp; r++) {
+        int t = r % tp, s = (r / tp) % pp, d = r / (tp * pp);
+        uint64_t tp_comm = 0x7100 + (uint64_t)(d * pp + s), pp_comm = 0x9900 + (uint64_t)(d * tp + t);
+        uint64_t dp_comm = 0xd700 + (uint64_t)(s * tp + t);
+        FILE *f = open_rank(dir, r, t00, 0, tp > 1 ? tp_comm : pp_comm, tp > 1 ? tp : pp);
+        for (int k = 0; k < steps; k++) {
+            uint64_t base = t00 + (uint64_t)k * period;
+            put_kernel(base, base + compute, 1, 0);
+            if (tp > 1)
+                put_collective(r, tp, tp_comm, (uint64_t)k, base + compute, base + compute + ar);
+            if (pp > 1 && s < pp - 1)
+                put_p2p(r, pp, pp_comm, PT_OP_Send, s + 1, (uint64_t)k, base + compute + ar + 100);
+            if (pp > 1 && s > 0)
+                put_p2p(r, pp, pp_comm, PT_OP_Recv, s - 1, (uint64_t)k, base + compute + ar + 200);
+            if (dp > 1 && k % 4 == 0)
+                put_collective(r, dp, dp_comm, (uint64_t)k / 4, base + compute + ar + 1000,
+                               base + compute + 2 * ar + 1000);
+        }
+        close_rank(f, t00 + (uint64_t)steps * period);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 7 && strcmp(argv[2], "mixed") == 0) {
+        int tp = atoi(argv[3]), pp = atoi(argv[4]), dp = atoi(argv[5]), steps = atoi(argv[6]);
+        if (tp < 1 || pp < 1 || dp < 1 || tp * pp * dp > 64 || steps < 4) {
+            fprintf(stderr, "gen_trace: mixed needs TP, PP, DP >= 1 (at most 64 ranks), 4 steps or more\n");
+            return 2;
+        }
+        return generate_mixed(argv[1], tp, pp, dp, steps);
+    }
     if (argc == 7 && strcmp(argv[2], "pp") == 0) {
         int stages = atoi(argv[3]), micro = atoi(argv[4]), steps = atoi(argv[6]);
         uint64_t f_ns = strtoull(argv[5], NULL, 10);
