@@ -22,6 +22,29 @@ static double gbps(uint64_t bytes, uint64_t ns)
     return ns ? (double)bytes / (double)ns : 0.0; /* bytes per ns = GB/s */
 }
 
+/* Prints text from column `column` on, within 100 columns: breaks after "; " or ", " (or
+ * spaces) and goes on at that column. */
+static void print_wrapped(const char *text, int column)
+{
+    const int width = 100 - column;
+    size_t left = strlen(text);
+    while ((int)left > width) {
+        int cut = width;
+        while (cut > width / 2 && !(text[cut - 1] == ' ' && (text[cut - 2] == ';' || text[cut - 2] == ',')))
+            cut--;
+        if (cut == width / 2)
+            for (cut = width; cut > 1 && text[cut - 1] != ' '; cut--)
+                ;
+        int shown_len = cut > 1 ? cut - 1 : width; /* no space at all: a hard break */
+        if (cut <= 1)
+            cut = width;
+        printf("%.*s\n%*s", shown_len, text, column, "");
+        text += cut;
+        left -= (size_t)cut;
+    }
+    printf("%s\n", text);
+}
+
 /* One line of seed metrics: GPU busy and exposed communication, then the serving metrics when
  * the application marked its requests (`prefix` starts each line). */
 static void print_seed(const char *prefix)
@@ -33,12 +56,14 @@ static void print_seed(const char *prefix)
         printf("%sGPU busy %.1f %%, exposed communication %.1f %% (means over ranks)\n", prefix, busy,
                exposed);
     }
-    if (pt_requests_stats(&shown->requests, &q))
-        printf("%srequests %zu, tokens %" PRIu64 ", %.1f tokens/s; TTFT ms p50 %.3f p90 %.3f p99 %.3f "
-               "(%zu); TPOT ms p50 %.3f p90 %.3f p99 %.3f (%zu)\n",
-               prefix, q.requests, q.tokens, q.tokens_per_s, q.ttft_ms[0], q.ttft_ms[1], q.ttft_ms[2],
-               q.with_ttft, q.tpot_ms[0], q.tpot_ms[1], q.tpot_ms[2], q.with_tpot);
-    else
+    if (pt_requests_stats(&shown->requests, &q)) {
+        printf("%srequests %zu, tokens %" PRIu64 ", %.1f tokens/s\n", prefix, q.requests, q.tokens,
+               q.tokens_per_s);
+        printf("%sTTFT ms p50 %.3f p90 %.3f p99 %.3f (%zu requests)\n", prefix, q.ttft_ms[0],
+               q.ttft_ms[1], q.ttft_ms[2], q.with_ttft);
+        printf("%sTPOT ms p50 %.3f p90 %.3f p99 %.3f (%zu requests)\n", prefix, q.tpot_ms[0],
+               q.tpot_ms[1], q.tpot_ms[2], q.with_tpot);
+    } else
         printf("%srequests: none marked (NVTX marks \"req ID arrive\", \"req ID token\": docs/METRICS.md)\n",
                prefix);
 }
@@ -81,13 +106,15 @@ static void print_text(void)
     if (report_window) {
         char w[512];
         pt_report_describe_window(report_window, w, sizeof w);
-        printf("window: %s (roles from the whole run)\n", w);
+        printf("window: ");
+        print_wrapped(w, 8);
     }
     putchar('\n');
     printf("%-16s %5s %-5s  %s\n", "communicator", "ranks", "role", "evidence");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        printf("%016" PRIx64 " %5d %-5s  %s\n", s->id, s->nranks, roles[i].role, roles[i].evidence);
+        printf("%016" PRIx64 " %5d %-5s  ", s->id, s->nranks, roles[i].role);
+        print_wrapped(roles[i].evidence, 30);
     }
     printf("\n%-5s %-14s %10s %8s %10s %10s %10s %10s\n", "role", "op", "bytes", "count",
            "time ms", "algbw GB/s", "busbw GB/s", "wait ms");

@@ -85,7 +85,7 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
         } else if (reduce * 2 > all && s->nranks > 1) {
             roles[i].role = "DP";
             snprintf(roles[i].evidence, sizeof roles[i].evidence,
-                     "all-reduce/gather/scatter %llu of %llu calls", (unsigned long long)reduce,
+                     "reductions %llu of %llu calls", (unsigned long long)reduce,
                      (unsigned long long)all);
             double rate = (double)reduce / (double)s->nranks;
             if (rate > busiest_rate)
@@ -107,9 +107,19 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
         roles[i].role = "TP";
         size_t len = strlen(roles[i].evidence);
         snprintf(roles[i].evidence + len, sizeof roles[i].evidence - len,
-                 i == busiest ? "; the busiest reduction communicator"
-                              : "; as busy as the busiest reduction communicator");
+                 i == busiest ? "; busiest reduction group"
+                              : "; as busy as the busiest");
     }
+    /* One family of reduction groups only: TP or DP, the traffic alone cannot tell. Say so. */
+    int dp_groups = 0;
+    for (size_t i = 0; i < n; i++)
+        dp_groups += !strcmp(roles[i].role, "DP");
+    for (size_t i = 0; !dp_groups && i < n; i++)
+        if (!strcmp(roles[i].role, "TP")) {
+            size_t len = strlen(roles[i].evidence);
+            snprintf(roles[i].evidence + len, sizeof roles[i].evidence - len,
+                     "; or DP (alone: --layout decides)");
+        }
     layout->pp = pipeline_stages(c, roles);
     for (size_t i = 0; i < n; i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);

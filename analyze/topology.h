@@ -11,7 +11,7 @@
 
 struct pt_role {
     const char *role;      /* "TP", "PP", "EP", "DP", "other" */
-    char evidence[160];
+    char evidence[256];
 };
 
 struct pt_layout {

@@ -203,6 +203,13 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual(bad.returncode, 1)
         self.assertIn("cannot write --html /nonexistent/dir/r.html", bad.stderr)
 
+    def test_text_fits_100_columns(self):
+        run = os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")
+        for extra in ([], ["--phase", "graph", "--from", "1"]):
+            out = subprocess.run([PARTRACE, "report", *extra, run], capture_output=True, text=True,
+                                 check=True).stdout
+            self.assertLessEqual(max(map(len, out.splitlines())), 100, extra)
+
     def test_markdown(self):
         out = subprocess.run([PARTRACE, "report", "--markdown",
                               os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],

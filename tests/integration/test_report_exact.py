@@ -211,6 +211,7 @@ class ReportExact(TraceTest):
         self.assertAlmostEqual(s["gpu_busy_pct"], 100.0 * steps * 70_000 / span, places=2)
         out = cli("report", self.run_dir).stdout
         self.assertIn(f"requests {n}, tokens {n * tokens}", out)
+        self.assertLessEqual(max(map(len, out.splitlines())), 100)
         # Without marks the report says how to get them.
         plain = os.path.join(self.run_dir, "plain")
         os.makedirs(plain)
@@ -233,6 +234,8 @@ class ReportExact(TraceTest):
                 self.assertEqual(roles, sorted(["TP"] * (pp * dp if tp > 1 else 0) +
                                                ["PP"] * (tp * dp if pp > 1 else 0) +
                                                ["DP"] * (tp * pp if dp > 1 else 0)))
+                text = cli("report", run).stdout.splitlines()
+                self.assertLessEqual(max(map(len, text)), 100, "the terminal table fits 100 columns")
                 for r in rep["ranks"]:
                     g = r["rank"]
                     self.assertEqual(r["coords"], {"tp": g % tp, "pp": g // tp % pp,
