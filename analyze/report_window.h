@@ -16,7 +16,6 @@ struct pt_window {
     uint64_t run_start;  /* the first merged event's time: set by the first pt_window_step */
 };
 
-#define PT_WINDOW_DEPTH 64 /* nesting of NVTX push ranges followed per thread */
 #define PT_WINDOW_THREADS 64
 
 /* One rank's state: where it is in the time range and in the phase's ranges. */
