@@ -45,6 +45,23 @@ static void print_wrapped(const char *text, int column)
     printf("%s\n", text);
 }
 
+/* Send/recv all-to-alls (EP): who received the most bytes, against the members' mean. */
+static void print_imbalance(void)
+{
+    int header = 0;
+    for (size_t i = 0; i < pt_collectives_count(shown->c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(shown->c, i);
+        double ratio;
+        int32_t hot = pt_comm_hot_member(s, &ratio);
+        if (hot < 0 || strcmp(shown->roles[i].role, "EP"))
+            continue;
+        if (!header++)
+            printf("\nimbalance (bytes received over send/recv: the most loaded member over the mean):\n");
+        printf("  %-5s %016" PRIx64 ": rank %d received %.2fx the mean%s\n", shown->roles[i].role,
+               s->id, s->member_rank[hot], ratio, ratio >= 1.5 ? " (a hot expert?)" : "");
+    }
+}
+
 /* One line of seed metrics: GPU busy and exposed communication, then the serving metrics when
  * the application marked its requests (`prefix` starts each line). */
 static void print_seed(const char *prefix)
@@ -144,6 +161,7 @@ static void print_text(void)
                    (double)s->late_cost_ns[worst] / 1e6,
                    total ? 100.0 * (double)s->late_cost_ns[worst] / (double)total : 0.0);
     }
+    print_imbalance();
     if (gpu) {
         printf("\nwhere each GPU's time went (%% of its span; compute > communication > copies):\n");
         printf("%5s %9s %8s %8s %8s %8s %8s %8s %8s %10s\n", "rank", "span ms", "compute", "tp",
@@ -299,9 +317,15 @@ static void print_json(void)
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         printf("%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":\"%s\","
-               "\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d}",
+               "\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d,\"recv_imbalance\":",
                i ? "," : "", s->id, s->nranks, roles[i].role, roles[i].evidence, s->instances,
                s->incomplete, s->gpu_times);
+        double ratio;
+        int32_t hot = pt_comm_hot_member(s, &ratio);
+        if (hot >= 0)
+            printf("{\"rank\":%d,\"member\":%d,\"max_over_mean\":%.6f}}", s->member_rank[hot], hot, ratio);
+        else
+            printf("null}");
     }
     printf("],\"collectives\":[");
     int first = 1;

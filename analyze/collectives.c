@@ -239,6 +239,54 @@ static void grow_files(struct pt_collectives *c, size_t n)
     c->n_files = n;
 }
 
+/* Who talks to whom over send/recv (the role) and who member r->rank is. Returns 0, or -1 when
+ * the call cannot be placed (rank out of the communicator, out of memory). */
+static int note_peer(struct pt_comm_stats *s, const struct pt_rec_nccl_call *r, int32_t global)
+{
+    if (r->rank < 0 || r->rank >= s->nranks || r->peer < 0)
+        return -1;
+    if (!s->peer_bits) {
+        s->peer_bits = calloc((size_t)s->nranks, sizeof *s->peer_bits);
+        s->recv_bytes = calloc((size_t)s->nranks, sizeof *s->recv_bytes);
+        s->member_rank = malloc((size_t)s->nranks * sizeof *s->member_rank);
+        if (!s->peer_bits || !s->recv_bytes || !s->member_rank) {
+            free(s->peer_bits), free(s->recv_bytes), free(s->member_rank);
+            s->peer_bits = s->recv_bytes = NULL;
+            s->member_rank = NULL;
+            return -1;
+        }
+        for (int32_t i = 0; i < s->nranks; i++)
+            s->member_rank[i] = -1;
+    }
+    s->peer_bits[r->rank] |= 1ull << (r->peer % 64);
+    s->member_rank[r->rank] = global;
+    return 0;
+}
+
+int pt_comm_max_peers(const struct pt_comm_stats *s)
+{
+    int most = 0;
+    for (int32_t i = 0; s->peer_bits && i < s->nranks; i++)
+        if (__builtin_popcountll(s->peer_bits[i]) > most)
+            most = __builtin_popcountll(s->peer_bits[i]);
+    return most;
+}
+
+int32_t pt_comm_hot_member(const struct pt_comm_stats *s, double *ratio)
+{
+    uint64_t total = 0;
+    int32_t hot = -1;
+    *ratio = 1.0;
+    for (int32_t i = 0; s->recv_bytes && i < s->nranks; i++) {
+        total += s->recv_bytes[i];
+        if (s->recv_bytes[i] && (hot < 0 || s->recv_bytes[i] > s->recv_bytes[hot]))
+            hot = i;
+    }
+    if (hot >= 0)
+        *ratio = (double)s->recv_bytes[hot] * (double)s->nranks / (double)total;
+    return hot;
+}
+
 static void add_call(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
 {
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
@@ -255,6 +303,8 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         if (g >= 0 && g < PT_MAX_RANKS)
             s->ranks_seen[g / 32] |= 1u << (g % 32);
     }
+    if (is_p2p(r->op) && s && note_peer(s, r, global_rank(run, ev->source)) == 0 && r->op == PT_OP_Recv)
+        s->recv_bytes[r->rank] += r->bytes;
     if (is_p2p(r->op) && s) {
         /* Send/recv rows: counted per call; timed by the kernel (wait included) when the GPU
          * side is recorded, else by the host call. */
@@ -371,6 +421,8 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run
     s->calls[r->op]++;
     if (g >= 0 && g < PT_MAX_RANKS)
         s->ranks_seen[g / 32] |= 1u << (g % 32);
+    if (is_p2p(r->op))
+        note_peer(s, r, g);
 }
 
 void pt_collectives_finish(struct pt_collectives *c)
@@ -398,6 +450,9 @@ void pt_collectives_free(struct pt_collectives *c)
     for (size_t i = 0; i < c->n_comms; i++) {
         free(c->comms[i].last_count);
         free(c->comms[i].late_cost_ns);
+        free(c->comms[i].peer_bits);
+        free(c->comms[i].recv_bytes);
+        free(c->comms[i].member_rank);
     }
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)

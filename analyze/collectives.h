@@ -32,6 +32,11 @@ struct pt_comm_stats {
     struct pt_coll_bucket ops[PT_OP_LIMIT][PT_SIZE_BUCKETS];
     /* Straggling: per global rank, how often it arrived last and what the others waited then. */
     uint64_t *last_count, *late_cost_ns;   /* [PT_MAX_RANKS] */
+    /* Point-to-point traffic, by rank in the communicator (allocated at its first send/recv):
+     * which peers each rank talked to (bit peer % 64, whole run: for the role) and the bytes
+     * each received (in the window: for the imbalance of an all-to-all done by send/recv). */
+    uint64_t *peer_bits, *recv_bytes;
+    int32_t *member_rank;                  /* the global rank of each member, -1 unknown */
     uint64_t instances, incomplete;        /* matched; closed with ranks missing */
     int gpu_times;                         /* instances timed with kernels */
 };
@@ -53,6 +58,12 @@ uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t sourc
 size_t pt_collectives_count(const struct pt_collectives *c);
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i);
 void pt_collectives_free(struct pt_collectives *c);
+
+/* The most peers any member sent to or received from (up to 64), 0 without send/recv. */
+int pt_comm_max_peers(const struct pt_comm_stats *s);
+/* The member that received the most bytes, and its bytes over the members' mean (1.0 when
+ * even); -1 without receives. */
+int32_t pt_comm_hot_member(const struct pt_comm_stats *s, double *ratio);
 
 /* nccl-tests: bus bandwidth factor of an op over n ranks, and total bytes S from a call's bytes. */
 double pt_busbw_factor(uint16_t op, int32_t n);

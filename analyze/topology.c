@@ -78,10 +78,17 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
             roles[i].role = "EP";
             snprintf(roles[i].evidence, sizeof roles[i].evidence, "all-to-all %llu of %llu calls",
                      (unsigned long long)s->calls[PT_OP_AlltoAll], (unsigned long long)all);
+        } else if (p2p == all && pt_comm_max_peers(s) > 2) {
+            /* Each member exchanges with many peers: an all-to-all made of send/recv (MoE
+             * dispatch and combine), not a pipeline, where a stage talks to its neighbours. */
+            roles[i].role = "EP";
+            snprintf(roles[i].evidence, sizeof roles[i].evidence,
+                     "only send/recv (%llu calls), up to %d peers per rank", (unsigned long long)p2p,
+                     pt_comm_max_peers(s));
         } else if (p2p == all) {
             roles[i].role = "PP";
-            snprintf(roles[i].evidence, sizeof roles[i].evidence, "only send/recv (%llu calls)",
-                     (unsigned long long)p2p);
+            snprintf(roles[i].evidence, sizeof roles[i].evidence,
+                     "only send/recv (%llu calls), to neighbours", (unsigned long long)p2p);
         } else if (reduce * 2 > all && s->nranks > 1) {
             roles[i].role = "DP";
             snprintf(roles[i].evidence, sizeof roles[i].evidence,

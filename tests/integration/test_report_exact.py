@@ -241,6 +241,33 @@ class ReportExact(TraceTest):
                     self.assertEqual(r["coords"], {"tp": g % tp, "pp": g // tp % pp,
                                                    "dp": g // (tp * pp), "ep": 0})
 
+    def test_ep_hot_expert(self):
+        """EP by grouped send/recv to every peer, rank 2 the hot expert getting 3x the bytes."""
+        experts, steps, compute, d_ns, nbytes, hot, factor = 4, 10, 50_000, 20_000, 4096, 2, 3
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir, "ep", *map(str, (experts, steps, compute, d_ns, nbytes,
+                                                            hot, factor))], check=True)
+        rep = json.loads(cli("report", "--json", self.run_dir).stdout)
+        (comm,) = rep["communicators"]
+        self.assertEqual(comm["role"], "EP")
+        self.assertIn("up to 3 peers per rank", comm["evidence"])
+        self.assertEqual(rep["layout"]["ep"], experts)
+        imb = comm["recv_imbalance"]
+        self.assertEqual((imb["rank"], imb["member"]), (hot, hot))
+        self.assertAlmostEqual(imb["max_over_mean"], factor * experts / (factor + experts - 1), places=6)
+        rows = {(r["op"], r["bytes"]): r["count"] for r in rep["collectives"]}
+        self.assertEqual(rows, {("Send", nbytes): steps * 3 * 3, ("Send", factor * nbytes): steps * 3,
+                                ("Recv", nbytes): steps * 3 * 3, ("Recv", factor * nbytes): steps * 3})
+        for r in rep["ranks"]:
+            self.assertEqual(r["attribution_ns"]["ep_comm"], steps * d_ns)
+            self.assertEqual(r["attribution_ns"]["compute"], steps * compute)
+        self.assertIn("rank 2 received 2.00x the mean (a hot expert?)", cli("report", self.run_dir).stdout)
+        # A pipeline talks to its neighbours only: still PP, no imbalance line for it.
+        pp = os.path.join(self.run_dir, "pp")
+        os.makedirs(pp)
+        subprocess.run([GEN, pp, "pp", "4", "2", "10000", "3"], check=True)
+        self.assertNotIn("imbalance", cli("report", pp).stdout)
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]

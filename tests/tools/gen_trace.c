@@ -18,7 +18,12 @@
  * Scenario "mixed": TP x PP x DP ranks, rank = (dp * PP + pp) * TP + tp (TP fastest). Per step
  * each rank computes, all-reduces in its TP group, sends to the next stage and receives from the
  * previous one in its pipeline group; every 4th step it all-reduces in its DP group too.
- *   gen_trace DIR mixed TP PP DP STEPS */
+ *   gen_trace DIR mixed TP PP DP STEPS
+ * Scenario "ep": E ranks of one EP group; each step computes C ns, then dispatches tokens by
+ * grouped send/recv to every other rank: B bytes each, H x B to the hot expert's rank; every
+ * rank's send/recv kernel runs D ns (the others wait for the hot rank). The hot rank receives
+ * H x E / (H + E - 1) times the mean.
+ *   gen_trace DIR ep E STEPS C D B HOT H */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,8 +231,53 @@ static int generate_mixed(const char *dir, int tp, int pp, int dp, int steps)
     return 0;
 }
 
+/* Scenario "ep" (see the head of this file). */
+static int generate_ep(const char *dir, int experts, int steps, uint64_t compute, uint64_t d_ns,
+                       uint64_t bytes, int hot, uint64_t factor)
+{
+    const uint64_t comm = 0xe9c0ffee, period = compute + d_ns + 1000;
+    for (int r = 0; r < experts; r++) {
+        FILE *f = open_rank(dir, r, t00, 0, comm, experts);
+        uint64_t seq[64] = {0};
+        for (int k = 0; k < steps; k++) {
+            uint64_t base = t00 + (uint64_t)k * period, last = 0;
+            put_kernel(base, base + compute, 1, 0);
+            for (int peer = 0; peer < experts; peer++) {
+                if (peer == r)
+                    continue;
+                uint64_t t = base + compute - 500;
+                struct pt_rec_nccl_call send = {
+                    .hdr = {PT_REC_NCCL_CALL, sizeof send, 1}, .t_enter_ns = t, .t_exit_ns = t + 10,
+                    .comm_id = comm, .call_id = (3ull << 40) | ((uint64_t)k << 16) | (uint64_t)(2 * peer),
+                    .seq = seq[peer], .bytes = peer == hot ? factor * bytes : bytes, .peer = peer,
+                    .rank = r, .nranks = experts, .op = PT_OP_Send, .dtype = 9};
+                struct pt_rec_nccl_call recv = send;
+                recv.call_id = last = send.call_id + 1;
+                recv.bytes = r == hot ? factor * bytes : bytes;
+                recv.op = PT_OP_Recv;
+                seq[peer]++;
+                put(&send, sizeof send);
+                put(&recv, sizeof recv);
+            }
+            put_kernel(base + compute, base + compute + d_ns, 3, last);
+        }
+        close_rank(f, t00 + (uint64_t)steps * period);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 10 && strcmp(argv[2], "ep") == 0) {
+        int experts = atoi(argv[3]), steps = atoi(argv[4]), hot = atoi(argv[8]);
+        if (experts < 3 || experts > 64 || steps < 1 || hot < 0 || hot >= experts) {
+            fprintf(stderr, "gen_trace: ep needs 3..64 ranks, steps >= 1, 0 <= HOT < E\n");
+            return 2;
+        }
+        return generate_ep(argv[1], experts, steps, strtoull(argv[5], NULL, 10),
+                           strtoull(argv[6], NULL, 10), strtoull(argv[7], NULL, 10), hot,
+                           strtoull(argv[9], NULL, 10));
+    }
     if (argc == 7 && strcmp(argv[2], "mixed") == 0) {
         int tp = atoi(argv[3]), pp = atoi(argv[4]), dp = atoi(argv[5]), steps = atoi(argv[6]);
         if (tp < 1 || pp < 1 || dp < 1 || tp * pp * dp > 64 || steps < 4) {
@@ -248,7 +298,9 @@ int main(int argc, char **argv)
     }
     if (argc < 9 || strcmp(argv[2], "tp") != 0) {
         fprintf(stderr, "usage: gen_trace DIR tp RANKS STEPS COMPUTE_NS TRANSFER_NS BYTES SKEW_0..\n"
-                        "       gen_trace DIR pp STAGES MICRO_BATCHES F_NS STEPS\n");
+                        "       gen_trace DIR pp STAGES MICRO_BATCHES F_NS STEPS\n"
+                        "       gen_trace DIR mixed TP PP DP STEPS\n"
+                        "       gen_trace DIR ep E STEPS C_NS D_NS BYTES HOT H\n");
         return 2;
     }
     int ranks = atoi(argv[3]), steps = atoi(argv[4]);
