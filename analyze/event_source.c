@@ -15,8 +15,26 @@ struct held {
 /* Held records live in two places: a FIFO for those that came in order (most of them: O(1)),
  * and a heap for those that came earlier than the FIFO's newest. The next record is the
  * smaller of the FIFO's head and the heap's top. */
+/* Held records live in fixed slots recycled through a free list: no malloc per event. Records
+ * larger than a slot (rare: long NVTX texts, stacks) are allocated one by one. */
+#define SLOT_BYTES 128
+#define SLOTS_PER_CHUNK 4096
+
+union slot {
+    union slot *next;
+    uint64_t align;
+    char bytes[SLOT_BYTES];
+};
+
+struct slot_chunk {
+    struct slot_chunk *next;
+    union slot slots[SLOTS_PER_CHUNK];
+};
+
 struct pt_source {
     struct pt_reader *reader;
+    union slot *free_slots;
+    struct slot_chunk *chunks;
     uint32_t index, next_seq;
     struct pt_trace_ctx ctx;
     struct held *heap;
@@ -30,6 +48,39 @@ struct pt_source {
     char **env;                 /* NAME=value strings from ATTR records */
     size_t n_env;
 };
+
+static struct pt_rec_hdr *record_alloc(struct pt_source *s, size_t n)
+{
+    if (n > SLOT_BYTES)
+        return malloc(n);
+    if (!s->free_slots) {
+        struct slot_chunk *c = malloc(sizeof *c);
+        if (!c)
+            return NULL;
+        c->next = s->chunks;
+        s->chunks = c;
+        for (size_t i = SLOTS_PER_CHUNK; i-- > 0;) {
+            c->slots[i].next = s->free_slots;
+            s->free_slots = &c->slots[i];
+        }
+    }
+    union slot *sl = s->free_slots;
+    s->free_slots = sl->next;
+    return (struct pt_rec_hdr *)sl;
+}
+
+static void record_release(struct pt_source *s, struct pt_rec_hdr *h)
+{
+    if (!h)
+        return;
+    if (h->size > SLOT_BYTES) {
+        free(h);
+        return;
+    }
+    union slot *sl = (union slot *)h;
+    sl->next = s->free_slots;
+    s->free_slots = sl;
+}
 
 uint64_t pt_record_time(const struct pt_rec_hdr *h)
 {
@@ -135,7 +186,7 @@ static int read_one(struct pt_source *s)
         uint64_t ts = pt_record_time(h);
         if (!ts)
             continue;
-        struct pt_rec_hdr *copy = malloc(h->size);
+        struct pt_rec_hdr *copy = record_alloc(s, h->size);
         if (!copy)
             continue;
         memcpy(copy, h, h->size);
@@ -173,7 +224,7 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
 
 int pt_source_next(struct pt_source *s, struct pt_event *ev)
 {
-    free(s->current);
+    record_release(s, s->current);
     s->current = NULL;
     while (!s->eof && held_count(s) < PT_REORDER_WINDOW)
         if (!read_one(s))
@@ -218,9 +269,14 @@ void pt_source_close(struct pt_source *s)
 {
     if (!s)
         return;
-    free(s->current);
+    record_release(s, s->current);
     while (held_count(s))
-        free(take(s).rec);
+        record_release(s, take(s).rec);
+    while (s->chunks) {
+        struct slot_chunk *next = s->chunks->next;
+        free(s->chunks);
+        s->chunks = next;
+    }
     free(s->heap);
     free(s->fifo);
     for (size_t i = 0; i < s->n_env; i++)

@@ -77,27 +77,23 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
 
 int pt_run_next(struct pt_run *run, struct pt_event *ev)
 {
+    /* The event returned last time lives in its source's buffer: that source moves on only
+     * now, when the caller is done with it (no copy per event). */
+    if (run->due) {
+        uint32_t top = (uint32_t)(run->due - 1);
+        run->due = 0;
+        if (!pt_source_next(run->sources[top], &run->head[top])) {
+            run->has_head[top] = 0;
+            run->heap[0] = run->heap[--run->heap_n];
+        }
+        if (run->heap_n)
+            sift_down(run, 0);
+    }
     if (!run->heap_n)
         return 0;
     uint32_t top = run->heap[0];
     *ev = run->head[top];
-    /* The source moves on below, which frees its record: return a copy kept by the run. */
-    if (ev->rec->size > run->current_cap) {
-        char *p = realloc(run->current, 65536);
-        if (!p)
-            return 0;
-        run->current = p;
-        run->current_cap = 65536;
-    }
-    memcpy(run->current, ev->rec, ev->rec->size);
-    ev->rec = (const struct pt_rec_hdr *)run->current;
-    if (pt_source_next(run->sources[top], &run->head[top])) {
-        sift_down(run, 0);
-    } else {
-        run->has_head[top] = 0;
-        run->heap[0] = run->heap[--run->heap_n];
-        sift_down(run, 0);
-    }
+    run->due = (size_t)top + 1;
     return 1;
 }
 
@@ -110,6 +106,5 @@ void pt_run_close(struct pt_run *run)
     free(run->heap);
     free(run->head);
     free(run->has_head);
-    free(run->current);
     memset(run, 0, sizeof *run);
 }

@@ -17,8 +17,7 @@ struct pt_run {
     struct pt_event *head;  /* each source's next event (valid when has_head) */
     uint8_t *has_head;
     size_t heap_n;
-    char *current;          /* the record last returned (its source has moved on) */
-    size_t current_cap;
+    size_t due;             /* 1 + the source of the event last returned, to move on next time */
 };
 
 /* Opens every file; a file that cannot be opened is skipped with a message in warn (called once
