@@ -178,6 +178,34 @@ static void collectives_section(FILE *out, const struct pt_report *r)
     fputs("</table>\n", out);
 }
 
+/* Seed and serving metrics, and EP groups' receive imbalance, as one paragraph. */
+static void summary(FILE *out, const struct pt_report *r)
+{
+    double busy, exposed;
+    struct pt_request_stats q;
+    fputs("<p>", out);
+    if (r->gpu) {
+        pt_report_seed(r, &busy, &exposed);
+        fprintf(out, "GPU busy <b>%.1f %%</b>, exposed communication <b>%.1f %%</b> (means over "
+                     "ranks). ", busy, exposed);
+    }
+    if (pt_requests_stats(&r->requests, &q))
+        fprintf(out, "%zu requests, %.1f tokens/s; TTFT p50 %.3f ms, p99 %.3f ms; TPOT p50 %.3f ms, "
+                     "p99 %.3f ms. ", q.requests, q.tokens_per_s, q.ttft_ms[0], q.ttft_ms[2],
+                q.tpot_ms[0], q.tpot_ms[2]);
+    else
+        fputs("No request marks (NVTX <code>req ID arrive</code> / <code>req ID token</code>). ", out);
+    for (size_t i = 0; i < pt_collectives_count(r->c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(r->c, i);
+        double ratio;
+        int32_t hot = pt_comm_hot_member(s, &ratio);
+        if (hot >= 0 && !strcmp(r->roles[i].role, "EP"))
+            fprintf(out, "EP group <code>%016" PRIx64 "</code>: rank %d received %.2f&times; the mean. ",
+                    s->id, s->member_rank[hot], ratio);
+    }
+    fputs("</p>\n", out);
+}
+
 void pt_report_html(FILE *out, const char *source, const struct pt_report *r,
                     const char *window_text, const struct pt_html_phase *phases, int n_phases)
 {
@@ -203,6 +231,7 @@ void pt_report_html(FILE *out, const char *source, const struct pt_report *r,
         fputs("</td></tr>\n", out);
     }
     fputs("</table>\n", out);
+    summary(out, r);
     if (r->gpu) {
         ranks_section(out, r);
         phases_section(out, phases, n_phases);

@@ -62,9 +62,12 @@ static void follow_phase(const struct pt_window *w, struct pt_rank_window *rw, c
 int pt_window_step(struct pt_window *w, struct pt_rank_window *rw, struct pt_attr_rank *a,
                    const struct pt_event *ev)
 {
-    if (!w->run_start)
+    if (!w->run_start) {
         w->run_start = ev->ts_ns;
-    uint64_t from = at(w, w->from_s), to = w->to_s < 0 ? UINT64_MAX : at(w, w->to_s);
+        w->from_ns = at(w, w->from_s);
+        w->to_ns = w->to_s < 0 ? UINT64_MAX : at(w, w->to_s);
+    }
+    const uint64_t from = w->from_ns, to = w->to_ns;
     if (!rw->started) {
         rw->started = 1;
         rw->in_time = ev->ts_ns >= from && ev->ts_ns < to;

@@ -14,6 +14,7 @@ struct pt_window {
     double from_s, to_s; /* to_s < 0: no end */
     const char *phase;   /* NULL: no phase */
     uint64_t run_start;  /* the first merged event's time: set by the first pt_window_step */
+    uint64_t from_ns, to_ns; /* the edges on the runs' clock, from run_start */
 };
 
 #define PT_WINDOW_THREADS 64

@@ -178,6 +178,7 @@ class GpuSamples(unittest.TestCase):
         text = open(page, encoding="utf-8").read()
         # Self-contained: nothing to fetch, nothing to run.
         self.assertNotIn("<script", text)
+        self.assertIn("GPU busy <b>20.2 %</b>, exposed communication <b>14.4 %</b>", text)
         self.assertNotRegex(text, r"(src|href)=")
         rows = html_rows(text)
         ranks = [r for r in rows if r[0] in ("0", "1", "2", "3") and r[1] == "vm"]

@@ -262,6 +262,9 @@ class ReportExact(TraceTest):
             self.assertEqual(r["attribution_ns"]["ep_comm"], steps * d_ns)
             self.assertEqual(r["attribution_ns"]["compute"], steps * compute)
         self.assertIn("rank 2 received 2.00x the mean (a hot expert?)", cli("report", self.run_dir).stdout)
+        page = os.path.join(self.run_dir, "r.html")
+        cli("report", "--html", page, self.run_dir)
+        self.assertIn("rank 2 received 2.00&times; the mean", open(page, encoding="utf-8").read())
         # A pipeline talks to its neighbours only: still PP, no imbalance line for it.
         pp = os.path.join(self.run_dir, "pp")
         os.makedirs(pp)
