@@ -156,8 +156,10 @@ static void print_text(void)
         int32_t worst = pt_report_straggler(s, &total);
         if (worst >= 0)
             printf("  %-5s %016" PRIx64 ": rank %d, last in %" PRIu64 " of %" PRIu64
-                   " collectives, %.3f ms of waiting (%.0f %%)\n",
-                   roles[i].role, s->id, worst, s->last_count[worst], s->instances,
+                   " %s, %.3f ms of waiting (%.0f %%)\n",
+                   roles[i].role, s->id, worst, s->last_count[worst], s->instances + s->pairs,
+                   !s->pairs ? "collectives" : s->instances ? "collectives and send/recv pairs"
+                                                            : "send/recv pairs",
                    (double)s->late_cost_ns[worst] / 1e6,
                    total ? 100.0 * (double)s->late_cost_ns[worst] / (double)total : 0.0);
     }
@@ -256,7 +258,7 @@ static void print_markdown(void)
         int32_t worst = pt_report_straggler(s, &total);
         if (worst >= 0)
             printf("| %s | `%016" PRIx64 "` | rank %d | %" PRIu64 " of %" PRIu64 " | %.3f |\n",
-                   roles[i].role, s->id, worst, s->last_count[worst], s->instances,
+                   roles[i].role, s->id, worst, s->last_count[worst], s->instances + s->pairs,
                    (double)s->late_cost_ns[worst] / 1e6);
     }
 }
@@ -317,9 +319,10 @@ static void print_json(void)
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         printf("%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":\"%s\","
-               "\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d,\"recv_imbalance\":",
+               "\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d,\"pairs\":%" PRIu64
+               ",\"unpaired\":%" PRIu64 ",\"recv_imbalance\":",
                i ? "," : "", s->id, s->nranks, roles[i].role, roles[i].evidence, s->instances,
-               s->incomplete, s->gpu_times);
+               s->incomplete, s->gpu_times, s->pairs, s->unpaired);
         double ratio;
         int32_t hot = pt_comm_hot_member(s, &ratio);
         if (hot >= 0)

@@ -38,6 +38,17 @@ struct pt_collectives {
 
 static int is_p2p(uint16_t op) { return op == PT_OP_Send || op == PT_OP_Recv; }
 
+/* A send and its receive are one pair: (communicator, sender, receiver, the per-peer sequence
+ * number both sides count). Open pairs use the op PT_OP_Recv, which no collective uses.
+ * Returns 0 when the ranks do not fit the key. */
+static uint64_t pair_key(const struct pt_rec_nccl_call *r)
+{
+    int32_t from = r->op == PT_OP_Send ? r->rank : r->peer, to = r->op == PT_OP_Send ? r->peer : r->rank;
+    if (from < 0 || to < 0 || from >= PT_MAX_RANKS || to >= PT_MAX_RANKS || r->seq >= (1ull << 43))
+        return 0;
+    return (r->seq << 20 | (uint64_t)from << 10 | (uint64_t)to) + 1;
+}
+
 static int is_collective(uint16_t op)
 {
     switch (op) {
@@ -138,12 +149,18 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
         for (int32_t i = 0; i < o->seen; i++)
             wait += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
         struct pt_coll_bucket *b = &s->ops[o->op][bucket_of(o->bytes)];
-        b->count++;
-        b->bytes += o->bytes;
-        b->transfer_ns += end > last ? end - last : 0;
-        b->wait_ns += wait;
-        s->instances++;
-        s->incomplete += o->seen < o->n;
+        if (o->op == PT_OP_Recv) { /* a send/recv pair: its calls are counted and timed apart */
+            b->wait_ns += wait;
+            s->pairs++;
+            s->unpaired += o->seen < o->n;
+        } else {
+            b->count++;
+            b->bytes += o->bytes;
+            b->transfer_ns += end > last ? end - last : 0;
+            b->wait_ns += wait;
+            s->instances++;
+            s->incomplete += o->seen < o->n;
+        }
         s->gpu_times += gpu;
         if (last_rank >= 0 && last_rank < PT_MAX_RANKS && o->seen > 1) {
             s->last_count[last_rank]++;
@@ -292,9 +309,10 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
         return;
+    uint64_t key = is_p2p(r->op) ? pair_key(r) : r->seq;
     if (ev->source < c->n_files && c->calls[ev->source]) {
         struct call_ref *ref = &c->calls[ev->source][r->call_id % CALL_MAP];
-        *ref = (struct call_ref){r->call_id, r->comm_id, r->seq, r->bytes, r->op};
+        *ref = (struct call_ref){r->call_id, r->comm_id, key, r->bytes, r->op};
     }
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
     if (s) {
@@ -314,15 +332,16 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         if (!(ev->source < c->n_files && c->gpu[ev->source]))
             b->transfer_ns += r->t_exit_ns - r->t_enter_ns;
     }
-    if (!is_collective(r->op))
+    if (!is_collective(r->op) && !(is_p2p(r->op) && key))
         return;
-    struct open_coll *o = find_open(c, r->comm_id, r->op, r->seq, 1);
+    uint16_t op = is_p2p(r->op) ? PT_OP_Recv : r->op;
+    struct open_coll *o = find_open(c, r->comm_id, op, key, 1);
     if (!o)
         return;
     if (!o->obs) {
-        o->n = r->nranks;
+        o->n = is_p2p(r->op) ? 2 : r->nranks;
         o->bytes = pt_total_bytes(r->op, r->bytes, r->nranks);
-        o->obs = calloc((size_t)r->nranks, sizeof *o->obs);
+        o->obs = calloc((size_t)o->n, sizeof *o->obs);
         if (!o->obs) {
             o->used = 0;
             c->open_used--;
@@ -356,9 +375,8 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
             if (c->comms[i].id == ref->comm && b->count) /* its call counted (in the window) */
                 b->transfer_ns += k->end_ns - k->start_ns;
         }
-        return;
     }
-    struct open_coll *o = find_open(c, ref->comm, ref->op, ref->seq, 0);
+    struct open_coll *o = find_open(c, ref->comm, is_p2p(ref->op) ? PT_OP_Recv : ref->op, ref->seq, 0);
     if (!o)
         return;
     int32_t g = global_rank(run, ev->source);
@@ -411,7 +429,8 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
         return;
-    c->calls[ev->source][r->call_id % CALL_MAP] = (struct call_ref){r->call_id, r->comm_id, r->seq, r->bytes, r->op};
+    c->calls[ev->source][r->call_id % CALL_MAP] =
+        (struct call_ref){r->call_id, r->comm_id, is_p2p(r->op) ? pair_key(r) : r->seq, r->bytes, r->op};
     /* A communicator's role is a property of the whole run: its members and its mix of calls
      * count even where the call falls outside the window; its timings do not. */
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);

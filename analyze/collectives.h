@@ -38,6 +38,7 @@ struct pt_comm_stats {
     uint64_t *peer_bits, *recv_bytes;
     int32_t *member_rank;                  /* the global rank of each member, -1 unknown */
     uint64_t instances, incomplete;        /* matched; closed with ranks missing */
+    uint64_t pairs, unpaired;              /* send/recv pairs matched; closed with a side missing */
     int gpu_times;                         /* instances timed with kernels */
 };
 

@@ -36,6 +36,7 @@ class Report(TraceTest):
         rows = {(r["op"], r["bytes"]): r for r in rep["collectives"] if r["comm"] == w["id"]}
         # Send/recv rows: every call of every rank (one send and one receive of 10 bytes per
         # iteration), timed by the host calls here (no GPU side).
+        self.assertEqual((w["pairs"], w["unpaired"]), (4 * 20, 0))  # each send met its receive
         for op in ("Send", "Recv"):
             p2p = rows.pop((op, 10))
             self.assertEqual(p2p["count"], 4 * 20)
@@ -63,7 +64,8 @@ class Report(TraceTest):
         self.run_ranks(iters=5, straggler=1)
         out = cli("report", self.run_dir).stdout
         self.assertIn("run: 4 ranks in 4 files; timing from host calls only", out)
-        self.assertRegex(out, r"rank 1, last in \d+ of 45 collectives")
+        # 45 collectives and 20 send/recv pairs (5 iterations of a 4-rank ring) matched.
+        self.assertRegex(out, r"rank 1, last in \d+ of 65 collectives and send/recv pairs")
         self.assertRegex(out, r"other AllReduce +4096 +5 ")
 
     def test_fail_if_needs_gpu_records_and_good_expressions(self):

@@ -170,6 +170,11 @@ class ReportExact(TraceTest):
         self.assertEqual(rows["Recv"]["bytes"], 1 << 20)
         self.assertEqual(rows["Recv"]["transfer_ns"],
                          sum(r["attribution_ns"]["pp_bubble"] for r in rep["ranks"]))
+        # Every send is paired with its receive by (sender, receiver, per-peer seq), except the
+        # last stage's hand-back of the last step, which stage 0 never receives.
+        (pp_comm,) = rep["communicators"]
+        self.assertEqual((pp_comm["pairs"], pp_comm["unpaired"]), (3 * 2 * 3 + 3, 1))
+        self.assertGreater(rows["Recv"]["wait_ns"], 0)
         for r in rep["ranks"]:
             self.assertEqual(r["coords"], {"tp": 0, "pp": r["rank"], "dp": 0, "ep": 0})
             self.assertEqual((r["host"], r["gpu"]), ("gen-0", 0))
