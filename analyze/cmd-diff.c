@@ -166,6 +166,11 @@ int cmd_diff(int argc, char **argv)
     int json = 0;
     struct pt_report_opts opts[2] = {{.window = {0, -1, NULL, 0}}, {.window = {0, -1, NULL, 0}}};
     for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "--max-regression") || !strcmp(argv[i], "--phase")) &&
+            (i + 1 >= argc || !argv[i + 1][0])) {
+            cli_error("diff: %s needs a value", argv[i]);
+            return 2;
+        }
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--max-regression") && i + 1 < argc) {

@@ -469,7 +469,13 @@ int cmd_report(int argc, char **argv)
     struct pt_report_opts opts = {.window = {0, -1, NULL, 0}};
     struct pt_gate gates[16];
     const char *path = NULL;
+    static const char *const with_value[] = {"--from", "--to", "--phase", "--layout", "--html"};
     for (int i = 1; i < argc; i++) {
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+            if (!strcmp(argv[i], with_value[k]) && (i + 1 >= argc || !argv[i + 1][0])) {
+                cli_error("report: %s needs a value", argv[i]);
+                return 2;
+            }
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (strcmp(argv[i], "--markdown") == 0)

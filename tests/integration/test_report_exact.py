@@ -123,6 +123,10 @@ class ReportExact(TraceTest):
         proc = cli("report", "--phase", "prefill", self.run_dir, check=False)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("in NVTX ranges 'prefill'", proc.stderr)
+        for opt in ("--from", "--to", "--phase", "--layout", "--html"):
+            proc = cli("report", self.run_dir, opt, check=False)
+            self.assertEqual(proc.returncode, 2, opt)
+            self.assertIn(f"report: {opt} needs a value", proc.stderr)
         for bad in (["--from", "soon"], ["--to", "-1"], ["--from", "2", "--to", "1"]):
             proc = cli("report", *bad, self.run_dir, check=False)
             self.assertEqual(proc.returncode, 2, bad)
