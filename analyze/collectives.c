@@ -304,26 +304,48 @@ int32_t pt_comm_hot_member(const struct pt_comm_stats *s, double *ratio)
     return hot;
 }
 
+/* What every call tells, inside the report's window or not: the communicator its kernels
+ * belong to, and the communicator's members, mix of calls and send/recv peers (a role is a
+ * property of the whole run). Returns the communicator's stats, NULL for a malformed call or
+ * no room; *placed: a send/recv call's member and peer were recorded. */
+static struct pt_comm_stats *register_call(struct pt_collectives *c, const struct pt_run *run,
+                                           const struct pt_event *ev, uint64_t key, int *placed)
+{
+    const struct pt_rec_nccl_call *r = (const void *)ev->rec;
+    *placed = 0;
+    if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
+        return NULL;
+    if (ev->source < c->n_files && c->calls[ev->source])
+        c->calls[ev->source][r->call_id % CALL_MAP] =
+            (struct call_ref){r->call_id, r->comm_id, key, r->bytes, r->op};
+    struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
+    if (!s)
+        return NULL;
+    s->calls[r->op]++;
+    int32_t g = global_rank(run, ev->source);
+    if (g >= 0 && g < PT_MAX_RANKS)
+        s->ranks_seen[g / 32] |= 1u << (g % 32);
+    *placed = is_p2p(r->op) && note_peer(s, r, g) == 0;
+    return s;
+}
+
+/* The op an instance is opened under: its own, or PT_OP_Recv for a send/recv pair. */
+static uint16_t open_op(uint16_t op) { return is_p2p(op) ? PT_OP_Recv : op; }
+
+/* The key that matches a call across ranks: its sequence number, or its send/recv pair. */
+static uint64_t call_key(const struct pt_rec_nccl_call *r) { return is_p2p(r->op) ? pair_key(r) : r->seq; }
+
 static void add_call(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
 {
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
-    if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
+    uint64_t key = call_key(r);
+    int placed;
+    struct pt_comm_stats *s = register_call(c, run, ev, key, &placed);
+    if (!s)
         return;
-    uint64_t key = is_p2p(r->op) ? pair_key(r) : r->seq;
-    if (ev->source < c->n_files && c->calls[ev->source]) {
-        struct call_ref *ref = &c->calls[ev->source][r->call_id % CALL_MAP];
-        *ref = (struct call_ref){r->call_id, r->comm_id, key, r->bytes, r->op};
-    }
-    struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
-    if (s) {
-        s->calls[r->op]++;
-        int32_t g = global_rank(run, ev->source);
-        if (g >= 0 && g < PT_MAX_RANKS)
-            s->ranks_seen[g / 32] |= 1u << (g % 32);
-    }
-    if (is_p2p(r->op) && s && note_peer(s, r, global_rank(run, ev->source)) == 0 && r->op == PT_OP_Recv)
+    if (placed && r->op == PT_OP_Recv)
         s->recv_bytes[r->rank] += r->bytes;
-    if (is_p2p(r->op) && s) {
+    if (is_p2p(r->op)) {
         /* Send/recv rows: counted per call; timed by the kernel (wait included) when the GPU
          * side is recorded, else by the host call. */
         struct pt_coll_bucket *b = &s->ops[r->op][bucket_of(r->bytes)];
@@ -334,8 +356,7 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
     }
     if (!is_collective(r->op) && !(is_p2p(r->op) && key))
         return;
-    uint16_t op = is_p2p(r->op) ? PT_OP_Recv : r->op;
-    struct open_coll *o = find_open(c, r->comm_id, op, key, 1);
+    struct open_coll *o = find_open(c, r->comm_id, open_op(r->op), key, 1);
     if (!o)
         return;
     if (!o->obs) {
@@ -376,7 +397,7 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
                 b->transfer_ns += k->end_ns - k->start_ns;
         }
     }
-    struct open_coll *o = find_open(c, ref->comm, is_p2p(ref->op) ? PT_OP_Recv : ref->op, ref->seq, 0);
+    struct open_coll *o = find_open(c, ref->comm, open_op(ref->op), ref->seq, 0);
     if (!o)
         return;
     int32_t g = global_rank(run, ev->source);
@@ -424,24 +445,9 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run
                               const struct pt_event *ev)
 {
     grow_files(c, run->n);
-    if (ev->rec->kind != PT_REC_NCCL_CALL || ev->source >= c->n_files || !c->calls[ev->source])
-        return;
-    const struct pt_rec_nccl_call *r = (const void *)ev->rec;
-    if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
-        return;
-    c->calls[ev->source][r->call_id % CALL_MAP] =
-        (struct call_ref){r->call_id, r->comm_id, is_p2p(r->op) ? pair_key(r) : r->seq, r->bytes, r->op};
-    /* A communicator's role is a property of the whole run: its members and its mix of calls
-     * count even where the call falls outside the window; its timings do not. */
-    struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
-    int32_t g = global_rank(run, ev->source);
-    if (!s)
-        return;
-    s->calls[r->op]++;
-    if (g >= 0 && g < PT_MAX_RANKS)
-        s->ranks_seen[g / 32] |= 1u << (g % 32);
-    if (is_p2p(r->op))
-        note_peer(s, r, g);
+    int placed;
+    if (ev->rec->kind == PT_REC_NCCL_CALL)
+        register_call(c, run, ev, call_key((const void *)ev->rec), &placed);
 }
 
 void pt_collectives_finish(struct pt_collectives *c)
