@@ -20,26 +20,18 @@ struct run_means {
 static void means_of(const struct pt_report *r, struct run_means *m)
 {
     memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < r->n; i++) {
-        uint64_t cat[PT_CATS], hidden, span = r->gpu ? r->attr[i].counted_ns : 0;
-        if (r->gpu) {
-            if (!r->attr[i].first_ns || !span)
-                continue;
-            pt_report_categories(r, i, cat, &hidden);
-            for (int k = 0; k < PT_CATS; k++)
-                m->pct[k] += 100.0 * (double)cat[k] / (double)span;
-        } else {
-            if (!r->totals[i].first_ns)
-                continue;
-            span = r->totals[i].last_ns - r->totals[i].first_ns;
-        }
-        m->span_ms += (double)span / 1e6;
-        m->ranks++;
+    uint64_t span = 0, ns[PT_CATS];
+    if (r->gpu) {
+        m->ranks = pt_report_mean_shares(r, m->pct, ns, &span);
+    } else {
+        for (size_t i = 0; i < r->n; i++)
+            if (r->totals[i].first_ns) {
+                span += r->totals[i].last_ns - r->totals[i].first_ns;
+                m->ranks++;
+            }
     }
-    for (int k = 0; m->ranks && k < PT_CATS; k++)
-        m->pct[k] /= m->ranks;
     if (m->ranks)
-        m->span_ms /= m->ranks;
+        m->span_ms = (double)span / 1e6 / m->ranks;
 }
 
 /* Totals of one (role, op, bytes) row of the collectives table. */
@@ -52,26 +44,18 @@ struct coll_total {
 static size_t collect(const struct pt_report *r, struct coll_total *rows, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < pt_collectives_count(r->c); i++) {
-        const struct pt_comm_stats *s = pt_collectives_comm(r->c, i);
-        for (int op = 0; op < PT_OP_LIMIT; op++)
-            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
-                const struct pt_coll_bucket *k = &s->ops[op][b];
-                if (!k->count)
-                    continue;
-                uint64_t bytes = k->bytes / k->count;
-                size_t j = 0;
-                while (j < n && !(rows[j].op == op && rows[j].bytes == bytes &&
-                                  !strcmp(rows[j].role, r->roles[i].role)))
-                    j++;
-                if (j == n) {
-                    if (n == cap)
-                        continue;
-                    rows[n++] = (struct coll_total){r->roles[i].role, (uint16_t)op, bytes, 0, 0};
-                }
-                rows[j].count += k->count;
-                rows[j].time_ns += k->transfer_ns;
-            }
+    for (struct pt_report_row w = {0}; pt_report_next_row(r, &w);) {
+        const char *role = r->roles[w.comm].role;
+        size_t j = 0;
+        while (j < n && !(rows[j].op == w.op && rows[j].bytes == w.bytes && !strcmp(rows[j].role, role)))
+            j++;
+        if (j == n) {
+            if (n == cap)
+                continue;
+            rows[n++] = (struct coll_total){role, w.op, w.bytes, 0, 0};
+        }
+        rows[j].count += w.k->count;
+        rows[j].time_ns += w.k->transfer_ns;
     }
     return n;
 }

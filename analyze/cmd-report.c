@@ -17,11 +17,6 @@ static const struct pt_report *shown;
 static int clocks_trusted; /* --trust-clocks */
 static const struct pt_window *report_window; /* NULL: the whole run */
 
-static double gbps(uint64_t bytes, uint64_t ns)
-{
-    return ns ? (double)bytes / (double)ns : 0.0; /* bytes per ns = GB/s */
-}
-
 /* Prints text from column `column` on, within 100 columns: breaks after "; " or ", " (or
  * spaces) and goes on at that column. */
 static void print_wrapped(const char *text, int column)
@@ -112,7 +107,6 @@ static void print_text(void)
     const struct pt_role *roles = shown->roles;
     const struct pt_layout *l = &shown->layout;
     const struct pt_rank_totals *t = shown->totals;
-    const struct pt_attr_rank *attr = shown->attr;
     const size_t *by_rank = shown->by_rank;
     size_t n_files = shown->n;
     int gpu = shown->gpu;
@@ -135,20 +129,10 @@ static void print_text(void)
     }
     printf("\n%-5s %-14s %10s %8s %10s %10s %10s %10s\n", "role", "op", "bytes", "count",
            "time ms", "algbw GB/s", "busbw GB/s", "wait ms");
-    for (size_t i = 0; i < pt_collectives_count(c); i++) {
-        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        for (int op = 1; op < PT_OP_LIMIT; op++)
-            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
-                const struct pt_coll_bucket *k = &s->ops[op][b];
-                if (!k->count)
-                    continue;
-                double alg = gbps(k->bytes, k->transfer_ns);
-                printf("%-5s %-14s %10" PRIu64 " %8" PRIu64 " %10.3f %10.2f %10.2f %10.3f\n",
-                       roles[i].role, pt_op_name((uint16_t)op), k->bytes / k->count, k->count,
-                       (double)k->transfer_ns / 1e6, alg, alg * pt_busbw_factor((uint16_t)op, s->nranks),
-                       (double)k->wait_ns / 1e6);
-            }
-    }
+    for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);)
+        printf("%-5s %-14s %10" PRIu64 " %8" PRIu64 " %10.3f %10.2f %10.2f %10.3f\n", roles[w.comm].role,
+               pt_op_name(w.op), w.bytes, w.k->count, (double)w.k->transfer_ns / 1e6, w.algbw, w.busbw,
+               (double)w.k->wait_ns / 1e6);
     printf("\nstragglers (who arrived last, and what the others waited for them):\n");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
@@ -170,14 +154,13 @@ static void print_text(void)
                "pp", "ep", "other", "memcpy", "idle", "hidden ms");
         for (size_t o = 0; o < n_files; o++) {
             size_t i = by_rank[o];
-            const struct pt_attr_rank *a = &attr[i];
-            if (!a->first_ns)
+            uint64_t cat[PT_CATS], hidden, span;
+            double pct[PT_CATS];
+            if (!pt_report_shares(shown, i, cat, pct, &hidden, &span))
                 continue;
-            uint64_t cat[PT_CATS], hidden, span = a->counted_ns;
-            pt_report_categories(shown, i, cat, &hidden);
             printf("%5d %9.3f", t[i].rank, (double)span / 1e6);
             for (int k = 0; k < PT_CATS; k++)
-                printf(" %7.1f%%", span ? 100.0 * (double)cat[k] / (double)span : 0.0);
+                printf(" %7.1f%%", pct[k]);
             printf(" %10.3f\n", (double)hidden / 1e6);
         }
     }
@@ -201,7 +184,6 @@ static void print_markdown(void)
     const struct pt_role *roles = shown->roles;
     const struct pt_layout *l = &shown->layout;
     const struct pt_rank_totals *t = shown->totals;
-    const struct pt_attr_rank *attr = shown->attr;
     const size_t *by_rank = shown->by_rank;
     size_t n_files = shown->n;
     int gpu = shown->gpu;
@@ -222,13 +204,13 @@ static void print_markdown(void)
         printf("---|\n");
         for (size_t o = 0; o < n_files; o++) {
             size_t i = by_rank[o];
-            if (!attr[i].first_ns)
+            uint64_t cat[PT_CATS], hidden, span;
+            double pct[PT_CATS];
+            if (!pt_report_shares(shown, i, cat, pct, &hidden, &span))
                 continue;
-            uint64_t cat[PT_CATS], hidden, span = attr[i].counted_ns;
-            pt_report_categories(shown, i, cat, &hidden);
             printf("| %d | %.3f |", t[i].rank, (double)span / 1e6);
             for (int k = 0; k < PT_CATS; k++)
-                printf(" %.1f |", span ? 100.0 * (double)cat[k] / (double)span : 0.0);
+                printf(" %.1f |", pct[k]);
             printf(" %.3f |\n", (double)hidden / 1e6);
         }
         printf("\n");
@@ -237,20 +219,10 @@ static void print_markdown(void)
     printf("\n");
     printf("| role | communicator | op | bytes | count | time ms | algbw GB/s | busbw GB/s | wait ms |\n"
            "|---|---|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < pt_collectives_count(c); i++) {
-        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        for (int op = 1; op < PT_OP_LIMIT; op++)
-            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
-                const struct pt_coll_bucket *k = &s->ops[op][b];
-                if (!k->count)
-                    continue;
-                double alg = gbps(k->bytes, k->transfer_ns);
-                printf("| %s | `%016" PRIx64 "` | %s | %" PRIu64 " | %" PRIu64 " | %.3f | %.2f | %.2f | %.3f |\n",
-                       roles[i].role, s->id, pt_op_name((uint16_t)op), k->bytes / k->count, k->count,
-                       (double)k->transfer_ns / 1e6, alg, alg * pt_busbw_factor((uint16_t)op, s->nranks),
-                       (double)k->wait_ns / 1e6);
-            }
-    }
+    for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);)
+        printf("| %s | `%016" PRIx64 "` | %s | %" PRIu64 " | %" PRIu64 " | %.3f | %.2f | %.2f | %.3f |\n",
+               roles[w.comm].role, w.s->id, pt_op_name(w.op), w.bytes, w.k->count,
+               (double)w.k->transfer_ns / 1e6, w.algbw, w.busbw, (double)w.k->wait_ns / 1e6);
     printf("\n| role | communicator | straggler | last in | waiting caused ms |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
@@ -288,7 +260,6 @@ static void print_json(void)
     const struct pt_role *roles = shown->roles;
     const struct pt_layout *l = &shown->layout;
     const struct pt_rank_totals *t = shown->totals;
-    const struct pt_attr_rank *attr = shown->attr;
     const size_t *by_rank = shown->by_rank;
     size_t n_files = shown->n;
     int gpu = shown->gpu;
@@ -332,22 +303,13 @@ static void print_json(void)
     }
     printf("],\"collectives\":[");
     int first = 1;
-    for (size_t i = 0; i < pt_collectives_count(c); i++) {
-        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        for (int op = 1; op < PT_OP_LIMIT; op++)
-            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
-                const struct pt_coll_bucket *k = &s->ops[op][b];
-                if (!k->count)
-                    continue;
-                double alg = gbps(k->bytes, k->transfer_ns);
-                printf("%s{\"comm\":\"%016" PRIx64 "\",\"role\":\"%s\",\"op\":\"%s\",\"bytes\":%" PRIu64
-                       ",\"count\":%" PRIu64 ",\"transfer_ns\":%" PRIu64 ",\"wait_ns\":%" PRIu64
-                       ",\"algbw_gbps\":%.9g,\"busbw_gbps\":%.9g}",
-                       first ? "" : ",", s->id, roles[i].role, pt_op_name((uint16_t)op),
-                       k->bytes / k->count, k->count, k->transfer_ns, k->wait_ns, alg,
-                       alg * pt_busbw_factor((uint16_t)op, s->nranks));
-                first = 0;
-            }
+    for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);) {
+        printf("%s{\"comm\":\"%016" PRIx64 "\",\"role\":\"%s\",\"op\":\"%s\",\"bytes\":%" PRIu64
+               ",\"count\":%" PRIu64 ",\"transfer_ns\":%" PRIu64 ",\"wait_ns\":%" PRIu64
+               ",\"algbw_gbps\":%.9g,\"busbw_gbps\":%.9g}",
+               first ? "" : ",", w.s->id, roles[w.comm].role, pt_op_name(w.op), w.bytes, w.k->count,
+               w.k->transfer_ns, w.k->wait_ns, w.algbw, w.busbw);
+        first = 0;
     }
     printf("],\"stragglers\":[");
     first = 1;
@@ -372,17 +334,16 @@ static void print_json(void)
                first ? "" : ",", t[i].rank, t[i].last_ns - t[i].first_ns, t[i].nccl_host_ns,
                t[i].comm_kernel_ns, t[i].other_kernel_ns, t[i].kernels);
         print_rank_place(c, roles, &t[i]);
-        if (gpu && attr[i].first_ns) {
-            uint64_t cat[PT_CATS], hidden, span = attr[i].counted_ns;
-            pt_report_categories(shown, i, cat, &hidden);
+        uint64_t cat[PT_CATS], hidden, span;
+        double pct[PT_CATS];
+        if (gpu && pt_report_shares(shown, i, cat, pct, &hidden, &span)) {
             printf(",\"gpu_span_ns\":%" PRIu64 ",\"hidden_comm_ns\":%" PRIu64 ",\"attribution_ns\":{", span,
                    hidden);
             for (int k = 0; k < PT_CATS; k++)
                 printf("%s\"%s\":%" PRIu64, k ? "," : "", pt_cat_names[k], cat[k]);
             printf("},\"attribution_pct\":{");
             for (int k = 0; k < PT_CATS; k++)
-                printf("%s\"%s\":%.3f", k ? "," : "", pt_cat_names[k],
-                       span ? 100.0 * (double)cat[k] / (double)span : 0.0);
+                printf("%s\"%s\":%.3f", k ? "," : "", pt_cat_names[k], pct[k]);
             printf("}");
         }
         printf("}");
@@ -396,18 +357,15 @@ static void print_json(void)
 /* Evaluates every --fail-if over the ranks' attribution. Returns 3 when any holds, else 0. */
 static int run_gates(const struct pt_gate *gates, int n_gates)
 {
-    const struct pt_attr_rank *attr = shown->attr;
     size_t n = shown->n;
     double (*pct)[PT_GATE_METRICS] = calloc(n ? n : 1, sizeof *pct);
     size_t ranks = 0;
     for (size_t i = 0; pct && i < n; i++) {
-        if (!attr[i].first_ns)
+        uint64_t cat[PT_CATS], hidden, span;
+        double share[PT_CATS];
+        if (!pt_report_shares(shown, i, cat, share, &hidden, &span))
             continue;
-        uint64_t cat[PT_CATS], hidden, span = attr[i].counted_ns;
-        pt_report_categories(shown, i, cat, &hidden);
-        for (int k = 0; k < PT_GATE_METRICS; k++)
-            pct[ranks][k] = span ? 100.0 * (double)cat[k] / (double)span : 0.0;
-        ranks++;
+        memcpy(pct[ranks++], share, sizeof pct[0]);
     }
     int status = 0;
     for (int g = 0; g < n_gates; g++) {

@@ -57,6 +57,66 @@ int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total)
     return worst;
 }
 
+int pt_report_shares(const struct pt_report *r, size_t i, uint64_t *cat, double *pct, uint64_t *hidden,
+                     uint64_t *span)
+{
+    if (!r->attr[i].first_ns)
+        return 0;
+    *span = r->attr[i].counted_ns;
+    pt_report_categories(r, i, cat, hidden);
+    for (int k = 0; k < PT_CATS; k++)
+        pct[k] = *span ? 100.0 * (double)cat[k] / (double)*span : 0.0;
+    return 1;
+}
+
+int pt_report_mean_shares(const struct pt_report *r, double *pct, uint64_t *ns, uint64_t *span_total)
+{
+    int ranks = 0;
+    memset(pct, 0, PT_CATS * sizeof *pct);
+    memset(ns, 0, PT_CATS * sizeof *ns);
+    if (span_total)
+        *span_total = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        uint64_t cat[PT_CATS], hidden, span;
+        double share[PT_CATS];
+        if (!pt_report_shares(r, i, cat, share, &hidden, &span) || !span)
+            continue;
+        for (int k = 0; k < PT_CATS; k++) {
+            pct[k] += share[k];
+            ns[k] += cat[k];
+        }
+        if (span_total)
+            *span_total += span;
+        ranks++;
+    }
+    for (int k = 0; ranks && k < PT_CATS; k++)
+        pct[k] /= ranks;
+    return ranks;
+}
+
+int pt_report_next_row(const struct pt_report *r, struct pt_report_row *row)
+{
+    const size_t per_comm = (size_t)PT_OP_LIMIT * PT_SIZE_BUCKETS;
+    for (size_t at = row->next; at < pt_collectives_count(r->c) * per_comm; at++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(r->c, at / per_comm);
+        uint16_t op = (uint16_t)(at % per_comm / PT_SIZE_BUCKETS);
+        const struct pt_coll_bucket *k = &s->ops[op][at % PT_SIZE_BUCKETS];
+        if (!k->count)
+            continue;
+        row->next = at + 1;
+        row->comm = at / per_comm;
+        row->s = s;
+        row->op = op;
+        row->k = k;
+        row->bytes = k->bytes / k->count;
+        row->algbw = k->transfer_ns ? (double)k->bytes / (double)k->transfer_ns : 0.0; /* B/ns = GB/s */
+        row->busbw = row->algbw * pt_busbw_factor(op, s->nranks);
+        return 1;
+    }
+    row->next = pt_collectives_count(r->c) * per_comm;
+    return 0;
+}
+
 void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "from %g s", w->from_s);
@@ -282,22 +342,11 @@ int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report
 
 void pt_report_seed(const struct pt_report *r, double *gpu_busy_pct, double *exposed_comm_pct)
 {
-    int ranks = 0;
-    *gpu_busy_pct = *exposed_comm_pct = 0.0;
-    for (size_t i = 0; i < r->n; i++) {
-        uint64_t cat[PT_CATS], hidden, span = r->attr[i].counted_ns;
-        if (!r->attr[i].first_ns || !span)
-            continue;
-        pt_report_categories(r, i, cat, &hidden);
-        *gpu_busy_pct += 100.0 * (double)(span - cat[PT_CAT_IDLE]) / (double)span;
-        *exposed_comm_pct += 100.0 * (double)(cat[PT_CAT_TP] + cat[PT_CAT_PP] + cat[PT_CAT_EP] +
-                                              cat[PT_CAT_OTHER]) / (double)span;
-        ranks++;
-    }
-    if (ranks) {
-        *gpu_busy_pct /= ranks;
-        *exposed_comm_pct /= ranks;
-    }
+    double pct[PT_CATS];
+    uint64_t ns[PT_CATS];
+    int ranks = pt_report_mean_shares(r, pct, ns, NULL);
+    *gpu_busy_pct = ranks ? 100.0 - pct[PT_CAT_IDLE] : 0.0;
+    *exposed_comm_pct = pct[PT_CAT_TP] + pct[PT_CAT_PP] + pct[PT_CAT_EP] + pct[PT_CAT_OTHER];
 }
 
 void pt_report_free(struct pt_report *r)

@@ -63,6 +63,26 @@ struct pt_report {
 int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r);
 /* File i's attributed time by category (ns), and the communication hidden under compute. */
 void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, uint64_t *hidden);
+/* The same with each category's share of the rank's span (%, 0 for an empty span) and the span.
+ * Returns 0 when file i has no GPU attribution. */
+int pt_report_shares(const struct pt_report *r, size_t i, uint64_t *cat, double *pct, uint64_t *hidden,
+                     uint64_t *span);
+/* Over the ranks with a non-empty attributed span: the mean share of each category (%), the ns
+ * of each summed, and (span_total, may be NULL) their spans summed. Returns how many ranks. */
+int pt_report_mean_shares(const struct pt_report *r, double *pct, uint64_t *ns, uint64_t *span_total);
+
+/* One row of the collectives table: a communicator, an op, a size bucket that saw instances. */
+struct pt_report_row {
+    size_t next;                      /* cursor: set to 0 before the first call */
+    size_t comm;                      /* index of the communicator (and of its role) */
+    const struct pt_comm_stats *s;
+    uint16_t op;
+    const struct pt_coll_bucket *k;
+    uint64_t bytes;                   /* per instance */
+    double algbw, busbw;              /* GB/s, nccl-tests' formulas */
+};
+/* Moves row to the next row of the table. Returns 0 after the last. */
+int pt_report_next_row(const struct pt_report *r, struct pt_report_row *row);
 /* The straggler of a communicator: the rank whose lateness cost the others most (-1: none);
  * *total gets the waiting of all instances. */
 int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total);

@@ -67,11 +67,10 @@ static void ranks_section(FILE *out, const struct pt_report *r)
     fputs("<th class=l></th></tr>\n", out);
     for (size_t o = 0; o < r->n; o++) {
         size_t i = r->by_rank[o];
-        uint64_t cat[PT_CATS], hidden, span = r->attr[i].counted_ns;
-        if (!r->attr[i].first_ns || !span)
-            continue;
-        pt_report_categories(r, i, cat, &hidden);
+        uint64_t cat[PT_CATS], hidden, span;
         double pct[PT_CATS];
+        if (!pt_report_shares(r, i, cat, pct, &hidden, &span) || !span)
+            continue;
         fprintf(out, "<tr><td>%d</td><td class=l>", r->totals[i].rank);
         esc(out, r->totals[i].host);
         if (r->totals[i].gpu >= 0)
@@ -79,36 +78,13 @@ static void ranks_section(FILE *out, const struct pt_report *r)
         else
             fputs("</td><td>?</td>", out);
         fprintf(out, "<td>%.3f</td>", (double)span / 1e6);
-        for (int k = 0; k < PT_CATS; k++) {
-            pct[k] = 100.0 * (double)cat[k] / (double)span;
+        for (int k = 0; k < PT_CATS; k++)
             fprintf(out, "<td>%.1f</td>", pct[k]);
-        }
         fputs("<td class=l>", out);
         bar(out, pct, cat);
         fputs("</td></tr>\n", out);
     }
     fputs("</table>\n", out);
-}
-
-/* Mean shares over the ranks of a report (phase view). */
-static void mean_shares(const struct pt_report *r, double *pct, uint64_t *ns)
-{
-    int ranks = 0;
-    memset(pct, 0, PT_CATS * sizeof *pct);
-    memset(ns, 0, PT_CATS * sizeof *ns);
-    for (size_t i = 0; i < r->n; i++) {
-        uint64_t cat[PT_CATS], hidden, span = r->attr[i].counted_ns;
-        if (!r->attr[i].first_ns || !span)
-            continue;
-        pt_report_categories(r, i, cat, &hidden);
-        for (int k = 0; k < PT_CATS; k++) {
-            pct[k] += 100.0 * (double)cat[k] / (double)span;
-            ns[k] += cat[k];
-        }
-        ranks++;
-    }
-    for (int k = 0; ranks && k < PT_CATS; k++)
-        pct[k] /= ranks;
 }
 
 static void phases_section(FILE *out, const struct pt_html_phase *phases, int n)
@@ -127,7 +103,7 @@ static void phases_section(FILE *out, const struct pt_html_phase *phases, int n)
     for (int p = 0; p < n; p++) {
         double pct[PT_CATS];
         uint64_t ns[PT_CATS];
-        mean_shares(phases[p].report, pct, ns);
+        pt_report_mean_shares(phases[p].report, pct, ns, NULL);
         fputs("<tr><td class=l>", out);
         esc(out, phases[p].name);
         fputs("</td>", out);
@@ -145,22 +121,12 @@ static void collectives_section(FILE *out, const struct pt_report *r)
     fputs("<h2>Collectives</h2>\n<table><tr><th class=l>role</th><th class=l>communicator</th>"
           "<th class=l>op</th><th>bytes</th><th>count</th><th>time ms</th><th>busbw GB/s</th>"
           "<th>wait ms</th></tr>\n", out);
-    for (size_t i = 0; i < pt_collectives_count(r->c); i++) {
-        const struct pt_comm_stats *s = pt_collectives_comm(r->c, i);
-        for (int op = 0; op < PT_OP_LIMIT; op++)
-            for (int b = 0; b < PT_SIZE_BUCKETS; b++) {
-                const struct pt_coll_bucket *k = &s->ops[op][b];
-                if (!k->count)
-                    continue;
-                double alg = k->transfer_ns ? (double)k->bytes / (double)k->transfer_ns : 0.0;
-                fprintf(out, "<tr><td class=l>%s</td><td class=l><code>%016" PRIx64 "</code></td>"
-                             "<td class=l>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>"
-                             "<td>%.3f</td><td>%.2f</td><td>%.3f</td></tr>\n",
-                        r->roles[i].role, s->id, pt_op_name((uint16_t)op), k->bytes / k->count,
-                        k->count, (double)k->transfer_ns / 1e6,
-                        alg * pt_busbw_factor((uint16_t)op, s->nranks), (double)k->wait_ns / 1e6);
-            }
-    }
+    for (struct pt_report_row w = {0}; pt_report_next_row(r, &w);)
+        fprintf(out, "<tr><td class=l>%s</td><td class=l><code>%016" PRIx64 "</code></td>"
+                     "<td class=l>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>"
+                     "<td>%.3f</td><td>%.2f</td><td>%.3f</td></tr>\n",
+                r->roles[w.comm].role, w.s->id, pt_op_name(w.op), w.bytes, w.k->count,
+                (double)w.k->transfer_ns / 1e6, w.busbw, (double)w.k->wait_ns / 1e6);
     fputs("</table>\n<h2>Stragglers</h2>\n<table><tr><th class=l>role</th><th class=l>communicator"
           "</th><th>rank</th><th>last in</th><th>of</th><th>waiting caused ms</th><th>share</th></tr>\n",
           out);
