@@ -43,7 +43,7 @@ static uint64_t hash_text(const char *s, size_t n)
 static void put_string(uint32_t id, const char *text, size_t n, pt_put_fn put, void *arg)
 {
     _Alignas(8) char buf[sizeof(struct pt_rec_string) + NAME_MAX_BYTES + 8];
-    size_t size = (sizeof(struct pt_rec_string) + n + 7) & ~(size_t)7;
+    size_t size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
     struct pt_rec_string *r = (void *)buf;
     memset(buf, 0, size);
     r->hdr.kind = PT_REC_STRING;

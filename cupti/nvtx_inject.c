@@ -37,7 +37,7 @@ static void emit(uint16_t event, uint32_t domain, uint64_t range, const nvtxEven
             text = (const char *)attr->message.registered; /* our handles are the text */
     }
     size_t n = text ? strnlen(text, PT_NVTX_TEXT_MAX) : 0;
-    size_t size = (sizeof(struct pt_rec_nvtx) + n + 7) & ~(size_t)7;
+    size_t size = PT_REC_BYTES(sizeof(struct pt_rec_nvtx), n);
     struct pt_rec_nvtx *r = pt_reserve(size);
     if (!r)
         return;
@@ -138,7 +138,7 @@ static nvtxDomainHandle_t NVTX_API domain_create(const char *name)
     d->id = atomic_fetch_add(&next_domain, 1);
     size_t n = name ? strnlen(name, 200) : 0;
     _Alignas(8) char buf[sizeof(struct pt_rec_string) + 208];
-    size_t size = (sizeof(struct pt_rec_string) + n + 7) & ~(size_t)7;
+    size_t size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
     struct pt_rec_string *r = (void *)buf;
     memset(buf, 0, size);
     r->hdr.kind = PT_REC_STRING;

@@ -25,7 +25,7 @@ static void put_attr(struct buf *b, uint32_t attr, const char *value, size_t n)
 {
     if (n > PT_ATTR_MAX_BYTES)
         n = PT_ATTR_MAX_BYTES;
-    size_t size = (sizeof(struct pt_rec_attr) + n + PT_REC_ALIGN - 1) & ~(size_t)(PT_REC_ALIGN - 1);
+    size_t size = PT_REC_BYTES(sizeof(struct pt_rec_attr), n);
     if (!b->p || b->len + size > b->cap)
         return;
     struct pt_rec_attr *r = (void *)(b->p + b->len);

@@ -139,7 +139,7 @@ static int each_module(struct dl_phdr_info *info, size_t size, void *arg)
     }
     size_t n = strnlen(path, 1024);
     _Alignas(8) char buf[sizeof(struct pt_rec_module) + 1032];
-    size_t bytes = (sizeof(struct pt_rec_module) + n + 1 + 7) & ~(size_t)7;
+    size_t bytes = PT_REC_BYTES(sizeof(struct pt_rec_module), n + 1);
     struct pt_rec_module *r = (void *)buf;
     memset(buf, 0, bytes);
     r->hdr.kind = PT_REC_MODULE;

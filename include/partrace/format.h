@@ -8,6 +8,7 @@
 #ifndef PARTRACE_FORMAT_H
 #define PARTRACE_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PT_MAGIC "PARTRACE"
@@ -17,6 +18,9 @@
 #define PT_FILE_SUFFIX ".ptrace"
 #define PT_HOST_MAX 64
 #define PT_REC_ALIGN 8u
+/* The size of a record of a fixed head and a variable tail (text, path), padded to the alignment. */
+#define PT_REC_BYTES(head_bytes, tail_bytes)                                                       \
+    (((size_t)(head_bytes) + (size_t)(tail_bytes) + PT_REC_ALIGN - 1) & ~(size_t)(PT_REC_ALIGN - 1))
 #define PT_FRAME_MAX_BYTES (4u << 20) /* decompressed size of one frame, at most */
 #define PT_ATTR_MAX_BYTES 4096u       /* value of one attribute record, at most */
 

@@ -55,7 +55,7 @@ static void flush_frame(FILE *f)
 static void put_string(uint32_t id, const char *text)
 {
     _Alignas(8) char buf[256];
-    size_t n = strlen(text), size = (sizeof(struct pt_rec_string) + n + 7) & ~(size_t)7;
+    size_t n = strlen(text), size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
     struct pt_rec_string *r = (void *)buf;
     memset(buf, 0, size);
     r->hdr = (struct pt_rec_hdr){PT_REC_STRING, (uint16_t)size, 1};
@@ -68,7 +68,7 @@ static void put_string(uint32_t id, const char *text)
 static void put_env(const char *kv)
 {
     _Alignas(8) char buf[128];
-    size_t n = strlen(kv), size = (sizeof(struct pt_rec_attr) + n + 7) & ~(size_t)7;
+    size_t n = strlen(kv), size = PT_REC_BYTES(sizeof(struct pt_rec_attr), n);
     struct pt_rec_attr *a = (void *)buf;
     memset(buf, 0, size);
     a->hdr = (struct pt_rec_hdr){PT_REC_ATTR, (uint16_t)size, 1};
@@ -81,7 +81,7 @@ static void put_env(const char *kv)
 static void put_nvtx(uint64_t ts, uint16_t event, const char *text)
 {
     _Alignas(8) char buf[128];
-    size_t n = strlen(text), size = (sizeof(struct pt_rec_nvtx) + n + 7) & ~(size_t)7;
+    size_t n = strlen(text), size = PT_REC_BYTES(sizeof(struct pt_rec_nvtx), n);
     struct pt_rec_nvtx *r = (void *)buf;
     memset(buf, 0, size);
     r->hdr = (struct pt_rec_hdr){PT_REC_NVTX, (uint16_t)size, 1};
