@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <unwind.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
 #include <partrace/format.h>
 
@@ -26,12 +28,9 @@ void pt_stacks_config(void)
     else
         pt_warn("PARTRACE_STACKS='%.32s' is not 0, 1 or all; using 0", v);
     pt_stacks_skip_object((const void *)pt_stacks_config);
+    if (pt_stacks_level) /* each thread caches its own unwind info: no lock shared per stack */
+        unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
-
-struct walk {
-    uint64_t *pc;
-    int n, ours; /* ours: still in libpartrace.so's frames */
-};
 
 /* Objects whose frames at the top of a stack are not the application's: ours first. */
 static struct {
@@ -80,32 +79,29 @@ static int skipped(uintptr_t pc)
     return 0;
 }
 
-static _Unwind_Reason_Code step(struct _Unwind_Context *ctx, void *arg)
-{
-    struct walk *w = arg;
-    uintptr_t pc = _Unwind_GetIP(ctx);
-    if (!pc)
-        return _URC_END_OF_STACK;
-    if (w->ours && skipped(pc))
-        return _URC_NO_REASON; /* our wrappers (or CUPTI, the driver) are not the application */
-    w->ours = 0;
-    w->pc[w->n++] = pc;
-    return w->n < PT_STACK_MAX_FRAMES ? _URC_NO_REASON : _URC_END_OF_STACK;
-}
+/* Frames unwound beyond the ones kept: room for our own wrappers (and CUPTI's, the driver's)
+ * at the top of the stack, which are dropped. */
+#define PT_STACK_SKIP_ROOM 16
 
 void pt_stack_emit(uint16_t ref_kind, uint64_t ref)
 {
+    void *raw[PT_STACK_MAX_FRAMES + PT_STACK_SKIP_ROOM];
+    int got = unw_backtrace(raw, (int)(sizeof raw / sizeof *raw));
+    int first = 0;
+    while (first < got && skipped((uintptr_t)raw[first]))
+        first++; /* our wrappers (or CUPTI, the driver) are not the application */
+    int n = got - first < PT_STACK_MAX_FRAMES ? got - first : PT_STACK_MAX_FRAMES;
+    if (n <= 0)
+        return;
     _Alignas(8) char buf[sizeof(struct pt_rec_stack) + PT_STACK_MAX_FRAMES * sizeof(uint64_t)];
     struct pt_rec_stack *r = (void *)buf;
-    struct walk w = {r->pc, 0, 1};
-    _Unwind_Backtrace(step, &w);
-    if (!w.n)
-        return;
+    for (int i = 0; i < n; i++)
+        r->pc[i] = (uintptr_t)raw[first + i];
     r->hdr.kind = PT_REC_STACK;
-    r->hdr.size = (uint16_t)(sizeof *r + (size_t)w.n * sizeof(uint64_t));
+    r->hdr.size = (uint16_t)(sizeof *r + (size_t)n * sizeof(uint64_t));
     r->ref = ref;
     r->ref_kind = ref_kind;
-    r->frames = (uint16_t)w.n;
+    r->frames = (uint16_t)n;
     r->reserved = 0;
     pt_emit(r, r->hdr.size);
 }

@@ -17,3 +17,4 @@ if [ ! -f /usr/local/cuda/include/nccl.h ] && [ ! -f "${CUDA_HOME:-/nonexistent}
     echo "partrace: nccl.h not found: install the CUDA toolkit at /usr/local/cuda or set CUDA_HOME" >&2
     exit 1
 fi
+"$(dirname "$0")/libunwind.sh"
