@@ -13,7 +13,7 @@
     X(cuptiActivityGetNextRecord) X(cuptiActivityPushExternalCorrelationId)                     \
     X(cuptiActivityPopExternalCorrelationId) X(cuptiGetGraphNodeId) X(cuptiGetGraphId)          \
     X(cuptiGetDeviceId) X(cuptiGetResultString) X(cuptiGetCallbackName)        \
-    X(cuptiGetStreamIdEx) X(cuptiGetContextId)
+    X(cuptiGetStreamIdEx) X(cuptiGetContextId) X(cuptiActivitySetAttribute)
 
 struct pt_cupti_api {
 #define PT_X(name) __typeof__(&name) name;

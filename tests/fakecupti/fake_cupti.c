@@ -3,7 +3,10 @@
  * GPU: launch a kernel (with the external correlation id pushed on its thread, as CUPTI does),
  * capture launches into graph nodes, instantiate and replay the graph, copy, set, allocate.
  * Records go to buffers that partrace hands over, and come back at cuptiActivityFlushAll.
- * FAKE_CUPTI_TAKEN=1 makes cuptiSubscribe answer that another subscriber exists. */
+ * FAKE_CUPTI_TAKEN=1 makes cuptiSubscribe answer that another subscriber exists.
+ * Per-thread activity buffers (CUPTI 13's default, CUPTI_ACTIVITY_ATTR_PER_THREAD_ACTIVITY_BUFFER)
+ * behave as seen on the GPU machine: the records of a thread that ends before they were flushed
+ * are lost (NCCL launches a non-blocking communicator's kernels from short-lived threads). */
 #include <cupti.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,6 +19,13 @@ static CUpti_TimestampCallbackFunc timestamp_cb;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *pending;     /* records not yet given to partrace */
 static size_t pending_len, pending_cap;
+static uint32_t *owners;     /* per pending record, in order: the thread that wrote it (0: shared) */
+static size_t n_owned, owners_cap;
+static uint8_t per_thread_buffers = 1;
+static pthread_key_t thread_end_key;
+static pthread_once_t thread_end_once = PTHREAD_ONCE_INIT;
+static uint32_t next_thread = 1;
+static __thread uint32_t this_thread;
 static uint32_t next_correlation = 1;
 static __thread uint64_t ext_stack[16];
 static __thread int ext_depth;
@@ -47,16 +57,48 @@ static size_t record_size(CUpti_ActivityKind kind)
     }
 }
 
+/* A thread ends: with per-thread buffers, its records not yet flushed are gone. */
+static void thread_ended(void *arg)
+{
+    uint32_t gone = (uint32_t)(uintptr_t)arg;
+    pthread_mutex_lock(&lock);
+    size_t in = 0, out = 0, kept = 0;
+    for (size_t i = 0; i < n_owned; i++) {
+        size_t n = record_size(((CUpti_Activity *)(pending + in))->kind);
+        if (owners[i] != gone) {
+            memmove(pending + out, pending + in, n);
+            owners[kept++] = owners[i];
+            out += n;
+        }
+        in += n;
+    }
+    pending_len = out;
+    n_owned = kept;
+    pthread_mutex_unlock(&lock);
+}
+
+static void make_thread_end_key(void) { pthread_key_create(&thread_end_key, thread_ended); }
+
 static void add(const void *rec)
 {
     size_t n = record_size(((const CUpti_Activity *)rec)->kind);
+    pthread_once(&thread_end_once, make_thread_end_key);
     pthread_mutex_lock(&lock);
+    if (per_thread_buffers && !this_thread) {
+        this_thread = next_thread++;
+        pthread_setspecific(thread_end_key, (void *)(uintptr_t)this_thread);
+    }
     if (pending_len + n > pending_cap) {
         pending_cap = pending_cap ? pending_cap * 2 : 1 << 16;
         pending = realloc(pending, pending_cap);
     }
+    if (n_owned == owners_cap) {
+        owners_cap = owners_cap ? owners_cap * 2 : 1024;
+        owners = realloc(owners, owners_cap * sizeof *owners);
+    }
     memcpy(pending + pending_len, rec, n);
     pending_len += n;
+    owners[n_owned++] = per_thread_buffers ? this_thread : 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -87,6 +129,15 @@ CUptiResult CUPTIAPI cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequest
 {
     request_cb = r;
     complete_cb = c;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiActivitySetAttribute(CUpti_ActivityAttribute a, size_t *size, void *value)
+{
+    if (a != CUPTI_ACTIVITY_ATTR_PER_THREAD_ACTIVITY_BUFFER || !size || *size != sizeof(uint8_t))
+        return CUPTI_ERROR_INVALID_PARAMETER;
+    if (request_cb)
+        return CUPTI_ERROR_INVALID_OPERATION; /* must come before the buffer callbacks */
+    per_thread_buffers = *(uint8_t *)value;
     return CUPTI_SUCCESS;
 }
 CUptiResult CUPTIAPI cuptiActivityRegisterTimestampCallback(CUpti_TimestampCallbackFunc f)
@@ -122,6 +173,11 @@ CUptiResult CUPTIAPI cuptiActivityFlushAll(uint32_t flag)
         }
         memmove(pending, pending + off, pending_len - off);
         pending_len -= off;
+        size_t records = 0;
+        for (size_t o = 0; o < off; records++)
+            o += record_size(((CUpti_Activity *)(buf + o))->kind);
+        memmove(owners, owners + records, (n_owned - records) * sizeof *owners);
+        n_owned -= records;
         pthread_mutex_unlock(&lock);
         complete_cb(NULL, 0, buf, size, used);
     }
