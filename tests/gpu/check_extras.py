@@ -1,7 +1,7 @@
 """Checks a tp_loop.py run recorded with a non-blocking communicator
 (TORCH_NCCL_USE_COMM_NONBLOCKING=1), PyTorch's expandable segments (CUDA virtual memory) and
-PARTRACE_STACKS=1: the communicator is marked non-blocking and >= 99 % of its NCCL kernels are
-tied to their calls; cuMemCreate mappings are recorded; creations carry symbolised stacks.
+PARTRACE_STACKS=1: the communicator is marked non-blocking, >= 99 % of its NCCL kernels are
+tied to their calls and >= 99 % of its eager calls have their kernel; cuMemCreate mappings are recorded; creations carry symbolised stacks.
 
 usage: check_extras.py PARTRACE RUN_DIR   (JSON summary; exit 1 on failure)"""
 import json
@@ -22,8 +22,13 @@ def main():
         vmm = [e for e in evs if e["kind"] == "memory" and e["pool_type"] == "vmm"]
         stacks = [e for e in evs if e["kind"] == "stack"]
         graph = [k for k in kernels if k["graph_node_id"]]
+        # Every eager NCCL call has its kernel (calls captured into the graph launch none).
+        captured = {k["nccl_call"] for k in graph}
+        calls = [e for e in evs if e["kind"] == "nccl" and e["call_id"] not in captured]
+        eager_tied = {k["nccl_call"] for k in kernels if not k["graph_node_id"] and k["nccl_call"]}
         per_rank[rank] = dict(nonblocking=[i["nonblocking"] for i in inits], nccl_kernels=len(kernels),
-                              tied=tied, graph_kernels=len(graph),
+                              tied=tied, graph_kernels=len(graph), eager_calls=len(calls),
+                              eager_calls_with_kernel=len(eager_tied),
                               graph_tied=sum(1 for k in graph if k["nccl_call"]), vmm_records=len(vmm),
                               vmm_peak_gib=sum(m["bytes"] for m in vmm if m["op"] == "alloc") / 2**30,
                               stack=stacks[0]["frames"][:6] if stacks else None)
@@ -31,6 +36,8 @@ def main():
             errors.append(f"rank {rank}: no non-blocking communicator")
         if not kernels or tied < 0.99 * len(kernels):
             errors.append(f"rank {rank}: {tied} of {len(kernels)} NCCL kernels tied")
+        if len(eager_tied) < 0.99 * len(calls):
+            errors.append(f"rank {rank}: {len(eager_tied)} of {len(calls)} eager NCCL calls have a kernel")
         if not vmm:
             errors.append(f"rank {rank}: no cuMemCreate records")
         if not stacks or not any("(" in f for f in stacks[0]["frames"]):

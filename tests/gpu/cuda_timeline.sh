@@ -36,7 +36,8 @@ if [ "${EXTRAS:-0}" = 1 ]; then
     "$PT" info "$WORK/extras/run" > "$WORK/extras-info.txt" 2>&1
 fi
 # CHECK=0 skips the traced/profiled comparison; ROUNDS sets how often the overhead
-# configurations run, interleaved so that drift in the machine hits all alike.
+# configurations run, interleaved so that drift in the machine hits all alike (TP_BLOCKS=B
+# times each run's steps in B blocks with the ranks lined up before each: tp_loop.py).
 if [ "${CHECK:-1}" = 1 ]; then
     launch traced LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/traced/run" PARTRACE_CUDA=kernels
     EXTRA=--profile launch profiled
@@ -45,6 +46,8 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     launch plain$round
     launch nccl_only$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/nccl_only$round/run" PARTRACE_CUDA=off
     launch kernels$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernels$round/run" PARTRACE_CUDA=kernels
+    # PROFILED=1: torch.profiler in every round too (the slowdown the goal is stated against).
+    [ "${PROFILED:-0}" = 1 ] && EXTRA=--profile launch profiled$round
     if [ "${VARIANTS:-1}" = 1 ]; then
         launch kernelsonly$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernelsonly$round/run" \
             PARTRACE_CUDA=kernels PARTRACE_CUDA_RECORDS=kernel,memcpy
@@ -57,26 +60,7 @@ if [ "${CHECK:-1}" = 1 ]; then
     python3 tests/gpu/check_cuda_trace.py "$PT" "$WORK/traced/run" "$WORK/profiled" "$TP_STEPS" \
         > "$WORK/check.json" 2>&1 || { echo "check failed"; status=1; }
 fi
-python3 - "$WORK" > "$WORK/overhead.txt" <<'PY'
-import glob, json, os, statistics, sys
-work = sys.argv[1]
-def steps(name, key):
-    vals = [json.load(open(p))[key] for d in glob.glob(os.path.join(work, name))
-            for p in glob.glob(os.path.join(d, "rank*.json"))]
-    return statistics.median(vals) if vals else float("nan")
-base_e, base_g = steps("plain?", "eager_step_us"), steps("plain?", "graph_step_us")
-print("| configuration | eager step (us) | slowdown | graph step (us) | slowdown |")
-print("|---|---|---|---|---|")
-print(f"(median over ranks and {os.environ.get('ROUNDS', 2)} interleaved runs; TP_STEPS={os.environ.get('TP_STEPS')})")
-for name, label in (("plain?", "no partrace"), ("nccl_only?", "partrace, PARTRACE_CUDA=off"),
-                    ("kernels?", "partrace, kernels (all records, tie)"),
-                    ("kernelsonly?", "partrace, kernels: kernel+memcpy records, tie"),
-                    ("notie?", "partrace, kernels: kernel+memcpy records, no tie"),
-                    ("profiled", "torch.profiler (CPU+CUDA), 1 run")):
-    e, g = steps(name, "eager_step_us"), steps(name, "graph_step_us")
-    if e == e:  # configurations that ran (NaN otherwise)
-        print(f"| {label} | {e:.1f} | {100 * (e / base_e - 1):+.2f} % | {g:.1f} | {100 * (g / base_g - 1):+.2f} % |")
-PY
+python3 tests/gpu/overhead_table.py "$WORK" > "$WORK/overhead.txt"
 cat "$WORK/machine.txt" "$WORK"/check.json "$WORK"/extras-check.json "$WORK/overhead.txt" \
     > "$OUT/summary.txt" 2>/dev/null
 grep -h "^rank" "$WORK"/*.log >> "$OUT/summary.txt"

@@ -2,7 +2,8 @@
 Runs STEPS steps eagerly inside NVTX range "eager", then captures one step in a CUDA graph and
 replays it STEPS times inside NVTX range "graph"; the whole measured part is NVTX range
 "measure". --profile wraps exactly that part in torch.profiler instead (run without partrace).
-Writes rank<R>.json to $PT_OUT_DIR: step times, and with --profile the kernel count."""
+Writes rank<R>.json to $PT_OUT_DIR: step times (wall and this thread's CPU time; with TP_BLOCKS=B
+the median of B blocks), and with --profile the kernel count."""
 import json
 import os
 import sys
@@ -54,24 +55,51 @@ if profile:
     prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
                                               torch.profiler.ProfilerActivity.CUDA])
     prof.start()
+BLOCKS = int(os.environ.get("TP_BLOCKS", 1))  # >1: the steps in blocks, ranks lined up before each
+
+
+def timed(run_block):
+    """Runs STEPS steps as BLOCKS blocks; per block, the wall time and this thread's CPU time per
+    step (µs). The ranks line up before each block, so one rank's late start does not count."""
+    per = STEPS // BLOCKS
+    wall, cpu = [], []
+    for _ in range(BLOCKS):
+        if BLOCKS > 1:
+            torch.cuda.synchronize()
+            dist.barrier()
+            torch.cuda.synchronize()
+        w0, c0 = time.perf_counter(), time.thread_time()
+        run_block(per)
+        torch.cuda.synchronize()
+        wall.append((time.perf_counter() - w0) / per * 1e6)
+        cpu.append((time.thread_time() - c0) / per * 1e6)
+    return wall, cpu
+
+
+def eager_block(n):
+    for _ in range(n):
+        torch.cuda.nvtx.range_push("step")
+        step(x)
+        torch.cuda.nvtx.range_pop()
+
+
+def graph_block(n):
+    for _ in range(n):
+        graph.replay()
+
+
 torch.cuda.nvtx.range_push("measure")
 torch.cuda.nvtx.range_push("eager")
-t0 = time.perf_counter()
-for _ in range(STEPS):
-    torch.cuda.nvtx.range_push("step")
-    step(x)
-    torch.cuda.nvtx.range_pop()
-torch.cuda.synchronize()
-t1 = time.perf_counter()
+eager_wall, eager_cpu = timed(eager_block)
 torch.cuda.nvtx.range_pop()
 torch.cuda.nvtx.range_push("graph")
-for _ in range(STEPS):
-    graph.replay()
-torch.cuda.synchronize()
-t2 = time.perf_counter()
+graph_wall, graph_cpu = timed(graph_block)
 torch.cuda.nvtx.range_pop()
 torch.cuda.nvtx.range_pop()
-result = dict(rank=rank, eager_step_us=(t1 - t0) / STEPS * 1e6, graph_step_us=(t2 - t1) / STEPS * 1e6)
+med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
+result = dict(rank=rank, eager_step_us=med(eager_wall), graph_step_us=med(graph_wall),
+              eager_cpu_us=med(eager_cpu), graph_cpu_us=med(graph_cpu),
+              eager_blocks_us=eager_wall, graph_blocks_us=graph_wall)
 if prof:
     prof.stop()
     kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA
