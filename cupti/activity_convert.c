@@ -152,6 +152,8 @@ void pt_convert_comm(struct pt_convert *c, const struct pt_rec_comm_init *r)
         c->nonblocking[c->n_nonblocking++] = r->comm_id;
 }
 
+static void pop_done(struct pt_convert *c);
+
 void pt_convert_call(struct pt_convert *c, const struct pt_rec_nccl_call *r)
 {
     if (r->op == PT_OP_GroupEnd && r->group_depth == 0) {
@@ -170,22 +172,56 @@ void pt_convert_call(struct pt_convert *c, const struct pt_rec_nccl_call *r)
     if (c->pending_len == PT_PENDING_CAP) { /* the oldest never got a kernel: forget it */
         c->pending_head = (c->pending_head + 1) % PT_PENDING_CAP;
         c->pending_len--;
+        pop_done(c);
     }
     c->pending[(c->pending_head + c->pending_len++) % PT_PENDING_CAP] = (struct pt_pending_call){
-        r->call_id, r->group_id, r->t_enter_ns, r->stream, (uint32_t)r->device, kind};
+        r->call_id, r->group_id, r->t_enter_ns, r->stream, (uint32_t)r->device, kind, 0};
 }
 
-/* Removes a call and the calls of its group from the pending queue, keeping the order. */
+static struct pt_pending_call *pending_at(struct pt_convert *c, uint32_t n)
+{
+    return &c->pending[(c->pending_head + n) % PT_PENDING_CAP];
+}
+
+/* Frees the calls at the head of the queue whose kernels came. */
+static void pop_done(struct pt_convert *c)
+{
+    while (c->pending_len && pending_at(c, 0)->done) {
+        c->pending_head = (c->pending_head + 1) % PT_PENDING_CAP;
+        c->pending_len--;
+    }
+}
+
+/* Marks the call at position n, and the calls of its group recorded just after it (one kernel
+ * serves a whole group), as served. Marking instead of removing keeps each kernel's work small
+ * while thousands of calls wait. */
+#define GROUP_LOOKAHEAD 64
+#define STALE_CALL_NS 10000000000ull
+/* Calls are stamped with the TSC and converted later; CUPTI stamps kernels with clock_gettime.
+ * The two can disagree by microseconds, so "the kernel started after its call entered" is
+ * checked with this much slack (else a kernel launched at once skips its call, and every later
+ * kernel of the kind ties to the call before its own). */
+#define CLOCK_SLACK_NS 50000ull
+static void serve_pending(struct pt_convert *c, uint32_t n)
+{
+    struct pt_pending_call *p = pending_at(c, n);
+    p->done = 1;
+    for (uint32_t m = n + 1; p->group_id && m < c->pending_len && m <= n + GROUP_LOOKAHEAD; m++)
+        if (pending_at(c, m)->group_id == p->group_id)
+            pending_at(c, m)->done = 1;
+    pop_done(c);
+}
+
+/* Serves a call (or, for a GroupEnd, the first call of its group) that was tied otherwise. */
 static void drop_pending(struct pt_convert *c, uint64_t call, uint64_t group)
 {
-    uint32_t kept = 0;
     for (uint32_t m = 0; m < c->pending_len; m++) {
-        struct pt_pending_call q = c->pending[(c->pending_head + m) % PT_PENDING_CAP];
-        if (q.call_id == call || (group && q.group_id == group))
-            continue;
-        c->pending[(c->pending_head + kept++) % PT_PENDING_CAP] = q;
+        struct pt_pending_call *q = pending_at(c, m);
+        if (!q->done && (q->call_id == call || (group && q->group_id == group))) {
+            serve_pending(c, m);
+            return;
+        }
     }
-    c->pending_len = kept;
 }
 
 /* A kernel tied through its launch: its call (or, for a GroupEnd, its group) no longer waits. */
@@ -211,16 +247,25 @@ static uint64_t match_by_order(struct pt_convert *c, uint8_t kind, uint32_t devi
 {
     if (kind == KIND_NONE || !c->pending_len)
         return 0;
+    /* A call whose kernel has not come 10 s after the call never launched one (it failed, or
+     * moved no data): forget it, so that it does not hold the queue. */
+    while (c->pending_len && !pending_at(c, 0)->done &&
+           pending_at(c, 0)->t_enter_ns + STALE_CALL_NS < ts) {
+        pending_at(c, 0)->done = 1;
+        pop_done(c);
+    }
     for (uint32_t n = 0; n < c->pending_len; n++) {
-        struct pt_pending_call *p = &c->pending[(c->pending_head + n) % PT_PENDING_CAP];
+        struct pt_pending_call *p = pending_at(c, n);
+        if (p->done)
+            continue;
         /* A non-blocking communicator may not tell its device until long after creation. */
         uint32_t call_stream = stream_id_of(c, p->stream);
         if ((p->device != UINT32_MAX && device != UINT32_MAX && p->device != device) ||
             (call_stream != UINT32_MAX && stream != UINT32_MAX && call_stream != stream) ||
-            p->t_enter_ns > ts || (kind != KIND_ANY && p->kind != kind))
+            p->t_enter_ns > ts + CLOCK_SLACK_NS || (kind != KIND_ANY && p->kind != kind))
             continue;
         uint64_t call = p->call_id;
-        drop_pending(c, call, p->group_id);
+        serve_pending(c, n);
         c->matched_by_order++;
         return call;
     }

@@ -13,7 +13,10 @@ typedef void (*pt_put_fn)(const void *rec, size_t bytes, void *arg);
 #define PT_STRINGS_CAP 8192u      /* distinct names remembered; past it names are re-sent */
 #define PT_CORR_CAP 65536u        /* correlation ids remembered (direct-mapped) */
 #define PT_NODES_CAP 16384u       /* graph nodes remembered (direct-mapped) */
-#define PT_PENDING_CAP 1024u      /* NCCL calls of non-blocking communicators awaiting a kernel */
+/* NCCL calls of non-blocking communicators awaiting a kernel. CUPTI hands kernel records back only
+ * in whole buffers (one holds ~19 k kernel records), so a kernel may come that many calls after
+ * its call: the queue must hold them all, or kernels go untied and later ones tie to wrong calls. */
+#define PT_PENDING_CAP 32768u
 #define PT_NONBLOCKING_CAP 256u   /* non-blocking communicators remembered */
 
 struct pt_string_slot {
@@ -44,6 +47,7 @@ struct pt_convert {
         uint64_t call_id, group_id, t_enter_ns, stream; /* stream: cudaStream_t value */
         uint32_t device;
         uint8_t kind; /* PT_KERNEL_KIND_* of the kernel it launches */
+        uint8_t done; /* its kernel came: skipped, and freed once it reaches the head */
     } pending[PT_PENDING_CAP];
     uint32_t pending_head, pending_len;
     struct {

@@ -22,6 +22,7 @@ static size_t pending_len, pending_cap;
 static uint32_t *owners;     /* per pending record, in order: the thread that wrote it (0: shared) */
 static size_t n_owned, owners_cap;
 static uint8_t per_thread_buffers = 1;
+static size_t fake_buffer_bytes = 1; /* the size of partrace's buffers, once one was asked for */
 static pthread_key_t thread_end_key;
 static pthread_once_t thread_end_once = PTHREAD_ONCE_INIT;
 static uint32_t next_thread = 1;
@@ -146,18 +147,22 @@ CUptiResult CUPTIAPI cuptiActivityRegisterTimestampCallback(CUpti_TimestampCallb
     return CUPTI_SUCCESS;
 }
 
+/* As CUPTI: a default flush returns only buffers whose records are all complete, and the buffer
+ * being filled always holds a kernel still in flight in a busy program, so in effect only full
+ * buffers come back; a forced flush returns everything. */
 CUptiResult CUPTIAPI cuptiActivityFlushAll(uint32_t flag)
 {
-    (void)flag;
     for (;;) {
         pthread_mutex_lock(&lock);
-        if (!pending_len || !request_cb) {
+        if (!pending_len || !request_cb ||
+            (!(flag & CUPTI_ACTIVITY_FLAG_FLUSH_FORCED) && pending_len < fake_buffer_bytes)) {
             pthread_mutex_unlock(&lock);
             return CUPTI_SUCCESS;
         }
         uint8_t *buf = NULL;
         size_t size = 0, max = 0;
         request_cb(&buf, &size, &max);
+        fake_buffer_bytes = size ? size : fake_buffer_bytes;
         if (!buf) {
             pthread_mutex_unlock(&lock);
             return CUPTI_SUCCESS; /* records stay pending, as CUPTI would drop or keep them */

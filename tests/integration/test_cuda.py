@@ -11,10 +11,27 @@ FAKE_CUPTI = os.path.join(BUILD, "fakecupti", "libcupti.so")
 
 
 class Cuda(TraceTest):
-    def run_sim(self, iters=3, **env):
+    def run_sim(self, iters=3, nb_iters=2, **env):
         env.setdefault("PARTRACE_CUPTI_LIB", FAKE_CUPTI)
         env.setdefault("GPU_SIM_CUPTI", FAKE_CUPTI)
-        return run_traced([SIM, str(iters)], self.run_dir, **env)
+        return run_traced([SIM, str(iters), str(nb_iters)], self.run_dir, **env)
+
+    def test_nonblocking_kernels_long_after_their_calls(self):
+        # CUPTI returns kernel records a whole buffer at a time (thousands of calls later), and
+        # NCCL launches a non-blocking communicator's kernels from its own short-lived threads:
+        # each kernel must still reach its own call, in order (seen on 4 x H200: without it,
+        # three quarters of the eager kernels went untied and later ones tied to wrong calls).
+        n = 15000
+        self.run_sim(iters=1, nb_iters=n, PARTRACE_THREAD_BUFFER_KB="16384")
+        evs = events(self.run_dir)
+        nonblocking = next(i["comm"] for i in of_kind(evs, "comm_init") if i["nonblocking"])
+        calls = [e for e in nccl(evs) if e["comm"] == nonblocking]
+        firsts = [c["call_id"] for c in calls if c["op"] in ("AllReduce", "Send")]
+        self.assertEqual(len(firsts), 2 * n)
+        wanted = set(firsts)
+        kernels = [k for k in of_kind(evs, "kernel") if k["nccl_call"] in wanted]
+        got = sorted((k["ts_ns"], k["nccl_call"]) for k in kernels)
+        self.assertEqual([c for _, c in got], firsts)
 
     def test_kernels_tied_to_their_calls(self):
         self.run_sim(iters=3)

@@ -1,7 +1,9 @@
 /* Plays a GPU program on a CPU-only machine with the test CUPTI (GPU_SIM_CUPTI; partrace finds it through PARTRACE_CUPTI_LIB) and the
  * test NCCL: "cuInit" (InitializeInjection, as the driver calls it), a context on device 0,
- * ITERS × (AllReduce, a gemm kernel, grouped Send/Recv), copies and memory, then a CUDA graph
- * captured from an AllReduce and a gemm, instantiated and replayed twice. */
+ * ITERS × (AllReduce, a gemm kernel, grouped Send/Recv), NB_ITERS × (AllReduce, grouped Send/Recv)
+ * on a non-blocking communicator, copies and memory, then a CUDA graph
+ * captured from an AllReduce and a gemm, instantiated and replayed twice.
+ *   gpu_sim_main [ITERS=3] [NB_ITERS=2] */
 #include <dlfcn.h>
 #include <nccl.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@ typedef void (*vmm_fn)(uint64_t, size_t, int, int);
 int main(int argc, char **argv)
 {
     int iters = argc > 1 ? atoi(argv[1]) : 3;
+    int nb_iters = argc > 2 ? atoi(argv[2]) : 2;
     const char *lib = getenv("GPU_SIM_CUPTI");
     void *cupti = lib ? dlopen(lib, RTLD_NOW) : NULL;
     if (!cupti) {
@@ -65,7 +68,7 @@ int main(int argc, char **argv)
     ncclUniqueId nb_id = id;
     nb_id.internal[0] ^= 1;
     ncclCommInitRankConfig(&nb, 1, nb_id, 0, &cfg);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < nb_iters; i++) {
         ncclAllReduce(buf, buf, 256, ncclFloat32, ncclSum, nb, s);
         ncclGroupStart();
         ncclSend(buf, 8, ncclFloat32, 0, nb, s);
