@@ -114,8 +114,11 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual(len(summary["ranks"]), 4)
         for rank in summary["ranks"].values():
             self.assertEqual(rank["nonblocking"], [True])
-            self.assertEqual((rank["graph_kernels"], rank["graph_tied"]), (1200, 1200))
+            self.assertEqual((rank["graph_kernels"], rank["graph_tied"]), (4000, 4000))
             self.assertGreaterEqual(rank["tied"], 0.99 * rank["nccl_kernels"])
+            # 1000 steps x 4 all-reduces + warm-up and barriers, each eager call with its kernel.
+            self.assertEqual(rank["eager_calls"], 4046)
+            self.assertGreaterEqual(rank["eager_calls_with_kernel"], 0.99 * 4046)
             self.assertEqual(rank["vmm_records"], 164)
 
     def test_report_on_the_tp_loop(self):
