@@ -48,6 +48,15 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     launch kernels$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernels$round/run" PARTRACE_CUDA=kernels
     # PROFILED=1: torch.profiler in every round too (the slowdown the goal is stated against).
     [ "${PROFILED:-0}" = 1 ] && EXTRA=--profile launch profiled$round
+    # VARIANTS=records: which CUPTI record kinds and the launch tie cost what (no tie in each).
+    if [ "${VARIANTS:-1}" = records ]; then
+        for kinds in kernel kernel,memcpy,memset kernel,memory kernel,sync; do
+            launch "rec_${kinds//,/_}$round" LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/rec$round/run" \
+                PARTRACE_CUDA=kernels PARTRACE_CUDA_RECORDS=$kinds PARTRACE_CUDA_TIE=none
+        done
+        launch "rec_kernel_tie$round" LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/rect$round/run" \
+            PARTRACE_CUDA=kernels PARTRACE_CUDA_RECORDS=kernel
+    fi
     if [ "${VARIANTS:-1}" = 1 ]; then
         launch kernelsonly$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernelsonly$round/run" \
             PARTRACE_CUDA=kernels PARTRACE_CUDA_RECORDS=kernel,memcpy

@@ -17,6 +17,11 @@ CONFIGS = (("plain", "no partrace"), ("nccl_only", "partrace, PARTRACE_CUDA=off"
            ("kernels", "partrace, kernels (all records, tie)"),
            ("kernelsonly", "partrace, kernels: kernel+memcpy records, tie"),
            ("notie", "partrace, kernels: kernel+memcpy records, no tie"),
+           ("rec_kernel", "records kernel, no tie"),
+           ("rec_kernel_memcpy_memset", "records kernel+memcpy+memset, no tie"),
+           ("rec_kernel_memory", "records kernel+memory, no tie"),
+           ("rec_kernel_sync", "records kernel+sync, no tie"),
+           ("rec_kernel_tie", "records kernel, launch tie"),
            ("profiled", "torch.profiler (CPU+CUDA)"))
 KEYS = (("eager_step_us", "eager wall"), ("eager_cpu_us", "eager CPU"), ("graph_step_us", "graph wall"))
 
