@@ -333,7 +333,24 @@ static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put
     r.smem_dynamic = k->dynamicSharedMemory;
     r.registers = k->registersPerThread;
     r.launch_type = k->launchType;
+    uint8_t kind = kind_of_kernel(k->name);
+    if (!r.nccl_call_id && !k->graphNodeId && kind != KIND_NONE && c->n_nonblocking &&
+        !c->no_hold && c->n_held < PT_HELD_CAP) {
+        c->held[c->n_held].rec = r;
+        c->held[c->n_held++].kind = kind;
+        return;
+    }
     put(&r, sizeof r, arg);
+}
+
+void pt_convert_release_held(struct pt_convert *c, pt_put_fn put, void *arg)
+{
+    for (uint32_t i = 0; i < c->n_held; i++) {
+        struct pt_rec_kernel *r = &c->held[i].rec;
+        r->nccl_call_id = match_by_order(c, c->held[i].kind, r->device, r->stream, r->start_ns);
+        put(r, sizeof *r, arg);
+    }
+    c->n_held = 0;
 }
 
 int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn put, void *arg)

@@ -8,16 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <partrace/format.h>
+
 typedef void (*pt_put_fn)(const void *rec, size_t bytes, void *arg);
 
 #define PT_STRINGS_CAP 8192u      /* distinct names remembered; past it names are re-sent */
 #define PT_CORR_CAP 65536u        /* correlation ids remembered (direct-mapped) */
 #define PT_NODES_CAP 16384u       /* graph nodes remembered (direct-mapped) */
 /* NCCL calls of non-blocking communicators awaiting a kernel. CUPTI hands kernel records back only
- * in whole buffers (one holds ~19 k kernel records), so a kernel may come that many calls after
- * its call: the queue must hold them all, or kernels go untied and later ones tie to wrong calls. */
+ * in whole buffers (one holds ~4,800 kernel records; several may come at once), so a kernel may
+ * come that many calls after its call: the queue must hold them all, or kernels go untied and
+ * later ones tie to wrong calls. */
 #define PT_PENDING_CAP 32768u
 #define PT_NONBLOCKING_CAP 256u   /* non-blocking communicators remembered */
+#define PT_HELD_CAP 256u          /* untied NCCL kernels held back one pass for their calls */
 
 struct pt_string_slot {
     uint64_t hash;
@@ -57,6 +61,15 @@ struct pt_convert {
         uint64_t handle;
         uint32_t stream_id, known;
     } streams[1024];              /* cudaStream_t value → CUPTI stream id (direct-mapped) */
+    /* A NCCL kernel can finish before its call's record reaches the rings (the record is written
+     * when the call returns): one that found no call waits for the next pass, in order, since a
+     * kernel left untied would make every later kernel of its kind take the call before its own. */
+    struct {
+        struct pt_rec_kernel rec;
+        uint8_t kind;
+    } held[PT_HELD_CAP];
+    uint32_t n_held;
+    int no_hold; /* the last pass: nothing is held back */
     uint64_t converted, skipped, matched_by_order;
     /* Name of a runtime (domain 1) or driver (domain 2) API callback id; NULL when unknown.
      * Set by the session (CUPTI knows the names); tests set their own. */
@@ -72,6 +85,10 @@ struct pt_rec_nccl_call;
 /* Learns communicators and NCCL calls from the rings (for non-blocking communicators). */
 void pt_convert_comm(struct pt_convert *c, const struct pt_rec_comm_init *r);
 void pt_convert_call(struct pt_convert *c, const struct pt_rec_nccl_call *r);
+
+/* Retries the kernels held back at the last pass, now that more calls were learned, and puts them
+ * (tied or not), in order. Call before converting a new pass's records. */
+void pt_convert_release_held(struct pt_convert *c, pt_put_fn put, void *arg);
 
 /* Maps its tables (no malloc). Returns 0 or -1. */
 int pt_convert_init(struct pt_convert *c);

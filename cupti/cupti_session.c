@@ -19,8 +19,11 @@
 #include "../preload/stacks.h"
 #include "cupti_api.h"
 
-#define BUFFER_BYTES (4u << 20)
-#define MAX_BUFFERS 256
+/* 1 MiB (~4,800 kernel records): CUPTI hands a buffer back only when every record in it is
+ * complete, which in a busy program means when it is full, so the buffer size is how far kernel
+ * records lag behind their NCCL calls (the order matcher must hold that many calls). */
+#define BUFFER_BYTES (1u << 20)
+#define MAX_BUFFERS 1024
 
 int pt_cuda_level = 1;
 
@@ -35,7 +38,9 @@ static const struct {
     {"sync", CUPTI_ACTIVITY_KIND_SYNCHRONIZATION},
 };
 #define N_RECORD_KINDS (sizeof record_kinds / sizeof *record_kinds)
-static int record_wanted[N_RECORD_KINDS] = {1, 1, 1, 1, 1};
+/* Synchronization records are off unless asked for: on 4 x H200 they alone cost a host-bound
+ * eager loop about 15 % per step (docs/PERFORMANCE.md), and the report does not need them. */
+static int record_wanted[N_RECORD_KINDS] = {1, 1, 1, 1, 0};
 static int tie_by_callback = 1;
 
 static void parse_records(const char *v)
@@ -43,6 +48,11 @@ static void parse_records(const char *v)
     if (!v || !*v)
         return;
     int wanted[N_RECORD_KINDS] = {0};
+    if (strcmp(v, "all") == 0) {
+        for (size_t i = 0; i < N_RECORD_KINDS; i++)
+            record_wanted[i] = 1;
+        return;
+    }
     for (const char *p = v; *p;) {
         size_t len = strcspn(p, ",");
         size_t i = 0;
@@ -51,7 +61,7 @@ static void parse_records(const char *v)
             i++;
         if (i == N_RECORD_KINDS) {
             pt_warn("PARTRACE_CUDA_RECORDS='%.64s': '%.*s' is not one of kernel, memcpy, memset, "
-                    "memory, sync; using all", v, (int)len, p);
+                    "memory, sync, all; using kernel,memcpy,memset,memory", v, (int)len, p);
             return;
         }
         wanted[i] = 1;
@@ -502,10 +512,11 @@ static void put_converted(const CUpti_Activity *a, pt_put_fn put, void *arg)
 }
 
 /* Converts every buffer CUPTI has given back. Returns how many there were. */
-static int convert_returned(pt_put_fn put, void *arg)
+/* Converts up to `most` returned buffers, oldest first. */
+static int convert_returned(pt_put_fn put, void *arg, int most)
 {
     int buffers = 0;
-    for (;; buffers++) {
+    for (; buffers < most; buffers++) {
         pthread_mutex_lock(&pool_lock);
         uint8_t *buffer = n_full ? full[0].buffer : NULL;
         size_t valid = n_full ? full[0].valid : 0;
@@ -526,19 +537,37 @@ static int convert_returned(pt_put_fn put, void *arg)
     return buffers;
 }
 
+/* Buffers CUPTI had returned at the last pt_cupti_flush: only these are converted next, after the
+ * rings were drained, so every NCCL call whose kernel is in them has been learned. */
+static int ready;
+
+void pt_cupti_flush(void)
+{
+    if (!atomic_load(&active))
+        return;
+    pt_cupti.cuptiActivityFlushAll(0);
+    pthread_mutex_lock(&pool_lock);
+    ready = n_full;
+    pthread_mutex_unlock(&pool_lock);
+}
+
 void pt_cupti_collect(pt_put_fn put, void *arg, int final)
 {
     if (!atomic_load(&active))
         return;
-    pt_cupti.cuptiActivityFlushAll(final ? CUPTI_ACTIVITY_FLAG_FLUSH_FORCED : 0);
-    convert_returned(put, arg);
+    if (final)
+        pt_cupti.cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+    pt_convert_release_held(&convert, put, arg);
+    convert.no_hold = final;
+    convert_returned(put, arg, final ? MAX_BUFFERS : ready);
+    ready = 0;
     /* At the end, CUPTI may hand the last buffers back from its own thread after the flush
      * returned: flush again, at least twice, until a round brings nothing (5 rounds at most). */
     const struct timespec pause = {0, 10 * 1000000L};
     for (int round = 0; final && round < 5; round++) {
         nanosleep(&pause, NULL);
         pt_cupti.cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
-        if (!convert_returned(put, arg) && round >= 1)
+        if (!convert_returned(put, arg, MAX_BUFFERS) && round >= 1)
             break;
     }
 }

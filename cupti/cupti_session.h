@@ -20,8 +20,11 @@ extern _Atomic int pt_cupti_tie;
 /* Constructor time: reads PARTRACE_CUDA, points CUDA_INJECTION64_PATH at this library. */
 void pt_cuda_config(void);
 
-/* Writer thread, every pass: asks CUPTI for finished buffers and converts them through put.
- * final: a forced flush (exit). */
+/* Writer thread, every pass, before draining the rings: asks CUPTI for its finished buffers. */
+void pt_cupti_flush(void);
+
+/* Writer thread, every pass, after draining the rings: converts the buffers that the last
+ * pt_cupti_flush got back, through put. final: a forced flush first, and everything (exit). */
 void pt_cupti_collect(pt_put_fn put, void *arg, int final);
 
 /* Writer thread: learns graph nodes from records drained from the rings, so kernels replayed

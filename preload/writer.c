@@ -167,6 +167,7 @@ static void drain_pass(uint32_t reason, int forced, int final)
     W.busy = 0;
     pt_tick_map_update(&W.ticks);
     pt_modules_collect(put_record, NULL); /* before any stack that needs them */
+    pt_cupti_flush(); /* first: the kernels it brings back have their calls in the rings now */
     uint32_t n = atomic_load(&pt_ring_count);
     for (uint32_t i = 0; i < n; i++) {
         struct pt_ring *r = pt_rings[i];

@@ -22,6 +22,7 @@ static size_t pending_len, pending_cap;
 static uint32_t *owners;     /* per pending record, in order: the thread that wrote it (0: shared) */
 static size_t n_owned, owners_cap;
 static uint8_t per_thread_buffers = 1;
+static uint64_t enabled_kinds; /* bit per CUpti_ActivityKind */
 static size_t fake_buffer_bytes = 1; /* the size of partrace's buffers, once one was asked for */
 static pthread_key_t thread_end_key;
 static pthread_once_t thread_end_once = PTHREAD_ONCE_INIT;
@@ -82,7 +83,10 @@ static void make_thread_end_key(void) { pthread_key_create(&thread_end_key, thre
 
 static void add(const void *rec)
 {
-    size_t n = record_size(((const CUpti_Activity *)rec)->kind);
+    CUpti_ActivityKind kind = ((const CUpti_Activity *)rec)->kind;
+    if (!(enabled_kinds & (1ull << kind)))
+        return; /* CUPTI records only the kinds that were enabled */
+    size_t n = record_size(kind);
     pthread_once(&thread_end_once, make_thread_end_key);
     pthread_mutex_lock(&lock);
     if (per_thread_buffers && !this_thread) {
@@ -123,8 +127,18 @@ CUptiResult CUPTIAPI cuptiEnableCallback(uint32_t e, CUpti_SubscriberHandle s, C
     (void)e, (void)s, (void)d, (void)c;
     return CUPTI_SUCCESS;
 }
-CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind k) { (void)k; return CUPTI_SUCCESS; }
-CUptiResult CUPTIAPI cuptiActivityDisable(CUpti_ActivityKind k) { (void)k; return CUPTI_SUCCESS; }
+CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind k)
+{
+    if ((unsigned)k < 64)
+        enabled_kinds |= 1ull << k;
+    return CUPTI_SUCCESS;
+}
+CUptiResult CUPTIAPI cuptiActivityDisable(CUpti_ActivityKind k)
+{
+    if ((unsigned)k < 64)
+        enabled_kinds &= ~(1ull << k);
+    return CUPTI_SUCCESS;
+}
 CUptiResult CUPTIAPI cuptiActivityRegisterCallbacks(CUpti_BuffersCallbackRequestFunc r,
                                                     CUpti_BuffersCallbackCompleteFunc c)
 {
