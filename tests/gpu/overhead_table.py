@@ -14,7 +14,8 @@ import statistics
 import sys
 
 CONFIGS = (("plain", "no partrace"), ("nccl_only", "partrace, PARTRACE_CUDA=off"),
-           ("kernels", "partrace, kernels (all records, tie)"),
+           ("kernels", "partrace, kernels (default records, tie)"),
+           ("kernels_notie", "partrace, kernels (default records, no tie)"),
            ("kernelsonly", "partrace, kernels: kernel+memcpy records, tie"),
            ("notie", "partrace, kernels: kernel+memcpy records, no tie"),
            ("rec_kernel", "records kernel, no tie"),
