@@ -21,6 +21,7 @@ static void sample(uint64_t *tick, uint64_t *ns)
 {
 #if defined(__x86_64__)
     uint64_t best = UINT64_MAX;
+    *tick = *ns = 0; /* the first try always sets both */
     for (int i = 0; i < 8 && best > 4000; i++) { /* 4000 ticks: about a microsecond or two */
         uint64_t t1 = __rdtsc();
         uint64_t n = pt_now_ns();
