@@ -19,6 +19,9 @@ static const struct command {
                            "       [--fail-if EXPR]... PATH               collectives, stragglers, GPU time; CI gate"},
     {"diff", cmd_diff, "diff [--json] [--max-regression PCT] [--phase NAME] BASE NEW\n"
                        "                                              two runs, category by category; CI gate"},
+    {"export", cmd_export, "export --perfetto|--chrome -o FILE [--force] [--gz] [--ranks L] [--from S]\n"
+                           "       [--to S] [--phase NAME] PATH           a trace for ui.perfetto.dev / Chrome JSON"},
+    {"check", cmd_check, "check FILE.pftrace                          a Perfetto trace's validity"},
 };
 
 void cli_error(const char *fmt, ...)

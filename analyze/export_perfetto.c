@@ -1,0 +1,569 @@
+#include "export_perfetto.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "names.h"
+#include "perfetto_out.h"
+#include "report_build.h"
+#include "u64_map.h"
+
+#define MAX_DEPTH 32       /* slices open at once on one track */
+#define CALL_CACHE 65536u  /* recent NCCL calls, to describe their kernels (direct-mapped) */
+
+/* A track's open slices: their ends, innermost last (UINT64_MAX: an NVTX push not yet popped). */
+struct track {
+    uint64_t uuid;
+    uint64_t ends[MAX_DEPTH];
+    int depth;
+};
+
+/* An END waiting for its time; depth orders ENDs of one time on one track innermost first. */
+struct pending_end {
+    uint64_t ts, uuid;
+    int depth;
+};
+
+struct call_info {
+    uint64_t key;          /* (file, call id) mixed; 0: empty */
+    uint64_t comm, seq, bytes;
+    uint16_t op;
+    uint8_t dtype;
+    int32_t peer;
+};
+
+struct exporter {
+    struct pt_pf_out out;
+    struct pt_report rep;
+    struct pt_run run;
+    struct track *tracks;
+    size_t n_tracks, cap_tracks;
+    struct pt_u64_map track_index;  /* uuid → index + 1 */
+    struct pt_u64_map uuids;        /* (file, kind, id) mixed → uuid */
+    uint64_t last_uuid;
+    struct pending_end *heap;
+    size_t n_heap, cap_heap;
+    struct call_info *calls;        /* CALL_CACHE */
+    struct pt_u64_map comm_index;   /* comm id → communicator index + 1 */
+    uint8_t *keep;                  /* per file: exported (--ranks) */
+    int32_t *pid;                   /* per file: the synthetic pid of its process track */
+    double *mem_in_use;             /* per file × 64 devices */
+    struct pt_rank_window *rw;
+    struct pt_attr_rank *attr_dummy;
+    uint64_t from_ns, to_ns;
+    struct pt_export_stats *st;
+};
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+    h ^= b + 0x94d049bb133111ebull + (h << 6) + (h >> 2);
+    h = (h ^ (h >> 31)) * 0xd6e8feb96a8a2b35ull;
+    return (h ^ (h >> 29)) | 1; /* never 0 */
+}
+
+enum { TRACK_PROCESS = 1, TRACK_GPU, TRACK_STREAM, TRACK_THREAD, TRACK_MEMORY, TRACK_SUMMARY };
+
+/* Tracks get small uuids in order of first use (1, 2, ...): every event names its track, and a
+ * small number takes one or two bytes where a hash would take ten. */
+static uint64_t track_uuid(struct exporter *x, size_t file, int kind, uint64_t id)
+{
+    uint64_t key = mix(mix(file + 1, (uint64_t)kind), id), uuid;
+    if (!pt_u64_map_get(&x->uuids, key, &uuid)) {
+        uuid = ++x->last_uuid;
+        pt_u64_map_put(&x->uuids, key, uuid);
+    }
+    return uuid;
+}
+
+/* The track of uuid, made (and its descriptor written) by describe when new. */
+static struct track *track_get(struct exporter *x, uint64_t uuid, int *fresh)
+{
+    uint64_t at;
+    *fresh = 0;
+    if (pt_u64_map_get(&x->track_index, uuid, &at))
+        return &x->tracks[at - 1];
+    if (x->n_tracks == x->cap_tracks) {
+        size_t cap = x->cap_tracks ? 2 * x->cap_tracks : 64;
+        struct track *t = realloc(x->tracks, cap * sizeof *t);
+        if (!t)
+            return NULL;
+        x->tracks = t, x->cap_tracks = cap;
+    }
+    struct track *t = &x->tracks[x->n_tracks++];
+    memset(t, 0, sizeof *t);
+    t->uuid = uuid;
+    pt_u64_map_put(&x->track_index, uuid, x->n_tracks);
+    *fresh = 1;
+    return t;
+}
+
+static int end_before(const struct pending_end *a, const struct pending_end *b)
+{
+    return a->ts != b->ts ? a->ts < b->ts : a->depth > b->depth;
+}
+
+static void heap_push(struct exporter *x, struct pending_end e)
+{
+    if (x->n_heap == x->cap_heap) {
+        size_t cap = x->cap_heap ? 2 * x->cap_heap : 256;
+        struct pending_end *h = realloc(x->heap, cap * sizeof *h);
+        if (!h)
+            return;
+        x->heap = h, x->cap_heap = cap;
+    }
+    size_t i = x->n_heap++;
+    while (i && end_before(&e, &x->heap[(i - 1) / 2])) {
+        x->heap[i] = x->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    x->heap[i] = e;
+}
+
+static struct pending_end heap_pop(struct exporter *x)
+{
+    struct pending_end top = x->heap[0], last = x->heap[--x->n_heap];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= x->n_heap)
+            break;
+        if (c + 1 < x->n_heap && end_before(&x->heap[c + 1], &x->heap[c]))
+            c++;
+        if (!end_before(&x->heap[c], &last))
+            break;
+        x->heap[i] = x->heap[c];
+        i = c;
+    }
+    if (x->n_heap)
+        x->heap[i] = last;
+    return top;
+}
+
+/* Writes every END due at or before t: packets must go out in time order. */
+static void flush_ends(struct exporter *x, uint64_t t)
+{
+    while (x->n_heap && x->heap[0].ts <= t) {
+        struct pending_end e = heap_pop(x);
+        int fresh;
+        struct track *tr = track_get(x, e.uuid, &fresh);
+        if (tr && tr->depth)
+            tr->depth--;
+        pt_pf_end(&x->out, e.ts, e.uuid);
+    }
+}
+
+/* A slice [start, end) on a track. A slice that would end after the one it starts inside is cut
+ * at that one's end (BEGIN/END must nest on a track); cut ones carry clipped=true. */
+static void slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t end, const char *category,
+                  const char *name, struct pt_pf_arg *args, size_t n_args, uint64_t flow_out,
+                  uint64_t flow_in, uint64_t correlation)
+{
+    if (x->to_ns && start >= x->to_ns)
+        return;
+    if (end < start)
+        end = start;
+    if (end < x->from_ns)
+        return;
+    start = start < x->from_ns ? x->from_ns : start;
+    end = x->to_ns && end > x->to_ns ? x->to_ns : end;
+    flush_ends(x, start);
+    int fresh;
+    struct track *t = track_get(x, track, &fresh);
+    if (!t || t->depth == MAX_DEPTH)
+        return;
+    if (t->depth && end > t->ends[t->depth - 1]) {
+        end = t->ends[t->depth - 1];
+        args[n_args++] = (struct pt_pf_arg){.name = "clipped", .kind = PT_PF_BOOL, .u = 1};
+        x->st->clipped++;
+    }
+    pt_pf_begin(&x->out, start, track, category, name, args, n_args, flow_out, flow_in, correlation);
+    t->ends[t->depth++] = end;
+    heap_push(x, (struct pending_end){end, track, t->depth});
+    x->st->slices++;
+    x->st->flows += (flow_out != 0);
+}
+
+/* "rank 3 · TP1 PP0 · node1:4711 · GPU3" */
+void pt_export_process_name(const struct pt_report *r, size_t file, char *out, size_t cap)
+{
+    static const char *const axes[] = {"TP", "PP", "DP", "EP"};
+    const struct pt_rank_totals *t = &r->totals[file];
+    const struct pt_file_header *h = pt_source_header(r->run.sources[file]);
+    int ranked = r->run.rank[file] >= 0;
+    size_t n = ranked ? (size_t)snprintf(out, cap, "rank %d ·", t->rank) : (size_t)snprintf(out, cap, "no NCCL ·");
+    int any = 0;
+    for (int k = 0; k < 4 && ranked && n < cap; k++) {
+        int at = pt_topology_coord(r->c, r->roles, axes[k], t->rank);
+        int size = k == 0 ? r->layout.tp : k == 1 ? r->layout.pp : k == 2 ? r->layout.dp : r->layout.ep;
+        if (at >= 0 && size > 1) {
+            n += (size_t)snprintf(out + n, cap - n, " %s%d", axes[k], at);
+            any = 1;
+        }
+    }
+    if (n < cap && any)
+        n += (size_t)snprintf(out + n, cap - n, " ·");
+    if (n < cap)
+        n += (size_t)snprintf(out + n, cap - n, " %s:%" PRIu32, t->host, h->pid);
+    if (n < cap && t->gpu >= 0)
+        snprintf(out + n, cap - n, " · GPU%d", t->gpu);
+}
+
+static void describe_process(struct exporter *x, size_t file, int32_t order)
+{
+    char name[256];
+    pt_export_process_name(&x->rep, file, name, sizeof name);
+    uint64_t proc = track_uuid(x, file, TRACK_PROCESS, 0);
+    int fresh;
+    track_get(x, proc, &fresh);
+    pt_pf_process_track(&x->out, proc, x->pid[file], name, order);
+    track_get(x, track_uuid(x, file, TRACK_GPU, 0), &fresh);
+    pt_pf_track(&x->out, track_uuid(x, file, TRACK_GPU, 0), proc, "GPU", 0);
+}
+
+/* The track of a CUDA stream, a host thread or a GPU's memory counter, described when new. */
+static uint64_t stream_track(struct exporter *x, size_t file, uint32_t stream)
+{
+    uint64_t uuid = track_uuid(x, file, TRACK_STREAM, stream);
+    int fresh;
+    track_get(x, uuid, &fresh);
+    if (fresh) {
+        char name[32];
+        snprintf(name, sizeof name, "stream %" PRIu32, stream);
+        pt_pf_track(&x->out, uuid, track_uuid(x, file, TRACK_GPU, 0), name, (int32_t)stream);
+    }
+    return uuid;
+}
+
+static uint64_t thread_track(struct exporter *x, size_t file, uint32_t tid)
+{
+    uint64_t uuid = track_uuid(x, file, TRACK_THREAD, tid);
+    int fresh;
+    track_get(x, uuid, &fresh);
+    if (fresh) {
+        char name[32];
+        snprintf(name, sizeof name, "thread %" PRIu32, tid);
+        pt_pf_thread_track(&x->out, uuid, x->pid[file], (int32_t)tid, name);
+    }
+    return uuid;
+}
+
+static uint64_t memory_track(struct exporter *x, size_t file, uint32_t device)
+{
+    uint64_t uuid = track_uuid(x, file, TRACK_MEMORY, device);
+    int fresh;
+    track_get(x, uuid, &fresh);
+    if (fresh) {
+        char name[64];
+        snprintf(name, sizeof name, "device memory in use, GPU%" PRIu32 " (bytes)", device);
+        pt_pf_counter_track(&x->out, uuid, track_uuid(x, file, TRACK_PROCESS, 0), name, 3);
+    }
+    return uuid;
+}
+
+static struct call_info *call_slot(struct exporter *x, size_t file, uint64_t call)
+{
+    uint64_t key = mix(file + 1, call);
+    return &x->calls[key % CALL_CACHE];
+}
+
+static const char *role_of(const struct exporter *x, uint64_t comm)
+{
+    uint64_t at;
+    return pt_u64_map_get(&x->comm_index, comm, &at) ? x->rep.roles[at - 1].role : "unknown";
+}
+
+static int is_collective_op(uint16_t op) { return op >= PT_OP_AllReduce && op <= PT_OP_Scatter; }
+
+/* Correlation id of one collective instance: the same on every rank that took part. */
+static uint64_t instance_id(uint64_t comm, uint16_t op, uint64_t seq) { return mix(mix(comm, op), seq); }
+
+static size_t call_args(const struct exporter *x, const struct call_info *c, struct pt_pf_arg *a)
+{
+    size_t n = 0;
+    a[n++] = (struct pt_pf_arg){.name = "bytes", .kind = PT_PF_UINT, .u = c->bytes};
+    a[n++] = (struct pt_pf_arg){.name = "dtype", .kind = PT_PF_STRING, .s = pt_dtype_name(c->dtype)};
+    a[n++] = (struct pt_pf_arg){.name = "communicator", .kind = PT_PF_UINT, .u = c->comm};
+    a[n++] = (struct pt_pf_arg){.name = "role", .kind = PT_PF_STRING, .s = role_of(x, c->comm)};
+    a[n++] = (struct pt_pf_arg){.name = "seq", .kind = PT_PF_UINT, .u = c->seq};
+    if (c->peer >= 0)
+        a[n++] = (struct pt_pf_arg){.name = "peer", .kind = PT_PF_INT, .i = c->peer};
+    return n;
+}
+
+static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_call *r)
+{
+    if (r->op == PT_OP_GroupStart || r->op == PT_OP_GroupEnd || r->op == PT_OP_GroupSimulateEnd)
+        return;
+    struct call_info *c = call_slot(x, file, r->call_id);
+    *c = (struct call_info){mix(file + 1, r->call_id), r->comm_id, r->seq, r->bytes, r->op, r->dtype, r->peer};
+    struct pt_pf_arg a[12];
+    size_t n = call_args(x, c, a);
+    int coll = is_collective_op(r->op);
+    slice(x, thread_track(x, file, r->hdr.tid), r->t_enter_ns, r->t_exit_ns, "nccl", pt_op_name(r->op), a, n,
+          coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? mix(file + 1, r->call_id) : 0, 0,
+          coll && r->comm_id ? instance_id(r->comm_id, r->op, r->seq) : 0);
+}
+
+static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kernel *k)
+{
+    const struct pt_trace_ctx *ctx = pt_source_ctx(x->run.sources[file]);
+    uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
+    struct pt_pf_arg a[12];
+    size_t n = 0;
+    uint64_t flow_in = 0, correlation = 0;
+    const char *category = pt_trace_ctx_comm_class(ctx, k->name_id) ? "comm_kernel" : "kernel";
+    if (call) {
+        struct call_info *c = call_slot(x, file, call);
+        if (c->key == mix(file + 1, call)) {
+            n = call_args(x, c, a);
+            if (is_collective_op(c->op) && c->comm)
+                correlation = instance_id(c->comm, c->op, c->seq);
+        }
+        flow_in = mix(file + 1, call);
+        category = "nccl_kernel";
+    }
+    a[n++] = (struct pt_pf_arg){.name = "device", .kind = PT_PF_UINT, .u = k->device};
+    if (k->graph_node_id)
+        a[n++] = (struct pt_pf_arg){.name = "graph_node", .kind = PT_PF_UINT, .u = k->graph_node_id};
+    slice(x, stream_track(x, file, k->stream), k->start_ns, k->end_ns, category,
+          pt_trace_ctx_string(ctx, k->name_id), a, n, 0, flow_in, correlation);
+}
+
+static void on_copy(struct exporter *x, size_t file, const struct pt_rec_hdr *h)
+{
+    char name[48];
+    struct pt_pf_arg a[4];
+    if (h->kind == PT_REC_MEMCPY) {
+        const struct pt_rec_memcpy *m = (const void *)h;
+        snprintf(name, sizeof name, "Memcpy %s", pt_copy_kind_name(m->copy_kind));
+        a[0] = (struct pt_pf_arg){.name = "bytes", .kind = PT_PF_UINT, .u = m->bytes};
+        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, "memcpy", name, a, 1, 0, 0, 0);
+    } else {
+        const struct pt_rec_memset *m = (const void *)h;
+        a[0] = (struct pt_pf_arg){.name = "bytes", .kind = PT_PF_UINT, .u = m->bytes};
+        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, "memset", "Memset", a, 1, 0, 0, 0);
+    }
+}
+
+static void on_nvtx(struct exporter *x, size_t file, const struct pt_rec_nvtx *r)
+{
+    char text[256];
+    snprintf(text, sizeof text, "%.*s", (int)r->text_bytes, r->text);
+    uint64_t track = thread_track(x, file, r->hdr.tid);
+    int fresh;
+    struct track *t = track_get(x, track, &fresh);
+    if (!t || r->ts_ns < x->from_ns || (x->to_ns && r->ts_ns >= x->to_ns))
+        return;
+    flush_ends(x, r->ts_ns);
+    if (r->event == PT_NVTX_PUSH && t->depth < MAX_DEPTH) {
+        pt_pf_begin(&x->out, r->ts_ns, track, "nvtx", text, NULL, 0, 0, 0, 0);
+        t->ends[t->depth++] = UINT64_MAX;
+        x->st->slices++;
+    } else if (r->event == PT_NVTX_POP && t->depth && t->ends[t->depth - 1] == UINT64_MAX) {
+        pt_pf_end(&x->out, r->ts_ns, track);
+        t->depth--;
+    } else if (r->event == PT_NVTX_MARK) {
+        pt_pf_instant(&x->out, r->ts_ns, track, "nvtx", text, NULL, 0);
+    }
+}
+
+static void on_memory(struct exporter *x, size_t file, const struct pt_rec_memory *m)
+{
+    if (m->device >= 64 || m->ts_ns < x->from_ns || (x->to_ns && m->ts_ns >= x->to_ns))
+        return;
+    double *in_use = &x->mem_in_use[file * 64 + m->device];
+    *in_use += m->operation == 1 ? (double)m->bytes : -(double)m->bytes;
+    if (*in_use < 0)
+        *in_use = 0; /* freed what was allocated before the trace began */
+    uint64_t track = memory_track(x, file, m->device);
+    flush_ends(x, m->ts_ns);
+    pt_pf_counter(&x->out, m->ts_ns, track, *in_use);
+    x->st->counters++;
+}
+
+/* Closes what is still open: pending ENDs, then NVTX pushes never popped, at the last time. */
+static void finish(struct exporter *x, uint64_t last)
+{
+    while (x->n_heap) {
+        uint64_t t = x->heap[0].ts;
+        last = t > last ? t : last;
+        flush_ends(x, t);
+    }
+    for (size_t i = 0; i < x->n_tracks; i++)
+        while (x->tracks[i].depth) {
+            pt_pf_end(&x->out, last, x->tracks[i].uuid);
+            x->tracks[i].depth--;
+        }
+}
+
+int pt_ranks_parse(const char *s, uint8_t *keep, int max)
+{
+    memset(keep, 0, (size_t)max);
+    if (!s || !*s)
+        return -1;
+    while (*s) {
+        char *end;
+        long a = strtol(s, &end, 10), b = a;
+        if (end == s || a < 0 || a >= max)
+            return -1;
+        s = end;
+        if (*s == '-') {
+            b = strtol(s + 1, &end, 10);
+            if (end == s + 1 || b < a || b >= max)
+                return -1;
+            s = end;
+        }
+        for (long r = a; r <= b; r++)
+            keep[r] = 1;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return 0;
+}
+
+/* The report's summary as one slice over the run on a top track: layout and mean shares. */
+static void summary_slice(struct exporter *x, uint64_t first, uint64_t last)
+{
+    double pct[PT_CATS];
+    uint64_t ns[PT_CATS];
+    int ranks = pt_report_mean_shares(&x->rep, pct, ns, NULL);
+    struct pt_pf_arg a[16];
+    size_t n = 0;
+    const struct pt_layout *l = &x->rep.layout;
+    a[n++] = (struct pt_pf_arg){.name = "tp", .kind = PT_PF_INT, .i = l->tp};
+    a[n++] = (struct pt_pf_arg){.name = "pp", .kind = PT_PF_INT, .i = l->pp};
+    a[n++] = (struct pt_pf_arg){.name = "dp", .kind = PT_PF_INT, .i = l->dp};
+    a[n++] = (struct pt_pf_arg){.name = "ep", .kind = PT_PF_INT, .i = l->ep};
+    a[n++] = (struct pt_pf_arg){.name = "world", .kind = PT_PF_INT, .i = l->world};
+    for (int k = 0; ranks && k < PT_CATS; k++)
+        a[n++] = (struct pt_pf_arg){.name = pt_cat_names[k], .kind = PT_PF_DOUBLE, .d = pct[k]};
+    uint64_t track = track_uuid(x, 0, TRACK_SUMMARY, 0);
+    int fresh;
+    track_get(x, track, &fresh);
+    pt_pf_track(&x->out, track, 0, "partrace report (mean % of GPU time)", -1);
+    slice(x, track, first, last, "summary", "run", a, n, 0, 0, 0);
+}
+
+static void free_exporter(struct exporter *x)
+{
+    pt_run_close(&x->run);
+    pt_report_free(&x->rep);
+    free(x->tracks);
+    free(x->heap);
+    free(x->calls);
+    free(x->keep);
+    free(x->pid);
+    free(x->mem_in_use);
+    free(x->rw);
+    pt_attr_free(x->attr_dummy, x->rep.n);
+    free(x->attr_dummy);
+    pt_u64_map_free(&x->track_index);
+    pt_u64_map_free(&x->uuids);
+    pt_u64_map_free(&x->comm_index);
+}
+
+int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *st)
+{
+    static struct exporter zero;
+    struct exporter *x = calloc(1, sizeof *x);
+    if (!x)
+        return 1;
+    *x = zero;
+    memset(st, 0, sizeof *st);
+    x->st = st;
+    /* Pass 1: the report, for ranks, roles, layout, coordinates and clocks. */
+    struct pt_report_opts ro = {.window = {0, -1, NULL, 0, 0, 0}, .quiet = 1};
+    if (pt_report_build(o->run, &ro, &x->rep) != 0) {
+        free(x);
+        return 1;
+    }
+    size_t n = x->rep.n;
+    x->calls = calloc(CALL_CACHE, sizeof *x->calls);
+    x->keep = calloc(n, 1);
+    x->pid = calloc(n, sizeof *x->pid);
+    x->mem_in_use = calloc(n * 64, sizeof *x->mem_in_use);
+    x->rw = calloc(n, sizeof *x->rw);
+    x->attr_dummy = calloc(n, sizeof *x->attr_dummy);
+    uint8_t *ranks = calloc(PT_MAX_RANKS, 1);
+    int status = 1;
+    if (!x->calls || !x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy || !ranks)
+        goto out;
+    if (o->ranks && pt_ranks_parse(o->ranks, ranks, PT_MAX_RANKS) != 0) {
+        cli_error("--ranks '%s': give ranks and ranges, e.g. 0,2-3 (ranks below %d)", o->ranks, PT_MAX_RANKS);
+        status = 2;
+        goto out;
+    }
+    for (size_t i = 0; i < pt_collectives_count(x->rep.c); i++)
+        pt_u64_map_put(&x->comm_index, pt_collectives_comm(x->rep.c, i)->id, i + 1);
+    char err[600];
+    if (pt_run_open(x->rep.set.paths, x->rep.set.count, x->rep.shift, &x->run, NULL, NULL) != 0) {
+        cli_error("%s: no trace file could be read", o->run);
+        goto out;
+    }
+    if (pt_pf_open(&x->out, o->out, o->gz, o->force, err, sizeof err) != 0) {
+        cli_error("%s", err);
+        goto out;
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = x->rep.by_rank[k];
+        int32_t rank = x->rep.totals[i].rank;
+        x->keep[i] = !o->ranks || (rank >= 0 && rank < PT_MAX_RANKS && ranks[rank]);
+        x->pid[i] = (int32_t)k + 1;
+        if (x->keep[i]) {
+            describe_process(x, i, (int32_t)k);
+            kept++;
+        }
+    }
+    if (!kept)
+        cli_error("warning: --ranks %s matches no rank of this run", o->ranks);
+    struct pt_window w = o->window;
+    struct pt_event ev;
+    uint64_t first = 0, last = 0;
+    while (pt_run_next(&x->run, &ev)) {
+        st->events_in++;
+        if (!first) {
+            first = ev.ts_ns;
+            x->from_ns = first + (uint64_t)(w.from_s * 1e9);
+            x->to_ns = w.to_s >= 0 ? first + (uint64_t)(w.to_s * 1e9) : 0;
+            uint64_t end = first;
+            for (size_t i = 0; i < n; i++)
+                end = x->rep.totals[i].last_ns > end ? x->rep.totals[i].last_ns : end;
+            summary_slice(x, first, end);
+        }
+        last = ev.ts_ns > last ? ev.ts_ns : last;
+        size_t f = ev.source;
+        if (w.phase && !pt_window_step(&w, &x->rw[f], &x->attr_dummy[f], &ev))
+            continue;
+        if (!x->keep[f])
+            continue;
+        const struct pt_rec_hdr *h = ev.rec;
+        switch (h->kind) {
+        case PT_REC_NCCL_CALL: on_call(x, f, (const void *)h); break;
+        case PT_REC_KERNEL: on_kernel(x, f, (const void *)h); break;
+        case PT_REC_MEMCPY:
+        case PT_REC_MEMSET: on_copy(x, f, h); break;
+        case PT_REC_NVTX: on_nvtx(x, f, (const void *)h); break;
+        case PT_REC_MEMORY: on_memory(x, f, (const void *)h); break;
+        default: break;
+        }
+    }
+    finish(x, last);
+    st->packets = x->out.packets;
+    st->bytes = x->out.bytes;
+    if (pt_pf_close(&x->out) != 0)
+        cli_error("%s: writing failed (disk full?)", o->out);
+    else
+        status = 0;
+out:
+    free(ranks);
+    free_exporter(x);
+    free(x);
+    return status;
+}

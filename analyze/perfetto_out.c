@@ -1,0 +1,286 @@
+#include "perfetto_out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "perfetto_trace.pb-c.h"
+
+#define SEQUENCE_ID 1
+#define SEQ_CLEARED 1
+#define SEQ_NEEDS_STATE 2
+#define MAX_ARGS 16
+
+int pt_pf_open(struct pt_pf_out *o, const char *path, int gz, int force, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->next_iid = 1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+                 errno == EEXIST ? " (use --force to overwrite it)" : "");
+        return -1;
+    }
+    o->gz = gz;
+    o->file = gz ? (void *)gzdopen(fd, "wb6") : (void *)fdopen(fd, "wb");
+    if (!o->file) {
+        close(fd);
+        snprintf(err, errlen, "%s: cannot open for writing", path);
+        return -1;
+    }
+    return 0;
+}
+
+static void put_bytes(struct pt_pf_out *o, const void *p, size_t n)
+{
+    if (o->failed || !n)
+        return;
+    int ok = o->gz ? gzwrite(o->file, p, (unsigned)n) == (int)n : fwrite(p, 1, n, o->file) == n;
+    if (!ok)
+        o->failed = 1;
+    o->bytes += n;
+}
+
+/* Writes one packet as field 1 of a Trace. */
+static void emit(struct pt_pf_out *o, Perfetto__Protos__TracePacket *p)
+{
+    p->has_trusted_packet_sequence_id = 1;
+    p->trusted_packet_sequence_id = SEQUENCE_ID;
+    if (!o->started) {
+        p->has_sequence_flags = 1;
+        p->sequence_flags |= SEQ_CLEARED;
+        p->has_first_packet_on_sequence = 1;
+        p->first_packet_on_sequence = 1;
+        o->started = 1;
+    }
+    size_t n = perfetto__protos__trace_packet__get_packed_size(p);
+    if (n > o->cap) {
+        size_t cap = n * 2 > 4096 ? n * 2 : 4096;
+        uint8_t *b = realloc(o->buf, cap);
+        if (!b) {
+            o->failed = 1;
+            return;
+        }
+        o->buf = b;
+        o->cap = cap;
+    }
+    perfetto__protos__trace_packet__pack(p, o->buf);
+    uint8_t head[11] = {0x0a};
+    size_t h = 1;
+    for (uint64_t v = n; ; v >>= 7) {
+        head[h++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        if (v < 0x80)
+            break;
+    }
+    put_bytes(o, head, h);
+    put_bytes(o, o->buf, n);
+    o->packets++;
+}
+
+int pt_pf_close(struct pt_pf_out *o)
+{
+    int bad = o->failed;
+    if (o->file)
+        bad |= o->gz ? gzclose(o->file) != Z_OK : fclose(o->file) != 0;
+    free(o->buf);
+    pt_u64_map_free(&o->iids);
+    memset(o, 0, sizeof *o);
+    return bad ? -1 : 0;
+}
+
+static void descriptor(struct pt_pf_out *o, Perfetto__Protos__TrackDescriptor *d)
+{
+    Perfetto__Protos__TracePacket p = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+    p.track_descriptor = d;
+    emit(o, &p);
+}
+
+void pt_pf_process_track(struct pt_pf_out *o, uint64_t uuid, int32_t pid, const char *name, int32_t order)
+{
+    Perfetto__Protos__ProcessDescriptor pd = PERFETTO__PROTOS__PROCESS_DESCRIPTOR__INIT;
+    pd.has_pid = 1, pd.pid = pid;
+    pd.process_name = (char *)name;
+    Perfetto__Protos__TrackDescriptor d = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+    d.has_uuid = 1, d.uuid = uuid;
+    d.process = &pd;
+    d.has_sibling_order_rank = 1, d.sibling_order_rank = order;
+    d.has_child_ordering = 1, d.child_ordering = PERFETTO__PROTOS__TRACK_DESCRIPTOR__CHILD_TRACKS_ORDERING__EXPLICIT;
+    descriptor(o, &d);
+}
+
+void pt_pf_thread_track(struct pt_pf_out *o, uint64_t uuid, int32_t pid, int32_t tid, const char *name)
+{
+    Perfetto__Protos__ThreadDescriptor td = PERFETTO__PROTOS__THREAD_DESCRIPTOR__INIT;
+    td.has_pid = 1, td.pid = pid;
+    td.has_tid = 1, td.tid = tid;
+    td.thread_name = (char *)name;
+    Perfetto__Protos__TrackDescriptor d = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+    d.has_uuid = 1, d.uuid = uuid;
+    d.thread = &td;
+    descriptor(o, &d);
+}
+
+/* Same-named tracks (every rank has a "GPU", "stream 7") must stay apart: no sibling merging. */
+static void named_track(struct pt_pf_out *o, Perfetto__Protos__TrackDescriptor *d, uint64_t uuid,
+                        uint64_t parent, const char *name, int32_t order)
+{
+    d->has_uuid = 1, d->uuid = uuid;
+    d->name = (char *)name;
+    if (parent)
+        d->has_parent_uuid = 1, d->parent_uuid = parent;
+    d->has_sibling_order_rank = 1, d->sibling_order_rank = order;
+    d->has_sibling_merge_behavior = 1;
+    d->sibling_merge_behavior = PERFETTO__PROTOS__TRACK_DESCRIPTOR__SIBLING_MERGE_BEHAVIOR__SIBLING_MERGE_BEHAVIOR_NONE;
+    d->has_child_ordering = 1;
+    d->child_ordering = PERFETTO__PROTOS__TRACK_DESCRIPTOR__CHILD_TRACKS_ORDERING__EXPLICIT;
+    descriptor(o, d);
+}
+
+void pt_pf_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char *name, int32_t order)
+{
+    Perfetto__Protos__TrackDescriptor d = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+    named_track(o, &d, uuid, parent, name, order);
+}
+
+void pt_pf_counter_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char *name, int unit)
+{
+    Perfetto__Protos__CounterDescriptor cd = PERFETTO__PROTOS__COUNTER_DESCRIPTOR__INIT;
+    cd.has_unit = 1;
+    cd.unit = (Perfetto__Protos__CounterDescriptor__Unit)unit;
+    Perfetto__Protos__TrackDescriptor d = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+    d.counter = &cd;
+    named_track(o, &d, uuid, parent, name, 1000);
+}
+
+static uint64_t name_hash(const char *s, uint64_t space)
+{
+    uint64_t h = 1469598103934665603ull ^ space;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* The iid of a name in a space (0 events, 1 categories, 2 argument names); *fresh set when
+ * this packet must define it. */
+static uint64_t iid_of(struct pt_pf_out *o, const char *s, uint64_t space, int *fresh)
+{
+    uint64_t key = name_hash(s, space), iid;
+    if (pt_u64_map_get(&o->iids, key, &iid)) {
+        *fresh = 0;
+        return iid;
+    }
+    iid = o->next_iid++;
+    pt_u64_map_put(&o->iids, key, iid);
+    *fresh = 1;
+    return iid;
+}
+
+static void event(struct pt_pf_out *o, uint64_t ts, Perfetto__Protos__TrackEvent *e, const char *category,
+                  const char *name, const struct pt_pf_arg *args, size_t n_args)
+{
+    Perfetto__Protos__TracePacket p = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+    Perfetto__Protos__InternedData in = PERFETTO__PROTOS__INTERNED_DATA__INIT;
+    Perfetto__Protos__EventName en = PERFETTO__PROTOS__EVENT_NAME__INIT, *ens[1] = {&en};
+    Perfetto__Protos__EventCategory ec = PERFETTO__PROTOS__EVENT_CATEGORY__INIT, *ecs[1] = {&ec};
+    Perfetto__Protos__DebugAnnotationName an[MAX_ARGS], *ans[MAX_ARGS];
+    Perfetto__Protos__DebugAnnotation a[MAX_ARGS], *as[MAX_ARGS];
+    uint64_t cat_iid;
+    int fresh, any_fresh = 0;
+    if (name) {
+        e->has_name_iid = 1;
+        e->name_iid = iid_of(o, name, 0, &fresh);
+        if (fresh) {
+            en.has_iid = 1, en.iid = e->name_iid, en.name = (char *)name;
+            in.n_event_names = 1, in.event_names = ens, any_fresh = 1;
+        }
+    }
+    if (category) {
+        cat_iid = iid_of(o, category, 1, &fresh);
+        e->n_category_iids = 1, e->category_iids = &cat_iid;
+        if (fresh) {
+            ec.has_iid = 1, ec.iid = cat_iid, ec.name = (char *)category;
+            in.n_event_categories = 1, in.event_categories = ecs, any_fresh = 1;
+        }
+    }
+    n_args = n_args > MAX_ARGS ? MAX_ARGS : n_args;
+    for (size_t i = 0; i < n_args; i++) {
+        perfetto__protos__debug_annotation__init(&a[i]);
+        as[i] = &a[i];
+        a[i].has_name_iid = 1;
+        a[i].name_iid = iid_of(o, args[i].name, 2, &fresh);
+        if (fresh) {
+            perfetto__protos__debug_annotation_name__init(&an[in.n_debug_annotation_names]);
+            an[in.n_debug_annotation_names].has_iid = 1;
+            an[in.n_debug_annotation_names].iid = a[i].name_iid;
+            an[in.n_debug_annotation_names].name = (char *)args[i].name;
+            ans[in.n_debug_annotation_names] = &an[in.n_debug_annotation_names];
+            in.n_debug_annotation_names++;
+            any_fresh = 1;
+        }
+        switch (args[i].kind) {
+        case PT_PF_UINT: a[i].has_uint_value = 1, a[i].uint_value = args[i].u; break;
+        case PT_PF_INT: a[i].has_int_value = 1, a[i].int_value = args[i].i; break;
+        case PT_PF_DOUBLE: a[i].has_double_value = 1, a[i].double_value = args[i].d; break;
+        case PT_PF_BOOL: a[i].has_bool_value = 1, a[i].bool_value = args[i].u != 0; break;
+        case PT_PF_STRING: a[i].string_value = (char *)(args[i].s ? args[i].s : ""); break;
+        }
+    }
+    in.debug_annotation_names = ans;
+    e->n_debug_annotations = n_args, e->debug_annotations = as;
+    if (any_fresh)
+        p.interned_data = &in;
+    if (ts < o->last_ts) /* a record that came late: never backwards on the sequence */
+        ts = o->last_ts;
+    o->last_ts = ts;
+    p.has_timestamp = 1, p.timestamp = ts;
+    p.track_event = e;
+    p.has_sequence_flags = 1, p.sequence_flags = SEQ_NEEDS_STATE;
+    emit(o, &p);
+    o->events++;
+}
+
+void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
+                 const struct pt_pf_arg *args, size_t n_args, uint64_t flow_out, uint64_t flow_in,
+                 uint64_t correlation)
+{
+    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
+    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN;
+    e.has_track_uuid = 1, e.track_uuid = track;
+    if (flow_out)
+        e.n_flow_ids = 1, e.flow_ids = &flow_out;
+    if (flow_in)
+        e.n_terminating_flow_ids = 1, e.terminating_flow_ids = &flow_in;
+    if (correlation)
+        e.has_correlation_id = 1, e.correlation_id = correlation;
+    event(o, ts, &e, category, name, args, n_args);
+}
+
+void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track)
+{
+    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
+    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END;
+    e.has_track_uuid = 1, e.track_uuid = track;
+    event(o, ts, &e, NULL, NULL, NULL, 0);
+}
+
+void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
+                   const struct pt_pf_arg *args, size_t n_args)
+{
+    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
+    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT;
+    e.has_track_uuid = 1, e.track_uuid = track;
+    event(o, ts, &e, category, name, args, n_args);
+}
+
+void pt_pf_counter(struct pt_pf_out *o, uint64_t ts, uint64_t track, double value)
+{
+    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
+    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER;
+    e.has_track_uuid = 1, e.track_uuid = track;
+    e.has_double_counter_value = 1, e.double_counter_value = value;
+    event(o, ts, &e, NULL, NULL, NULL, 0);
+}

@@ -1,0 +1,60 @@
+/* A streaming writer of Perfetto trace files: each packet is packed with protobuf-c and written
+ * at once as `0x0A <varint length> <TracePacket>` (a Trace's field 1), plain or gzip. Everything
+ * goes on one packet sequence, so the caller must write packets in time order. Event names and
+ * argument names are interned: the first packet that uses one carries its definition. Memory
+ * grows with the distinct names, never with the events. */
+#ifndef PT_PERFETTO_OUT_H
+#define PT_PERFETTO_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "u64_map.h"
+
+struct pt_pf_out {
+    void *file;                /* gzFile or FILE * */
+    int gz;
+    uint8_t *buf;              /* one packed packet */
+    size_t cap;
+    struct pt_u64_map iids;    /* hash of a name (events and args apart) → iid */
+    uint64_t next_iid;
+    int started;               /* the first packet (which clears incremental state) was written */
+    int failed;                /* a write failed: later writes do nothing */
+    uint64_t last_ts;          /* events never go back in time on the sequence */
+    uint64_t packets, bytes, events;
+};
+
+/* An argument of a slice (DebugAnnotation); kind selects the value. */
+struct pt_pf_arg {
+    const char *name;
+    enum { PT_PF_UINT, PT_PF_INT, PT_PF_DOUBLE, PT_PF_STRING, PT_PF_BOOL } kind;
+    uint64_t u;
+    int64_t i;
+    double d;
+    const char *s;
+};
+
+/* Opens path for writing (gzip when gz); refuses an existing file unless force. Returns 0, or -1
+ * with the reason in err. */
+int pt_pf_open(struct pt_pf_out *o, const char *path, int gz, int force, char *err, size_t errlen);
+/* Flushes and closes. Returns 0, or -1 when anything failed to write. */
+int pt_pf_close(struct pt_pf_out *o);
+
+/* Track descriptors. parent 0: a top-level track. pid/tid: a process or thread track. */
+void pt_pf_process_track(struct pt_pf_out *o, uint64_t uuid, int32_t pid, const char *name, int32_t order);
+void pt_pf_thread_track(struct pt_pf_out *o, uint64_t uuid, int32_t pid, int32_t tid, const char *name);
+void pt_pf_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char *name, int32_t order);
+/* unit: 1 ns, 2 count, 3 bytes (CounterDescriptor.Unit). */
+void pt_pf_counter_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char *name, int unit);
+
+/* A slice's beginning on a track; flow_out starts a flow (0: none), flow_in ends one (0: none),
+ * correlation links the same work on other tracks (0: none). */
+void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
+                 const struct pt_pf_arg *args, size_t n_args, uint64_t flow_out, uint64_t flow_in,
+                 uint64_t correlation);
+void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track);
+void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
+                   const struct pt_pf_arg *args, size_t n_args);
+void pt_pf_counter(struct pt_pf_out *o, uint64_t ts, uint64_t track, double value);
+
+#endif
