@@ -113,8 +113,8 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
     run_open = 1;
     int lowest = -1;
     for (size_t k = 0; k < rep.n; k++) {
-        int32_t r = rep.totals[rep.by_rank[k]].rank;
-        if (!o->ranks || (r >= 0 && r < PT_MAX_RANKS && ranks[r])) {
+        int32_t r = rep.run.rank[rep.by_rank[k]];
+        if (r >= 0 && (!o->ranks || (r < PT_MAX_RANKS && ranks[r]))) {
             lowest = lowest < 0 ? r : lowest;
             break;
         }
@@ -126,7 +126,7 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
     if (!keep)
         goto close;
     for (size_t i = 0; i < rep.n; i++) {
-        int32_t r = rep.totals[i].rank;
+        int32_t r = rep.run.rank[i];
         keep[i] = !o->ranks || (r >= 0 && r < PT_MAX_RANKS && ranks[r]);
         if (keep[i]) {
             char name[256], e[512];

@@ -12,7 +12,10 @@
 #include "u64_map.h"
 
 #define MAX_DEPTH 32       /* slices open at once on one track */
-#define CALL_CACHE 65536u  /* recent NCCL calls, to describe their kernels (direct-mapped) */
+/* Recent NCCL calls, to describe their kernels: 4-way sets, the oldest entry of a set replaced.
+ * A kernel can start a thousand calls after its own (the host runs ahead of the GPU). */
+#define CALL_WAYS 4u
+#define CALL_CACHE 65536u
 
 /* A track's open slices: their ends, innermost last (UINT64_MAX: an NVTX push not yet popped). */
 struct track {
@@ -29,9 +32,11 @@ struct pending_end {
 
 struct call_info {
     uint64_t key;          /* (file, call id) mixed; 0: empty */
+    uint64_t stamp;        /* when it was stored: the oldest of a set goes first */
     uint64_t comm, seq, bytes;
     uint16_t op;
     uint8_t dtype;
+    uint8_t flowed;        /* its slice went out with a flow: its kernel may end it */
     int32_t peer;
 };
 
@@ -47,6 +52,7 @@ struct exporter {
     struct pending_end *heap;
     size_t n_heap, cap_heap;
     struct call_info *calls;        /* CALL_CACHE */
+    uint64_t call_stamp;
     struct pt_u64_map comm_index;   /* comm id → communicator index + 1 */
     uint8_t *keep;                  /* per file: exported (--ranks) */
     int32_t *pid;                   /* per file: the synthetic pid of its process track */
@@ -158,23 +164,23 @@ static void flush_ends(struct exporter *x, uint64_t t)
 
 /* A slice [start, end) on a track. A slice that would end after the one it starts inside is cut
  * at that one's end (BEGIN/END must nest on a track); cut ones carry clipped=true. */
-static void slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t end, const char *category,
-                  const char *name, struct pt_pf_arg *args, size_t n_args, uint64_t flow_out,
-                  uint64_t flow_in, uint64_t correlation)
+static int slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t end, const char *category,
+                 const char *name, struct pt_pf_arg *args, size_t n_args, uint64_t flow_out,
+                 uint64_t flow_in, uint64_t correlation)
 {
     if (x->to_ns && start >= x->to_ns)
-        return;
+        return 0;
     if (end < start)
         end = start;
     if (end < x->from_ns)
-        return;
+        return 0;
     start = start < x->from_ns ? x->from_ns : start;
     end = x->to_ns && end > x->to_ns ? x->to_ns : end;
     flush_ends(x, start);
     int fresh;
     struct track *t = track_get(x, track, &fresh);
     if (!t || t->depth == MAX_DEPTH)
-        return;
+        return 0;
     if (t->depth && end > t->ends[t->depth - 1]) {
         end = t->ends[t->depth - 1];
         args[n_args++] = (struct pt_pf_arg){.name = "clipped", .kind = PT_PF_BOOL, .u = 1};
@@ -185,6 +191,7 @@ static void slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t e
     heap_push(x, (struct pending_end){end, track, t->depth});
     x->st->slices++;
     x->st->flows += (flow_out != 0);
+    return 1;
 }
 
 /* "rank 3 · TP1 PP0 · node1:4711 · GPU3" */
@@ -264,10 +271,29 @@ static uint64_t memory_track(struct exporter *x, size_t file, uint32_t device)
     return uuid;
 }
 
-static struct call_info *call_slot(struct exporter *x, size_t file, uint64_t call)
+/* The entry of (file, call), or NULL. */
+static struct call_info *call_find(struct exporter *x, size_t file, uint64_t call)
 {
     uint64_t key = mix(file + 1, call);
-    return &x->calls[key % CALL_CACHE];
+    struct call_info *set = &x->calls[(key >> 1) % (CALL_CACHE / CALL_WAYS) * CALL_WAYS];
+    for (unsigned w = 0; w < CALL_WAYS; w++)
+        if (set[w].key == key)
+            return &set[w];
+    return NULL;
+}
+
+/* A fresh entry for (file, call), in place of its set's oldest. */
+static struct call_info *call_store(struct exporter *x, size_t file, uint64_t call)
+{
+    uint64_t key = mix(file + 1, call);
+    struct call_info *set = &x->calls[(key >> 1) % (CALL_CACHE / CALL_WAYS) * CALL_WAYS], *old = set;
+    for (unsigned w = 1; w < CALL_WAYS; w++)
+        if (set[w].stamp < old->stamp)
+            old = &set[w];
+    memset(old, 0, sizeof *old);
+    old->key = key;
+    old->stamp = ++x->call_stamp;
+    return old;
 }
 
 static const char *role_of(const struct exporter *x, uint64_t comm)
@@ -298,14 +324,16 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
 {
     if (r->op == PT_OP_GroupStart || r->op == PT_OP_GroupEnd || r->op == PT_OP_GroupSimulateEnd)
         return;
-    struct call_info *c = call_slot(x, file, r->call_id);
-    *c = (struct call_info){mix(file + 1, r->call_id), r->comm_id, r->seq, r->bytes, r->op, r->dtype, r->peer};
+    struct call_info *c = call_store(x, file, r->call_id);
+    c->comm = r->comm_id, c->seq = r->seq, c->bytes = r->bytes;
+    c->op = r->op, c->dtype = r->dtype, c->peer = r->peer;
     struct pt_pf_arg a[12];
     size_t n = call_args(x, c, a);
     int coll = is_collective_op(r->op);
-    slice(x, thread_track(x, file, r->hdr.tid), r->t_enter_ns, r->t_exit_ns, "nccl", pt_op_name(r->op), a, n,
-          coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? mix(file + 1, r->call_id) : 0, 0,
-          coll && r->comm_id ? instance_id(r->comm_id, r->op, r->seq) : 0);
+    uint64_t flow = coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? mix(file + 1, r->call_id) : 0;
+    c->flowed = slice(x, thread_track(x, file, r->hdr.tid), r->t_enter_ns, r->t_exit_ns, "nccl",
+                      pt_op_name(r->op), a, n, flow, 0,
+                      coll && r->comm_id ? instance_id(r->comm_id, r->op, r->seq) : 0) && flow;
 }
 
 static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kernel *k)
@@ -317,13 +345,16 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
     uint64_t flow_in = 0, correlation = 0;
     const char *category = pt_trace_ctx_comm_class(ctx, k->name_id) ? "comm_kernel" : "kernel";
     if (call) {
-        struct call_info *c = call_slot(x, file, call);
-        if (c->key == mix(file + 1, call)) {
+        struct call_info *c = call_find(x, file, call);
+        if (c) {
             n = call_args(x, c, a);
             if (is_collective_op(c->op) && c->comm)
                 correlation = instance_id(c->comm, c->op, c->seq);
+            /* A flow is "this call launched this kernel": eager kernels only (a graph replays the
+             * captured call's node many times), and only when the call is in the export. */
+            flow_in = c->flowed && !k->graph_node_id ? mix(file + 1, call) : 0;
+
         }
-        flow_in = mix(file + 1, call);
         category = "nccl_kernel";
     }
     a[n++] = (struct pt_pf_arg){.name = "device", .kind = PT_PF_UINT, .u = k->device};
@@ -510,17 +541,21 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
         cli_error("%s", err);
         goto out;
     }
-    size_t kept = 0;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = x->rep.by_rank[k];
-        int32_t rank = x->rep.totals[i].rank;
-        x->keep[i] = !o->ranks || (rank >= 0 && rank < PT_MAX_RANKS && ranks[rank]);
-        x->pid[i] = (int32_t)k + 1;
-        if (x->keep[i]) {
-            describe_process(x, i, (int32_t)k);
-            kept++;
+    /* Ranks in order, then processes that made no NCCL call (a launcher, say). */
+    size_t kept = 0, order = 0;
+    for (int ranked = 1; ranked >= 0; ranked--)
+        for (size_t k = 0; k < n; k++) {
+            size_t i = x->rep.by_rank[k];
+            int32_t rank = x->rep.run.rank[i];
+            if ((rank >= 0) != ranked)
+                continue;
+            x->keep[i] = !o->ranks || (rank >= 0 && rank < PT_MAX_RANKS && ranks[rank]);
+            x->pid[i] = (int32_t)++order;
+            if (x->keep[i]) {
+                describe_process(x, i, (int32_t)order);
+                kept++;
+            }
         }
-    }
     if (!kept)
         cli_error("warning: --ranks %s matches no rank of this run", o->ranks);
     struct pt_window w = o->window;

@@ -107,9 +107,12 @@ static void check_event(struct checker *c, const Perfetto__Protos__TracePacket *
         pt_u64_map_put(&c->flows, e->flow_ids[i] ? e->flow_ids[i] : 1, 1);
         c->st->flows++;
     }
-    for (size_t i = 0; i < e->n_terminating_flow_ids; i++)
-        if (!pt_u64_map_get(&c->flows, e->terminating_flow_ids[i] ? e->terminating_flow_ids[i] : 1, &v))
-            fail(c, "flow %" PRIu64 " ends without having started", e->terminating_flow_ids[i]);
+    for (size_t i = 0; i < e->n_terminating_flow_ids; i++) {
+        uint64_t id = e->terminating_flow_ids[i] ? e->terminating_flow_ids[i] : 1;
+        if (!pt_u64_map_get(&c->flows, id, &v) || !v)
+            fail(c, "flow %" PRIu64 " ends without having started (or ended already)", id);
+        pt_u64_map_put(&c->flows, id, 0); /* ended: the id may start a new flow */
+    }
     struct open_stack *s = stack_for(c, track);
     switch (e->type) {
     case PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN:
