@@ -2,7 +2,7 @@
 # The main job on its bundled default: build partrace, record a 4-rank job that drives the test
 # NCCL (tests/progs/nccl_driver: every collective, a split communicator, grouped send/recv), then
 # show `partrace info` of the run and the first lines of `partrace dump`; then the report of a
-# real 4 x H100 run bundled in samples/, per NVTX phase too, and its HTML page.
+# real 4 x H100 run bundled in samples/, per NVTX phase too, its HTML page and a Perfetto trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -27,3 +27,8 @@ echo
 echo "the same, only its CUDA-graph phase (NVTX ranges 'graph'):"
 build/partrace report --phase graph samples/gpu-cuda-timeline/traced | sed -n '/where each/,/^$/p'
 echo "HTML page (open it in a browser, offline): $PAGE"
+echo
+TRACE=$(dirname "$RUN")/tp-loop.pftrace
+build/partrace export --perfetto -o "$TRACE" samples/gpu-cuda-timeline/traced
+build/partrace check "$TRACE"
+echo "Perfetto trace (open it at ui.perfetto.dev): $TRACE"
