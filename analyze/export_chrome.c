@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "cli.h"
+#include "demangle.h"
 #include "names.h"
 #include "report_build.h"
 
@@ -119,8 +120,10 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
             break;
         }
     }
-    out(&c, "{\"schemaVersion\":1,\"deviceProperties\":[],\n\"distributedInfo\":{\"backend\":\"nccl\","
-            "\"rank\":%d,\"world_size\":%d},\n\"traceName\":\"partrace\",\"traceEvents\":[",
+    /* Written as Kineto does, with a space after each colon: HolisticTraceAnalysis finds the rank
+     * with a regular expression that wants one. */
+    out(&c, "{\"schemaVersion\": 1, \"deviceProperties\": [],\n\"distributedInfo\": {\"backend\": \"nccl\", "
+            "\"rank\": %d, \"world_size\": %d},\n\"traceName\": \"partrace\", \"traceEvents\": [",
         lowest < 0 ? 0 : lowest, rep.layout.world);
     uint8_t *keep = calloc(rep.n, 1);
     if (!keep)
@@ -161,8 +164,9 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
                                         ",\"grid\":[%u,%u,%u],\"block\":[%u,%u,%u],\"nccl_call\":%" PRIu64,
                      k->device, k->stream, k->correlation_id, k->grid[0], k->grid[1], k->grid[2],
                      k->block[0], k->block[1], k->block[2], call);
-            complete(&c, "kernel", pt_trace_ctx_string(ctx, k->name_id), pid, k->stream, k->start_ns,
-                     k->end_ns, args);
+            char name[256];
+            pt_demangle_name(pt_trace_ctx_string(ctx, k->name_id), name, sizeof name);
+            complete(&c, "kernel", name, pid, k->stream, k->start_ns, k->end_ns, args);
         } else if (h->kind == PT_REC_MEMCPY || h->kind == PT_REC_MEMSET) {
             const struct pt_rec_memcpy *m = (const void *)h;
             const struct pt_rec_memset *s = (const void *)h;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "demangle.h"
 #include "names.h"
 #include "perfetto_out.h"
 #include "report_build.h"
@@ -360,8 +361,10 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
     a[n++] = (struct pt_pf_arg){.name = "device", .kind = PT_PF_UINT, .u = k->device};
     if (k->graph_node_id)
         a[n++] = (struct pt_pf_arg){.name = "graph_node", .kind = PT_PF_UINT, .u = k->graph_node_id};
-    slice(x, stream_track(x, file, k->stream), k->start_ns, k->end_ns, category,
-          pt_trace_ctx_string(ctx, k->name_id), a, n, 0, flow_in, correlation);
+    char name[256];
+    pt_demangle_name(pt_trace_ctx_string(ctx, k->name_id), name, sizeof name);
+    slice(x, stream_track(x, file, k->stream), k->start_ns, k->end_ns, category, name, a, n, 0, flow_in,
+          correlation);
 }
 
 static void on_copy(struct exporter *x, size_t file, const struct pt_rec_hdr *h)
