@@ -135,6 +135,11 @@ class Export(unittest.TestCase):
         self.assertEqual(stamps, sorted(stamps))
         counters = [e for _, e in te if one(e, "type") == "TYPE_COUNTER"]
         self.assertEqual(len(counters), len(of_kind(evs, "memory")))
+        # Kernel names are demangled (tools classify kernels by them).
+        names = {one(n, "name") for p in packets for i in p.get("interned_data", [])
+                 for n in i.get("event_names", [])}
+        self.assertIn("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", names)
+        self.assertFalse([n for n in names if n.startswith("_Z")])
         # The report's summary rides along.
         summary = [e for _, e in begins if any(True for _ in e.get("debug_annotations", []))
                    and int(one(e, "track_uuid")) not in stream_uuids and "flow_ids" not in e]
