@@ -101,6 +101,45 @@ static void print_seed_json(void)
         printf("\"requests\":null}");
 }
 
+/* Send/recv traffic per direction, the hops with the most waiting first (16 at most). */
+static void print_hops(void)
+{
+    const struct pt_collectives *c = shown->c;
+    int any = 0;
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        if (!s->n_hops)
+            continue;
+        if (!any++)
+            printf("\nsend/recv hops (who waited for whom; receiver waiting = the sender was late):\n"
+                   "  %-5s %-16s %11s %9s %11s %18s %16s\n", "role", "communicator", "hop", "pairs",
+                   "MiB", "receiver waited ms", "sender waited ms");
+        int shown_hops[16], n_shown = 0;
+        for (; n_shown < 16 && n_shown < s->n_hops; n_shown++) { /* selection of the largest */
+            int best = -1;
+            for (int h = 0; h < s->n_hops; h++) {
+                int taken = 0;
+                for (int k = 0; k < n_shown; k++)
+                    taken |= shown_hops[k] == h;
+                uint64_t w = s->hops[h].recv_wait_ns + s->hops[h].send_wait_ns;
+                if (!taken && (best < 0 || w > s->hops[best].recv_wait_ns + s->hops[best].send_wait_ns))
+                    best = h;
+            }
+            shown_hops[n_shown] = best;
+        }
+        for (int k = 0; k < n_shown; k++) {
+            const struct pt_hop *h = &s->hops[shown_hops[k]];
+            char hop[32];
+            snprintf(hop, sizeof hop, "%d -> %d", h->from, h->to);
+            printf("  %-5s %016" PRIx64 " %11s %9" PRIu64 " %11.3f %18.3f %16.3f\n", shown->roles[i].role,
+                   s->id, hop, h->pairs, (double)h->bytes / 1048576.0, (double)h->recv_wait_ns / 1e6,
+                   (double)h->send_wait_ns / 1e6);
+        }
+        if (s->n_hops > n_shown)
+            printf("  (%d more hops of %016" PRIx64 " in --json)\n", s->n_hops - n_shown, s->id);
+    }
+}
+
 static void print_text(void)
 {
     const struct pt_collectives *c = shown->c;
@@ -148,6 +187,7 @@ static void print_text(void)
                    total ? 100.0 * (double)s->late_cost_ns[worst] / (double)total : 0.0);
     }
     print_imbalance();
+    print_hops();
     if (gpu) {
         printf("\nwhere each GPU's time went (%% of its span; compute > communication > copies):\n");
         printf("%5s %9s %8s %8s %8s %8s %8s %8s %8s %10s\n", "rank", "span ms", "compute", "tp",
@@ -297,9 +337,16 @@ static void print_json(void)
         double ratio;
         int32_t hot = pt_comm_hot_member(s, &ratio);
         if (hot >= 0)
-            printf("{\"rank\":%d,\"member\":%d,\"max_over_mean\":%.6f}}", s->member_rank[hot], hot, ratio);
+            printf("{\"rank\":%d,\"member\":%d,\"max_over_mean\":%.6f}", s->member_rank[hot], hot, ratio);
         else
-            printf("null}");
+            printf("null");
+        printf(",\"hops\":[");
+        for (int h = 0; h < s->n_hops; h++)
+            printf("%s{\"from\":%d,\"to\":%d,\"pairs\":%" PRIu64 ",\"bytes\":%" PRIu64
+                   ",\"recv_wait_ns\":%" PRIu64 ",\"send_wait_ns\":%" PRIu64 "}",
+                   h ? "," : "", s->hops[h].from, s->hops[h].to, s->hops[h].pairs, s->hops[h].bytes,
+                   s->hops[h].recv_wait_ns, s->hops[h].send_wait_ns);
+        printf("]}");
     }
     printf("],\"collectives\":[");
     int first = 1;

@@ -8,6 +8,7 @@
 
 struct obs {
     int32_t rank;
+    int is_send;    /* the send side of a send/recv pair */
     int wants_gpu;  /* its process records kernels: wait for the NCCL kernel's times */
     uint64_t host_in, host_out, gpu_in, gpu_out;
 };
@@ -128,6 +129,33 @@ static uint64_t hash_key(uint64_t comm, uint16_t op, uint64_t seq)
     return h * 0xbf58476d1ce4e5b9ull;
 }
 
+/* A matched send/recv pair into its hop (sender → receiver). */
+static void add_hop(struct pt_comm_stats *s, const struct open_coll *o, int gpu)
+{
+    if (o->seen != 2 || o->obs[0].is_send == o->obs[1].is_send)
+        return;
+    const struct obs *snd = o->obs[0].is_send ? &o->obs[0] : &o->obs[1];
+    const struct obs *rcv = o->obs[0].is_send ? &o->obs[1] : &o->obs[0];
+    if (!s->hops && !(s->hops = calloc(PT_MAX_HOPS, sizeof *s->hops)))
+        return;
+    int h = 0;
+    while (h < s->n_hops && !(s->hops[h].from == snd->rank && s->hops[h].to == rcv->rank))
+        h++;
+    if (h == s->n_hops) {
+        if (h == PT_MAX_HOPS)
+            return;
+        s->hops[s->n_hops++] = (struct pt_hop){.from = snd->rank, .to = rcv->rank};
+    }
+    struct pt_hop *hop = &s->hops[h];
+    uint64_t a = gpu ? snd->gpu_in : snd->host_in, b = gpu ? rcv->gpu_in : rcv->host_in;
+    hop->pairs++;
+    hop->bytes += o->bytes;
+    if (b < a)
+        hop->recv_wait_ns += a - b;
+    else
+        hop->send_wait_ns += b - a;
+}
+
 /* Folds a finished instance into its communicator's totals and frees it. */
 static void close_instance(struct pt_collectives *c, struct open_coll *o)
 {
@@ -153,6 +181,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
             b->wait_ns += wait;
             s->pairs++;
             s->unpaired += o->seen < o->n;
+            add_hop(s, o, gpu);
         } else {
             b->count++;
             b->bytes += o->bytes;
@@ -372,6 +401,7 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
     if (o->seen < o->n) {
         struct obs *b = &o->obs[o->seen++];
         b->rank = global_rank(run, ev->source);
+        b->is_send = r->op == PT_OP_Send;
         b->wants_gpu = ev->source < c->n_files && c->gpu[ev->source];
         b->host_in = r->t_enter_ns;
         b->host_out = r->t_exit_ns;
@@ -478,6 +508,7 @@ void pt_collectives_free(struct pt_collectives *c)
         free(c->comms[i].peer_bits);
         free(c->comms[i].recv_bytes);
         free(c->comms[i].member_rank);
+        free(c->comms[i].hops);
     }
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)

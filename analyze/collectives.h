@@ -24,6 +24,16 @@ struct pt_coll_bucket {
     uint64_t wait_ns;        /* sum over instances and ranks of waits */
 };
 
+/* One direction of send/recv traffic between two ranks: who waited for whom. A pair is a send
+ * and its receive; the side that arrived first waited for the other (receiver waiting: the
+ * upstream stage was late, the bubble's cause; sender waiting: the downstream was not ready). */
+struct pt_hop {
+    int32_t from, to;                      /* global ranks: sender, receiver */
+    uint64_t pairs, bytes;
+    uint64_t recv_wait_ns, send_wait_ns;
+};
+#define PT_MAX_HOPS 256                    /* per communicator; more hops are not itemised */
+
 struct pt_comm_stats {
     uint64_t id;
     int32_t nranks;
@@ -39,6 +49,8 @@ struct pt_comm_stats {
     int32_t *member_rank;                  /* the global rank of each member, -1 unknown */
     uint64_t instances, incomplete;        /* matched; closed with ranks missing */
     uint64_t pairs, unpaired;              /* send/recv pairs matched; closed with a side missing */
+    struct pt_hop *hops;                   /* [PT_MAX_HOPS], allocated at the first pair */
+    int n_hops;
     int gpu_times;                         /* instances timed with kernels */
 };
 

@@ -280,6 +280,28 @@ class ReportExact(TraceTest):
         subprocess.run([GEN, pp, "pp", "4", "2", "10000", "3"], check=True)
         self.assertNotIn("imbalance", cli("report", pp).stdout)
 
+    def test_send_recv_hops(self):
+        # mixed TP=2 x PP=2: each step every stage-0 rank sends 1 MiB to its stage-1 twin, which
+        # posts its receive 100 ns later: the senders wait 100 ns per pair, the receivers never.
+        rep = self.generate("mixed", 2, 2, 1, 20)
+        hops = sorted((h["from"], h["to"], h["pairs"], h["bytes"], h["recv_wait_ns"], h["send_wait_ns"])
+                      for c in rep["communicators"] for h in c["hops"])
+        self.assertEqual(hops, [(0, 2, 20, 20 << 20, 0, 2000), (1, 3, 20, 20 << 20, 0, 2000)])
+        self.assertEqual([c["hops"] for c in rep["communicators"] if c["role"] == "TP"], [[], []])
+        text = cli("report", self.run_dir).stdout
+        self.assertIn("send/recv hops (who waited for whom", text)
+        self.assertRegex(text, r"PP +0000000000009900 +0 -> 2 +20 +20.000 +0.000 +0.002")
+
+    def test_pp_hops_show_the_late_upstream(self):
+        # The ideal pipeline: every stage after the first waits for its upstream stage.
+        rep = self.generate("pp", 4, 2, 100_000, 10)
+        (pp,) = [c for c in rep["communicators"] if c["role"] == "PP"]
+        hops = {(h["from"], h["to"]): h for h in pp["hops"]}
+        self.assertEqual(sorted(hops), [(0, 1), (1, 2), (2, 3), (3, 0)])
+        for s in range(3):
+            self.assertEqual(hops[(s, s + 1)]["pairs"], 2 * 10)
+            self.assertGreater(hops[(s, s + 1)]["recv_wait_ns"], 0)
+
     def test_no_skew_no_straggler_cost(self):
         rep = self.generate("tp", 2, 10, 1000, 500, 1024, 0, 0)
         (row,) = rep["collectives"]

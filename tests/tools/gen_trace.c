@@ -217,13 +217,14 @@ static int generate_mixed(const char *dir, int tp, int pp, int dp, int steps)
             uint64_t base = t00 + (uint64_t)k * period;
             put_kernel(base, base + compute, 1, 0);
             if (tp > 1)
-                put_collective(r, tp, tp_comm, (uint64_t)k, base + compute, base + compute + ar);
+                put_collective(t, tp, tp_comm, (uint64_t)k, base + compute, base + compute + ar);
+            /* ranks in the calls are ranks in each communicator, as NCCL numbers them */
             if (pp > 1 && s < pp - 1)
-                put_p2p(r, pp, pp_comm, PT_OP_Send, s + 1, (uint64_t)k, base + compute + ar + 100);
+                put_p2p(s, pp, pp_comm, PT_OP_Send, s + 1, (uint64_t)k, base + compute + ar + 100);
             if (pp > 1 && s > 0)
-                put_p2p(r, pp, pp_comm, PT_OP_Recv, s - 1, (uint64_t)k, base + compute + ar + 200);
+                put_p2p(s, pp, pp_comm, PT_OP_Recv, s - 1, (uint64_t)k, base + compute + ar + 200);
             if (dp > 1 && k % 4 == 0)
-                put_collective(r, dp, dp_comm, (uint64_t)k / 4, base + compute + ar + 1000,
+                put_collective(d, dp, dp_comm, (uint64_t)k / 4, base + compute + ar + 1000,
                                base + compute + 2 * ar + 1000);
         }
         close_rank(f, t00 + (uint64_t)steps * period);
