@@ -238,7 +238,8 @@ static void event(struct pt_pf_out *o, uint64_t ts, Perfetto__Protos__TrackEvent
     o->last_ts = ts;
     p.has_timestamp = 1, p.timestamp = ts;
     p.track_event = e;
-    p.has_sequence_flags = 1, p.sequence_flags = SEQ_NEEDS_STATE;
+    if (name || category || n_args) /* only packets that use interned names depend on the state */
+        p.has_sequence_flags = 1, p.sequence_flags = SEQ_NEEDS_STATE;
     emit(o, &p);
     o->events++;
 }
