@@ -1,8 +1,8 @@
 """A pipeline and an expert-parallel phase on N ranks, with known truth, for partrace report:
 - NVTX range "pp": a pipeline of N stages (rank s is stage s) over M micro-batches per step,
   forward only: stage s receives a micro-batch's activation from s-1 (dist.recv), multiplies it
-  by its weight, sends it to s+1 (dist.send). PyTorch gives each pair its own NCCL communicator,
-  which partrace should call PP, with the downstream stages waiting for the upstream ones.
+  by its weight, sends it to s+1 (dist.send), each hop on its own two-rank group, which partrace
+  should call PP, with the downstream stages waiting for the upstream ones.
 - NVTX range "ep": per step, each rank dispatches tokens to every rank with all_to_all_single,
   every rank sending HOT times more tokens to rank HOT_RANK than to the others (the hot expert),
   an expert matmul, and the combine back. Unequal splits go through grouped send/recv on the
@@ -23,18 +23,21 @@ torch.cuda.set_device(dev)
 dist.init_process_group("nccl", device_id=dev)
 torch.manual_seed(rank)
 w = torch.randn(HIDDEN, HIDDEN, device=dev, dtype=torch.bfloat16) / 64
+# One group per pipeline hop, as Megatron-style PP groups are: without them PyTorch sends
+# point-to-point on the default group's communicator (seen: one communicator of mixed traffic).
+hop_groups = [dist.new_group([s, s + 1]) for s in range(world - 1)]
 act = torch.empty(TOKENS, HIDDEN, device=dev, dtype=torch.bfloat16)
 
 
 def pipeline_step():
     for _ in range(MICRO):
         if rank > 0:
-            dist.recv(act, src=rank - 1)
+            dist.recv(act, src=rank - 1, group=hop_groups[rank - 1])
         else:
             act.normal_()
         out = act @ w
         if rank < world - 1:
-            dist.send(out, dst=rank + 1)
+            dist.send(out, dst=rank + 1, group=hop_groups[rank])
 
 
 # Tokens this rank sends to each rank: HOT parts to the hot expert, 1 part to the others.
