@@ -26,12 +26,21 @@ struct call_ref {
     uint16_t op;
 };
 
+/* The NCCL group a file's thread is in: NCCL launches one kernel for a whole group, tied to
+ * the outermost GroupEnd, which names no communicator. Its first call tells which. */
+struct group_track {
+    uint64_t group_id;
+    int members;
+    struct call_ref first;
+};
+
 struct pt_collectives {
     struct pt_comm_stats comms[PT_MAX_COMMS];
     size_t n_comms;
     struct open_coll *open;
     size_t open_cap, open_used;
     struct call_ref **calls;       /* per file, CALL_MAP entries */
+    struct group_track *groups;    /* per file */
     uint8_t *gpu;                  /* per file: GPU side active */
     size_t n_files;
     uint64_t now;
@@ -272,16 +281,24 @@ static void grow_files(struct pt_collectives *c, size_t n)
 {
     if (n <= c->n_files)
         return;
+    /* Each array is kept as soon as it grew, so a failure later leaves no stale pointer. */
     struct call_ref **calls = realloc(c->calls, n * sizeof *calls);
-    uint8_t *gpu = realloc(c->gpu, n);
-    if (!calls || !gpu)
+    if (!calls)
         return;
+    c->calls = calls;
+    uint8_t *gpu = realloc(c->gpu, n);
+    if (!gpu)
+        return;
+    c->gpu = gpu;
+    struct group_track *groups = realloc(c->groups, n * sizeof *groups);
+    if (!groups)
+        return;
+    c->groups = groups;
     for (size_t i = c->n_files; i < n; i++) {
         calls[i] = calloc(CALL_MAP, sizeof **calls);
         gpu[i] = 0;
+        memset(&groups[i], 0, sizeof groups[i]);
     }
-    c->calls = calls;
-    c->gpu = gpu;
     c->n_files = n;
 }
 
@@ -342,11 +359,31 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
 {
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     *placed = 0;
+    int files = ev->source < c->n_files && c->calls[ev->source] && c->groups;
+    if (r->op == PT_OP_GroupEnd && r->group_depth == 0 && files) {
+        /* The group's kernel is tied to this call: it stands for the group's one call, or for
+         * its communicator when the group holds several (the kernel serves them all). */
+        struct group_track *gt = &c->groups[ev->source];
+        if (gt->group_id == r->group_id && gt->members) {
+            struct call_ref ref = gt->first;
+            ref.call_id = r->call_id;
+            if (gt->members > 1)
+                ref.op = PT_OP_GroupEnd, ref.seq = 0;
+            c->calls[ev->source][r->call_id % CALL_MAP] = ref;
+        }
+        gt->group_id = 0, gt->members = 0;
+        return NULL;
+    }
     if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
         return NULL;
-    if (ev->source < c->n_files && c->calls[ev->source])
-        c->calls[ev->source][r->call_id % CALL_MAP] =
-            (struct call_ref){r->call_id, r->comm_id, key, r->bytes, r->op};
+    if (files) {
+        struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op};
+        c->calls[ev->source][r->call_id % CALL_MAP] = ref;
+        struct group_track *gt = &c->groups[ev->source];
+        if (r->group_id && gt->group_id != r->group_id)
+            *gt = (struct group_track){r->group_id, 0, ref};
+        gt->members += r->group_id != 0;
+    }
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
     if (!s)
         return NULL;
@@ -517,6 +554,7 @@ void pt_collectives_free(struct pt_collectives *c)
         free(c->calls[i]);
     free(c->calls);
     free(c->gpu);
+    free(c->groups);
     free(c->open);
     free(c);
 }

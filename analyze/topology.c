@@ -71,6 +71,15 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
         uint64_t reduce = s->calls[PT_OP_AllReduce] + s->calls[PT_OP_ReduceScatter] +
                           s->calls[PT_OP_AllGather];
         uint64_t p2p = s->calls[PT_OP_Send] + s->calls[PT_OP_Recv];
+        /* Send/recv communicators also carry the odd barrier (an all-reduce of one value): 90 %
+         * of the data calls make it a send/recv communicator. */
+        int mostly_p2p = p2p && p2p * 10 >= all * 9;
+        char p2p_text[64];
+        if (p2p == all)
+            snprintf(p2p_text, sizeof p2p_text, "only send/recv (%llu calls)", (unsigned long long)p2p);
+        else
+            snprintf(p2p_text, sizeof p2p_text, "send/recv %llu of %llu calls", (unsigned long long)p2p,
+                     (unsigned long long)all);
         roles[i].role = "other";
         if (!all) {
             snprintf(roles[i].evidence, sizeof roles[i].evidence, "no data calls");
@@ -78,17 +87,15 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
             roles[i].role = "EP";
             snprintf(roles[i].evidence, sizeof roles[i].evidence, "all-to-all %llu of %llu calls",
                      (unsigned long long)s->calls[PT_OP_AlltoAll], (unsigned long long)all);
-        } else if (p2p == all && pt_comm_max_peers(s) > 2) {
+        } else if (mostly_p2p && pt_comm_max_peers(s) > 2) {
             /* Each member exchanges with many peers: an all-to-all made of send/recv (MoE
              * dispatch and combine), not a pipeline, where a stage talks to its neighbours. */
             roles[i].role = "EP";
-            snprintf(roles[i].evidence, sizeof roles[i].evidence,
-                     "only send/recv (%llu calls), up to %d peers per rank", (unsigned long long)p2p,
-                     pt_comm_max_peers(s));
-        } else if (p2p == all) {
+            snprintf(roles[i].evidence, sizeof roles[i].evidence, "%s, up to %d peers per rank",
+                     p2p_text, pt_comm_max_peers(s));
+        } else if (mostly_p2p) {
             roles[i].role = "PP";
-            snprintf(roles[i].evidence, sizeof roles[i].evidence,
-                     "only send/recv (%llu calls), to neighbours", (unsigned long long)p2p);
+            snprintf(roles[i].evidence, sizeof roles[i].evidence, "%s, to neighbours", p2p_text);
         } else if (reduce * 2 > all && s->nranks > 1) {
             roles[i].role = "DP";
             snprintf(roles[i].evidence, sizeof roles[i].evidence,

@@ -1,7 +1,8 @@
 """Checks partrace report on a pp_ep_loop.py run (tests/gpu/pp_ep.sh): the pair communicators
 of the pipeline are PP and form one chain of N stages, its hops run s -> s+1 with the
 receivers waiting, the stages have a PP bubble; the world communicator carrying the unequal
-all_to_all_single is EP and its hot member is the hot rank, receiving HOT / mean of the bytes.
+all_to_all_single is EP and its hot member is the hot rank, receiving what the dispatch and
+the combine bring it over the mean (1.5 x for 4 ranks and HOT = 3).
 
 usage: check_pp_ep.py WORK_DIR   (JSON summary; exit 1 on failure)"""
 import glob
@@ -28,7 +29,10 @@ def main():
         errors.append(f"{len(ep)} EP communicators, expected 1")
     else:
         imb = ep[0]["recv_imbalance"]
-        want = hot / ((hot + world - 1) / world)
+        # Per step, in units: the dispatch brings the hot rank hot x world and each other rank
+        # world; the combine brings every rank hot + world - 1 (its own tokens back).
+        hot_gets, other_gets = hot * world + hot + world - 1, world + hot + world - 1
+        want = hot_gets / ((hot_gets + (world - 1) * other_gets) / world)
         if not imb or imb["rank"] != hot_rank or abs(imb["max_over_mean"] - want) > 0.01:
             errors.append(f"EP imbalance {imb}, expected rank {hot_rank} at {want:.3f}")
     recv_wait = {(h["from"], h["to"]): h["recv_wait_ns"] for c in pp for h in c["hops"]}

@@ -121,6 +121,25 @@ class GpuSamples(unittest.TestCase):
             self.assertGreaterEqual(rank["eager_calls_with_kernel"], 0.99 * 4046)
             self.assertEqual(rank["vmm_records"], 164)
 
+    def test_pp_ep_roles_hops_and_hot_expert(self):
+        sample = os.path.join(ROOT, "samples", "gpu-pp-ep")
+        with tempfile.TemporaryDirectory() as work:
+            shutil.copytree(os.path.join(sample, "issued"), os.path.join(work, "issued"))
+            for phase in ("all", "pp", "ep"):
+                args = [] if phase == "all" else ["--phase", phase]
+                out = subprocess.run([PARTRACE, "report", "--json", *args, os.path.join(sample, "traced")],
+                                     capture_output=True, text=True, check=True).stdout
+                with open(os.path.join(work, f"report-{phase}.json"), "w") as f:
+                    f.write(out)
+            checker = os.path.join(ROOT, "tests", "gpu", "check_pp_ep.py")
+            proc = subprocess.run([sys.executable, checker, work], capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            summary = json.loads(proc.stdout)
+        self.assertEqual({k: summary["layout"][k] for k in ("tp", "pp", "dp", "ep")},
+                         {"tp": 1, "pp": 4, "dp": 1, "ep": 4})
+        self.assertEqual(sorted(r for _, _, r in summary["roles"]), ["EP", "PP", "PP", "PP"])
+        self.assertEqual((summary["ep_imbalance"]["rank"], summary["ep_imbalance"]["max_over_mean"]), (2, 1.5))
+
     def test_report_on_the_tp_loop(self):
         rep = json.loads(subprocess.run([PARTRACE, "report", "--json",
                                          os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],
