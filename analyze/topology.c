@@ -20,15 +20,14 @@ static int find(int *parent, int x)
     return x;
 }
 
-/* Stages of the pipeline: ranks joined by PP communicators (vLLM's pipeline group of all stages,
- * or one 2-rank communicator per hop) form chains; the longest chain is the pipeline's depth.
- * With data parallel replicas or TP groups beside it, each replica is a chain of its own. */
-static int pipeline_stages(const struct pt_collectives *c, const struct pt_role *roles)
+/* Ranks joined by PP communicators (vLLM's pipeline group of all stages, or one 2-rank
+ * communicator per hop) form chains: parent[] is a union-find over global ranks, member[] marks
+ * the ranks in any PP communicator. Returns 0 when there is none. */
+static int pipeline_chains(const struct pt_collectives *c, const struct pt_role *roles, int *parent,
+                           unsigned char *member)
 {
-    static int parent[PT_MAX_RANKS], size[PT_MAX_RANKS];
-    static unsigned char member[PT_MAX_RANKS];
     for (int g = 0; g < PT_MAX_RANKS; g++)
-        parent[g] = g, size[g] = 0, member[g] = 0;
+        parent[g] = g, member[g] = 0;
     int any = 0;
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
@@ -45,9 +44,20 @@ static int pipeline_stages(const struct pt_collectives *c, const struct pt_role 
                 parent[find(parent, g)] = find(parent, first);
         }
     }
-    if (!any)
+    return any;
+}
+
+/* The pipeline's depth: the longest chain. With data parallel replicas or TP groups beside it,
+ * each replica is a chain of its own. */
+static int pipeline_stages(const struct pt_collectives *c, const struct pt_role *roles)
+{
+    static int parent[PT_MAX_RANKS], size[PT_MAX_RANKS];
+    static unsigned char member[PT_MAX_RANKS];
+    if (!pipeline_chains(c, roles, parent, member))
         return 0;
     int deepest = 0;
+    for (int g = 0; g < PT_MAX_RANKS; g++)
+        size[g] = 0;
     for (int g = 0; g < PT_MAX_RANKS; g++)
         if (member[g])
             size[find(parent, g)]++;
@@ -187,6 +197,16 @@ int pt_topology_coord(const struct pt_collectives *c, const struct pt_role *role
 {
     if (rank < 0 || rank >= PT_MAX_RANKS)
         return -1;
+    if (!strcmp(role, "PP")) { /* the stage: its place in rank order along its chain */
+        static int parent[PT_MAX_RANKS];
+        static unsigned char member[PT_MAX_RANKS];
+        if (!pipeline_chains(c, roles, parent, member) || !member[rank])
+            return -1;
+        int chain = find(parent, rank), place = 0;
+        for (int32_t g = 0; g < rank; g++)
+            place += member[g] && find(parent, g) == chain;
+        return place;
+    }
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         if (strcmp(roles[i].role, role) || !(s->ranks_seen[rank / 32] & 1u << (rank % 32)))

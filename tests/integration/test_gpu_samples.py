@@ -139,6 +139,11 @@ class GpuSamples(unittest.TestCase):
                          {"tp": 1, "pp": 4, "dp": 1, "ep": 4})
         self.assertEqual(sorted(r for _, _, r in summary["roles"]), ["EP", "PP", "PP", "PP"])
         self.assertEqual((summary["ep_imbalance"]["rank"], summary["ep_imbalance"]["max_over_mean"]), (2, 1.5))
+        # Each rank's stage is its place along the chain of 2-rank PP communicators.
+        rep = json.loads(subprocess.run([PARTRACE, "report", "--json", os.path.join(sample, "traced")],
+                                        capture_output=True, text=True, check=True).stdout)
+        self.assertEqual([(r["rank"], r["coords"]["pp"], r["coords"]["ep"]) for r in rep["ranks"]
+                          if r["rank"] < 4][:4], [(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)])
 
     def test_report_on_the_tp_loop(self):
         rep = json.loads(subprocess.run([PARTRACE, "report", "--json",
