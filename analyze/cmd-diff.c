@@ -148,7 +148,7 @@ int cmd_diff(int argc, char **argv)
     const char *paths[2] = {NULL, NULL};
     double limit = NAN;
     int json = 0;
-    struct pt_report_opts opts[2] = {{.window = {0, -1, NULL, 0}}, {.window = {0, -1, NULL, 0}}};
+    struct pt_report_opts opts[2] = {{.window = {.from_s = 0, .to_s = -1}}, {.window = {.from_s = 0, .to_s = -1}}};
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "--max-regression") || !strcmp(argv[i], "--phase")) &&
             (i + 1 >= argc || !argv[i + 1][0])) {

@@ -30,7 +30,7 @@ static int seconds(const char *opt, const char *v, double *out)
 
 int cmd_export(int argc, char **argv)
 {
-    struct pt_export_opts o = {.window = {0, -1, NULL, 0, 0, 0}};
+    struct pt_export_opts o = {.window = {.from_s = 0, .to_s = -1}};
     int perfetto = 0, chrome = 0, gz = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

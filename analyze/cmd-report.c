@@ -471,7 +471,7 @@ int cmd_report(int argc, char **argv)
 {
     int json = 0, markdown = 0, n_gates = 0;
     const char *html = NULL;
-    struct pt_report_opts opts = {.window = {0, -1, NULL, 0}};
+    struct pt_report_opts opts = {.window = {.from_s = 0, .to_s = -1}};
     struct pt_gate gates[16];
     const char *path = NULL;
     static const char *const with_value[] = {"--from", "--to", "--phase", "--layout", "--html"};

@@ -80,7 +80,7 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
 {
     memset(st, 0, sizeof *st);
     struct pt_report rep;
-    struct pt_report_opts ro = {.window = {0, -1, NULL, 0, 0, 0}, .quiet = 1};
+    struct pt_report_opts ro = {.window = {.from_s = 0, .to_s = -1}, .quiet = 1};
     if (pt_report_build(o->run, &ro, &rep) != 0)
         return 1;
     int status = 1;

@@ -512,7 +512,7 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     memset(st, 0, sizeof *st);
     x->st = st;
     /* Pass 1: the report, for ranks, roles, layout, coordinates and clocks. */
-    struct pt_report_opts ro = {.window = {0, -1, NULL, 0, 0, 0}, .quiet = 1};
+    struct pt_report_opts ro = {.window = {.from_s = 0, .to_s = -1}, .quiet = 1};
     if (pt_report_build(o->run, &ro, &x->rep) != 0) {
         free(x);
         return 1;

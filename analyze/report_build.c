@@ -266,7 +266,7 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
     return last_ts;
 }
 
-int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r)
+static int build(const char *path, struct pt_report_opts *o, struct pt_report *r)
 {
     memset(r, 0, sizeof *r);
     pt_requests_init(&r->requests);
@@ -347,6 +347,14 @@ void pt_report_seed(const struct pt_report *r, double *gpu_busy_pct, double *exp
     int ranks = pt_report_mean_shares(r, pct, ns, NULL);
     *gpu_busy_pct = ranks ? 100.0 - pct[PT_CAT_IDLE] : 0.0;
     *exposed_comm_pct = pct[PT_CAT_TP] + pct[PT_CAT_PP] + pct[PT_CAT_EP] + pct[PT_CAT_OTHER];
+}
+
+int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r)
+{
+    int status = build(path, o, r);
+    if (status != 0)
+        pt_report_free(r); /* what a failed build had opened (found by fuzzing) */
+    return status;
 }
 
 void pt_report_free(struct pt_report *r)

@@ -59,7 +59,8 @@ struct pt_report {
     struct pt_requests requests;            /* serving marks inside the window */
 };
 
-/* Returns 0, or 1 when the input could not be read (or the window holds nothing): said on stderr. */
+/* Returns 0, or 1 when the input could not be read (or the window holds nothing): said on stderr,
+ * and r is then empty (nothing to free). */
 int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r);
 /* File i's attributed time by category (ns), and the communication hidden under compute. */
 void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, uint64_t *hidden);

@@ -3,7 +3,7 @@
 # The CUDA toolkit (for nccl.h and cuda_runtime.h) is expected at /usr/local/cuda.
 set -euo pipefail
 need=()
-for pkg in cmake make gcc libzstd-dev python3 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler zlib1g-dev; do
+for pkg in cmake make gcc libzstd-dev python3 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler zlib1g-dev clang zstd; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and integration tests (test NCCL, no GPU) in a normal build and in
-# an AddressSanitizer + UndefinedBehaviorSanitizer build, plus the checks of the GPU samples.
+# an AddressSanitizer + UndefinedBehaviorSanitizer build, plus the checks of the GPU samples;
+# then the libFuzzer targets for a short fixed time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -13,4 +14,9 @@ for variant in "build RelWithDebInfo OFF" "build-asan Debug ON"; do
     cmake --build "$1" -j"$jobs" >/dev/null
     (cd "$1" && ctest --output-on-failure -j"$jobs") || status=1
 done
+# Fuzzing for a short fixed time per target (scripts/fuzz.sh; PT_FUZZ_SECONDS, 0 skips it).
+if [ "${PT_FUZZ_SECONDS:-30}" != 0 ]; then
+    echo "== build-fuzz (libFuzzer, ${PT_FUZZ_SECONDS:-30} s per target)"
+    scripts/fuzz.sh "${PT_FUZZ_SECONDS:-30}" || status=1
+fi
 exit $status

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz and runs each for a fixed time,
+# seeded from small generated runs and their exports:
+#   fuzz_report  partrace report, export --perfetto and --chrome on fuzzed traces (the records of
+#                a valid frame, or whole files)
+#   fuzz_check   partrace check on fuzzed Perfetto files
+#   scripts/fuzz.sh [SECONDS per target, default 60]     (exit 1 when a target finds a crash)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-60}
+scripts/deps.sh
+command -v clang >/dev/null || { echo "partrace: fuzzing needs clang (apt-get install clang)" >&2; exit 1; }
+CC=clang cmake -S . -B build-fuzz -DPT_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-fuzz -j"$(nproc)" >/dev/null
+[ -x build/tools/gen_trace ] && [ -x build/partrace ] || {
+    cmake -S . -B build >/dev/null && cmake --build build -j"$(nproc)" >/dev/null; }
+CORPUS=build-fuzz/corpus
+rm -rf "$CORPUS" && mkdir -p "$CORPUS/report" "$CORPUS/check" "$CORPUS/runs"
+seed=0
+for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 4096 1 3" "mixed 2 2 1 4"; do
+    run=$CORPUS/runs/$seed
+    mkdir -p "$run"
+    build/tools/gen_trace "$run" $scenario
+    for f in "$run"/*.ptrace; do
+        # First byte: bit 0 raw file (else the file's records: frames decompressed, header off),
+        # bits 1-2 which reader (0 report, 1 Perfetto export, 2 Chrome export).
+        for how in 0 2 4; do
+            { printf "\\$(printf %o $how)"; tail -c +257 "$f" | zstd -dc 2>/dev/null; } \
+                > "$CORPUS/report/rec$how-$seed-$(basename "$f")"
+        done
+        { printf '\1'; cat "$f"; } > "$CORPUS/report/raw-$seed-$(basename "$f")"
+    done
+    build/partrace export --perfetto -o "$CORPUS/check/$seed.pftrace" "$run" 2>/dev/null
+    seed=$((seed + 1))
+done
+status=0
+for target in fuzz_report fuzz_check; do
+    corpus=$CORPUS/${target#fuzz_}
+    echo "== $target, $SECONDS_EACH s"
+    # The targets' own messages about bad input are silenced (-close_fd_mask=2); the sanitizers'
+    # reports go to build-fuzz/$target-sanitizer.*
+    rm -f build-fuzz/$target-sanitizer.*
+    ASAN_OPTIONS=detect_leaks=1:log_path=build-fuzz/$target-sanitizer \
+        build-fuzz/tests/fuzz/$target -max_total_time="$SECONDS_EACH" -close_fd_mask=2 \
+        -max_len=65536 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+        -artifact_prefix="build-fuzz/$target-" "$corpus" 2>&1 |
+        grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" ||
+        true
+    if ls build-fuzz/$target-crash-* build-fuzz/$target-leak-* build-fuzz/$target-timeout-* \
+        build-fuzz/$target-oom-* 2>/dev/null; then
+        echo "$target: FOUND A PROBLEM (inputs above; reports in build-fuzz/$target-sanitizer.*)"
+        head -40 build-fuzz/$target-sanitizer.* 2>/dev/null || true
+        status=1
+    fi
+done
+exit $status

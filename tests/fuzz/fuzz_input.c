@@ -1,0 +1,58 @@
+#include "fuzz_input.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <partrace/format.h>
+
+static int open_memfd(struct pt_fuzz_file *f)
+{
+    f->fd = memfd_create("pt-fuzz.ptrace", MFD_CLOEXEC);
+    if (f->fd < 0)
+        return -1;
+    snprintf(f->path, sizeof f->path, "/proc/self/fd/%d", f->fd);
+    return 0;
+}
+
+static int put(int fd, const void *p, size_t n)
+{
+    return write(fd, p, n) == (ssize_t)n ? 0 : -1;
+}
+
+int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size)
+{
+    return open_memfd(f) || put(f->fd, data, size);
+}
+
+int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size)
+{
+    if (open_memfd(f))
+        return -1;
+    struct pt_file_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
+    h.version_major = PT_VERSION_MAJOR;
+    h.version_minor = PT_VERSION_MINOR;
+    h.header_bytes = sizeof h;
+    h.pid = 100;
+    snprintf(h.host, sizeof h.host, "fuzz");
+    size_t cap = ZSTD_compressBound(size);
+    void *z = malloc(cap);
+    if (!z)
+        return -1;
+    size_t n = ZSTD_compress(z, cap, data, size, 1);
+    int bad = ZSTD_isError(n) || put(f->fd, &h, sizeof h) || put(f->fd, z, n);
+    free(z);
+    return bad ? -1 : 0;
+}
+
+void pt_fuzz_file_close(struct pt_fuzz_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+}

@@ -1,0 +1,21 @@
+/* Shared by the fuzz targets: fuzz bytes as a trace file the reader can open by path (an
+ * anonymous memory file, /proc/self/fd/N), either as they are or wrapped as the records of one
+ * valid frame behind a valid header, so that the records themselves get fuzzed. */
+#ifndef PT_FUZZ_INPUT_H
+#define PT_FUZZ_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pt_fuzz_file {
+    int fd;
+    char path[64];
+};
+
+/* Writes bytes as they are. Returns 0, or -1. */
+int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size);
+/* Writes a valid header, then data as the content of one zstd frame. Returns 0, or -1. */
+int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size);
+void pt_fuzz_file_close(struct pt_fuzz_file *f);
+
+#endif
