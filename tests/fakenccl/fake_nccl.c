@@ -5,6 +5,7 @@
  * ncclBroadcast, as the real library does, so a tracer sees the nested call. */
 #include <nccl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,16 +67,17 @@ static void launch(const char *kernel, cudaStream_t stream, int nonblocking)
         launch_hook(kernel, (uint32_t)(uintptr_t)stream);
     }
 }
-static long delay_us = -1;
+static _Atomic long delay_us = -1; /* read from the environment once, by any thread (TSan) */
 
 static void maybe_delay(void)
 {
-    if (delay_us < 0) {
+    if (atomic_load(&delay_us) < 0) {
         const char *v = getenv("FAKE_NCCL_DELAY_US");
-        delay_us = v ? atol(v) : 0;
+        atomic_store(&delay_us, v ? atol(v) : 0);
     }
-    if (delay_us > 0) {
-        struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
+    long delay_us_now = atomic_load(&delay_us);
+    if (delay_us_now > 0) {
+        struct timespec ts = {delay_us_now / 1000000, (delay_us_now % 1000000) * 1000};
         nanosleep(&ts, NULL);
     }
 }

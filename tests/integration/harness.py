@@ -26,11 +26,15 @@ HEADER = struct.Struct("<8sHHIIIQQII64s")
 
 
 def sanitizer_preload():
-    """Under the ASan build the sanitizer runtime must come first in LD_PRELOAD."""
-    if os.environ.get("PT_SANITIZE") != "1":
+    """Under a sanitizer build the sanitizer runtime must come first in LD_PRELOAD."""
+    if os.environ.get("PT_TSAN") == "1":
+        names = ("libtsan.so",)
+    elif os.environ.get("PT_SANITIZE") == "1":
+        names = ("libasan.so", "libubsan.so")
+    else:
         return []
     libs = []
-    for name in ("libasan.so", "libubsan.so"):
+    for name in names:
         path = subprocess.run(["gcc", "-print-file-name=" + name], capture_output=True,
                               text=True).stdout.strip()
         if os.path.isabs(path):
@@ -44,6 +48,9 @@ def traced_env(run_dir, **extra):
     env["LD_LIBRARY_PATH"] = FAKE_NCCL_DIR
     env["PARTRACE_DIR"] = run_dir
     env.setdefault("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0")
+    # TSan: fork children start threads (our writer), which TSan allows only when told; a race
+    # it reports makes the program exit 66, failing the test.
+    env.setdefault("TSAN_OPTIONS", "die_after_fork=0")
     for key, value in extra.items():
         if value is None:
             env.pop(key, None)
