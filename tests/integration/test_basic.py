@@ -1,8 +1,8 @@
 """One process, linked directly against NCCL: every entry point, exact fields."""
 import os
 
-from harness import (DRIVER, MIX_CALLS, TraceTest, events, header, main, nccl, of_kind,
-                     run_traced, trace_files)
+from harness import (DRIVER, MIX_CALLS, TraceTest, cli, events, header, main, nccl, of_kind,
+                     run_traced, trace_files, traced_env)
 
 
 class Basic(TraceTest):
@@ -100,6 +100,36 @@ class Basic(TraceTest):
         self.assertIn("PARTRACE_ZSTD_LEVEL='99'", proc.stderr)
         self.assertIn("PARTRACE_VERBOSE='maybe'", proc.stderr)
         self.assert_mix(events(self.run_dir), 2)
+
+    def test_garbage_in_every_setting(self):
+        # Every PARTRACE_* variable of docs/CONFIG.md, set to garbage (and to a very long value):
+        # the application's output and exit status are as without partrace, and whatever trace
+        # is written reads back.
+        import re
+        import shutil
+        import subprocess
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "CONFIG.md")) as f:
+            config = f.read()
+        names = sorted(set(re.findall(r"`(PARTRACE_[A-Z0-9_]+)`", config)))
+        self.assertGreater(len(names), 15)
+        checked = 0
+        plain = subprocess.run([DRIVER, "--iters", "2"], capture_output=True, text=True,
+                               env=dict(os.environ, LD_LIBRARY_PATH=traced_env(self.run_dir)["LD_LIBRARY_PATH"]))
+        for name in names:
+            for value in ("!!garbage \x7f!!", "9" * 4096):
+                shutil.rmtree(self.run_dir, ignore_errors=True)
+                env = {name: value}
+                if name == "PARTRACE_DIR":
+                    env[name] = os.path.join(self.tmp, value[:200])
+                proc = run_traced([DRIVER, "--iters", "2"], self.run_dir, check=False, **env)
+                self.assertEqual((proc.returncode, proc.stdout), (plain.returncode, plain.stdout),
+                                 (name, value[:20], proc.stderr[-500:]))
+                for d in {self.run_dir, env.get("PARTRACE_DIR", self.run_dir)}:
+                    if os.path.isdir(d) and os.listdir(d):
+                        info = cli("info", d, check=False)
+                        self.assertIn(info.returncode, (0, 1), (name, info.stderr))
+                        checked += 1
+        self.assertGreater(checked, len(names))  # most settings still leave a trace
 
 
 if __name__ == "__main__":

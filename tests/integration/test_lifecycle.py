@@ -119,6 +119,32 @@ class Lifecycle(TraceTest):
         # One interval, plus scheduling slack of a loaded CI machine.
         self.assertLess(lost_ms, flush_ms + 100, f"lost {lost_ms:.1f} ms of events")
 
+    def test_sigkill_at_random_points(self):
+        # 50 runs killed at random moments: every trace reads back, and what is lost stays
+        # within one flush interval (plus a loaded machine's scheduling slack).
+        import random
+        import shutil
+        rng = random.Random(7)
+        flush_ms, losses = 50, []
+        for run in range(50):
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            if os.path.exists(os.path.join(self.tmp, "progress")):
+                os.remove(os.path.join(self.tmp, "progress"))  # else the last run's progress counts
+            proc, _ = self.start_endless(PARTRACE_FLUSH_MS=flush_ms)
+            time.sleep(rng.uniform(0.0, 0.25))
+            killed_ns = time.monotonic_ns()
+            proc.kill()
+            proc.communicate(timeout=30)
+            info = cli("info", self.run_dir, check=False)
+            self.assertIn(info.returncode, (0, 1), info.stderr)  # 1: cut short, which it says
+            calls = nccl(events(self.run_dir))
+            self.assertTrue(calls, f"run {run}: nothing read back")
+            losses.append((killed_ns - max(e["ts_ns"] for e in calls)) / 1e6)
+        losses.sort()
+        print(f"SIGKILL x50, PARTRACE_FLUSH_MS={flush_ms}: lost median {losses[25]:.1f} ms, "
+              f"max {losses[-1]:.1f} ms")
+        self.assertLess(losses[-1], flush_ms + 100, losses)
+
     def test_cut_at_any_byte_reads_back_a_prefix(self):
         subprocess.run([DRIVER, "--iters", "40"], check=True,
                        env=traced_env(self.run_dir, PARTRACE_FLUSH_MS=1))
