@@ -101,3 +101,19 @@ int pt_mkdirs(const char *path, mode_t mode)
     }
     return 0;
 }
+
+int pt_run_dir_unsafe(const char *dir, char *why, size_t cap)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return 0; /* the next step says what is wrong */
+    if (S_ISLNK(st.st_mode)) {
+        snprintf(why, cap, "is a symbolic link (name its target instead)");
+        return 1;
+    }
+    if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+        snprintf(why, cap, "is writable by others without the sticky bit");
+        return 1;
+    }
+    return 0;
+}

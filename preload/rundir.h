@@ -17,4 +17,8 @@ int pt_run_dir(char *out, size_t cap);
 /* mkdir -p with mode for the directories it creates. Returns 0 or -1 (errno set). */
 int pt_mkdirs(const char *path, mode_t mode);
 
+/* A run directory others could tamper with: a symbolic link, or writable by others without the
+ * sticky bit. Returns 1 with the reason in why, else 0. */
+int pt_run_dir_unsafe(const char *dir, char *why, size_t cap);
+
 #endif

@@ -217,6 +217,11 @@ static void write_end(uint32_t how)
 static void open_trace_file(void)
 {
     char dir[PATH_MAX], path[PATH_MAX];
+    char why[96];
+    if (pt_run_dir(dir, sizeof dir) == 0 && pt_run_dir_unsafe(dir, why, sizeof why)) {
+        pt_warn("run directory '%s' %s; recording nothing", dir, why);
+        return;
+    }
     if (pt_run_dir(dir, sizeof dir) != 0 || pt_mkdirs(dir, 0750) != 0) {
         pt_warn("cannot create run directory '%s': %s; recording nothing", dir, strerror(errno));
         return;

@@ -131,6 +131,46 @@ class Basic(TraceTest):
                         checked += 1
         self.assertGreater(checked, len(names))  # most settings still leave a trace
 
+    def test_unsafe_run_directories_are_refused(self):
+        target = os.path.join(self.tmp, "target")
+        os.makedirs(target)
+        link = os.path.join(self.tmp, "link")
+        os.symlink(target, link)
+        proc = run_traced([DRIVER, "--iters", "1"], link)
+        self.assertIn(f"run directory '{link}' is a symbolic link (name its target instead); "
+                      "recording nothing", proc.stderr)
+        self.assertEqual(os.listdir(target), [])
+        shared = os.path.join(self.tmp, "shared")
+        os.makedirs(shared)
+        os.chmod(shared, 0o777)
+        proc = run_traced([DRIVER, "--iters", "1"], shared)
+        self.assertIn("is writable by others without the sticky bit; recording nothing", proc.stderr)
+        self.assertEqual(os.listdir(shared), [])
+        os.chmod(shared, 0o1777)  # as /tmp: others cannot remove or replace our files
+        run_traced([DRIVER, "--iters", "1"], shared)
+        self.assert_mix(events(shared), 1)
+
+    def test_full_filesystem(self):
+        # A run directory on a 20 KiB tmpfs: the application finishes as without partrace; the
+        # trace holds what fitted, reads back and says it was cut short.
+        import subprocess
+        mnt = os.path.join(self.tmp, "small")
+        os.makedirs(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20k", "tmpfs", mnt],
+                          capture_output=True).returncode != 0:
+            self.skipTest("cannot mount a tmpfs here")
+        try:
+            run = os.path.join(mnt, "run")
+            proc = run_traced([DRIVER, "--iters", "3000"], run, check=False)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("cannot write the trace file (write: No space left on device); further "
+                          "events are counted as dropped", proc.stderr)
+            info = cli("info", run, check=False)
+            self.assertIn(info.returncode, (0, 1), info.stderr)
+            self.assertIn("cut short", info.stdout + info.stderr)
+        finally:
+            subprocess.run(["umount", mnt], check=False)
+
 
 if __name__ == "__main__":
     main()
