@@ -131,6 +131,31 @@ class Basic(TraceTest):
                         checked += 1
         self.assertGreater(checked, len(names))  # most settings still leave a trace
 
+    def test_64_threads_never_block_and_count_every_drop(self):
+        # 64 threads x 1 M NCCL calls (fewer under the sanitizers): far more than the writer can
+        # take, so most are dropped; the program finishes, resident memory stays bounded by the
+        # rings, and every call is either in the trace or counted as dropped.
+        import resource
+        import subprocess
+        slow = os.environ.get("PT_SANITIZE") == "1" or os.environ.get("PT_TSAN") == "1"
+        iters = 2000 if slow else 71429  # x 14 calls per iteration
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        proc = subprocess.run([DRIVER, "--threads", "64", "--iters", str(iters)], capture_output=True,
+                              text=True, env=traced_env(self.run_dir), timeout=600)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        evs = events(self.run_dir)
+        (end,) = of_kind(evs, "end")
+        calls = len(nccl(evs))
+        # data calls, plus each thread's two CommDestroy
+        self.assertEqual(calls + end["dropped_total"], 64 * iters * 14 + 64 * 2)
+        if not slow:
+            self.assertGreater(end["dropped_total"], 0)
+            # 64 rings of 512 KiB and the program itself; the calls alone would need gigabytes.
+            self.assertLess(max(rss_kb, before) / 1024, 150, rss_kb)
+        print(f"64 threads x {iters * 14} calls: {calls} recorded, {end['dropped_total']} dropped "
+              f"and counted, peak RSS {rss_kb / 1024:.0f} MB")
+
     def test_unsafe_run_directories_are_refused(self):
         target = os.path.join(self.tmp, "target")
         os.makedirs(target)
