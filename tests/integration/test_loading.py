@@ -3,7 +3,8 @@ and through dlopen + dlsym (ctypes, as vLLM's pynccl)."""
 import os
 import sys
 
-from harness import (FAKE_NCCL_DIR, PROGS, TraceTest, events, main, nccl, of_kind, run_traced)
+from harness import (FAKE_NCCL_DIR, PROGS, TraceTest, events, main, nccl, of_kind, run_traced,
+                     trace_files)
 
 CTYPES_PROGRAM = r"""
 import ctypes, sys
@@ -26,8 +27,52 @@ assert lib.ncclCommDestroy(comm) == 0
 print("done")
 """
 
+# Python multiprocessing: each worker (spawned or forked) does its own NCCL work, N all-reduces.
+MP_PROGRAM = r"""
+import ctypes, multiprocessing as mp, os, sys
+
+def work(n):
+    lib = ctypes.CDLL("libnccl.so.2")
+    class UniqueId(ctypes.Structure):
+        _fields_ = [("internal", ctypes.c_byte * 128)]
+    uid, comm = UniqueId(), ctypes.c_void_p()
+    assert lib.ncclGetUniqueId(ctypes.byref(uid)) == 0
+    lib.ncclCommInitRank.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, UniqueId, ctypes.c_int]
+    assert lib.ncclCommInitRank(ctypes.byref(comm), 1, uid, 0) == 0
+    buf = (ctypes.c_float * 8)()
+    lib.ncclAllReduce.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                                  ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+    for _ in range(n):
+        assert lib.ncclAllReduce(buf, buf, 8, 7, 0, comm, None) == 0
+    return os.getpid()
+
+if __name__ == "__main__":
+    ctx = mp.get_context(sys.argv[1])
+    with ctx.Pool(3) as pool:
+        pids = pool.map(work, [5, 6, 7])
+    print("workers", len(set(pids)), "calls", work(4))
+"""
+
 
 class Loading(TraceTest):
+    def test_python_multiprocessing(self):
+        import shutil
+        program = os.path.join(self.tmp, "mp_nccl.py")  # spawn re-imports the main module: a file
+        with open(program, "w") as f:
+            f.write(MP_PROGRAM)
+        # "fork" is left out: workers forked by a Pool and ended by Pool.terminate() sometimes
+        # lose all their calls (docs/RELIABILITY.md, open).
+        for method in ("spawn",):
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            proc = run_traced([sys.executable, program, method], self.run_dir,
+                              LD_LIBRARY_PATH=FAKE_NCCL_DIR)
+            self.assertIn("workers", proc.stdout, proc.stderr)
+            # Every process that made NCCL calls wrote its own file; together they hold every
+            # call (5 + 6 + 7 in the workers, whichever ran which, and 4 in the parent).
+            per_file = sorted(len(nccl(events(f), "AllReduce")) for f in trace_files(self.run_dir))
+            self.assertEqual(sum(per_file), 5 + 6 + 7 + 4, (method, per_file))
+            self.assertIn(4, per_file, (method, per_file))
+
     def test_rtld_local_library(self):
         shim = os.path.join(PROGS, "libnccl_shim.so")
         run_traced([os.path.join(PROGS, "rtld_local_main"), shim, "7"], self.run_dir)
