@@ -176,14 +176,28 @@ int pt_emit(void *rec, size_t bytes)
     return 0;
 }
 
+/* The last flush's ticket once one was asked for (0: none yet). */
+static _Atomic uint64_t final_ticket;
+
 void pt_runtime_sync(uint32_t reason, int final, uint32_t end_how)
 {
     /* A vfork child shares our memory but is another process: it must not touch the writer. */
-    if (atomic_load(&pt_state) != PT_RUNNING || (uint32_t)syscall(SYS_getpid) != pt_pid)
+    if ((uint32_t)syscall(SYS_getpid) != pt_pid)
         return;
-    if (final)
-        atomic_store(&pt_state, PT_STOPPED);
+    if (atomic_load(&pt_state) != PT_RUNNING) {
+        /* The last flush is under way (say _exit's) and a signal came on top of it, which is
+         * about to end the process (seen: multiprocessing's Pool.terminate() on a worker that
+         * was exiting): let that flush finish first. */
+        uint64_t last = atomic_load(&final_ticket);
+        if (last && atomic_load(&pt_state) == PT_STOPPED)
+            pt_writer_wait(last, pt_cfg.exit_wait_ms);
+        return;
+    }
     uint64_t ticket = pt_writer_request(reason, final, end_how);
+    if (final) {
+        atomic_store(&final_ticket, ticket);
+        atomic_store(&pt_state, PT_STOPPED);
+    }
     if (pt_writer_wait(ticket, pt_cfg.exit_wait_ms) != 0)
         pt_warn_raw("partrace: the last flush did not finish in time; the trace may lack its end\n");
 }
@@ -213,6 +227,7 @@ static void atfork_child(void)
         return;
     pt_pid = (uint32_t)getpid();
     pt_is_fork_child = 1;
+    atomic_store(&final_ticket, 0);
     pt_writer_forget_after_fork();
     uint32_t n = atomic_load(&pt_ring_count);
     for (uint32_t i = 0; i < n; i++) {
