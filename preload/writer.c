@@ -245,11 +245,7 @@ static void open_trace_file(void)
         return;
     }
     struct pt_file_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
-    h.version_major = PT_VERSION_MAJOR;
-    h.version_minor = PT_VERSION_MINOR;
-    h.header_bytes = sizeof h;
+    pt_file_header_init(&h);
     h.pid = pt_pid;
     h.ppid = (uint32_t)getppid();
     h.start_realtime_ns = pt_start_realtime_ns;

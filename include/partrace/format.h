@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PT_MAGIC "PARTRACE"
 #define PT_MAGIC_LEN 8
@@ -40,6 +41,16 @@ struct pt_file_header {
     uint8_t reserved[256 - 8 - 4 - 4 - 4 - 4 - 8 - 8 - 4 - 4 - PT_HOST_MAX];
 };
 #define PT_FILE_FORKED 0x1u /* this process is a fork child of another traced process */
+
+/* A header with the magic, this format's version and its own size set, everything else 0. */
+static inline void pt_file_header_init(struct pt_file_header *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, PT_MAGIC, PT_MAGIC_LEN);
+    h->version_major = PT_VERSION_MAJOR;
+    h->version_minor = PT_VERSION_MINOR;
+    h->header_bytes = sizeof *h;
+}
 
 /* Record kinds. X(name, value, struct, label). Values are stable forever. */
 #define PT_REC_KINDS(X)                                                                    \

@@ -33,11 +33,7 @@ int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t siz
     if (open_memfd(f))
         return -1;
     struct pt_file_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
-    h.version_major = PT_VERSION_MAJOR;
-    h.version_minor = PT_VERSION_MINOR;
-    h.header_bytes = sizeof h;
+    pt_file_header_init(&h);
     h.pid = 100;
     snprintf(h.host, sizeof h.host, "fuzz");
     size_t cap = ZSTD_compressBound(size);

@@ -11,8 +11,6 @@ BUILD=$(realpath "$1")
 OUT=$(realpath "$2")
 NPROC=${NPROC:-4}
 export TP_STEPS=${TP_STEPS:-200}
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-export PYTHONUNBUFFERED=1 PATH=/opt/torch/.venv/bin:$PATH
 LIB=$BUILD/libpartrace.so
 PT=$BUILD/partrace
 WORK=$(mktemp -d)

@@ -1,4 +1,9 @@
-# Sourced by the GPU scenario scripts: the machine's facts, printed for the record.
+# Sourced by the GPU scenario scripts: the environment every run there needs (NVLink multicast
+# off: it can take the host's GPUs down, shared/GPU.md; the machine's torch first on PATH), and
+# the machine's facts, printed for the record.
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+export PYTHONUNBUFFERED=1 PATH=/opt/torch/.venv/bin:$PATH
+
 machine_info() {
     date -u +%Y-%m-%dT%H:%M:%SZ
     nvidia-smi -L

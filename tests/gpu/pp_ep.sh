@@ -8,8 +8,6 @@ set -uo pipefail
 BUILD=$(realpath "$1")
 OUT=$(realpath "$2")
 NPROC=${NPROC:-4}
-export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-export PYTHONUNBUFFERED=1 PATH=/opt/torch/.venv/bin:$PATH
 WORK=$(mktemp -d)
 status=0
 . "$(dirname "$0")/machine_info.sh"

@@ -107,11 +107,7 @@ static FILE *open_rank(const char *dir, int r, uint64_t t0, uint64_t host_offset
         exit(1);
     }
     struct pt_file_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
-    h.version_major = PT_VERSION_MAJOR;
-    h.version_minor = PT_VERSION_MINOR;
-    h.header_bytes = sizeof h;
+    pt_file_header_init(&h);
     h.pid = (uint32_t)(100 + r);
     h.start_monotonic_ns = t0 - 1000;
     snprintf(h.host, sizeof h.host, "gen-%llu", (unsigned long long)host_offset);

@@ -26,11 +26,8 @@ static size_t frame(char *dst, size_t cap, const void *src, size_t n)
 static size_t build(char *file, size_t cap)
 {
     struct pt_file_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, PT_MAGIC, PT_MAGIC_LEN);
-    h.version_major = PT_VERSION_MAJOR;
+    pt_file_header_init(&h);
     h.version_minor = PT_VERSION_MINOR + 3; /* a newer minor still reads */
-    h.header_bytes = sizeof h;
     h.pid = 42;
     strcpy(h.host, "node7");
     memcpy(file, &h, sizeof h);
