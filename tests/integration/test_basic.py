@@ -175,6 +175,17 @@ class Basic(TraceTest):
         run_traced([DRIVER, "--iters", "1"], shared)
         self.assert_mix(events(shared), 1)
 
+    def test_unwritable_and_missing_directories(self):
+        # Missing parents are made; a place nothing can be created in (even as root) is said
+        # in one line, and the application runs as without partrace.
+        deep = os.path.join(self.tmp, "a", "b", "c")
+        run_traced([DRIVER, "--iters", "1"], deep)
+        self.assert_mix(events(deep), 1)
+        proc = run_traced([DRIVER, "--iters", "1"], "/proc/partrace-cannot-be-here", check=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("cannot create run directory '/proc/partrace-cannot-be-here'", proc.stderr)
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+
     def test_full_filesystem(self):
         # A run directory on a 20 KiB tmpfs: the application finishes as without partrace; the
         # trace holds what fitted, reads back and says it was cut short.
