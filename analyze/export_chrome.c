@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "demangle.h"
+#include "export_common.h"
 #include "names.h"
 #include "report_build.h"
 
@@ -85,22 +86,22 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
         return 1;
     int status = 1;
     struct chrome c = {.first = 1, .st = st};
-    uint8_t *ranks = calloc(PT_MAX_RANKS, 1);
     struct pt_run run;
     int run_open = 0;
     c.push = calloc(rep.n, sizeof *c.push);
     struct pt_rank_window *rw = calloc(rep.n, sizeof *rw);
     struct pt_attr_rank *attr = calloc(rep.n, sizeof *attr);
-    if (!ranks || !c.push || !rw || !attr)
+    uint8_t *keep = calloc(rep.n, 1);
+    if (!c.push || !rw || !attr || !keep)
         goto done;
-    if (o->ranks && pt_ranks_parse(o->ranks, ranks, PT_MAX_RANKS) != 0) {
-        cli_error("--ranks '%s': give ranks and ranges, e.g. 0,2-3 (ranks below %d)", o->ranks, PT_MAX_RANKS);
+    if (pt_export_keep(&rep, o->ranks, keep) != 0) {
         status = 2;
         goto done;
     }
-    int fd = open(o->out, O_WRONLY | O_CREAT | O_CLOEXEC | (o->force ? O_TRUNC : O_EXCL), 0644);
+    char err[600];
+    int fd = pt_export_create(o->out, o->force, err, sizeof err);
     if (fd < 0) {
-        cli_error("%s: %s%s", o->out, strerror(errno), errno == EEXIST ? " (use --force to overwrite it)" : "");
+        cli_error("%s", err);
         goto done;
     }
     c.gz = o->gz;
@@ -113,24 +114,16 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
         goto close;
     run_open = 1;
     int lowest = -1;
-    for (size_t k = 0; k < rep.n; k++) {
-        int32_t r = rep.run.rank[rep.by_rank[k]];
-        if (r >= 0 && (!o->ranks || (r < PT_MAX_RANKS && ranks[r]))) {
-            lowest = lowest < 0 ? r : lowest;
-            break;
-        }
-    }
+    for (size_t k = 0; k < rep.n && lowest < 0; k++)
+        if (keep[rep.by_rank[k]] && rep.run.rank[rep.by_rank[k]] >= 0)
+            lowest = rep.run.rank[rep.by_rank[k]];
     /* Written as Kineto does, with a space after each colon: HolisticTraceAnalysis finds the rank
      * with a regular expression that wants one. */
     out(&c, "{\"schemaVersion\": 1, \"deviceProperties\": [],\n\"distributedInfo\": {\"backend\": \"nccl\", "
             "\"rank\": %d, \"world_size\": %d},\n\"traceName\": \"partrace\", \"traceEvents\": [",
         lowest < 0 ? 0 : lowest, rep.layout.world);
-    uint8_t *keep = calloc(rep.n, 1);
-    if (!keep)
-        goto close;
     for (size_t i = 0; i < rep.n; i++) {
         int32_t r = rep.run.rank[i];
-        keep[i] = !o->ranks || (r >= 0 && r < PT_MAX_RANKS && ranks[r]);
         if (keep[i]) {
             char name[256], e[512];
             pt_export_process_name(&rep, i, name, sizeof name);
@@ -210,7 +203,6 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
         }
     }
     out(&c, "\n]}\n");
-    free(keep);
     status = c.failed ? 1 : 0;
 close:
     if (c.file && (c.gz ? gzclose(c.file) != Z_OK : fclose(c.file) != 0))
@@ -225,7 +217,7 @@ done:
             free(c.push[i].name[--c.push[i].depth]);
     if (run_open)
         pt_run_close(&run);
-    free(c.push), free(rw), free(ranks);
+    free(c.push), free(rw), free(keep);
     pt_attr_free(attr, rep.n);
     free(attr);
     pt_report_free(&rep);

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "demangle.h"
+#include "export_common.h"
 #include "names.h"
 #include "perfetto_out.h"
 #include "report_build.h"
@@ -434,33 +435,6 @@ static void finish(struct exporter *x, uint64_t last)
         }
 }
 
-int pt_ranks_parse(const char *s, uint8_t *keep, int max)
-{
-    memset(keep, 0, (size_t)max);
-    if (!s || !*s)
-        return -1;
-    while (*s) {
-        char *end;
-        long a = strtol(s, &end, 10), b = a;
-        if (end == s || a < 0 || a >= max)
-            return -1;
-        s = end;
-        if (*s == '-') {
-            b = strtol(s + 1, &end, 10);
-            if (end == s + 1 || b < a || b >= max)
-                return -1;
-            s = end;
-        }
-        for (long r = a; r <= b; r++)
-            keep[r] = 1;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return -1;
-    }
-    return 0;
-}
-
 /* The report's summary as one slice over the run on a top track: layout and mean shares. */
 static void summary_slice(struct exporter *x, uint64_t first, uint64_t last)
 {
@@ -524,12 +498,10 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     x->mem_in_use = calloc(n * 64, sizeof *x->mem_in_use);
     x->rw = calloc(n, sizeof *x->rw);
     x->attr_dummy = calloc(n, sizeof *x->attr_dummy);
-    uint8_t *ranks = calloc(PT_MAX_RANKS, 1);
     int status = 1;
-    if (!x->calls || !x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy || !ranks)
+    if (!x->calls || !x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy)
         goto out;
-    if (o->ranks && pt_ranks_parse(o->ranks, ranks, PT_MAX_RANKS) != 0) {
-        cli_error("--ranks '%s': give ranks and ranges, e.g. 0,2-3 (ranks below %d)", o->ranks, PT_MAX_RANKS);
+    if (pt_export_keep(&x->rep, o->ranks, x->keep) != 0) {
         status = 2;
         goto out;
     }
@@ -545,22 +517,16 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
         goto out;
     }
     /* Ranks in order, then processes that made no NCCL call (a launcher, say). */
-    size_t kept = 0, order = 0;
+    size_t order = 0;
     for (int ranked = 1; ranked >= 0; ranked--)
         for (size_t k = 0; k < n; k++) {
             size_t i = x->rep.by_rank[k];
-            int32_t rank = x->rep.run.rank[i];
-            if ((rank >= 0) != ranked)
+            if ((x->rep.run.rank[i] >= 0) != ranked)
                 continue;
-            x->keep[i] = !o->ranks || (rank >= 0 && rank < PT_MAX_RANKS && ranks[rank]);
             x->pid[i] = (int32_t)++order;
-            if (x->keep[i]) {
+            if (x->keep[i])
                 describe_process(x, i, (int32_t)order);
-                kept++;
-            }
         }
-    if (!kept)
-        cli_error("warning: --ranks %s matches no rank of this run", o->ranks);
     struct pt_window w = o->window;
     struct pt_event ev;
     uint64_t first = 0, last = 0;
@@ -600,7 +566,6 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     else
         status = 0;
 out:
-    free(ranks);
     free_exporter(x);
     free(x);
     return status;

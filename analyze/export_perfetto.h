@@ -32,7 +32,4 @@ struct pt_report;
 /* "rank 3 · TP1 PP0 · node1:4711 · GPU3": the name of file `file`'s process in a built report. */
 void pt_export_process_name(const struct pt_report *r, size_t file, char *out, size_t cap);
 
-/* Parses "0,2-3" into a bitmap of ranks below max. Returns 0, or -1 (bad list). */
-int pt_ranks_parse(const char *s, uint8_t *keep, int max);
-
 #endif

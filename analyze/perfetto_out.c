@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "export_common.h"
 #include "perfetto_trace.pb-c.h"
 
 #define SEQUENCE_ID 1
@@ -19,12 +20,9 @@ int pt_pf_open(struct pt_pf_out *o, const char *path, int gz, int force, char *e
 {
     memset(o, 0, sizeof *o);
     o->next_iid = 1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
-                 errno == EEXIST ? " (use --force to overwrite it)" : "");
+    int fd = pt_export_create(path, force, err, errlen);
+    if (fd < 0)
         return -1;
-    }
     o->gz = gz;
     o->file = gz ? (void *)gzdopen(fd, "wb6") : (void *)fdopen(fd, "wb");
     if (!o->file) {
