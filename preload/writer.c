@@ -218,11 +218,12 @@ static void open_trace_file(void)
 {
     char dir[PATH_MAX], path[PATH_MAX];
     char why[96];
-    if (pt_run_dir(dir, sizeof dir) == 0 && pt_run_dir_unsafe(dir, why, sizeof why)) {
+    int named = pt_run_dir(dir, sizeof dir) == 0;
+    if (named && pt_run_dir_unsafe(dir, why, sizeof why)) {
         pt_warn("run directory '%s' %s; recording nothing", dir, why);
         return;
     }
-    if (pt_run_dir(dir, sizeof dir) != 0 || pt_mkdirs(dir, 0750) != 0) {
+    if (!named || pt_mkdirs(dir, 0750) != 0) {
         pt_warn("cannot create run directory '%s': %s; recording nothing", dir, strerror(errno));
         return;
     }
