@@ -101,6 +101,17 @@ static void print_seed_json(void)
         printf("\"requests\":null}");
 }
 
+static const struct pt_hop *sorting_hops; /* the hops more_waiting_first compares */
+
+/* Hop indices by the waiting on them, most first; equal ones in the order they were seen. */
+static int more_waiting_first(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    uint64_t wx = sorting_hops[x].recv_wait_ns + sorting_hops[x].send_wait_ns;
+    uint64_t wy = sorting_hops[y].recv_wait_ns + sorting_hops[y].send_wait_ns;
+    return wx != wy ? (wx < wy ? 1 : -1) : (x > y) - (x < y);
+}
+
 /* Send/recv traffic per direction, the hops with the most waiting first (16 at most). */
 static void print_hops(void)
 {
@@ -114,21 +125,14 @@ static void print_hops(void)
             printf("\nsend/recv hops (who waited for whom; receiver waiting = the sender was late):\n"
                    "  %-5s %-16s %11s %9s %11s %18s %16s\n", "role", "communicator", "hop", "pairs",
                    "MiB", "receiver waited ms", "sender waited ms");
-        int shown_hops[16], n_shown = 0;
-        for (; n_shown < 16 && n_shown < s->n_hops; n_shown++) { /* selection of the largest */
-            int best = -1;
-            for (int h = 0; h < s->n_hops; h++) {
-                int taken = 0;
-                for (int k = 0; k < n_shown; k++)
-                    taken |= shown_hops[k] == h;
-                uint64_t w = s->hops[h].recv_wait_ns + s->hops[h].send_wait_ns;
-                if (!taken && (best < 0 || w > s->hops[best].recv_wait_ns + s->hops[best].send_wait_ns))
-                    best = h;
-            }
-            shown_hops[n_shown] = best;
-        }
+        int order[PT_MAX_HOPS];
+        for (int h = 0; h < s->n_hops; h++)
+            order[h] = h;
+        sorting_hops = s->hops;
+        qsort(order, (size_t)s->n_hops, sizeof *order, more_waiting_first);
+        int n_shown = s->n_hops < 16 ? s->n_hops : 16;
         for (int k = 0; k < n_shown; k++) {
-            const struct pt_hop *h = &s->hops[shown_hops[k]];
+            const struct pt_hop *h = &s->hops[order[k]];
             char hop[32];
             snprintf(hop, sizeof hop, "%d -> %d", h->from, h->to);
             printf("  %-5s %016" PRIx64 " %11s %9" PRIu64 " %11.3f %18.3f %16.3f\n", shown->roles[i].role,
