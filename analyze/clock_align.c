@@ -25,13 +25,12 @@ static uint64_t key_of(uint64_t comm, uint16_t op, uint64_t seq)
     return k ? k : 1;
 }
 
-static void read_ends(const char *path, struct ends *e, char *host, size_t host_len)
+static void read_ends(const char *path, struct ends *e)
 {
     struct pt_reader *r;
     char err[256];
     if (pt_reader_open(path, &r, err, sizeof err) != 0)
         return;
-    snprintf(host, host_len, "%s", pt_reader_header(r)->host);
     struct pt_trace_ctx ctx = {0};
     struct { uint64_t call, key; } *calls = calloc(CALLS, sizeof *calls);
     const struct pt_rec_hdr *h;
@@ -92,28 +91,46 @@ static void estimate(const struct ends *ref, const struct ends *other, struct pt
     free(d);
 }
 
+/* The host named in a file's header; "" when the file cannot be read (its ends are not used). */
+static void read_host(const char *path, char *host, size_t host_len)
+{
+    struct pt_reader *r;
+    char err[256];
+    host[0] = '\0';
+    if (pt_reader_open(path, &r, err, sizeof err) != 0)
+        return;
+    snprintf(host, host_len, "%s", pt_reader_header(r)->host);
+    pt_reader_close(r);
+}
+
 int pt_clock_align_run(char **paths, size_t n, struct pt_clock_align *a)
 {
     memset(a, 0, sizeof *a);
     a->host_of_file = malloc((n ? n : 1) * sizeof *a->host_of_file);
-    struct ends *per_host = calloc(PT_MAX_HOSTS, sizeof *per_host);
-    if (!a->host_of_file || !per_host) {
-        free(per_host);
+    if (!a->host_of_file)
         return -1;
-    }
     a->n_files = n;
     for (size_t i = 0; i < n; i++) {
-        char host[64] = "";
-        struct ends e = {{0}};
-        read_ends(paths[i], &e, host, sizeof host);
+        char host[64];
+        read_host(paths[i], host, sizeof host);
         int h = 0;
         while (h < a->n_hosts && strcmp(a->hosts[h].name, host) != 0)
             h++;
         if (h == a->n_hosts && a->n_hosts < PT_MAX_HOSTS)
             snprintf(a->hosts[a->n_hosts++].name, sizeof a->hosts[0].name, "%s", host);
         a->host_of_file[i] = h < a->n_hosts ? h : -1;
+    }
+    if (a->n_hosts < 2) /* one clock: nothing to align, the files are not read twice */
+        return 0;
+    struct ends *per_host = calloc(PT_MAX_HOSTS, sizeof *per_host);
+    if (!per_host)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int h = a->host_of_file[i];
+        struct ends e = {{0}};
+        read_ends(paths[i], &e);
         /* Files of one host share the clock: pool their ends. */
-        for (size_t k = 0; h < a->n_hosts && k < e.end_by_key.cap; k++)
+        for (size_t k = 0; h >= 0 && k < e.end_by_key.cap; k++)
             if (e.end_by_key.keys[k])
                 pt_u64_map_put(&per_host[h].end_by_key, e.end_by_key.keys[k], e.end_by_key.values[k]);
         pt_u64_map_free(&e.end_by_key);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call_map.h"
+
 #define OPEN_TIMEOUT_NS 2000000000ull /* an instance still missing a rank or kernel is closed */
 #define CALL_MAP 65536u               /* recent calls per file, to find a kernel's collective */
 
@@ -35,11 +37,11 @@ struct group_track {
 };
 
 struct pt_collectives {
-    struct pt_comm_stats comms[PT_MAX_COMMS];
+    struct pt_comm_stats *comms[PT_MAX_COMMS]; /* allocated as they appear */
     size_t n_comms;
     struct open_coll *open;
     size_t open_cap, open_used;
-    struct call_ref **calls;       /* per file, CALL_MAP entries */
+    struct pt_call_map *calls;     /* per file: call id -> struct call_ref, up to CALL_MAP */
     struct group_track *groups;    /* per file */
     uint8_t *gpu;                  /* per file: GPU side active */
     size_t n_files;
@@ -102,12 +104,13 @@ struct pt_collectives *pt_collectives_new(void)
 static struct pt_comm_stats *comm_stats(struct pt_collectives *c, uint64_t id, int32_t n)
 {
     for (size_t i = 0; i < c->n_comms; i++)
-        if (c->comms[i].id == id)
-            return &c->comms[i];
+        if (c->comms[i]->id == id)
+            return c->comms[i];
     if (c->n_comms == PT_MAX_COMMS)
         return NULL;
-    struct pt_comm_stats *s = &c->comms[c->n_comms];
-    memset(s, 0, sizeof *s);
+    struct pt_comm_stats *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
     s->id = id;
     s->nranks = n;
     s->last_count = calloc(PT_MAX_RANKS, sizeof *s->last_count);
@@ -115,9 +118,10 @@ static struct pt_comm_stats *comm_stats(struct pt_collectives *c, uint64_t id, i
     if (!s->last_count || !s->late_cost_ns) {
         free(s->last_count);
         free(s->late_cost_ns);
+        free(s);
         return NULL;
     }
-    c->n_comms++;
+    c->comms[c->n_comms++] = s;
     return s;
 }
 
@@ -282,7 +286,7 @@ static void grow_files(struct pt_collectives *c, size_t n)
     if (n <= c->n_files)
         return;
     /* Each array is kept as soon as it grew, so a failure later leaves no stale pointer. */
-    struct call_ref **calls = realloc(c->calls, n * sizeof *calls);
+    struct pt_call_map *calls = realloc(c->calls, n * sizeof *calls);
     if (!calls)
         return;
     c->calls = calls;
@@ -295,7 +299,7 @@ static void grow_files(struct pt_collectives *c, size_t n)
         return;
     c->groups = groups;
     for (size_t i = c->n_files; i < n; i++) {
-        calls[i] = calloc(CALL_MAP, sizeof **calls);
+        pt_call_map_init(&calls[i], CALL_MAP, sizeof(struct call_ref));
         gpu[i] = 0;
         memset(&groups[i], 0, sizeof groups[i]);
     }
@@ -359,7 +363,7 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
 {
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     *placed = 0;
-    int files = ev->source < c->n_files && c->calls[ev->source] && c->groups;
+    int files = ev->source < c->n_files && c->groups;
     if (r->op == PT_OP_GroupEnd && r->group_depth == 0 && files) {
         /* The group's kernel is tied to this call: it stands for the group's one call, or for
          * its communicator when the group holds several (the kernel serves them all). */
@@ -369,7 +373,9 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
             ref.call_id = r->call_id;
             if (gt->members > 1)
                 ref.op = PT_OP_GroupEnd, ref.seq = 0;
-            c->calls[ev->source][r->call_id % CALL_MAP] = ref;
+            struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
+            if (slot)
+                *slot = ref;
         }
         gt->group_id = 0, gt->members = 0;
         return NULL;
@@ -378,7 +384,9 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
         return NULL;
     if (files) {
         struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op};
-        c->calls[ev->source][r->call_id % CALL_MAP] = ref;
+        struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
+        if (slot)
+            *slot = ref;
         struct group_track *gt = &c->groups[ev->source];
         if (r->group_id && gt->group_id != r->group_id)
             *gt = (struct group_track){r->group_id, 0, ref};
@@ -452,15 +460,15 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
 {
     const struct pt_rec_kernel *k = (const void *)ev->rec;
     uint64_t call = pt_trace_ctx_kernel_call(pt_source_ctx(run->sources[ev->source]), k);
-    if (!call || ev->source >= c->n_files || !c->calls[ev->source])
+    if (ev->source >= c->n_files)
         return;
-    const struct call_ref *ref = &c->calls[ev->source][call % CALL_MAP];
-    if (ref->call_id != call)
+    const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], call);
+    if (!ref)
         return;
     if (is_p2p(ref->op)) {
         for (size_t i = 0; i < c->n_comms; i++) {
-            struct pt_coll_bucket *b = &c->comms[i].ops[ref->op][bucket_of(ref->bytes)];
-            if (c->comms[i].id == ref->comm && b->count) /* its call counted (in the window) */
+            struct pt_coll_bucket *b = &c->comms[i]->ops[ref->op][bucket_of(ref->bytes)];
+            if (c->comms[i]->id == ref->comm && b->count) /* its call counted (in the window) */
                 b->transfer_ns += k->end_ns - k->start_ns;
         }
     }
@@ -526,32 +534,31 @@ void pt_collectives_finish(struct pt_collectives *c)
 
 uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t source, uint64_t call_id)
 {
-    if (source >= c->n_files || !c->calls[source])
-        return 0;
-    const struct call_ref *ref = &c->calls[source][call_id % CALL_MAP];
-    return ref->call_id == call_id ? ref->comm : 0;
+    const struct call_ref *ref = source < c->n_files ? pt_call_map_get(&c->calls[source], call_id) : NULL;
+    return ref ? ref->comm : 0;
 }
 
 size_t pt_collectives_count(const struct pt_collectives *c) { return c->n_comms; }
-const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i) { return &c->comms[i]; }
+const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i) { return c->comms[i]; }
 
 void pt_collectives_free(struct pt_collectives *c)
 {
     if (!c)
         return;
     for (size_t i = 0; i < c->n_comms; i++) {
-        free(c->comms[i].last_count);
-        free(c->comms[i].late_cost_ns);
-        free(c->comms[i].peer_bits);
-        free(c->comms[i].recv_bytes);
-        free(c->comms[i].member_rank);
-        free(c->comms[i].hops);
+        free(c->comms[i]->last_count);
+        free(c->comms[i]->late_cost_ns);
+        free(c->comms[i]->peer_bits);
+        free(c->comms[i]->recv_bytes);
+        free(c->comms[i]->member_rank);
+        free(c->comms[i]->hops);
+        free(c->comms[i]);
     }
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)
             free(c->open[i].obs);
     for (size_t i = 0; i < c->n_files; i++)
-        free(c->calls[i]);
+        pt_call_map_free(&c->calls[i]);
     free(c->calls);
     free(c->gpu);
     free(c->groups);

@@ -18,7 +18,9 @@ struct held {
 /* Held records live in fixed slots recycled through a free list: no malloc per event. Records
  * larger than a slot (rare: long NVTX texts, stacks) are allocated one by one. */
 #define SLOT_BYTES 128
-#define SLOTS_PER_CHUNK 4096
+#define FIRST_CHUNK_SLOTS 64    /* chunks double up to MAX_CHUNK_SLOTS: small files stay small */
+#define MAX_CHUNK_SLOTS 4096
+#define FIRST_HELD 256          /* the heap and FIFO double up to PT_REORDER_WINDOW */
 
 union slot {
     union slot *next;
@@ -28,19 +30,20 @@ union slot {
 
 struct slot_chunk {
     struct slot_chunk *next;
-    union slot slots[SLOTS_PER_CHUNK];
+    union slot slots[];
 };
 
 struct pt_source {
     struct pt_reader *reader;
     union slot *free_slots;
     struct slot_chunk *chunks;
+    size_t chunk_slots;         /* slots in the newest chunk */
     uint32_t index, next_seq;
     struct pt_trace_ctx ctx;
     struct held *heap;
-    size_t n;                   /* records in the heap */
-    struct held *fifo;          /* ring of PT_REORDER_WINDOW */
-    size_t fifo_head, fifo_len;
+    size_t n, heap_cap;         /* records in the heap, its room */
+    struct held *fifo;          /* ring of fifo_cap (a power of two) */
+    size_t fifo_head, fifo_len, fifo_cap;
     struct pt_rec_hdr *current; /* handed out, freed at the next call */
     uint64_t last_ts, late;
     int64_t shift;
@@ -54,12 +57,16 @@ static struct pt_rec_hdr *record_alloc(struct pt_source *s, size_t n)
     if (n > SLOT_BYTES)
         return malloc(n);
     if (!s->free_slots) {
-        struct slot_chunk *c = malloc(sizeof *c);
+        size_t slots = s->chunk_slots ? s->chunk_slots * 2 : FIRST_CHUNK_SLOTS;
+        if (slots > MAX_CHUNK_SLOTS)
+            slots = MAX_CHUNK_SLOTS;
+        struct slot_chunk *c = malloc(sizeof *c + slots * sizeof c->slots[0]);
         if (!c)
             return NULL;
         c->next = s->chunks;
         s->chunks = c;
-        for (size_t i = SLOTS_PER_CHUNK; i-- > 0;) {
+        s->chunk_slots = slots;
+        for (size_t i = slots; i-- > 0;) {
             c->slots[i].next = s->free_slots;
             s->free_slots = &c->slots[i];
         }
@@ -143,22 +150,47 @@ static size_t held_count(const struct pt_source *s)
     return s->n + s->fifo_len;
 }
 
-/* Keeps a record back: at the FIFO's end when it is not older than the FIFO's newest. */
-static void hold(struct pt_source *s, struct held h)
+/* Doubles the FIFO's ring, the wrapped part moved behind the old end. Returns 0, -1 when out
+ * of memory. */
+static int grow_fifo(struct pt_source *s)
+{
+    size_t cap = s->fifo_cap ? s->fifo_cap * 2 : FIRST_HELD;
+    struct held *p = realloc(s->fifo, cap * sizeof *p);
+    if (!p)
+        return -1;
+    if (s->fifo_head + s->fifo_len > s->fifo_cap)
+        memcpy(p + s->fifo_cap, p, (s->fifo_head + s->fifo_len - s->fifo_cap) * sizeof *p);
+    s->fifo = p, s->fifo_cap = cap;
+    return 0;
+}
+
+/* Keeps a record back: at the FIFO's end when it is not older than the FIFO's newest.
+ * Returns 0, -1 when out of memory. */
+static int hold(struct pt_source *s, struct held h)
 {
     if (s->fifo_len == 0 ||
-        !before(&h, &s->fifo[(s->fifo_head + s->fifo_len - 1) % PT_REORDER_WINDOW])) {
-        s->fifo[(s->fifo_head + s->fifo_len++) % PT_REORDER_WINDOW] = h;
-        return;
+        !before(&h, &s->fifo[(s->fifo_head + s->fifo_len - 1) & (s->fifo_cap - 1)])) {
+        if (s->fifo_len == s->fifo_cap && grow_fifo(s))
+            return -1;
+        s->fifo[(s->fifo_head + s->fifo_len++) & (s->fifo_cap - 1)] = h;
+        return 0;
+    }
+    if (s->n == s->heap_cap) {
+        size_t cap = s->heap_cap ? s->heap_cap * 2 : FIRST_HELD;
+        struct held *p = realloc(s->heap, cap * sizeof *p);
+        if (!p)
+            return -1;
+        s->heap = p, s->heap_cap = cap;
     }
     heap_push(s, h);
+    return 0;
 }
 
 static struct held take(struct pt_source *s)
 {
     if (s->fifo_len && (!s->n || before(&s->fifo[s->fifo_head], &s->heap[0]))) {
         struct held h = s->fifo[s->fifo_head];
-        s->fifo_head = (s->fifo_head + 1) % PT_REORDER_WINDOW;
+        s->fifo_head = (s->fifo_head + 1) & (s->fifo_cap - 1);
         s->fifo_len--;
         return h;
     }
@@ -190,7 +222,10 @@ static int read_one(struct pt_source *s)
         if (!copy)
             continue;
         memcpy(copy, h, h->size);
-        hold(s, (struct held){ts, s->next_seq++, copy});
+        if (hold(s, (struct held){ts, s->next_seq++, copy})) {
+            record_release(s, copy);
+            continue;
+        }
         return 1;
     }
     return 0;
@@ -199,17 +234,11 @@ static int read_one(struct pt_source *s)
 int pt_source_open(const char *path, uint32_t index, struct pt_source **out, char *err, size_t errlen)
 {
     struct pt_source *s = calloc(1, sizeof *s);
-    if (!s || !(s->heap = malloc(PT_REORDER_WINDOW * sizeof *s->heap)) ||
-        !(s->fifo = malloc(PT_REORDER_WINDOW * sizeof *s->fifo))) {
-        if (s)
-            free(s->heap);
-        free(s);
+    if (!s) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     if (pt_reader_open(path, &s->reader, err, errlen) != 0) {
-        free(s->heap);
-        free(s->fifo);
         free(s);
         return -1;
     }

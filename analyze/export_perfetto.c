@@ -15,9 +15,12 @@
 
 #define MAX_DEPTH 32       /* slices open at once on one track */
 /* Recent NCCL calls, to describe their kernels: 4-way sets, the oldest entry of a set replaced.
- * A kernel can start a thousand calls after its own (the host runs ahead of the GPU). */
+ * A kernel can start a thousand calls after its own (the host runs ahead of the GPU). The sets
+ * start few and double when one would lose an entry, up to CALL_CACHE entries: a short run
+ * does not pay for a long one's cache, and nothing is replaced earlier than at full size. */
 #define CALL_WAYS 4u
 #define CALL_CACHE 65536u
+#define FIRST_CALL_SETS 64u
 
 /* A track's open slices: their ends, innermost last (UINT64_MAX: an NVTX push not yet popped). */
 struct track {
@@ -53,7 +56,8 @@ struct exporter {
     uint64_t last_uuid;
     struct pending_end *heap;
     size_t n_heap, cap_heap;
-    struct call_info *calls;        /* CALL_CACHE */
+    struct call_info *calls;        /* call_sets × CALL_WAYS */
+    size_t call_sets;
     uint64_t call_stamp;
     struct pt_u64_map comm_index;   /* comm id → communicator index + 1 */
     uint8_t *keep;                  /* per file: exported (--ranks) */
@@ -277,21 +281,52 @@ static uint64_t memory_track(struct exporter *x, size_t file, uint32_t device)
 static struct call_info *call_find(struct exporter *x, size_t file, uint64_t call)
 {
     uint64_t key = mix(file + 1, call);
-    struct call_info *set = &x->calls[(key >> 1) % (CALL_CACHE / CALL_WAYS) * CALL_WAYS];
+    if (!x->call_sets)
+        return NULL;
+    struct call_info *set = &x->calls[(key >> 1) % x->call_sets * CALL_WAYS];
     for (unsigned w = 0; w < CALL_WAYS; w++)
         if (set[w].key == key)
             return &set[w];
     return NULL;
 }
 
-/* A fresh entry for (file, call), in place of its set's oldest. */
+/* Doubles the sets. An entry moves to set (key >> 1) % sets: a new set takes entries of one
+ * old set only, so none is lost. Returns 0, -1 when out of memory. */
+static int grow_calls(struct exporter *x)
+{
+    size_t sets = x->call_sets ? x->call_sets * 2 : FIRST_CALL_SETS;
+    struct call_info *calls = calloc(sets * CALL_WAYS, sizeof *calls);
+    if (!calls)
+        return -1;
+    for (size_t i = 0; i < x->call_sets * CALL_WAYS; i++) {
+        if (!x->calls[i].key)
+            continue;
+        struct call_info *set = &calls[(x->calls[i].key >> 1) % sets * CALL_WAYS];
+        unsigned w = 0;
+        while (w + 1 < CALL_WAYS && set[w].key)
+            w++;
+        set[w] = x->calls[i];
+    }
+    free(x->calls);
+    x->calls = calls, x->call_sets = sets;
+    return 0;
+}
+
+/* A fresh entry for (file, call), in place of its set's oldest; NULL when out of memory. */
 static struct call_info *call_store(struct exporter *x, size_t file, uint64_t call)
 {
     uint64_t key = mix(file + 1, call);
-    struct call_info *set = &x->calls[(key >> 1) % (CALL_CACHE / CALL_WAYS) * CALL_WAYS], *old = set;
-    for (unsigned w = 1; w < CALL_WAYS; w++)
-        if (set[w].stamp < old->stamp)
-            old = &set[w];
+    if (!x->call_sets && grow_calls(x))
+        return NULL;
+    struct call_info *set, *old;
+    for (;;) {
+        set = &x->calls[(key >> 1) % x->call_sets * CALL_WAYS], old = set;
+        for (unsigned w = 1; w < CALL_WAYS; w++)
+            if (set[w].stamp < old->stamp)
+                old = &set[w];
+        if (!old->key || x->call_sets * CALL_WAYS >= CALL_CACHE || grow_calls(x))
+            break;
+    }
     memset(old, 0, sizeof *old);
     old->key = key;
     old->stamp = ++x->call_stamp;
@@ -326,7 +361,9 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
 {
     if (r->op == PT_OP_GroupStart || r->op == PT_OP_GroupEnd || r->op == PT_OP_GroupSimulateEnd)
         return;
-    struct call_info *c = call_store(x, file, r->call_id);
+    struct call_info scratch = {0}, *c = call_store(x, file, r->call_id);
+    if (!c) /* out of memory: the slice still goes out, its kernel will not find it */
+        c = &scratch;
     c->comm = r->comm_id, c->seq = r->seq, c->bytes = r->bytes;
     c->op = r->op, c->dtype = r->dtype, c->peer = r->peer;
     struct pt_pf_arg a[12];
@@ -492,14 +529,13 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
         return 1;
     }
     size_t n = x->rep.n;
-    x->calls = calloc(CALL_CACHE, sizeof *x->calls);
     x->keep = calloc(n, 1);
     x->pid = calloc(n, sizeof *x->pid);
     x->mem_in_use = calloc(n * 64, sizeof *x->mem_in_use);
     x->rw = calloc(n, sizeof *x->rw);
     x->attr_dummy = calloc(n, sizeof *x->attr_dummy);
     int status = 1;
-    if (!x->calls || !x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy)
+    if (!x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy)
         goto out;
     if (pt_export_keep(&x->rep, o->ranks, x->keep) != 0) {
         status = 2;

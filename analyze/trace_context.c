@@ -5,32 +5,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The entry of string id `id`, NULL when there is none. */
+static const struct pt_ctx_string *find_string(const struct pt_trace_ctx *c, uint32_t id)
+{
+    uint64_t at;
+    if (id < PT_CTX_DENSE_IDS)
+        return id < c->n_dense ? &c->dense[id] : NULL;
+    return pt_u64_map_get(&c->far_index, id, &at) ? &c->far[at - 1] : NULL;
+}
+
+/* The entry of string id `id`, made when missing; NULL when out of memory. */
+static struct pt_ctx_string *make_string(struct pt_trace_ctx *c, uint32_t id)
+{
+    uint64_t at;
+    if (id < PT_CTX_DENSE_IDS) {
+        if (id >= c->n_dense) {
+            uint32_t n = c->n_dense ? c->n_dense : 64;
+            while (n <= id)
+                n *= 2;
+            struct pt_ctx_string *p = realloc(c->dense, n * sizeof *p);
+            if (!p)
+                return NULL;
+            memset(p + c->n_dense, 0, (n - c->n_dense) * sizeof *p);
+            c->dense = p, c->n_dense = n;
+        }
+        return &c->dense[id];
+    }
+    if (pt_u64_map_get(&c->far_index, id, &at))
+        return &c->far[at - 1];
+    if ((c->n_far & (c->n_far - 1)) == 0) { /* at 0, 1, 2, 4, ...: double */
+        struct pt_ctx_string *p = realloc(c->far, (c->n_far ? 2 * c->n_far : 1) * sizeof *p);
+        if (!p)
+            return NULL;
+        c->far = p;
+    }
+    if (pt_u64_map_put(&c->far_index, id, c->n_far + 1))
+        return NULL;
+    c->far[c->n_far] = (struct pt_ctx_string){NULL, NULL};
+    return &c->far[c->n_far++];
+}
+
 static void learn_string(struct pt_trace_ctx *c, const struct pt_rec_string *s)
 {
-    if (s->id == 0 || s->id > (1u << 24))
-        return;
-    if (s->id >= c->n_strings) {
-        uint32_t n = s->id + 1 > c->n_strings * 2 ? s->id + 1 : c->n_strings * 2;
-        char **p = realloc(c->strings, n * sizeof *p);
-        if (!p)
-            return;
-        memset(p + c->n_strings, 0, (n - c->n_strings) * sizeof *p);
-        c->strings = p;
-        const char **q = realloc(c->comm_class, n * sizeof *q);
-        if (!q)
-            return;
-        memset(q + c->n_strings, 0, (n - c->n_strings) * sizeof *q);
-        c->comm_class = q;
-        c->n_strings = n;
-    }
-    char *text = malloc(s->text_bytes + 1);
+    struct pt_ctx_string *e = s->id ? make_string(c, s->id) : NULL;
+    char *text = e ? malloc(s->text_bytes + 1) : NULL;
     if (!text)
         return;
     memcpy(text, s->text, s->text_bytes);
     text[s->text_bytes] = '\0';
-    free(c->strings[s->id]);
-    c->strings[s->id] = text;
-    c->comm_class[s->id] = pt_kernel_comm_class(text);
+    free(e->text);
+    e->text = text;
+    e->comm_class = pt_kernel_comm_class(text);
 }
 
 void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
@@ -64,12 +89,14 @@ void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
 
 const char *pt_trace_ctx_string(const struct pt_trace_ctx *c, uint32_t id)
 {
-    return id < c->n_strings && c->strings[id] ? c->strings[id] : "";
+    const struct pt_ctx_string *e = find_string(c, id);
+    return e && e->text ? e->text : "";
 }
 
 const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id)
 {
-    return id < c->n_strings ? c->comm_class[id] : NULL;
+    const struct pt_ctx_string *e = find_string(c, id);
+    return e ? e->comm_class : NULL;
 }
 
 uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
@@ -92,10 +119,13 @@ uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_
 
 void pt_trace_ctx_free(struct pt_trace_ctx *c)
 {
-    for (uint32_t i = 0; i < c->n_strings; i++)
-        free(c->strings[i]);
-    free(c->strings);
-    free(c->comm_class);
+    for (uint32_t i = 0; i < c->n_dense; i++)
+        free(c->dense[i].text);
+    for (uint32_t i = 0; i < c->n_far; i++)
+        free(c->far[i].text);
+    free(c->dense);
+    free(c->far);
+    pt_u64_map_free(&c->far_index);
     pt_u64_map_free(&c->corr_to_call);
     pt_u64_map_free(&c->node_to_call);
     pt_u64_map_free(&c->clone_to_node);

@@ -10,10 +10,23 @@
 #include "symbolize.h"
 #include "u64_map.h"
 
+#define PT_CTX_DENSE_IDS (1u << 16)
+
+/* One interned string: its text and, for a kernel name, its communication class (or NULL). */
+struct pt_ctx_string {
+    char *text;
+    const char *comm_class;
+};
+
 struct pt_trace_ctx {
-    char **strings; /* by id */
-    const char **comm_class; /* by string id: the communication class of a kernel name, or NULL */
-    uint32_t n_strings;
+    /* Strings by id: ids below PT_CTX_DENSE_IDS (the writer's, from 1 up) in an array grown
+     * as far as the largest seen; others (a damaged or foreign file) through a map into a
+     * second array, so that a stray large id costs one entry, not an array up to it. */
+    struct pt_ctx_string *dense;
+    uint32_t n_dense;
+    struct pt_u64_map far_index;     /* id → index + 1 in far */
+    struct pt_ctx_string *far;
+    uint32_t n_far;
     struct pt_u64_map corr_to_call;  /* CUDA correlation id → NCCL call id */
     struct pt_u64_map node_to_call;  /* graph node created inside a NCCL call → call id */
     struct pt_u64_map clone_to_node; /* instantiated node → node it was cloned from */

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
 #define READ_CHUNK (1u << 20)
+#define MIN_BUFFER (64u << 10) /* buffers start this small and grow: small runs stay small */
 
 struct pt_reader {
     char *path;
@@ -21,8 +23,9 @@ struct pt_reader {
     char *in;            /* compressed bytes read: in[in_start, in_len) not yet consumed */
     size_t in_start, in_len, in_cap;
     uint64_t in_offset;  /* file offset of in[in_start] */
-    char *frame;         /* current decompressed frame */
-    size_t frame_len, frame_pos;
+    char *frame;         /* current decompressed frame, frame_cap bytes (grown to the largest) */
+    size_t frame_len, frame_pos, frame_cap;
+    size_t file_bytes;   /* at open: bounds the input buffer of small files */
     int stopped;
     char warning[512];
     struct pt_reader_stats stats;
@@ -79,8 +82,7 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
     }
     h.host[sizeof h.host - 1] = '\0';
     struct pt_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path)) || !(r->dctx = ZSTD_createDCtx()) ||
-        !(r->frame = malloc(PT_FRAME_MAX_BYTES))) {
+    if (!r || !(r->path = strdup(path)) || !(r->dctx = ZSTD_createDCtx())) {
         fail(err, errlen, "%s: out of memory", path);
         if (r) {
             free(r->path);
@@ -91,6 +93,8 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
         return -1;
     }
     r->fd = fd;
+    struct stat st;
+    r->file_bytes = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
     r->header = h;
     r->in_offset = h.header_bytes;
     r->stats.bytes_on_disk = h.header_bytes;
@@ -135,8 +139,13 @@ static ssize_t fill(struct pt_reader *r)
         r->in_len -= r->in_start;
         r->in_start = 0;
     }
-    if (r->in_cap - r->in_len < READ_CHUNK) {
-        size_t cap = r->in_cap ? r->in_cap * 2 : 2 * READ_CHUNK;
+    /* Reads of up to READ_CHUNK; a file smaller than that gets a buffer of its size (+1 byte
+     * to see its end), which grows only for a frame larger than the buffer. */
+    size_t want = r->file_bytes && r->file_bytes < READ_CHUNK ? r->file_bytes + 1 : READ_CHUNK;
+    if (r->in_cap - r->in_len < want) {
+        size_t cap = r->in_cap ? r->in_cap * 2 : want < MIN_BUFFER ? MIN_BUFFER : 2 * want;
+        while (cap - r->in_len < want)
+            cap *= 2;
         char *p = realloc(r->in, cap);
         if (!p)
             return -1;
@@ -145,7 +154,7 @@ static ssize_t fill(struct pt_reader *r)
     }
     ssize_t n;
     do
-        n = read(r->fd, r->in + r->in_len, READ_CHUNK);
+        n = read(r->fd, r->in + r->in_len, r->in_cap - r->in_len < READ_CHUNK ? r->in_cap - r->in_len : READ_CHUNK);
     while (n < 0 && errno == EINTR);
     if (n == 0)
         r->eof = 1;
@@ -190,9 +199,21 @@ static int next_frame(struct pt_reader *r)
     size_t csize = ZSTD_findFrameCompressedSize(src, r->in_len - r->in_start);
     unsigned long long content = ZSTD_getFrameContentSize(src, csize);
     size_t n = 0;
-    if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ||
-        content > PT_FRAME_MAX_BYTES ||
-        ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, r->frame, PT_FRAME_MAX_BYTES, src, csize)) ||
+    int ok = content != ZSTD_CONTENTSIZE_UNKNOWN && content != ZSTD_CONTENTSIZE_ERROR &&
+             content <= PT_FRAME_MAX_BYTES;
+    if (ok && content > r->frame_cap) {
+        size_t cap = r->frame_cap ? r->frame_cap : MIN_BUFFER;
+        while (cap < content)
+            cap *= 2;
+        char *p = realloc(r->frame, cap);
+        if (!p) {
+            stop(r, 0, "%s: out of memory for a frame of %llu bytes at offset %llu", r->path,
+                 content, (unsigned long long)r->in_offset);
+            return -1;
+        }
+        r->frame = p, r->frame_cap = cap;
+    }
+    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, r->frame, r->frame_cap, src, csize)) ||
         n != content) {
         stop(r, 0, "%s: damaged frame at offset %llu (%s); %llu records read before it", r->path,
              (unsigned long long)r->in_offset,
