@@ -9,26 +9,28 @@
 static const struct pt_ctx_string *find_string(const struct pt_trace_ctx *c, uint32_t id)
 {
     uint64_t at;
-    if (id < PT_CTX_DENSE_IDS)
-        return id < c->n_dense ? &c->dense[id] : NULL;
+    if (id < c->n_dense && c->dense[id].text)
+        return &c->dense[id];
     return pt_u64_map_get(&c->far_index, id, &at) ? &c->far[at - 1] : NULL;
 }
 
-/* The entry of string id `id`, made when missing; NULL when out of memory. */
+/* The entry of string id `id`, made when missing; NULL when out of memory. The dense array
+ * grows only for ids that come about in order (the writer's: 1, 2, 3, ...): below twice
+ * the strings known so far, plus some room. */
 static struct pt_ctx_string *make_string(struct pt_trace_ctx *c, uint32_t id)
 {
     uint64_t at;
-    if (id < PT_CTX_DENSE_IDS) {
-        if (id >= c->n_dense) {
-            uint32_t n = c->n_dense ? c->n_dense : 64;
-            while (n <= id)
-                n *= 2;
-            struct pt_ctx_string *p = realloc(c->dense, n * sizeof *p);
-            if (!p)
-                return NULL;
-            memset(p + c->n_dense, 0, (n - c->n_dense) * sizeof *p);
-            c->dense = p, c->n_dense = n;
-        }
+    if (id < c->n_dense)
+        return &c->dense[id];
+    if (id < 2 * (uint64_t)(c->n_known + c->n_far) + 256) {
+        uint32_t n = c->n_dense ? c->n_dense : 64;
+        while (n <= id)
+            n *= 2;
+        struct pt_ctx_string *p = realloc(c->dense, n * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + c->n_dense, 0, (n - c->n_dense) * sizeof *p);
+        c->dense = p, c->n_dense = n;
         return &c->dense[id];
     }
     if (pt_u64_map_get(&c->far_index, id, &at))
@@ -53,6 +55,7 @@ static void learn_string(struct pt_trace_ctx *c, const struct pt_rec_string *s)
         return;
     memcpy(text, s->text, s->text_bytes);
     text[s->text_bytes] = '\0';
+    c->n_known += !e->text;
     free(e->text);
     e->text = text;
     e->comm_class = pt_kernel_comm_class(text);

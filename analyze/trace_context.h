@@ -10,8 +10,6 @@
 #include "symbolize.h"
 #include "u64_map.h"
 
-#define PT_CTX_DENSE_IDS (1u << 16)
-
 /* One interned string: its text and, for a kernel name, its communication class (or NULL). */
 struct pt_ctx_string {
     char *text;
@@ -19,11 +17,11 @@ struct pt_ctx_string {
 };
 
 struct pt_trace_ctx {
-    /* Strings by id: ids below PT_CTX_DENSE_IDS (the writer's, from 1 up) in an array grown
-     * as far as the largest seen; others (a damaged or foreign file) through a map into a
-     * second array, so that a stray large id costs one entry, not an array up to it. */
+    /* Strings by id: the ids that come about in order (the writer's: 1, 2, 3, ...) in an
+     * array; others (a damaged or foreign file) through a map into a second array, so that
+     * a stray large id costs one entry, not an array up to it. */
     struct pt_ctx_string *dense;
-    uint32_t n_dense;
+    uint32_t n_dense, n_known;      /* slots, and those holding a string */
     struct pt_u64_map far_index;     /* id → index + 1 in far */
     struct pt_ctx_string *far;
     uint32_t n_far;
