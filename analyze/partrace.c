@@ -1,5 +1,4 @@
 /* partrace: entry point and command table. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,32 +22,6 @@ static const struct command {
                            "       [--to S] [--phase NAME] PATH           a trace for ui.perfetto.dev / Chrome JSON"},
     {"check", cmd_check, "check FILE.pftrace                          a Perfetto trace's validity"},
 };
-
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("partrace: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-/* Prints a string as a JSON string literal. */
-void cli_json_string(const char *s, size_t n)
-{
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
 
 static void usage(FILE *out)
 {

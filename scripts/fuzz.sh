@@ -23,8 +23,9 @@ for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 40
     build/tools/gen_trace "$run" $scenario
     for f in "$run"/*.ptrace; do
         # First byte: bit 0 raw file (else the file's records: frames decompressed, header off),
-        # bits 1-2 which reader (0 report, 1 Perfetto export, 2 Chrome export).
-        for how in 0 2 4; do
+        # bits 1-2 which reader (0 report, 1 Perfetto export, 2 Chrome export), bits 3-4 the
+        # report's output (text, JSON, Markdown, HTML).
+        for how in 0 2 4 8 16 24; do
             { printf "\\$(printf %o $how)"; tail -c +257 "$f" | zstd -dc 2>/dev/null; } \
                 > "$CORPUS/report/rec$how-$seed-$(basename "$f")"
         done
@@ -37,11 +38,11 @@ status=0
 for target in fuzz_report fuzz_check; do
     corpus=$CORPUS/${target#fuzz_}
     echo "== $target, $SECONDS_EACH s"
-    # The targets' own messages about bad input are silenced (-close_fd_mask=2); the sanitizers'
+    # The targets' output and messages about bad input are silenced (-close_fd_mask=3); the sanitizers'
     # reports go to build-fuzz/$target-sanitizer.*
     rm -f build-fuzz/$target-sanitizer.*
     ASAN_OPTIONS=detect_leaks=1:log_path=build-fuzz/$target-sanitizer \
-        build-fuzz/tests/fuzz/$target -max_total_time="$SECONDS_EACH" -close_fd_mask=2 \
+        build-fuzz/tests/fuzz/$target -max_total_time="$SECONDS_EACH" -close_fd_mask=3 \
         -max_len=65536 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix="build-fuzz/$target-" "$corpus" 2>&1 |
         grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" ||

@@ -1,16 +1,16 @@
 /* libFuzzer: fuzz bytes as the records of a trace file (every record kind, any size and
- * content), or (first byte odd) as a whole file; partrace report or one of the exporters (the
- * first byte chooses) reads it.
+ * content), or (first byte odd) as a whole file; partrace report (as text, JSON, Markdown or
+ * an HTML page) or one of the exporters reads it, the first byte chooses.
  * Nothing may crash, hang or leak; bad input only ends in messages (scripts/fuzz.sh runs it with
  * -close_fd_mask=2: those messages are by design). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "export_chrome.h"
 #include "export_perfetto.h"
 #include "fuzz_input.h"
-#include "report_build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,15 +19,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!size)
         return 0;
     struct pt_fuzz_file f = {-1, ""};
-    int raw = data[0] & 1, what = (data[0] >> 1) % 3; /* one reader of three per input: faster */
+    /* Bit 0: raw file; bits 1-2: which reader (one per input: faster); bits 3-4: the report's
+     * output. */
+    int raw = data[0] & 1, what = (data[0] >> 1) % 3, format = (data[0] >> 3) % 4;
     if ((raw ? pt_fuzz_file_raw(&f, data + 1, size - 1) : pt_fuzz_file_records(&f, data + 1, size - 1)) == 0) {
-        struct pt_report r;
-        struct pt_report_opts o = {.window = {.from_s = 0, .to_s = -1}, .quiet = 1};
         struct pt_export_opts e = {.run = f.path, .out = "/dev/null", .force = 1,
                                    .window = {.from_s = 0, .to_s = -1}};
         struct pt_export_stats st;
-        if (what == 0 && pt_report_build(f.path, &o, &r) == 0)
-            pt_report_free(&r);
+        static char name[] = "report", json[] = "--json", md[] = "--markdown", html[] = "--html",
+                    null[] = "/dev/null";
+        char *argv[][4] = {{name, f.path}, {name, json, f.path}, {name, md, f.path},
+                           {name, html, null, f.path}};
+        static const int argc[] = {2, 3, 3, 4};
+        if (what == 0)
+            cmd_report(argc[format], argv[format]);
         else if (what == 1)
             pt_export_perfetto(&e, &st);
         else if (what == 2)
