@@ -1,0 +1,324 @@
+#include "engine.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cuda_runtime.h>
+#include <nvtx3/nvToolsExt.h>
+
+#include "comm.h"
+#include "scheduler.h"
+#include "serving_stats.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void mark(int leader, uint32_t id, const char *what)
+{
+    if (!leader)
+        return;
+    char text[64];
+    snprintf(text, sizeof text, "req %u %s", id, what);
+    nvtxMarkA(text);
+}
+
+/* The step's input arrays, sized for the engine's limits. */
+struct step_buf {
+    int32_t *tokens, *pos, *slot, *table_at, *tables, *rows;
+    struct pt_seq **sample_seq;
+};
+
+static void build_step(const struct pt_sched_batch *b, uint32_t bt, struct step_buf *s, struct pt_step_input *in)
+{
+    uint32_t t = 0, nt = 0, ns = 0;
+    for (uint32_t i = 0; i < b->n_items; i++) {
+        const struct pt_sched_item *it = &b->items[i];
+        const struct pt_seq *q = it->seq;
+        uint32_t at = nt;
+        memcpy(s->tables + nt, q->table, q->n_blocks * sizeof *q->table);
+        nt += q->n_blocks;
+        for (uint32_t j = it->start; j < it->start + it->n; j++, t++) {
+            s->tokens[t] = q->tokens[j];
+            s->pos[t] = (int32_t)j;
+            s->slot[t] = (int32_t)(q->table[j / bt] * bt + j % bt);
+            s->table_at[t] = (int32_t)at;
+        }
+        if (it->sample) {
+            s->rows[ns] = (int32_t)(t - 1);
+            s->sample_seq[ns++] = it->seq;
+        }
+    }
+    *in = (struct pt_step_input){t, nt, ns, s->tokens, s->pos, s->slot, s->table_at, s->tables, s->rows};
+}
+
+
+struct request_state {
+    struct pt_seq seq;
+    struct pt_request_times t;
+};
+
+static int dump_logits(const char *path, struct pt_seq *const *seqs, uint32_t n, uint32_t vocab, const float *logits)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    uint32_t head[3] = {0x474c5450u /* "PTLG" */, n, vocab};
+    int bad = fwrite(head, sizeof head, 1, f) != 1;
+    for (uint32_t i = 0; i < n && !bad; i++)
+        bad = fwrite(&seqs[i]->id, 4, 1, f) != 1 || fwrite(logits + (size_t)i * vocab, 4, vocab, f) != vocab;
+    return fclose(f) != 0 || bad ? -1 : 0;
+}
+
+static int write_times(const char *dir, uint32_t dp, const struct request_state *r, uint32_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/requests-%u.tsv", dir, dp);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "id\tarrive_s\tfirst_s\tend_s\tout_tokens\tprompt_tokens\tcached_tokens\n");
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "%u\t%.9f\t%.9f\t%.9f\t%u\t%u\t%u\n", r[i].seq.id, r[i].t.arrive_s, r[i].t.first_s, r[i].t.end_s,
+                r[i].t.out_tokens, r[i].t.prompt_tokens, r[i].t.cached_tokens);
+    return fclose(f);
+}
+
+int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
+{
+    struct pt_coords at;
+    pt_layout_coords(&o->layout, &o->model, o->rank, &at);
+    int leader = at.tp == 0;
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)
+        return fail(err, errlen, "rank %u: no CUDA device", o->rank);
+    const char *local = getenv("LOCAL_RANK");
+    int dev = (local ? atoi(local) : (int)o->rank) % devices;
+    cudaSetDevice(dev);
+    char id_file[4096];
+    snprintf(id_file, sizeof id_file, "%s/nccl-id", o->out_dir);
+    struct pt_comms comms;
+    if (pt_comms_init(&o->layout, o->rank, id_file, 120, &comms, err, errlen))
+        return -1;
+    struct pt_model_opts run = o->run;
+    if (o->straggle_rank == (int32_t)o->rank && o->straggle_us) {
+        int khz = 0;
+        cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev);
+        run.straggle_cycles = (uint64_t)o->straggle_us * (uint64_t)(khz > 0 ? khz : 1800000) / 1000;
+    }
+    struct pt_model *m = pt_model_new(&o->model, &o->layout, &at, &run, comms.tp, err, errlen);
+    struct pt_kv_blocks *kv = pt_kv_new(run.kv_blocks, run.block_tokens);
+    struct pt_sched_config sc = {run.max_seqs, run.max_batch_tokens};
+    struct pt_sched *sched = kv ? pt_sched_new(&sc, kv) : NULL;
+    struct pt_request *req = pt_load_make(&o->load);
+    uint32_t n_all = o->load.n_requests, dp = o->layout.dp, n_mine = 0;
+    struct request_state *mine = calloc(n_all / dp + 1, sizeof *mine);
+    uint32_t max_tables = run.max_seqs * (run.max_pos / run.block_tokens + 1), T = run.max_batch_tokens;
+    struct step_buf sb = {malloc(T * 4), malloc(T * 4), malloc(T * 4), malloc(T * 4), malloc(max_tables * 4),
+                          malloc(run.max_seqs * 4), malloc(run.max_seqs * sizeof(struct pt_seq *))};
+    int32_t *sampled = malloc(run.max_seqs * 4);
+    float *logits = o->dump_logits && o->rank == 0 ? malloc((size_t)run.max_seqs * o->model.vocab * 4) : NULL;
+    int status = 0;
+    if (!m || !sched || !req || !mine || !sb.tokens || !sb.pos || !sb.slot || !sb.table_at || !sb.tables ||
+        !sb.rows || !sb.sample_seq || !sampled || (o->dump_logits && o->rank == 0 && !logits)) {
+        if (m)
+            fail(err, errlen, "rank %u: out of memory", o->rank);
+        status = -1;
+        goto out;
+    }
+    for (uint32_t i = at.dp; i < n_all; i += dp)
+        mine[n_mine++].seq.id = i;
+    uint32_t conc = o->load.concurrency ? (o->load.concurrency + dp - 1) / dp : 0;
+    uint32_t next = 0, in_flight = 0, done = 0;
+    uint64_t steps = 0;
+    double t0 = now_s();
+    struct pt_sched_batch b;
+    while (done < n_mine) {
+        /* Admit what has arrived: closed loop, up to the concurrency; open loop, by the clock of
+         * the replica's leader, which every rank of the TP group follows. */
+        uint32_t arrived = next;
+        if (conc) {
+            arrived = next + (conc - in_flight < n_mine - next ? conc - in_flight : n_mine - next);
+        } else {
+            double t = now_s() - t0;
+            while (arrived < n_mine && req[mine[arrived].seq.id].arrive_s <= t)
+                arrived++;
+            if (o->layout.tp > 1) {
+                int32_t *dev_count = NULL;
+                int32_t count = (int32_t)arrived;
+                if (cudaMalloc((void **)&dev_count, 4) != cudaSuccess ||
+                    cudaMemcpy(dev_count, &count, 4, cudaMemcpyHostToDevice) != cudaSuccess ||
+                    ncclBroadcast(dev_count, dev_count, 1, ncclInt32, 0, comms.tp, 0) != ncclSuccess ||
+                    cudaMemcpy(&count, dev_count, 4, cudaMemcpyDeviceToHost) != cudaSuccess) {
+                    cudaFree(dev_count);
+                    status = fail(err, errlen, "rank %u: sharing the arrivals failed", o->rank);
+                    break;
+                }
+                cudaFree(dev_count);
+                arrived = (uint32_t)count;
+            }
+        }
+        for (; next < arrived; next++) {
+            struct request_state *r = &mine[next];
+            const struct pt_request *q = &req[r->seq.id];
+            uint32_t id = r->seq.id;
+            if (pt_seq_init(&r->seq, id, q->prompt, q->n_prompt, q->max_new) || pt_sched_add(sched, &r->seq)) {
+                status = fail(err, errlen, "request %u (%u + %u tokens) does not fit the KV cache of %u blocks",
+                              id, q->n_prompt, q->max_new, run.kv_blocks);
+                goto out;
+            }
+            r->t.arrive_s = conc ? now_s() - t0 : q->arrive_s;
+            r->t.prompt_tokens = q->n_prompt;
+            in_flight++;
+            mark(leader, id, "arrive");
+        }
+        if (!pt_sched_step(sched, &b)) {
+            if (!conc && next < n_mine) { /* idle until the next arrival */
+                double wait = req[mine[next].seq.id].arrive_s - (now_s() - t0);
+                if (wait > 0) {
+                    struct timespec nap = {(time_t)wait, (long)((wait - (time_t)wait) * 1e9)};
+                    nanosleep(&nap, NULL);
+                }
+                continue;
+            }
+            status = fail(err, errlen, "rank %u: the scheduler stalled with %u requests in flight", o->rank, in_flight);
+            break;
+        }
+        struct pt_step_input in;
+        build_step(&b, run.block_tokens, &sb, &in);
+        nvtxRangePushA(b.prefill_tokens ? "prefill" : "decode");
+        int bad = pt_model_step(m, &in, sampled, logits, err, errlen);
+        nvtxRangePop();
+        if (bad) {
+            status = -1;
+            break;
+        }
+        double t = now_s() - t0;
+        if (logits && in.n_samples) {
+            if (dump_logits(o->dump_logits, sb.sample_seq, in.n_samples, o->model.vocab, logits))
+                fprintf(stderr, "pt_engine: cannot write %s: %s\n", o->dump_logits, strerror(errno));
+            free(logits);
+            logits = NULL;
+        }
+        for (uint32_t i = 0; i < in.n_samples; i++) {
+            struct request_state *r = (struct request_state *)sb.sample_seq[i]; /* seq is the first member */
+            if (!r->t.out_tokens++) {
+                r->t.first_s = t;
+                r->t.cached_tokens = r->seq.cached_tokens;
+            }
+            mark(leader, r->seq.id, "token");
+        }
+        pt_sched_finish_step(sched, &b, sampled);
+        steps++;
+        struct pt_seq *finished[64];
+        uint32_t k;
+        while ((k = pt_sched_take_done(sched, finished, 64)) > 0)
+            for (uint32_t i = 0; i < k; i++) {
+                struct request_state *r = (struct request_state *)finished[i];
+                r->t.end_s = t;
+                in_flight--;
+                done++;
+            }
+    }
+    if (!status && leader && at.stage == 0) {
+        if (write_times(o->out_dir, at.dp, mine, n_mine))
+            status = fail(err, errlen, "cannot write %s/requests-%u.tsv", o->out_dir, at.dp);
+        struct pt_kv_stats ks = pt_kv_stats(kv);
+        fprintf(stderr, "pt_engine: replica %u: %u requests in %llu steps, %llu preemptions, GPU memory %.2f GiB, "
+                        "prefix cache %llu of %llu blocks\n",
+                at.dp, n_mine, (unsigned long long)steps, (unsigned long long)pt_sched_preemptions(sched),
+                pt_model_bytes(m) / 1073741824.0, (unsigned long long)ks.hit_blocks,
+                (unsigned long long)ks.lookup_blocks);
+    }
+out:
+    for (uint32_t i = 0; i < n_mine; i++)
+        pt_seq_free(&mine[i].seq);
+    free(mine);
+    free(sb.tokens), free(sb.pos), free(sb.slot), free(sb.table_at), free(sb.tables), free(sb.rows);
+    free(sb.sample_seq);
+    free(sampled);
+    free(logits);
+    pt_load_free(req, n_all);
+    pt_sched_free(sched);
+    pt_kv_free(kv);
+    pt_model_free(m);
+    pt_comms_free(&comms);
+    return status;
+}
+
+int pt_engine_summarise(const char *out_dir, const char *label)
+{
+    char pattern[4096];
+    snprintf(pattern, sizeof pattern, "%s/requests-*.tsv", out_dir);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0) {
+        fprintf(stderr, "pt_engine: no results in %s\n", out_dir);
+        return -1;
+    }
+    struct pt_request_times *t = NULL;
+    uint32_t n = 0, cap = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        FILE *f = fopen(g.gl_pathv[i], "r");
+        char line[512];
+        if (!f)
+            continue;
+        if (!fgets(line, sizeof line, f)) { /* the header */
+            fclose(f);
+            continue;
+        }
+        struct pt_request_times r;
+        unsigned id;
+        while (fscanf(f, "%u %lf %lf %lf %u %u %u", &id, &r.arrive_s, &r.first_s, &r.end_s, &r.out_tokens,
+                      &r.prompt_tokens, &r.cached_tokens) == 7) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 256;
+                struct pt_request_times *p = realloc(t, cap * sizeof *p);
+                if (!p)
+                    break;
+                t = p;
+            }
+            t[n++] = r;
+        }
+        fclose(f);
+    }
+    globfree(&g);
+    struct pt_serving_summary s;
+    if (!n || pt_serving_summarise(t, n, &s)) {
+        free(t);
+        fprintf(stderr, "pt_engine: no requests in %s\n", out_dir);
+        return -1;
+    }
+    free(t);
+    printf("%s: %u requests, TTFT p50 %.2f ms p99 %.2f ms, TPOT p50 %.2f ms p99 %.2f ms, "
+           "%.0f output tokens/s, %.0f tokens/s in all, KV hit rate %.1f %%\n",
+           label, s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.tpot_p50_s * 1e3, s.tpot_p99_s * 1e3,
+           s.output_tokens_per_s, s.total_tokens_per_s, 100 * s.kv_hit_rate);
+    snprintf(pattern, sizeof pattern, "%s/summary.json", out_dir);
+    FILE *f = fopen(pattern, "w");
+    if (f) {
+        fprintf(f, "{\"label\": \"%s\", \"requests\": %u, \"ttft_p50_ms\": %.3f, \"ttft_p99_ms\": %.3f, "
+                   "\"ttft_mean_ms\": %.3f, \"tpot_p50_ms\": %.3f, \"tpot_p99_ms\": %.3f, \"output_tokens_per_s\": %.1f, "
+                   "\"total_tokens_per_s\": %.1f, \"kv_hit_rate\": %.4f, \"span_s\": %.3f}\n",
+                label, s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.ttft_mean_s * 1e3, s.tpot_p50_s * 1e3,
+                s.tpot_p99_s * 1e3, s.output_tokens_per_s, s.total_tokens_per_s, s.kv_hit_rate, s.span_s);
+        fclose(f);
+    }
+    return 0;
+}

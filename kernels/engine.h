@@ -1,0 +1,35 @@
+/* One rank of the engine serving its replica's share of the load: continuous batching
+ * (scheduler.h) over this rank's model shard (model.h), every rank of a replica planning the
+ * same steps from the same inputs. The leader of each replica (TP index 0) marks requests with
+ * NVTX ("req ID arrive", "req ID token") and steps with ranges "prefill" / "decode", as
+ * `partrace report` reads them, and writes its requests' times to OUT/requests-DP.tsv. */
+#ifndef PT_ENGINE_H
+#define PT_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+#include "loadgen.h"
+#include "model.h"
+#include "model_config.h"
+
+struct pt_engine_opts {
+    struct pt_model_config model;
+    struct pt_layout layout;
+    struct pt_load_config load;
+    struct pt_model_opts run;
+    uint32_t rank;
+    const char *out_dir;       /* results and the NCCL id file */
+    const char *dump_logits;   /* rank 0: the logits of the first sampled step, or NULL */
+    int32_t straggle_rank;     /* -1: none */
+    uint32_t straggle_us;
+};
+
+/* Runs the rank to the end of its load. Returns 0, or -1 with a message. */
+int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen);
+/* Reads OUT/requests-*.tsv of every replica and prints (and writes OUT/summary.json) TTFT,
+ * TPOT, throughput and KV hit rate. Returns 0, -1 when no results are there. */
+int pt_engine_summarise(const char *out_dir, const char *label);
+
+#endif

@@ -1,0 +1,291 @@
+#include "model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "ops.h"
+
+/* Tensor ids for the deterministic weights: one per tensor of the whole model. */
+enum { W_ATTN_NORM, W_Q, W_K, W_V, W_O, W_MLP_NORM, W_GATE, W_UP, W_DOWN, W_KINDS };
+#define W_EMBED 1000000u
+#define W_FINAL_NORM 1000001u
+#define W_LM_HEAD 1000002u
+
+struct layer {
+    pt_bf16 *attn_norm, *wqkv, *wo, *mlp_norm, *wgu, *wdown;
+    pt_bf16 *k_cache, *v_cache;
+};
+
+struct pt_model {
+    struct pt_model_config cfg;
+    struct pt_coords at;
+    struct pt_model_opts o;
+    uint32_t tp, hq, hkv, hd, ff;      /* this rank's heads and MLP width */
+    ncclComm_t tp_comm;
+    cublasHandle_t blas;
+    cudaStream_t stream;
+    pt_bf16 *embed, *final_norm, *lm_head;
+    struct layer *layers;
+    /* Scratch for max_batch_tokens tokens. */
+    pt_bf16 *x, *h, *qkv, *attn, *proj, *gu, *act, *picked;
+    float *logits;
+    int32_t *meta, *sampled;           /* the step's input (device), the sampled tokens */
+    int32_t *host_meta;                /* pinned */
+    size_t meta_cap;                   /* int32s */
+    uint64_t bytes;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int cuda_ok(cudaError_t e, const char *what, char *err, size_t errlen)
+{
+    return e == cudaSuccess ? 0 : fail(err, errlen, "%s: %s", what, cudaGetErrorString(e));
+}
+
+static void *dev_alloc(struct pt_model *m, size_t bytes)
+{
+    void *p = NULL;
+    if (cudaMalloc(&p, bytes ? bytes : 1) != cudaSuccess)
+        return NULL;
+    m->bytes += bytes;
+    return p;
+}
+
+/* A weight of rows × cols elements: the part [row0.., col0..) of tensor id of the full model. */
+static pt_bf16 *weight(struct pt_model *m, uint32_t rows, uint32_t cols, uint32_t row0, uint32_t col0,
+                       uint64_t id, float scale, float shift)
+{
+    pt_bf16 *p = dev_alloc(m, (size_t)rows * cols * sizeof *p);
+    if (p)
+        pt_op_init_weights(p, rows, cols, row0, col0, m->cfg.seed, id, scale, shift, m->stream);
+    return p;
+}
+
+static uint64_t tensor_id(uint32_t layer, int kind) { return (uint64_t)layer * W_KINDS + kind; }
+
+/* Fused QKV rows of this rank: its query heads, then its key heads, then its value heads,
+ * each filled from its own tensor. */
+static pt_bf16 *qkv_weight(struct pt_model *m, uint32_t layer)
+{
+    uint32_t d = m->cfg.d_model, hd = m->hd;
+    size_t q_rows = (size_t)m->hq * hd, kv_rows = (size_t)m->hkv * hd;
+    pt_bf16 *p = dev_alloc(m, (q_rows + 2 * kv_rows) * d * sizeof *p);
+    if (!p)
+        return NULL;
+    float scale = 1.0f / sqrtf((float)d);
+    pt_op_init_weights(p, (uint32_t)q_rows, d, m->at.tp * (uint32_t)q_rows, 0, m->cfg.seed, tensor_id(layer, W_Q), scale, 0, m->stream);
+    pt_op_init_weights(p + q_rows * d, (uint32_t)kv_rows, d, m->at.tp * (uint32_t)kv_rows, 0, m->cfg.seed,
+                       tensor_id(layer, W_K), scale, 0, m->stream);
+    pt_op_init_weights(p + (q_rows + kv_rows) * d, (uint32_t)kv_rows, d, m->at.tp * (uint32_t)kv_rows, 0,
+                       m->cfg.seed, tensor_id(layer, W_V), scale, 0, m->stream);
+    return p;
+}
+
+/* Gate then up rows of this rank's MLP width. */
+static pt_bf16 *gate_up_weight(struct pt_model *m, uint32_t layer)
+{
+    uint32_t d = m->cfg.d_model, f = m->ff;
+    pt_bf16 *p = dev_alloc(m, (size_t)2 * f * d * sizeof *p);
+    if (!p)
+        return NULL;
+    float scale = 1.0f / sqrtf((float)d);
+    pt_op_init_weights(p, f, d, m->at.tp * f, 0, m->cfg.seed, tensor_id(layer, W_GATE), scale, 0, m->stream);
+    pt_op_init_weights(p + (size_t)f * d, f, d, m->at.tp * f, 0, m->cfg.seed, tensor_id(layer, W_UP), scale, 0, m->stream);
+    return p;
+}
+
+struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt_layout *layout,
+                              const struct pt_coords *at, const struct pt_model_opts *o,
+                              ncclComm_t tp_comm, char *err, size_t errlen)
+{
+    if (cfg->n_experts) {
+        fail(err, errlen, "model %s: MoE layers are not in the engine yet", cfg->name);
+        return NULL;
+    }
+    struct pt_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    m->at = *at;
+    m->o = *o;
+    m->tp = layout->tp;
+    m->hq = cfg->n_heads / layout->tp;
+    m->hkv = cfg->n_kv_heads / layout->tp;
+    m->hd = cfg->head_dim;
+    m->ff = cfg->d_ff / layout->tp;
+    m->tp_comm = tp_comm;
+    if (cuda_ok(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking), "cudaStreamCreate", err, errlen) ||
+        (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasCreate failed")) ||
+        (cublasSetStream(m->blas, m->stream) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasSetStream failed"))) {
+        pt_model_free(m);
+        return NULL;
+    }
+    uint32_t d = cfg->d_model, T = o->max_batch_tokens, qkv_w = (m->hq + 2 * m->hkv) * m->hd;
+    m->embed = weight(m, cfg->vocab, d, 0, 0, W_EMBED, 1.0f, 0);
+    m->final_norm = weight(m, 1, d, 0, 0, W_FINAL_NORM, 0.1f, 1.0f);
+    m->lm_head = weight(m, cfg->vocab, d, 0, 0, W_LM_HEAD, 1.0f / sqrtf((float)d), 0);
+    m->layers = calloc(at->n_layers, sizeof *m->layers);
+    int ok = m->embed && m->final_norm && m->lm_head && m->layers;
+    size_t cache = (size_t)o->kv_blocks * o->block_tokens * m->hkv * m->hd;
+    for (uint32_t i = 0; ok && i < at->n_layers; i++) {
+        uint32_t l = at->first_layer + i;
+        struct layer *L = &m->layers[i];
+        L->attn_norm = weight(m, 1, d, 0, 0, tensor_id(l, W_ATTN_NORM), 0.1f, 1.0f);
+        L->wqkv = qkv_weight(m, l);
+        L->wo = weight(m, d, m->hq * m->hd, 0, at->tp * m->hq * m->hd, tensor_id(l, W_O),
+                       1.0f / sqrtf((float)(cfg->n_heads * cfg->head_dim)), 0);
+        L->mlp_norm = weight(m, 1, d, 0, 0, tensor_id(l, W_MLP_NORM), 0.1f, 1.0f);
+        L->wgu = gate_up_weight(m, l);
+        L->wdown = weight(m, d, m->ff, 0, at->tp * m->ff, tensor_id(l, W_DOWN), 1.0f / sqrtf((float)cfg->d_ff), 0);
+        L->k_cache = dev_alloc(m, cache * sizeof(pt_bf16));
+        L->v_cache = dev_alloc(m, cache * sizeof(pt_bf16));
+        ok = L->attn_norm && L->wqkv && L->wo && L->mlp_norm && L->wgu && L->wdown && L->k_cache && L->v_cache;
+    }
+    m->x = dev_alloc(m, (size_t)T * d * 2);
+    m->h = dev_alloc(m, (size_t)T * d * 2);
+    m->qkv = dev_alloc(m, (size_t)T * qkv_w * 2);
+    m->attn = dev_alloc(m, (size_t)T * m->hq * m->hd * 2);
+    m->proj = dev_alloc(m, (size_t)T * d * 2);
+    m->gu = dev_alloc(m, (size_t)T * 2 * m->ff * 2);
+    m->act = dev_alloc(m, (size_t)T * m->ff * 2);
+    m->picked = dev_alloc(m, (size_t)o->max_seqs * d * 2);
+    m->logits = dev_alloc(m, (size_t)o->max_seqs * cfg->vocab * sizeof(float));
+    m->sampled = dev_alloc(m, (size_t)o->max_seqs * sizeof(int32_t));
+    /* Step input: 4 ints per token, the block tables, the sample rows. */
+    m->meta_cap = (size_t)4 * T + (size_t)o->max_seqs * (o->max_pos / o->block_tokens + 1) + o->max_seqs;
+    m->meta = dev_alloc(m, m->meta_cap * sizeof(int32_t));
+    if (cudaMallocHost((void **)&m->host_meta, m->meta_cap * sizeof(int32_t)) != cudaSuccess)
+        m->host_meta = NULL;
+    ok = ok && m->x && m->h && m->qkv && m->attn && m->proj && m->gu && m->act && m->picked && m->logits &&
+         m->sampled && m->meta && m->host_meta;
+    if (!ok || cuda_ok(cudaStreamSynchronize(m->stream), "initialising the weights", err, errlen)) {
+        if (!ok)
+            fail(err, errlen, "out of GPU memory for model %s (%.1f GiB so far)", cfg->name, m->bytes / 1073741824.0);
+        pt_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void pt_model_free(struct pt_model *m)
+{
+    if (!m)
+        return;
+    void *all[] = {m->embed, m->final_norm, m->lm_head, m->x, m->h, m->qkv, m->attn, m->proj, m->gu,
+                   m->act, m->picked, m->logits, m->sampled, m->meta};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        cudaFree(all[i]);
+    for (uint32_t i = 0; m->layers && i < m->at.n_layers; i++) {
+        struct layer *L = &m->layers[i];
+        void *w[] = {L->attn_norm, L->wqkv, L->wo, L->mlp_norm, L->wgu, L->wdown, L->k_cache, L->v_cache};
+        for (size_t k = 0; k < sizeof w / sizeof *w; k++)
+            cudaFree(w[k]);
+    }
+    free(m->layers);
+    cudaFreeHost(m->host_meta);
+    if (m->blas)
+        cublasDestroy(m->blas);
+    if (m->stream)
+        cudaStreamDestroy(m->stream);
+    free(m);
+}
+
+uint64_t pt_model_bytes(const struct pt_model *m) { return m->bytes; }
+
+/* y[n, out] = x[n, in] · W[out, in]ᵀ, bf16 in and out (fp32 accumulation), or fp32 out. */
+static int linear(struct pt_model *m, const pt_bf16 *x, const pt_bf16 *w, uint32_t n, uint32_t in, uint32_t out,
+                  void *y, int fp32_out)
+{
+    const float one = 1.0f, zero = 0.0f;
+    return cublasGemmEx(m->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)out, (int)n, (int)in, &one, w, CUDA_R_16BF,
+                        (int)in, x, CUDA_R_16BF, (int)in, &zero, y, fp32_out ? CUDA_R_32F : CUDA_R_16BF, (int)out,
+                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+}
+
+/* Sums a TP partial result over the rank's TP group, after the straggler's delay. */
+static int tp_reduce(struct pt_model *m, pt_bf16 *p, uint32_t n)
+{
+    if (m->tp == 1)
+        return 0;
+    if (m->o.straggle_cycles)
+        pt_op_spin(m->o.straggle_cycles, m->stream);
+    return ncclAllReduce(p, p, (size_t)n * m->cfg.d_model, ncclBfloat16, ncclSum, m->tp_comm, m->stream) == ncclSuccess ? 0 : -1;
+}
+
+int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, float *logits,
+                  char *err, size_t errlen)
+{
+    uint32_t n = in->n_tokens, d = m->cfg.d_model, hd = m->hd;
+    if (!n)
+        return 0;
+    size_t need = (size_t)4 * n + in->n_tables + in->n_samples;
+    if (n > m->o.max_batch_tokens || in->n_samples > m->o.max_seqs || need > m->meta_cap)
+        return fail(err, errlen, "step of %u tokens, %u samples, %u table entries is over the engine's limits",
+                    n, in->n_samples, in->n_tables);
+    int32_t *h = m->host_meta;
+    memcpy(h, in->tokens, n * 4);
+    memcpy(h + n, in->pos, n * 4);
+    memcpy(h + 2 * n, in->slot, n * 4);
+    memcpy(h + 3 * n, in->table_at, n * 4);
+    memcpy(h + 4 * n, in->tables, in->n_tables * 4);
+    memcpy(h + 4 * n + in->n_tables, in->sample_rows, in->n_samples * 4);
+    if (cuda_ok(cudaMemcpyAsync(m->meta, h, need * 4, cudaMemcpyHostToDevice, m->stream), "copying the step", err, errlen))
+        return -1;
+    const int32_t *tok = m->meta, *pos = m->meta + n, *slot = m->meta + 2 * n, *table_at = m->meta + 3 * n;
+    const int32_t *tables = m->meta + 4 * n, *rows = tables + in->n_tables;
+    uint32_t max_pos = 0;
+    for (uint32_t i = 0; i < n; i++)
+        max_pos = (uint32_t)in->pos[i] + 1 > max_pos ? (uint32_t)in->pos[i] + 1 : max_pos;
+    uint32_t qkv_w = (m->hq + 2 * m->hkv) * hd;
+    int bad = 0;
+    pt_op_embed(m->embed, tok, n, d, m->x, m->stream);
+    for (uint32_t i = 0; i < m->at.n_layers && !bad; i++) {
+        struct layer *L = &m->layers[i];
+        pt_op_rmsnorm(m->x, L->attn_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
+        bad |= linear(m, m->h, L->wqkv, n, d, qkv_w, m->qkv, 0);
+        pt_op_rope(m->qkv, pos, n, m->hq, m->hkv, hd, m->cfg.rope_theta, m->stream);
+        pt_op_kv_store(m->qkv, slot, n, m->hq, m->hkv, hd, L->k_cache, L->v_cache, m->stream);
+        pt_op_paged_attention(m->qkv, L->k_cache, L->v_cache, pos, table_at, tables, n, m->hq, m->hkv, hd,
+                              m->o.block_tokens, max_pos, m->attn, m->stream);
+        bad |= linear(m, m->attn, L->wo, n, m->hq * hd, d, m->proj, 0);
+        bad |= tp_reduce(m, m->proj, n);
+        pt_op_add(m->x, m->proj, (uint64_t)n * d, m->stream);
+        pt_op_rmsnorm(m->x, L->mlp_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
+        bad |= linear(m, m->h, L->wgu, n, d, 2 * m->ff, m->gu, 0);
+        pt_op_silu_mul(m->gu, n, m->ff, m->act, m->stream);
+        bad |= linear(m, m->act, L->wdown, n, m->ff, d, m->proj, 0);
+        bad |= tp_reduce(m, m->proj, n);
+        pt_op_add(m->x, m->proj, (uint64_t)n * d, m->stream);
+    }
+    if (bad)
+        return fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass");
+    uint32_t s = in->n_samples;
+    if (s) {
+        pt_op_rmsnorm(m->x, m->final_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
+        pt_op_gather_rows(m->h, rows, s, d, m->picked, m->stream);
+        if (linear(m, m->picked, m->lm_head, s, d, m->cfg.vocab, m->logits, 1))
+            return fail(err, errlen, "the LM head's cuBLAS call failed");
+        pt_op_argmax(m->logits, s, m->cfg.vocab, m->sampled, m->stream);
+        if (cuda_ok(cudaMemcpyAsync(sampled, m->sampled, s * 4, cudaMemcpyDeviceToHost, m->stream), "copying tokens", err, errlen))
+            return -1;
+        if (logits && cuda_ok(cudaMemcpyAsync(logits, m->logits, (size_t)s * m->cfg.vocab * 4, cudaMemcpyDeviceToHost,
+                                               m->stream), "copying logits", err, errlen))
+            return -1;
+    }
+    return cuda_ok(cudaStreamSynchronize(m->stream), "the step", err, errlen);
+}
