@@ -108,7 +108,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     int leader = at.tp == 0;
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)
-        return fail(err, errlen, "rank %u: no CUDA device", o->rank);
+        return fail(err, errlen, "no CUDA device");
     const char *local = getenv("LOCAL_RANK");
     int dev = (local ? atoi(local) : (int)o->rank) % devices;
     cudaSetDevice(dev);
@@ -134,12 +134,12 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     struct step_buf sb = {malloc(T * 4), malloc(T * 4), malloc(T * 4), malloc(T * 4), malloc(max_tables * 4),
                           malloc(run.max_seqs * 4), malloc(run.max_seqs * sizeof(struct pt_seq *))};
     int32_t *sampled = malloc(run.max_seqs * 4);
-    float *logits = o->dump_logits && o->rank == 0 ? malloc((size_t)run.max_seqs * o->model.vocab * 4) : NULL;
+    float *logits = o->dump_logits && leader ? malloc((size_t)run.max_seqs * o->model.vocab * 4) : NULL;
     int status = 0;
     if (!m || !sched || !req || !mine || !sb.tokens || !sb.pos || !sb.slot || !sb.table_at || !sb.tables ||
-        !sb.rows || !sb.sample_seq || !sampled || (o->dump_logits && o->rank == 0 && !logits)) {
+        !sb.rows || !sb.sample_seq || !sampled || (o->dump_logits && leader && !logits)) {
         if (m)
-            fail(err, errlen, "rank %u: out of memory", o->rank);
+            fail(err, errlen, "out of memory");
         status = -1;
         goto out;
     }
@@ -168,7 +168,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                     ncclBroadcast(dev_count, dev_count, 1, ncclInt32, 0, comms.tp, 0) != ncclSuccess ||
                     cudaMemcpy(&count, dev_count, 4, cudaMemcpyDeviceToHost) != cudaSuccess) {
                     cudaFree(dev_count);
-                    status = fail(err, errlen, "rank %u: sharing the arrivals failed", o->rank);
+                    status = fail(err, errlen, "sharing the arrivals failed");
                     break;
                 }
                 cudaFree(dev_count);
@@ -198,7 +198,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                 }
                 continue;
             }
-            status = fail(err, errlen, "rank %u: the scheduler stalled with %u requests in flight", o->rank, in_flight);
+            status = fail(err, errlen, "the scheduler stalled with %u requests in flight", in_flight);
             break;
         }
         struct pt_step_input in;
@@ -212,8 +212,10 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         }
         double t = now_s() - t0;
         if (logits && in.n_samples) {
-            if (dump_logits(o->dump_logits, sb.sample_seq, in.n_samples, o->model.vocab, logits))
-                fprintf(stderr, "pt_engine: cannot write %s: %s\n", o->dump_logits, strerror(errno));
+            char path[4096];
+            snprintf(path, sizeof path, "%s.%u", o->dump_logits, at.dp);
+            if (dump_logits(path, sb.sample_seq, in.n_samples, o->model.vocab, logits))
+                fprintf(stderr, "pt_engine: cannot write %s: %s\n", path, strerror(errno));
             free(logits);
             logits = NULL;
         }

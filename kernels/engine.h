@@ -21,7 +21,8 @@ struct pt_engine_opts {
     struct pt_model_opts run;
     uint32_t rank;
     const char *out_dir;       /* results and the NCCL id file */
-    const char *dump_logits;   /* rank 0: the logits of the first sampled step, or NULL */
+    const char *dump_logits;   /* replica leaders: the logits of their first sampled step go to
+                                * DUMP.<dp index>; NULL: none */
     int32_t straggle_rank;     /* -1: none */
     uint32_t straggle_us;
 };

@@ -4,7 +4,7 @@
  *   pt_engine summarise OUT_DIR          the serving results of a finished run
  * Options: --model NAME (tiny) --layout tp=..,pp=..,dp=..,ep=.. --requests N --input L
  * --output L --concurrency C | --rate R --shared-prefix F --seed S --kv-blocks N
- * --block-tokens B --max-seqs N --max-batch-tokens N --out DIR --dump-logits FILE
+ * --block-tokens B --max-seqs N --max-batch-tokens N --out DIR --dump-logits PREFIX (.DP added)
  * --straggle RANK:US */
 #include <errno.h>
 #include <stdio.h>
@@ -130,6 +130,8 @@ int main(int argc, char **argv)
     if (o.run.max_pos > 8192)
         return fprintf(stderr, "pt_engine: input + output is %u tokens; the engine's attention takes 8192 at most\n",
                        o.run.max_pos), 2;
+    if (o.layout.pp > 1 || o.layout.ep > 1)
+        return fprintf(stderr, "pt_engine: pp and ep are not in the engine yet (tp and dp are)\n"), 2;
     const char *rank_env = getenv("RANK"), *world_env = getenv("WORLD_SIZE");
     uint32_t world = nproc ? (uint32_t)nproc : world_env ? (uint32_t)atoi(world_env) : 1;
     if (pt_layout_check(&o.layout, world, &o.model, err, sizeof err))

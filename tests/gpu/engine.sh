@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# GPU scenario for the reference engine (issue 6), on a 4-GPU machine from the repository root:
+#   bash tests/gpu/engine.sh BUILD_DIR OUT_DIR
+# 1. Correctness: the tiny model's logits of one step under tp=2, tp=4, dp=2 and tp=2,dp=2 equal
+#    the single-GPU run's within bf16 tolerance (compare_logits.py).
+# 2. Ground truth under partrace: tp=4 with --straggle 2:US; `partrace report` must name rank 2
+#    the straggler; the engine's TTFT against the trace's.
+# 3. Layouts of the small model at a low and a high concurrency, each under partrace, with the
+#    engine's summary and the report kept.
+# Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
+# the straggler run).
+set -uo pipefail
+BUILD=$(realpath "$1")
+OUT=$(realpath "$2")
+ENGINE=$BUILD/pt_engine PT=$BUILD/partrace LIB=$BUILD/libpartrace.so
+WORK=$(mktemp -d)
+status=0
+. "$(dirname "$0")/machine_info.sh"
+# cuBLAS and the CUDA runtime: the toolkit's, else PyTorch's copies.
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cu13/lib 2>/dev/null | head -1):${LD_LIBRARY_PATH:-}
+machine_info > "$WORK/machine.txt" 2>&1
+say() { echo "$*" | tee -a "$WORK/summary.txt"; }
+
+# 1. Correctness.
+tiny=(--model tiny --requests 16 --input 100 --output 4 --concurrency 16 --seed 5)
+run_tiny() { # NAME NPROC LAYOUT
+    timeout 120 "$ENGINE" --nproc "$2" --layout "$3" "${tiny[@]}" --out "$WORK/tiny-$1" \
+        --dump-logits "$WORK/tiny-$1/logits.bin" > "$WORK/tiny-$1.log" 2>&1 || { say "tiny $1 failed"; status=1; }
+}
+mkdir -p "$WORK/tiny-base"
+run_tiny base 1 tp=1
+for v in "tp2 2 tp=2" "tp4 4 tp=4" "dp2 2 dp=2" "tp2dp2 4 tp=2,dp=2"; do
+    set -- $v
+    mkdir -p "$WORK/tiny-$1"
+    run_tiny "$1" "$2" "$3"
+    cmp=$(python3 tests/gpu/compare_logits.py "$WORK/tiny-base/logits.bin" "$WORK/tiny-$1/logits.bin" 2>&1) ||
+        { say "logits $1 differ from 1 GPU's"; status=1; }
+    say "logits $1 vs 1 GPU: $cmp"
+done
+
+# 2. Straggler and TTFT under partrace.
+STRAGGLE_US=${STRAGGLE_US:-200}
+PARTRACE_DIR=$WORK/straggle/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
+    --layout tp=4 --model small --requests 32 --input 256 --output 16 --concurrency 8 \
+    --straggle 2:"$STRAGGLE_US" --out "$WORK/straggle" > "$WORK/straggle.log" 2>&1 || { say "straggle run failed"; status=1; }
+"$PT" report "$WORK/straggle/trace" > "$WORK/straggle-report.txt" 2>&1
+"$PT" report --json "$WORK/straggle/trace" > "$WORK/straggle-report.json" 2>/dev/null
+say "straggle: $(tail -1 "$WORK/straggle.log")"
+say "$(grep -i -A3 "straggl" "$WORK/straggle-report.txt" | head -8)"
+
+# 3. Layouts of the small model.
+for conc in ${CONCS:-4 64}; do
+    for v in ${LAYOUTS:-"tp=4 tp=2,dp=2 dp=4"}; do
+        name=small-${v//[=,]/}-c$conc
+        PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
+            --layout "$v" --model small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 --output 64 \
+            --concurrency "$conc" --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
+        "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
+        "$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
+        say "$name: $(tail -1 "$WORK/$name.log")"
+        rm -rf "$WORK/$name/trace"
+    done
+done
+cat "$WORK/machine.txt" "$WORK/summary.txt" > "$OUT/summary.txt"
+cp "$WORK/straggle-report.txt" "$OUT/" 2>/dev/null
+rm -f "$WORK"/*/nccl-id
+tar -C "$WORK" -czf "$OUT/engine.tar.gz" .
+cat "$OUT/summary.txt"
+exit $status
