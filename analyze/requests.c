@@ -7,14 +7,14 @@
 void pt_requests_init(struct pt_requests *q)
 {
     memset(q, 0, sizeof *q);
-    q->source = -1;
 }
 
-static struct pt_request *slot(struct pt_requests *q, uint64_t id)
+/* Request id's entry, made for `source` when new; NULL when another process owns it. */
+static struct pt_request *slot(struct pt_requests *q, uint64_t id, uint32_t source)
 {
     uint64_t at;
     if (pt_u64_map_get(&q->index, id + 1, &at))
-        return &q->all[at];
+        return q->all[at].source == source ? &q->all[at] : NULL;
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 1024;
         struct pt_request *more = realloc(q->all, cap * sizeof *more);
@@ -26,16 +26,13 @@ static struct pt_request *slot(struct pt_requests *q, uint64_t id)
     if (pt_u64_map_put(&q->index, id + 1, q->n) != 0)
         return NULL;
     memset(&q->all[q->n], 0, sizeof q->all[0]);
+    q->all[q->n].source = source;
     return &q->all[q->n++];
 }
 
 void pt_requests_mark(struct pt_requests *q, uint32_t source, const char *text, size_t len, uint64_t ts)
 {
     if (len < 4 || memcmp(text, "req ", 4) != 0)
-        return;
-    if (q->source < 0)
-        q->source = source;
-    if ((int64_t)source != q->source)
         return;
     char buf[128];
     if (len >= sizeof buf) {
@@ -50,7 +47,7 @@ void pt_requests_mark(struct pt_requests *q, uint32_t source, const char *text, 
         q->bad_marks++;
         return;
     }
-    struct pt_request *r = slot(q, id);
+    struct pt_request *r = slot(q, id, source);
     if (!r)
         return;
     if (!strcmp(end + 1, "arrive")) {

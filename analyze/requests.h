@@ -1,8 +1,9 @@
 /* Serving metrics from the application's NVTX marks (docs/METRICS.md, "Requests"): a mark
  * "req ID arrive" when request ID arrives, "req ID token" each time a token of it is produced.
  * TTFT = first token − arrival; TPOT = (last token − first token) / (tokens − 1); throughput =
- * tokens / (last token − first arrival). Marks are taken from one process (the first to mark),
- * so a request is not counted once per rank. */
+ * tokens / (last token − first arrival). Each request's marks are taken from the process that
+ * marked it first: data-parallel replicas each mark their own requests, and ranks that all
+ * mark the same request (every TP rank, say) do not count it once per rank. */
 #ifndef PT_REQUESTS_H
 #define PT_REQUESTS_H
 
@@ -14,13 +15,13 @@
 struct pt_request {
     uint64_t arrive_ns, first_ns, last_ns;
     uint32_t tokens;
+    uint32_t source;           /* the file whose marks of it count */
 };
 
 struct pt_requests {
     struct pt_u64_map index;   /* request id + 1 → slot */
     struct pt_request *all;
     size_t n, cap;
-    int64_t source;            /* the file whose marks count; -1 before the first */
     uint64_t bad_marks;        /* "req ..." marks that did not parse */
 };
 

@@ -221,6 +221,16 @@ class ReportExact(TraceTest):
         out = cli("report", self.run_dir).stdout
         self.assertIn(f"requests {n}, tokens {n * tokens}", out)
         self.assertLessEqual(max(map(len, out.splitlines())), 100)
+        # Data-parallel replicas each mark their own requests; ranks that all mark the same
+        # requests count them once.
+        for who in ("split", "all"):
+            other = os.path.join(self.run_dir, who)
+            os.makedirs(other)
+            subprocess.run([GEN, other, "tp", "2", str(steps), "50000", "20000", "1024", "0", "0"],
+                           check=True, env=dict(os.environ, GEN_REQUESTS=f"{n},{tokens},{who}"))
+            q2 = json.loads(cli("report", "--json", other).stdout)["summary"]["requests"]
+            self.assertEqual((q2["count"], q2["tokens"]), (n, n * tokens), who)
+            self.assertEqual(q2["ttft_ms"], q["ttft_ms"], who)
         # Without marks the report says how to get them.
         plain = os.path.join(self.run_dir, "plain")
         os.makedirs(plain)

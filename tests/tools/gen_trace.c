@@ -7,7 +7,9 @@
  * (ranks with equal offsets share a host). GEN_PHASE="A,B" wraps steps A..B-1 in an NVTX
  * push/pop range "decode" (pushed at step A's base time, popped at step B's).
  * GEN_REQUESTS="N,T" makes rank 0 mark N requests (docs/METRICS.md): request i arrives at
- * step i's base + (i % 4) us and gets token j at the base of step i + 1 + 2j, j < T.
+ * step i's base + (i % 4) us and gets token j at the base of step i + 1 + 2j, j < T;
+ * "N,T,split": rank i % R marks request i (data-parallel replicas); "N,T,all": every rank marks
+ * every request (as if each TP rank did).
  *   gen_trace DIR tp R K C T B SKEW_0 ... SKEW_{R-1}      (times in ns)
  * Scenario "pp": P stages (ranks) of one PP communicator (Send/Recv), M micro-batches of F ns
  * of compute per stage and step, K steps, in the ideal schedule: stage s computes micro-batch
@@ -326,9 +328,11 @@ int main(int argc, char **argv)
         return 2;
     }
     int n_requests = 0, tokens = 0;
+    char who[8] = "rank0";
     const char *requests = getenv("GEN_REQUESTS");
-    if (requests && sscanf(requests, "%d,%d", &n_requests, &tokens) != 2) {
-        fprintf(stderr, "gen_trace: GEN_REQUESTS is \"N,TOKENS\"\n");
+    if (requests && (sscanf(requests, "%d,%d,%7s", &n_requests, &tokens, who) < 2 ||
+                     (strcmp(who, "rank0") && strcmp(who, "split") && strcmp(who, "all")))) {
+        fprintf(stderr, "gen_trace: GEN_REQUESTS is \"N,TOKENS[,split|all]\"\n");
         return 2;
     }
     const uint64_t comm = 0x7e57c0ffee;
@@ -344,7 +348,9 @@ int main(int argc, char **argv)
                 put_nvtx(base, PT_NVTX_PUSH, "decode");
             if (k == phase_to)
                 put_nvtx(base, PT_NVTX_POP, "");
-            for (int i = 0; r == 0 && i < n_requests; i++) {
+            for (int i = 0; i < n_requests; i++) {
+                if (!(who[0] == 'a' || (who[0] == 's' ? i % ranks == r : r == 0)))
+                    continue;
                 char text[64];
                 if (k == i) {
                     snprintf(text, sizeof text, "req %d arrive", i);
