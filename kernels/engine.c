@@ -145,6 +145,18 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     }
     for (uint32_t i = at.dp; i < n_all; i += dp)
         mine[n_mine++].seq.id = i;
+    /* One step of one token before the clock starts: CUDA loads the kernels, cuBLAS picks its
+     * algorithms and NCCL connects at their first use, which would land on the first requests'
+     * TTFT. Its KV goes to block 0, which any sequence overwrites before reading. */
+    int32_t one = 1, zero = 0;
+    struct pt_step_input warm = {1, 1, 1, &one, &zero, &zero, &zero, &zero, &zero};
+    nvtxRangePushA("warmup");
+    int cold = pt_model_step(m, &warm, sampled, NULL, err, errlen);
+    nvtxRangePop();
+    if (cold) {
+        status = -1;
+        goto out;
+    }
     uint32_t conc = o->load.concurrency ? (o->load.concurrency + dp - 1) / dp : 0;
     uint32_t next = 0, in_flight = 0, done = 0;
     uint64_t steps = 0;
