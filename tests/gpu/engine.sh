@@ -4,7 +4,8 @@
 # 1. Correctness: the tiny model's logits of one step under tp=2, tp=4, dp=2 and tp=2,dp=2 equal
 #    the single-GPU run's within bf16 tolerance (compare_logits.py).
 # 2. Ground truth under partrace: tp=4 with --straggle 2:US; `partrace report` must name rank 2
-#    the straggler; the engine's TTFT against the trace's.
+#    the straggler and recover US within 10 %; the trace's TTFT and TPOT within 5 % of the
+#    engine's (check_engine.py, for every run under partrace).
 # 3. Layouts of the small model at a low and a high concurrency, each under partrace, with the
 #    engine's summary and the report kept.
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
@@ -46,11 +47,13 @@ PARTRACE_DIR=$WORK/straggle/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 
 "$PT" report "$WORK/straggle/trace" > "$WORK/straggle-report.txt" 2>&1
 "$PT" report --json "$WORK/straggle/trace" > "$WORK/straggle-report.json" 2>/dev/null
 say "straggle: $(tail -1 "$WORK/straggle.log")"
-say "$(grep -i -A3 "straggl" "$WORK/straggle-report.txt" | head -8)"
+check=$(python3 tests/gpu/check_engine.py "$WORK/straggle-report.json" "$WORK/straggle/summary.json" \
+    --straggle 2:"$STRAGGLE_US" 2>&1) || { say "straggle check failed"; status=1; }
+say "straggle check: $check"
 
 # 3. Layouts of the small model.
 for conc in ${CONCS:-4 64}; do
-    for v in ${LAYOUTS:-"tp=4 tp=2,dp=2 dp=4"}; do
+    for v in ${LAYOUTS:-tp=4 tp=2,dp=2 dp=4}; do
         name=small-${v//[=,]/}-c$conc
         PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
             --layout "$v" --model small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 --output 64 \
@@ -58,6 +61,9 @@ for conc in ${CONCS:-4 64}; do
         "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
         "$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
         say "$name: $(tail -1 "$WORK/$name.log")"
+        check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name/summary.json" 2>&1) ||
+            { say "$name check failed"; status=1; }
+        say "$name check: $check"
         rm -rf "$WORK/$name/trace"
     done
 done
