@@ -145,6 +145,24 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual([(r["rank"], r["coords"]["pp"], r["coords"]["ep"]) for r in rep["ranks"]
                           if r["rank"] < 4][:4], [(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)])
 
+    def test_engine_straggler_and_ttft(self):
+        # The reference engine's TP=4 run with rank 2 delayed 200 us before each all-reduce.
+        sample = os.path.join(ROOT, "samples", "gpu-engine-straggle")
+        with tempfile.TemporaryDirectory() as work:
+            report = os.path.join(work, "report.json")
+            with open(report, "w") as f:
+                subprocess.run([PARTRACE, "report", "--json", os.path.join(sample, "traced")], stdout=f,
+                               check=True)
+            checker = os.path.join(ROOT, "tests", "gpu", "check_engine.py")
+            proc = subprocess.run([sys.executable, checker, report, os.path.join(sample, "engine", "summary.json"),
+                                   "--straggle", "2:200"], capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            got = json.loads(proc.stdout)
+            rep = json.load(open(report))
+        self.assertEqual((got["straggler"]["rank"], got["requests"]), (2, [32, 32]))
+        self.assertAlmostEqual(got["straggler"]["recovered_us"], 200.6, delta=0.5)
+        self.assertEqual({k: rep["layout"][k] for k in ("tp", "pp", "dp", "ep")}, {"tp": 4, "pp": 1, "dp": 1, "ep": 1})
+
     def test_report_on_the_tp_loop(self):
         rep = json.loads(subprocess.run([PARTRACE, "report", "--json",
                                          os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],
