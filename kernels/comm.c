@@ -63,11 +63,22 @@ int pt_comms_init(const struct pt_layout *l, uint32_t rank, const char *id_file,
         pt_comms_free(c);
         return -1;
     }
+    if (l->pp > 1) {
+        uint32_t stage = rank / l->tp % l->pp, dp = rank / (l->tp * l->pp);
+        r = ncclCommSplit(c->world, (int)(dp * l->tp + rank % l->tp), (int)stage, &c->pp, NULL);
+        if (r != ncclSuccess) {
+            snprintf(err, errlen, "ncclCommSplit (PP groups of %u): %s", l->pp, ncclGetErrorString(r));
+            pt_comms_free(c);
+            return -1;
+        }
+    }
     return 0;
 }
 
 void pt_comms_free(struct pt_comms *c)
 {
+    if (c->pp)
+        ncclCommDestroy(c->pp);
     if (c->tp)
         ncclCommDestroy(c->tp);
     if (c->world)

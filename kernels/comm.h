@@ -1,5 +1,6 @@
 /* The engine's NCCL communicators: the world (from a unique id that rank 0 publishes in a
- * file every rank can read), and split from it the rank's TP group (same replica and stage). */
+ * file every rank can read), and split from it the rank's TP group (same replica and stage)
+ * and, with PP, its PP group (same replica and TP index: one rank per stage, in stage order). */
 #ifndef PT_COMM_H
 #define PT_COMM_H
 
@@ -11,7 +12,7 @@
 #include "layout.h"
 
 struct pt_comms {
-    ncclComm_t world, tp;
+    ncclComm_t world, tp, pp; /* pp: NULL without PP */
 };
 
 /* id_file: where rank 0 writes the unique id and the others wait for it (up to timeout_s).

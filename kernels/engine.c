@@ -66,9 +66,24 @@ static void build_step(const struct pt_sched_batch *b, uint32_t bt, struct step_
             s->sample_seq[ns++] = it->seq;
         }
     }
-    *in = (struct pt_step_input){t, nt, ns, s->tokens, s->pos, s->slot, s->table_at, s->tables, s->rows};
+    *in = (struct pt_step_input){t, nt, ns, 1, s->tokens, s->pos, s->slot, s->table_at, s->tables, s->rows};
 }
 
+
+/* With PP, after a step: the last stage's sampled tokens go round the pipeline, last → first →
+ * second → ... → the one before the last, so that every stage plans the next step alike. */
+static int pass_tokens(struct pt_model *m, const struct pt_coords *at, const struct pt_layout *l, int32_t *tokens,
+                       uint32_t n, char *err, size_t errlen)
+{
+    uint32_t p = l->pp, s = at->stage;
+    if (p == 1 || !n)
+        return 0;
+    if (s + 1 == p)
+        return pt_model_send_tokens(m, tokens, n, 0, err, errlen);
+    if (pt_model_recv_tokens(m, tokens, n, s == 0 ? p - 1 : s - 1, err, errlen))
+        return -1;
+    return s + 2 < p ? pt_model_send_tokens(m, tokens, n, s + 1, err, errlen) : 0;
+}
 
 struct request_state {
     struct pt_seq seq;
@@ -105,7 +120,8 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
 {
     struct pt_coords at;
     pt_layout_coords(&o->layout, &o->model, o->rank, &at);
-    int leader = at.tp == 0;
+    int leader = at.tp == 0 && at.stage == 0, last = at.stage + 1 == o->layout.pp;
+    int dumper = at.tp == 0 && last && o->dump_logits;
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)
         return fail(err, errlen, "no CUDA device");
@@ -123,7 +139,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev);
         run.straggle_cycles = (uint64_t)o->straggle_us * (uint64_t)(khz > 0 ? khz : 1800000) / 1000;
     }
-    struct pt_model *m = pt_model_new(&o->model, &o->layout, &at, &run, comms.tp, err, errlen);
+    struct pt_model *m = pt_model_new(&o->model, &o->layout, &at, &run, comms.tp, comms.pp, err, errlen);
     struct pt_kv_blocks *kv = pt_kv_new(run.kv_blocks, run.block_tokens);
     struct pt_sched_config sc = {run.max_seqs, run.max_batch_tokens};
     struct pt_sched *sched = kv ? pt_sched_new(&sc, kv) : NULL;
@@ -134,10 +150,10 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     struct step_buf sb = {malloc(T * 4), malloc(T * 4), malloc(T * 4), malloc(T * 4), malloc(max_tables * 4),
                           malloc(run.max_seqs * 4), malloc(run.max_seqs * sizeof(struct pt_seq *))};
     int32_t *sampled = malloc(run.max_seqs * 4);
-    float *logits = o->dump_logits && leader ? malloc((size_t)run.max_seqs * o->model.vocab * 4) : NULL;
+    float *logits = dumper ? malloc((size_t)run.max_seqs * o->model.vocab * 4) : NULL;
     int status = 0;
     if (!m || !sched || !req || !mine || !sb.tokens || !sb.pos || !sb.slot || !sb.table_at || !sb.tables ||
-        !sb.rows || !sb.sample_seq || !sampled || (o->dump_logits && leader && !logits)) {
+        !sb.rows || !sb.sample_seq || !sampled || (dumper && !logits)) {
         if (m)
             fail(err, errlen, "out of memory");
         status = -1;
@@ -149,9 +165,9 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
      * algorithms and NCCL connects at their first use, which would land on the first requests'
      * TTFT. Its KV goes to block 0, which any sequence overwrites before reading. */
     int32_t one = 1, zero = 0;
-    struct pt_step_input warm = {1, 1, 1, &one, &zero, &zero, &zero, &zero, &zero};
+    struct pt_step_input warm = {1, 1, 1, 1, &one, &zero, &zero, &zero, &zero, &zero};
     nvtxRangePushA("warmup");
-    int cold = pt_model_step(m, &warm, sampled, NULL, err, errlen);
+    int cold = pt_model_step(m, &warm, sampled, NULL, err, errlen) || pass_tokens(m, &at, &o->layout, sampled, 1, err, errlen);
     nvtxRangePop();
     if (cold) {
         status = -1;
@@ -215,8 +231,10 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         }
         struct pt_step_input in;
         build_step(&b, run.block_tokens, &sb, &in);
+        in.n_micro = o->micro_batches;
         nvtxRangePushA(b.prefill_tokens ? "prefill" : "decode");
-        int bad = pt_model_step(m, &in, sampled, logits, err, errlen);
+        int bad = pt_model_step(m, &in, sampled, logits, err, errlen) ||
+                  pass_tokens(m, &at, &o->layout, sampled, in.n_samples, err, errlen);
         nvtxRangePop();
         if (bad) {
             status = -1;

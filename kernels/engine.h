@@ -1,8 +1,10 @@
 /* One rank of the engine serving its replica's share of the load: continuous batching
  * (scheduler.h) over this rank's model shard (model.h), every rank of a replica planning the
- * same steps from the same inputs. The leader of each replica (TP index 0) marks requests with
- * NVTX ("req ID arrive", "req ID token") and steps with ranges "prefill" / "decode", as
- * `partrace report` reads them, and writes its requests' times to OUT/requests-DP.tsv. */
+ * same steps from the same inputs. With PP the last stage's sampled tokens go round the
+ * pipeline after each step (last → first → second → ...), on the PP communicator. The leader of
+ * each replica (first stage, TP index 0) marks requests with NVTX ("req ID arrive", "req ID
+ * token") and steps with ranges "prefill" / "decode", as `partrace report` reads them, and writes
+ * its requests' times to OUT/requests-DP.tsv. */
 #ifndef PT_ENGINE_H
 #define PT_ENGINE_H
 
@@ -21,8 +23,9 @@ struct pt_engine_opts {
     struct pt_model_opts run;
     uint32_t rank;
     const char *out_dir;       /* results and the NCCL id file */
-    const char *dump_logits;   /* replica leaders: the logits of their first sampled step go to
-                                * DUMP.<dp index>; NULL: none */
+    const char *dump_logits;   /* each replica's last stage (TP index 0): the logits of its first
+                                * sampled step go to DUMP.<dp index>; NULL: none */
+    uint32_t micro_batches;    /* PP: micro-batches per step */
     int32_t straggle_rank;     /* -1: none */
     uint32_t straggle_us;
 };

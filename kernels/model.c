@@ -27,7 +27,9 @@ struct pt_model {
     struct pt_coords at;
     struct pt_model_opts o;
     uint32_t tp, hq, hkv, hd, ff;      /* this rank's heads and MLP width */
-    ncclComm_t tp_comm;
+    uint32_t pp;
+    int first, last;                   /* the pipeline's first / last stage */
+    ncclComm_t tp_comm, pp_comm;
     cublasHandle_t blas;
     cudaStream_t stream;
     pt_bf16 *embed, *final_norm, *lm_head;
@@ -109,7 +111,7 @@ static pt_bf16 *gate_up_weight(struct pt_model *m, uint32_t layer)
 
 struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt_layout *layout,
                               const struct pt_coords *at, const struct pt_model_opts *o,
-                              ncclComm_t tp_comm, char *err, size_t errlen)
+                              ncclComm_t tp_comm, ncclComm_t pp_comm, char *err, size_t errlen)
 {
     if (cfg->n_experts) {
         fail(err, errlen, "model %s: MoE layers are not in the engine yet", cfg->name);
@@ -129,6 +131,10 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
     m->hd = cfg->head_dim;
     m->ff = cfg->d_ff / layout->tp;
     m->tp_comm = tp_comm;
+    m->pp_comm = pp_comm;
+    m->pp = layout->pp;
+    m->first = at->stage == 0;
+    m->last = at->stage + 1 == layout->pp;
     if (cuda_ok(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking), "cudaStreamCreate", err, errlen) ||
         (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasCreate failed")) ||
         (cublasSetStream(m->blas, m->stream) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasSetStream failed"))) {
@@ -136,11 +142,14 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
         return NULL;
     }
     uint32_t d = cfg->d_model, T = o->max_batch_tokens, qkv_w = (m->hq + 2 * m->hkv) * m->hd;
-    m->embed = weight(m, cfg->vocab, d, 0, 0, W_EMBED, 1.0f, 0);
-    m->final_norm = weight(m, 1, d, 0, 0, W_FINAL_NORM, 0.1f, 1.0f);
-    m->lm_head = weight(m, cfg->vocab, d, 0, 0, W_LM_HEAD, 1.0f / sqrtf((float)d), 0);
+    if (m->first)
+        m->embed = weight(m, cfg->vocab, d, 0, 0, W_EMBED, 1.0f, 0);
+    if (m->last) {
+        m->final_norm = weight(m, 1, d, 0, 0, W_FINAL_NORM, 0.1f, 1.0f);
+        m->lm_head = weight(m, cfg->vocab, d, 0, 0, W_LM_HEAD, 1.0f / sqrtf((float)d), 0);
+    }
     m->layers = calloc(at->n_layers, sizeof *m->layers);
-    int ok = m->embed && m->final_norm && m->lm_head && m->layers;
+    int ok = (!m->first || m->embed) && (!m->last || (m->final_norm && m->lm_head)) && m->layers;
     size_t cache = (size_t)o->kv_blocks * o->block_tokens * m->hkv * m->hd;
     for (uint32_t i = 0; ok && i < at->n_layers; i++) {
         uint32_t l = at->first_layer + i;
@@ -227,10 +236,41 @@ static int tp_reduce(struct pt_model *m, pt_bf16 *p, uint32_t n)
     return ncclAllReduce(p, p, (size_t)n * m->cfg.d_model, ncclBfloat16, ncclSum, m->tp_comm, m->stream) == ncclSuccess ? 0 : -1;
 }
 
+/* The layers of this stage on tokens [t0, t1) of the step, whose hidden states are x + t0·d. */
+static int run_layers(struct pt_model *m, const struct pt_step_input *in, uint32_t t0, uint32_t t1,
+                      const int32_t *pos, const int32_t *slot, const int32_t *table_at, const int32_t *tables)
+{
+    uint32_t n = t1 - t0, d = m->cfg.d_model, hd = m->hd, qkv_w = (m->hq + 2 * m->hkv) * hd, max_pos = 0;
+    for (uint32_t i = t0; i < t1; i++)
+        max_pos = (uint32_t)in->pos[i] + 1 > max_pos ? (uint32_t)in->pos[i] + 1 : max_pos;
+    pt_bf16 *x = m->x + (size_t)t0 * d;
+    pos += t0, slot += t0, table_at += t0;
+    int bad = 0;
+    for (uint32_t i = 0; i < m->at.n_layers && !bad; i++) {
+        struct layer *L = &m->layers[i];
+        pt_op_rmsnorm(x, L->attn_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
+        bad |= linear(m, m->h, L->wqkv, n, d, qkv_w, m->qkv, 0);
+        pt_op_rope(m->qkv, pos, n, m->hq, m->hkv, hd, m->cfg.rope_theta, m->stream);
+        pt_op_kv_store(m->qkv, slot, n, m->hq, m->hkv, hd, L->k_cache, L->v_cache, m->stream);
+        pt_op_paged_attention(m->qkv, L->k_cache, L->v_cache, pos, table_at, tables, n, m->hq, m->hkv, hd,
+                              m->o.block_tokens, max_pos, m->attn, m->stream);
+        bad |= linear(m, m->attn, L->wo, n, m->hq * hd, d, m->proj, 0);
+        bad |= tp_reduce(m, m->proj, n);
+        pt_op_add(x, m->proj, (uint64_t)n * d, m->stream);
+        pt_op_rmsnorm(x, L->mlp_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
+        bad |= linear(m, m->h, L->wgu, n, d, 2 * m->ff, m->gu, 0);
+        pt_op_silu_mul(m->gu, n, m->ff, m->act, m->stream);
+        bad |= linear(m, m->act, L->wdown, n, m->ff, d, m->proj, 0);
+        bad |= tp_reduce(m, m->proj, n);
+        pt_op_add(x, m->proj, (uint64_t)n * d, m->stream);
+    }
+    return bad;
+}
+
 int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, float *logits,
                   char *err, size_t errlen)
 {
-    uint32_t n = in->n_tokens, d = m->cfg.d_model, hd = m->hd;
+    uint32_t n = in->n_tokens, d = m->cfg.d_model;
     if (!n)
         return 0;
     size_t need = (size_t)4 * n + in->n_tables + in->n_samples;
@@ -248,34 +288,25 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
         return -1;
     const int32_t *tok = m->meta, *pos = m->meta + n, *slot = m->meta + 2 * n, *table_at = m->meta + 3 * n;
     const int32_t *tables = m->meta + 4 * n, *rows = tables + in->n_tables;
-    uint32_t max_pos = 0;
-    for (uint32_t i = 0; i < n; i++)
-        max_pos = (uint32_t)in->pos[i] + 1 > max_pos ? (uint32_t)in->pos[i] + 1 : max_pos;
-    uint32_t qkv_w = (m->hq + 2 * m->hkv) * hd;
+    /* Micro-batches: each through this stage, from the previous stage and on to the next. */
+    uint32_t micro = m->pp > 1 && in->n_micro > 1 ? (in->n_micro < n ? in->n_micro : n) : 1;
     int bad = 0;
-    pt_op_embed(m->embed, tok, n, d, m->x, m->stream);
-    for (uint32_t i = 0; i < m->at.n_layers && !bad; i++) {
-        struct layer *L = &m->layers[i];
-        pt_op_rmsnorm(m->x, L->attn_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
-        bad |= linear(m, m->h, L->wqkv, n, d, qkv_w, m->qkv, 0);
-        pt_op_rope(m->qkv, pos, n, m->hq, m->hkv, hd, m->cfg.rope_theta, m->stream);
-        pt_op_kv_store(m->qkv, slot, n, m->hq, m->hkv, hd, L->k_cache, L->v_cache, m->stream);
-        pt_op_paged_attention(m->qkv, L->k_cache, L->v_cache, pos, table_at, tables, n, m->hq, m->hkv, hd,
-                              m->o.block_tokens, max_pos, m->attn, m->stream);
-        bad |= linear(m, m->attn, L->wo, n, m->hq * hd, d, m->proj, 0);
-        bad |= tp_reduce(m, m->proj, n);
-        pt_op_add(m->x, m->proj, (uint64_t)n * d, m->stream);
-        pt_op_rmsnorm(m->x, L->mlp_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
-        bad |= linear(m, m->h, L->wgu, n, d, 2 * m->ff, m->gu, 0);
-        pt_op_silu_mul(m->gu, n, m->ff, m->act, m->stream);
-        bad |= linear(m, m->act, L->wdown, n, m->ff, d, m->proj, 0);
-        bad |= tp_reduce(m, m->proj, n);
-        pt_op_add(m->x, m->proj, (uint64_t)n * d, m->stream);
+    uint32_t prev = m->at.stage - 1, next = m->at.stage + 1;
+    for (uint32_t k = 0; k < micro && !bad; k++) {
+        uint32_t t0 = (uint32_t)((uint64_t)n * k / micro), t1 = (uint32_t)((uint64_t)n * (k + 1) / micro);
+        size_t count = (size_t)(t1 - t0) * d;
+        if (m->first)
+            pt_op_embed(m->embed, tok + t0, t1 - t0, d, m->x + (size_t)t0 * d, m->stream);
+        else
+            bad |= ncclRecv(m->x + (size_t)t0 * d, count, ncclBfloat16, (int)prev, m->pp_comm, m->stream) != ncclSuccess;
+        bad |= run_layers(m, in, t0, t1, pos, slot, table_at, tables);
+        if (!m->last)
+            bad |= ncclSend(m->x + (size_t)t0 * d, count, ncclBfloat16, (int)next, m->pp_comm, m->stream) != ncclSuccess;
     }
     if (bad)
         return fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass");
     uint32_t s = in->n_samples;
-    if (s) {
+    if (m->last && s) {
         pt_op_rmsnorm(m->x, m->final_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
         pt_op_gather_rows(m->h, rows, s, d, m->picked, m->stream);
         if (linear(m, m->picked, m->lm_head, s, d, m->cfg.vocab, m->logits, 1))
@@ -288,4 +319,26 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
             return -1;
     }
     return cuda_ok(cudaStreamSynchronize(m->stream), "the step", err, errlen);
+}
+
+int pt_model_send_tokens(struct pt_model *m, const int32_t *tokens, uint32_t n, uint32_t to, char *err, size_t errlen)
+{
+    if (!n)
+        return 0;
+    if (cuda_ok(cudaMemcpyAsync(m->sampled, tokens, n * 4, cudaMemcpyHostToDevice, m->stream), "copying tokens", err, errlen))
+        return -1;
+    if (ncclSend(m->sampled, n, ncclInt32, (int)to, m->pp_comm, m->stream) != ncclSuccess)
+        return fail(err, errlen, "sending the sampled tokens to stage %u failed", to);
+    return cuda_ok(cudaStreamSynchronize(m->stream), "sending tokens", err, errlen);
+}
+
+int pt_model_recv_tokens(struct pt_model *m, int32_t *tokens, uint32_t n, uint32_t from, char *err, size_t errlen)
+{
+    if (!n)
+        return 0;
+    if (ncclRecv(m->sampled, n, ncclInt32, (int)from, m->pp_comm, m->stream) != ncclSuccess)
+        return fail(err, errlen, "receiving the sampled tokens from stage %u failed", from);
+    if (cuda_ok(cudaMemcpyAsync(tokens, m->sampled, n * 4, cudaMemcpyDeviceToHost, m->stream), "copying tokens", err, errlen))
+        return -1;
+    return cuda_ok(cudaStreamSynchronize(m->stream), "receiving tokens", err, errlen);
 }

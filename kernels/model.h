@@ -1,6 +1,8 @@
 /* The engine's model on one rank: this rank's shard of the weights (TP: heads and MLP width;
- * its stage's layers), its paged KV cache, and the forward pass of one scheduled step through
- * cuBLAS and the kernels of ops.h, with the TP all-reduces on the rank's TP communicator. */
+ * PP: its stage's layers, the embedding on the first stage, the LM head on the last), its paged
+ * KV cache, and the forward pass of one scheduled step through cuBLAS and the kernels of ops.h:
+ * TP all-reduces on the rank's TP communicator; with PP, the step's tokens in micro-batches,
+ * each received from the previous stage and sent to the next on the rank's PP communicator. */
 #ifndef PT_MODEL_H
 #define PT_MODEL_H
 
@@ -23,6 +25,7 @@ struct pt_model_opts {
  * where its sequence's block table starts in `tables`; the rows whose next token is sampled. */
 struct pt_step_input {
     uint32_t n_tokens, n_tables, n_samples;
+    uint32_t n_micro;           /* PP micro-batches: the tokens in n_micro slices as even as they go */
     const int32_t *tokens, *pos, *slot, *table_at, *tables, *sample_rows;
 };
 
@@ -30,13 +33,17 @@ struct pt_step_input {
  * a message in err. */
 struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt_layout *layout,
                               const struct pt_coords *at, const struct pt_model_opts *o,
-                              ncclComm_t tp_comm, char *err, size_t errlen);
+                              ncclComm_t tp_comm, ncclComm_t pp_comm, char *err, size_t errlen);
 void pt_model_free(struct pt_model *m);
-/* Runs one step; sampled[i] gets the greedy next token of sample row i. When logits is not
- * NULL it gets those rows' logits (n_samples × vocab floats). Returns 0, -1 on a CUDA, cuBLAS
- * or NCCL error (message in err). */
+/* Runs one step; on the last stage sampled[i] gets the greedy next token of sample row i and,
+ * when logits is not NULL, those rows' logits (n_samples × vocab floats); other stages leave
+ * both alone. Returns 0, -1 on a CUDA, cuBLAS or NCCL error (message in err). */
 int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, float *logits,
                   char *err, size_t errlen);
+/* Sends n tokens to stage `to`, or receives n from stage `from`, of this rank's PP group (the
+ * sampled tokens going round the pipeline). Return 0, -1 with a message. */
+int pt_model_send_tokens(struct pt_model *m, const int32_t *tokens, uint32_t n, uint32_t to, char *err, size_t errlen);
+int pt_model_recv_tokens(struct pt_model *m, int32_t *tokens, uint32_t n, uint32_t from, char *err, size_t errlen);
 /* GPU memory this rank holds for weights and cache, bytes. */
 uint64_t pt_model_bytes(const struct pt_model *m);
 

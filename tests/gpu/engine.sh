@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # GPU scenario for the reference engine (issue 6), on a 4-GPU machine from the repository root:
 #   bash tests/gpu/engine.sh BUILD_DIR OUT_DIR
-# 1. Correctness: the tiny model's logits of one step under tp=2, tp=4, dp=2 and tp=2,dp=2 equal
-#    the single-GPU run's within bf16 tolerance (compare_logits.py).
+# 1. Correctness: the tiny model's logits of one step under tp=2, tp=4, dp=2, tp=2,dp=2, pp=2,
+#    pp=4 and tp=2,pp=2 equal the single-GPU run's within bf16 tolerance (compare_logits.py).
 # 2. Ground truth under partrace: tp=4 with --straggle 2:US; `partrace report` must name rank 2
 #    the straggler and recover US within 10 %; the trace's TTFT and TPOT within 5 % of the
 #    engine's (check_engine.py, for every run under partrace).
-# 3. Layouts of the small model at a low and a high concurrency, each under partrace, with the
+# 3. PP bubble: pp=4 with 1, 2, 4, 8 micro-batches, the report's PP share of decode steps
+#    against (p-1)/(m+p-1).
+# 4. Layouts of the small model at a low and a high concurrency, each under partrace, with the
 #    engine's summary and the report kept.
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
 # the straggler run).
@@ -30,7 +32,7 @@ run_tiny() { # NAME NPROC LAYOUT
 }
 mkdir -p "$WORK/tiny-base"
 run_tiny base 1 tp=1
-for v in "tp2 2 tp=2" "tp4 4 tp=4" "dp2 2 dp=2" "tp2dp2 4 tp=2,dp=2"; do
+for v in "tp2 2 tp=2" "tp4 4 tp=4" "dp2 2 dp=2" "tp2dp2 4 tp=2,dp=2" "pp2 2 pp=2" "pp4 4 pp=4" "tp2pp2 4 tp=2,pp=2"; do
     set -- $v
     mkdir -p "$WORK/tiny-$1"
     run_tiny "$1" "$2" "$3"
@@ -51,9 +53,31 @@ check=$(python3 tests/gpu/check_engine.py "$WORK/straggle-report.json" "$WORK/st
     --straggle 2:"$STRAGGLE_US" 2>&1) || { say "straggle check failed"; status=1; }
 say "straggle check: $check"
 
-# 3. Layouts of the small model.
+# 3. PP bubble against (p-1)/(m+p-1): pp=4, decode steps of 32 sequences in m micro-batches.
+for mb in ${MICRO:-1 2 4 8}; do
+    name=bubble-m$mb
+    PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
+        --layout pp=4 --micro-batches "$mb" --model small --requests 64 --input 64 --output 64 --concurrency 32 \
+        --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
+    "$PT" report --json --phase decode "$WORK/$name/trace" > "$WORK/$name-decode.json" 2>/dev/null
+    "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
+    say "$name: $(python3 - "$WORK/$name-decode.json" "$mb" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); m, p = int(sys.argv[2]), 4
+a = [x["attribution_pct"] for x in r["ranks"]]
+bubble = sum(x["pp_bubble"] for x in a) / len(a)
+busy = sum(x["pp_bubble"] + x["compute"] + x["tp_comm"] for x in a) / len(a)
+print(json.dumps({"micro_batches": m, "expected": round((p - 1) / (m + p - 1), 4),
+                  "pp_bubble_of_span": round(bubble / 100, 4), "pp_bubble_of_busy": round(bubble / busy, 4),
+                  "per_rank_pp_pct": [x["pp_bubble"] for x in a], "idle_pct": [x["idle"] for x in a]}))
+PY
+)"
+    rm -rf "$WORK/$name/trace"
+done
+
+# 4. Layouts of the small model.
 for conc in ${CONCS:-4 64}; do
-    for v in ${LAYOUTS:-tp=4 tp=2,dp=2 dp=4}; do
+    for v in ${LAYOUTS:-tp=4 tp=2,dp=2 dp=4 pp=4 tp=2,pp=2}; do
         name=small-${v//[=,]/}-c$conc
         PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
             --layout "$v" --model small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 --output 64 \
