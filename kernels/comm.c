@@ -72,11 +72,21 @@ int pt_comms_init(const struct pt_layout *l, uint32_t rank, const char *id_file,
             return -1;
         }
     }
+    if (l->ep > 1) {
+        r = ncclCommSplit(c->world, (int)(rank / l->tp % l->pp), (int)(rank / (l->tp * l->pp)), &c->ep, NULL);
+        if (r != ncclSuccess) {
+            snprintf(err, errlen, "ncclCommSplit (EP groups of %u): %s", l->ep, ncclGetErrorString(r));
+            pt_comms_free(c);
+            return -1;
+        }
+    }
     return 0;
 }
 
 void pt_comms_free(struct pt_comms *c)
 {
+    if (c->ep)
+        ncclCommDestroy(c->ep);
     if (c->pp)
         ncclCommDestroy(c->pp);
     if (c->tp)

@@ -1,6 +1,7 @@
 /* The engine's NCCL communicators: the world (from a unique id that rank 0 publishes in a
  * file every rank can read), and split from it the rank's TP group (same replica and stage)
- * and, with PP, its PP group (same replica and TP index: one rank per stage, in stage order). */
+ * and, with PP, its PP group (same replica and TP index: one rank per stage, in stage order),
+ * with EP its EP group (the ranks of its stage, one per replica). */
 #ifndef PT_COMM_H
 #define PT_COMM_H
 
@@ -12,7 +13,7 @@
 #include "layout.h"
 
 struct pt_comms {
-    ncclComm_t world, tp, pp; /* pp: NULL without PP */
+    ncclComm_t world, tp, pp, ep; /* pp, ep: NULL without PP, EP */
 };
 
 /* id_file: where rank 0 writes the unique id and the others wait for it (up to timeout_s).

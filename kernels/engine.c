@@ -139,7 +139,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev);
         run.straggle_cycles = (uint64_t)o->straggle_us * (uint64_t)(khz > 0 ? khz : 1800000) / 1000;
     }
-    struct pt_model *m = pt_model_new(&o->model, &o->layout, &at, &run, comms.tp, comms.pp, err, errlen);
+    struct pt_model *m = pt_model_new(&o->model, &o->layout, &at, &run, comms.tp, comms.pp, comms.ep, err, errlen);
     struct pt_kv_blocks *kv = pt_kv_new(run.kv_blocks, run.block_tokens);
     struct pt_sched_config sc = {run.max_seqs, run.max_batch_tokens};
     struct pt_sched *sched = kv ? pt_sched_new(&sc, kv) : NULL;
@@ -178,7 +178,12 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     uint64_t steps = 0;
     double t0 = now_s();
     struct pt_sched_batch b;
-    while (done < n_mine) {
+    int32_t *flag_dev = NULL;
+    if (comms.ep && cudaMalloc((void **)&flag_dev, 4) != cudaSuccess) {
+        status = fail(err, errlen, "out of GPU memory");
+        goto out;
+    }
+    while (comms.ep || done < n_mine) {
         /* Admit what has arrived: closed loop, up to the concurrency; open loop, by the clock of
          * the replica's leader, which every rank of the TP group follows. */
         uint32_t arrived = next;
@@ -217,7 +222,19 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             in_flight++;
             mark(leader, id, "arrive");
         }
-        if (!pt_sched_step(sched, &b)) {
+        uint32_t planned = pt_sched_step(sched, &b);
+        if (comms.ep) { /* EP: go on while any replica has requests left */
+            int32_t more = done < n_mine;
+            if (cudaMemcpy(flag_dev, &more, 4, cudaMemcpyHostToDevice) != cudaSuccess ||
+                ncclAllReduce(flag_dev, flag_dev, 1, ncclInt32, ncclMax, comms.ep, 0) != ncclSuccess ||
+                cudaMemcpy(&more, flag_dev, 4, cudaMemcpyDeviceToHost) != cudaSuccess) {
+                status = fail(err, errlen, "agreeing on the end with the EP group failed");
+                break;
+            }
+            if (!more)
+                break;
+        }
+        if (!planned && !comms.ep) {
             if (!conc && next < n_mine) { /* idle until the next arrival */
                 double wait = req[mine[next].seq.id].arrive_s - (now_s() - t0);
                 if (wait > 0) {
@@ -269,6 +286,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                 done++;
             }
     }
+    cudaFree(flag_dev);
     if (!status && leader && at.stage == 0) {
         if (write_times(o->out_dir, at.dp, mine, n_mine))
             status = fail(err, errlen, "cannot write %s/requests-%u.tsv", o->out_dir, at.dp);
@@ -278,6 +296,10 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                 at.dp, n_mine, (unsigned long long)steps, (unsigned long long)pt_sched_preemptions(sched),
                 pt_model_bytes(m) / 1073741824.0, (unsigned long long)ks.hit_blocks,
                 (unsigned long long)ks.lookup_blocks);
+        const uint64_t *sent = pt_model_ep_sent_rows(m);
+        for (uint32_t r = 0; sent && r < o->layout.ep; r++)
+            fprintf(stderr, "pt_engine: replica %u: %llu token rows sent to EP rank %u's experts\n", at.dp,
+                    (unsigned long long)sent[r], r);
     }
 out:
     for (uint32_t i = 0; i < n_mine; i++)

@@ -5,7 +5,8 @@
  * Options: --model NAME (tiny) --layout tp=..,pp=..,dp=..,ep=.. --requests N --input L
  * --output L --concurrency C | --rate R --shared-prefix F --seed S --kv-blocks N
  * --block-tokens B --max-seqs N --max-batch-tokens N --micro-batches M (PP; default pp)
- * --out DIR --dump-logits PREFIX (.DP added) --straggle RANK:US */
+ * --out DIR --dump-logits PREFIX (.DP added) --straggle RANK:US --route-skew S (MoE: added to
+ * expert 0's router logit) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ static int usage(const char *why)
     fprintf(stderr, "pt_engine: %s\nusage: pt_engine [--nproc N] [--model %s] [--layout tp=N,pp=N,dp=N,ep=N]\n"
                     "       [--requests N] [--input L] [--output L] [--concurrency C | --rate R] [--shared-prefix F]\n"
                     "       [--seed S] [--kv-blocks N] [--block-tokens B] [--max-seqs N] [--max-batch-tokens N]\n"
-                    "       [--micro-batches M] [--out DIR] [--dump-logits PREFIX] [--straggle RANK:US]\n"
+                    "       [--micro-batches M] [--out DIR] [--dump-logits PREFIX] [--straggle RANK:US] [--route-skew S]\n"
                     "       pt_engine summarise OUT_DIR\n",
             why, pt_model_presets());
     return 2;
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
             o.run.max_seqs = (uint32_t)number(a, v, 1, 4096);
         else if (!strcmp(a, "--max-batch-tokens"))
             o.run.max_batch_tokens = (uint32_t)number(a, v, 1, 1 << 20);
+        else if (!strcmp(a, "--route-skew"))
+            o.run.route_skew = (float)real(a, v, 0, 100);
         else if (!strcmp(a, "--micro-batches"))
             o.micro_batches = (uint32_t)number(a, v, 1, 1024);
         else if (!strcmp(a, "--out"))
@@ -132,10 +135,8 @@ int main(int argc, char **argv)
     if (o.run.max_pos > 8192)
         return fprintf(stderr, "pt_engine: input + output is %u tokens; the engine's attention takes 8192 at most\n",
                        o.run.max_pos), 2;
-    if (o.layout.ep > 1)
-        return fprintf(stderr, "pt_engine: ep is not in the engine yet (tp, pp and dp are)\n"), 2;
-    if (o.layout.pp > 1 && !o.load.concurrency)
-        return fprintf(stderr, "pt_engine: --rate with pp > 1 is not in the engine yet (use --concurrency)\n"), 2;
+    if ((o.layout.pp > 1 || o.layout.ep > 1) && !o.load.concurrency)
+        return fprintf(stderr, "pt_engine: --rate with pp > 1 or ep > 1 is not in the engine yet (use --concurrency)\n"), 2;
     if (!o.micro_batches)
         o.micro_batches = o.layout.pp;
     const char *rank_env = getenv("RANK"), *world_env = getenv("WORLD_SIZE");

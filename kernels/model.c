@@ -9,6 +9,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "gemm.h"
+#include "moe.h"
 #include "ops.h"
 
 /* Tensor ids for the deterministic weights: one per tensor of the whole model. */
@@ -30,6 +32,8 @@ struct pt_model {
     uint32_t pp;
     int first, last;                   /* the pipeline's first / last stage */
     ncclComm_t tp_comm, pp_comm;
+    struct pt_moe *moe;                /* MoE layers: their MLPs; NULL for a dense model */
+    int ep;
     cublasHandle_t blas;
     cudaStream_t stream;
     pt_bf16 *embed, *final_norm, *lm_head;
@@ -111,12 +115,8 @@ static pt_bf16 *gate_up_weight(struct pt_model *m, uint32_t layer)
 
 struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt_layout *layout,
                               const struct pt_coords *at, const struct pt_model_opts *o,
-                              ncclComm_t tp_comm, ncclComm_t pp_comm, char *err, size_t errlen)
+                              ncclComm_t tp_comm, ncclComm_t pp_comm, ncclComm_t ep_comm, char *err, size_t errlen)
 {
-    if (cfg->n_experts) {
-        fail(err, errlen, "model %s: MoE layers are not in the engine yet", cfg->name);
-        return NULL;
-    }
     struct pt_model *m = calloc(1, sizeof *m);
     if (!m) {
         fail(err, errlen, "out of memory");
@@ -135,6 +135,7 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
     m->pp = layout->pp;
     m->first = at->stage == 0;
     m->last = at->stage + 1 == layout->pp;
+    m->ep = layout->ep > 1;
     if (cuda_ok(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking), "cudaStreamCreate", err, errlen) ||
         (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasCreate failed")) ||
         (cublasSetStream(m->blas, m->stream) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasSetStream failed"))) {
@@ -159,11 +160,19 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
         L->wo = weight(m, d, m->hq * m->hd, 0, at->tp * m->hq * m->hd, tensor_id(l, W_O),
                        1.0f / sqrtf((float)(cfg->n_heads * cfg->head_dim)), 0);
         L->mlp_norm = weight(m, 1, d, 0, 0, tensor_id(l, W_MLP_NORM), 0.1f, 1.0f);
-        L->wgu = gate_up_weight(m, l);
-        L->wdown = weight(m, d, m->ff, 0, at->tp * m->ff, tensor_id(l, W_DOWN), 1.0f / sqrtf((float)cfg->d_ff), 0);
+        if (!cfg->n_experts) {
+            L->wgu = gate_up_weight(m, l);
+            L->wdown = weight(m, d, m->ff, 0, at->tp * m->ff, tensor_id(l, W_DOWN), 1.0f / sqrtf((float)cfg->d_ff), 0);
+        }
         L->k_cache = dev_alloc(m, cache * sizeof(pt_bf16));
         L->v_cache = dev_alloc(m, cache * sizeof(pt_bf16));
-        ok = L->attn_norm && L->wqkv && L->wo && L->mlp_norm && L->wgu && L->wdown && L->k_cache && L->v_cache;
+        ok = L->attn_norm && L->wqkv && L->wo && L->mlp_norm && (cfg->n_experts || (L->wgu && L->wdown)) &&
+             L->k_cache && L->v_cache;
+    }
+    if (ok && cfg->n_experts &&
+        !(m->moe = pt_moe_new(cfg, layout, at, T, o->route_skew, m->blas, m->stream, ep_comm, &m->bytes, err, errlen))) {
+        pt_model_free(m);
+        return NULL;
     }
     m->x = dev_alloc(m, (size_t)T * d * 2);
     m->h = dev_alloc(m, (size_t)T * d * 2);
@@ -206,6 +215,7 @@ void pt_model_free(struct pt_model *m)
             cudaFree(w[k]);
     }
     free(m->layers);
+    pt_moe_free(m->moe);
     cudaFreeHost(m->host_meta);
     if (m->blas)
         cublasDestroy(m->blas);
@@ -216,14 +226,10 @@ void pt_model_free(struct pt_model *m)
 
 uint64_t pt_model_bytes(const struct pt_model *m) { return m->bytes; }
 
-/* y[n, out] = x[n, in] · W[out, in]ᵀ, bf16 in and out (fp32 accumulation), or fp32 out. */
 static int linear(struct pt_model *m, const pt_bf16 *x, const pt_bf16 *w, uint32_t n, uint32_t in, uint32_t out,
                   void *y, int fp32_out)
 {
-    const float one = 1.0f, zero = 0.0f;
-    return cublasGemmEx(m->blas, CUBLAS_OP_T, CUBLAS_OP_N, (int)out, (int)n, (int)in, &one, w, CUDA_R_16BF,
-                        (int)in, x, CUDA_R_16BF, (int)in, &zero, y, fp32_out ? CUDA_R_32F : CUDA_R_16BF, (int)out,
-                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+    return pt_gemm(m->blas, x, w, n, in, out, y, fp32_out);
 }
 
 /* Sums a TP partial result over the rank's TP group, after the straggler's delay. */
@@ -238,7 +244,8 @@ static int tp_reduce(struct pt_model *m, pt_bf16 *p, uint32_t n)
 
 /* The layers of this stage on tokens [t0, t1) of the step, whose hidden states are x + t0·d. */
 static int run_layers(struct pt_model *m, const struct pt_step_input *in, uint32_t t0, uint32_t t1,
-                      const int32_t *pos, const int32_t *slot, const int32_t *table_at, const int32_t *tables)
+                      const int32_t *pos, const int32_t *slot, const int32_t *table_at, const int32_t *tables,
+                      char *err, size_t errlen)
 {
     uint32_t n = t1 - t0, d = m->cfg.d_model, hd = m->hd, qkv_w = (m->hq + 2 * m->hkv) * hd, max_pos = 0;
     for (uint32_t i = t0; i < t1; i++)
@@ -258,20 +265,25 @@ static int run_layers(struct pt_model *m, const struct pt_step_input *in, uint32
         bad |= tp_reduce(m, m->proj, n);
         pt_op_add(x, m->proj, (uint64_t)n * d, m->stream);
         pt_op_rmsnorm(x, L->mlp_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
-        bad |= linear(m, m->h, L->wgu, n, d, 2 * m->ff, m->gu, 0);
-        pt_op_silu_mul(m->gu, n, m->ff, m->act, m->stream);
-        bad |= linear(m, m->act, L->wdown, n, m->ff, d, m->proj, 0);
+        if (m->moe) {
+            if (pt_moe_forward(m->moe, i, m->h, n, m->proj, err, errlen))
+                return -1;
+        } else {
+            bad |= linear(m, m->h, L->wgu, n, d, 2 * m->ff, m->gu, 0);
+            pt_op_silu_mul(m->gu, n, m->ff, m->act, m->stream);
+            bad |= linear(m, m->act, L->wdown, n, m->ff, d, m->proj, 0);
+        }
         bad |= tp_reduce(m, m->proj, n);
         pt_op_add(x, m->proj, (uint64_t)n * d, m->stream);
     }
-    return bad;
+    return bad ? fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass") : 0;
 }
 
 int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, float *logits,
                   char *err, size_t errlen)
 {
     uint32_t n = in->n_tokens, d = m->cfg.d_model;
-    if (!n)
+    if (!n && !m->ep) /* with EP a step of no tokens still serves the experts */
         return 0;
     size_t need = (size_t)4 * n + in->n_tables + in->n_samples;
     if (n > m->o.max_batch_tokens || in->n_samples > m->o.max_seqs || need > m->meta_cap)
@@ -299,7 +311,8 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
             pt_op_embed(m->embed, tok + t0, t1 - t0, d, m->x + (size_t)t0 * d, m->stream);
         else
             bad |= ncclRecv(m->x + (size_t)t0 * d, count, ncclBfloat16, (int)prev, m->pp_comm, m->stream) != ncclSuccess;
-        bad |= run_layers(m, in, t0, t1, pos, slot, table_at, tables);
+        if (run_layers(m, in, t0, t1, pos, slot, table_at, tables, err, errlen))
+            return -1;
         if (!m->last)
             bad |= ncclSend(m->x + (size_t)t0 * d, count, ncclBfloat16, (int)next, m->pp_comm, m->stream) != ncclSuccess;
     }
@@ -320,6 +333,8 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
     }
     return cuda_ok(cudaStreamSynchronize(m->stream), "the step", err, errlen);
 }
+
+const uint64_t *pt_model_ep_sent_rows(const struct pt_model *m) { return m->moe && m->ep ? pt_moe_sent_rows(m->moe) : NULL; }
 
 int pt_model_send_tokens(struct pt_model *m, const int32_t *tokens, uint32_t n, uint32_t to, char *err, size_t errlen)
 {

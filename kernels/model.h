@@ -19,6 +19,7 @@ struct pt_model_opts {
     uint32_t kv_blocks, block_tokens;
     uint32_t max_batch_tokens, max_seqs, max_pos;
     uint64_t straggle_cycles;   /* a GPU delay before each TP all-reduce (0: none) */
+    float route_skew;           /* MoE: added to expert 0's router logit */
 };
 
 /* One step's input, host side: for each computed token its id, position, cache slot and
@@ -33,9 +34,9 @@ struct pt_step_input {
  * a message in err. */
 struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt_layout *layout,
                               const struct pt_coords *at, const struct pt_model_opts *o,
-                              ncclComm_t tp_comm, ncclComm_t pp_comm, char *err, size_t errlen);
+                              ncclComm_t tp_comm, ncclComm_t pp_comm, ncclComm_t ep_comm, char *err, size_t errlen);
 void pt_model_free(struct pt_model *m);
-/* Runs one step; on the last stage sampled[i] gets the greedy next token of sample row i and,
+/* Runs one step (with EP, also of 0 tokens: the rank still serves its experts); on the last stage sampled[i] gets the greedy next token of sample row i and,
  * when logits is not NULL, those rows' logits (n_samples × vocab floats); other stages leave
  * both alone. Returns 0, -1 on a CUDA, cuBLAS or NCCL error (message in err). */
 int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, float *logits,
@@ -44,6 +45,8 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
  * sampled tokens going round the pipeline). Return 0, -1 with a message. */
 int pt_model_send_tokens(struct pt_model *m, const int32_t *tokens, uint32_t n, uint32_t to, char *err, size_t errlen);
 int pt_model_recv_tokens(struct pt_model *m, int32_t *tokens, uint32_t n, uint32_t from, char *err, size_t errlen);
+/* MoE with EP: token rows sent to each EP rank's experts over the run; NULL otherwise. */
+const uint64_t *pt_model_ep_sent_rows(const struct pt_model *m);
 /* GPU memory this rank holds for weights and cache, bytes. */
 uint64_t pt_model_bytes(const struct pt_model *m);
 

@@ -198,6 +198,52 @@ __global__ void argmax(const float *logits, uint32_t vocab, int32_t *out)
         out[blockIdx.x] = best_i[0];
 }
 
+__global__ void topk_softmax(const float *logits, const float *bias, uint32_t n, uint32_t e, uint32_t k,
+                             int32_t *idx, float *w)
+{
+    uint32_t t = blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= n)
+        return;
+    const float *row = logits + (size_t)t * e;
+    float best[16];
+    int32_t at[16];
+    for (uint32_t j = 0; j < k; j++) {
+        float v = -INFINITY;
+        int32_t a = -1;
+        for (uint32_t x = 0; x < e; x++) {
+            int taken = 0;
+            for (uint32_t q = 0; q < j; q++)
+                taken |= at[q] == (int32_t)x;
+            float lx = row[x] + (bias ? bias[x] : 0.0f);
+            if (!taken && (a < 0 || lx > v))
+                v = lx, a = (int32_t)x;
+        }
+        best[j] = v, at[j] = a;
+    }
+    float sum = 0;
+    for (uint32_t j = 0; j < k; j++)
+        sum += __expf(best[j] - best[0]);
+    for (uint32_t j = 0; j < k; j++) {
+        idx[(size_t)t * k + j] = at[j];
+        w[(size_t)t * k + j] = __expf(best[j] - best[0]) / sum;
+    }
+}
+
+__global__ void scatter_add_rows(pt_bf16 *out, const pt_bf16 *src, const int32_t *src_rows, const int32_t *dst,
+                                 const float *w, uint32_t d)
+{
+    uint32_t i = blockIdx.x;
+    size_t from = (size_t)(src_rows ? src_rows[i] : (int32_t)i) * d, to = (size_t)dst[i] * d;
+    for (uint32_t c = threadIdx.x; c < d; c += blockDim.x)
+        st(out, to + c, ld(out, to + c) + w[i] * ld(src, from + c));
+}
+
+__global__ void scatter_rows(pt_bf16 *out, const pt_bf16 *src, const int32_t *dst, uint32_t d)
+{
+    for (uint32_t c = threadIdx.x; c < d; c += blockDim.x)
+        out[(size_t)dst[blockIdx.x] * d + c] = src[(size_t)blockIdx.x * d + c];
+}
+
 __global__ void spin(uint64_t cycles)
 {
     uint64_t start = clock64();
@@ -276,6 +322,26 @@ void pt_op_argmax(const float *logits, uint32_t n, uint32_t vocab, int32_t *out,
 {
     if (n)
         argmax<<<n, 1024, 0, s>>>(logits, vocab, out);
+}
+
+void pt_op_topk_softmax(const float *logits, const float *bias, uint32_t n, uint32_t e, uint32_t k, int32_t *idx,
+                        float *w, cudaStream_t s)
+{
+    if (n && k && k <= 16 && k <= e)
+        topk_softmax<<<(n + 127) / 128, 128, 0, s>>>(logits, bias, n, e, k, idx, w);
+}
+
+void pt_op_scatter_add_rows(pt_bf16 *out, const pt_bf16 *src, const int32_t *src_rows, const int32_t *dst,
+                            const float *w, uint32_t n, uint32_t d, cudaStream_t s)
+{
+    if (n)
+        scatter_add_rows<<<n, 256, 0, s>>>(out, src, src_rows, dst, w, d);
+}
+
+void pt_op_scatter_rows(pt_bf16 *out, const pt_bf16 *src, const int32_t *dst, uint32_t n, uint32_t d, cudaStream_t s)
+{
+    if (n)
+        scatter_rows<<<n, 256, 0, s>>>(out, src, dst, d);
 }
 
 void pt_op_spin(uint64_t cycles, cudaStream_t s)

@@ -50,6 +50,18 @@ void pt_op_gather_rows(const pt_bf16 *x, const int32_t *rows, uint32_t n, uint32
                        cudaStream_t st);
 /* out[r] = the index of the largest of logits[r, 0..vocab) (fp32), the lowest on ties. */
 void pt_op_argmax(const float *logits, uint32_t n, uint32_t vocab, int32_t *out, cudaStream_t st);
+/* MoE routing: for each of n tokens, the k largest of logits[t, 0..e) + bias (bias may be NULL),
+ * their expert ids in idx[t, 0..k) (largest first, the lowest id on ties) and their softmax
+ * over those k in w[t, 0..k). */
+void pt_op_topk_softmax(const float *logits, const float *bias, uint32_t n, uint32_t e, uint32_t k, int32_t *idx,
+                        float *w, cudaStream_t st);
+/* out[dst[i]] += w[i] · src[src_rows[i]] for i < n (rows of d); src_rows NULL: row i. No two i may
+ * share a dst row in one call. */
+void pt_op_scatter_add_rows(pt_bf16 *out, const pt_bf16 *src, const int32_t *src_rows, const int32_t *dst,
+                            const float *w, uint32_t n, uint32_t d, cudaStream_t st);
+/* out[dst[i]] = src[i] for i < n (rows of d). */
+void pt_op_scatter_rows(pt_bf16 *out, const pt_bf16 *src, const int32_t *dst, uint32_t n, uint32_t d,
+                        cudaStream_t st);
 /* Keeps one SM busy for `cycles` clock cycles (the straggler knob: a delay on the stream). */
 void pt_op_spin(uint64_t cycles, cudaStream_t st);
 

@@ -2,7 +2,8 @@
 # GPU scenario for the reference engine (issue 6), on a 4-GPU machine from the repository root:
 #   bash tests/gpu/engine.sh BUILD_DIR OUT_DIR
 # 1. Correctness: the tiny model's logits of one step under tp=2, tp=4, dp=2, tp=2,dp=2, pp=2,
-#    pp=4 and tp=2,pp=2 equal the single-GPU run's within bf16 tolerance (compare_logits.py).
+#    pp=4 and tp=2,pp=2, and moe-tiny's under tp=4, ep=4, ep=2 and pp=2, equal the single-GPU
+#    run's within bf16 tolerance (compare_logits.py).
 # 2. Ground truth under partrace: tp=4 with --straggle 2:US; `partrace report` must name rank 2
 #    the straggler and recover US within 10 %; the trace's TTFT and TPOT within 5 % of the
 #    engine's (check_engine.py, for every run under partrace).
@@ -10,6 +11,7 @@
 #    against (p-1)/(m+p-1).
 # 4. Layouts of the small model at a low and a high concurrency, each under partrace, with the
 #    engine's summary and the report kept.
+# 5. The MoE model (moe-small) as EP4 and TP4, and EP4 with a hot expert.
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
 # the straggler run).
 set -uo pipefail
@@ -25,20 +27,23 @@ machine_info > "$WORK/machine.txt" 2>&1
 say() { echo "$*" | tee -a "$WORK/summary.txt"; }
 
 # 1. Correctness.
-tiny=(--model tiny --requests 16 --input 100 --output 4 --concurrency 16 --seed 5)
-run_tiny() { # NAME NPROC LAYOUT
-    timeout 120 "$ENGINE" --nproc "$2" --layout "$3" "${tiny[@]}" --out "$WORK/tiny-$1" \
+tiny=(--requests 16 --input 100 --output 4 --concurrency 16 --seed 5)
+run_tiny() { # NAME NPROC LAYOUT MODEL
+    mkdir -p "$WORK/tiny-$1"
+    timeout 120 "$ENGINE" --nproc "$2" --layout "$3" --model "$4" "${tiny[@]}" --out "$WORK/tiny-$1" \
         --dump-logits "$WORK/tiny-$1/logits.bin" > "$WORK/tiny-$1.log" 2>&1 || { say "tiny $1 failed"; status=1; }
 }
-mkdir -p "$WORK/tiny-base"
-run_tiny base 1 tp=1
-for v in "tp2 2 tp=2" "tp4 4 tp=4" "dp2 2 dp=2" "tp2dp2 4 tp=2,dp=2" "pp2 2 pp=2" "pp4 4 pp=4" "tp2pp2 4 tp=2,pp=2"; do
-    set -- $v
-    mkdir -p "$WORK/tiny-$1"
-    run_tiny "$1" "$2" "$3"
-    cmp=$(python3 tests/gpu/compare_logits.py "$WORK/tiny-base/logits.bin" "$WORK/tiny-$1/logits.bin" 2>&1) ||
-        { say "logits $1 differ from 1 GPU's"; status=1; }
-    say "logits $1 vs 1 GPU: $cmp"
+for model in tiny moe-tiny; do
+    run_tiny $model-base 1 tp=1 $model
+    layouts="tp2:2:tp=2 tp4:4:tp=4 dp2:2:dp=2 tp2dp2:4:tp=2,dp=2 pp2:2:pp=2 pp4:4:pp=4 tp2pp2:4:tp=2,pp=2"
+    [ $model = moe-tiny ] && layouts="tp4:4:tp=4 ep4:4:dp=4,ep=4 ep2:2:dp=2,ep=2 pp2:2:pp=2"
+    for v in $layouts; do
+        IFS=: read -r name nproc layout <<< "$v"
+        run_tiny "$model-$name" "$nproc" "$layout" "$model"
+        cmp=$(python3 tests/gpu/compare_logits.py "$WORK/tiny-$model-base/logits.bin" \
+            "$WORK/tiny-$model-$name/logits.bin" 2>&1) || { say "logits $model $name differ from 1 GPU's"; status=1; }
+        say "logits $model $name vs 1 GPU: $cmp"
+    done
 done
 
 # 2. Straggler and TTFT under partrace.
@@ -91,6 +96,30 @@ for conc in ${CONCS:-4 64}; do
         rm -rf "$WORK/$name/trace"
     done
 done
+# 5. The MoE model: EP4 (attention data-parallel) and TP4, low and high concurrency; then EP4
+#    with a hot expert (--route-skew) to see the report's receive imbalance.
+for conc in ${CONCS:-4 64}; do
+    for v in ${LAYOUTS_MOE:-dp=4,ep=4 tp=4}; do
+        name=moe-${v//[=,]/}-c$conc
+        PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
+            --layout "$v" --model moe-small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 --output 64 \
+            --concurrency "$conc" --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
+        "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
+        "$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
+        say "$name: $(tail -1 "$WORK/$name.log")"
+        check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name/summary.json" 2>&1) ||
+            { say "$name check failed"; status=1; }
+        say "$name check: $check"
+        rm -rf "$WORK/$name/trace"
+    done
+done
+name=moe-ep4-skew
+PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
+    --layout dp=4,ep=4 --model moe-small --requests 64 --input 256 --output 32 --concurrency 16 --route-skew 4 \
+    --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
+"$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
+say "$name: $(grep -h "EP rank" "$WORK/$name.log" | head -4 | tr '\n' ' ')"
+say "$name report: $(grep -i -E "imbalance|hot" "$WORK/$name-report.txt" | head -3)"
 cat "$WORK/machine.txt" "$WORK/summary.txt" > "$OUT/summary.txt"
 cp "$WORK/straggle-report.txt" "$OUT/" 2>/dev/null
 rm -f "$WORK"/*/nccl-id
