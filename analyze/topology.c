@@ -13,6 +13,23 @@ static uint64_t data_calls(const struct pt_comm_stats *s)
     return n;
 }
 
+/* Bytes of one op on the communicator (nccl-tests' total bytes, every size bucket). */
+static uint64_t op_bytes(const struct pt_comm_stats *s, int op)
+{
+    uint64_t n = 0;
+    for (int b = 0; b < PT_SIZE_BUCKETS; b++)
+        n += s->ops[op][b].bytes;
+    return n;
+}
+
+static uint64_t data_bytes(const struct pt_comm_stats *s)
+{
+    uint64_t n = 0;
+    for (int op = 1; op <= PT_OP_Recv && op < PT_OP_LIMIT; op++)
+        n += op_bytes(s, op);
+    return n;
+}
+
 static int find(int *parent, int x)
 {
     while (parent[x] != x)
@@ -81,15 +98,21 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
         uint64_t reduce = s->calls[PT_OP_AllReduce] + s->calls[PT_OP_ReduceScatter] +
                           s->calls[PT_OP_AllGather];
         uint64_t p2p = s->calls[PT_OP_Send] + s->calls[PT_OP_Recv];
-        /* Send/recv communicators also carry the odd barrier (an all-reduce of one value): 90 %
-         * of the data calls make it a send/recv communicator. */
-        int mostly_p2p = p2p && p2p * 10 >= all * 9;
-        char p2p_text[64];
+        uint64_t p2p_bytes = op_bytes(s, PT_OP_Send) + op_bytes(s, PT_OP_Recv), all_bytes = data_bytes(s);
+        /* Send/recv communicators also carry small collectives: the odd barrier (an all-reduce
+         * of one value), the counts of an all-to-all of uneven sizes (an all-gather per layer).
+         * 90 % of the data calls, or of the bytes, make it a send/recv communicator. */
+        int by_calls = p2p && p2p * 10 >= all * 9;
+        int mostly_p2p = by_calls || (p2p && p2p_bytes * 10 >= all_bytes * 9);
+        char p2p_text[96];
         if (p2p == all)
             snprintf(p2p_text, sizeof p2p_text, "only send/recv (%llu calls)", (unsigned long long)p2p);
-        else
+        else if (by_calls || !all_bytes)
             snprintf(p2p_text, sizeof p2p_text, "send/recv %llu of %llu calls", (unsigned long long)p2p,
                      (unsigned long long)all);
+        else
+            snprintf(p2p_text, sizeof p2p_text, "send/recv %llu of %llu calls, %.0f%% of the bytes",
+                     (unsigned long long)p2p, (unsigned long long)all, 100.0 * (double)p2p_bytes / (double)all_bytes);
         roles[i].role = "other";
         if (!all) {
             snprintf(roles[i].evidence, sizeof roles[i].evidence, "no data calls");

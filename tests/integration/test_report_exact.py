@@ -290,6 +290,16 @@ class ReportExact(TraceTest):
         subprocess.run([GEN, pp, "pp", "4", "2", "10000", "3"], check=True)
         self.assertNotIn("imbalance", cli("report", pp).stdout)
 
+    def test_ep_with_count_gathers(self):
+        """An all-to-all of uneven sizes also all-gathers its counts (1 call in 7 here): still EP,
+        by bytes, where the call count alone says mixed traffic."""
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir, "ep", "4", "10", "50000", "20000", "4096", "2", "3"], check=True,
+                       env=dict(os.environ, GEN_EP_COUNTS="1"))
+        (comm,) = json.loads(cli("report", "--json", self.run_dir).stdout)["communicators"]
+        self.assertEqual(comm["role"], "EP")
+        self.assertIn("send/recv 240 of 280 calls, 100% of the bytes, up to 3 peers per rank", comm["evidence"])
+
     def test_send_recv_hops(self):
         # mixed TP=2 x PP=2: each step every stage-0 rank sends 1 MiB to its stage-1 twin, which
         # posts its receive 100 ns later: the senders wait 100 ns per pair, the receivers never.

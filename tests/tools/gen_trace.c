@@ -24,7 +24,8 @@
  * Scenario "ep": E ranks of one EP group; each step computes C ns, then dispatches tokens by
  * grouped send/recv to every other rank: B bytes each, H x B to the hot expert's rank; every
  * rank's send/recv kernel runs D ns (the others wait for the hot rank). The hot rank receives
- * H x E / (H + E - 1) times the mean.
+ * H x E / (H + E - 1) times the mean. GEN_EP_COUNTS=1: each step first all-gathers 64 bytes
+ * (the counts of an all-to-all of uneven sizes), 1 call in 7 of the communicator's at E = 4.
  *   gen_trace DIR ep E STEPS C D B HOT H */
 #include <stdint.h>
 #include <stdio.h>
@@ -235,12 +236,22 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                        uint64_t bytes, int hot, uint64_t factor)
 {
     const uint64_t comm = 0xe9c0ffee, period = compute + d_ns + 1000;
+    const char *counts_env = getenv("GEN_EP_COUNTS");
+    int counts = counts_env && strcmp(counts_env, "1") == 0;
     for (int r = 0; r < experts; r++) {
         FILE *f = open_rank(dir, r, t00, 0, comm, experts);
         uint64_t seq[64] = {0};
         for (int k = 0; k < steps; k++) {
             uint64_t base = t00 + (uint64_t)k * period, last = 0;
             put_kernel(base, base + compute, 1, 0);
+            if (counts) {
+                uint64_t t = base + compute - 800;
+                struct pt_rec_nccl_call gather = {
+                    .hdr = {PT_REC_NCCL_CALL, sizeof gather, 1}, .t_enter_ns = t, .t_exit_ns = t + 10,
+                    .comm_id = comm, .call_id = (4ull << 40) | (uint64_t)k, .seq = (uint64_t)k, .count = 16,
+                    .bytes = 64, .peer = -1, .rank = r, .nranks = experts, .op = PT_OP_AllGather, .dtype = 2};
+                put(&gather, sizeof gather);
+            }
             for (int peer = 0; peer < experts; peer++) {
                 if (peer == r)
                     continue;
