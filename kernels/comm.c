@@ -56,8 +56,9 @@ int pt_comms_init(const struct pt_layout *l, uint32_t rank, const char *id_file,
         snprintf(err, errlen, "ncclCommInitRank (rank %u of %u): %s", rank, pt_layout_world(l), ncclGetErrorString(r));
         return -1;
     }
-    /* TP groups: ranks that differ only in their TP index (TP is innermost). */
-    r = ncclCommSplit(c->world, (int)(rank / l->tp), (int)(rank % l->tp), &c->tp, NULL);
+    /* TP groups: ranks that differ only in their TP index (TP is innermost); none for tp = 1. */
+    if (l->tp > 1)
+        r = ncclCommSplit(c->world, (int)(rank / l->tp), (int)(rank % l->tp), &c->tp, NULL);
     if (r != ncclSuccess) {
         snprintf(err, errlen, "ncclCommSplit (TP groups of %u): %s", l->tp, ncclGetErrorString(r));
         pt_comms_free(c);

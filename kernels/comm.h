@@ -13,7 +13,7 @@
 #include "layout.h"
 
 struct pt_comms {
-    ncclComm_t world, tp, pp, ep; /* pp, ep: NULL without PP, EP */
+    ncclComm_t world, tp, pp, ep; /* tp, pp, ep: NULL without TP, PP, EP */
 };
 
 /* id_file: where rank 0 writes the unique id and the others wait for it (up to timeout_s).
