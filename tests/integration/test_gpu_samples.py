@@ -163,6 +163,32 @@ class GpuSamples(unittest.TestCase):
         self.assertAlmostEqual(got["straggler"]["recovered_us"], 200.6, delta=0.5)
         self.assertEqual({k: rep["layout"][k] for k in ("tp", "pp", "dp", "ep")}, {"tp": 4, "pp": 1, "dp": 1, "ep": 1})
 
+    def test_engine_ep_hot_expert(self):
+        # The engine's MoE model as EP4 with expert 0 (rank 0) favoured by the router.
+        sample = os.path.join(ROOT, "samples", "gpu-engine-ep-skew")
+        with tempfile.TemporaryDirectory() as work:
+            report = os.path.join(work, "report.json")
+            with open(report, "w") as f:
+                subprocess.run([PARTRACE, "report", "--json", os.path.join(sample, "traced")], stdout=f,
+                               check=True)
+            checker = os.path.join(ROOT, "tests", "gpu", "check_engine.py")
+            proc = subprocess.run([sys.executable, checker, report, os.path.join(sample, "engine", "summary.json")],
+                                  capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            rep = json.load(open(report))
+        self.assertEqual({k: rep["layout"][k] for k in ("tp", "pp", "dp", "ep")}, {"tp": 1, "pp": 1, "dp": 4, "ep": 4})
+        (ep,) = [c for c in rep["communicators"] if c["role"] == "EP"]
+        # Rows each rank received in the dispatch, from the engine's own log.
+        rows = [0] * 4
+        with open(os.path.join(sample, "engine", "run.log")) as f:
+            for line in f:
+                if "token rows sent to EP rank" in line:
+                    words = line.split()
+                    rows[int(words[-2].rstrip("'s"))] += int(words[3])
+        dispatch = rows[0] / (sum(rows) / 4)
+        self.assertEqual(ep["recv_imbalance"]["rank"], 0)
+        self.assertAlmostEqual(ep["recv_imbalance"]["max_over_mean"], (dispatch + 1) / 2, delta=0.01)
+
     def test_report_on_the_tp_loop(self):
         rep = json.loads(subprocess.run([PARTRACE, "report", "--json",
                                          os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],
