@@ -90,16 +90,16 @@ struct request_state {
     struct pt_request_times t;
 };
 
-static int dump_logits(const char *path, struct pt_seq *const *seqs, uint32_t n, uint32_t vocab, const float *logits)
+/* The logits of each request's first sampled token (its prompt's last), as pt_engine
+ * --dump-logits writes them: "PTLG", the vocabulary size, then (request id, vocab floats) per
+ * request, in the order their prompts completed. */
+static int dump_logits(FILE *f, struct pt_seq *const *seqs, uint32_t n, uint32_t vocab, const float *logits)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    uint32_t head[3] = {0x474c5450u /* "PTLG" */, n, vocab};
-    int bad = fwrite(head, sizeof head, 1, f) != 1;
+    int bad = 0;
     for (uint32_t i = 0; i < n && !bad; i++)
-        bad = fwrite(&seqs[i]->id, 4, 1, f) != 1 || fwrite(logits + (size_t)i * vocab, 4, vocab, f) != vocab;
-    return fclose(f) != 0 || bad ? -1 : 0;
+        if (((const struct request_state *)seqs[i])->t.out_tokens == 0) /* seq is the first member */
+            bad = fwrite(&seqs[i]->id, 4, 1, f) != 1 || fwrite(logits + (size_t)i * vocab, 4, vocab, f) != vocab;
+    return bad ? -1 : 0;
 }
 
 static int write_times(const char *dir, uint32_t dp, const struct request_state *r, uint32_t n)
@@ -141,7 +141,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     }
     struct pt_model *m = pt_model_new(&o->model, &o->layout, &at, &run, comms.tp, comms.pp, comms.ep, err, errlen);
     struct pt_kv_blocks *kv = pt_kv_new(run.kv_blocks, run.block_tokens);
-    struct pt_sched_config sc = {run.max_seqs, run.max_batch_tokens};
+    struct pt_sched_config sc = {run.max_seqs, run.max_batch_tokens, o->no_prefix_cache};
     struct pt_sched *sched = kv ? pt_sched_new(&sc, kv) : NULL;
     struct pt_request *req = pt_load_make(&o->load);
     uint32_t n_all = o->load.n_requests, dp = o->layout.dp, n_mine = 0;
@@ -151,7 +151,17 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                           malloc(run.max_seqs * 4), malloc(run.max_seqs * sizeof(struct pt_seq *))};
     int32_t *sampled = malloc(run.max_seqs * 4);
     float *logits = dumper ? malloc((size_t)run.max_seqs * o->model.vocab * 4) : NULL;
+    FILE *dump = NULL;
     int status = 0;
+    if (dumper) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.%u", o->dump_logits, at.dp);
+        uint32_t head[2] = {0x474c5450u /* "PTLG" */, o->model.vocab};
+        if (!(dump = fopen(path, "wb")) || fwrite(head, sizeof head, 1, dump) != 1) {
+            status = fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            goto out;
+        }
+    }
     if (!m || !sched || !req || !mine || !sb.tokens || !sb.pos || !sb.slot || !sb.table_at || !sb.tables ||
         !sb.rows || !sb.sample_seq || !sampled || (dumper && !logits)) {
         if (m)
@@ -258,13 +268,9 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             break;
         }
         double t = now_s() - t0;
-        if (logits && in.n_samples) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s.%u", o->dump_logits, at.dp);
-            if (dump_logits(path, sb.sample_seq, in.n_samples, o->model.vocab, logits))
-                fprintf(stderr, "pt_engine: cannot write %s: %s\n", path, strerror(errno));
-            free(logits);
-            logits = NULL;
+        if (dump && dump_logits(dump, sb.sample_seq, in.n_samples, o->model.vocab, logits)) {
+            status = fail(err, errlen, "cannot write the logits to %s.%u: %s", o->dump_logits, at.dp, strerror(errno));
+            break;
         }
         for (uint32_t i = 0; i < in.n_samples; i++) {
             struct request_state *r = (struct request_state *)sb.sample_seq[i]; /* seq is the first member */
@@ -309,6 +315,8 @@ out:
     free(sb.sample_seq);
     free(sampled);
     free(logits);
+    if (dump && fclose(dump) != 0 && !status)
+        status = fail(err, errlen, "cannot write the logits to %s.%u", o->dump_logits, at.dp);
     pt_load_free(req, n_all);
     pt_sched_free(sched);
     pt_kv_free(kv);

@@ -24,9 +24,10 @@ struct pt_engine_opts {
     struct pt_model_opts run;
     uint32_t rank;
     const char *out_dir;       /* results and the NCCL id file */
-    const char *dump_logits;   /* each replica's last stage (TP index 0): the logits of its first
-                                * sampled step go to DUMP.<dp index>; NULL: none */
+    const char *dump_logits;   /* each replica's last stage (TP index 0): the logits of each
+                                * request's first token go to DUMP.<dp index>; NULL: none */
     uint32_t micro_batches;    /* PP: micro-batches per step */
+    int no_prefix_cache;
     int32_t straggle_rank;     /* -1: none */
     uint32_t straggle_us;
 };

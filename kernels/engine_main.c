@@ -6,7 +6,7 @@
  * --output L --concurrency C | --rate R --shared-prefix F --seed S --kv-blocks N
  * --block-tokens B --max-seqs N --max-batch-tokens N --micro-batches M (PP; default pp)
  * --out DIR --dump-logits PREFIX (.DP added) --straggle RANK:US --route-skew S (MoE: added to
- * expert 0's router logit) */
+ * expert 0's router logit) --prefix-cache on|off */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@ static int usage(const char *why)
                     "       [--requests N] [--input L] [--output L] [--concurrency C | --rate R] [--shared-prefix F]\n"
                     "       [--seed S] [--kv-blocks N] [--block-tokens B] [--max-seqs N] [--max-batch-tokens N]\n"
                     "       [--micro-batches M] [--out DIR] [--dump-logits PREFIX] [--straggle RANK:US] [--route-skew S]\n"
+                    "       [--prefix-cache on|off]\n"
                     "       pt_engine summarise OUT_DIR\n",
             why, pt_model_presets());
     return 2;
@@ -101,7 +102,13 @@ int main(int argc, char **argv)
             o.run.max_seqs = (uint32_t)number(a, v, 1, 4096);
         else if (!strcmp(a, "--max-batch-tokens"))
             o.run.max_batch_tokens = (uint32_t)number(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--route-skew"))
+        else if (!strcmp(a, "--prefix-cache")) {
+            if (strcmp(v, "on") && strcmp(v, "off")) {
+                fprintf(stderr, "pt_engine: --prefix-cache takes on or off, not '%s'\n", v);
+                return 2;
+            }
+            o.no_prefix_cache = !strcmp(v, "off");
+        } else if (!strcmp(a, "--route-skew"))
             o.run.route_skew = (float)real(a, v, 0, 100);
         else if (!strcmp(a, "--micro-batches"))
             o.micro_batches = (uint32_t)number(a, v, 1, 1024);

@@ -178,7 +178,8 @@ uint32_t pt_sched_step(struct pt_sched *s, struct pt_sched_batch *out)
         struct pt_seq *seq = s->waiting[s->wait_head];
         if (grow(&seq->table, &seq->cap_blocks, sizeof *seq->table, seq->n_tokens / pt_kv_block_tokens(s->kv) + 1))
             break;
-        uint32_t hit = pt_kv_match_prefix(s->kv, seq->tokens, seq->n_tokens, seq->table, &seq->named_hash);
+        uint32_t hit = s->cfg.no_prefix_cache ? (seq->named_hash = 0)
+                                              : pt_kv_match_prefix(s->kv, seq->tokens, seq->n_tokens, seq->table, &seq->named_hash);
         seq->n_blocks = seq->n_named = hit;
         seq->n_computed = seq->cached_tokens = hit * pt_kv_block_tokens(s->kv);
         uint32_t n = seq->n_tokens - seq->n_computed;

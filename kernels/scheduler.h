@@ -49,6 +49,7 @@ struct pt_sched_batch {
 struct pt_sched_config {
     uint32_t max_seqs;          /* running at once */
     uint32_t max_batch_tokens;  /* tokens computed in one step */
+    int no_prefix_cache;        /* never reuse cached prompt blocks */
 };
 
 struct pt_sched;

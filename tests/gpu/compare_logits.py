@@ -1,5 +1,6 @@
 """Compares the logits pt_engine --dump-logits PREFIX wrote (PREFIX.0, PREFIX.1, ...: one file per
-replica) for two layouts of the same model and load:
+replica; each request's first token) for two runs of the same model and load (two layouts, or
+prefix caching on and off):
 per request (matched by id), the largest absolute difference relative to the largest logit, and
 whether the greedy token agrees. Prints one JSON line; exit 1 when a request is missing, the
 relative difference is over TOL (default 0.05: bf16 partial sums in another order) or fewer than
@@ -19,13 +20,14 @@ def read(prefix):
 
 
 def read_file(path):
+    """pt_engine's dump: "PTLG", the vocabulary size, then (request id, vocab floats) to the end."""
+    rows = {}
     with open(path, "rb") as f:
-        magic, n, vocab = struct.unpack("<3I", f.read(12))
+        magic, vocab = struct.unpack("<2I", f.read(8))
         if magic != 0x474C5450:
             raise SystemExit(f"{path}: not a pt_engine logits file")
-        rows = {}
-        for _ in range(n):
-            (rid,) = struct.unpack("<I", f.read(4))
+        while head := f.read(4):
+            (rid,) = struct.unpack("<I", head)
             rows[rid] = struct.unpack(f"<{vocab}f", f.read(4 * vocab))
     return rows
 

@@ -12,6 +12,8 @@
 # 4. Layouts of the small model at a low and a high concurrency, each under partrace, with the
 #    engine's summary and the report kept.
 # 5. The MoE model (moe-small) as EP4 and TP4, and EP4 with a hot expert.
+# 6. Prefix caching: logits with the cache on and off; the small model with shared prefixes.
+# PARTS="logits prefix" runs only those sections (default: all).
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
 # the straggler run).
 set -uo pipefail
@@ -21,12 +23,14 @@ ENGINE=$BUILD/pt_engine PT=$BUILD/partrace LIB=$BUILD/libpartrace.so
 WORK=$(mktemp -d)
 status=0
 . "$(dirname "$0")/machine_info.sh"
-# cuBLAS and the CUDA runtime: the toolkit's, else PyTorch's copies.
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cu13/lib 2>/dev/null | head -1):${LD_LIBRARY_PATH:-}
+engine_libs
 machine_info > "$WORK/machine.txt" 2>&1
 say() { echo "$*" | tee -a "$WORK/summary.txt"; }
+# PARTS picks sections (default all): logits straggle bubble dense moe prefix
+part() { [[ " ${PARTS:-logits straggle bubble dense moe prefix} " == *" $1 "* ]]; }
 
 # 1. Correctness.
+if part logits; then
 tiny=(--requests 16 --input 100 --output 4 --concurrency 16 --seed 5)
 run_tiny() { # NAME NPROC LAYOUT MODEL
     mkdir -p "$WORK/tiny-$1"
@@ -45,8 +49,10 @@ for model in tiny moe-tiny; do
         say "logits $model $name vs 1 GPU: $cmp"
     done
 done
+fi
 
 # 2. Straggler and TTFT under partrace.
+if part straggle; then
 STRAGGLE_US=${STRAGGLE_US:-200}
 PARTRACE_DIR=$WORK/straggle/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
     --layout tp=4 --model small --requests 32 --input 256 --output 16 --concurrency 8 \
@@ -57,9 +63,10 @@ say "straggle: $(tail -1 "$WORK/straggle.log")"
 check=$(python3 tests/gpu/check_engine.py "$WORK/straggle-report.json" "$WORK/straggle/summary.json" \
     --straggle 2:"$STRAGGLE_US" 2>&1) || { say "straggle check failed"; status=1; }
 say "straggle check: $check"
+fi
 
 # 3. PP bubble against (p-1)/(m+p-1): pp=4, decode steps of 32 sequences in m micro-batches.
-for mb in ${MICRO:-1 2 4 8}; do
+part bubble && for mb in ${MICRO:-1 2 4 8}; do
     name=bubble-m$mb
     PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
         --layout pp=4 --micro-batches "$mb" --model small --requests 64 --input 64 --output 64 --concurrency 32 \
@@ -81,7 +88,7 @@ PY
 done
 
 # 4. Layouts of the small model.
-for conc in ${CONCS:-4 64}; do
+part dense && for conc in ${CONCS:-4 64}; do
     for v in ${LAYOUTS:-tp=4 tp=2,dp=2 dp=4 pp=4 tp=2,pp=2}; do
         name=small-${v//[=,]/}-c$conc
         PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
@@ -98,6 +105,7 @@ for conc in ${CONCS:-4 64}; do
 done
 # 5. The MoE model: EP4 (attention data-parallel) and TP4, low and high concurrency; then EP4
 #    with a hot expert (--route-skew) to see the report's receive imbalance.
+if part moe; then
 for conc in ${CONCS:-4 64}; do
     for v in ${LAYOUTS_MOE:-dp=4,ep=4 tp=4}; do
         name=moe-${v//[=,]/}-c$conc
@@ -120,6 +128,35 @@ PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300
 "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
 say "$name: $(grep -h "EP rank" "$WORK/$name.log" | head -4 | tr '\n' ' ')"
 say "$name report: $(grep -i -E "imbalance|hot" "$WORK/$name-report.txt" | head -3)"
+fi
+
+# 6. Prefix caching: prompts sharing 3/4 of their tokens, a few at a time so later ones find the
+#    shared blocks cached. Each request's first-token logits with the cache on equal those with
+#    it off (1 GPU, tiny); then the small model's TP4 at concurrency 64 with shared prefixes,
+#    under partrace, against the same load without them (section 4).
+if part prefix; then
+shared=(--requests 32 --input 256 --output 4 --concurrency 4 --shared-prefix 0.75 --seed 9)
+for cache in on off; do
+    mkdir -p "$WORK/prefix-$cache"
+    timeout 120 "$ENGINE" --nproc 1 --model tiny "${shared[@]}" --prefix-cache $cache --out "$WORK/prefix-$cache" \
+        --dump-logits "$WORK/prefix-$cache/logits.bin" > "$WORK/prefix-$cache.log" 2>&1 || { say "prefix $cache failed"; status=1; }
+    say "prefix cache $cache: $(tail -1 "$WORK/prefix-$cache.log")"
+done
+cmp=$(python3 tests/gpu/compare_logits.py "$WORK/prefix-off/logits.bin" "$WORK/prefix-on/logits.bin" 2>&1) ||
+    { say "logits with the prefix cache differ"; status=1; }
+say "logits prefix cache on vs off: $cmp"
+name=small-tp4-c64-shared
+PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
+    --layout tp=4 --model small --requests 256 --input 512 --output 64 --concurrency 64 --shared-prefix 0.5 \
+    --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
+"$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
+"$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
+say "$name: $(tail -1 "$WORK/$name.log")"
+check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name/summary.json" 2>&1) ||
+    { say "$name check failed"; status=1; }
+say "$name check: $check"
+rm -rf "$WORK/$name/trace"
+fi
 cat "$WORK/machine.txt" "$WORK/summary.txt" > "$OUT/summary.txt"
 cp "$WORK/straggle-report.txt" "$OUT/" 2>/dev/null
 rm -f "$WORK"/*/nccl-id

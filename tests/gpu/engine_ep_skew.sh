@@ -10,7 +10,7 @@ OUT=$(realpath "$2")
 WORK=$(mktemp -d)
 status=0
 . "$(dirname "$0")/machine_info.sh"
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cu13/lib 2>/dev/null | head -1):${LD_LIBRARY_PATH:-}
+engine_libs
 machine_info > "$WORK/machine.txt" 2>&1
 mkdir -p "$WORK/engine"
 PARTRACE_DIR=$WORK/traced LD_PRELOAD=$BUILD/libpartrace.so PARTRACE_CUDA=kernels timeout 300 \

@@ -10,3 +10,9 @@ machine_info() {
     nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1
     python3 -c 'import torch; print("torch", torch.__version__, "nccl", torch.cuda.nccl.version())'
 }
+
+# For pt_engine (not for PyTorch, which brings its own): cuBLAS and the CUDA runtime from the
+# toolkit, else PyTorch's copies.
+engine_libs() {
+    export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cu13/lib 2>/dev/null | head -1):${LD_LIBRARY_PATH:-}
+}
