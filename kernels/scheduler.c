@@ -250,6 +250,8 @@ void pt_sched_finish_step(struct pt_sched *s, const struct pt_sched_batch *b, co
 uint32_t pt_sched_take_done(struct pt_sched *s, struct pt_seq **out, uint32_t max)
 {
     uint32_t n = s->n_done < max ? s->n_done : max;
+    if (!n)
+        return 0;
     memcpy(out, s->done, n * sizeof *out);
     memmove(s->done, s->done + n, (s->n_done - n) * sizeof *s->done);
     s->n_done -= n;
