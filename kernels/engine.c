@@ -188,14 +188,16 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     uint64_t steps = 0;
     double t0 = now_s();
     struct pt_sched_batch b;
-    int32_t *flag_dev = NULL;
-    if (comms.ep && cudaMalloc((void **)&flag_dev, 4) != cudaSuccess) {
+    int32_t *flag_dev = NULL, *count_dev = NULL;
+    if ((comms.ep && cudaMalloc((void **)&flag_dev, 4) != cudaSuccess) ||
+        (!conc && cudaMalloc((void **)&count_dev, 4) != cudaSuccess)) {
         status = fail(err, errlen, "out of GPU memory");
         goto out;
     }
     while (comms.ep || done < n_mine) {
         /* Admit what has arrived: closed loop, up to the concurrency; open loop, by the clock of
-         * the replica's leader, which every rank of the TP group follows. */
+         * the replica's leader: its TP group gets the count by broadcast, the later stages
+         * along the pipeline. */
         uint32_t arrived = next;
         if (conc) {
             arrived = next + (conc - in_flight < n_mine - next ? conc - in_flight : n_mine - next);
@@ -203,20 +205,21 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             double t = now_s() - t0;
             while (arrived < n_mine && req[mine[arrived].seq.id].arrive_s <= t)
                 arrived++;
-            if (o->layout.tp > 1) {
-                int32_t *dev_count = NULL;
-                int32_t count = (int32_t)arrived;
-                if (cudaMalloc((void **)&dev_count, 4) != cudaSuccess ||
-                    cudaMemcpy(dev_count, &count, 4, cudaMemcpyHostToDevice) != cudaSuccess ||
-                    ncclBroadcast(dev_count, dev_count, 1, ncclInt32, 0, comms.tp, 0) != ncclSuccess ||
-                    cudaMemcpy(&count, dev_count, 4, cudaMemcpyDeviceToHost) != cudaSuccess) {
-                    cudaFree(dev_count);
-                    status = fail(err, errlen, "sharing the arrivals failed");
-                    break;
-                }
-                cudaFree(dev_count);
-                arrived = (uint32_t)count;
+            int32_t count = (int32_t)arrived;
+            if (o->layout.tp > 1 && at.stage == 0 &&
+                (cudaMemcpy(count_dev, &count, 4, cudaMemcpyHostToDevice) != cudaSuccess ||
+                 ncclBroadcast(count_dev, count_dev, 1, ncclInt32, 0, comms.tp, 0) != ncclSuccess ||
+                 cudaMemcpy(&count, count_dev, 4, cudaMemcpyDeviceToHost) != cudaSuccess)) {
+                status = fail(err, errlen, "sharing the arrivals in the TP group failed");
+                break;
             }
+            if (o->layout.pp > 1 &&
+                ((at.stage > 0 && pt_model_recv_tokens(m, &count, 1, at.stage - 1, err, errlen)) ||
+                 (at.stage + 1 < o->layout.pp && pt_model_send_tokens(m, &count, 1, at.stage + 1, err, errlen)))) {
+                status = -1;
+                break;
+            }
+            arrived = (uint32_t)count;
         }
         for (; next < arrived; next++) {
             struct request_state *r = &mine[next];
@@ -293,6 +296,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             }
     }
     cudaFree(flag_dev);
+    cudaFree(count_dev);
     if (!status && leader && at.stage == 0) {
         if (write_times(o->out_dir, at.dp, mine, n_mine))
             status = fail(err, errlen, "cannot write %s/requests-%u.tsv", o->out_dir, at.dp);

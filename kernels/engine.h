@@ -5,7 +5,9 @@
  * each replica (first stage, TP index 0) marks requests with NVTX ("req ID arrive", "req ID
  * token") and steps with ranges "prefill" / "decode", as `partrace report` reads them, and writes
  * its requests' times to OUT/requests-DP.tsv. With EP the replicas step together (their experts
- * serve each other's tokens): a replica with nothing to do runs empty steps until all are done. */
+ * serve each other's tokens): a replica with nothing to do runs empty steps until all are done.
+ * Open loop (--rate): the replica's leader decides which requests have arrived, and its TP
+ * group and later stages follow it. */
 #ifndef PT_ENGINE_H
 #define PT_ENGINE_H
 

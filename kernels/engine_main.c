@@ -142,8 +142,6 @@ int main(int argc, char **argv)
     if (o.run.max_pos > 8192)
         return fprintf(stderr, "pt_engine: input + output is %u tokens; the engine's attention takes 8192 at most\n",
                        o.run.max_pos), 2;
-    if ((o.layout.pp > 1 || o.layout.ep > 1) && !o.load.concurrency)
-        return fprintf(stderr, "pt_engine: --rate with pp > 1 or ep > 1 is not in the engine yet (use --concurrency)\n"), 2;
     if (!o.micro_batches)
         o.micro_batches = o.layout.pp;
     const char *rank_env = getenv("RANK"), *world_env = getenv("WORLD_SIZE");

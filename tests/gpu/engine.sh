@@ -13,6 +13,7 @@
 #    engine's summary and the report kept.
 # 5. The MoE model (moe-small) as EP4 and TP4, and EP4 with a hot expert.
 # 6. Prefix caching: logits with the cache on and off; the small model with shared prefixes.
+# 7. Open loop (--rate) with TP, PP and EP on 2 GPUs.
 # PARTS="logits prefix" runs only those sections (default: all).
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
 # the straggler run).
@@ -26,8 +27,8 @@ status=0
 engine_libs
 machine_info > "$WORK/machine.txt" 2>&1
 say() { echo "$*" | tee -a "$WORK/summary.txt"; }
-# PARTS picks sections (default all): logits straggle bubble dense moe prefix
-part() { [[ " ${PARTS:-logits straggle bubble dense moe prefix} " == *" $1 "* ]]; }
+# PARTS picks sections (default all): logits straggle bubble dense moe prefix rate
+part() { [[ " ${PARTS:-logits straggle bubble dense moe prefix rate} " == *" $1 "* ]]; }
 
 # 1. Correctness.
 if part logits; then
@@ -156,6 +157,17 @@ check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name
     { say "$name check failed"; status=1; }
 say "$name check: $check"
 rm -rf "$WORK/$name/trace"
+fi
+# 7. Open loop (--rate) on 2 GPUs in every kind of group: TP, PP, EP (the leader's arrivals
+#    followed by its TP group and later stages; EP replicas each by their own clock).
+if part rate; then
+for v in "tp2:--layout tp=2 --model tiny" "pp2:--layout pp=2 --model tiny" "ep2:--layout dp=2,ep=2 --model moe-tiny"; do
+    IFS=: read -r name args <<< "$v"
+    mkdir -p "$WORK/rate-$name"
+    timeout 120 "$ENGINE" --nproc 2 $args --requests 48 --input 64 --output 16 --rate 100 \
+        --out "$WORK/rate-$name" > "$WORK/rate-$name.log" 2>&1 || { say "rate $name failed"; status=1; }
+    say "rate $name: $(tail -1 "$WORK/rate-$name.log")"
+done
 fi
 cat "$WORK/machine.txt" "$WORK/summary.txt" > "$OUT/summary.txt"
 cp "$WORK/straggle-report.txt" "$OUT/" 2>/dev/null
