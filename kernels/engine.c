@@ -297,6 +297,13 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     }
     cudaFree(flag_dev);
     cudaFree(count_dev);
+    if (!status) { /* this rank's GPU memory, for the summary */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/rank-%u.mem", o->out_dir, o->rank);
+        FILE *f = fopen(path, "w");
+        if (!f || fprintf(f, "%llu\n", (unsigned long long)pt_model_bytes(m)) < 0 || fclose(f) != 0)
+            status = fail(err, errlen, "cannot write %s", path);
+    }
     if (!status && leader && at.stage == 0) {
         if (write_times(o->out_dir, at.dp, mine, n_mine))
             status = fail(err, errlen, "cannot write %s/requests-%u.tsv", o->out_dir, at.dp);
@@ -365,6 +372,20 @@ int pt_engine_summarise(const char *out_dir, const char *label)
         fclose(f);
     }
     globfree(&g);
+    /* The most GPU memory a rank held (weights, KV cache, buffers). */
+    unsigned long long most = 0;
+    snprintf(pattern, sizeof pattern, "%s/rank-*.mem", out_dir);
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            FILE *f = fopen(g.gl_pathv[i], "r");
+            unsigned long long bytes = 0;
+            if (f && fscanf(f, "%llu", &bytes) == 1 && bytes > most)
+                most = bytes;
+            if (f)
+                fclose(f);
+        }
+        globfree(&g);
+    }
     struct pt_serving_summary s;
     if (!n || pt_serving_summarise(t, n, &s)) {
         free(t);
@@ -373,17 +394,17 @@ int pt_engine_summarise(const char *out_dir, const char *label)
     }
     free(t);
     printf("%s: %u requests, TTFT p50 %.2f ms p99 %.2f ms, TPOT p50 %.2f ms p99 %.2f ms, "
-           "%.0f output tokens/s, %.0f tokens/s in all, KV hit rate %.1f %%\n",
+           "%.0f output tokens/s, %.0f tokens/s in all, KV hit rate %.1f %%, GPU memory %.2f GiB\n",
            label, s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.tpot_p50_s * 1e3, s.tpot_p99_s * 1e3,
-           s.output_tokens_per_s, s.total_tokens_per_s, 100 * s.kv_hit_rate);
+           s.output_tokens_per_s, s.total_tokens_per_s, 100 * s.kv_hit_rate, most / 1073741824.0);
     snprintf(pattern, sizeof pattern, "%s/summary.json", out_dir);
     FILE *f = fopen(pattern, "w");
     if (f) {
         fprintf(f, "{\"label\": \"%s\", \"requests\": %u, \"ttft_p50_ms\": %.3f, \"ttft_p99_ms\": %.3f, "
                    "\"ttft_mean_ms\": %.3f, \"tpot_p50_ms\": %.3f, \"tpot_p99_ms\": %.3f, \"output_tokens_per_s\": %.1f, "
-                   "\"total_tokens_per_s\": %.1f, \"kv_hit_rate\": %.4f, \"span_s\": %.3f}\n",
+                   "\"total_tokens_per_s\": %.1f, \"kv_hit_rate\": %.4f, \"span_s\": %.3f, \"gpu_bytes_max\": %llu}\n",
                 label, s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.ttft_mean_s * 1e3, s.tpot_p50_s * 1e3,
-                s.tpot_p99_s * 1e3, s.output_tokens_per_s, s.total_tokens_per_s, s.kv_hit_rate, s.span_s);
+                s.tpot_p99_s * 1e3, s.output_tokens_per_s, s.total_tokens_per_s, s.kv_hit_rate, s.span_s, most);
         fclose(f);
     }
     return 0;

@@ -36,8 +36,9 @@ struct pt_engine_opts {
 
 /* Runs the rank to the end of its load. Returns 0, or -1 with a message. */
 int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen);
-/* Reads OUT/requests-*.tsv of every replica and prints (and writes OUT/summary.json) TTFT,
- * TPOT, throughput and KV hit rate. Returns 0, -1 when no results are there. */
+/* Reads OUT/requests-*.tsv of every replica and OUT/rank-*.mem of every rank and prints (and
+ * writes OUT/summary.json) TTFT, TPOT, throughput, KV hit rate and the most GPU memory a rank
+ * held. Returns 0, -1 when no results are there. */
 int pt_engine_summarise(const char *out_dir, const char *label);
 
 #endif

@@ -1,7 +1,7 @@
 """The reference engine's command on a machine without a GPU (CI): bad arguments are named with a
 non-zero exit, the layout is checked against the model and the world, RANK / WORLD_SIZE are
 taken from the environment (torchrun), and `pt_engine summarise` turns the replicas' request
-times into TTFT, TPOT and throughput. Skipped where nvcc was not there to build pt_engine."""
+times and the ranks' memory into TTFT, TPOT, throughput, KV hit rate and GPU memory. Skipped where nvcc was not there to build pt_engine."""
 import json
 import os
 import subprocess
@@ -51,13 +51,18 @@ class EngineCli(unittest.TestCase):
             for dp, row in rows.items():
                 with open(os.path.join(out, f"requests-{dp}.tsv"), "w") as f:
                     f.write("id\tarrive_s\tfirst_s\tend_s\tout_tokens\tprompt_tokens\tcached_tokens\n" + row)
+            for rank, gib in ((0, 1.5), (1, 2.25)):
+                with open(os.path.join(out, f"rank-{rank}.mem"), "w") as f:
+                    f.write(f"{int(gib * (1 << 30))}\n")
             proc = self.run_engine("summarise", out)
             self.assertEqual(proc.returncode, 0, proc.stderr)
             self.assertIn("2 requests, TTFT p50 200.00 ms", proc.stdout)
+            self.assertIn("KV hit rate 25.0 %, GPU memory 2.25 GiB", proc.stdout)
             summary = json.load(open(os.path.join(out, "summary.json")))
         self.assertAlmostEqual(summary["tpot_p50_ms"], 100.0, places=3)
         self.assertAlmostEqual(summary["output_tokens_per_s"], 9.5, places=3)
         self.assertAlmostEqual(summary["kv_hit_rate"], 0.25, places=4)
+        self.assertEqual(summary["gpu_bytes_max"], int(2.25 * (1 << 30)))
         with tempfile.TemporaryDirectory() as empty:
             proc = self.run_engine("summarise", empty)
         self.assertEqual(proc.returncode, 1)
