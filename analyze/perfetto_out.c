@@ -20,6 +20,8 @@ int pt_pf_open(struct pt_pf_out *o, const char *path, int gz, int force, char *e
 {
     memset(o, 0, sizeof *o);
     o->next_iid = 1;
+    const char *generic = getenv("PT_EXPORT_GENERIC_PACKER");
+    o->generic = generic && strcmp(generic, "1") == 0;
     int fd = pt_export_create(path, force, err, errlen);
     if (fd < 0)
         return -1;
@@ -357,7 +359,7 @@ static void event(struct pt_pf_out *o, uint64_t ts, Perfetto__Protos__TrackEvent
     if (ts < o->last_ts) /* a record that came late: never backwards on the sequence */
         ts = o->last_ts;
     o->last_ts = ts;
-    if (!any_fresh && o->started) { /* the common case: every name known */
+    if (!any_fresh && o->started && !o->generic) { /* the common case: every name known */
         hand_packed_event(o, ts, e, category ? &cat_iid : NULL, name || category || n_args ? SEQ_NEEDS_STATE : 0);
         o->events++;
         return;
@@ -388,7 +390,7 @@ void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *c
 
 void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track)
 {
-    if (o->started) {
+    if (o->started && !o->generic) {
         plain_event(o, ts, PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END, track, NULL);
         return;
     }
@@ -409,7 +411,7 @@ void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char 
 
 void pt_pf_counter(struct pt_pf_out *o, uint64_t ts, uint64_t track, double value)
 {
-    if (o->started) {
+    if (o->started && !o->generic) {
         plain_event(o, ts, PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER, track, &value);
         return;
     }

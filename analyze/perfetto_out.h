@@ -19,6 +19,8 @@ struct pt_pf_out {
     struct pt_u64_map iids;    /* hash of a name (events and args apart) → iid */
     uint64_t next_iid;
     int started;               /* the first packet (which clears incremental state) was written */
+    int generic;               /* PT_EXPORT_GENERIC_PACKER=1: every packet through protobuf-c (the
+                                * tests compare the hand-packed bytes with it) */
     int failed;                /* a write failed: later writes do nothing */
     uint64_t last_ts;          /* events never go back in time on the sequence */
     uint64_t packets, bytes, events;
