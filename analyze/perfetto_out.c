@@ -12,6 +12,7 @@
 #include "perfetto_trace.pb-c.h"
 
 #define SEQUENCE_ID 1
+#define PT_PF_PENDING (256u << 10) /* output gathered before one write */
 #define SEQ_CLEARED 1
 #define SEQ_NEEDS_STATE 2
 #define MAX_ARGS 16
@@ -32,17 +33,47 @@ int pt_pf_open(struct pt_pf_out *o, const char *path, int gz, int force, char *e
         snprintf(err, errlen, "%s: cannot open for writing", path);
         return -1;
     }
+    if (!(o->pending = malloc(PT_PF_PENDING))) {
+        if (gz)
+            gzclose(o->file);
+        else
+            fclose(o->file);
+        o->file = NULL;
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
     return 0;
 }
 
+/* Hands the pending output to the file (or gzip) in one call. */
+static void flush_pending(struct pt_pf_out *o)
+{
+    size_t n = o->n_pending;
+    o->n_pending = 0;
+    if (o->failed || !n)
+        return;
+    int ok = o->gz ? gzwrite(o->file, o->pending, (unsigned)n) == (int)n : fwrite(o->pending, 1, n, o->file) == n;
+    if (!ok)
+        o->failed = 1;
+}
+
+/* Packets come in small pieces (a head, a body); they are gathered here, not written one by
+ * one: a library call per piece was an eighth of the export's time. */
 static void put_bytes(struct pt_pf_out *o, const void *p, size_t n)
 {
     if (o->failed || !n)
         return;
-    int ok = o->gz ? gzwrite(o->file, p, (unsigned)n) == (int)n : fwrite(p, 1, n, o->file) == n;
-    if (!ok)
-        o->failed = 1;
     o->bytes += n;
+    if (o->n_pending + n > PT_PF_PENDING)
+        flush_pending(o);
+    if (n > PT_PF_PENDING) { /* a packet larger than the buffer: straight out */
+        int ok = o->gz ? gzwrite(o->file, p, (unsigned)n) == (int)n : fwrite(p, 1, n, o->file) == n;
+        if (!ok)
+            o->failed = 1;
+        return;
+    }
+    memcpy(o->pending + o->n_pending, p, n);
+    o->n_pending += n;
 }
 
 /* Writes a packed TracePacket, given in up to three consecutive parts, as field 1 of a Trace. */
@@ -133,9 +164,12 @@ static void plain_event(struct pt_pf_out *o, uint64_t ts, int type, uint64_t tra
 
 int pt_pf_close(struct pt_pf_out *o)
 {
+    if (o->file)
+        flush_pending(o);
     int bad = o->failed;
     if (o->file)
         bad |= o->gz ? gzclose(o->file) != Z_OK : fclose(o->file) != 0;
+    free(o->pending);
     free(o->buf);
     pt_u64_map_free(&o->iids);
     memset(o, 0, sizeof *o);

@@ -16,6 +16,8 @@ struct pt_pf_out {
     int gz;
     uint8_t *buf;              /* one packed packet */
     size_t cap;
+    uint8_t *pending;          /* output not yet handed to the file, PT_PF_PENDING bytes */
+    size_t n_pending;
     struct pt_u64_map iids;    /* hash of a name (events and args apart) → iid */
     uint64_t next_iid;
     int started;               /* the first packet (which clears incremental state) was written */
