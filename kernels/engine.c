@@ -1,7 +1,6 @@
 #include "engine.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <nvtx3/nvToolsExt.h>
 
 #include "comm.h"
+#include "engine_error.h"
 #include "scheduler.h"
 #include "serving_stats.h"
 
@@ -19,15 +19,6 @@ static double now_s(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
 }
 
 static void mark(int leader, uint32_t id, const char *what)
@@ -123,7 +114,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     int dumper = at.tp == 0 && last && o->dump_logits;
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)
-        return fail(err, errlen, "no CUDA device");
+        return pt_engine_fail(err, errlen, "no CUDA device");
     const char *local = getenv("LOCAL_RANK");
     int dev = (local ? atoi(local) : (int)o->rank) % devices;
     cudaSetDevice(dev);
@@ -157,14 +148,14 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         snprintf(path, sizeof path, "%s.%u", o->dump_logits, at.dp);
         uint32_t head[2] = {0x474c5450u /* "PTLG" */, o->model.vocab};
         if (!(dump = fopen(path, "wb")) || fwrite(head, sizeof head, 1, dump) != 1) {
-            status = fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            status = pt_engine_fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
             goto out;
         }
     }
     if (!m || !sched || !req || !mine || !sb.tokens || !sb.pos || !sb.slot || !sb.table_at || !sb.tables ||
         !sb.rows || !sb.sample_seq || !sampled || (dumper && !logits)) {
         if (m)
-            fail(err, errlen, "out of memory");
+            pt_engine_fail(err, errlen, "out of memory");
         status = -1;
         goto out;
     }
@@ -190,7 +181,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     int32_t *flag_dev = NULL, *count_dev = NULL;
     if ((comms.ep && cudaMalloc((void **)&flag_dev, 4) != cudaSuccess) ||
         (!conc && cudaMalloc((void **)&count_dev, 4) != cudaSuccess)) {
-        status = fail(err, errlen, "out of GPU memory");
+        status = pt_engine_fail(err, errlen, "out of GPU memory");
         goto out;
     }
     while (comms.ep || done < n_mine) {
@@ -209,7 +200,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                 (cudaMemcpy(count_dev, &count, 4, cudaMemcpyHostToDevice) != cudaSuccess ||
                  ncclBroadcast(count_dev, count_dev, 1, ncclInt32, 0, comms.tp, 0) != ncclSuccess ||
                  cudaMemcpy(&count, count_dev, 4, cudaMemcpyDeviceToHost) != cudaSuccess)) {
-                status = fail(err, errlen, "sharing the arrivals in the TP group failed");
+                status = pt_engine_fail(err, errlen, "sharing the arrivals in the TP group failed");
                 break;
             }
             if (o->layout.pp > 1 &&
@@ -225,7 +216,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             const struct pt_request *q = &req[r->seq.id];
             uint32_t id = r->seq.id;
             if (pt_seq_init(&r->seq, id, q->prompt, q->n_prompt, q->max_new) || pt_sched_add(sched, &r->seq)) {
-                status = fail(err, errlen, "request %u (%u + %u tokens) does not fit the KV cache of %u blocks",
+                status = pt_engine_fail(err, errlen, "request %u (%u + %u tokens) does not fit the KV cache of %u blocks",
                               id, q->n_prompt, q->max_new, run.kv_blocks);
                 goto out;
             }
@@ -240,7 +231,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             if (cudaMemcpy(flag_dev, &more, 4, cudaMemcpyHostToDevice) != cudaSuccess ||
                 ncclAllReduce(flag_dev, flag_dev, 1, ncclInt32, ncclMax, comms.ep, 0) != ncclSuccess ||
                 cudaMemcpy(&more, flag_dev, 4, cudaMemcpyDeviceToHost) != cudaSuccess) {
-                status = fail(err, errlen, "agreeing on the end with the EP group failed");
+                status = pt_engine_fail(err, errlen, "agreeing on the end with the EP group failed");
                 break;
             }
             if (!more)
@@ -255,7 +246,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                 }
                 continue;
             }
-            status = fail(err, errlen, "the scheduler stalled with %u requests in flight", in_flight);
+            status = pt_engine_fail(err, errlen, "the scheduler stalled with %u requests in flight", in_flight);
             break;
         }
         struct pt_step_input in;
@@ -271,7 +262,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         }
         double t = now_s() - t0;
         if (dump && dump_logits(dump, sb.sample_seq, in.n_samples, o->model.vocab, logits)) {
-            status = fail(err, errlen, "cannot write the logits to %s.%u: %s", o->dump_logits, at.dp, strerror(errno));
+            status = pt_engine_fail(err, errlen, "cannot write the logits to %s.%u: %s", o->dump_logits, at.dp, strerror(errno));
             break;
         }
         for (uint32_t i = 0; i < in.n_samples; i++) {
@@ -301,11 +292,11 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         snprintf(path, sizeof path, "%s/rank-%u.mem", o->out_dir, o->rank);
         FILE *f = fopen(path, "w");
         if (!f || fprintf(f, "%llu\n", (unsigned long long)pt_model_bytes(m)) < 0 || fclose(f) != 0)
-            status = fail(err, errlen, "cannot write %s", path);
+            status = pt_engine_fail(err, errlen, "cannot write %s", path);
     }
     if (!status && leader && at.stage == 0) {
         if (write_times(o->out_dir, at.dp, mine, n_mine))
-            status = fail(err, errlen, "cannot write %s/requests-%u.tsv", o->out_dir, at.dp);
+            status = pt_engine_fail(err, errlen, "cannot write %s/requests-%u.tsv", o->out_dir, at.dp);
         struct pt_kv_stats ks = pt_kv_stats(kv);
         fprintf(stderr, "pt_engine: replica %u: %u requests in %llu steps, %llu preemptions, GPU memory %.2f GiB, "
                         "prefix cache %llu of %llu blocks\n",
@@ -326,7 +317,7 @@ out:
     free(sampled);
     free(logits);
     if (dump && fclose(dump) != 0 && !status)
-        status = fail(err, errlen, "cannot write the logits to %s.%u", o->dump_logits, at.dp);
+        status = pt_engine_fail(err, errlen, "cannot write the logits to %s.%u", o->dump_logits, at.dp);
     pt_load_free(req, n_all);
     pt_sched_free(sched);
     pt_kv_free(kv);

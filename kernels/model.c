@@ -1,7 +1,6 @@
 #include "model.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "engine_error.h"
 #include "gemm.h"
 #include "moe.h"
 #include "ops.h"
@@ -47,18 +47,9 @@ struct pt_model {
     uint64_t bytes;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int cuda_ok(cudaError_t e, const char *what, char *err, size_t errlen)
 {
-    return e == cudaSuccess ? 0 : fail(err, errlen, "%s: %s", what, cudaGetErrorString(e));
+    return e == cudaSuccess ? 0 : pt_engine_fail(err, errlen, "%s: %s", what, cudaGetErrorString(e));
 }
 
 static void *dev_alloc(struct pt_model *m, size_t bytes)
@@ -119,7 +110,7 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
 {
     struct pt_model *m = calloc(1, sizeof *m);
     if (!m) {
-        fail(err, errlen, "out of memory");
+        pt_engine_fail(err, errlen, "out of memory");
         return NULL;
     }
     m->cfg = *cfg;
@@ -137,8 +128,8 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
     m->last = at->stage + 1 == layout->pp;
     m->ep = layout->ep > 1;
     if (cuda_ok(cudaStreamCreateWithFlags(&m->stream, cudaStreamNonBlocking), "cudaStreamCreate", err, errlen) ||
-        (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasCreate failed")) ||
-        (cublasSetStream(m->blas, m->stream) != CUBLAS_STATUS_SUCCESS && fail(err, errlen, "cublasSetStream failed"))) {
+        (cublasCreate(&m->blas) != CUBLAS_STATUS_SUCCESS && pt_engine_fail(err, errlen, "cublasCreate failed")) ||
+        (cublasSetStream(m->blas, m->stream) != CUBLAS_STATUS_SUCCESS && pt_engine_fail(err, errlen, "cublasSetStream failed"))) {
         pt_model_free(m);
         return NULL;
     }
@@ -193,7 +184,7 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
          m->sampled && m->meta && m->host_meta;
     if (!ok || cuda_ok(cudaStreamSynchronize(m->stream), "initialising the weights", err, errlen)) {
         if (!ok)
-            fail(err, errlen, "out of GPU memory for model %s (%.1f GiB so far)", cfg->name, m->bytes / 1073741824.0);
+            pt_engine_fail(err, errlen, "out of GPU memory for model %s (%.1f GiB so far)", cfg->name, m->bytes / 1073741824.0);
         pt_model_free(m);
         return NULL;
     }
@@ -276,7 +267,7 @@ static int run_layers(struct pt_model *m, const struct pt_step_input *in, uint32
         bad |= tp_reduce(m, m->proj, n);
         pt_op_add(x, m->proj, (uint64_t)n * d, m->stream);
     }
-    return bad ? fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass") : 0;
+    return bad ? pt_engine_fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass") : 0;
 }
 
 int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, float *logits,
@@ -287,7 +278,7 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
         return 0;
     size_t need = (size_t)4 * n + in->n_tables + in->n_samples;
     if (n > m->o.max_batch_tokens || in->n_samples > m->o.max_seqs || need > m->meta_cap)
-        return fail(err, errlen, "step of %u tokens, %u samples, %u table entries is over the engine's limits",
+        return pt_engine_fail(err, errlen, "step of %u tokens, %u samples, %u table entries is over the engine's limits",
                     n, in->n_samples, in->n_tables);
     int32_t *h = m->host_meta;
     memcpy(h, in->tokens, n * 4);
@@ -317,13 +308,13 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
             bad |= ncclSend(m->x + (size_t)t0 * d, count, ncclBfloat16, (int)next, m->pp_comm, m->stream) != ncclSuccess;
     }
     if (bad)
-        return fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass");
+        return pt_engine_fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass");
     uint32_t s = in->n_samples;
     if (m->last && s) {
         pt_op_rmsnorm(m->x, m->final_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
         pt_op_gather_rows(m->h, rows, s, d, m->picked, m->stream);
         if (linear(m, m->picked, m->lm_head, s, d, m->cfg.vocab, m->logits, 1))
-            return fail(err, errlen, "the LM head's cuBLAS call failed");
+            return pt_engine_fail(err, errlen, "the LM head's cuBLAS call failed");
         pt_op_argmax(m->logits, s, m->cfg.vocab, m->sampled, m->stream);
         if (cuda_ok(cudaMemcpyAsync(sampled, m->sampled, s * 4, cudaMemcpyDeviceToHost, m->stream), "copying tokens", err, errlen))
             return -1;
@@ -343,7 +334,7 @@ int pt_model_send_tokens(struct pt_model *m, const int32_t *tokens, uint32_t n, 
     if (cuda_ok(cudaMemcpyAsync(m->sampled, tokens, n * 4, cudaMemcpyHostToDevice, m->stream), "copying tokens", err, errlen))
         return -1;
     if (ncclSend(m->sampled, n, ncclInt32, (int)to, m->pp_comm, m->stream) != ncclSuccess)
-        return fail(err, errlen, "sending the sampled tokens to stage %u failed", to);
+        return pt_engine_fail(err, errlen, "sending the sampled tokens to stage %u failed", to);
     return cuda_ok(cudaStreamSynchronize(m->stream), "sending tokens", err, errlen);
 }
 
@@ -352,7 +343,7 @@ int pt_model_recv_tokens(struct pt_model *m, int32_t *tokens, uint32_t n, uint32
     if (!n)
         return 0;
     if (ncclRecv(m->sampled, n, ncclInt32, (int)from, m->pp_comm, m->stream) != ncclSuccess)
-        return fail(err, errlen, "receiving the sampled tokens from stage %u failed", from);
+        return pt_engine_fail(err, errlen, "receiving the sampled tokens from stage %u failed", from);
     if (cuda_ok(cudaMemcpyAsync(tokens, m->sampled, n * 4, cudaMemcpyDeviceToHost, m->stream), "copying tokens", err, errlen))
         return -1;
     return cuda_ok(cudaStreamSynchronize(m->stream), "receiving tokens", err, errlen);

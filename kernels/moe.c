@@ -1,13 +1,13 @@
 #include "moe.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cuda_runtime.h>
 
+#include "engine_error.h"
 #include "gemm.h"
 
 #define W_ROUTER 3000000u
@@ -41,15 +41,6 @@ struct pt_moe {
     uint64_t *sent_rows;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static void *dev(uint64_t *bytes, size_t n)
 {
     void *p = NULL;
@@ -64,12 +55,12 @@ struct pt_moe *pt_moe_new(const struct pt_model_config *cfg, const struct pt_lay
                           ncclComm_t ep_comm, uint64_t *bytes, char *err, size_t errlen)
 {
     if (l->ep > 64) {
-        fail(err, errlen, "ep=%u: the engine's MoE takes 64 ranks at most", l->ep);
+        pt_engine_fail(err, errlen, "ep=%u: the engine's MoE takes 64 ranks at most", l->ep);
         return NULL;
     }
     struct pt_moe *m = calloc(1, sizeof *m);
     if (!m) {
-        fail(err, errlen, "out of memory");
+        pt_engine_fail(err, errlen, "out of memory");
         return NULL;
     }
     uint32_t E = cfg->n_experts, d = cfg->d_model;
@@ -141,7 +132,7 @@ struct pt_moe *pt_moe_new(const struct pt_model_config *cfg, const struct pt_lay
         }
     }
     if (!ok) {
-        fail(err, errlen, "out of memory for the MoE layers of model %s", cfg->name);
+        pt_engine_fail(err, errlen, "out of memory for the MoE layers of model %s", cfg->name);
         pt_moe_free(m);
         return NULL;
     }
@@ -325,7 +316,7 @@ int pt_moe_forward(struct pt_moe *m, uint32_t layer, const pt_bf16 *h, uint32_t 
 {
     uint32_t E = m->cfg.n_experts, k = m->k;
     if (n > m->max_tokens)
-        return fail(err, errlen, "MoE step of %u tokens, over %u", n, m->max_tokens);
+        return pt_engine_fail(err, errlen, "MoE step of %u tokens, over %u", n, m->max_tokens);
     int bad = 0;
     if (n) {
         bad |= pt_gemm(m->blas, h, m->router[layer], n, m->cfg.d_model, E, m->logits, 1);
@@ -336,5 +327,5 @@ int pt_moe_forward(struct pt_moe *m, uint32_t layer, const pt_bf16 *h, uint32_t 
     }
     if (!bad)
         bad = m->ep > 1 ? forward_ep(m, layer, h, n, out) : forward_local(m, layer, h, n, out);
-    return bad ? fail(err, errlen, "the MoE layer %u failed (CUDA, cuBLAS or NCCL)", m->first_layer + layer) : 0;
+    return bad ? pt_engine_fail(err, errlen, "the MoE layer %u failed (CUDA, cuBLAS or NCCL)", m->first_layer + layer) : 0;
 }
