@@ -211,6 +211,23 @@ static int forward_local(struct pt_moe *m, uint32_t layer, const pt_bf16 *h, uin
     return bad;
 }
 
+/* An all-to-all of uneven sizes over the EP group, as one NCCL group of send/recv: to rank r the
+ * out_n[r] rows at out_off[r] of out, from it the in_n[r] rows into in_off[r] of in (rows of
+ * d_model). The dispatch sends rows to the experts, the combine the same sizes back. */
+static int all_to_all(struct pt_moe *m, const pt_bf16 *out, const size_t *out_off, const size_t *out_n,
+                      pt_bf16 *in, const size_t *in_off, const size_t *in_n)
+{
+    size_t d = m->cfg.d_model;
+    ncclGroupStart();
+    for (uint32_t r = 0; r < m->ep; r++) {
+        if (out_n[r])
+            ncclSend(out + out_off[r] * d, out_n[r] * d, ncclBfloat16, (int)r, m->ep_comm, m->stream);
+        if (in_n[r])
+            ncclRecv(in + in_off[r] * d, in_n[r] * d, ncclBfloat16, (int)r, m->ep_comm, m->stream);
+    }
+    return ncclGroupEnd() != ncclSuccess;
+}
+
 /* EP: rows to their experts' ranks, the experts here on what came, the results back. */
 static int forward_ep(struct pt_moe *m, uint32_t layer, const pt_bf16 *h, uint32_t n, pt_bf16 *out)
 {
@@ -257,14 +274,7 @@ static int forward_ep(struct pt_moe *m, uint32_t layer, const pt_bf16 *h, uint32
         m->sent_rows[r] += send_n[r];
     }
     free(start);
-    ncclGroupStart();
-    for (uint32_t r = 0; r < ep; r++) {
-        if (send_n[r])
-            ncclSend(m->send + send_off[r] * d, send_n[r] * d, ncclBfloat16, (int)r, m->ep_comm, m->stream);
-        if (recv_n[r])
-            ncclRecv(m->recv + recv_off[r] * d, recv_n[r] * d, ncclBfloat16, (int)r, m->ep_comm, m->stream);
-    }
-    bad |= ncclGroupEnd() != ncclSuccess;
+    bad |= all_to_all(m, m->send, send_off, send_n, m->recv, recv_off, recv_n);
     /* My experts, each on its rows from every sender (rank s's block: its rows for my experts in
      * expert order). */
     size_t at = 0;
@@ -289,14 +299,7 @@ static int forward_ep(struct pt_moe *m, uint32_t layer, const pt_bf16 *h, uint32
         }
         first += c;
     }
-    ncclGroupStart();
-    for (uint32_t r = 0; r < ep; r++) {
-        if (recv_n[r])
-            ncclSend(m->ret + recv_off[r] * d, recv_n[r] * d, ncclBfloat16, (int)r, m->ep_comm, m->stream);
-        if (send_n[r])
-            ncclRecv(m->back + send_off[r] * d, send_n[r] * d, ncclBfloat16, (int)r, m->ep_comm, m->stream);
-    }
-    bad |= ncclGroupEnd() != ncclSuccess;
+    bad |= all_to_all(m, m->ret, recv_off, recv_n, m->back, send_off, send_n);
     /* Combine: one pass per top-k slot, so that no token is written twice in a pass. */
     cudaMemsetAsync(out, 0, (size_t)n * d * 2, m->stream);
     for (uint32_t j = 0; j < k && n && !bad; j++) {
