@@ -94,10 +94,6 @@ static void put_packet3(struct pt_pf_out *o, const uint8_t *a, size_t na, const 
     o->packets++;
 }
 
-static void put_packet(struct pt_pf_out *o, const uint8_t *packet, size_t n)
-{
-    put_packet3(o, packet, n, NULL, 0, NULL, 0);
-}
 
 /* Writes one packet as field 1 of a Trace. */
 static void emit(struct pt_pf_out *o, Perfetto__Protos__TracePacket *p)
@@ -123,12 +119,13 @@ static void emit(struct pt_pf_out *o, Perfetto__Protos__TracePacket *p)
         o->cap = cap;
     }
     perfetto__protos__trace_packet__pack(p, o->buf);
-    put_packet(o, o->buf, n);
+    put_packet3(o, o->buf, n, NULL, 0, NULL, 0);
 }
 
-/* Protobuf wire format by hand, for the packets written most (slice ends, counter values):
- * protobuf-c's generic packer walks field descriptors and was half of the export's time. The
- * bytes are those protobuf-c writes for the same message (fields in number order). */
+/* Protobuf wire format by hand, for the packets written most (every track event that defines
+ * no new interned name): protobuf-c's generic packer walks field descriptors and was half of
+ * the export's time. The bytes are those protobuf-c writes for the same message (fields in
+ * number order). */
 static size_t put_varint(uint8_t *b, uint64_t v)
 {
     size_t n = 0;
@@ -136,30 +133,6 @@ static size_t put_varint(uint8_t *b, uint64_t v)
         b[n++] = (uint8_t)(v | 0x80);
     b[n++] = (uint8_t)v;
     return n;
-}
-
-/* A TracePacket {timestamp, trusted_packet_sequence_id, track_event {type, track_uuid
- * [, double_counter_value]}} with no interned data and no sequence flags. */
-static void plain_event(struct pt_pf_out *o, uint64_t ts, int type, uint64_t track, const double *value)
-{
-    uint8_t ev[32], pk[64];
-    size_t e = 0, n = 0;
-    ev[e++] = 9 << 3, e += put_varint(ev + e, (uint64_t)type);           /* TrackEvent.type */
-    ev[e++] = 11 << 3, e += put_varint(ev + e, track);                    /* .track_uuid */
-    if (value) {                                                           /* .double_counter_value */
-        e += put_varint(ev + e, 44 << 3 | 1);
-        memcpy(ev + e, value, 8); /* little-endian, as the wire format */
-        e += 8;
-    }
-    if (ts < o->last_ts) /* a record that came late: never backwards on the sequence */
-        ts = o->last_ts;
-    o->last_ts = ts;
-    pk[n++] = 8 << 3, n += put_varint(pk + n, ts);                        /* TracePacket.timestamp */
-    pk[n++] = 10 << 3, n += put_varint(pk + n, SEQUENCE_ID);              /* .trusted_packet_sequence_id */
-    pk[n++] = 11 << 3 | 2, n += put_varint(pk + n, e);                    /* .track_event */
-    memcpy(pk + n, ev, e);
-    put_packet(o, pk, n + e);
-    o->events++;
 }
 
 int pt_pf_close(struct pt_pf_out *o)
@@ -320,6 +293,8 @@ static void hand_packed_event(struct pt_pf_out *o, uint64_t ts, const Perfetto__
         b[n++] = 10 << 3, n += put_varint(b + n, e->name_iid);             /* name_iid */
     if (e->has_track_uuid)
         b[n++] = 11 << 3, n += put_varint(b + n, e->track_uuid);           /* track_uuid */
+    if (e->has_double_counter_value)                                       /* double_counter_value */
+        n += put_fixed64(b + n, 44 << 3 | 1, &e->double_counter_value);
     for (size_t i = 0; i < e->n_flow_ids; i++)                             /* flow_ids */
         n += put_fixed64(b + n, 47 << 3 | 1, &e->flow_ids[i]);
     for (size_t i = 0; i < e->n_terminating_flow_ids; i++)                 /* terminating_flow_ids */
@@ -424,10 +399,6 @@ void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *c
 
 void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track)
 {
-    if (o->started && !o->generic) {
-        plain_event(o, ts, PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END, track, NULL);
-        return;
-    }
     Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
     e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END;
     e.has_track_uuid = 1, e.track_uuid = track;
@@ -445,10 +416,6 @@ void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char 
 
 void pt_pf_counter(struct pt_pf_out *o, uint64_t ts, uint64_t track, double value)
 {
-    if (o->started && !o->generic) {
-        plain_event(o, ts, PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER, track, &value);
-        return;
-    }
     Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
     e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER;
     e.has_track_uuid = 1, e.track_uuid = track;
