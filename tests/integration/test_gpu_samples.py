@@ -145,9 +145,10 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual([(r["rank"], r["coords"]["pp"], r["coords"]["ep"]) for r in rep["ranks"]
                           if r["rank"] < 4][:4], [(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)])
 
-    def test_engine_straggler_and_ttft(self):
-        # The reference engine's TP=4 run with rank 2 delayed 200 us before each all-reduce.
-        sample = os.path.join(ROOT, "samples", "gpu-engine-straggle")
+    def check_engine_sample(self, name, *checker_args):
+        """partrace report --json of an engine sample, and tests/gpu/check_engine.py against the
+        engine's own results (it must pass). Returns the checker's findings and the report."""
+        sample = os.path.join(ROOT, "samples", name)
         with tempfile.TemporaryDirectory() as work:
             report = os.path.join(work, "report.json")
             with open(report, "w") as f:
@@ -155,32 +156,25 @@ class GpuSamples(unittest.TestCase):
                                check=True)
             checker = os.path.join(ROOT, "tests", "gpu", "check_engine.py")
             proc = subprocess.run([sys.executable, checker, report, os.path.join(sample, "engine", "summary.json"),
-                                   "--straggle", "2:200"], capture_output=True, text=True)
+                                   *checker_args], capture_output=True, text=True)
             self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-            got = json.loads(proc.stdout)
-            rep = json.load(open(report))
+            return json.loads(proc.stdout), json.load(open(report))
+
+    def test_engine_straggler_and_ttft(self):
+        # The reference engine's TP=4 run with rank 2 delayed 200 us before each all-reduce.
+        got, rep = self.check_engine_sample("gpu-engine-straggle", "--straggle", "2:200")
         self.assertEqual((got["straggler"]["rank"], got["requests"]), (2, [32, 32]))
         self.assertAlmostEqual(got["straggler"]["recovered_us"], 200.6, delta=0.5)
         self.assertEqual({k: rep["layout"][k] for k in ("tp", "pp", "dp", "ep")}, {"tp": 4, "pp": 1, "dp": 1, "ep": 1})
 
     def test_engine_ep_hot_expert(self):
         # The engine's MoE model as EP4 with expert 0 (rank 0) favoured by the router.
-        sample = os.path.join(ROOT, "samples", "gpu-engine-ep-skew")
-        with tempfile.TemporaryDirectory() as work:
-            report = os.path.join(work, "report.json")
-            with open(report, "w") as f:
-                subprocess.run([PARTRACE, "report", "--json", os.path.join(sample, "traced")], stdout=f,
-                               check=True)
-            checker = os.path.join(ROOT, "tests", "gpu", "check_engine.py")
-            proc = subprocess.run([sys.executable, checker, report, os.path.join(sample, "engine", "summary.json")],
-                                  capture_output=True, text=True)
-            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-            rep = json.load(open(report))
+        _, rep = self.check_engine_sample("gpu-engine-ep-skew")
         self.assertEqual({k: rep["layout"][k] for k in ("tp", "pp", "dp", "ep")}, {"tp": 1, "pp": 1, "dp": 4, "ep": 4})
         (ep,) = [c for c in rep["communicators"] if c["role"] == "EP"]
         # Rows each rank received in the dispatch, from the engine's own log.
         rows = [0] * 4
-        with open(os.path.join(sample, "engine", "run.log")) as f:
+        with open(os.path.join(ROOT, "samples", "gpu-engine-ep-skew", "engine", "run.log")) as f:
             for line in f:
                 if "token rows sent to EP rank" in line:
                     words = line.split()
