@@ -27,6 +27,25 @@ status=0
 engine_libs
 machine_info > "$WORK/machine.txt" 2>&1
 say() { echo "$*" | tee -a "$WORK/summary.txt"; }
+# traced NAME ENGINE_ARGS...: pt_engine on 4 GPUs under partrace, its results in $WORK/NAME, its log
+# in NAME.log, `partrace report` of its trace in NAME-report.txt and NAME-report.json.
+traced() {
+    local name=$1
+    shift
+    PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 "$@" \
+        --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
+    "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
+    "$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
+}
+# checked NAME [CHECK_ARGS...]: the engine's summary of NAME, and check_engine.py on its report.
+checked() {
+    local name=$1 check
+    shift
+    say "$name: $(tail -1 "$WORK/$name.log")"
+    check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name/summary.json" "$@" 2>&1) ||
+        { say "$name check failed"; status=1; }
+    say "$name check: $check"
+}
 # PARTS picks sections (default all): logits straggle bubble dense moe prefix rate
 part() { [[ " ${PARTS:-logits straggle bubble dense moe prefix rate} " == *" $1 "* ]]; }
 
@@ -55,25 +74,17 @@ fi
 # 2. Straggler and TTFT under partrace.
 if part straggle; then
 STRAGGLE_US=${STRAGGLE_US:-200}
-PARTRACE_DIR=$WORK/straggle/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
-    --layout tp=4 --model small --requests 32 --input 256 --output 16 --concurrency 8 \
-    --straggle 2:"$STRAGGLE_US" --out "$WORK/straggle" > "$WORK/straggle.log" 2>&1 || { say "straggle run failed"; status=1; }
-"$PT" report "$WORK/straggle/trace" > "$WORK/straggle-report.txt" 2>&1
-"$PT" report --json "$WORK/straggle/trace" > "$WORK/straggle-report.json" 2>/dev/null
-say "straggle: $(tail -1 "$WORK/straggle.log")"
-check=$(python3 tests/gpu/check_engine.py "$WORK/straggle-report.json" "$WORK/straggle/summary.json" \
-    --straggle 2:"$STRAGGLE_US" 2>&1) || { say "straggle check failed"; status=1; }
-say "straggle check: $check"
+traced straggle --layout tp=4 --model small --requests 32 --input 256 --output 16 --concurrency 8 \
+    --straggle 2:"$STRAGGLE_US"
+checked straggle --straggle 2:"$STRAGGLE_US"
 fi
 
 # 3. PP bubble against (p-1)/(m+p-1): pp=4, decode steps of 32 sequences in m micro-batches.
 part bubble && for mb in ${MICRO:-1 2 4 8}; do
     name=bubble-m$mb
-    PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
-        --layout pp=4 --micro-batches "$mb" --model small --requests 64 --input 64 --output 64 --concurrency 32 \
-        --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
+    traced "$name" --layout pp=4 --micro-batches "$mb" --model small --requests 64 --input 64 --output 64 \
+        --concurrency 32
     "$PT" report --json --phase decode "$WORK/$name/trace" > "$WORK/$name-decode.json" 2>/dev/null
-    "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
     say "$name: $(python3 - "$WORK/$name-decode.json" "$mb" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); m, p = int(sys.argv[2]), 4
@@ -92,15 +103,9 @@ done
 part dense && for conc in ${CONCS:-4 64}; do
     for v in ${LAYOUTS:-tp=4 tp=2,dp=2 dp=4 pp=4 tp=2,pp=2}; do
         name=small-${v//[=,]/}-c$conc
-        PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
-            --layout "$v" --model small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 --output 64 \
-            --concurrency "$conc" --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
-        "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
-        "$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
-        say "$name: $(tail -1 "$WORK/$name.log")"
-        check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name/summary.json" 2>&1) ||
-            { say "$name check failed"; status=1; }
-        say "$name check: $check"
+        traced "$name" --layout "$v" --model small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 \
+            --output 64 --concurrency "$conc"
+        checked "$name"
         rm -rf "$WORK/$name/trace"
     done
 done
@@ -110,23 +115,15 @@ if part moe; then
 for conc in ${CONCS:-4 64}; do
     for v in ${LAYOUTS_MOE:-dp=4,ep=4 tp=4}; do
         name=moe-${v//[=,]/}-c$conc
-        PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
-            --layout "$v" --model moe-small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 --output 64 \
-            --concurrency "$conc" --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
-        "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
-        "$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
-        say "$name: $(tail -1 "$WORK/$name.log")"
-        check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name/summary.json" 2>&1) ||
-            { say "$name check failed"; status=1; }
-        say "$name check: $check"
+        traced "$name" --layout "$v" --model moe-small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 \
+            --output 64 --concurrency "$conc"
+        checked "$name"
         rm -rf "$WORK/$name/trace"
     done
 done
 name=moe-ep4-skew
-PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
-    --layout dp=4,ep=4 --model moe-small --requests 64 --input 256 --output 32 --concurrency 16 --route-skew 4 \
-    --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
-"$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
+traced "$name" --layout dp=4,ep=4 --model moe-small --requests 64 --input 256 --output 32 --concurrency 16 \
+    --route-skew 4
 say "$name: $(grep -h "EP rank" "$WORK/$name.log" | head -4 | tr '\n' ' ')"
 say "$name report: $(grep -i -E "imbalance|hot" "$WORK/$name-report.txt" | head -3)"
 fi
@@ -147,15 +144,9 @@ cmp=$(python3 tests/gpu/compare_logits.py "$WORK/prefix-off/logits.bin" "$WORK/p
     { say "logits with the prefix cache differ"; status=1; }
 say "logits prefix cache on vs off: $cmp"
 name=small-tp4-c64-shared
-PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 \
-    --layout tp=4 --model small --requests 256 --input 512 --output 64 --concurrency 64 --shared-prefix 0.5 \
-    --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
-"$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
-"$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
-say "$name: $(tail -1 "$WORK/$name.log")"
-check=$(python3 tests/gpu/check_engine.py "$WORK/$name-report.json" "$WORK/$name/summary.json" 2>&1) ||
-    { say "$name check failed"; status=1; }
-say "$name check: $check"
+traced "$name" --layout tp=4 --model small --requests 256 --input 512 --output 64 --concurrency 64 \
+    --shared-prefix 0.5
+checked "$name"
 rm -rf "$WORK/$name/trace"
 fi
 # 7. Open loop (--rate) on 2 GPUs in every kind of group: TP, PP, EP (the leader's arrivals
