@@ -143,6 +143,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     float *logits = dumper ? malloc((size_t)run.max_seqs * o->model.vocab * 4) : NULL;
     FILE *dump = NULL;
     int status = 0;
+    int32_t *flag_dev = NULL, *count_dev = NULL; /* EP's "more to do" flag, open loop's arrivals */
     if (dumper) {
         char path[4096];
         snprintf(path, sizeof path, "%s.%u", o->dump_logits, at.dp);
@@ -178,7 +179,6 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     uint64_t steps = 0;
     double t0 = now_s();
     struct pt_sched_batch b;
-    int32_t *flag_dev = NULL, *count_dev = NULL;
     if ((comms.ep && cudaMalloc((void **)&flag_dev, 4) != cudaSuccess) ||
         (!conc && cudaMalloc((void **)&count_dev, 4) != cudaSuccess)) {
         status = pt_engine_fail(err, errlen, "out of GPU memory");
@@ -285,8 +285,6 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                 done++;
             }
     }
-    cudaFree(flag_dev);
-    cudaFree(count_dev);
     if (!status) { /* this rank's GPU memory, for the summary */
         char path[4096];
         snprintf(path, sizeof path, "%s/rank-%u.mem", o->out_dir, o->rank);
@@ -309,6 +307,8 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                     (unsigned long long)sent[r], r);
     }
 out:
+    cudaFree(flag_dev);
+    cudaFree(count_dev);
     for (uint32_t i = 0; i < n_mine; i++)
         pt_seq_free(&mine[i].seq);
     free(mine);
