@@ -7,6 +7,7 @@
 #   scripts/fuzz.sh [SECONDS per target, default 60]     (exit 1 when a target finds a crash)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/fuzz_common.sh
 SECONDS_EACH=${1:-60}
 scripts/deps.sh
 command -v clang >/dev/null || { echo "partrace: fuzzing needs clang (apt-get install clang)" >&2; exit 1; }
@@ -38,17 +39,12 @@ status=0
 for target in fuzz_report fuzz_check; do
     corpus=$CORPUS/${target#fuzz_}
     echo "== $target, $SECONDS_EACH s"
-    # The targets' output and messages about bad input are silenced (-close_fd_mask=3); the sanitizers'
-    # reports go to build-fuzz/$target-sanitizer.*
     rm -f build-fuzz/$target-sanitizer.*
-    ASAN_OPTIONS=detect_leaks=1:log_path=build-fuzz/$target-sanitizer \
-        build-fuzz/tests/fuzz/$target -max_total_time="$SECONDS_EACH" -close_fd_mask=3 \
-        -max_len=65536 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
-        -artifact_prefix="build-fuzz/$target-" "$corpus" 2>&1 |
+    fuzz_target build-fuzz/tests/fuzz/$target build-fuzz/$target-sanitizer "build-fuzz/$target-" "$SECONDS_EACH" \
+        "$corpus" 2>&1 |
         grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" ||
         true
-    if ls build-fuzz/$target-crash-* build-fuzz/$target-leak-* build-fuzz/$target-timeout-* \
-        build-fuzz/$target-oom-* 2>/dev/null; then
+    if fuzz_found "build-fuzz/$target-"; then
         echo "$target: FOUND A PROBLEM (inputs above; reports in build-fuzz/$target-sanitizer.*)"
         head -40 build-fuzz/$target-sanitizer.* 2>/dev/null || true
         status=1

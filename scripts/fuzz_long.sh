@@ -7,6 +7,7 @@
 # logs, the sanitizers' reports and the inputs that failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/fuzz_common.sh
 target=$1 jobs=$2 seconds=$3 out=${4:-build-fuzz/long-$1}
 bin=build-fuzz/tests/fuzz/$target corpus=build-fuzz/corpus/${target#fuzz_}
 [ -x "$bin" ] && [ -d "$corpus" ] || { echo "fuzz_long: run scripts/fuzz.sh first ($bin, $corpus)" >&2; exit 2; }
@@ -14,10 +15,7 @@ mkdir -p "$out"
 echo "$target: $jobs jobs x $seconds s on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
 for j in $(seq 1 "$jobs"); do
     rm -rf "$out/corpus-$j" && cp -r "$corpus" "$out/corpus-$j"
-    ASAN_OPTIONS=detect_leaks=1:log_path=$out/sanitizer-$j \
-        "$bin" -seed="$j" -max_total_time="$seconds" -close_fd_mask=3 -max_len=65536 -timeout=20 \
-        -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/job$j-" "$out/corpus-$j" \
-        > "$out/log-$j" 2>&1 &
+    fuzz_target "$bin" "$out/sanitizer-$j" "$out/job$j-" "$seconds" -seed="$j" "$out/corpus-$j" > "$out/log-$j" 2>&1 &
 done
 wait
 total=0
@@ -28,7 +26,7 @@ for j in $(seq 1 "$jobs"); do
 done
 echo "$target: $total executions in all"
 status=0
-if ls "$out"/job*-crash-* "$out"/job*-leak-* "$out"/job*-timeout-* "$out"/job*-oom-* 2>/dev/null; then
+if fuzz_found "$out/job*-"; then
     echo "$target: FOUND A PROBLEM"; head -60 "$out"/sanitizer-* 2>/dev/null; status=1
 fi
 rm -rf "$out"/corpus-*
