@@ -18,7 +18,9 @@ echo
 build/partrace info "$RUN"
 echo
 echo "first events of $RUN:"
-build/partrace dump "$RUN" | grep -E ' (nccl|comm_init) ' | head -20
+# Through a file, not `| head`: with pipefail, a reader that stops early fails the demo by SIGPIPE.
+build/partrace dump "$RUN" > "$(dirname "$RUN")/dump.txt"
+grep -m 20 -E ' (nccl|comm_init) ' "$(dirname "$RUN")/dump.txt"
 echo
 echo "report of a real run: 4 x H100, PyTorch tensor-parallel loop (samples/gpu-cuda-timeline):"
 PAGE=$(dirname "$RUN")/report.html
