@@ -9,6 +9,8 @@
  * are lost (NCCL launches a non-blocking communicator's kernels from short-lived threads). */
 #include <cupti.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,11 +123,39 @@ CUptiResult CUPTIAPI cuptiSubscribe(CUpti_SubscriberHandle *s, CUpti_CallbackFun
     return CUPTI_SUCCESS;
 }
 CUptiResult CUPTIAPI cuptiUnsubscribe(CUpti_SubscriberHandle s) { (void)s; subscriber_cb = NULL; return CUPTI_SUCCESS; }
+/* Driver-API callbacks are delivered only for the ids enabled, as CUPTI does: a test can see
+ * how many launches paid for a callback (FAKE_CUPTI_STATS=1 prints the counts at exit). */
+static _Atomic uint64_t driver_cb_on[1024 / 64];
+static _Atomic uint64_t launches, launch_callbacks, enable_calls;
+
+static int driver_cb_enabled(CUpti_CallbackId c)
+{
+    return c < 1024 && (atomic_load(&driver_cb_on[c / 64]) >> (c % 64) & 1);
+}
+
 CUptiResult CUPTIAPI cuptiEnableCallback(uint32_t e, CUpti_SubscriberHandle s, CUpti_CallbackDomain d,
                                          CUpti_CallbackId c)
 {
-    (void)e, (void)s, (void)d, (void)c;
+    (void)s;
+    if (d != CUPTI_CB_DOMAIN_DRIVER_API)
+        return CUPTI_SUCCESS;
+    if (c >= 1024)
+        return CUPTI_ERROR_INVALID_PARAMETER;
+    atomic_fetch_add(&enable_calls, 1);
+    if (e)
+        atomic_fetch_or(&driver_cb_on[c / 64], 1ull << (c % 64));
+    else
+        atomic_fetch_and(&driver_cb_on[c / 64], ~(1ull << (c % 64)));
     return CUPTI_SUCCESS;
+}
+
+__attribute__((destructor)) static void print_stats(void)
+{
+    const char *v = getenv("FAKE_CUPTI_STATS");
+    if (v && *v == '1')
+        fprintf(stderr, "fake_cupti: launches %llu launch_callbacks %llu enable_calls %llu\n",
+                (unsigned long long)launches, (unsigned long long)launch_callbacks,
+                (unsigned long long)enable_calls);
 }
 CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind k)
 {
@@ -300,8 +330,11 @@ void fake_cupti_launch(const char *name, uint32_t stream)
      * one) the external correlation record that CUPTI writes with API activity. */
     CUpti_CallbackData cb = {.callbackSite = CUPTI_API_ENTER, .functionName = "cuLaunchKernelEx",
                              .correlationId = corr};
-    if (subscriber_cb)
+    atomic_fetch_add(&launches, 1);
+    if (subscriber_cb && driver_cb_enabled(CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx)) {
+        atomic_fetch_add(&launch_callbacks, 1);
         subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, &cb);
+    }
     if (ext_depth > 0) { /* only with API activity: the API record too */
         uint64_t t = now();
         CUpti_ActivityAPI api = {.kind = CUPTI_ACTIVITY_KIND_DRIVER,
@@ -389,12 +422,14 @@ void fake_cupti_vmm(uint64_t handle, size_t bytes, int device, int release)
         cuMemCreate_params p = {.handle = &h, .size = bytes, .prop = &prop, .flags = 0};
         CUpti_CallbackData cb = {.callbackSite = CUPTI_API_EXIT, .functionName = "cuMemCreate",
                                  .functionParams = &p, .functionReturnValue = &ok};
-        subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemCreate, &cb);
+        if (driver_cb_enabled(CUPTI_DRIVER_TRACE_CBID_cuMemCreate))
+            subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemCreate, &cb);
     } else {
         cuMemRelease_params p = {.handle = handle};
         CUpti_CallbackData cb = {.callbackSite = CUPTI_API_ENTER, .functionName = "cuMemRelease",
                                  .functionParams = &p};
-        subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemRelease, &cb);
+        if (driver_cb_enabled(CUPTI_DRIVER_TRACE_CBID_cuMemRelease))
+            subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuMemRelease, &cb);
     }
 }
 

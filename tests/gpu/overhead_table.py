@@ -16,6 +16,7 @@ import sys
 CONFIGS = (("plain", "no partrace"), ("nccl_only", "partrace, PARTRACE_CUDA=off"),
            ("kernels", "partrace, kernels (default records, tie)"),
            ("kernels_notie", "partrace, kernels (default records, no tie)"),
+           ("kernels_callback", "partrace, kernels (default records, tie always on)"),
            ("kernelsonly", "partrace, kernels: kernel+memcpy records, tie"),
            ("notie", "partrace, kernels: kernel+memcpy records, no tie"),
            ("rec_kernel", "records kernel, no tie"),
@@ -24,7 +25,8 @@ CONFIGS = (("plain", "no partrace"), ("nccl_only", "partrace, PARTRACE_CUDA=off"
            ("rec_kernel_sync", "records kernel+sync, no tie"),
            ("rec_kernel_tie", "records kernel, launch tie"),
            ("profiled", "torch.profiler (CPU+CUDA)"))
-KEYS = (("eager_step_us", "eager wall"), ("eager_cpu_us", "eager CPU"), ("graph_step_us", "graph wall"))
+KEYS = (("eager_step_us", "eager wall"), ("eager_cpu_us", "eager CPU"), ("graph_step_us", "graph wall"),
+        ("launch_step_us", "64 launches wall"), ("small_step_us", "16 launches + all_reduce wall"))
 
 
 def runs(work, name):
@@ -48,14 +50,15 @@ def main():
         print("no plain runs")
         return 1
     print(f"rounds: {len(base)}; per run: median over ranks of each rank's median block")
-    print("| configuration | " + " | ".join(f"{t} (µs) | slowdown | paired min..max" for _, t in KEYS) + " |")
-    print("|---" * (1 + 3 * len(KEYS)) + "|")
+    keys = [(k, t) for k, t in KEYS if any(k in r for r in base.values())]
+    print("| configuration | " + " | ".join(f"{t} (µs) | slowdown | paired min..max" for _, t in keys) + " |")
+    print("|---" * (1 + 3 * len(keys)) + "|")
     for name, label in CONFIGS:
         got = runs(work, name)
         if not got:
             continue
         cells = []
-        for key, _ in KEYS:
+        for key, _ in keys:
             vals = [r[key] for r in got.values() if key in r]
             ref = statistics.median(r[key] for r in base.values())
             if not vals:

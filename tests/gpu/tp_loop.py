@@ -2,6 +2,9 @@
 Runs STEPS steps eagerly inside NVTX range "eager", then captures one step in a CUDA graph and
 replays it STEPS times inside NVTX range "graph"; the whole measured part is NVTX range
 "measure". --profile wraps exactly that part in torch.profiler instead (run without partrace).
+With TP_SMALL=1, two host-bound phases follow (NVTX "small"): "launch" steps of 64 launches of a
+one-element add and no NCCL (what a per-launch cost does to the application), and "small" steps
+of 16 such adds and one all_reduce of one element (what a per-NCCL-call cost does).
 Writes rank<R>.json to $PT_OUT_DIR: step times (wall and this thread's CPU time; with TP_BLOCKS=B
 the median of B blocks), and with --profile the kernel count."""
 import json
@@ -95,11 +98,32 @@ torch.cuda.nvtx.range_pop()
 torch.cuda.nvtx.range_push("graph")
 graph_wall, graph_cpu = timed(graph_block)
 torch.cuda.nvtx.range_pop()
+small = {}
+if os.environ.get("TP_SMALL") == "1":
+    one = torch.zeros(1, device=dev)
+
+    def launch_block(n):
+        for _ in range(n):
+            for _ in range(64):
+                one.add_(1)
+
+    def small_block(n):
+        for _ in range(n):
+            for _ in range(16):
+                one.add_(1)
+            dist.all_reduce(one)
+
+    torch.cuda.nvtx.range_push("small")
+    for name, block in (("launch", launch_block), ("small", small_block)):
+        wall, cpu = timed(block)
+        small[name + "_step_us"] = sorted(wall)[len(wall) // 2]
+        small[name + "_cpu_us"] = sorted(cpu)[len(cpu) // 2]
+    torch.cuda.nvtx.range_pop()
 torch.cuda.nvtx.range_pop()
 med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
 result = dict(rank=rank, eager_step_us=med(eager_wall), graph_step_us=med(graph_wall),
               eager_cpu_us=med(eager_cpu), graph_cpu_us=med(graph_cpu),
-              eager_blocks_us=eager_wall, graph_blocks_us=graph_wall)
+              eager_blocks_us=eager_wall, graph_blocks_us=graph_wall, **small)
 if prof:
     prof.stop()
     kernels = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA

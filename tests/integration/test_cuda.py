@@ -3,6 +3,7 @@ GPU for tests/progs/gpu_sim_main. Kernels, copies, memory and synchronizations l
 on our clock; each NCCL kernel is tied to its call, eager and replayed from a CUDA graph; a
 missing CUPTI or one held by another tool leaves NCCL recording intact."""
 import os
+import re
 import shutil
 
 from harness import (BUILD, PROGS, TraceTest, cli, events, main, nccl, of_kind, run_traced)
@@ -107,6 +108,39 @@ class Cuda(TraceTest):
         t1 = max(e["ts_ns"] + e["dur_ns"] for e in nccl(evs))
         for k in kernels:
             self.assertTrue(t0 <= k["ts_ns"] <= t1 + 10_000_000, k)
+
+    def launch_stats(self, **env):
+        proc = self.run_sim(iters=4, FAKE_CUPTI_STATS="1", **env)
+        m = re.search(r"fake_cupti: launches (\d+) launch_callbacks (\d+) enable_calls (\d+)",
+                      proc.stderr)
+        self.assertTrue(m, proc.stderr)
+        evs = events(self.run_dir)
+        shutil.rmtree(self.run_dir)
+        blocking = {i["comm"] for i in of_kind(evs, "comm_init") if not i["nonblocking"]}
+        calls = {e["call_id"]: e for e in nccl(evs) if e["comm"] in blocking or e["op"] == "GroupEnd"}
+        tied = [k for k in of_kind(evs, "kernel") if k["nccl_call"] in calls and not k["graph_node_id"]]
+        return [int(g) for g in m.groups()], tied
+
+    def test_launch_callback_only_inside_nccl_calls(self):
+        # The launch callback costs every kernel launch of the application (about 15 % of a
+        # host-bound eager step on H200): scoped, it is on only while a NCCL call can launch.
+        (launches, callbacks, _), tied = self.launch_stats()
+        (launches_always, callbacks_always, _), tied_always = self.launch_stats(
+            PARTRACE_CUDA_TIE="callback")
+        self.assertEqual(launches, launches_always)
+        self.assertEqual(callbacks_always, launches_always)
+        # 4 x (AllReduce, GroupEnd) on the blocking communicator get the callback; the 4 gemm
+        # kernels launched between NCCL calls do not (nor, mostly, the other thread's launches).
+        self.assertGreaterEqual(callbacks, 8)
+        self.assertLessEqual(callbacks, launches - 4)
+        self.assertEqual(len(tied), 8)
+        self.assertEqual(sorted(k["nccl_call"] for k in tied),
+                         sorted(k["nccl_call"] for k in tied_always))
+        (_, none_callbacks, none_enables), _ = self.launch_stats(PARTRACE_CUDA_TIE="none")
+        self.assertEqual(none_callbacks, 0)
+        proc = self.run_sim(iters=1, PARTRACE_CUDA_TIE="sometimes")
+        self.assertIn("PARTRACE_CUDA_TIE='sometimes' is not scoped, callback or none; using scoped",
+                      proc.stderr)
 
     def test_level_launches_also_uses_cupti_external_correlation(self):
         self.run_sim(iters=2, PARTRACE_CUDA="launches")
