@@ -2,7 +2,7 @@
 # GPU overhead of the recorder (one device call, one card type): tests/gpu/tp_loop.py without
 # partrace, with PARTRACE_CUDA=off, with kernels (all records, and kernel+memcpy only, with and
 # without the launch tie), and under torch.profiler; the table goes to docs/PERFORMANCE.md.
-# VARIANTS=scoped: the launch tie scoped to NCCL calls (default) against always on and none;
+# VARIANTS=tie / floor: also the default records without the launch tie / kernel records alone;
 # TP_SMALL=1: also the host-bound phases of tp_loop.py (64 launches; 16 launches + all_reduce).
 #   bash bench/gpu_overhead.sh BUILD_DIR OUT_DIR   (ROUNDS=5, TP_STEPS=1000, TP_BLOCKS=10, TP_PIN=1,
 #                                                 PROFILED=1: torch.profiler in every round)

@@ -277,6 +277,30 @@ void pt_convert_correlation(struct pt_convert *c, const struct pt_rec_ext_corr *
     remember_correlation(c, e->correlation_id, e->nccl_call_id);
 }
 
+/* CUPTI numbers graph nodes graph id << 32 | index, so the nodes of a graph and of its clone
+ * differ only in the high half: the slot comes from a hash of the whole id, and a node looks a
+ * few slots on (a direct map on the low bits made every clone evict its original, and no
+ * replayed kernel found its call: 2 x H200, 2026-11-28). */
+#define NODE_PROBE 8u
+
+static uint32_t node_home(uint64_t node)
+{
+    return (uint32_t)((node * 0x9e3779b97f4a7c15ull) >> 40) % PT_NODES_CAP;
+}
+
+static __typeof__(*((struct pt_convert *)0)->nodes) *node_slot(const struct pt_convert *c,
+                                                                 uint64_t node, int for_insert)
+{
+    uint32_t home = node_home(node);
+    for (uint32_t i = 0; i < NODE_PROBE; i++) {
+        __typeof__(*c->nodes) *slot = &c->nodes[(home + i) % PT_NODES_CAP];
+        if (slot->node_id == node || (for_insert && !slot->node_id))
+            return slot;
+    }
+    /* Full neighbourhood: the home slot's node is forgotten (its replays go untied). */
+    return for_insert ? &c->nodes[home] : NULL;
+}
+
 void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g)
 {
     if (!g->node_id)
@@ -284,18 +308,22 @@ void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g)
     if (!g->cloned && !g->nccl_call_id && g->nccl_kind)
         g->nccl_call_id =
             match_by_order(c, (uint8_t)(g->nccl_kind - 1), UINT32_MAX, UINT32_MAX, g->ts_ns);
-    __typeof__(*c->nodes) *slot = &c->nodes[g->node_id % PT_NODES_CAP];
-    slot->node_id = g->node_id;
-    slot->nccl_call_id = g->cloned ? 0 : g->nccl_call_id;
-    slot->original_node_id = g->cloned ? g->original_node_id : 0;
+    __typeof__(*c->nodes) *slot = node_slot(c, g->node_id, 1);
+    if (slot->node_id != g->node_id)
+        *slot = (__typeof__(*slot)){.node_id = g->node_id};
+    /* Instantiation reports a node twice, created then cloned: keep what each one says. */
+    if (g->cloned)
+        slot->original_node_id = g->original_node_id;
+    else if (g->nccl_call_id)
+        slot->nccl_call_id = g->nccl_call_id;
 }
 
 /* The NCCL call behind a graph node, following clones (a graph of a graph) a few steps. */
 static uint64_t call_of_node(const struct pt_convert *c, uint64_t node)
 {
     for (int hop = 0; node && hop < 8; hop++) {
-        const __typeof__(*c->nodes) *slot = &c->nodes[node % PT_NODES_CAP];
-        if (slot->node_id != node)
+        const __typeof__(*c->nodes) *slot = node_slot(c, node, 0);
+        if (!slot)
             return 0;
         if (slot->nccl_call_id)
             return slot->nccl_call_id;

@@ -27,8 +27,8 @@
 
 int pt_cuda_level = 1;
 
-/* PARTRACE_CUDA_RECORDS: which activity kinds to ask CUPTI for; PARTRACE_CUDA_TIE: how a driver
- * launch callback ties NCCL kernels to their calls. Each costs the application time. */
+/* PARTRACE_CUDA_RECORDS: which activity kinds to ask CUPTI for; PARTRACE_CUDA_TIE: whether a
+ * driver launch callback ties NCCL kernels to their calls. Each costs the application time. */
 static const struct {
     const char *name;
     CUpti_ActivityKind kind;
@@ -41,10 +41,7 @@ static const struct {
 /* Synchronization records are off unless asked for: on 4 x H200 they alone cost a host-bound
  * eager loop about 15 % per step (docs/PERFORMANCE.md), and the report does not need them. */
 static int record_wanted[N_RECORD_KINDS] = {1, 1, 1, 1, 0};
-/* PARTRACE_CUDA_TIE: scoped (the launch callback is on only while a thread is inside a NCCL
- * call that can launch, so other launches pay nothing), callback (on all the time), none. */
-enum tie_mode { TIE_NONE, TIE_CALLBACK, TIE_SCOPED };
-static enum tie_mode tie_mode = TIE_SCOPED;
+static int tie_by_callback = 1;
 
 static void parse_records(const char *v)
 {
@@ -73,7 +70,6 @@ static void parse_records(const char *v)
     memcpy(record_wanted, wanted, sizeof wanted);
 }
 _Atomic int pt_cupti_tie;
-_Atomic int pt_cupti_scoped;
 
 static _Atomic int started;
 static _Atomic int active;
@@ -109,11 +105,9 @@ void pt_cuda_config(void)
     parse_records(getenv("PARTRACE_CUDA_RECORDS"));
     const char *tie = getenv("PARTRACE_CUDA_TIE");
     if (tie && strcmp(tie, "none") == 0)
-        tie_mode = TIE_NONE;
-    else if (tie && strcmp(tie, "callback") == 0)
-        tie_mode = TIE_CALLBACK;
-    else if (tie && *tie && strcmp(tie, "scoped") != 0)
-        pt_warn("PARTRACE_CUDA_TIE='%.32s' is not scoped, callback or none; using scoped", tie);
+        tie_by_callback = 0;
+    else if (tie && *tie && strcmp(tie, "callback") != 0)
+        pt_warn("PARTRACE_CUDA_TIE='%.32s' is not callback or none; using callback", tie);
     const char *inj = getenv("CUDA_INJECTION64_PATH");
     Dl_info self;
     if (!dladdr((void *)pt_cuda_config, &self) || !self.dli_fname)
@@ -358,50 +352,6 @@ static void record_stream(CUcontext ctx, CUstream stream, uint8_t per_thread, ui
     pt_emit(&r, sizeof r);
 }
 
-/* The driver calls NCCL launches through (cuLaunchKernelEx since NCCL 2.19, cuLaunchKernel
- * before), with and without per-thread default stream. */
-static const CUpti_CallbackId launch_cbs[] = {
-    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
-    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz};
-
-static void set_launch_callbacks(uint32_t on)
-{
-    for (size_t i = 0; i < sizeof launch_cbs / sizeof *launch_cbs; i++)
-        pt_cupti.cuptiEnableCallback(on, subscriber, CUPTI_CB_DOMAIN_DRIVER_API, launch_cbs[i]);
-}
-
-/* Scoped tie: threads inside a NCCL call that can launch. The callbacks are switched on when the
- * first enters and off when the last leaves. Two threads crossing (one leaving, one entering)
- * may switch in either order, so whoever switched looks at the count again and switches back
- * if it changed meanwhile: the last word always matches the count. A launch inside that short
- * window goes untied (the report then reads the kernel by its name, as an untied NCCL kernel). */
-static _Atomic int threads_in_scope;
-
-static void match_launch_callbacks(void)
-{
-    if (!atomic_load(&active))
-        return; /* CUPTI stopped, or a fork child where CUDA must not be touched */
-    for (int want = atomic_load(&threads_in_scope) > 0;;) {
-        set_launch_callbacks((uint32_t)want);
-        int now = atomic_load(&threads_in_scope) > 0;
-        if (now == want)
-            return;
-        want = now;
-    }
-}
-
-void pt_cupti_scope_enter(void)
-{
-    if (atomic_fetch_add(&threads_in_scope, 1) == 0)
-        match_launch_callbacks();
-}
-
-void pt_cupti_scope_leave(void)
-{
-    if (atomic_fetch_sub(&threads_in_scope, 1) == 1)
-        match_launch_callbacks();
-}
-
 static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                                  const void *data)
 {
@@ -447,6 +397,11 @@ static int enable_all(void)
                                                     CUPTI_CBID_RESOURCE_STREAM_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
+    static const CUpti_CallbackId launch_cbs[] = {
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
+        CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz};
     CUptiResult r;
     /* One shared set of activity buffers, not CUPTI 13's default of one per thread: NCCL launches
      * a non-blocking communicator's kernels from threads that end right after, and the records in
@@ -466,8 +421,8 @@ static int enable_all(void)
     }
     for (size_t i = 0; i < sizeof resource_cbs / sizeof *resource_cbs; i++)
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_RESOURCE, resource_cbs[i]);
-    if (tie_mode == TIE_CALLBACK)
-        set_launch_callbacks(1);
+    for (size_t i = 0; tie_by_callback && i < sizeof launch_cbs / sizeof *launch_cbs; i++)
+        pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API, launch_cbs[i]);
     if (record_wanted[3]) { /* "memory" */
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API,
                                      CUPTI_DRIVER_TRACE_CBID_cuMemCreate);
@@ -540,7 +495,6 @@ static void start(void)
     }
     /* With API activity records, CUPTI's own external correlation works too. */
     atomic_store(&pt_cupti_tie, pt_cuda_level >= 2);
-    atomic_store(&pt_cupti_scoped, tie_mode == TIE_SCOPED);
     pt_info("GPU activity through %s", pt_cupti.path);
     emit_status(PT_CUDA_ACTIVE);
 }
@@ -656,7 +610,6 @@ void pt_cupti_after_fork(void)
 {
     atomic_store(&active, 0);
     atomic_store(&pt_cupti_tie, 0);
-    atomic_store(&pt_cupti_scoped, 0);
     pthread_mutex_init(&pool_lock, NULL);
     if (convert.slots)
         pt_convert_reset_strings(&convert);

@@ -16,12 +16,6 @@ extern int pt_cuda_level;
  * CUPTI external correlation (whose records need API activity). At every level, kernel launches
  * inside NCCL calls are tied by a driver-API callback. */
 extern _Atomic int pt_cupti_tie;
-/* Set while CUPTI is ours and PARTRACE_CUDA_TIE=scoped (the default): NCCL calls that can
- * launch are bracketed by pt_cupti_scope_enter/leave, which switch the launch callback on
- * only while some thread is inside one. */
-extern _Atomic int pt_cupti_scoped;
-void pt_cupti_scope_enter(void);
-void pt_cupti_scope_leave(void);
 
 /* Constructor time: reads PARTRACE_CUDA, points CUDA_INJECTION64_PATH at this library. */
 void pt_cuda_config(void);

@@ -49,8 +49,6 @@ void pt_call_end(struct pt_call *c, int result)
     uint64_t call_id = c->call_id;
     if (c->pushed)
         pt_cupti_pop();
-    if (c->scoped)
-        pt_cupti_scope_leave();
     struct pt_comm *comm = !c->comm         ? NULL
                            : c->lookup_only ? pt_comm_lookup(c->comm)
                                             : pt_comm_identify(c->comm);

@@ -26,7 +26,6 @@ struct pt_call {
     uint64_t aux;
     int lookup_only;     /* the comm may be gone after the call: do not query or adopt it */
     int pushed;          /* call_id pushed to CUPTI as external correlation */
-    int scoped;          /* inside the scoped launch tie (pt_cupti_scope_enter) */
     uint64_t call_id;
 };
 
@@ -44,12 +43,6 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
         pt_cupti_push(c->call_id);
         c->pushed = 1;
     }
-    /* Only a call outside a group, or the outermost GroupEnd, launches kernels. */
-    if (atomic_load_explicit(&pt_cupti_scoped, memory_order_relaxed) && op != PT_OP_GroupStart &&
-        (pt_self.group_depth == 0 || (op == PT_OP_GroupEnd && pt_self.group_depth == 1))) {
-        pt_cupti_scope_enter();
-        c->scoped = 1;
-    }
     c->t_enter_ns = pt_ticks();
     errno = saved;
     return 1;
@@ -63,8 +56,6 @@ static inline void pt_call_leave(const struct pt_call *c)
 {
     if (c->pushed)
         pt_cupti_pop();
-    if (c->scoped)
-        pt_cupti_scope_leave();
     pt_self.in_wrapper = 0;
 }
 

@@ -46,14 +46,13 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     launch kernels$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernels$round/run" PARTRACE_CUDA=kernels
     # PROFILED=1: torch.profiler in every round too (the slowdown the goal is stated against).
     [ "${PROFILED:-0}" = 1 ] && EXTRA=--profile launch profiled$round
-    # VARIANTS=tie: the default records without the launch callback; VARIANTS=scoped: also
-    # with the callback on all the time (the default switches it on only inside NCCL calls).
-    case "${VARIANTS:-1}" in tie | scoped)
-        launch kernels_notie$round LD_PRELOAD="$LIB" PARTRACE_DIR="$WORK/kernels_notie$round/run" \
-            PARTRACE_CUDA=kernels PARTRACE_CUDA_TIE=none ;;
-    esac
-    [ "${VARIANTS:-1}" = scoped ] && launch kernels_callback$round LD_PRELOAD="$LIB" \
-        PARTRACE_DIR="$WORK/kernels_callback$round/run" PARTRACE_CUDA=kernels PARTRACE_CUDA_TIE=callback
+    # VARIANTS=tie: the default records without the launch callback; VARIANTS=floor: kernel
+    # records alone without it (what CUPTI's kernel tracing costs by itself).
+    [ "${VARIANTS:-1}" = tie ] && launch kernels_notie$round LD_PRELOAD="$LIB" \
+        PARTRACE_DIR="$WORK/kernels_notie$round/run" PARTRACE_CUDA=kernels PARTRACE_CUDA_TIE=none
+    [ "${VARIANTS:-1}" = floor ] && launch rec_kernel$round LD_PRELOAD="$LIB" \
+        PARTRACE_DIR="$WORK/rec_kernel$round/run" PARTRACE_CUDA=kernels PARTRACE_CUDA_RECORDS=kernel \
+        PARTRACE_CUDA_TIE=none
     # VARIANTS=records: which CUPTI record kinds and the launch tie cost what (no tie in each).
     if [ "${VARIANTS:-1}" = records ]; then
         for kinds in kernel kernel,memcpy,memset kernel,memory kernel,sync; do

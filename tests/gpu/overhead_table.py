@@ -16,7 +16,6 @@ import sys
 CONFIGS = (("plain", "no partrace"), ("nccl_only", "partrace, PARTRACE_CUDA=off"),
            ("kernels", "partrace, kernels (default records, tie)"),
            ("kernels_notie", "partrace, kernels (default records, no tie)"),
-           ("kernels_callback", "partrace, kernels (default records, tie always on)"),
            ("kernelsonly", "partrace, kernels: kernel+memcpy records, tie"),
            ("notie", "partrace, kernels: kernel+memcpy records, no tie"),
            ("rec_kernel", "records kernel, no tie"),

@@ -94,6 +94,27 @@ int main(void)
     CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 91);
     CHECK(((const struct pt_rec_kernel *)nth(0))->graph_node_id == 30);
 
+    /* As CUPTI numbers them (graph id << 32 | index): the instantiated graph's node has the
+     * index of the captured one; instantiation reports it created (NCCL kernel, no call), then
+     * cloned. Many graphs of the same shape must not evict each other. */
+    for (uint64_t graph = 1; graph <= 40; graph += 2) {
+        struct pt_rec_graph_node cap = {.node_id = graph << 32 | 2, .nccl_call_id = 1000 + graph};
+        struct pt_rec_graph_node made = {.node_id = (graph + 1) << 32 | 2,
+                                         .nccl_kind = pt_nccl_kernel_kind(k3.name)};
+        struct pt_rec_graph_node copy = {.node_id = (graph + 1) << 32 | 2,
+                                         .original_node_id = graph << 32 | 2, .cloned = 1};
+        pt_convert_graph_node(&c, &cap);
+        pt_convert_graph_node(&c, &made);
+        pt_convert_graph_node(&c, &copy);
+    }
+    for (uint64_t graph = 1; graph <= 40; graph += 2) {
+        out_len = 0, out_records = 0;
+        CUpti_ActivityKernel10 rk =
+            kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 98, (graph + 1) << 32 | 2);
+        pt_convert_activity(&c, (CUpti_Activity *)&rk, put, NULL);
+        CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(0))->nccl_call_id, 1000 + graph);
+    }
+
     /* A non-blocking communicator: its calls wait for kernels (and graph nodes) by order. */
     struct pt_rec_comm_init nb = {.comm_id = 0xabc, .flags = PT_COMM_NONBLOCKING};
     pt_convert_comm(&c, &nb);
