@@ -131,6 +131,30 @@ static uint8_t kind_of_kernel(const char *name)
     return KIND_ANY;
 }
 
+/* Element types, as far as telling kernels apart goes: NCCL names a reduction's kernel after
+ * its type (…_AllReduce_Sum_bf16_RING_LL), so a kernel and a call of different types cannot
+ * belong together. Signed and unsigned integers of one width count as one. 0: unknown (data
+ * movement kernels carry no type). */
+static uint8_t dtype_class_of_nccl(uint8_t dtype)
+{
+    static const uint8_t classes[] = {1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 8, 9}; /* ncclInt8 … ncclFloat8e5m2 */
+    return dtype < sizeof classes ? classes[dtype] : 0;
+}
+
+static uint8_t dtype_class_of_kernel(const char *name)
+{
+    static const struct {
+        const char *token;
+        uint8_t class;
+    } types[] = {{"_i8_", 1},  {"_u8_", 1},  {"_i32_", 2}, {"_u32_", 2},     {"_i64_", 3},
+                 {"_u64_", 3}, {"_f16_", 4}, {"_f32_", 5}, {"_f64_", 6},     {"_bf16_", 7},
+                 {"_f8e4m3_", 8}, {"_f8e5m2_", 9}};
+    for (size_t i = 0; name && i < sizeof types / sizeof *types; i++)
+        if (strstr(name, types[i].token))
+            return types[i].class;
+    return 0;
+}
+
 void pt_convert_stream(struct pt_convert *c, const struct pt_rec_stream *s)
 {
     __typeof__(c->streams[0]) *slot = &c->streams[s->handle % 1024];
@@ -175,7 +199,8 @@ void pt_convert_call(struct pt_convert *c, const struct pt_rec_nccl_call *r)
         pop_done(c);
     }
     c->pending[(c->pending_head + c->pending_len++) % PT_PENDING_CAP] = (struct pt_pending_call){
-        r->call_id, r->group_id, r->t_enter_ns, r->stream, (uint32_t)r->device, kind, 0};
+        r->call_id, r->group_id, r->t_enter_ns, r->stream, (uint32_t)r->device, kind, 0,
+        dtype_class_of_nccl(r->dtype)};
 }
 
 static struct pt_pending_call *pending_at(struct pt_convert *c, uint32_t n)
@@ -239,11 +264,12 @@ uint8_t pt_nccl_kernel_kind(const char *name)
     return kind == KIND_NONE ? 0 : (uint8_t)(kind + 1);
 }
 
-/* Takes the oldest pending call that a kernel (or graph node) of this kind, started at `ts` on
- * `device` and CUPTI stream `stream` (UINT32_MAX: unknown), can belong to, with the calls of its
- * group (one kernel serves a whole group). Returns its call id or 0. */
-static uint64_t match_by_order(struct pt_convert *c, uint8_t kind, uint32_t device, uint32_t stream,
-                               uint64_t ts)
+/* Takes the oldest pending call that a kernel (or graph node) of this kind and element type class
+ * (0: unknown), started at `ts` on `device` and CUPTI stream `stream` (UINT32_MAX: unknown), can
+ * belong to, with the calls of its group (one kernel serves a whole group). Returns its call id
+ * or 0. */
+static uint64_t match_by_order(struct pt_convert *c, uint8_t kind, uint8_t dtype, uint32_t device,
+                               uint32_t stream, uint64_t ts)
 {
     if (kind == KIND_NONE || !c->pending_len)
         return 0;
@@ -262,7 +288,8 @@ static uint64_t match_by_order(struct pt_convert *c, uint8_t kind, uint32_t devi
         uint32_t call_stream = stream_id_of(c, p->stream);
         if ((p->device != UINT32_MAX && device != UINT32_MAX && p->device != device) ||
             (call_stream != UINT32_MAX && stream != UINT32_MAX && call_stream != stream) ||
-            p->t_enter_ns > ts + CLOCK_SLACK_NS || (kind != KIND_ANY && p->kind != kind))
+            p->t_enter_ns > ts + CLOCK_SLACK_NS || (kind != KIND_ANY && p->kind != kind) ||
+            (dtype && p->dtype && p->dtype != dtype))
             continue;
         uint64_t call = p->call_id;
         serve_pending(c, n);
@@ -307,7 +334,7 @@ void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g)
         return;
     if (!g->cloned && !g->nccl_call_id && g->nccl_kind)
         g->nccl_call_id =
-            match_by_order(c, (uint8_t)(g->nccl_kind - 1), UINT32_MAX, UINT32_MAX, g->ts_ns);
+            match_by_order(c, (uint8_t)(g->nccl_kind - 1), 0, UINT32_MAX, UINT32_MAX, g->ts_ns);
     __typeof__(*c->nodes) *slot = node_slot(c, g->node_id, 1);
     if (slot->node_id != g->node_id)
         *slot = (__typeof__(*slot)){.node_id = g->node_id};
@@ -350,7 +377,8 @@ static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put
         r.nccl_call_id = call_of_node(c, k->graphNodeId);
     if (!r.nccl_call_id && !k->graphNodeId)
         r.nccl_call_id =
-            match_by_order(c, kind_of_kernel(k->name), k->deviceId, k->streamId, k->start);
+            match_by_order(c, kind_of_kernel(k->name), dtype_class_of_kernel(k->name), k->deviceId,
+                           k->streamId, k->start);
     r.device = k->deviceId;
     r.context = k->contextId;
     r.stream = k->streamId;
@@ -365,6 +393,7 @@ static void kernel(struct pt_convert *c, const CUpti_ActivityKernel10 *k, pt_put
     if (!r.nccl_call_id && !k->graphNodeId && kind != KIND_NONE && c->n_nonblocking &&
         !c->no_hold && c->n_held < PT_HELD_CAP) {
         c->held[c->n_held].rec = r;
+        c->held[c->n_held].dtype = dtype_class_of_kernel(k->name);
         c->held[c->n_held++].kind = kind;
         return;
     }
@@ -375,7 +404,8 @@ void pt_convert_release_held(struct pt_convert *c, pt_put_fn put, void *arg)
 {
     for (uint32_t i = 0; i < c->n_held; i++) {
         struct pt_rec_kernel *r = &c->held[i].rec;
-        r->nccl_call_id = match_by_order(c, c->held[i].kind, r->device, r->stream, r->start_ns);
+        r->nccl_call_id = match_by_order(c, c->held[i].kind, c->held[i].dtype, r->device, r->stream,
+                                         r->start_ns);
         put(r, sizeof *r, arg);
     }
     c->n_held = 0;

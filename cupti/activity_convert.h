@@ -52,6 +52,7 @@ struct pt_convert {
         uint32_t device;
         uint8_t kind; /* PT_KERNEL_KIND_* of the kernel it launches */
         uint8_t done; /* its kernel came: skipped, and freed once it reaches the head */
+        uint8_t dtype; /* element type class of the call (dtype_class), 0 unknown */
     } pending[PT_PENDING_CAP];
     uint32_t pending_head, pending_len;
     struct {
@@ -66,7 +67,7 @@ struct pt_convert {
      * kernel left untied would make every later kernel of its kind take the call before its own. */
     struct {
         struct pt_rec_kernel rec;
-        uint8_t kind;
+        uint8_t kind, dtype;
     } held[PT_HELD_CAP];
     uint32_t n_held;
     int no_hold; /* the last pass: nothing is held back */

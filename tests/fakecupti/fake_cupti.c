@@ -358,15 +358,38 @@ void fake_cupti_capture(int on) { capturing = on; }
 void fake_cupti_instantiate(void);
 void fake_cupti_instantiate(void)
 {
+    /* As CUPTI 13 reports cuGraphInstantiate: between the exec graph's CREATE_STARTING and
+     * CREATED, each node of the new graph is reported created (a kernel node, no NCCL call
+     * around it), then cloned from the captured node. */
+    CUpti_GraphData exec = {.graph = (CUgraph)(uintptr_t)7};
+    CUpti_ResourceData exec_res = {.resourceDescriptor = &exec};
+    if (subscriber_cb)
+        subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATE_STARTING,
+                      &exec_res);
     for (int i = 0; i < n_nodes; i++) {
         cloned_nodes[i] = 5000 + captured_nodes[i];
         CUpti_GraphData g = {.graph = (CUgraph)(uintptr_t)8,
                              .node = (CUgraphNode)(uintptr_t)cloned_nodes[i],
-                             .originalNode = (CUgraphNode)(uintptr_t)captured_nodes[i]};
+                             .nodeType = CU_GRAPH_NODE_TYPE_KERNEL};
         CUpti_ResourceData res = {.resourceDescriptor = &g};
+        if (subscriber_cb)
+            subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED, &res);
+        g.originalNode = (CUgraphNode)(uintptr_t)captured_nodes[i];
         if (subscriber_cb)
             subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED, &res);
     }
+    if (subscriber_cb)
+        subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATED, &exec_res);
+}
+
+/* The kernel a captured or instantiated node runs (the test driver, fake_cuda.c, asks). */
+const char *fake_cupti_node_name(uint64_t node);
+const char *fake_cupti_node_name(uint64_t node)
+{
+    for (int i = 0; i < n_nodes; i++)
+        if (captured_nodes[i] == node || (cloned_nodes[i] && cloned_nodes[i] == node))
+            return names[i];
+    return NULL;
 }
 
 /* A replay runs every node's kernel, with new correlation ids and no external correlation. */

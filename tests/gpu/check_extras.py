@@ -1,7 +1,9 @@
 """Checks a tp_loop.py run recorded with a non-blocking communicator
 (TORCH_NCCL_USE_COMM_NONBLOCKING=1), PyTorch's expandable segments (CUDA virtual memory) and
 PARTRACE_STACKS=1: the communicator is marked non-blocking, >= 99 % of its NCCL kernels are
-tied to their calls and >= 99 % of its eager calls have their kernel; cuMemCreate mappings are recorded; creations carry symbolised stacks.
+tied to their calls and >= 99 % of its eager calls have their kernel; no kernel is tied to a call
+of another element type (NCCL names reduction kernels after it); cuMemCreate mappings are
+recorded; creations carry symbolised stacks.
 
 usage: check_extras.py PARTRACE RUN_DIR   (JSON summary; exit 1 on failure)"""
 import json
@@ -10,6 +12,19 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_nccl_trace import load_ranks  # noqa: E402
+
+
+# Element types as NCCL's kernel names spell them and as `partrace dump` names them.
+KERNEL_TYPES = {"_bf16_": "bfloat16", "_f16_": "float16", "_f32_": "float32", "_f64_": "float64",
+                "_i32_": "int32", "_i64_": "int64", "_u8_": "uint8", "_i8_": "int8"}
+
+
+def wrong_type(kernel, call):
+    """True when the kernel's name says another element type than its call's."""
+    for token, dtype in KERNEL_TYPES.items():
+        if token in kernel["name"]:
+            return call.get("dtype") not in (None, dtype)
+    return False
 
 
 def main():
@@ -26,9 +41,11 @@ def main():
         captured = {k["nccl_call"] for k in graph}
         calls = [e for e in evs if e["kind"] == "nccl" and e["call_id"] not in captured]
         eager_tied = {k["nccl_call"] for k in kernels if not k["graph_node_id"] and k["nccl_call"]}
+        by_id = {e["call_id"]: e for e in evs if e["kind"] == "nccl"}
+        mistyped = sum(1 for k in kernels if k["nccl_call"] in by_id and wrong_type(k, by_id[k["nccl_call"]]))
         per_rank[rank] = dict(nonblocking=[i["nonblocking"] for i in inits], nccl_kernels=len(kernels),
                               tied=tied, graph_kernels=len(graph), eager_calls=len(calls),
-                              eager_calls_with_kernel=len(eager_tied),
+                              eager_calls_with_kernel=len(eager_tied), tied_to_other_type=mistyped,
                               graph_tied=sum(1 for k in graph if k["nccl_call"]), vmm_records=len(vmm),
                               vmm_peak_gib=sum(m["bytes"] for m in vmm if m["op"] == "alloc") / 2**30,
                               stack=stacks[0]["frames"][:6] if stacks else None)
@@ -38,6 +55,8 @@ def main():
             errors.append(f"rank {rank}: {tied} of {len(kernels)} NCCL kernels tied")
         if len(eager_tied) < 0.99 * len(calls):
             errors.append(f"rank {rank}: {len(eager_tied)} of {len(calls)} eager NCCL calls have a kernel")
+        if mistyped:
+            errors.append(f"rank {rank}: {mistyped} NCCL kernels tied to a call of another element type")
         if not vmm:
             errors.append(f"rank {rank}: no cuMemCreate records")
         if not stacks or not any("(" in f for f in stacks[0]["frames"]):

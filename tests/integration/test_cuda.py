@@ -10,12 +10,14 @@ from harness import (BUILD, PROGS, TraceTest, cli, events, main, nccl, of_kind, 
 
 SIM = os.path.join(PROGS, "gpu_sim_main")
 FAKE_CUPTI = os.path.join(BUILD, "fakecupti", "libcupti.so")
+FAKE_CUDA = os.path.join(BUILD, "fakecupti", "libcuda.so.1")
 
 
 class Cuda(TraceTest):
     def run_sim(self, iters=3, nb_iters=2, **env):
         env.setdefault("PARTRACE_CUPTI_LIB", FAKE_CUPTI)
         env.setdefault("GPU_SIM_CUPTI", FAKE_CUPTI)
+        env.setdefault("GPU_SIM_CUDA", FAKE_CUDA)
         return run_traced([SIM, str(iters), str(nb_iters)], self.run_dir, **env)
 
     def test_record_kinds_chosen(self):
@@ -98,7 +100,8 @@ class Cuda(TraceTest):
                                  ("alloc", "device", 2 << 30, "vmm"), ("free", "device", 2 << 30, "vmm")]))
         # Synchronization records cost the host a lot (15 % of an eager step on H200): asked for only.
         self.assertEqual(of_kind(evs, "sync"), [])
-        self.assertEqual([g["device"] for g in of_kind(evs, "gpu")], [0])
+        # The GPU's identity, from the driver (the test driver names it).
+        self.assertEqual([(g["device"], g["name"]) for g in of_kind(evs, "gpu")], [(0, "Fake GPU 0")])
         # Names are sent once each.
         self.assertEqual(sorted(s["text"] for s in of_kind(evs, "string")),
                          ["gemm_kernel", "ncclDevKernel_AllReduce_Sum_f32_RING_LL",

@@ -1,5 +1,5 @@
-/* Plays a GPU program on a CPU-only machine with the test CUPTI (GPU_SIM_CUPTI; partrace finds it through PARTRACE_CUPTI_LIB) and the
- * test NCCL: "cuInit" (InitializeInjection, as the driver calls it), a context on device 0,
+/* Plays a GPU program on a CPU-only machine with the test CUPTI (GPU_SIM_CUPTI; partrace finds it
+ * through PARTRACE_CUPTI_LIB), the test CUDA driver (GPU_SIM_CUDA, optional) and the test NCCL: "cuInit" (InitializeInjection, as the driver calls it), a context on device 0,
  * ITERS × (AllReduce, a gemm kernel, grouped Send/Recv), NB_ITERS × (AllReduce, grouped Send/Recv)
  * on a non-blocking communicator, copies and memory, then a CUDA graph
  * captured from an AllReduce and a gemm, instantiated and replayed twice.
@@ -29,7 +29,14 @@ int main(int argc, char **argv)
     int iters = argc > 1 ? atoi(argv[1]) : 3;
     int nb_iters = argc > 2 ? atoi(argv[2]) : 2;
     const char *lib = getenv("GPU_SIM_CUPTI");
-    void *cupti = lib ? dlopen(lib, RTLD_NOW) : NULL;
+    /* Global: the test driver finds the test CUPTI's node names through RTLD_DEFAULT. */
+    void *cupti = lib ? dlopen(lib, RTLD_NOW | RTLD_GLOBAL) : NULL;
+    /* GPU_SIM_CUDA: the test driver, loaded as the application's CUDA would be. */
+    const char *driver = getenv("GPU_SIM_CUDA");
+    if (driver && *driver && !dlopen(driver, RTLD_NOW | RTLD_GLOBAL)) {
+        fprintf(stderr, "gpu_sim_main: cannot load %s: %s\n", driver, dlerror());
+        return 1;
+    }
     if (!cupti) {
         fprintf(stderr, "gpu_sim_main: set GPU_SIM_CUPTI to the test CUPTI\n");
         return 1;

@@ -119,7 +119,7 @@ int main(void)
     struct pt_rec_comm_init nb = {.comm_id = 0xabc, .flags = PT_COMM_NONBLOCKING};
     pt_convert_comm(&c, &nb);
     struct pt_rec_nccl_call ar = {.op = PT_OP_AllReduce, .comm_id = 0xabc, .call_id = 500,
-                                  .t_enter_ns = 50, .device = -1};
+                                  .t_enter_ns = 50, .device = -1, .dtype = 9 /* ncclBfloat16 */};
     struct pt_rec_nccl_call ar2 = ar;
     ar2.call_id = 501;
     ar2.t_enter_ns = 60;
@@ -164,6 +164,28 @@ int main(void)
     out_len = 0, out_records = 0;
     pt_convert_activity(&c, (CUpti_Activity *)&k6, put, NULL);
     CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 600);
+
+    /* Kernels name their element type: an f32 kernel skips the bf16 call waiting before its
+     * own (a float32 barrier all-reduce between bf16 ones), and an unsigned 8-bit kernel serves
+     * an int8 call; a kernel without a type in its name takes the oldest call of its kind. */
+    struct pt_rec_nccl_call half = ar, single = ar, bytes8 = ar;
+    half.call_id = 610, half.t_enter_ns = 120;
+    single.call_id = 611, single.t_enter_ns = 121, single.dtype = 7;  /* ncclFloat32 */
+    bytes8.call_id = 612, bytes8.t_enter_ns = 122, bytes8.dtype = 0; /* ncclInt8 */
+    pt_convert_call(&c, &half);
+    pt_convert_call(&c, &single);
+    pt_convert_call(&c, &bytes8);
+    const char *order[] = {"ncclDevKernel_AllReduce_Sum_f32_RING_LL", "ncclDevKernel_AllReduce_Sum_u8_RING_LL",
+                           "ncclDevKernel_AllReduce_Generic"};
+    const uint64_t want[] = {611, 612, 610};
+    for (int i = 0; i < 3; i++) {
+        CUpti_ActivityKernel10 kt = kernel(order[i], 720 + (uint32_t)i, 0);
+        kt.start = 130 + (uint64_t)i, kt.streamId = 21;
+        out_len = 0, out_records = 0;
+        pt_convert_activity(&c, (CUpti_Activity *)&kt, put, NULL);
+        /* (a new name comes first as a string record) */
+        CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(out_records - 1))->nccl_call_id, want[i]);
+    }
 
     /* Copies, memsets, memory, synchronization. */
     out_len = 0, out_records = 0;
