@@ -328,21 +328,86 @@ static __typeof__(*((struct pt_convert *)0)->nodes) *node_slot(const struct pt_c
     return for_insert ? &c->nodes[home] : NULL;
 }
 
-void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g)
+/* The call of a NCCL node captured on NCCL's own thread (a non-blocking communicator): the
+ * newest waiting call of its kind that entered before the node was made. Not the oldest, as for
+ * kernels: kernel records come back a whole buffer late, so the calls of the eager steps before
+ * the capture still wait for theirs, and a captured call never gets an eager kernel (taking the
+ * oldest left every later eager kernel on the call before its own: 2 x H200, 2026-11-28). */
+static uint64_t match_captured(struct pt_convert *c, uint8_t kind, uint64_t ts)
+{
+    uint32_t best = UINT32_MAX;
+    for (uint32_t n = 0; n < c->pending_len; n++) {
+        struct pt_pending_call *p = pending_at(c, n);
+        if (p->done || p->t_enter_ns > ts + CLOCK_SLACK_NS || (kind != KIND_ANY && p->kind != kind))
+            continue;
+        if (best == UINT32_MAX || p->t_enter_ns >= pending_at(c, best)->t_enter_ns)
+            best = n;
+    }
+    if (best == UINT32_MAX)
+        return 0;
+    uint64_t call = pending_at(c, best)->call_id;
+    serve_pending(c, best);
+    c->matched_by_order++;
+    return call;
+}
+
+static void remember_node(struct pt_convert *c, uint64_t node, uint64_t call, uint64_t original)
+{
+    __typeof__(*c->nodes) *slot = node_slot(c, node, 1);
+    if (slot->node_id != node)
+        *slot = (__typeof__(*slot)){.node_id = node};
+    /* Instantiation reports a node twice, created then cloned: keep what each one says. */
+    if (original)
+        slot->original_node_id = original;
+    if (call)
+        slot->nccl_call_id = call;
+}
+
+static void bind_captured(struct pt_convert *c, uint32_t i)
+{
+    uint64_t call = match_captured(c, c->captured[i].kind, c->captured[i].ts);
+    remember_node(c, c->captured[i].node_id, call, 0);
+    c->captured[i] = c->captured[--c->n_captured];
+}
+
+void pt_convert_graph_flush(struct pt_convert *c, int final)
+{
+    /* Oldest first: nodes made in the order of their calls take them in that order. */
+    for (;;) {
+        uint32_t oldest = UINT32_MAX;
+        for (uint32_t i = 0; i < c->n_captured; i++)
+            if ((final || c->captured[i].batches) &&
+                (oldest == UINT32_MAX || c->captured[i].ts < c->captured[oldest].ts))
+                oldest = i;
+        if (oldest == UINT32_MAX)
+            break;
+        bind_captured(c, oldest);
+    }
+    for (uint32_t i = 0; i < c->n_captured; i++)
+        c->captured[i].batches = 1;
+}
+
+void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g)
 {
     if (!g->node_id)
         return;
-    if (!g->cloned && !g->nccl_call_id && g->nccl_kind)
-        g->nccl_call_id =
-            match_by_order(c, (uint8_t)(g->nccl_kind - 1), 0, UINT32_MAX, UINT32_MAX, g->ts_ns);
-    __typeof__(*c->nodes) *slot = node_slot(c, g->node_id, 1);
-    if (slot->node_id != g->node_id)
-        *slot = (__typeof__(*slot)){.node_id = g->node_id};
-    /* Instantiation reports a node twice, created then cloned: keep what each one says. */
-    if (g->cloned)
-        slot->original_node_id = g->original_node_id;
-    else if (g->nccl_call_id)
-        slot->nccl_call_id = g->nccl_call_id;
+    if (g->cloned) {
+        /* cuGraphInstantiate reports each new node created (outside any call, as if NCCL had
+         * captured it on its thread) and at once cloned: such a node takes no call. */
+        for (uint32_t i = 0; i < c->n_captured; i++)
+            if (c->captured[i].node_id == g->node_id) {
+                c->captured[i] = c->captured[--c->n_captured];
+                break;
+            }
+        remember_node(c, g->node_id, 0, g->original_node_id);
+    } else if (!g->nccl_call_id && g->nccl_kind) {
+        if (c->n_captured == sizeof c->captured / sizeof *c->captured)
+            bind_captured(c, 0); /* a capture bigger than the window: bind one now */
+        c->captured[c->n_captured++] = (__typeof__(c->captured[0])){
+            g->node_id, g->ts_ns, (uint8_t)(g->nccl_kind - 1), 0};
+    } else {
+        remember_node(c, g->node_id, g->nccl_call_id, 0);
+    }
 }
 
 /* The NCCL call behind a graph node, following clones (a graph of a graph) a few steps. */

@@ -71,6 +71,13 @@ struct pt_convert {
     } held[PT_HELD_CAP];
     uint32_t n_held;
     int no_hold; /* the last pass: nothing is held back */
+    /* NCCL nodes captured outside any call (on NCCL's own thread), bound to their calls one
+     * batch later, once every thread's records up to them were learned. */
+    struct {
+        uint64_t node_id, ts;
+        uint8_t kind, batches;
+    } captured[64];
+    uint32_t n_captured;
     uint64_t converted, skipped, matched_by_order;
     /* Name of a runtime (domain 1) or driver (domain 2) API callback id; NULL when unknown.
      * Set by the session (CUPTI knows the names); tests set their own. */
@@ -102,8 +109,11 @@ int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn
 
 struct pt_rec_graph_node;
 /* Learns a graph node record (captured inside a NCCL call, or a clone of one). A NCCL node
- * captured outside any call gets its call by order here, written into the record. */
-void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g);
+ * captured outside any call (on NCCL's own thread) is bound to its call by
+ * pt_convert_graph_flush at the end of the next batch. */
+void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g);
+/* End of a batch of records: binds the captured nodes of the batch before. final: all of them. */
+void pt_convert_graph_flush(struct pt_convert *c, int final);
 
 /* 1 + the kind of NCCL kernel a name says, or 0 when it is no NCCL kernel. */
 uint8_t pt_nccl_kernel_kind(const char *name);

@@ -237,19 +237,10 @@ static uint8_t nccl_node_kind(const CUpti_GraphData *g)
     return pt_nccl_kernel_kind(name);
 }
 
-/* cuGraphInstantiate in progress on this thread: CUPTI reports each node of the new graph as
- * created (with no NCCL call around it) before it reports the node cloned. Such a node must not
- * be taken for one that NCCL captured on its own thread, or it takes a waiting call by order
- * and every later kernel of that communicator ties to the call after its own (2 x H200,
- * non-blocking communicator: 26 of 5058 eager kernels on the wrong call). */
-static __thread int instantiating;
-
 /* Graph nodes made while a NCCL call is captured carry that call; clones at instantiation
  * carry the node they copy, so replayed kernels lead back to the call. */
 static void record_graph_node(const CUpti_GraphData *g, int cloned)
 {
-    if (!cloned && instantiating && !(pt_self.in_wrapper && pt_self.current_call_id))
-        return; /* its CLONED report follows and links it to the captured node */
     struct pt_rec_graph_node r;
     memset(&r, 0, sizeof r);
     r.hdr.kind = PT_REC_GRAPH_NODE;
@@ -387,10 +378,6 @@ static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CU
         record_graph_node(res->resourceDescriptor, 0);
     else if (cbid == CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED)
         record_graph_node(res->resourceDescriptor, 1);
-    else if (cbid == CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATE_STARTING)
-        instantiating++;
-    else if (cbid == CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATED && instantiating > 0)
-        instantiating--;
 }
 
 static const char *result_text(CUptiResult r)
@@ -409,9 +396,7 @@ static int enable_all(void)
     static const CUpti_CallbackId resource_cbs[] = {CUPTI_CBID_RESOURCE_CONTEXT_CREATED,
                                                     CUPTI_CBID_RESOURCE_STREAM_CREATED,
                                                     CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
-                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED,
-                                                    CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATE_STARTING,
-                                                    CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATED};
+                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
     static const CUpti_CallbackId launch_cbs[] = {
         CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
         CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
@@ -570,8 +555,10 @@ void pt_cupti_collect(pt_put_fn put, void *arg, int final)
 {
     if (!atomic_load(&active))
         return;
-    if (final)
+    if (final) {
         pt_cupti.cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+        pt_convert_graph_flush(&convert, 1); /* the last batch's captured nodes too */
+    }
     pt_convert_release_held(&convert, put, arg);
     convert.no_hold = final;
     convert_returned(put, arg, final ? MAX_BUFFERS : ready);
@@ -594,9 +581,9 @@ void pt_cupti_learn(char *records, size_t bytes)
     for (size_t off = 0; off + sizeof(struct pt_rec_hdr) <= bytes;) {
         struct pt_rec_hdr *h = (void *)(records + off);
         if (h->size < sizeof *h)
-            return;
+            break;
         if (h->kind == PT_REC_GRAPH_NODE)
-            pt_convert_graph_node(&convert, (struct pt_rec_graph_node *)h);
+            pt_convert_graph_node(&convert, (const struct pt_rec_graph_node *)h);
         else if (h->kind == PT_REC_EXT_CORR)
             pt_convert_correlation(&convert, (const struct pt_rec_ext_corr *)h);
         else if (h->kind == PT_REC_STREAM)
@@ -607,6 +594,7 @@ void pt_cupti_learn(char *records, size_t bytes)
             pt_convert_call(&convert, (const struct pt_rec_nccl_call *)h);
         off += h->size;
     }
+    pt_convert_graph_flush(&convert, 0);
 }
 
 void pt_cupti_push(uint64_t nccl_call_id)

@@ -358,14 +358,9 @@ void fake_cupti_capture(int on) { capturing = on; }
 void fake_cupti_instantiate(void);
 void fake_cupti_instantiate(void)
 {
-    /* As CUPTI 13 reports cuGraphInstantiate: between the exec graph's CREATE_STARTING and
-     * CREATED, each node of the new graph is reported created (a kernel node, no NCCL call
-     * around it), then cloned from the captured node. */
-    CUpti_GraphData exec = {.graph = (CUgraph)(uintptr_t)7};
-    CUpti_ResourceData exec_res = {.resourceDescriptor = &exec};
-    if (subscriber_cb)
-        subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATE_STARTING,
-                      &exec_res);
+    /* As CUPTI 13 reported torch.cuda.graph's instantiation on the GPU machine: each node of the
+     * new graph created (a kernel node, no NCCL call around it), then at once cloned from the
+     * captured node. */
     for (int i = 0; i < n_nodes; i++) {
         cloned_nodes[i] = 5000 + captured_nodes[i];
         CUpti_GraphData g = {.graph = (CUgraph)(uintptr_t)8,
@@ -378,8 +373,6 @@ void fake_cupti_instantiate(void)
         if (subscriber_cb)
             subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED, &res);
     }
-    if (subscriber_cb)
-        subscriber_cb(NULL, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_GRAPHEXEC_CREATED, &exec_res);
 }
 
 /* The kernel a captured or instantiated node runs (the test driver, fake_cuda.c, asks). */

@@ -2,8 +2,9 @@
 (TORCH_NCCL_USE_COMM_NONBLOCKING=1), PyTorch's expandable segments (CUDA virtual memory) and
 PARTRACE_STACKS=1: the communicator is marked non-blocking, >= 99 % of its NCCL kernels are
 tied to their calls and >= 99 % of its eager calls have their kernel; no kernel is tied to a call
-of another element type (NCCL names reduction kernels after it); cuMemCreate mappings are
-recorded; creations carry symbolised stacks.
+of another element type (NCCL names reduction kernels after it), and eager kernels follow the
+order of their calls (a kernel tied to a call older than the previous kernel's is on the wrong
+one); cuMemCreate mappings are recorded; creations carry symbolised stacks.
 
 usage: check_extras.py PARTRACE RUN_DIR   (JSON summary; exit 1 on failure)"""
 import json
@@ -43,9 +44,13 @@ def main():
         eager_tied = {k["nccl_call"] for k in kernels if not k["graph_node_id"] and k["nccl_call"]}
         by_id = {e["call_id"]: e for e in evs if e["kind"] == "nccl"}
         mistyped = sum(1 for k in kernels if k["nccl_call"] in by_id and wrong_type(k, by_id[k["nccl_call"]]))
+        eager_order = [by_id[k["nccl_call"]]["ts_ns"] for k in sorted(kernels, key=lambda k: k["ts_ns"])
+                       if not k["graph_node_id"] and k["nccl_call"] in by_id]
+        out_of_order = sum(1 for a, b in zip(eager_order, eager_order[1:]) if b < a)
         per_rank[rank] = dict(nonblocking=[i["nonblocking"] for i in inits], nccl_kernels=len(kernels),
                               tied=tied, graph_kernels=len(graph), eager_calls=len(calls),
                               eager_calls_with_kernel=len(eager_tied), tied_to_other_type=mistyped,
+                              out_of_call_order=out_of_order,
                               graph_tied=sum(1 for k in graph if k["nccl_call"]), vmm_records=len(vmm),
                               vmm_peak_gib=sum(m["bytes"] for m in vmm if m["op"] == "alloc") / 2**30,
                               stack=stacks[0]["frames"][:6] if stacks else None)
@@ -57,6 +62,8 @@ def main():
             errors.append(f"rank {rank}: {len(eager_tied)} of {len(calls)} eager NCCL calls have a kernel")
         if mistyped:
             errors.append(f"rank {rank}: {mistyped} NCCL kernels tied to a call of another element type")
+        if out_of_order:
+            errors.append(f"rank {rank}: {out_of_order} eager NCCL kernels tied out of their calls' order")
         if not vmm:
             errors.append(f"rank {rank}: no cuMemCreate records")
         if not stacks or not any("(" in f for f in stacks[0]["frames"]):

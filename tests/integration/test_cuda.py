@@ -84,9 +84,12 @@ class Cuda(TraceTest):
         replayed = [k for k in kernels if k["graph_node_id"] and k["comm"] == "nccl"]
         self.assertEqual(len(replayed), 2)
         self.assertEqual({calls[k["nccl_call"]]["bytes"] for k in replayed}, {2048})
+        # Captured node 1000 (in the AllReduce); instantiation reports the new NCCL node 6000
+        # created (outside any call: it must take none, though a non-blocking communicator's
+        # calls wait) and cloned from 1000, then the gemm's clone.
         nodes = of_kind(evs, "graph_node")
-        self.assertEqual([(n["node_id"], n["cloned_from"]) for n in nodes],
-                         [(1000, 0), (6000, 1000), (6001, 1001)])
+        self.assertEqual([(n["node_id"], n["cloned_from"], bool(n["nccl_call"])) for n in nodes],
+                         [(1000, 0, True), (6000, 0, False), (6000, 1000, False), (6001, 1001, False)])
         self.assertEqual(nodes[0]["nccl_call"], replayed[0]["nccl_call"])
         # Copies, memory, synchronization, as the GPU reported them.
         (cp,) = of_kind(evs, "memcpy")

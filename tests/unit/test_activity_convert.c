@@ -125,26 +125,42 @@ int main(void)
     ar2.t_enter_ns = 60;
     pt_convert_call(&c, &ar);
     pt_convert_call(&c, &ar2);
-    /* Captured on NCCL's thread: the node has no call, only the kind of its kernel. */
+    /* As on the GPU: calls 500 and 501 ran eagerly and wait for their kernels (which come back a
+     * buffer late); then 502 is captured, and NCCL's thread makes its node (no call, only the
+     * kind of its kernel) just after it entered; instantiation reports the new graph's node
+     * created (looking just as unbound) and at once cloned. The node takes 502, the newest call
+     * before it, one batch later; the instantiated node takes none; the eager kernels keep 500
+     * and 501; the replay leads to 502. */
+    struct pt_rec_nccl_call in_capture = ar;
+    in_capture.call_id = 502, in_capture.t_enter_ns = 65;
+    pt_convert_call(&c, &in_capture);
     struct pt_rec_graph_node unbound = {.node_id = 40, .ts_ns = 70,
                                         .nccl_kind = pt_nccl_kernel_kind(k1.name)};
     CHECK(unbound.nccl_kind != 0);
     CHECK(pt_nccl_kernel_kind("gemm_kernel") == 0);
     pt_convert_graph_node(&c, &unbound);
-    CHECK(unbound.nccl_call_id == 500); /* written into the record by order */
-    struct pt_rec_graph_node clone = {.node_id = 41, .original_node_id = 40, .cloned = 1};
+    pt_convert_graph_flush(&c, 0);
+    CHECK_EQ_U64(c.matched_by_order, 0); /* bound one batch later */
+    struct pt_rec_graph_node made = unbound, clone = {.node_id = 41, .original_node_id = 40, .cloned = 1};
+    made.node_id = 41, made.ts_ns = 75;
+    pt_convert_graph_node(&c, &made);
     pt_convert_graph_node(&c, &clone);
-    /* An eager kernel launched later on NCCL's thread takes the next call. */
+    pt_convert_graph_flush(&c, 0);
+    CHECK_EQ_U64(c.matched_by_order, 1);
     out_len = 0, out_records = 0;
     CUpti_ActivityKernel10 k4 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 700, 0);
     k4.start = 80;
     pt_convert_activity(&c, (CUpti_Activity *)&k4, put, NULL);
-    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 501);
+    CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(0))->nccl_call_id, 500);
+    k4.correlationId = 704, k4.start = 85;
+    out_len = 0, out_records = 0;
+    pt_convert_activity(&c, (CUpti_Activity *)&k4, put, NULL);
+    CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(0))->nccl_call_id, 501);
     CUpti_ActivityKernel10 k5 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 701, 41);
     out_len = 0, out_records = 0;
     pt_convert_activity(&c, (CUpti_Activity *)&k5, put, NULL);
-    CHECK(((const struct pt_rec_kernel *)nth(0))->nccl_call_id == 500); /* replay of node 41 */
-    CHECK_EQ_U64(c.matched_by_order, 2);
+    CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(0))->nccl_call_id, 502); /* replay of node 41 */
+    CHECK_EQ_U64(c.matched_by_order, 3);
 
     /* Two streams: a kernel takes the oldest pending call of its own stream, not the oldest. */
     struct pt_rec_stream s1 = {.handle = 0x10, .stream_id = 21}, s2 = {.handle = 0x20, .stream_id = 22};
