@@ -328,23 +328,38 @@ static __typeof__(*((struct pt_convert *)0)->nodes) *node_slot(const struct pt_c
     return for_insert ? &c->nodes[home] : NULL;
 }
 
-/* The call of a NCCL node captured on NCCL's own thread (a non-blocking communicator): the
- * newest waiting call of its kind that entered before the node was made. Not the oldest, as for
- * kernels: kernel records come back a whole buffer late, so the calls of the eager steps before
- * the capture still wait for theirs, and a captured call never gets an eager kernel (taking the
- * oldest left every later eager kernel on the call before its own: 2 x H200, 2026-11-28). */
-static uint64_t match_captured(struct pt_convert *c, uint8_t kind, uint64_t ts)
+/* The call of a NCCL node captured on NCCL's own thread (a non-blocking communicator). The
+ * hint (the call entered last when the node was made) decides when that call waits here;
+ * else the newest waiting call of the node's kind that entered before it. Not the oldest, as
+ * for kernels: kernel records come back a whole buffer late, so the calls of the eager steps
+ * before the capture still wait for theirs, and a captured call never gets an eager kernel
+ * (taking the oldest left every later eager kernel on the call before its own: 2 x H200,
+ * 2026-11-28). wait: only the hint will do (its record may come in a later batch). */
+static uint64_t match_captured(struct pt_convert *c, uint8_t kind, uint64_t ts, uint64_t hint, int wait)
 {
     uint32_t best = UINT32_MAX;
     for (uint32_t n = 0; n < c->pending_len; n++) {
         struct pt_pending_call *p = pending_at(c, n);
-        if (p->done || p->t_enter_ns > ts + CLOCK_SLACK_NS || (kind != KIND_ANY && p->kind != kind))
+        if (p->done)
+            continue;
+        if (hint && p->call_id == hint) {
+            best = n;
+            break;
+        }
+        if (wait || p->t_enter_ns > ts + CLOCK_SLACK_NS || (kind != KIND_ANY && p->kind != kind))
             continue;
         if (best == UINT32_MAX || p->t_enter_ns >= pending_at(c, best)->t_enter_ns)
             best = n;
     }
     if (best == UINT32_MAX)
         return 0;
+    /* A call of a group: the group's kernel (or node) goes to its first call, as for kernels. */
+    uint64_t group = pending_at(c, best)->group_id;
+    for (uint32_t n = 0; group && n < best; n++)
+        if (!pending_at(c, n)->done && pending_at(c, n)->group_id == group) {
+            best = n;
+            break;
+        }
     uint64_t call = pending_at(c, best)->call_id;
     serve_pending(c, best);
     c->matched_by_order++;
@@ -363,31 +378,43 @@ static void remember_node(struct pt_convert *c, uint64_t node, uint64_t call, ui
         slot->nccl_call_id = call;
 }
 
-static void bind_captured(struct pt_convert *c, uint32_t i)
+/* Batches a captured node waits for its hinted call before it takes the newest one instead. */
+#define HINT_BATCHES 8
+
+/* Binds a captured node, or leaves it waiting for its hinted call. Returns 1 when bound. */
+static int bind_captured(struct pt_convert *c, const __typeof__(c->captured[0]) *n, int final)
 {
-    uint64_t call = match_captured(c, c->captured[i].kind, c->captured[i].ts);
-    remember_node(c, c->captured[i].node_id, call, 0);
-    c->captured[i] = c->captured[--c->n_captured];
+    int wait = n->hint && !final && n->batches < HINT_BATCHES;
+    uint64_t call = match_captured(c, n->kind, n->ts, n->hint, wait);
+    if (!call && wait)
+        return 0;
+    remember_node(c, n->node_id, call, 0);
+    return 1;
 }
 
 void pt_convert_graph_flush(struct pt_convert *c, int final)
 {
-    /* Oldest first: nodes made in the order of their calls take them in that order. */
-    for (;;) {
-        uint32_t oldest = UINT32_MAX;
-        for (uint32_t i = 0; i < c->n_captured; i++)
-            if ((final || c->captured[i].batches) &&
-                (oldest == UINT32_MAX || c->captured[i].ts < c->captured[oldest].ts))
-                oldest = i;
-        if (oldest == UINT32_MAX)
-            break;
-        bind_captured(c, oldest);
+    /* Oldest first: nodes made in the order of their calls take them in that order. A node is
+     * bound one batch after it came at the soonest, once every thread's records up to it were
+     * learned (the rings are drained one after another). */
+    for (uint32_t i = 1; i < c->n_captured; i++)
+        for (uint32_t j = i; j > 0 && c->captured[j].ts < c->captured[j - 1].ts; j--) {
+            __typeof__(c->captured[0]) t = c->captured[j];
+            c->captured[j] = c->captured[j - 1];
+            c->captured[j - 1] = t;
+        }
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < c->n_captured; i++) {
+        __typeof__(c->captured[0]) n = c->captured[i];
+        if ((final || n.batches) && bind_captured(c, &n, final))
+            continue;
+        n.batches += n.batches < 255;
+        c->captured[kept++] = n;
     }
-    for (uint32_t i = 0; i < c->n_captured; i++)
-        c->captured[i].batches = 1;
+    c->n_captured = kept;
 }
 
-void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g)
+void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g)
 {
     if (!g->node_id)
         return;
@@ -401,10 +428,14 @@ void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node 
             }
         remember_node(c, g->node_id, 0, g->original_node_id);
     } else if (!g->nccl_call_id && g->nccl_kind) {
-        if (c->n_captured == sizeof c->captured / sizeof *c->captured)
-            bind_captured(c, 0); /* a capture bigger than the window: bind one now */
+        uint64_t hint = g->original_node_id;
+        g->original_node_id = 0; /* the hint travels only from the callback to here */
+        if (c->n_captured == sizeof c->captured / sizeof *c->captured) {
+            bind_captured(c, &c->captured[0], 1); /* a capture bigger than the window */
+            c->captured[0] = c->captured[--c->n_captured];
+        }
         c->captured[c->n_captured++] = (__typeof__(c->captured[0])){
-            g->node_id, g->ts_ns, (uint8_t)(g->nccl_kind - 1), 0};
+            g->node_id, g->ts_ns, hint, (uint8_t)(g->nccl_kind - 1), 0};
     } else {
         remember_node(c, g->node_id, g->nccl_call_id, 0);
     }

@@ -74,7 +74,7 @@ struct pt_convert {
     /* NCCL nodes captured outside any call (on NCCL's own thread), bound to their calls one
      * batch later, once every thread's records up to them were learned. */
     struct {
-        uint64_t node_id, ts;
+        uint64_t node_id, ts, hint; /* hint: the call entered last when it was made */
         uint8_t kind, batches;
     } captured[64];
     uint32_t n_captured;
@@ -109,9 +109,9 @@ int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn
 
 struct pt_rec_graph_node;
 /* Learns a graph node record (captured inside a NCCL call, or a clone of one). A NCCL node
- * captured outside any call (on NCCL's own thread) is bound to its call by
- * pt_convert_graph_flush at the end of the next batch. */
-void pt_convert_graph_node(struct pt_convert *c, const struct pt_rec_graph_node *g);
+ * captured outside any call (on NCCL's own thread) carries in original_node_id the call entered
+ * last (cleared here); pt_convert_graph_flush binds it at the end of a later batch. */
+void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g);
 /* End of a batch of records: binds the captured nodes of the batch before. final: all of them. */
 void pt_convert_graph_flush(struct pt_convert *c, int final);
 

@@ -70,6 +70,7 @@ static void parse_records(const char *v)
     memcpy(record_wanted, wanted, sizeof wanted);
 }
 _Atomic int pt_cupti_tie;
+_Atomic uint64_t pt_cupti_last_call;
 
 static _Atomic int started;
 static _Atomic int active;
@@ -257,6 +258,11 @@ static void record_graph_node(const CUpti_GraphData *g, int cloned)
         r.nccl_call_id = pt_self.in_wrapper ? pt_self.current_call_id : 0;
         if (!r.nccl_call_id && !(r.nccl_kind = nccl_node_kind(g)))
             return; /* only nodes of NCCL's kernels are worth a record */
+        /* Made outside any call (NCCL captures a non-blocking communicator's work on its own
+         * thread): the call entered last is the likely owner. Passed to the writer in this
+         * otherwise unused field, which the writer clears before the record is written. */
+        if (!r.nccl_call_id)
+            r.original_node_id = atomic_load_explicit(&pt_cupti_last_call, memory_order_relaxed);
     }
     pt_emit(&r, sizeof r);
 }
@@ -583,7 +589,7 @@ void pt_cupti_learn(char *records, size_t bytes)
         if (h->size < sizeof *h)
             break;
         if (h->kind == PT_REC_GRAPH_NODE)
-            pt_convert_graph_node(&convert, (const struct pt_rec_graph_node *)h);
+            pt_convert_graph_node(&convert, (struct pt_rec_graph_node *)h);
         else if (h->kind == PT_REC_EXT_CORR)
             pt_convert_correlation(&convert, (const struct pt_rec_ext_corr *)h);
         else if (h->kind == PT_REC_STREAM)

@@ -16,6 +16,9 @@ extern int pt_cuda_level;
  * CUPTI external correlation (whose records need API activity). At every level, kernel launches
  * inside NCCL calls are tied by a driver-API callback. */
 extern _Atomic int pt_cupti_tie;
+/* The collective or send/recv call entered last, by any thread: a graph node that NCCL makes on
+ * its own thread (capture on a non-blocking communicator) belongs to it, as a rule. */
+extern _Atomic uint64_t pt_cupti_last_call;
 
 /* Constructor time: reads PARTRACE_CUDA, points CUDA_INJECTION64_PATH at this library. */
 void pt_cuda_config(void);

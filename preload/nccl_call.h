@@ -38,6 +38,8 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
     pt_self.in_wrapper = 1;
     *c = (struct pt_call){.op = op, .dtype = PT_NO_DTYPE, .redop = PT_NO_REDOP, .peer = -1};
     c->call_id = pt_self.current_call_id = pt_next_call_id();
+    if (op <= PT_OP_Recv) /* collectives and send/recv: the calls that make kernels */
+        atomic_store_explicit(&pt_cupti_last_call, c->call_id, memory_order_relaxed);
     /* GPU work launched inside the call (the kernel, graph nodes) carries the call's id. */
     if (atomic_load_explicit(&pt_cupti_tie, memory_order_relaxed)) {
         pt_cupti_push(c->call_id);

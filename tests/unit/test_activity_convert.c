@@ -162,6 +162,41 @@ int main(void)
     CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(0))->nccl_call_id, 502); /* replay of node 41 */
     CHECK_EQ_U64(c.matched_by_order, 3);
 
+    /* With the hint (the call entered last when the node was made): the node takes that call,
+     * though the next one (504) entered before the node came, and waits for the hinted call
+     * when its record comes a batch after the node (505); the hint is cleared in the record. */
+    struct pt_rec_nccl_call cap1 = ar, cap2 = ar;
+    cap1.call_id = 503, cap1.t_enter_ns = 86, cap2.call_id = 504, cap2.t_enter_ns = 87;
+    pt_convert_call(&c, &cap1);
+    pt_convert_call(&c, &cap2);
+    struct pt_rec_graph_node hinted = unbound;
+    hinted.node_id = 50, hinted.ts_ns = 88, hinted.original_node_id = 503;
+    pt_convert_graph_node(&c, &hinted);
+    CHECK_EQ_U64(hinted.original_node_id, 0);
+    struct pt_rec_graph_node early = unbound;
+    early.node_id = 51, early.ts_ns = 89, early.original_node_id = 505;
+    pt_convert_graph_node(&c, &early);
+    pt_convert_graph_flush(&c, 0);
+    pt_convert_graph_flush(&c, 0); /* 505 not learned yet: node 51 waits */
+    struct pt_rec_nccl_call cap3 = ar;
+    cap3.call_id = 505, cap3.t_enter_ns = 88;
+    pt_convert_call(&c, &cap3);
+    pt_convert_graph_flush(&c, 0);
+    const uint64_t replay_node[] = {50, 51}, replay_call[] = {503, 505};
+    for (int i = 0; i < 2; i++) {
+        CUpti_ActivityKernel10 kr = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 710 + (uint32_t)i,
+                                           replay_node[i]);
+        out_len = 0, out_records = 0;
+        pt_convert_activity(&c, (CUpti_Activity *)&kr, put, NULL);
+        CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(0))->nccl_call_id, replay_call[i]);
+    }
+    /* 504 still waits for its eager kernel. */
+    CUpti_ActivityKernel10 k504 = kernel("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", 712, 0);
+    k504.start = 95;
+    out_len = 0, out_records = 0;
+    pt_convert_activity(&c, (CUpti_Activity *)&k504, put, NULL);
+    CHECK_EQ_U64(((const struct pt_rec_kernel *)nth(0))->nccl_call_id, 504);
+
     /* Two streams: a kernel takes the oldest pending call of its own stream, not the oldest. */
     struct pt_rec_stream s1 = {.handle = 0x10, .stream_id = 21}, s2 = {.handle = 0x20, .stream_id = 22};
     pt_convert_stream(&c, &s1);
