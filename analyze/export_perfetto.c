@@ -341,15 +341,36 @@ static const char *role_of(const struct exporter *x, uint64_t comm)
 
 static int is_collective_op(uint16_t op) { return op >= PT_OP_AllReduce && op <= PT_OP_Scatter; }
 
-/* Correlation id of one collective instance: the same on every rank that took part. */
-static uint64_t instance_id(uint64_t comm, uint16_t op, uint64_t seq) { return mix(mix(comm, op), seq); }
+/* Correlation id of one collective instance: the same on every rank that took part. Small
+ * numbers (a varint of 3-5 bytes instead of a 10-byte hash): the communicator's index and the
+ * op in the low bits, the sequence number above them. A communicator the report did not see
+ * gets a hash, with the top bit set so it never meets a small one. */
+static uint64_t instance_id(const struct exporter *x, uint64_t comm, uint16_t op, uint64_t seq)
+{
+    uint64_t at, slots = pt_collectives_count(x->rep.c) + 1;
+    if (pt_u64_map_get(&x->comm_index, comm, &at) && seq < (1ull << 40))
+        return 1 + (seq * slots + at) * 16 + (op & 15);
+    return mix(mix(comm, op), seq) | 1ull << 63;
+}
 
-static size_t call_args(const struct exporter *x, const struct call_info *c, struct pt_pf_arg *a)
+/* The communicator as `partrace report` names it, in hex[17] (by hand: snprintf per slice
+ * was a twelfth of the export's time). */
+static const char *comm_hex(uint64_t comm, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, comm >>= 4)
+        hex[i] = digits[comm & 15];
+    hex[16] = 0;
+    return hex;
+}
+
+static size_t call_args(const struct exporter *x, const struct call_info *c, struct pt_pf_arg *a,
+                        char *hex)
 {
     size_t n = 0;
     a[n++] = (struct pt_pf_arg){.name = "bytes", .kind = PT_PF_UINT, .u = c->bytes};
     a[n++] = (struct pt_pf_arg){.name = "dtype", .kind = PT_PF_STRING, .s = pt_dtype_name(c->dtype)};
-    a[n++] = (struct pt_pf_arg){.name = "communicator", .kind = PT_PF_UINT, .u = c->comm};
+    a[n++] = (struct pt_pf_arg){.name = "communicator", .kind = PT_PF_STRING, .s = comm_hex(c->comm, hex)};
     a[n++] = (struct pt_pf_arg){.name = "role", .kind = PT_PF_STRING, .s = role_of(x, c->comm)};
     a[n++] = (struct pt_pf_arg){.name = "seq", .kind = PT_PF_UINT, .u = c->seq};
     if (c->peer >= 0)
@@ -367,12 +388,13 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
     c->comm = r->comm_id, c->seq = r->seq, c->bytes = r->bytes;
     c->op = r->op, c->dtype = r->dtype, c->peer = r->peer;
     struct pt_pf_arg a[12];
-    size_t n = call_args(x, c, a);
+    char hex[17];
+    size_t n = call_args(x, c, a, hex);
     int coll = is_collective_op(r->op);
     uint64_t flow = coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? mix(file + 1, r->call_id) : 0;
     c->flowed = slice(x, thread_track(x, file, r->hdr.tid), r->t_enter_ns, r->t_exit_ns, "nccl",
                       pt_op_name(r->op), a, n, flow, 0,
-                      coll && r->comm_id ? instance_id(r->comm_id, r->op, r->seq) : 0) && flow;
+                      coll && r->comm_id ? instance_id(x, r->comm_id, r->op, r->seq) : 0) && flow;
 }
 
 static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kernel *k)
@@ -380,15 +402,16 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
     const struct pt_trace_ctx *ctx = pt_source_ctx(x->run.sources[file]);
     uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
     struct pt_pf_arg a[12];
+    char hex[17];
     size_t n = 0;
     uint64_t flow_in = 0, correlation = 0;
     const char *category = pt_trace_ctx_comm_class(ctx, k->name_id) ? "comm_kernel" : "kernel";
     if (call) {
         struct call_info *c = call_find(x, file, call);
         if (c) {
-            n = call_args(x, c, a);
+            n = call_args(x, c, a, hex);
             if (is_collective_op(c->op) && c->comm)
-                correlation = instance_id(c->comm, c->op, c->seq);
+                correlation = instance_id(x, c->comm, c->op, c->seq);
             /* A flow is "this call launched this kernel": eager kernels only (a graph replays the
              * captured call's node many times), and only when the call is in the export. */
             flow_in = c->flowed && !k->graph_node_id ? mix(file + 1, call) : 0;

@@ -22,6 +22,10 @@ struct checker {
     struct pt_u64_map iids;       /* (sequence, space, iid) → 1 */
     struct pt_u64_map cleared;    /* sequence → 1 once incremental state was cleared */
     struct pt_u64_map last_ts;    /* sequence → last timestamp + 1 */
+    struct pt_u64_map clocks;     /* (sequence, 4, clock) → 1 absolute, 2 incremental;
+                                   * (sequence, 5, clock) → last value; (sequence, 6, clock) →
+                                   * trace time minus clock time at the snapshot;
+                                   * (sequence, 7, 0) → default clock id */
     struct pt_u64_map flows;      /* flow ids started */
     struct pt_u64_map stack_of;   /* track uuid → index + 1 into stacks */
     struct open_stack {
@@ -73,6 +77,8 @@ static void learn_interned(struct checker *c, uint32_t seq, const Perfetto__Prot
         pt_u64_map_put(&c->iids, key3(seq, 1, in->event_categories[i]->iid), 1);
     for (size_t i = 0; i < in->n_debug_annotation_names; i++)
         pt_u64_map_put(&c->iids, key3(seq, 2, in->debug_annotation_names[i]->iid), 1);
+    for (size_t i = 0; i < in->n_debug_annotation_string_values; i++)
+        pt_u64_map_put(&c->iids, key3(seq, 3, in->debug_annotation_string_values[i]->iid), 1);
 }
 
 static void need_iid(struct checker *c, uint32_t seq, uint64_t space, uint64_t iid, const char *what)
@@ -82,12 +88,51 @@ static void need_iid(struct checker *c, uint32_t seq, uint64_t space, uint64_t i
         fail(c, "%s iid %" PRIu64 " used but not defined on sequence %" PRIu32, what, iid, seq);
 }
 
+/* A sequence's clock snapshot: its own clocks (ids 64-127) against the trace clock (BOOTTIME). */
+static void learn_clocks(struct checker *c, uint32_t seq, const Perfetto__Protos__ClockSnapshot *snap)
+{
+    uint64_t boot = 0;
+    for (size_t i = 0; i < snap->n_clocks; i++)
+        if (snap->clocks[i]->clock_id == 6)
+            boot = snap->clocks[i]->timestamp;
+    for (size_t i = 0; i < snap->n_clocks; i++) {
+        const Perfetto__Protos__ClockSnapshot__Clock *k = snap->clocks[i];
+        if (k->clock_id < 64 || k->clock_id > 127)
+            continue;
+        pt_u64_map_put(&c->clocks, key3(seq, 4, k->clock_id), k->is_incremental ? 2 : 1);
+        pt_u64_map_put(&c->clocks, key3(seq, 5, k->clock_id), k->timestamp);
+        pt_u64_map_put(&c->clocks, key3(seq, 6, k->clock_id), boot - k->timestamp);
+    }
+}
+
+/* The packet's time on the trace clock: its timestamp, or, on an incremental clock of the
+ * sequence, the clock's last value plus this delta. */
+static uint64_t trace_time(struct checker *c, const Perfetto__Protos__TracePacket *p, uint32_t seq)
+{
+    uint64_t clock = p->has_timestamp_clock_id ? p->timestamp_clock_id : 0, kind, last, offset;
+    if (!clock && pt_u64_map_get(&c->clocks, key3(seq, 7, 0), &clock))
+        clock--;
+    if (clock < 64 || clock > 127)
+        return p->timestamp;
+    if (!pt_u64_map_get(&c->clocks, key3(seq, 4, clock), &kind)) {
+        fail(c, "timestamp on clock %" PRIu64 ", which no clock snapshot of sequence %" PRIu32 " defined",
+             clock, seq);
+        return p->timestamp;
+    }
+    pt_u64_map_get(&c->clocks, key3(seq, 5, clock), &last);
+    pt_u64_map_get(&c->clocks, key3(seq, 6, clock), &offset);
+    uint64_t t = kind == 2 ? last + p->timestamp : p->timestamp;
+    if (kind == 2)
+        pt_u64_map_put(&c->clocks, key3(seq, 5, clock), t);
+    return t + offset;
+}
+
 static void check_event(struct checker *c, const Perfetto__Protos__TracePacket *p, uint32_t seq)
 {
     const Perfetto__Protos__TrackEvent *e = p->track_event;
     if (!p->has_timestamp)
         fail(c, "track event without a timestamp");
-    uint64_t ts = p->timestamp, last, v;
+    uint64_t ts = trace_time(c, p, seq), last, v;
     if (pt_u64_map_get(&c->last_ts, seq, &last) && ts + 1 < last)
         fail(c, "timestamp %" PRIu64 " goes back on sequence %" PRIu32 " (last %" PRIu64 ")", ts, seq, last - 1);
     pt_u64_map_put(&c->last_ts, seq, ts + 1);
@@ -95,9 +140,12 @@ static void check_event(struct checker *c, const Perfetto__Protos__TracePacket *
         need_iid(c, seq, 0, e->name_iid, "event name");
     for (size_t i = 0; i < e->n_category_iids; i++)
         need_iid(c, seq, 1, e->category_iids[i], "category");
-    for (size_t i = 0; i < e->n_debug_annotations; i++)
+    for (size_t i = 0; i < e->n_debug_annotations; i++) {
         if (e->debug_annotations[i]->has_name_iid)
             need_iid(c, seq, 2, e->debug_annotations[i]->name_iid, "argument name");
+        if (e->debug_annotations[i]->has_string_value_iid)
+            need_iid(c, seq, 3, e->debug_annotations[i]->string_value_iid, "argument value");
+    }
     if ((e->has_name_iid || e->n_category_iids) && !pt_u64_map_get(&c->cleared, seq, &v))
         fail(c, "interned data used before sequence %" PRIu32 " cleared its incremental state", seq);
     uint64_t track = e->has_track_uuid ? e->track_uuid : 0;
@@ -143,6 +191,13 @@ static void check_packet(struct checker *c, const Perfetto__Protos__TracePacket 
     if (p->has_sequence_flags && (p->sequence_flags & 1)) {
         pt_u64_map_put(&c->cleared, seq, 1);
         /* interned names of the sequence are forgotten: later uses need new definitions */
+        pt_u64_map_put(&c->clocks, key3(seq, 7, 0), 0); /* and its defaults */
+    }
+    if (p->trace_packet_defaults && p->trace_packet_defaults->has_timestamp_clock_id)
+        pt_u64_map_put(&c->clocks, key3(seq, 7, 0), p->trace_packet_defaults->timestamp_clock_id + 1ull);
+    if (p->clock_snapshot) {
+        learn_clocks(c, seq, p->clock_snapshot);
+        return; /* trace_processor reads nothing else from such a packet */
     }
     if (p->interned_data)
         learn_interned(c, seq, p->interned_data);
@@ -267,6 +322,7 @@ int pt_perfetto_check(const char *path, FILE *msgs, struct pt_check_stats *st)
     if (st->errors > MAX_SHOWN)
         fprintf(msgs, "%s: %" PRIu64 " more errors\n", path, st->errors - MAX_SHOWN);
     pt_u64_map_free(&c.tracks), pt_u64_map_free(&c.used), pt_u64_map_free(&c.iids);
+    pt_u64_map_free(&c.clocks);
     pt_u64_map_free(&c.cleared), pt_u64_map_free(&c.last_ts), pt_u64_map_free(&c.flows);
     pt_u64_map_free(&c.stack_of);
     free(c.stacks);

@@ -1,6 +1,7 @@
 /* A streaming writer of Perfetto trace files: each packet is packed with protobuf-c and written
  * at once as `0x0A <varint length> <TracePacket>` (a Trace's field 1), plain or gzip. Everything
- * goes on one packet sequence, so the caller must write packets in time order. Event names and
+ * goes on one packet sequence, whose timestamps are deltas on an incremental clock (the first
+ * packet defines it), so the caller must write packets in time order. Event names and
  * argument names are interned: the first packet that uses one carries its definition. Memory
  * grows with the distinct names, never with the events. */
 #ifndef PT_PERFETTO_OUT_H
@@ -24,7 +25,7 @@ struct pt_pf_out {
     int generic;               /* PT_EXPORT_GENERIC_PACKER=1: every packet through protobuf-c (the
                                 * tests compare the hand-packed bytes with it) */
     int failed;                /* a write failed: later writes do nothing */
-    uint64_t last_ts;          /* events never go back in time on the sequence */
+    uint64_t last_ts;          /* the last timestamp written: the next packet gives the delta */
     uint64_t packets, bytes, events;
 };
 

@@ -55,6 +55,27 @@ def one(d, key, default=None):
     return d[key][0] if key in d else default
 
 
+def stamped(packets):
+    """(trace time, packet) of every packet with a timestamp. The export's sequence declares an
+    incremental clock (id 64, from 0 of the trace clock) as its default: timestamps are deltas."""
+    out, incremental, last = [], {}, {}
+    for p in packets:
+        seq = one(p, "trusted_packet_sequence_id")
+        for d in p.get("trace_packet_defaults", []):
+            incremental[seq] = one(d, "timestamp_clock_id") == "64"
+        for snap in p.get("clock_snapshot", []):
+            for clk in snap.get("clocks", []):
+                if one(clk, "clock_id") == "64":
+                    last[seq] = int(one(clk, "timestamp", "0"))
+        if "timestamp" not in p:
+            continue
+        ts = int(one(p, "timestamp"))
+        if incremental.get(seq):
+            ts = last[seq] = last[seq] + ts
+        out.append((ts, p))
+    return out
+
+
 class Export(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="pt-export-")
@@ -106,7 +127,7 @@ class Export(unittest.TestCase):
         calls = [c for c in nccl(evs) if c["op"] not in ("GroupStart", "GroupEnd")]
         calls_by_id = {(c["pid"], c["call_id"]): c for c in calls}
         stream_uuids = {int(one(t, "uuid")) for t in streams}
-        te = [(int(one(p, "timestamp")), p["track_event"][0]) for p in packets if "track_event" in p]
+        te = [(ts, p["track_event"][0]) for ts, p in stamped(packets) if "track_event" in p]
         begins = [(ts, e) for ts, e in te if one(e, "type") == "TYPE_SLICE_BEGIN"]
         ends = [e for _, e in te if one(e, "type") == "TYPE_SLICE_END"]
         self.assertEqual(len(begins), len(ends))
@@ -172,7 +193,7 @@ class Export(unittest.TestCase):
         at = (kernels[len(kernels) // 2] - first) / 1e9  # seconds after the run's first event
         out = self.export("--perfetto", "--from", f"{at:.3f}", "--to", f"{at + 0.1:.3f}", name="w.pftrace")
         self.assertEqual(self.check(out)[0], 0)
-        stamps = [int(one(p, "timestamp")) for p in decode(out) if "track_event" in p]
+        stamps = [ts for ts, p in stamped(decode(out)) if "track_event" in p]
         lo, hi = first + round(at, 3) * 1e9, first + round(at + 0.1, 3) * 1e9
         inside = [t for t in stamps if lo - 1e3 <= t <= hi + 1e3]
         self.assertGreater(len(inside), 100)
@@ -280,6 +301,25 @@ packet { trusted_packet_sequence_id: 1 timestamp: 40
         self.assertEqual(rc, 0, said)
         self.assertIn("5 packets, 1 tracks, 2 slices (0 left open), 0 instants, 0 counter values, 1 flows, 0 errors", said)
 
+    def test_incremental_clock(self):
+        # Deltas on the sequence's incremental clock (the default after trace_packet_defaults),
+        # from a snapshot at 1000 of the trace clock: BEGIN at 1010, END at 1030.
+        text = """
+packet { trusted_packet_sequence_id: 1 sequence_flags: 1 trace_packet_defaults { timestamp_clock_id: 64 }
+         clock_snapshot { clocks { clock_id: 64 timestamp: 0 is_incremental: true } clocks { clock_id: 6 timestamp: 1000 } } }
+packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 1 name: "a" } }
+packet { trusted_packet_sequence_id: 1 timestamp: 10 sequence_flags: 2
+         track_event { type: TYPE_SLICE_BEGIN track_uuid: 1 name: "k" } }
+packet { trusted_packet_sequence_id: 1 timestamp: 20 sequence_flags: 2 track_event { type: TYPE_SLICE_END track_uuid: 1 } }
+"""
+        rc, said = self.run_check(text)
+        self.assertEqual(rc, 0, said)
+        self.assertIn("1 slices (0 left open)", said)
+        # The same END as an absolute 20 on the trace clock would come before its BEGIN (1010).
+        rc, said = self.run_check(text.replace("timestamp: 20 sequence_flags: 2", "timestamp: 20 timestamp_clock_id: 6"))
+        self.assertEqual(rc, 1, said)
+        self.assertIn("END at 20 before its BEGIN at 1010", said)
+
     def test_each_rule(self):
         g = self.GOOD
         cases = {
@@ -295,6 +335,10 @@ packet { trusted_packet_sequence_id: 1 timestamp: 40
             "is its own ancestor": g + "packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 3 parent_uuid: 4 } } packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 4 parent_uuid: 3 } }",
             "before sequence 2 cleared": g + "packet { trusted_packet_sequence_id: 2 timestamp: 60 interned_data { event_names { iid: 1 name: \"q\" } } track_event { type: TYPE_INSTANT track_uuid: 1 name_iid: 1 } }",
             "described twice": g + "packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 1 } }",
+            "argument value iid 4 used but not defined": g + "packet { trusted_packet_sequence_id: 1 timestamp: 60 track_event { type: TYPE_INSTANT track_uuid: 1 debug_annotations { name: \"dtype\" string_value_iid: 4 } } }",
+            "timestamp on clock 64, which no clock snapshot of sequence 1 defined": g + "packet { trusted_packet_sequence_id: 1 timestamp: 60 timestamp_clock_id: 64 track_event { type: TYPE_INSTANT track_uuid: 1 } }",
+            # On the incremental clock, 5 after a snapshot at 0: time 5, before the last (40).
+            "timestamp 5 goes back": g + "packet { trusted_packet_sequence_id: 1 clock_snapshot { clocks { clock_id: 64 timestamp: 0 is_incremental: true } clocks { clock_id: 6 timestamp: 0 } } } packet { trusted_packet_sequence_id: 1 timestamp: 5 timestamp_clock_id: 64 track_event { type: TYPE_INSTANT track_uuid: 1 } }",
         }
         for said, text in cases.items():
             rc, out = self.run_check(text)
