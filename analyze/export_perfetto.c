@@ -419,7 +419,7 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
         }
         category = "nccl_kernel";
     }
-    a[n++] = (struct pt_pf_arg){.name = "device", .kind = PT_PF_UINT, .u = k->device};
+    /* No "device" argument: the stream's track sits in its rank's GPU group, which names it. */
     if (k->graph_node_id)
         a[n++] = (struct pt_pf_arg){.name = "graph_node", .kind = PT_PF_UINT, .u = k->graph_node_id};
     char name[256];
@@ -476,7 +476,7 @@ static void on_memory(struct exporter *x, size_t file, const struct pt_rec_memor
         *in_use = 0; /* freed what was allocated before the trace began */
     uint64_t track = memory_track(x, file, m->device);
     flush_ends(x, m->ts_ns);
-    pt_pf_counter(&x->out, m->ts_ns, track, *in_use);
+    pt_pf_counter_int(&x->out, m->ts_ns, track, (int64_t)*in_use);
     x->st->counters++;
 }
 
