@@ -14,11 +14,11 @@ FAKE_CUDA = os.path.join(BUILD, "fakecupti", "libcuda.so.1")
 
 
 class Cuda(TraceTest):
-    def run_sim(self, iters=3, nb_iters=2, **env):
+    def run_sim(self, iters=3, nb_iters=2, nb_capture=0, **env):
         env.setdefault("PARTRACE_CUPTI_LIB", FAKE_CUPTI)
         env.setdefault("GPU_SIM_CUPTI", FAKE_CUPTI)
         env.setdefault("GPU_SIM_CUDA", FAKE_CUDA)
-        return run_traced([SIM, str(iters), str(nb_iters)], self.run_dir, **env)
+        return run_traced([SIM, str(iters), str(nb_iters), str(nb_capture)], self.run_dir, **env)
 
     def test_record_kinds_chosen(self):
         self.run_sim(iters=1, PARTRACE_CUDA_RECORDS="all")
@@ -54,6 +54,26 @@ class Cuda(TraceTest):
         kernels = [k for k in of_kind(evs, "kernel") if k["nccl_call"] in wanted]
         got = sorted((k["ts_ns"], k["nccl_call"]) for k in kernels)
         self.assertEqual([c for _, c in got], firsts)
+
+    def test_nonblocking_capture_while_eager_kernels_lag(self):
+        # As on 4 x H200: thousands of eager calls of a non-blocking communicator still wait for
+        # their kernel records when NCCL's thread captures the next call into a graph. The node
+        # belongs to that call (not to the oldest waiting one), the instantiated copy takes no
+        # call, and every eager kernel keeps its own call, in order.
+        n = 5000
+        self.run_sim(iters=1, nb_iters=n, nb_capture=1, PARTRACE_THREAD_BUFFER_KB="16384")
+        evs = events(self.run_dir)
+        nonblocking = next(i["comm"] for i in of_kind(evs, "comm_init") if i["nonblocking"])
+        calls = [e for e in nccl(evs) if e["comm"] == nonblocking]
+        (captured,) = [c for c in calls if c["op"] == "AllReduce" and c["bytes"] == 512]
+        firsts = [c["call_id"] for c in calls if c["op"] in ("AllReduce", "Send") and c is not captured]
+        self.assertEqual(len(firsts), 2 * n)
+        kernels = of_kind(evs, "kernel")
+        eager = sorted((k["ts_ns"], k["nccl_call"]) for k in kernels
+                       if not k["graph_node_id"] and k["nccl_call"] in set(firsts))
+        self.assertEqual([c for _, c in eager], firsts)
+        replayed = [k for k in kernels if k["graph_node_id"] and k["nccl_call"] == captured["call_id"]]
+        self.assertEqual(len(replayed), 1)
 
     def test_kernels_tied_to_their_calls(self):
         self.run_sim(iters=3)

@@ -2,8 +2,10 @@
  * through PARTRACE_CUPTI_LIB), the test CUDA driver (GPU_SIM_CUDA, optional) and the test NCCL: "cuInit" (InitializeInjection, as the driver calls it), a context on device 0,
  * ITERS × (AllReduce, a gemm kernel, grouped Send/Recv), NB_ITERS × (AllReduce, grouped Send/Recv)
  * on a non-blocking communicator, copies and memory, then a CUDA graph
- * captured from an AllReduce and a gemm, instantiated and replayed twice.
- *   gpu_sim_main [ITERS=3] [NB_ITERS=2] */
+ * captured from an AllReduce and a gemm, instantiated and replayed twice. NB_CAPTURE=1 then
+ * captures an AllReduce of 128 floats on the non-blocking communicator too (its node is made on
+ * the test NCCL's launch thread, outside any call), instantiates and replays it once.
+ *   gpu_sim_main [ITERS=3] [NB_ITERS=2] [NB_CAPTURE=0] */
 #include <dlfcn.h>
 #include <nccl.h>
 #include <stdint.h>
@@ -28,6 +30,7 @@ int main(int argc, char **argv)
 {
     int iters = argc > 1 ? atoi(argv[1]) : 3;
     int nb_iters = argc > 2 ? atoi(argv[2]) : 2;
+    int nb_capture = argc > 3 ? atoi(argv[3]) : 0;
     const char *lib = getenv("GPU_SIM_CUPTI");
     /* Global: the test driver finds the test CUPTI's node names through RTLD_DEFAULT. */
     void *cupti = lib ? dlopen(lib, RTLD_NOW | RTLD_GLOBAL) : NULL;
@@ -92,5 +95,12 @@ int main(int argc, char **argv)
     fake_cupti_instantiate();
     fake_cupti_replay();
     fake_cupti_replay();
+    if (nb_capture) {
+        fake_cupti_capture(1);
+        ncclAllReduce(buf, buf, 128, ncclFloat32, ncclSum, nb, s);
+        fake_cupti_capture(0);
+        fake_cupti_instantiate();
+        fake_cupti_replay();
+    }
     return ncclCommDestroy(comm) != ncclSuccess;
 }
