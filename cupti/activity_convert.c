@@ -342,7 +342,7 @@ static uint64_t match_captured(struct pt_convert *c, uint8_t kind, uint64_t ts, 
         struct pt_pending_call *p = pending_at(c, n);
         if (p->done)
             continue;
-        if (hint && p->call_id == hint) {
+        if (hint && p->call_id == hint && (kind == KIND_ANY || p->kind == kind)) {
             best = n;
             break;
         }
