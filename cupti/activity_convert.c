@@ -334,7 +334,7 @@ static __typeof__(*((struct pt_convert *)0)->nodes) *node_slot(const struct pt_c
  * for kernels: kernel records come back a whole buffer late, so the calls of the eager steps
  * before the capture still wait for theirs, and a captured call never gets an eager kernel
  * (taking the oldest left every later eager kernel on the call before its own: 2 x H200,
- * 2026-11-28). wait: only the hint will do (its record may come in a later batch). */
+ * 2026-11-28). wait: only the hint will do (its record may come in a later pass). */
 static uint64_t match_captured(struct pt_convert *c, uint8_t kind, uint64_t ts, uint64_t hint, int wait)
 {
     uint32_t best = UINT32_MAX;
@@ -378,13 +378,13 @@ static void remember_node(struct pt_convert *c, uint64_t node, uint64_t call, ui
         slot->nccl_call_id = call;
 }
 
-/* Batches a captured node waits for its hinted call before it takes the newest one instead. */
-#define HINT_BATCHES 8
+/* Writer passes a captured node waits for its hinted call before it takes the newest one. */
+#define HINT_PASSES 8
 
 /* Binds a captured node, or leaves it waiting for its hinted call. Returns 1 when bound. */
 static int bind_captured(struct pt_convert *c, const __typeof__(c->captured[0]) *n, int final)
 {
-    int wait = n->hint && !final && n->batches < HINT_BATCHES;
+    int wait = n->hint && !final && n->passes < HINT_PASSES;
     uint64_t call = match_captured(c, n->kind, n->ts, n->hint, wait);
     if (!call && wait)
         return 0;
@@ -395,8 +395,8 @@ static int bind_captured(struct pt_convert *c, const __typeof__(c->captured[0]) 
 void pt_convert_graph_flush(struct pt_convert *c, int final)
 {
     /* Oldest first: nodes made in the order of their calls take them in that order. A node is
-     * bound one batch after it came at the soonest, once every thread's records up to it were
-     * learned (the rings are drained one after another). */
+     * bound one pass after it came at the soonest, once every thread's records up to it were
+     * learned (the rings are drained one after another, while the threads go on writing). */
     for (uint32_t i = 1; i < c->n_captured; i++)
         for (uint32_t j = i; j > 0 && c->captured[j].ts < c->captured[j - 1].ts; j--) {
             __typeof__(c->captured[0]) t = c->captured[j];
@@ -406,9 +406,9 @@ void pt_convert_graph_flush(struct pt_convert *c, int final)
     uint32_t kept = 0;
     for (uint32_t i = 0; i < c->n_captured; i++) {
         __typeof__(c->captured[0]) n = c->captured[i];
-        if ((final || n.batches) && bind_captured(c, &n, final))
+        if ((final || n.passes) && bind_captured(c, &n, final))
             continue;
-        n.batches += n.batches < 255;
+        n.passes += n.passes < 255;
         c->captured[kept++] = n;
     }
     c->n_captured = kept;

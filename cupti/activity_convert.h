@@ -72,10 +72,10 @@ struct pt_convert {
     uint32_t n_held;
     int no_hold; /* the last pass: nothing is held back */
     /* NCCL nodes captured outside any call (on NCCL's own thread), bound to their calls one
-     * batch later, once every thread's records up to them were learned. */
+     * writer pass later, once every thread's records up to them were learned. */
     struct {
         uint64_t node_id, ts, hint; /* hint: the call entered last when it was made */
-        uint8_t kind, batches;
+        uint8_t kind, passes;
     } captured[64];
     uint32_t n_captured;
     uint64_t converted, skipped, matched_by_order;
@@ -110,9 +110,10 @@ int pt_convert_activity(struct pt_convert *c, const CUpti_Activity *a, pt_put_fn
 struct pt_rec_graph_node;
 /* Learns a graph node record (captured inside a NCCL call, or a clone of one). A NCCL node
  * captured outside any call (on NCCL's own thread) carries in original_node_id the call entered
- * last (cleared here); pt_convert_graph_flush binds it at the end of a later batch. */
+ * last (cleared here); pt_convert_graph_flush binds it at the end of a later writer pass. */
 void pt_convert_graph_node(struct pt_convert *c, struct pt_rec_graph_node *g);
-/* End of a batch of records: binds the captured nodes of the batch before. final: all of them. */
+/* End of a writer pass (every ring drained): binds the captured nodes learned in the passes
+ * before (a node whose hinted call is not learned yet waits up to 8 passes). final: all. */
 void pt_convert_graph_flush(struct pt_convert *c, int final);
 
 /* 1 + the kind of NCCL kernel a name says, or 0 when it is no NCCL kernel. */

@@ -561,10 +561,11 @@ void pt_cupti_collect(pt_put_fn put, void *arg, int final)
 {
     if (!atomic_load(&active))
         return;
-    if (final) {
+    if (final)
         pt_cupti.cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
-        pt_convert_graph_flush(&convert, 1); /* the last batch's captured nodes too */
-    }
+    /* Every ring of this pass is learned: bind the nodes NCCL captured on its own threads
+     * (those of the pass before; at the end, all). */
+    pt_convert_graph_flush(&convert, final);
     pt_convert_release_held(&convert, put, arg);
     convert.no_hold = final;
     convert_returned(put, arg, final ? MAX_BUFFERS : ready);
@@ -600,7 +601,6 @@ void pt_cupti_learn(char *records, size_t bytes)
             pt_convert_call(&convert, (const struct pt_rec_nccl_call *)h);
         off += h->size;
     }
-    pt_convert_graph_flush(&convert, 0);
 }
 
 void pt_cupti_push(uint64_t nccl_call_id)
