@@ -71,6 +71,7 @@ static void parse_records(const char *v)
 }
 _Atomic int pt_cupti_tie;
 _Atomic uint64_t pt_cupti_last_call;
+_Atomic int pt_cupti_hint_wanted;
 
 static _Atomic int started;
 static _Atomic int active;

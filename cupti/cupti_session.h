@@ -19,6 +19,8 @@ extern _Atomic int pt_cupti_tie;
 /* The collective or send/recv call entered last, by any thread: a graph node that NCCL makes on
  * its own thread (capture on a non-blocking communicator) belongs to it, as a rule. */
 extern _Atomic uint64_t pt_cupti_last_call;
+/* Set once a non-blocking communicator was created: only then is pt_cupti_last_call kept. */
+extern _Atomic int pt_cupti_hint_wanted;
 
 /* Constructor time: reads PARTRACE_CUDA, points CUDA_INJECTION64_PATH at this library. */
 void pt_cuda_config(void);

@@ -38,7 +38,9 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
     pt_self.in_wrapper = 1;
     *c = (struct pt_call){.op = op, .dtype = PT_NO_DTYPE, .redop = PT_NO_REDOP, .peer = -1};
     c->call_id = pt_self.current_call_id = pt_next_call_id();
-    if (op <= PT_OP_Recv) /* collectives and send/recv: the calls that make kernels */
+    /* Collectives and send/recv, once a non-blocking communicator exists (only its graph nodes
+     * are made outside any call): a store to one shared line, skipped by everyone else. */
+    if (op <= PT_OP_Recv && atomic_load_explicit(&pt_cupti_hint_wanted, memory_order_relaxed))
         atomic_store_explicit(&pt_cupti_last_call, c->call_id, memory_order_relaxed);
     /* GPU work launched inside the call (the kernel, graph nodes) carries the call's id. */
     if (atomic_load_explicit(&pt_cupti_tie, memory_order_relaxed)) {

@@ -32,6 +32,9 @@ static uint32_t config_flags(const ncclConfig_t *config)
 static void born(const struct pt_call *c, const ncclComm_t *comm, struct pt_comm_birth *b,
                  ncclResult_t r)
 {
+    /* From now on, graph nodes NCCL makes on its own threads need to know the call entered last. */
+    if (b->flags & PT_COMM_NONBLOCKING)
+        atomic_store_explicit(&pt_cupti_hint_wanted, 1, memory_order_relaxed);
     pt_comm_born(comm && (r == ncclSuccess || r == ncclInProgress) ? *comm : NULL, b, r);
     pt_call_leave(c);
 }
