@@ -140,13 +140,15 @@ static void check_event(struct checker *c, const Perfetto__Protos__TracePacket *
         need_iid(c, seq, 0, e->name_iid, "event name");
     for (size_t i = 0; i < e->n_category_iids; i++)
         need_iid(c, seq, 1, e->category_iids[i], "category");
+    int interned = e->has_name_iid || e->n_category_iids;
     for (size_t i = 0; i < e->n_debug_annotations; i++) {
         if (e->debug_annotations[i]->has_name_iid)
             need_iid(c, seq, 2, e->debug_annotations[i]->name_iid, "argument name");
         if (e->debug_annotations[i]->has_string_value_iid)
             need_iid(c, seq, 3, e->debug_annotations[i]->string_value_iid, "argument value");
+        interned |= e->debug_annotations[i]->has_name_iid || e->debug_annotations[i]->has_string_value_iid;
     }
-    if ((e->has_name_iid || e->n_category_iids) && !pt_u64_map_get(&c->cleared, seq, &v))
+    if (interned && !pt_u64_map_get(&c->cleared, seq, &v))
         fail(c, "interned data used before sequence %" PRIu32 " cleared its incremental state", seq);
     uint64_t track = e->has_track_uuid ? e->track_uuid : 0;
     if (track && !pt_u64_map_get(&c->used, track, &v))

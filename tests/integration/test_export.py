@@ -333,6 +333,7 @@ packet { trusted_packet_sequence_id: 1 timestamp: 20 sequence_flags: 2 track_eve
             "which has no descriptor": g + "packet { trusted_packet_sequence_id: 1 timestamp: 60 track_event { type: TYPE_INSTANT track_uuid: 5 } }",
             "has parent 77, which has no descriptor": g + "packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 2 parent_uuid: 77 } }",
             "is its own ancestor": g + "packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 3 parent_uuid: 4 } } packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 4 parent_uuid: 3 } }",
+            "interned data used before sequence 3 cleared": g + "packet { trusted_packet_sequence_id: 3 timestamp: 60 interned_data { debug_annotation_names { iid: 1 name: \"n\" } } track_event { type: TYPE_INSTANT track_uuid: 1 debug_annotations { name_iid: 1 uint_value: 2 } } }",
             "before sequence 2 cleared": g + "packet { trusted_packet_sequence_id: 2 timestamp: 60 interned_data { event_names { iid: 1 name: \"q\" } } track_event { type: TYPE_INSTANT track_uuid: 1 name_iid: 1 } }",
             "described twice": g + "packet { trusted_packet_sequence_id: 1 track_descriptor { uuid: 1 } }",
             "argument value iid 4 used but not defined": g + "packet { trusted_packet_sequence_id: 1 timestamp: 60 track_event { type: TYPE_INSTANT track_uuid: 1 debug_annotations { name: \"dtype\" string_value_iid: 4 } } }",
