@@ -177,26 +177,24 @@ static int grow_run(struct run *r)
  * empty run) in the heap. Returns 0, -1 when out of memory. */
 static int hold(struct pt_source *s, struct held h)
 {
-    struct run *best = s->last_run, *empty = NULL;
-    /* The common case: the same stream as the record before, in order. */
-    if (best && best->len && !before(&h, run_at(best, best->len - 1)) && best->len < best->cap) {
-        *run_at(best, best->len++) = h;
-        s->in_runs++;
-        return 0;
-    }
-    best = NULL;
-    for (int i = 0; i < RUNS; i++) {
-        struct run *r = &s->runs[i];
-        if (!r->len) {
-            empty = empty ? empty : r;
-            continue;
+    struct run *best = s->last_run;
+    /* The common case, the same stream as the record before and in order, needs no search. */
+    if (!best || !best->len || before(&h, run_at(best, best->len - 1))) {
+        struct run *empty = NULL;
+        best = NULL;
+        for (int i = 0; i < RUNS; i++) {
+            struct run *r = &s->runs[i];
+            if (!r->len) {
+                empty = empty ? empty : r;
+                continue;
+            }
+            const struct held *tail = run_at(r, r->len - 1);
+            if (!before(&h, tail) && (!best || before(run_at(best, best->len - 1), tail)))
+                best = r;
         }
-        const struct held *tail = run_at(r, r->len - 1);
-        if (!before(&h, tail) && (!best || before(run_at(best, best->len - 1), tail)))
-            best = r;
+        if (!best)
+            best = empty;
     }
-    if (!best)
-        best = empty;
     if (best) {
         if (best->len == best->cap && grow_run(best))
             return -1;

@@ -329,8 +329,6 @@ static void hand_packed_event(struct pt_pf_out *o, uint64_t ts, const Perfetto__
         b[n++] = 11 << 3, n += put_varint(b + n, e->track_uuid);           /* track_uuid */
     if (e->has_counter_value)                                              /* counter_value */
         n += put_varint(b + n, 30 << 3), n += put_varint(b + n, (uint64_t)e->counter_value);
-    if (e->has_double_counter_value)                                       /* double_counter_value */
-        n += put_fixed64(b + n, 44 << 3 | 1, &e->double_counter_value);
     for (size_t i = 0; i < e->n_flow_ids; i++)                             /* flow_ids */
         n += put_fixed64(b + n, 47 << 3 | 1, &e->flow_ids[i]);
     for (size_t i = 0; i < e->n_terminating_flow_ids; i++)                 /* terminating_flow_ids */
@@ -427,8 +425,6 @@ static void event(struct pt_pf_out *o, uint64_t ts, Perfetto__Protos__TrackEvent
         o->events++;
         return;
     }
-    if (!o->started) /* the clock starts before the first delta */
-        start_sequence(o);
     p.has_timestamp = 1, p.timestamp = delta;
     p.track_event = e;
     p.has_sequence_flags = 1, p.sequence_flags = SEQ_NEEDS_STATE;
@@ -467,15 +463,6 @@ void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char 
     e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT;
     e.has_track_uuid = 1, e.track_uuid = track;
     event(o, ts, &e, category, name, args, n_args);
-}
-
-void pt_pf_counter(struct pt_pf_out *o, uint64_t ts, uint64_t track, double value)
-{
-    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
-    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER;
-    e.has_track_uuid = 1, e.track_uuid = track;
-    e.has_double_counter_value = 1, e.double_counter_value = value;
-    event(o, ts, &e, NULL, NULL, NULL, 0);
 }
 
 void pt_pf_counter_int(struct pt_pf_out *o, uint64_t ts, uint64_t track, int64_t value)

@@ -60,8 +60,7 @@ void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *c
 void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track);
 void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
                    const struct pt_pf_arg *args, size_t n_args);
-void pt_pf_counter(struct pt_pf_out *o, uint64_t ts, uint64_t track, double value);
-/* A whole-number counter value (bytes): a varint instead of an 8-byte double. */
+/* A counter value, a whole number (bytes): a varint, not Perfetto's 8-byte double. */
 void pt_pf_counter_int(struct pt_pf_out *o, uint64_t ts, uint64_t track, int64_t value);
 
 #endif

@@ -237,16 +237,19 @@ static void serve_pending(struct pt_convert *c, uint32_t n)
     pop_done(c);
 }
 
-/* Serves a call (or, for a GroupEnd, the first call of its group) that was tied otherwise. */
-static void drop_pending(struct pt_convert *c, uint64_t call, uint64_t group)
+/* Serves a call (or the first waiting call of its group) that was tied otherwise. Returns the
+ * call served, 0 when none waits. */
+static uint64_t drop_pending(struct pt_convert *c, uint64_t call, uint64_t group)
 {
     for (uint32_t m = 0; m < c->pending_len; m++) {
         struct pt_pending_call *q = pending_at(c, m);
         if (!q->done && (q->call_id == call || (group && q->group_id == group))) {
+            uint64_t served = q->call_id;
             serve_pending(c, m);
-            return;
+            return served;
         }
     }
+    return 0;
 }
 
 /* A kernel tied through its launch: its call (or, for a GroupEnd, its group) no longer waits. */
@@ -354,16 +357,8 @@ static uint64_t match_captured(struct pt_convert *c, uint8_t kind, uint64_t ts, 
     if (best == UINT32_MAX)
         return 0;
     /* A call of a group: the group's kernel (or node) goes to its first call, as for kernels. */
-    uint64_t group = pending_at(c, best)->group_id;
-    for (uint32_t n = 0; group && n < best; n++)
-        if (!pending_at(c, n)->done && pending_at(c, n)->group_id == group) {
-            best = n;
-            break;
-        }
-    uint64_t call = pending_at(c, best)->call_id;
-    serve_pending(c, best);
     c->matched_by_order++;
-    return call;
+    return drop_pending(c, pending_at(c, best)->call_id, pending_at(c, best)->group_id);
 }
 
 static void remember_node(struct pt_convert *c, uint64_t node, uint64_t call, uint64_t original)

@@ -126,7 +126,7 @@ CUptiResult CUPTIAPI cuptiUnsubscribe(CUpti_SubscriberHandle s) { (void)s; subsc
 /* Driver-API callbacks are delivered only for the ids enabled, as CUPTI does: a test can see
  * how many launches paid for a callback (FAKE_CUPTI_STATS=1 prints the counts at exit). */
 static _Atomic uint64_t driver_cb_on[1024 / 64];
-static _Atomic uint64_t launches, launch_callbacks, enable_calls;
+static _Atomic uint64_t launches, launch_callbacks;
 
 static int driver_cb_enabled(CUpti_CallbackId c)
 {
@@ -141,7 +141,6 @@ CUptiResult CUPTIAPI cuptiEnableCallback(uint32_t e, CUpti_SubscriberHandle s, C
         return CUPTI_SUCCESS;
     if (c >= 1024)
         return CUPTI_ERROR_INVALID_PARAMETER;
-    atomic_fetch_add(&enable_calls, 1);
     if (e)
         atomic_fetch_or(&driver_cb_on[c / 64], 1ull << (c % 64));
     else
@@ -153,9 +152,8 @@ __attribute__((destructor)) static void print_stats(void)
 {
     const char *v = getenv("FAKE_CUPTI_STATS");
     if (v && *v == '1')
-        fprintf(stderr, "fake_cupti: launches %llu launch_callbacks %llu enable_calls %llu\n",
-                (unsigned long long)launches, (unsigned long long)launch_callbacks,
-                (unsigned long long)enable_calls);
+        fprintf(stderr, "fake_cupti: launches %llu launch_callbacks %llu\n",
+                (unsigned long long)launches, (unsigned long long)launch_callbacks);
 }
 CUptiResult CUPTIAPI cuptiActivityEnable(CUpti_ActivityKind k)
 {

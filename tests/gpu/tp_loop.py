@@ -98,6 +98,7 @@ torch.cuda.nvtx.range_pop()
 torch.cuda.nvtx.range_push("graph")
 graph_wall, graph_cpu = timed(graph_block)
 torch.cuda.nvtx.range_pop()
+med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
 small = {}
 if os.environ.get("TP_SMALL") == "1":
     one = torch.zeros(1, device=dev)
@@ -116,11 +117,9 @@ if os.environ.get("TP_SMALL") == "1":
     torch.cuda.nvtx.range_push("small")
     for name, block in (("launch", launch_block), ("small", small_block)):
         wall, cpu = timed(block)
-        small[name + "_step_us"] = sorted(wall)[len(wall) // 2]
-        small[name + "_cpu_us"] = sorted(cpu)[len(cpu) // 2]
+        small[name + "_step_us"], small[name + "_cpu_us"] = med(wall), med(cpu)
     torch.cuda.nvtx.range_pop()
 torch.cuda.nvtx.range_pop()
-med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
 result = dict(rank=rank, eager_step_us=med(eager_wall), graph_step_us=med(graph_wall),
               eager_cpu_us=med(eager_cpu), graph_cpu_us=med(graph_cpu),
               eager_blocks_us=eager_wall, graph_blocks_us=graph_wall, **small)
