@@ -31,7 +31,8 @@ struct track {
 
 /* An END waiting for its time; depth orders ENDs of one time on one track innermost first. */
 struct pending_end {
-    uint64_t ts, uuid;
+    uint64_t ts;
+    uint32_t track; /* index in exporter.tracks */
     int depth;
 };
 
@@ -45,8 +46,26 @@ struct call_info {
     int32_t peer;
 };
 
+/* Argument names and categories, interned once per export (ids in struct exporter). */
+enum arg_name { A_BYTES, A_DTYPE, A_COMM, A_ROLE, A_SEQ, A_PEER, A_GRAPH_NODE, A_CLIPPED, N_ARG_NAMES };
+static const char *const arg_names[N_ARG_NAMES] = {"bytes", "dtype",      "communicator", "role",
+                                                   "seq",   "peer",       "graph_node",   "clipped"};
+enum category { C_NCCL, C_KERNEL, C_COMM_KERNEL, C_NCCL_KERNEL, C_MEMCPY, C_MEMSET, C_NVTX, C_SUMMARY, N_CATEGORIES };
+static const char *const category_names[N_CATEGORIES] = {"nccl",   "kernel", "comm_kernel", "nccl_kernel",
+                                                         "memcpy", "memset", "nvtx",        "summary"};
+
+/* Interned ids of the names and values slices repeat, 0 until first used: a slice costs no
+ * hashing of strings (and no demangling, no formatting) once its names are known. */
+struct name_ids {
+    uint64_t arg[N_ARG_NAMES], category[N_CATEGORIES];
+    uint64_t op[PT_OP_LIMIT + 1], dtype[256], copy[256], memset;
+    uint64_t *comm_hex, *role;      /* per communicator index (comm_index) */
+    struct pt_u64_map kernel;       /* (file, name id) mixed → iid of the demangled name */
+};
+
 struct exporter {
     struct pt_pf_out out;
+    struct name_ids ids;
     struct pt_report rep;
     struct pt_run run;
     struct track *tracks;
@@ -78,6 +97,37 @@ static uint64_t mix(uint64_t a, uint64_t b)
 }
 
 enum { TRACK_PROCESS = 1, TRACK_GPU, TRACK_STREAM, TRACK_THREAD, TRACK_MEMORY, TRACK_SUMMARY };
+
+/* The iid in *slot, interned from s on first use. */
+static uint64_t interned(struct exporter *x, uint64_t *slot, enum pt_pf_space space, const char *s)
+{
+    if (!*slot)
+        *slot = pt_pf_intern(&x->out, space, s);
+    return *slot;
+}
+
+static uint64_t arg_name(struct exporter *x, enum arg_name a)
+{
+    return interned(x, &x->ids.arg[a], PT_PF_ARG_NAME, arg_names[a]);
+}
+
+static uint64_t category(struct exporter *x, enum category c)
+{
+    return interned(x, &x->ids.category[c], PT_PF_CATEGORY, category_names[c]);
+}
+
+/* Arguments; the name is interned before a string value, as Perfetto readers see them. */
+static struct pt_pf_arg uint_arg(struct exporter *x, enum arg_name a, uint64_t v)
+{
+    return (struct pt_pf_arg){.name = arg_name(x, a), .kind = PT_PF_UINT, .u = v};
+}
+
+static struct pt_pf_arg string_arg(struct exporter *x, enum arg_name a, uint64_t *slot, const char *v)
+{
+    uint64_t name = arg_name(x, a), none = 0;
+    return (struct pt_pf_arg){.name = name, .kind = PT_PF_STRING,
+                              .u = interned(x, slot ? slot : &none, PT_PF_ARG_VALUE, v)};
+}
 
 /* Tracks get small uuids in order of first use (1, 2, ...): every event names its track, and a
  * small number takes one or two bytes where a hash would take ten. */
@@ -160,18 +210,17 @@ static void flush_ends(struct exporter *x, uint64_t t)
 {
     while (x->n_heap && x->heap[0].ts <= t) {
         struct pending_end e = heap_pop(x);
-        int fresh;
-        struct track *tr = track_get(x, e.uuid, &fresh);
-        if (tr && tr->depth)
+        struct track *tr = &x->tracks[e.track];
+        if (tr->depth)
             tr->depth--;
-        pt_pf_end(&x->out, e.ts, e.uuid);
+        pt_pf_end(&x->out, e.ts, tr->uuid);
     }
 }
 
 /* A slice [start, end) on a track. A slice that would end after the one it starts inside is cut
  * at that one's end (BEGIN/END must nest on a track); cut ones carry clipped=true. */
-static int slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t end, const char *category,
-                 const char *name, struct pt_pf_arg *args, size_t n_args, uint64_t flow_out,
+static int slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t end, uint64_t category,
+                 uint64_t name, struct pt_pf_arg *args, size_t n_args, uint64_t flow_out,
                  uint64_t flow_in, uint64_t correlation)
 {
     if (x->to_ns && start >= x->to_ns)
@@ -189,12 +238,12 @@ static int slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t en
         return 0;
     if (t->depth && end > t->ends[t->depth - 1]) {
         end = t->ends[t->depth - 1];
-        args[n_args++] = (struct pt_pf_arg){.name = "clipped", .kind = PT_PF_BOOL, .u = 1};
+        args[n_args++] = (struct pt_pf_arg){.name = arg_name(x, A_CLIPPED), .kind = PT_PF_BOOL, .u = 1};
         x->st->clipped++;
     }
     pt_pf_begin(&x->out, start, track, category, name, args, n_args, flow_out, flow_in, correlation);
     t->ends[t->depth++] = end;
-    heap_push(x, (struct pending_end){end, track, t->depth});
+    heap_push(x, (struct pending_end){end, (uint32_t)(t - x->tracks), t->depth});
     x->st->slices++;
     x->st->flows += (flow_out != 0);
     return 1;
@@ -333,12 +382,6 @@ static struct call_info *call_store(struct exporter *x, size_t file, uint64_t ca
     return old;
 }
 
-static const char *role_of(const struct exporter *x, uint64_t comm)
-{
-    uint64_t at;
-    return pt_u64_map_get(&x->comm_index, comm, &at) ? x->rep.roles[at - 1].role : "unknown";
-}
-
 static int is_collective_op(uint16_t op) { return op >= PT_OP_AllReduce && op <= PT_OP_Scatter; }
 
 /* Correlation id of one collective instance: the same on every rank that took part. Small
@@ -364,17 +407,22 @@ static const char *comm_hex(uint64_t comm, char *hex)
     return hex;
 }
 
-static size_t call_args(const struct exporter *x, const struct call_info *c, struct pt_pf_arg *a,
-                        char *hex)
+static size_t call_args(struct exporter *x, const struct call_info *c, struct pt_pf_arg *a)
 {
+    uint64_t at;
+    int known = pt_u64_map_get(&x->comm_index, c->comm, &at);
+    char hex[17];
     size_t n = 0;
-    a[n++] = (struct pt_pf_arg){.name = "bytes", .kind = PT_PF_UINT, .u = c->bytes};
-    a[n++] = (struct pt_pf_arg){.name = "dtype", .kind = PT_PF_STRING, .s = pt_dtype_name(c->dtype)};
-    a[n++] = (struct pt_pf_arg){.name = "communicator", .kind = PT_PF_STRING, .s = comm_hex(c->comm, hex)};
-    a[n++] = (struct pt_pf_arg){.name = "role", .kind = PT_PF_STRING, .s = role_of(x, c->comm)};
-    a[n++] = (struct pt_pf_arg){.name = "seq", .kind = PT_PF_UINT, .u = c->seq};
-    if (c->peer >= 0)
-        a[n++] = (struct pt_pf_arg){.name = "peer", .kind = PT_PF_INT, .i = c->peer};
+    a[n++] = uint_arg(x, A_BYTES, c->bytes);
+    a[n++] = string_arg(x, A_DTYPE, &x->ids.dtype[c->dtype], pt_dtype_name(c->dtype));
+    a[n++] = string_arg(x, A_COMM, known ? &x->ids.comm_hex[at - 1] : NULL, comm_hex(c->comm, hex));
+    a[n++] = string_arg(x, A_ROLE, known ? &x->ids.role[at - 1] : NULL,
+                        known ? x->rep.roles[at - 1].role : "unknown");
+    a[n++] = uint_arg(x, A_SEQ, c->seq);
+    if (c->peer >= 0) {
+        uint64_t name = arg_name(x, A_PEER);
+        a[n++] = (struct pt_pf_arg){.name = name, .kind = PT_PF_INT, .i = c->peer};
+    }
     return n;
 }
 
@@ -387,13 +435,15 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
         c = &scratch;
     c->comm = r->comm_id, c->seq = r->seq, c->bytes = r->bytes;
     c->op = r->op, c->dtype = r->dtype, c->peer = r->peer;
+    uint64_t name = interned(x, &x->ids.op[r->op < PT_OP_LIMIT ? r->op : PT_OP_LIMIT], PT_PF_EVENT_NAME,
+                             pt_op_name(r->op));
+    uint64_t cat = category(x, C_NCCL);
     struct pt_pf_arg a[12];
-    char hex[17];
-    size_t n = call_args(x, c, a, hex);
+    size_t n = call_args(x, c, a);
     int coll = is_collective_op(r->op);
     uint64_t flow = coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? mix(file + 1, r->call_id) : 0;
-    c->flowed = slice(x, thread_track(x, file, r->hdr.tid), r->t_enter_ns, r->t_exit_ns, "nccl",
-                      pt_op_name(r->op), a, n, flow, 0,
+    c->flowed = slice(x, thread_track(x, file, r->hdr.tid), r->t_enter_ns, r->t_exit_ns, cat, name, a, n,
+                      flow, 0,
                       coll && r->comm_id ? instance_id(x, r->comm_id, r->op, r->seq) : 0) && flow;
 }
 
@@ -402,45 +452,54 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
     const struct pt_trace_ctx *ctx = pt_source_ctx(x->run.sources[file]);
     uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
     struct pt_pf_arg a[12];
-    char hex[17];
     size_t n = 0;
-    uint64_t flow_in = 0, correlation = 0;
-    const char *category = pt_trace_ctx_comm_class(ctx, k->name_id) ? "comm_kernel" : "kernel";
+    uint64_t flow_in = 0, correlation = 0, key = mix(file + 1, k->name_id), name;
+    if (!pt_u64_map_get(&x->ids.kernel, key, &name)) {
+        char text[256];
+        pt_demangle_name(pt_trace_ctx_string(ctx, k->name_id), text, sizeof text);
+        name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
+        pt_u64_map_put(&x->ids.kernel, key, name);
+    }
+    uint64_t cat = category(x, call ? C_NCCL_KERNEL
+                                    : pt_trace_ctx_comm_class(ctx, k->name_id) ? C_COMM_KERNEL : C_KERNEL);
     if (call) {
         struct call_info *c = call_find(x, file, call);
         if (c) {
-            n = call_args(x, c, a, hex);
+            n = call_args(x, c, a);
             if (is_collective_op(c->op) && c->comm)
                 correlation = instance_id(x, c->comm, c->op, c->seq);
             /* A flow is "this call launched this kernel": eager kernels only (a graph replays the
              * captured call's node many times), and only when the call is in the export. */
             flow_in = c->flowed && !k->graph_node_id ? mix(file + 1, call) : 0;
-
         }
-        category = "nccl_kernel";
     }
     /* No "device" argument: the stream's track sits in its rank's GPU group, which names it. */
     if (k->graph_node_id)
-        a[n++] = (struct pt_pf_arg){.name = "graph_node", .kind = PT_PF_UINT, .u = k->graph_node_id};
-    char name[256];
-    pt_demangle_name(pt_trace_ctx_string(ctx, k->name_id), name, sizeof name);
-    slice(x, stream_track(x, file, k->stream), k->start_ns, k->end_ns, category, name, a, n, 0, flow_in,
+        a[n++] = uint_arg(x, A_GRAPH_NODE, k->graph_node_id);
+    slice(x, stream_track(x, file, k->stream), k->start_ns, k->end_ns, cat, name, a, n, 0, flow_in,
           correlation);
 }
 
 static void on_copy(struct exporter *x, size_t file, const struct pt_rec_hdr *h)
 {
-    char name[48];
     struct pt_pf_arg a[4];
     if (h->kind == PT_REC_MEMCPY) {
         const struct pt_rec_memcpy *m = (const void *)h;
-        snprintf(name, sizeof name, "Memcpy %s", pt_copy_kind_name(m->copy_kind));
-        a[0] = (struct pt_pf_arg){.name = "bytes", .kind = PT_PF_UINT, .u = m->bytes};
-        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, "memcpy", name, a, 1, 0, 0, 0);
+        uint64_t *slot = &x->ids.copy[m->copy_kind];
+        if (!*slot) {
+            char name[48];
+            snprintf(name, sizeof name, "Memcpy %s", pt_copy_kind_name(m->copy_kind));
+            *slot = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, name);
+        }
+        uint64_t cat = category(x, C_MEMCPY);
+        a[0] = uint_arg(x, A_BYTES, m->bytes);
+        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, cat, *slot, a, 1, 0, 0, 0);
     } else {
         const struct pt_rec_memset *m = (const void *)h;
-        a[0] = (struct pt_pf_arg){.name = "bytes", .kind = PT_PF_UINT, .u = m->bytes};
-        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, "memset", "Memset", a, 1, 0, 0, 0);
+        uint64_t name = interned(x, &x->ids.memset, PT_PF_EVENT_NAME, "Memset");
+        uint64_t cat = category(x, C_MEMSET);
+        a[0] = uint_arg(x, A_BYTES, m->bytes);
+        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, cat, name, a, 1, 0, 0, 0);
     }
 }
 
@@ -455,14 +514,16 @@ static void on_nvtx(struct exporter *x, size_t file, const struct pt_rec_nvtx *r
         return;
     flush_ends(x, r->ts_ns);
     if (r->event == PT_NVTX_PUSH && t->depth < MAX_DEPTH) {
-        pt_pf_begin(&x->out, r->ts_ns, track, "nvtx", text, NULL, 0, 0, 0, 0);
+        uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
+        pt_pf_begin(&x->out, r->ts_ns, track, category(x, C_NVTX), name, NULL, 0, 0, 0, 0);
         t->ends[t->depth++] = UINT64_MAX;
         x->st->slices++;
     } else if (r->event == PT_NVTX_POP && t->depth && t->ends[t->depth - 1] == UINT64_MAX) {
         pt_pf_end(&x->out, r->ts_ns, track);
         t->depth--;
     } else if (r->event == PT_NVTX_MARK) {
-        pt_pf_instant(&x->out, r->ts_ns, track, "nvtx", text, NULL, 0);
+        uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
+        pt_pf_instant(&x->out, r->ts_ns, track, category(x, C_NVTX), name, NULL, 0);
     }
 }
 
@@ -504,18 +565,20 @@ static void summary_slice(struct exporter *x, uint64_t first, uint64_t last)
     struct pt_pf_arg a[16];
     size_t n = 0;
     const struct pt_layout *l = &x->rep.layout;
-    a[n++] = (struct pt_pf_arg){.name = "tp", .kind = PT_PF_INT, .i = l->tp};
-    a[n++] = (struct pt_pf_arg){.name = "pp", .kind = PT_PF_INT, .i = l->pp};
-    a[n++] = (struct pt_pf_arg){.name = "dp", .kind = PT_PF_INT, .i = l->dp};
-    a[n++] = (struct pt_pf_arg){.name = "ep", .kind = PT_PF_INT, .i = l->ep};
-    a[n++] = (struct pt_pf_arg){.name = "world", .kind = PT_PF_INT, .i = l->world};
+    uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, "run"), cat = category(x, C_SUMMARY);
+    const char *axes[] = {"tp", "pp", "dp", "ep", "world"};
+    const int sizes[] = {l->tp, l->pp, l->dp, l->ep, l->world};
+    for (int k = 0; k < 5; k++)
+        a[n++] = (struct pt_pf_arg){.name = pt_pf_intern(&x->out, PT_PF_ARG_NAME, axes[k]), .kind = PT_PF_INT,
+                                    .i = sizes[k]};
     for (int k = 0; ranks && k < PT_CATS; k++)
-        a[n++] = (struct pt_pf_arg){.name = pt_cat_names[k], .kind = PT_PF_DOUBLE, .d = pct[k]};
+        a[n++] = (struct pt_pf_arg){.name = pt_pf_intern(&x->out, PT_PF_ARG_NAME, pt_cat_names[k]),
+                                    .kind = PT_PF_DOUBLE, .d = pct[k]};
     uint64_t track = track_uuid(x, 0, TRACK_SUMMARY, 0);
     int fresh;
     track_get(x, track, &fresh);
     pt_pf_track(&x->out, track, 0, "partrace report (mean % of GPU time)", -1);
-    slice(x, track, first, last, "summary", "run", a, n, 0, 0, 0);
+    slice(x, track, first, last, cat, name, a, n, 0, 0, 0);
 }
 
 static void free_exporter(struct exporter *x)
@@ -534,6 +597,9 @@ static void free_exporter(struct exporter *x)
     pt_u64_map_free(&x->track_index);
     pt_u64_map_free(&x->uuids);
     pt_u64_map_free(&x->comm_index);
+    pt_u64_map_free(&x->ids.kernel);
+    free(x->ids.comm_hex);
+    free(x->ids.role);
 }
 
 int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *st)
@@ -557,8 +623,10 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     x->mem_in_use = calloc(n * 64, sizeof *x->mem_in_use);
     x->rw = calloc(n, sizeof *x->rw);
     x->attr_dummy = calloc(n, sizeof *x->attr_dummy);
+    x->ids.comm_hex = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.comm_hex);
+    x->ids.role = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.role);
     int status = 1;
-    if (!x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy)
+    if (!x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy || !x->ids.comm_hex || !x->ids.role)
         goto out;
     if (pt_export_keep(&x->rep, o->ranks, x->keep) != 0) {
         status = 2;

@@ -175,6 +175,7 @@ int pt_pf_close(struct pt_pf_out *o)
         bad |= o->gz ? gzclose(o->file) != Z_OK : fclose(o->file) != 0;
     free(o->pending);
     free(o->buf);
+    free(o->def_text);
     pt_u64_map_free(&o->iids);
     memset(o, 0, sizeof *o);
     return bad ? -1 : 0;
@@ -252,224 +253,273 @@ static uint64_t name_hash(const char *s, uint64_t space)
     return h ? h : 1;
 }
 
-/* The iid of a name in a space (0 events, 1 categories, 2 argument names, 3 argument string
- * values); *fresh set when this packet must define it. */
-static uint64_t iid_of(struct pt_pf_out *o, const char *s, uint64_t space, int *fresh)
+static void pack_defs_alone(struct pt_pf_out *o);
+
+uint64_t pt_pf_intern(struct pt_pf_out *o, enum pt_pf_space space, const char *s)
 {
     uint64_t key = name_hash(s, space), iid;
-    if (pt_u64_map_get(&o->iids, key, &iid)) {
-        *fresh = 0;
+    if (pt_u64_map_get(&o->iids, key, &iid))
         return iid;
-    }
     iid = o->next_iid++;
     pt_u64_map_put(&o->iids, key, iid);
-    *fresh = 1;
+    if (o->n_defs == PT_PF_MAX_DEFS)
+        pack_defs_alone(o);
+    size_t len = strlen(s);
+    if (o->def_used + len + 1 > o->def_cap) {
+        size_t cap = 2 * (o->def_used + len + 1) > 4096 ? 2 * (o->def_used + len + 1) : 4096;
+        char *t = realloc(o->def_text, cap);
+        if (!t) {
+            o->failed = 1;
+            return iid;
+        }
+        o->def_text = t, o->def_cap = cap;
+    }
+    memcpy(o->def_text + o->def_used, s, len + 1);
+    o->defs[o->n_defs++] = (struct pt_pf_def){iid, (uint32_t)o->def_used, (uint32_t)len, (uint8_t)space};
+    o->def_used += len + 1;
     return iid;
 }
 
-static size_t put_fixed64(uint8_t *b, uint64_t tag, const void *v)
-{
-    size_t n = put_varint(b, tag);
-    memcpy(b + n, v, 8); /* little-endian, as the wire format */
-    return n + 8;
-}
+/* One track event, as the callers below describe it. */
+struct event {
+    int type;
+    uint64_t track, category, name;
+    const struct pt_pf_arg *args;
+    size_t n_args;
+    uint64_t flow_out, flow_in, correlation;
+    int has_counter;
+    int64_t counter;
+};
 
-/* The TrackEvent e, its category iid and annotations, in protobuf-c's bytes (fields in number
- * order), into o->buf; its packet (timestamp, sequence id, the event, the flags) written out.
- * Only for packets that define no interned names. */
-static void hand_packed_event(struct pt_pf_out *o, uint64_t ts, const Perfetto__Protos__TrackEvent *e,
-                              const uint64_t *cat_iid, uint32_t flags)
-{
-    size_t need = 128 + 24 * (e->n_flow_ids + e->n_terminating_flow_ids);
-    for (size_t i = 0; i < e->n_debug_annotations; i++)
-        need += 80 + (e->debug_annotations[i]->string_value ? strlen(e->debug_annotations[i]->string_value) : 0);
-    if (need > o->cap) {
-        uint8_t *b = realloc(o->buf, need * 2);
-        if (!b) {
-            o->failed = 1;
-            return;
-        }
-        o->buf = b, o->cap = need * 2;
-    }
-    uint8_t *b = o->buf, arg[64];
-    size_t n = 0;
-    if (cat_iid)
-        b[n++] = 3 << 3, n += put_varint(b + n, *cat_iid);                 /* category_iids */
-    for (size_t i = 0; i < e->n_debug_annotations; i++) {                  /* debug_annotations */
-        const Perfetto__Protos__DebugAnnotation *d = e->debug_annotations[i];
-        size_t k = 0, len = d->string_value ? strlen(d->string_value) : 0;
-        if (d->has_name_iid)
-            arg[k++] = 1 << 3, k += put_varint(arg + k, d->name_iid);
-        if (d->has_bool_value)
-            arg[k++] = 2 << 3, k += put_varint(arg + k, d->bool_value ? 1 : 0);
-        if (d->has_uint_value)
-            arg[k++] = 3 << 3, k += put_varint(arg + k, d->uint_value);
-        if (d->has_int_value)
-            arg[k++] = 4 << 3, k += put_varint(arg + k, (uint64_t)d->int_value);
-        if (d->has_double_value)
-            k += put_fixed64(arg + k, 5 << 3 | 1, &d->double_value);
-        size_t s_head = 0, t = 0;
-        uint8_t sh[11], tail[16];
-        if (d->string_value)
-            sh[s_head++] = 6 << 3 | 2, s_head += put_varint(sh + s_head, len);
-        if (d->has_string_value_iid) /* field 17: a two-byte tag */
-            t += put_varint(tail, 17 << 3), t += put_varint(tail + t, d->string_value_iid);
-        b[n++] = 4 << 3 | 2, n += put_varint(b + n, k + s_head + len + t);
-        memcpy(b + n, arg, k), n += k;
-        memcpy(b + n, sh, s_head), n += s_head;
-        if (len)
-            memcpy(b + n, d->string_value, len), n += len;
-        memcpy(b + n, tail, t), n += t;
-    }
-    if (e->has_type)
-        b[n++] = 9 << 3, n += put_varint(b + n, (uint64_t)e->type);       /* type */
-    if (e->has_name_iid)
-        b[n++] = 10 << 3, n += put_varint(b + n, e->name_iid);             /* name_iid */
-    if (e->has_track_uuid)
-        b[n++] = 11 << 3, n += put_varint(b + n, e->track_uuid);           /* track_uuid */
-    if (e->has_counter_value)                                              /* counter_value */
-        n += put_varint(b + n, 30 << 3), n += put_varint(b + n, (uint64_t)e->counter_value);
-    for (size_t i = 0; i < e->n_flow_ids; i++)                             /* flow_ids */
-        n += put_fixed64(b + n, 47 << 3 | 1, &e->flow_ids[i]);
-    for (size_t i = 0; i < e->n_terminating_flow_ids; i++)                 /* terminating_flow_ids */
-        n += put_fixed64(b + n, 48 << 3 | 1, &e->terminating_flow_ids[i]);
-    if (e->has_correlation_id)
-        n += put_varint(b + n, 52 << 3), n += put_varint(b + n, e->correlation_id);
-    uint8_t pre[32], post[8];
-    size_t np = 0, nq = 0;
-    pre[np++] = 8 << 3, np += put_varint(pre + np, ts);                    /* TracePacket.timestamp */
-    pre[np++] = 10 << 3, np += put_varint(pre + np, SEQUENCE_ID);          /* .trusted_packet_sequence_id */
-    pre[np++] = 11 << 3 | 2, np += put_varint(pre + np, n);                /* .track_event */
-    if (flags)
-        post[nq++] = 13 << 3, nq += put_varint(post + nq, flags);         /* .sequence_flags */
-    put_packet3(o, pre, np, b, n, post, nq);
-}
+/* The interned data of the pending definitions into in (arrays sized PT_PF_MAX_DEFS). */
+struct defs_msg {
+    Perfetto__Protos__InternedData in;
+    Perfetto__Protos__EventName en[PT_PF_MAX_DEFS], *ens[PT_PF_MAX_DEFS];
+    Perfetto__Protos__EventCategory ec[PT_PF_MAX_DEFS], *ecs[PT_PF_MAX_DEFS];
+    Perfetto__Protos__DebugAnnotationName an[PT_PF_MAX_DEFS], *ans[PT_PF_MAX_DEFS];
+    Perfetto__Protos__InternedString sv[PT_PF_MAX_DEFS], *svs[PT_PF_MAX_DEFS];
+};
 
-static void event(struct pt_pf_out *o, uint64_t ts, Perfetto__Protos__TrackEvent *e, const char *category,
-                  const char *name, const struct pt_pf_arg *args, size_t n_args)
+static void defs_message(struct pt_pf_out *o, struct defs_msg *m)
 {
-    Perfetto__Protos__TracePacket p = PERFETTO__PROTOS__TRACE_PACKET__INIT;
-    Perfetto__Protos__InternedData in = PERFETTO__PROTOS__INTERNED_DATA__INIT;
-    Perfetto__Protos__EventName en = PERFETTO__PROTOS__EVENT_NAME__INIT, *ens[1] = {&en};
-    Perfetto__Protos__EventCategory ec = PERFETTO__PROTOS__EVENT_CATEGORY__INIT, *ecs[1] = {&ec};
-    Perfetto__Protos__DebugAnnotationName an[MAX_ARGS], *ans[MAX_ARGS];
-    Perfetto__Protos__InternedString sv[MAX_ARGS], *svs[MAX_ARGS];
-    Perfetto__Protos__DebugAnnotation a[MAX_ARGS], *as[MAX_ARGS];
-    uint64_t cat_iid;
-    int fresh, any_fresh = 0;
-    if (name) {
-        e->has_name_iid = 1;
-        e->name_iid = iid_of(o, name, 0, &fresh);
-        if (fresh) {
-            en.has_iid = 1, en.iid = e->name_iid, en.name = (char *)name;
-            in.n_event_names = 1, in.event_names = ens, any_fresh = 1;
-        }
-    }
-    if (category) {
-        cat_iid = iid_of(o, category, 1, &fresh);
-        e->n_category_iids = 1, e->category_iids = &cat_iid;
-        if (fresh) {
-            ec.has_iid = 1, ec.iid = cat_iid, ec.name = (char *)category;
-            in.n_event_categories = 1, in.event_categories = ecs, any_fresh = 1;
-        }
-    }
-    n_args = n_args > MAX_ARGS ? MAX_ARGS : n_args;
-    for (size_t i = 0; i < n_args; i++) {
-        perfetto__protos__debug_annotation__init(&a[i]);
-        as[i] = &a[i];
-        a[i].has_name_iid = 1;
-        a[i].name_iid = iid_of(o, args[i].name, 2, &fresh);
-        if (fresh) {
-            perfetto__protos__debug_annotation_name__init(&an[in.n_debug_annotation_names]);
-            an[in.n_debug_annotation_names].has_iid = 1;
-            an[in.n_debug_annotation_names].iid = a[i].name_iid;
-            an[in.n_debug_annotation_names].name = (char *)args[i].name;
-            ans[in.n_debug_annotation_names] = &an[in.n_debug_annotation_names];
-            in.n_debug_annotation_names++;
-            any_fresh = 1;
-        }
-        switch (args[i].kind) {
-        case PT_PF_UINT: a[i].has_uint_value = 1, a[i].uint_value = args[i].u; break;
-        case PT_PF_INT: a[i].has_int_value = 1, a[i].int_value = args[i].i; break;
-        case PT_PF_DOUBLE: a[i].has_double_value = 1, a[i].double_value = args[i].d; break;
-        case PT_PF_BOOL: a[i].has_bool_value = 1, a[i].bool_value = args[i].u != 0; break;
-        case PT_PF_STRING: {
-            /* Values repeat (dtypes, roles, communicator ids): interned like the names. */
-            const char *v = args[i].s ? args[i].s : "";
-            a[i].has_string_value_iid = 1;
-            a[i].string_value_iid = iid_of(o, v, 3, &fresh);
-            if (fresh) {
-                size_t k = in.n_debug_annotation_string_values++;
-                perfetto__protos__interned_string__init(&sv[k]);
-                sv[k].has_iid = 1, sv[k].iid = a[i].string_value_iid;
-                sv[k].has_str = 1, sv[k].str.len = strlen(v), sv[k].str.data = (uint8_t *)v;
-                svs[k] = &sv[k];
-                any_fresh = 1;
-            }
+    Perfetto__Protos__InternedData *in = &m->in;
+    perfetto__protos__interned_data__init(in);
+    in->event_names = m->ens, in->event_categories = m->ecs;
+    in->debug_annotation_names = m->ans, in->debug_annotation_string_values = m->svs;
+    for (size_t i = 0; i < o->n_defs; i++) {
+        const struct pt_pf_def *d = &o->defs[i];
+        char *text = o->def_text + d->at;
+        size_t k;
+        switch (d->space) {
+        case PT_PF_EVENT_NAME:
+            k = in->n_event_names++;
+            perfetto__protos__event_name__init(&m->en[k]);
+            m->en[k].has_iid = 1, m->en[k].iid = d->iid, m->en[k].name = text;
+            m->ens[k] = &m->en[k];
+            break;
+        case PT_PF_CATEGORY:
+            k = in->n_event_categories++;
+            perfetto__protos__event_category__init(&m->ec[k]);
+            m->ec[k].has_iid = 1, m->ec[k].iid = d->iid, m->ec[k].name = text;
+            m->ecs[k] = &m->ec[k];
+            break;
+        case PT_PF_ARG_NAME:
+            k = in->n_debug_annotation_names++;
+            perfetto__protos__debug_annotation_name__init(&m->an[k]);
+            m->an[k].has_iid = 1, m->an[k].iid = d->iid, m->an[k].name = text;
+            m->ans[k] = &m->an[k];
+            break;
+        default:
+            k = in->n_debug_annotation_string_values++;
+            perfetto__protos__interned_string__init(&m->sv[k]);
+            m->sv[k].has_iid = 1, m->sv[k].iid = d->iid;
+            m->sv[k].has_str = 1, m->sv[k].str.len = d->len, m->sv[k].str.data = (uint8_t *)text;
+            m->svs[k] = &m->sv[k];
             break;
         }
-        }
     }
-    in.debug_annotation_names = ans;
-    in.debug_annotation_string_values = svs;
-    e->n_debug_annotations = n_args, e->debug_annotations = as;
-    if (any_fresh)
-        p.interned_data = &in;
-    if (ts < o->last_ts) /* a record that came late: never backwards on the sequence */
-        ts = o->last_ts;
-    uint64_t delta = ts - o->last_ts; /* on the incremental clock (start_sequence) */
-    o->last_ts = ts;
-    /* Every timestamped packet depends on the sequence's state (its clock), named or not. */
-    if (!any_fresh && o->started && !o->generic) { /* the common case: every name known */
-        hand_packed_event(o, delta, e, category ? &cat_iid : NULL, SEQ_NEEDS_STATE);
-        o->events++;
-        return;
-    }
-    p.has_timestamp = 1, p.timestamp = delta;
-    p.track_event = e;
-    p.has_sequence_flags = 1, p.sequence_flags = SEQ_NEEDS_STATE;
-    emit(o, &p);
-    o->events++;
 }
 
-void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
-                 const struct pt_pf_arg *args, size_t n_args, uint64_t flow_out, uint64_t flow_in,
-                 uint64_t correlation)
+static void defs_done(struct pt_pf_out *o) { o->n_defs = 0, o->def_used = 0; }
+
+/* More names than one packet carries between two events: the definitions go out in a packet of
+ * their own (no timestamp, no event), which readers apply like any other. */
+static void pack_defs_alone(struct pt_pf_out *o)
 {
+    struct defs_msg m;
+    defs_message(o, &m);
+    Perfetto__Protos__TracePacket p = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+    p.interned_data = &m.in;
+    p.has_sequence_flags = 1, p.sequence_flags = SEQ_NEEDS_STATE;
+    emit(o, &p);
+    defs_done(o);
+}
+
+/* The event through protobuf-c: for packets that carry definitions, and for every packet under
+ * PT_EXPORT_GENERIC_PACKER=1, which the tests compare with the bytes packed by hand. */
+static void pack_generic(struct pt_pf_out *o, uint64_t delta, const struct event *ev, int with_defs)
+{
+    struct defs_msg m;
+    Perfetto__Protos__DebugAnnotation a[MAX_ARGS], *as[MAX_ARGS];
     Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
-    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN;
-    e.has_track_uuid = 1, e.track_uuid = track;
+    uint64_t cat = ev->category, flow_out = ev->flow_out, flow_in = ev->flow_in;
+    e.has_type = 1, e.type = (Perfetto__Protos__TrackEvent__Type)ev->type;
+    e.has_track_uuid = 1, e.track_uuid = ev->track;
+    if (ev->name)
+        e.has_name_iid = 1, e.name_iid = ev->name;
+    if (cat)
+        e.n_category_iids = 1, e.category_iids = &cat;
+    for (size_t i = 0; i < ev->n_args; i++) {
+        const struct pt_pf_arg *g = &ev->args[i];
+        perfetto__protos__debug_annotation__init(&a[i]);
+        as[i] = &a[i];
+        a[i].has_name_iid = 1, a[i].name_iid = g->name;
+        switch (g->kind) {
+        case PT_PF_UINT: a[i].has_uint_value = 1, a[i].uint_value = g->u; break;
+        case PT_PF_INT: a[i].has_int_value = 1, a[i].int_value = g->i; break;
+        case PT_PF_DOUBLE: a[i].has_double_value = 1, a[i].double_value = g->d; break;
+        case PT_PF_BOOL: a[i].has_bool_value = 1, a[i].bool_value = g->u != 0; break;
+        case PT_PF_STRING: a[i].has_string_value_iid = 1, a[i].string_value_iid = g->u; break;
+        }
+    }
+    e.n_debug_annotations = ev->n_args, e.debug_annotations = as;
+    if (ev->has_counter)
+        e.has_counter_value = 1, e.counter_value = ev->counter;
     if (flow_out)
         e.n_flow_ids = 1, e.flow_ids = &flow_out;
     if (flow_in)
         e.n_terminating_flow_ids = 1, e.terminating_flow_ids = &flow_in;
-    if (correlation)
-        e.has_correlation_id = 1, e.correlation_id = correlation;
-    event(o, ts, &e, category, name, args, n_args);
+    if (ev->correlation)
+        e.has_correlation_id = 1, e.correlation_id = ev->correlation;
+    Perfetto__Protos__TracePacket p = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+    if (with_defs) {
+        defs_message(o, &m);
+        p.interned_data = &m.in;
+    }
+    p.has_timestamp = 1, p.timestamp = delta;
+    p.track_event = &e;
+    p.has_sequence_flags = 1, p.sequence_flags = SEQ_NEEDS_STATE;
+    emit(o, &p);
+    if (with_defs)
+        defs_done(o);
+}
+
+static size_t put_fixed64(uint8_t *b, uint64_t tag, uint64_t v)
+{
+    size_t n = put_varint(b, tag);
+    memcpy(b + n, &v, 8); /* little-endian, as the wire format */
+    return n + 8;
+}
+
+/* Room for n more bytes of output; NULL when writing failed. */
+static uint8_t *reserve(struct pt_pf_out *o, size_t n)
+{
+    if (o->n_pending + n > PT_PF_PENDING)
+        flush_pending(o);
+    return o->failed ? NULL : o->pending + o->n_pending;
+}
+
+/* The event packed by hand straight into the output, in protobuf-c's bytes (fields in number
+ * order). Every nested message here is shorter than 128 bytes: its length is one byte. */
+static void pack_by_hand(struct pt_pf_out *o, uint64_t delta, const struct event *ev)
+{
+    uint8_t b[64 + MAX_ARGS * 40];
+    size_t n = 0;
+    if (ev->category)
+        b[n++] = 3 << 3, n += put_varint(b + n, ev->category);                 /* category_iids */
+    for (size_t i = 0; i < ev->n_args; i++) {                                   /* debug_annotations */
+        const struct pt_pf_arg *g = &ev->args[i];
+        b[n++] = 4 << 3 | 2;
+        size_t len_at = n++;
+        b[n++] = 1 << 3, n += put_varint(b + n, g->name);                       /* name_iid */
+        switch (g->kind) {
+        case PT_PF_BOOL: b[n++] = 2 << 3, b[n++] = g->u != 0; break;
+        case PT_PF_UINT: b[n++] = 3 << 3, n += put_varint(b + n, g->u); break;
+        case PT_PF_INT: b[n++] = 4 << 3, n += put_varint(b + n, (uint64_t)g->i); break;
+        case PT_PF_DOUBLE: n += put_fixed64(b + n, 5 << 3 | 1, g->u); break;
+        case PT_PF_STRING: /* string_value_iid, field 17: a two-byte tag */
+            n += put_varint(b + n, 17 << 3), n += put_varint(b + n, g->u);
+            break;
+        }
+        b[len_at] = (uint8_t)(n - len_at - 1);
+    }
+    b[n++] = 9 << 3, b[n++] = (uint8_t)ev->type;                                /* type */
+    if (ev->name)
+        b[n++] = 10 << 3, n += put_varint(b + n, ev->name);                     /* name_iid */
+    b[n++] = 11 << 3, n += put_varint(b + n, ev->track);                        /* track_uuid */
+    if (ev->has_counter)                                                        /* counter_value */
+        n += put_varint(b + n, 30 << 3), n += put_varint(b + n, (uint64_t)ev->counter);
+    if (ev->flow_out)                                                           /* flow_ids */
+        n += put_fixed64(b + n, 47 << 3 | 1, ev->flow_out);
+    if (ev->flow_in)                                                            /* terminating_flow_ids */
+        n += put_fixed64(b + n, 48 << 3 | 1, ev->flow_in);
+    if (ev->correlation)                                                        /* correlation_id */
+        n += put_varint(b + n, 52 << 3), n += put_varint(b + n, ev->correlation);
+    uint8_t pre[40];
+    size_t np = 0;
+    pre[np++] = 8 << 3, np += put_varint(pre + np, delta);                      /* TracePacket.timestamp */
+    pre[np++] = 10 << 3, np += put_varint(pre + np, SEQUENCE_ID);               /* .trusted_packet_sequence_id */
+    pre[np++] = 11 << 3 | 2, np += put_varint(pre + np, n);                     /* .track_event */
+    uint8_t *w = reserve(o, 11 + np + n + 2);
+    if (!w)
+        return;
+    size_t k = 0;
+    w[k++] = 0x0a, k += put_varint(w + k, np + n + 2);                          /* Trace.packet */
+    memcpy(w + k, pre, np), k += np;
+    memcpy(w + k, b, n), k += n;
+    w[k++] = 13 << 3, w[k++] = SEQ_NEEDS_STATE;                                 /* .sequence_flags */
+    o->n_pending += k;
+    o->bytes += k;
+    o->packets++;
+}
+
+/* Slices and instants carry the definitions pending; ends and counter values never do (a name
+ * is defined in the packet that first uses it). */
+static void event(struct pt_pf_out *o, uint64_t ts, struct event *ev)
+{
+    if (ev->n_args > MAX_ARGS)
+        ev->n_args = MAX_ARGS;
+    if (ts < o->last_ts) /* a record that came late: never backwards on the sequence */
+        ts = o->last_ts;
+    uint64_t delta = ts - o->last_ts; /* on the incremental clock (start_sequence) */
+    o->last_ts = ts;
+    int with_defs = o->n_defs && ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END &&
+                    ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER;
+    /* Every timestamped packet depends on the sequence's state (its clock), named or not. */
+    if (!with_defs && o->started && !o->generic)
+        pack_by_hand(o, delta, ev);
+    else
+        pack_generic(o, delta, ev, with_defs);
+    o->events++;
+}
+
+void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t category, uint64_t name,
+                 const struct pt_pf_arg *args, size_t n_args, uint64_t flow_out, uint64_t flow_in,
+                 uint64_t correlation)
+{
+    struct event e = {.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN, .track = track,
+                      .category = category, .name = name, .args = args, .n_args = n_args,
+                      .flow_out = flow_out, .flow_in = flow_in, .correlation = correlation};
+    event(o, ts, &e);
 }
 
 void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track)
 {
-    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
-    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END;
-    e.has_track_uuid = 1, e.track_uuid = track;
-    event(o, ts, &e, NULL, NULL, NULL, 0);
+    struct event e = {.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END, .track = track};
+    event(o, ts, &e);
 }
 
-void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
+void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t category, uint64_t name,
                    const struct pt_pf_arg *args, size_t n_args)
 {
-    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
-    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT;
-    e.has_track_uuid = 1, e.track_uuid = track;
-    event(o, ts, &e, category, name, args, n_args);
+    struct event e = {.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT, .track = track,
+                      .category = category, .name = name, .args = args, .n_args = n_args};
+    event(o, ts, &e);
 }
 
 void pt_pf_counter_int(struct pt_pf_out *o, uint64_t ts, uint64_t track, int64_t value)
 {
-    Perfetto__Protos__TrackEvent e = PERFETTO__PROTOS__TRACK_EVENT__INIT;
-    e.has_type = 1, e.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER;
-    e.has_track_uuid = 1, e.track_uuid = track;
-    e.has_counter_value = 1, e.counter_value = value;
-    event(o, ts, &e, NULL, NULL, NULL, 0);
+    struct event e = {.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER, .track = track,
+                      .has_counter = 1, .counter = value};
+    event(o, ts, &e);
 }

@@ -1,9 +1,11 @@
-/* A streaming writer of Perfetto trace files: each packet is packed with protobuf-c and written
- * at once as `0x0A <varint length> <TracePacket>` (a Trace's field 1), plain or gzip. Everything
- * goes on one packet sequence, whose timestamps are deltas on an incremental clock (the first
- * packet defines it), so the caller must write packets in time order. Event names and
- * argument names are interned: the first packet that uses one carries its definition. Memory
- * grows with the distinct names, never with the events. */
+/* A streaming writer of Perfetto trace files: each packet is written at once as
+ * `0x0A <varint length> <TracePacket>` (a Trace's field 1), plain or gzip; track events by hand,
+ * the rest packed by protobuf-c. Everything goes on one packet sequence, whose timestamps are
+ * deltas on an incremental clock (the first packet defines it), so the caller must write
+ * packets in time order. Every name (event, category, argument) and string argument value is
+ * interned: the caller asks for its id once (pt_pf_intern) and keeps it; the next slice or
+ * instant written carries the definitions asked for since the last one. Memory grows with the
+ * distinct names, never with the events. */
 #ifndef PT_PERFETTO_OUT_H
 #define PT_PERFETTO_OUT_H
 
@@ -11,6 +13,11 @@
 #include <stdint.h>
 
 #include "u64_map.h"
+
+#define PT_PF_MAX_DEFS 64 /* definitions one packet carries at most */
+
+/* What an interned string names; each is its own id space in Perfetto's InternedData. */
+enum pt_pf_space { PT_PF_EVENT_NAME, PT_PF_CATEGORY, PT_PF_ARG_NAME, PT_PF_ARG_VALUE };
 
 struct pt_pf_out {
     void *file;                /* gzFile or FILE * */
@@ -21,6 +28,14 @@ struct pt_pf_out {
     size_t n_pending;
     struct pt_u64_map iids;    /* hash of a name (events and args apart) → iid */
     uint64_t next_iid;
+    struct pt_pf_def {         /* names interned and not yet defined in a packet */
+        uint64_t iid;
+        uint32_t at, len;      /* in def_text */
+        uint8_t space;
+    } defs[PT_PF_MAX_DEFS];
+    size_t n_defs;
+    char *def_text;
+    size_t def_used, def_cap;
     int started;               /* the first packet (which clears incremental state) was written */
     int generic;               /* PT_EXPORT_GENERIC_PACKER=1: every packet through protobuf-c (the
                                 * tests compare the hand-packed bytes with it) */
@@ -29,14 +44,16 @@ struct pt_pf_out {
     uint64_t packets, bytes, events;
 };
 
-/* An argument of a slice (DebugAnnotation); kind selects the value. */
+/* An argument of a slice (DebugAnnotation): its name's iid and a value; kind selects the value.
+ * A string value is an iid (PT_PF_ARG_VALUE) in u. */
 struct pt_pf_arg {
-    const char *name;
+    uint64_t name;
     enum { PT_PF_UINT, PT_PF_INT, PT_PF_DOUBLE, PT_PF_STRING, PT_PF_BOOL } kind;
-    uint64_t u;
-    int64_t i;
-    double d;
-    const char *s;
+    union {
+        uint64_t u;
+        int64_t i;
+        double d;
+    };
 };
 
 /* Opens path for writing (gzip when gz); refuses an existing file unless force. Returns 0, or -1
@@ -52,13 +69,17 @@ void pt_pf_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char
 /* unit: 1 ns, 2 count, 3 bytes (CounterDescriptor.Unit). */
 void pt_pf_counter_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char *name, int unit);
 
-/* A slice's beginning on a track; flow_out starts a flow (0: none), flow_in ends one (0: none),
- * correlation links the same work on other tracks (0: none). */
-void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
+/* The interned id of s in space (never 0); a new one is defined by the next slice or instant. */
+uint64_t pt_pf_intern(struct pt_pf_out *o, enum pt_pf_space space, const char *s);
+
+/* A slice's beginning on a track; category and name are iids (0: none); at most 16 args;
+ * flow_out starts a flow (0: none), flow_in ends one (0: none), correlation links the same
+ * work on other tracks (0: none). */
+void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t category, uint64_t name,
                  const struct pt_pf_arg *args, size_t n_args, uint64_t flow_out, uint64_t flow_in,
                  uint64_t correlation);
 void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track);
-void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, const char *category, const char *name,
+void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t category, uint64_t name,
                    const struct pt_pf_arg *args, size_t n_args);
 /* A counter value, a whole number (bytes): a varint, not Perfetto's 8-byte double. */
 void pt_pf_counter_int(struct pt_pf_out *o, uint64_t ts, uint64_t track, int64_t value);
