@@ -83,10 +83,10 @@ int cmd_export(int argc, char **argv)
     struct pt_export_stats st;
     int rc = perfetto ? pt_export_perfetto(&o, &st) : pt_export_chrome(&o, &st);
     if (rc == 0)
-        fprintf(stderr, "partrace: wrote %s: %llu events in, %llu slices, %llu flows, %llu counter values, "
-                        "%llu packets, %llu bytes before compression (%.1f per event)\n",
+        fprintf(stderr, "partrace: wrote %s: %llu events in, %llu slices (%llu collectives timed), %llu flows, "
+                        "%llu counter values, %llu packets, %llu bytes before compression (%.1f per event)\n",
                 o.out, (unsigned long long)st.events_in, (unsigned long long)st.slices,
-                (unsigned long long)st.flows, (unsigned long long)st.counters,
+                (unsigned long long)st.timed, (unsigned long long)st.flows, (unsigned long long)st.counters,
                 (unsigned long long)st.packets, (unsigned long long)st.bytes,
                 st.events_in ? (double)st.bytes / (double)st.events_in : 0.0);
     return rc;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "demangle.h"
 #include "export_common.h"
+#include "export_instances.h"
 #include "names.h"
 #include "perfetto_out.h"
 #include "report_build.h"
@@ -34,6 +35,17 @@ struct pending_end {
     uint64_t ts;
     uint32_t track; /* index in exporter.tracks */
     int depth;
+    uint64_t instance, arrival; /* a collective's instance key (0: none) and this rank's arrival */
+};
+
+/* A slice to write: where, when, what, and how it links to others. */
+struct slice_spec {
+    uint64_t track, start, end, category, name;
+    struct pt_pf_arg *args;  /* room for one more (clipped) */
+    size_t n_args;
+    uint64_t flow_out, flow_in, correlation;
+    uint64_t instance;       /* the collective instance it takes part in (0: none): its end
+                              * carries this rank's wait and transfer */
 };
 
 struct call_info {
@@ -43,13 +55,17 @@ struct call_info {
     uint16_t op;
     uint8_t dtype;
     uint8_t flowed;        /* its slice went out with a flow: its kernel may end it */
-    int32_t peer;
+    int32_t peer, nranks;
 };
 
 /* Argument names and categories, interned once per export (ids in struct exporter). */
-enum arg_name { A_BYTES, A_DTYPE, A_COMM, A_ROLE, A_SEQ, A_PEER, A_GRAPH_NODE, A_CLIPPED, N_ARG_NAMES };
-static const char *const arg_names[N_ARG_NAMES] = {"bytes", "dtype",      "communicator", "role",
-                                                   "seq",   "peer",       "graph_node",   "clipped"};
+enum arg_name {
+    A_BYTES, A_DTYPE, A_COMM, A_ROLE, A_SEQ, A_PEER, A_GRAPH_NODE, A_CLIPPED,
+    A_WAIT, A_TRANSFER, A_ALGBW, A_BUSBW, N_ARG_NAMES
+};
+static const char *const arg_names[N_ARG_NAMES] = {
+    "bytes", "dtype", "communicator", "role", "seq", "peer", "graph_node", "clipped",
+    "wait_ns", "transfer_ns", "algbw_gbps", "busbw_gbps"};
 enum category { C_NCCL, C_KERNEL, C_COMM_KERNEL, C_NCCL_KERNEL, C_MEMCPY, C_MEMSET, C_NVTX, C_SUMMARY, N_CATEGORIES };
 static const char *const category_names[N_CATEGORIES] = {"nccl",   "kernel", "comm_kernel", "nccl_kernel",
                                                          "memcpy", "memset", "nvtx",        "summary"};
@@ -85,6 +101,7 @@ struct exporter {
     struct pt_rank_window *rw;
     struct pt_attr_rank *attr_dummy;
     uint64_t from_ns, to_ns;
+    struct pt_xinst inst;           /* collective instances: arrivals, for wait and transfer */
     struct pt_export_stats *st;
 };
 
@@ -213,16 +230,33 @@ static void flush_ends(struct exporter *x, uint64_t t)
         struct track *tr = &x->tracks[e.track];
         if (tr->depth)
             tr->depth--;
-        pt_pf_end(&x->out, e.ts, tr->uuid);
+        const struct pt_xinst_slot *in = e.instance ? pt_xinst_complete(&x->inst, e.instance) : NULL;
+        if (!in) {
+            pt_pf_end(&x->out, e.ts, tr->uuid);
+            continue;
+        }
+        /* This rank's part: waiting for the last to arrive, then moving the bytes (nccl-tests'
+         * bandwidths over its transfer). */
+        uint64_t wait = in->last_arrival > e.arrival ? in->last_arrival - e.arrival : 0;
+        uint64_t transfer = e.ts > in->last_arrival ? e.ts - in->last_arrival : 0;
+        double algbw = transfer ? (double)in->bytes / (double)transfer : 0.0; /* B/ns = GB/s */
+        struct pt_pf_arg a[4];
+        a[0] = uint_arg(x, A_WAIT, wait);
+        a[1] = uint_arg(x, A_TRANSFER, transfer);
+        a[2] = (struct pt_pf_arg){.name = arg_name(x, A_ALGBW), .kind = PT_PF_DOUBLE, .d = algbw};
+        a[3] = (struct pt_pf_arg){.name = arg_name(x, A_BUSBW), .kind = PT_PF_DOUBLE,
+                                  .d = algbw * pt_busbw_factor(in->op, in->nranks)};
+        pt_pf_end_args(&x->out, e.ts, tr->uuid, a, 4);
+        x->st->timed++;
     }
 }
 
 /* A slice [start, end) on a track. A slice that would end after the one it starts inside is cut
  * at that one's end (BEGIN/END must nest on a track); cut ones carry clipped=true. */
-static int slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t end, uint64_t category,
-                 uint64_t name, struct pt_pf_arg *args, size_t n_args, uint64_t flow_out,
-                 uint64_t flow_in, uint64_t correlation)
+static int slice(struct exporter *x, const struct slice_spec *sp)
 {
+    uint64_t track = sp->track, start = sp->start, end = sp->end, instance = sp->instance;
+    size_t n_args = sp->n_args;
     if (x->to_ns && start >= x->to_ns)
         return 0;
     if (end < start)
@@ -231,6 +265,7 @@ static int slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t en
         return 0;
     start = start < x->from_ns ? x->from_ns : start;
     end = x->to_ns && end > x->to_ns ? x->to_ns : end;
+    instance = end == sp->end ? instance : 0; /* cut by the window: its end is not the transfer's */
     flush_ends(x, start);
     int fresh;
     struct track *t = track_get(x, track, &fresh);
@@ -238,14 +273,16 @@ static int slice(struct exporter *x, uint64_t track, uint64_t start, uint64_t en
         return 0;
     if (t->depth && end > t->ends[t->depth - 1]) {
         end = t->ends[t->depth - 1];
-        args[n_args++] = (struct pt_pf_arg){.name = arg_name(x, A_CLIPPED), .kind = PT_PF_BOOL, .u = 1};
+        instance = 0;
+        sp->args[n_args++] = (struct pt_pf_arg){.name = arg_name(x, A_CLIPPED), .kind = PT_PF_BOOL, .u = 1};
         x->st->clipped++;
     }
-    pt_pf_begin(&x->out, start, track, category, name, args, n_args, flow_out, flow_in, correlation);
+    pt_pf_begin(&x->out, start, track, sp->category, sp->name, sp->args, n_args, sp->flow_out, sp->flow_in,
+                sp->correlation);
     t->ends[t->depth++] = end;
-    heap_push(x, (struct pending_end){end, (uint32_t)(t - x->tracks), t->depth});
+    heap_push(x, (struct pending_end){end, (uint32_t)(t - x->tracks), t->depth, instance, sp->start});
     x->st->slices++;
-    x->st->flows += (flow_out != 0);
+    x->st->flows += (sp->flow_out != 0);
     return 1;
 }
 
@@ -426,6 +463,15 @@ static size_t call_args(struct exporter *x, const struct call_info *c, struct pt
     return n;
 }
 
+/* The nranks of a communicator the report saw, else what the call says. */
+static int32_t comm_size(const struct exporter *x, uint64_t comm, int32_t said)
+{
+    uint64_t at;
+    return pt_u64_map_get(&x->comm_index, comm, &at) ? pt_collectives_comm(x->rep.c, at - 1)->nranks : said;
+}
+
+/* Every file's calls are remembered (a kernel finds its call; an instance counts every rank's
+ * arrival, exported or not); the slice goes out for exported files only. */
 static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_call *r)
 {
     if (r->op == PT_OP_GroupStart || r->op == PT_OP_GroupEnd || r->op == PT_OP_GroupSimulateEnd)
@@ -435,25 +481,45 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
         c = &scratch;
     c->comm = r->comm_id, c->seq = r->seq, c->bytes = r->bytes;
     c->op = r->op, c->dtype = r->dtype, c->peer = r->peer;
+    c->nranks = comm_size(x, r->comm_id, r->nranks);
+    int coll = is_collective_op(r->op);
+    uint64_t instance = coll && r->comm_id ? instance_id(x, r->comm_id, r->op, r->seq) : 0;
+    /* Without GPU records the calls themselves are the instance's times (the report's rule). */
+    uint64_t timed = instance && !x->rep.gpu ? instance : 0;
+    if (timed)
+        pt_xinst_arrive(&x->inst, timed, r->op, pt_total_bytes(r->op, r->bytes, c->nranks), c->nranks,
+                        r->t_enter_ns);
+    if (!x->keep[file])
+        return;
     uint64_t name = interned(x, &x->ids.op[r->op < PT_OP_LIMIT ? r->op : PT_OP_LIMIT], PT_PF_EVENT_NAME,
                              pt_op_name(r->op));
     uint64_t cat = category(x, C_NCCL);
     struct pt_pf_arg a[12];
     size_t n = call_args(x, c, a);
-    int coll = is_collective_op(r->op);
     uint64_t flow = coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? mix(file + 1, r->call_id) : 0;
-    c->flowed = slice(x, thread_track(x, file, r->hdr.tid), r->t_enter_ns, r->t_exit_ns, cat, name, a, n,
-                      flow, 0,
-                      coll && r->comm_id ? instance_id(x, r->comm_id, r->op, r->seq) : 0) && flow;
+    struct slice_spec sp = {.track = thread_track(x, file, r->hdr.tid), .start = r->t_enter_ns,
+                            .end = r->t_exit_ns, .category = cat, .name = name, .args = a, .n_args = n,
+                            .flow_out = flow, .correlation = instance, .instance = timed};
+    c->flowed = slice(x, &sp) && flow;
 }
 
 static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kernel *k)
 {
     const struct pt_trace_ctx *ctx = pt_source_ctx(x->run.sources[file]);
     uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
+    struct call_info *c = call ? call_find(x, file, call) : NULL;
+    uint64_t correlation = c && is_collective_op(c->op) && c->comm ? instance_id(x, c->comm, c->op, c->seq) : 0;
+    uint64_t timed = 0;
+    if (correlation) { /* with GPU records, the kernels are the instance's times */
+        timed = pt_xinst_key(&x->inst, correlation, file, k->graph_node_id);
+        pt_xinst_arrive(&x->inst, timed, c->op, pt_total_bytes(c->op, c->bytes, c->nranks), c->nranks,
+                        k->start_ns);
+    }
+    if (!x->keep[file])
+        return;
     struct pt_pf_arg a[12];
     size_t n = 0;
-    uint64_t flow_in = 0, correlation = 0, key = mix(file + 1, k->name_id), name;
+    uint64_t flow_in = 0, key = mix(file + 1, k->name_id), name;
     if (!pt_u64_map_get(&x->ids.kernel, key, &name)) {
         char text[256];
         pt_demangle_name(pt_trace_ctx_string(ctx, k->name_id), text, sizeof text);
@@ -462,22 +528,19 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
     }
     uint64_t cat = category(x, call ? C_NCCL_KERNEL
                                     : pt_trace_ctx_comm_class(ctx, k->name_id) ? C_COMM_KERNEL : C_KERNEL);
-    if (call) {
-        struct call_info *c = call_find(x, file, call);
-        if (c) {
-            n = call_args(x, c, a);
-            if (is_collective_op(c->op) && c->comm)
-                correlation = instance_id(x, c->comm, c->op, c->seq);
-            /* A flow is "this call launched this kernel": eager kernels only (a graph replays the
-             * captured call's node many times), and only when the call is in the export. */
-            flow_in = c->flowed && !k->graph_node_id ? mix(file + 1, call) : 0;
-        }
+    if (c) {
+        n = call_args(x, c, a);
+        /* A flow is "this call launched this kernel": eager kernels only (a graph replays the
+         * captured call's node many times), and only when the call is in the export. */
+        flow_in = c->flowed && !k->graph_node_id ? mix(file + 1, call) : 0;
     }
     /* No "device" argument: the stream's track sits in its rank's GPU group, which names it. */
     if (k->graph_node_id)
         a[n++] = uint_arg(x, A_GRAPH_NODE, k->graph_node_id);
-    slice(x, stream_track(x, file, k->stream), k->start_ns, k->end_ns, cat, name, a, n, 0, flow_in,
-          correlation);
+    struct slice_spec sp = {.track = stream_track(x, file, k->stream), .start = k->start_ns, .end = k->end_ns,
+                            .category = cat, .name = name, .args = a, .n_args = n, .flow_in = flow_in,
+                            .correlation = correlation, .instance = timed};
+    slice(x, &sp);
 }
 
 static void on_copy(struct exporter *x, size_t file, const struct pt_rec_hdr *h)
@@ -493,13 +556,17 @@ static void on_copy(struct exporter *x, size_t file, const struct pt_rec_hdr *h)
         }
         uint64_t cat = category(x, C_MEMCPY);
         a[0] = uint_arg(x, A_BYTES, m->bytes);
-        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, cat, *slot, a, 1, 0, 0, 0);
+        struct slice_spec sp = {.track = stream_track(x, file, m->stream), .start = m->start_ns,
+                                .end = m->end_ns, .category = cat, .name = *slot, .args = a, .n_args = 1};
+        slice(x, &sp);
     } else {
         const struct pt_rec_memset *m = (const void *)h;
         uint64_t name = interned(x, &x->ids.memset, PT_PF_EVENT_NAME, "Memset");
         uint64_t cat = category(x, C_MEMSET);
         a[0] = uint_arg(x, A_BYTES, m->bytes);
-        slice(x, stream_track(x, file, m->stream), m->start_ns, m->end_ns, cat, name, a, 1, 0, 0, 0);
+        struct slice_spec sp = {.track = stream_track(x, file, m->stream), .start = m->start_ns,
+                                .end = m->end_ns, .category = cat, .name = name, .args = a, .n_args = 1};
+        slice(x, &sp);
     }
 }
 
@@ -578,7 +645,9 @@ static void summary_slice(struct exporter *x, uint64_t first, uint64_t last)
     int fresh;
     track_get(x, track, &fresh);
     pt_pf_track(&x->out, track, 0, "partrace report (mean % of GPU time)", -1);
-    slice(x, track, first, last, cat, name, a, n, 0, 0, 0);
+    struct slice_spec sp = {.track = track, .start = first, .end = last, .category = cat, .name = name,
+                            .args = a, .n_args = n};
+    slice(x, &sp);
 }
 
 static void free_exporter(struct exporter *x)
@@ -598,6 +667,7 @@ static void free_exporter(struct exporter *x)
     pt_u64_map_free(&x->uuids);
     pt_u64_map_free(&x->comm_index);
     pt_u64_map_free(&x->ids.kernel);
+    pt_xinst_free(&x->inst);
     free(x->ids.comm_hex);
     free(x->ids.role);
 }
@@ -672,12 +742,14 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
         size_t f = ev.source;
         if (w.phase && !pt_window_step(&w, &x->rw[f], &x->attr_dummy[f], &ev))
             continue;
+        const struct pt_rec_hdr *h = ev.rec;
+        if (h->kind == PT_REC_NCCL_CALL)
+            on_call(x, f, (const void *)h);
+        else if (h->kind == PT_REC_KERNEL)
+            on_kernel(x, f, (const void *)h);
         if (!x->keep[f])
             continue;
-        const struct pt_rec_hdr *h = ev.rec;
         switch (h->kind) {
-        case PT_REC_NCCL_CALL: on_call(x, f, (const void *)h); break;
-        case PT_REC_KERNEL: on_kernel(x, f, (const void *)h); break;
         case PT_REC_MEMCPY:
         case PT_REC_MEMSET: on_copy(x, f, h); break;
         case PT_REC_NVTX: on_nvtx(x, f, (const void *)h); break;

@@ -22,6 +22,7 @@ struct pt_export_opts {
 
 struct pt_export_stats {
     uint64_t events_in, slices, flows, counters, packets, bytes, clipped;
+    uint64_t timed; /* collective slices that got this rank's wait and transfer */
 };
 
 /* Returns 0, 1 when the run could not be read or the output not written, 2 for a bad --ranks

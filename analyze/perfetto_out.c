@@ -473,8 +473,8 @@ static void pack_by_hand(struct pt_pf_out *o, uint64_t delta, const struct event
     o->packets++;
 }
 
-/* Slices and instants carry the definitions pending; ends and counter values never do (a name
- * is defined in the packet that first uses it). */
+/* Slices, instants and ends with args carry the definitions pending; plain ends and counter
+ * values never do (a name is defined in the packet that first uses it). */
 static void event(struct pt_pf_out *o, uint64_t ts, struct event *ev)
 {
     if (ev->n_args > MAX_ARGS)
@@ -483,8 +483,8 @@ static void event(struct pt_pf_out *o, uint64_t ts, struct event *ev)
         ts = o->last_ts;
     uint64_t delta = ts - o->last_ts; /* on the incremental clock (start_sequence) */
     o->last_ts = ts;
-    int with_defs = o->n_defs && ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END &&
-                    ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER;
+    int with_defs = o->n_defs && (ev->n_args || (ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END &&
+                                                 ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER));
     /* Every timestamped packet depends on the sequence's state (its clock), named or not. */
     if (!with_defs && o->started && !o->generic)
         pack_by_hand(o, delta, ev);
@@ -506,6 +506,14 @@ void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t cate
 void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track)
 {
     struct event e = {.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END, .track = track};
+    event(o, ts, &e);
+}
+
+void pt_pf_end_args(struct pt_pf_out *o, uint64_t ts, uint64_t track, const struct pt_pf_arg *args,
+                    size_t n_args)
+{
+    struct event e = {.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END, .track = track,
+                      .args = args, .n_args = n_args};
     event(o, ts, &e);
 }
 

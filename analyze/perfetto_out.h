@@ -79,6 +79,9 @@ void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t cate
                  const struct pt_pf_arg *args, size_t n_args, uint64_t flow_out, uint64_t flow_in,
                  uint64_t correlation);
 void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track);
+/* An END with args: readers add them to the slice it ends (values known only at its end). */
+void pt_pf_end_args(struct pt_pf_out *o, uint64_t ts, uint64_t track, const struct pt_pf_arg *args,
+                    size_t n_args);
 void pt_pf_instant(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t category, uint64_t name,
                    const struct pt_pf_arg *args, size_t n_args);
 /* A counter value, a whole number (bytes): a varint, not Perfetto's 8-byte double. */

@@ -252,6 +252,79 @@ class Export(unittest.TestCase):
         self.assertEqual(sorted(set(corr.values())), [8])
         self.assertEqual(len(corr), 50)
 
+    def test_collective_wait_and_transfer(self):
+        # gen_trace's truth: rank r's all-reduce kernel starts skew_r after the step's base and
+        # every rank's ends 500 ns after the last arrival. Each kernel's END carries its wait
+        # (max skew - skew_r), its transfer (500) and nccl-tests' bandwidths over the transfer.
+        run = os.path.join(self.tmp, "gen")
+        os.makedirs(run)
+        skews = [0, 100, 250, 400]
+        subprocess.run([GEN, run, "tp", "4", "30", "1000", "500", "4096"] + [str(s) for s in skews], check=True)
+        out = self.export("--perfetto", run=run)
+        self.assertEqual(self.check(out)[0], 0)
+        packets = decode(out)
+        arg_names = {one(n, "iid"): one(n, "name") for p in packets for i in p.get("interned_data", [])
+                     for n in i.get("debug_annotation_names", [])}
+        parent, rank_of = {}, {}
+        for p in packets:
+            for d in p.get("track_descriptor", []):
+                parent[one(d, "uuid")] = one(d, "parent_uuid")
+                if "process" in d:
+                    rank_of[one(d, "uuid")] = int(one(d["process"][0], "process_name").split()[1])
+
+        def rank(track):
+            while track not in rank_of:
+                track = parent[track]
+            return rank_of[track]
+
+        seen = collections.Counter()
+        for p in packets:
+            e = p.get("track_event", [{}])[0]
+            if one(e, "type") != "TYPE_SLICE_END" or "debug_annotations" not in e:
+                continue
+            args = {}
+            for a in e["debug_annotations"]:
+                value = one(a, "uint_value") or one(a, "double_value")
+                args[arg_names[one(a, "name_iid")]] = float(value)
+            r = rank(one(e, "track_uuid"))
+            self.assertEqual(args["wait_ns"], max(skews) - skews[r], args)
+            self.assertEqual(args["transfer_ns"], 500)
+            self.assertAlmostEqual(args["algbw_gbps"], 4096 / 500)
+            self.assertAlmostEqual(args["busbw_gbps"], 4096 / 500 * 2 * 3 / 4)
+            seen[r] += 1
+        self.assertEqual(seen, {0: 30, 1: 30, 2: 30, 3: 30})
+        # A rank left out of the export still counts as arrived for the others' waits.
+        out = self.export("--perfetto", "--ranks", "0", run=run, name="r0.pftrace")
+        ends = [p["track_event"][0] for p in decode(out) if "track_event" in p
+                and "debug_annotations" in p["track_event"][0]
+                and one(p["track_event"][0], "type") == "TYPE_SLICE_END"]
+        self.assertEqual(len(ends), 30)
+
+    def test_host_only_collectives_timed_by_their_calls(self):
+        # Without GPU records a collective's times are its calls' (the report's rule): a call's
+        # END carries its wait and transfer when every rank had entered before it returned,
+        # and the two add up to the call's duration.
+        run = os.path.join(ROOT, "samples", "gpu-nccl-torch", "torch_collectives")
+        out = self.export("--perfetto", run=run)
+        self.assertEqual(self.check(out)[0], 0)
+        packets = decode(out)
+        arg_names = {one(n, "iid"): one(n, "name") for p in packets for i in p.get("interned_data", [])
+                     for n in i.get("debug_annotation_names", [])}
+        open_at, timed = collections.defaultdict(list), 0
+        for ts, p in stamped(packets):
+            e = p.get("track_event", [{}])[0]
+            track = one(e, "track_uuid")
+            if one(e, "type") == "TYPE_SLICE_BEGIN":
+                open_at[track].append(ts)
+            elif one(e, "type") == "TYPE_SLICE_END":
+                began = open_at[track].pop()
+                args = {arg_names[one(a, "name_iid")]: float(one(a, "uint_value") or one(a, "double_value"))
+                        for a in e.get("debug_annotations", [])}
+                if args:
+                    timed += 1
+                    self.assertEqual(args["wait_ns"] + args["transfer_ns"], ts - began)
+        self.assertGreater(timed, 10)
+
     def test_chrome(self):
         out = self.export("--chrome", name="t.json")
         d = json.load(open(out))
