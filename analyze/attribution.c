@@ -127,6 +127,13 @@ void pt_attr_window(struct pt_attr_rank *r, uint64_t t, int counting)
     r->paused = !counting;
 }
 
+void pt_attr_advance(struct pt_attr_rank *r, uint64_t t)
+{
+    t = t < r->last_ns ? t : r->last_ns;
+    if (r->first_ns && t > r->done_ns)
+        advance(r, t);
+}
+
 void pt_attr_finish(struct pt_attr_rank *ranks, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -48,6 +48,9 @@ void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint
  * state, after t the new one (report windows: --from/--to, --phase). */
 void pt_attr_window(struct pt_attr_rank *r, uint64_t t, int counting);
 
+/* Attributes up to t, or to the last end seen if that is earlier (what lies after it is not
+ * known yet: idle, or the span's end): totals then describe everything before t. */
+void pt_attr_advance(struct pt_attr_rank *r, uint64_t t);
 /* Attributes what remains up to each rank's last end. */
 void pt_attr_finish(struct pt_attr_rank *ranks, size_t n);
 void pt_attr_free(struct pt_attr_rank *ranks, size_t n);

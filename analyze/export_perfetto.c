@@ -102,6 +102,8 @@ struct exporter {
     struct pt_attr_rank *attr_dummy;
     uint64_t from_ns, to_ns;
     struct pt_xinst inst;           /* collective instances: arrivals, for wait and transfer */
+    size_t tl_next;                 /* the report's timeline: next bucket to write */
+    int16_t *tl_last;               /* per file × series: the value written last (-1: none) */
     struct pt_export_stats *st;
 };
 
@@ -113,7 +115,7 @@ static uint64_t mix(uint64_t a, uint64_t b)
     return (h ^ (h >> 29)) | 1; /* never 0 */
 }
 
-enum { TRACK_PROCESS = 1, TRACK_GPU, TRACK_STREAM, TRACK_THREAD, TRACK_MEMORY, TRACK_SUMMARY };
+enum { TRACK_PROCESS = 1, TRACK_GPU, TRACK_STREAM, TRACK_THREAD, TRACK_MEMORY, TRACK_SUMMARY, TRACK_TIMELINE };
 
 /* The iid in *slot, interned from s on first use. */
 static uint64_t interned(struct exporter *x, uint64_t *slot, enum pt_pf_space space, const char *s)
@@ -623,6 +625,73 @@ static void finish(struct exporter *x, uint64_t last)
         }
 }
 
+/* Counter tracks of the attribution over time, per rank: GPU busy (not idle), then each
+ * category but idle that the rank has any time in. */
+enum { TL_BUSY, TL_SERIES = 1 + PT_CAT_IDLE };
+
+static uint64_t timeline_track(struct exporter *x, size_t file, int series)
+{
+    uint64_t uuid = track_uuid(x, file, TRACK_TIMELINE, (uint64_t)series);
+    int fresh;
+    track_get(x, uuid, &fresh);
+    if (fresh) {
+        char name[64];
+        if (series == TL_BUSY)
+            snprintf(name, sizeof name, "GPU busy (%%)");
+        else
+            snprintf(name, sizeof name, "%s (%% of GPU time)", pt_cat_names[series - 1]);
+        pt_pf_counter_track(&x->out, uuid, track_uuid(x, file, TRACK_PROCESS, 0), name, 0);
+    }
+    return uuid;
+}
+
+/* Writes bucket i of every exported rank: a value where it changed. */
+static void timeline_bucket(struct exporter *x, size_t i, uint64_t start)
+{
+    const struct pt_timeline *tl = &x->rep.timeline;
+    for (size_t f = 0; f < x->rep.n; f++) {
+        const struct pt_attr_rank *a = &x->rep.attr[f];
+        if (!x->keep[f] || !a->first_ns)
+            continue;
+        uint64_t ns[PT_TL_VALUES], cat[PT_CATS] = {0}, total[PT_CATS], hidden, busy = 0;
+        uint64_t span = pt_timeline_span(tl, i);
+        pt_timeline_bucket(tl, f, i, ns);
+        cat[PT_CAT_COMPUTE] = ns[PT_TL_COMPUTE], cat[PT_CAT_COPY] = ns[PT_TL_COPY];
+        for (int k = 0; k < a->n_comms; k++)
+            cat[pt_report_comm_category(&x->rep, a->comms[k].comm)] += ns[PT_TL_COMM + k];
+        pt_report_categories(&x->rep, f, total, &hidden);
+        for (int c = 0; c < PT_CAT_IDLE; c++)
+            busy += cat[c];
+        for (int series = 0; series < TL_SERIES; series++) {
+            if (series != TL_BUSY && !total[series - 1])
+                continue;
+            uint64_t v = series == TL_BUSY ? busy : cat[series - 1];
+            int16_t pct = (int16_t)(v >= span ? 100 : (200 * v + span) / (2 * span));
+            int16_t *last = &x->tl_last[f * TL_SERIES + (size_t)series];
+            if (*last == pct)
+                continue;
+            *last = pct;
+            pt_pf_counter_int(&x->out, start, timeline_track(x, f, series), pct);
+            x->st->counters++;
+        }
+    }
+}
+
+/* Writes the buckets that start at or before t (and inside the window). */
+static void timeline_until(struct exporter *x, uint64_t t)
+{
+    const struct pt_timeline *tl = &x->rep.timeline;
+    for (; x->tl_next < tl->n; x->tl_next++) {
+        uint64_t start = tl->origin + x->tl_next * tl->width;
+        if (start > t)
+            break;
+        if (start < x->from_ns || (x->to_ns && start >= x->to_ns))
+            continue;
+        flush_ends(x, start);
+        timeline_bucket(x, x->tl_next, start);
+    }
+}
+
 /* The report's summary as one slice over the run on a top track: layout and mean shares. */
 static void summary_slice(struct exporter *x, uint64_t first, uint64_t last)
 {
@@ -668,6 +737,7 @@ static void free_exporter(struct exporter *x)
     pt_u64_map_free(&x->comm_index);
     pt_u64_map_free(&x->ids.kernel);
     pt_xinst_free(&x->inst);
+    free(x->tl_last);
     free(x->ids.comm_hex);
     free(x->ids.role);
 }
@@ -682,7 +752,7 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     memset(st, 0, sizeof *st);
     x->st = st;
     /* Pass 1: the report, for ranks, roles, layout, coordinates and clocks. */
-    struct pt_report_opts ro = {.window = {.from_s = 0, .to_s = -1}, .quiet = 1};
+    struct pt_report_opts ro = {.window = {.from_s = 0, .to_s = -1}, .quiet = 1, .timeline = 1};
     if (pt_report_build(o->run, &ro, &x->rep) != 0) {
         free(x);
         return 1;
@@ -695,8 +765,12 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     x->attr_dummy = calloc(n, sizeof *x->attr_dummy);
     x->ids.comm_hex = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.comm_hex);
     x->ids.role = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.role);
+    x->tl_last = malloc(n * TL_SERIES * sizeof *x->tl_last);
+    if (x->tl_last)
+        memset(x->tl_last, 0xff, n * TL_SERIES * sizeof *x->tl_last); /* -1: nothing written */
     int status = 1;
-    if (!x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy || !x->ids.comm_hex || !x->ids.role)
+    if (!x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy || !x->ids.comm_hex || !x->ids.role ||
+        !x->tl_last)
         goto out;
     if (pt_export_keep(&x->rep, o->ranks, x->keep) != 0) {
         status = 2;
@@ -739,6 +813,7 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
             summary_slice(x, first, end);
         }
         last = ev.ts_ns > last ? ev.ts_ns : last;
+        timeline_until(x, ev.ts_ns);
         size_t f = ev.source;
         if (w.phase && !pt_window_step(&w, &x->rw[f], &x->attr_dummy[f], &ev))
             continue;
@@ -757,6 +832,7 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
         default: break;
         }
     }
+    timeline_until(x, UINT64_MAX);
     finish(x, last);
     st->packets = x->out.packets;
     st->bytes = x->out.bytes;

@@ -28,6 +28,13 @@ static const char *role_of(const struct pt_report *r, uint64_t comm)
     return "other";
 }
 
+int pt_report_comm_category(const struct pt_report *r, uint64_t comm)
+{
+    const char *role = role_of(r, comm);
+    return !strcmp(role, "TP") ? PT_CAT_TP : !strcmp(role, "PP") ? PT_CAT_PP
+           : !strcmp(role, "EP") ? PT_CAT_EP : PT_CAT_OTHER;
+}
+
 void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, uint64_t *hidden)
 {
     const struct pt_attr_rank *a = &r->attr[i];
@@ -37,10 +44,7 @@ void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, ui
     cat[PT_CAT_COPY] = a->copy_ns;
     cat[PT_CAT_IDLE] = a->idle_ns;
     for (int k = 0; k < a->n_comms; k++) {
-        const char *role = role_of(r, a->comms[k].comm);
-        int cat_of = !strcmp(role, "TP") ? PT_CAT_TP : !strcmp(role, "PP") ? PT_CAT_PP
-                     : !strcmp(role, "EP") ? PT_CAT_EP : PT_CAT_OTHER;
-        cat[cat_of] += a->comms[k].exposed_ns;
+        cat[pt_report_comm_category(r, a->comms[k].comm)] += a->comms[k].exposed_ns;
         *hidden += a->comms[k].hidden_ns;
     }
 }
@@ -239,7 +243,11 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
     struct pt_event ev;
     uint64_t last_ts = 0;
     while (pt_run_next(&r->run, &ev)) {
+        if (o->timeline && !last_ts && pt_timeline_init(&r->timeline, r->run.n, ev.ts_ns) != 0)
+            o->timeline = 0; /* out of memory: the export goes without these counters */
         last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
+        if (o->timeline)
+            pt_timeline_step(&r->timeline, r->attr, ev.ts_ns);
         if (ev.rec->kind == PT_REC_NVTX)
             note_phase(r, (const struct pt_rec_nvtx *)ev.rec);
         if (ev.rec->kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev.rec)->device >= 0)
@@ -263,6 +271,8 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
     }
     pt_collectives_finish(r->c);
     pt_attr_finish(r->attr, r->run.n);
+    if (o->timeline)
+        pt_timeline_finish(&r->timeline, r->attr, last_ts);
     return last_ts;
 }
 
@@ -360,6 +370,7 @@ int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report
 void pt_report_free(struct pt_report *r)
 {
     pt_requests_free(&r->requests);
+    pt_timeline_free(&r->timeline);
     if (r->attr)
         pt_attr_free(r->attr, r->n);
     free(r->attr);

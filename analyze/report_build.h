@@ -13,6 +13,7 @@
 #include "report_window.h"
 #include "requests.h"
 #include "run_merge.h"
+#include "timeline.h"
 #include "topology.h"
 #include "trace_set.h"
 
@@ -39,6 +40,7 @@ struct pt_report_opts {
     int trust_clocks;
     int quiet;                 /* no per-host clock lines on stderr (JSON output) */
     int again;                 /* this run was reported already: no warnings this time */
+    int timeline;              /* also the attribution over time (pt_report.timeline) */
 };
 
 struct pt_report {
@@ -57,11 +59,14 @@ struct pt_report {
     char phase_names[PT_REPORT_PHASES][64]; /* NVTX range names seen, in order of appearance */
     int n_phase_names;
     struct pt_requests requests;            /* serving marks inside the window */
+    struct pt_timeline timeline;            /* when asked for (opts.timeline) */
 };
 
 /* Returns 0, or 1 when the input could not be read (or the window holds nothing): said on stderr,
  * and r is then empty (nothing to free). */
 int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report *r);
+/* The category of exposed communication on comm: by the role inferred for it. */
+int pt_report_comm_category(const struct pt_report *r, uint64_t comm);
 /* File i's attributed time by category (ns), and the communication hidden under compute. */
 void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, uint64_t *hidden);
 /* The same with each category's share of the rank's span (%, 0 for an empty span) and the span.

@@ -154,7 +154,9 @@ class Export(unittest.TestCase):
         # Timestamps never go back on the sequence; memory counters exist.
         stamps = [ts for ts, _ in te]
         self.assertEqual(stamps, sorted(stamps))
-        counters = [e for _, e in te if one(e, "type") == "TYPE_COUNTER"]
+        memory = {int(one(t, "uuid")) for t in tracks.values() if "counter" in t
+                  and one(t, "name").startswith("device memory in use")}
+        counters = [e for _, e in te if one(e, "type") == "TYPE_COUNTER" and int(one(e, "track_uuid")) in memory]
         self.assertEqual(len(counters), len(of_kind(evs, "memory")))
         # Kernel names are demangled (tools classify kernels by them).
         names = {one(n, "name") for p in packets for i in p.get("interned_data", [])
@@ -324,6 +326,57 @@ class Export(unittest.TestCase):
                     timed += 1
                     self.assertEqual(args["wait_ns"] + args["transfer_ns"], ts - began)
         self.assertGreater(timed, 10)
+
+    def timeline(self, out):
+        """{(rank, series name): [(time, value)]} of the attribution counters of an export."""
+        packets = decode(out)
+        parent, rank_of, series = {}, {}, {}
+        for p in packets:
+            for d in p.get("track_descriptor", []):
+                parent[one(d, "uuid")] = one(d, "parent_uuid")
+                if "process" in d:
+                    rank_of[one(d, "uuid")] = int(one(d["process"][0], "process_name").split()[1])
+                if "counter" in d and "%" in one(d, "name"):
+                    series[one(d, "uuid")] = one(d, "name")
+        values = collections.defaultdict(list)
+        for ts, p in stamped(packets):
+            e = p.get("track_event", [{}])[0]
+            if one(e, "track_uuid") in series:
+                key = (rank_of[parent[one(e, "track_uuid")]], series[one(e, "track_uuid")])
+                values[key].append((ts, int(one(e, "counter_value"))))
+        return values
+
+    @staticmethod
+    def mean(points, end):
+        """The time-weighted mean of a counter held from each point to the next, up to end."""
+        total = sum(v * (b[0] - a[0]) for (a, b, v) in
+                    ((points[i], points[i + 1] if i + 1 < len(points) else (end, 0), points[i][1])
+                     for i in range(len(points))))
+        return total / (end - points[0][0])
+
+    def test_attribution_over_time(self):
+        # The report's categories, bucket by bucket, as counter tracks under each rank: over the
+        # run their time-weighted means are the report's shares (to the percent rounding).
+        for scenario, args, shown in (("tp", ["4", "300", "50000", "20000", "4096", "0", "100", "250", "400"],
+                                       {"compute", "tp_comm"}),
+                                      ("pp", ["4", "4", "30000", "40"], {"compute", "pp_bubble"})):
+            run = os.path.join(self.tmp, scenario)
+            os.makedirs(run)
+            subprocess.run([GEN, run, scenario] + args, check=True)
+            out = self.export("--perfetto", run=run, name=scenario + ".pftrace")
+            self.assertEqual(self.check(out)[0], 0)
+            report = json.loads(cli("report", "--json", run).stdout)
+            values = self.timeline(out)
+            end = max(ts for ts, _ in stamped(decode(out)))
+            for r in report["ranks"]:
+                names = {name for (rank, name) in values if rank == r["rank"]}
+                self.assertEqual(names, {"GPU busy (%)"} | {f"{c} (% of GPU time)" for c in shown}, names)
+                pct = r["attribution_pct"]
+                busy = self.mean(values[(r["rank"], "GPU busy (%)")], end)
+                self.assertAlmostEqual(busy, 100 - pct["idle"], delta=1.5, msg=(scenario, r["rank"]))
+                for c in shown:
+                    got = self.mean(values[(r["rank"], f"{c} (% of GPU time)")], end)
+                    self.assertAlmostEqual(got, pct[c], delta=1.5, msg=(scenario, r["rank"], c))
 
     def test_chrome(self):
         out = self.export("--chrome", name="t.json")
