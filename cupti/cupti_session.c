@@ -18,6 +18,7 @@
 #include "../preload/runtime.h"
 #include "../preload/stacks.h"
 #include "cupti_api.h"
+#include "nvtx_inject.h"
 
 /* 1 MiB (~4,800 kernel records): CUPTI hands a buffer back only when every record in it is
  * complete, which in a busy program means when it is full, so the buffer size is how far kernel
@@ -42,6 +43,14 @@ static const struct {
  * eager loop about 15 % per step (docs/PERFORMANCE.md), and the report does not need them. */
 static int record_wanted[N_RECORD_KINDS] = {1, 1, 1, 1, 0};
 static int tie_by_callback = 1;
+/* PARTRACE_CUDA_CAPTURE=profiler: GPU records only between cudaProfilerStart and
+ * cudaProfilerStop (nsys's --capture-range=cudaProfilerApi); outside them CUPTI records nothing
+ * and costs the application nothing for it. Each range is an NVTX start/end range named
+ * PT_CAPTURE_RANGE, so `partrace report --phase partrace:capture` covers the ranges only. */
+#define PT_CAPTURE_RANGE "partrace:capture"
+static int capture_by_profiler;
+static _Atomic int capturing;
+static _Atomic uint64_t capture_range;
 
 static void parse_records(const char *v)
 {
@@ -110,6 +119,11 @@ void pt_cuda_config(void)
         tie_by_callback = 0;
     else if (tie && *tie && strcmp(tie, "callback") != 0)
         pt_warn("PARTRACE_CUDA_TIE='%.32s' is not callback or none; using callback", tie);
+    const char *capture = getenv("PARTRACE_CUDA_CAPTURE");
+    if (capture && strcmp(capture, "profiler") == 0)
+        capture_by_profiler = 1;
+    else if (capture && *capture && strcmp(capture, "all") != 0)
+        pt_warn("PARTRACE_CUDA_CAPTURE='%.32s' is not all or profiler; using all", capture);
     const char *inj = getenv("CUDA_INJECTION64_PATH");
     Dl_info self;
     if (!dladdr((void *)pt_cuda_config, &self) || !self.dli_fname)
@@ -359,6 +373,8 @@ static void record_stream(CUcontext ctx, CUstream stream, uint8_t per_thread, ui
     pt_emit(&r, sizeof r);
 }
 
+static void on_profiler(CUpti_CallbackId cbid, const CUpti_CallbackData *cb);
+
 static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                                  const void *data)
 {
@@ -368,6 +384,8 @@ static void CUPTIAPI on_callback(void *userdata, CUpti_CallbackDomain domain, CU
     if (domain == CUPTI_CB_DOMAIN_DRIVER_API) {
         if (cbid == CUPTI_DRIVER_TRACE_CBID_cuMemCreate || cbid == CUPTI_DRIVER_TRACE_CBID_cuMemRelease)
             on_vmm(cbid, data);
+        else if (cbid == CUPTI_DRIVER_TRACE_CBID_cuProfilerStart || cbid == CUPTI_DRIVER_TRACE_CBID_cuProfilerStop)
+            on_profiler(cbid, data);
         else
             on_launch(data);
         return;
@@ -395,20 +413,56 @@ static const char *result_text(CUptiResult r)
     return "unknown CUPTI error";
 }
 
-static int enable_all(void)
+/* What costs the application per launch or copy: the activity kinds asked for (all but memory,
+ * whose records are few and whose in-use count needs every allocation) and the launch tie.
+ * Switched on once, or at each capture range's edges. */
+static void set_gpu_records(int on)
 {
     static const CUpti_ActivityKind api_kinds[] = {CUPTI_ACTIVITY_KIND_RUNTIME,
                                                    CUPTI_ACTIVITY_KIND_DRIVER,
                                                    CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION};
-    static const CUpti_CallbackId resource_cbs[] = {CUPTI_CBID_RESOURCE_CONTEXT_CREATED,
-                                                    CUPTI_CBID_RESOURCE_STREAM_CREATED,
-                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
-                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
     static const CUpti_CallbackId launch_cbs[] = {
         CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
         CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
         CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
         CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz};
+    CUptiResult r;
+    for (size_t i = 0; tie_by_callback && i < sizeof launch_cbs / sizeof *launch_cbs; i++)
+        pt_cupti.cuptiEnableCallback(on, subscriber, CUPTI_CB_DOMAIN_DRIVER_API, launch_cbs[i]);
+    for (size_t i = 0; i < N_RECORD_KINDS; i++) {
+        if (!record_wanted[i] || record_kinds[i].kind == CUPTI_ACTIVITY_KIND_MEMORY2)
+            continue;
+        CUpti_ActivityKind k = record_kinds[i].kind;
+        r = on ? pt_cupti.cuptiActivityEnable(k) : pt_cupti.cuptiActivityDisable(k);
+        if (r != CUPTI_SUCCESS)
+            pt_info("CUPTI activity kind %s not %s: %s", record_kinds[i].name, on ? "enabled" : "disabled",
+                    result_text(r));
+    }
+    for (size_t i = 0; pt_cuda_level >= 2 && i < sizeof api_kinds / sizeof *api_kinds; i++)
+        on ? pt_cupti.cuptiActivityEnable(api_kinds[i]) : pt_cupti.cuptiActivityDisable(api_kinds[i]);
+}
+
+/* cuProfilerStart (the runtime's cudaProfilerStart calls it) opens a capture range when it has
+ * returned; cuProfilerStop closes it as it is entered, so nothing of the stop itself counts. */
+static void on_profiler(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
+{
+    if (cbid == CUPTI_DRIVER_TRACE_CBID_cuProfilerStart && cb->callbackSite == CUPTI_API_EXIT &&
+        !atomic_exchange(&capturing, 1)) {
+        set_gpu_records(1);
+        atomic_store(&capture_range, pt_nvtx_range_start(PT_CAPTURE_RANGE));
+    } else if (cbid == CUPTI_DRIVER_TRACE_CBID_cuProfilerStop && cb->callbackSite == CUPTI_API_ENTER &&
+               atomic_exchange(&capturing, 0)) {
+        set_gpu_records(0);
+        pt_nvtx_range_end(atomic_load(&capture_range));
+    }
+}
+
+static int enable_all(void)
+{
+    static const CUpti_CallbackId resource_cbs[] = {CUPTI_CBID_RESOURCE_CONTEXT_CREATED,
+                                                    CUPTI_CBID_RESOURCE_STREAM_CREATED,
+                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CREATED,
+                                                    CUPTI_CBID_RESOURCE_GRAPHNODE_CLONED};
     CUptiResult r;
     /* One shared set of activity buffers, not CUPTI 13's default of one per thread: NCCL launches
      * a non-blocking communicator's kernels from threads that end right after, and the records in
@@ -428,19 +482,22 @@ static int enable_all(void)
     }
     for (size_t i = 0; i < sizeof resource_cbs / sizeof *resource_cbs; i++)
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_RESOURCE, resource_cbs[i]);
-    for (size_t i = 0; tie_by_callback && i < sizeof launch_cbs / sizeof *launch_cbs; i++)
-        pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API, launch_cbs[i]);
     if (record_wanted[3]) { /* "memory" */
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API,
                                      CUPTI_DRIVER_TRACE_CBID_cuMemCreate);
         pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API,
                                      CUPTI_DRIVER_TRACE_CBID_cuMemRelease);
     }
-    for (size_t i = 0; i < N_RECORD_KINDS; i++)
-        if (record_wanted[i] && (r = pt_cupti.cuptiActivityEnable(record_kinds[i].kind)) != CUPTI_SUCCESS)
-            pt_info("CUPTI activity kind %s not enabled: %s", record_kinds[i].name, result_text(r));
-    for (size_t i = 0; pt_cuda_level >= 2 && i < sizeof api_kinds / sizeof *api_kinds; i++)
-        pt_cupti.cuptiActivityEnable(api_kinds[i]);
+    if (record_wanted[3] && (r = pt_cupti.cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMORY2)) != CUPTI_SUCCESS)
+        pt_info("CUPTI activity kind memory not enabled: %s", result_text(r));
+    if (capture_by_profiler) {
+        pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API,
+                                     CUPTI_DRIVER_TRACE_CBID_cuProfilerStart);
+        pt_cupti.cuptiEnableCallback(1, subscriber, CUPTI_CB_DOMAIN_DRIVER_API,
+                                     CUPTI_DRIVER_TRACE_CBID_cuProfilerStop);
+    } else {
+        set_gpu_records(1);
+    }
     return 0;
 }
 
@@ -620,6 +677,7 @@ void pt_cupti_after_fork(void)
 {
     atomic_store(&active, 0);
     atomic_store(&pt_cupti_tie, 0);
+    atomic_store(&capturing, 0);
     pthread_mutex_init(&pool_lock, NULL);
     if (convert.slots)
         pt_convert_reset_strings(&convert);

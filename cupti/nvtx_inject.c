@@ -11,6 +11,8 @@
 
 #include <partrace/format.h>
 
+#include "nvtx_inject.h"
+
 #include "../preload/clock.h"
 #include "../preload/export.h"
 #include "../preload/runtime.h"
@@ -99,6 +101,15 @@ static int NVTX_API range_pop(void)
     emit(PT_NVTX_POP, 0, 0, NULL, NULL);
     return push_depth > 0 ? --push_depth : -1;
 }
+
+uint64_t pt_nvtx_range_start(const char *text)
+{
+    uint64_t id = atomic_fetch_add(&next_range, 1);
+    emit(PT_NVTX_START, 0, id, NULL, text);
+    return id;
+}
+
+void pt_nvtx_range_end(uint64_t id) { emit(PT_NVTX_END, 0, id, NULL, NULL); }
 
 static void NVTX_API domain_mark(nvtxDomainHandle_t d, const nvtxEventAttributes_t *a)
 {

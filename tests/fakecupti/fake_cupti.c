@@ -349,6 +349,19 @@ void fake_cupti_launch(const char *name, uint32_t stream)
     kernel(name, stream, corr, 0);
 }
 
+/* cudaProfilerStart/Stop as the driver reports them: callbacks at entry and exit, when enabled. */
+void fake_cupti_profiler(int start);
+void fake_cupti_profiler(int start)
+{
+    CUpti_CallbackId id = start ? CUPTI_DRIVER_TRACE_CBID_cuProfilerStart : CUPTI_DRIVER_TRACE_CBID_cuProfilerStop;
+    for (int site = CUPTI_API_ENTER; site <= CUPTI_API_EXIT; site++) {
+        CUpti_CallbackData cb = {.callbackSite = (CUpti_ApiCallbackSite)site,
+                                 .functionName = start ? "cuProfilerStart" : "cuProfilerStop"};
+        if (subscriber_cb && driver_cb_enabled(id))
+            subscriber_cb(NULL, CUPTI_CB_DOMAIN_DRIVER_API, id, &cb);
+    }
+}
+
 void fake_cupti_capture(int on);
 void fake_cupti_capture(int on) { capturing = on; }
 

@@ -235,6 +235,40 @@ class Cuda(TraceTest):
         self.assertEqual(proc.stdout.strip(), "/opt/other.so")
 
 
+    def test_capture_range_by_cuda_profiler_api(self):
+        # PARTRACE_CUDA_CAPTURE=profiler: kernels only between cudaProfilerStart and Stop (the
+        # program brackets the second half of its 4 iterations), no launch callback outside;
+        # NCCL calls all the time; the range is an NVTX range the report can be limited to.
+        proc = self.run_sim(iters=4, PARTRACE_CUDA_CAPTURE="profiler", GPU_SIM_PROFILER="1", FAKE_CUPTI_STATS="1")
+        launches, callbacks = map(int, re.search(r"launches (\d+) launch_callbacks (\d+)", proc.stderr).groups())
+        self.assertEqual(callbacks, 2 * 3)  # in the range: AllReduce, gemm, Send/Recv, twice
+        self.assertGreater(launches, callbacks)
+        evs = events(self.run_dir)
+        gemms = [k for k in of_kind(evs, "kernel") if k["name"] == "gemm_kernel"]
+        ranges = [(n["event"], n["text"]) for n in of_kind(evs, "nvtx")]
+        self.assertEqual(ranges, [("start", "partrace:capture"), ("end", "")])
+        start, end = [n["ts_ns"] for n in of_kind(evs, "nvtx")]
+        self.assertEqual(len(gemms), 2)
+        self.assertTrue(all(start < k["ts_ns"] for k in gemms))
+        eager_ars = [c for c in nccl(evs, "AllReduce") if c["comm"] == nccl(evs, "AllReduce")[0]["comm"]]
+        self.assertGreaterEqual(len(eager_ars), 4)
+        # 2 iterations × (AllReduce, grouped Send/Recv): their kernels, tied, started after the
+        # range opened (a kernel launched inside may run after it closed).
+        tied = [k for k in of_kind(evs, "kernel") if k["nccl_call"]]
+        self.assertEqual(len(tied), 4)
+        self.assertTrue(all(start < k["ts_ns"] for k in tied))
+        report = cli("report", "--json", "--phase", "partrace:capture", self.run_dir).stdout
+        self.assertIn('"phase"', report)
+        # Without a range nothing of the GPU is recorded; without the setting, everything.
+        shutil.rmtree(self.run_dir)
+        self.run_sim(iters=4, PARTRACE_CUDA_CAPTURE="profiler")
+        self.assertEqual(of_kind(events(self.run_dir), "kernel"), [])
+        shutil.rmtree(self.run_dir)
+        proc = self.run_sim(iters=4, GPU_SIM_PROFILER="1", PARTRACE_CUDA_CAPTURE="sometimes")
+        self.assertIn("PARTRACE_CUDA_CAPTURE='sometimes' is not all or profiler; using all", proc.stderr)
+        gemms = [k for k in of_kind(events(self.run_dir), "kernel") if k["name"] == "gemm_kernel"]
+        self.assertEqual(len(gemms), 4 + 2)  # and the one captured into the graph, replayed twice
+
     def test_nvtx_ranges_and_marks(self):
         run_traced([os.path.join(PROGS, "nvtx_main")], self.run_dir)
         evs = events(self.run_dir)

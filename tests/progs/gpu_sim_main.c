@@ -5,6 +5,8 @@
  * captured from an AllReduce and a gemm, instantiated and replayed twice. NB_CAPTURE=1 then
  * captures an AllReduce of 128 floats on the non-blocking communicator too (its node is made on
  * the test NCCL's launch thread, outside any call), instantiates and replays it once.
+ * GPU_SIM_PROFILER=1 calls cudaProfilerStart before the second half of the ITERS and
+ * cudaProfilerStop after them.
  *   gpu_sim_main [ITERS=3] [NB_ITERS=2] [NB_CAPTURE=0] */
 #include <dlfcn.h>
 #include <nccl.h>
@@ -51,6 +53,9 @@ int main(int argc, char **argv)
     BIND(cupti, fake_cupti_misc, void_fn);
     BIND(cupti, fake_cupti_context_created, int_fn);
     BIND(cupti, fake_cupti_vmm, vmm_fn);
+    BIND(cupti, fake_cupti_profiler, int_fn);
+    const char *profiler = getenv("GPU_SIM_PROFILER");
+    int ranged = profiler && *profiler == '1';
     int (*inject)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "InitializeInjection");
     if (inject)
         inject(); /* what the CUDA driver does at cuInit */
@@ -64,6 +69,8 @@ int main(int argc, char **argv)
     if (ncclGetUniqueId(&id) || ncclCommInitRank(&comm, 1, id, 0))
         return 1;
     for (int i = 0; i < iters; i++) {
+        if (ranged && i == iters / 2)
+            fake_cupti_profiler(1);
         ncclAllReduce(buf, buf, 1024, ncclFloat32, ncclSum, comm, s);
         fake_cupti_launch("gemm_kernel", 3);
         ncclGroupStart();
@@ -71,6 +78,8 @@ int main(int argc, char **argv)
         ncclRecv(buf, 16, ncclFloat32, 0, comm, s);
         ncclGroupEnd();
     }
+    if (ranged)
+        fake_cupti_profiler(0);
     /* A non-blocking communicator: its kernels are launched from another thread. */
     ncclConfig_t cfg = NCCL_CONFIG_INITIALIZER;
     cfg.blocking = 0;
