@@ -6,7 +6,13 @@ With TP_SMALL=1, two host-bound phases follow (NVTX "small"): "launch" steps of 
 one-element add and no NCCL (what a per-launch cost does to the application), and "small" steps
 of 16 such adds and one all_reduce of one element (what a per-NCCL-call cost does).
 Writes rank<R>.json to $PT_OUT_DIR: step times (wall and this thread's CPU time; with TP_BLOCKS=B
-the median of B blocks), and with --profile the kernel count."""
+the median of B blocks), and with --profile the kernel count.
+TP_AB=partrace|torch|none measures in one process instead: each phase (eager, graph, and with
+TP_SMALL=1 launch and small) runs TP_AB_PAIRS pairs of blocks of TP_AB_STEPS steps, one block
+with the tracer on and one off, in alternating order; "partrace" switches partrace's GPU
+recording with torch.cuda.profiler.start()/stop() (run under PARTRACE_CUDA_CAPTURE=profiler),
+"torch" runs the on-block under torch.profiler (CPU+CUDA), "none" switches nothing (the method's
+own spread). rank<R>.json then holds, per phase, the per-step wall time of every block."""
 import json
 import os
 import sys
@@ -52,6 +58,71 @@ with torch.cuda.graph(graph):
     static_y = step(static_x)
 torch.cuda.synchronize()
 dist.barrier()
+
+AB = os.environ.get("TP_AB")
+
+
+def ab_measure():
+    """Pairs of blocks, tracer off and on, in alternating order (drift hits both alike)."""
+    pairs, per = int(os.environ.get("TP_AB_PAIRS", 20)), int(os.environ.get("TP_AB_STEPS", 50))
+    one = torch.zeros(1, device=dev)
+
+    def launch_block(n):
+        for _ in range(n):
+            for _ in range(64):
+                one.add_(1)
+
+    def small_block(n):
+        for _ in range(n):
+            for _ in range(16):
+                one.add_(1)
+            dist.all_reduce(one)
+
+    def eager(n):
+        for _ in range(n):
+            step(x)
+
+    def replays(n):
+        for _ in range(n):
+            graph.replay()
+
+    phases = [("eager", eager), ("graph", replays)]
+    if os.environ.get("TP_SMALL") == "1":
+        phases += [("launch", launch_block), ("small", small_block)]
+    out = {}
+    for name, block in phases:
+        off, on = [], []
+        for i in range(pairs):
+            for state in ((0, 1) if i % 2 == 0 else (1, 0)):
+                torch.cuda.synchronize()
+                dist.barrier()
+                torch.cuda.synchronize()
+                tracer = None
+                if state and AB == "partrace":
+                    torch.cuda.profiler.start()
+                elif state and AB == "torch":
+                    tracer = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
+                                                                torch.profiler.ProfilerActivity.CUDA])
+                    tracer.start()
+                w0 = time.perf_counter()
+                block(per)
+                torch.cuda.synchronize()
+                (on if state else off).append((time.perf_counter() - w0) / per * 1e6)
+                if state and AB == "partrace":
+                    torch.cuda.profiler.stop()
+                elif tracer:
+                    tracer.stop()
+        out[name] = {"off_us": off, "on_us": on}
+    return out
+
+
+if AB:
+    result = dict(rank=rank, ab=AB, phases=ab_measure())
+    with open(os.path.join(os.environ["PT_OUT_DIR"], f"rank{rank}.json"), "w") as f:
+        json.dump(result, f)
+    print(f"rank {rank}: done", flush=True)
+    dist.barrier()
+    os._exit(0)
 
 prof = None
 if profile:
