@@ -6,7 +6,8 @@
 # PARTRACE_CUDA_CAPTURE=profiler, switched by torch.cuda.profiler.start/stop) and "torch"
 # (torch.profiler CPU+CUDA per on-block, no partrace). Run on the GPU machine from the repository
 # root:  bash tests/gpu/ab_overhead.sh BUILD_DIR OUT_DIR   (NPROC=2 ROUNDS=2 TP_AB_PAIRS=20
-# TP_AB_STEPS=50 TP_SMALL=1). Results: OUT_DIR/ab-summary.txt.
+# TP_AB_STEPS=50 TP_SMALL=1). Results: OUT_DIR/ab-summary.txt, and the first partrace run's
+# trace in OUT_DIR/ab-partrace-run.tar.gz.
 set -uo pipefail
 BUILD=$(realpath "$1")
 OUT=$(realpath "$2")
@@ -31,6 +32,8 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     python3 tests/gpu/ab_table.py "$WORK" > "$OUT/ab-summary.txt" 2>&1
 done
 "$BUILD/partrace" info "$WORK/partrace1/run" > "$WORK/partrace-info.txt" 2>&1
+# The first partrace run's trace (small with few pairs: samples/gpu-capture-range).
+tar -czf "$OUT/ab-partrace-run.tar.gz" -C "$WORK" machine.txt partrace1
 cat "$WORK/machine.txt" "$OUT/ab-summary.txt" "$WORK/partrace-info.txt" > "$OUT/ab-summary.full.txt"
 mv "$OUT/ab-summary.full.txt" "$OUT/ab-summary.txt"
 tail -n 5 "$WORK"/*.log >> "$OUT/ab-summary.txt"
