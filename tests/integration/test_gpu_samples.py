@@ -122,6 +122,36 @@ class GpuSamples(unittest.TestCase):
             self.assertEqual(rank["eager_calls_with_kernel"], 4046)
             self.assertEqual(rank["vmm_records"], 164)
 
+    def test_capture_ranges(self):
+        # PARTRACE_CUDA_CAPTURE=profiler on 2 x H200: GPU records only in the blocks that
+        # torch.cuda.profiler.start/stop bracketed (samples/gpu-capture-range/README.md).
+        run = os.path.join(ROOT, "samples", "gpu-capture-range", "traced")
+        evs = events(run)
+        ranks = sorted({k["pid"] for k in of_kind(evs, "kernel")})
+        self.assertEqual(len(ranks), 2)
+        for pid in ranks:
+            kernels = [k for k in of_kind(evs, "kernel") if k["pid"] == pid]
+            nv = [n for n in of_kind(evs, "nvtx") if n["pid"] == pid]
+            starts = {n["range_id"]: n["ts_ns"] for n in nv if n["event"] == "start"}
+            self.assertEqual({n["text"] for n in nv if n["event"] == "start"}, {"partrace:capture"})
+            ranges = sorted((starts[n["range_id"]], n["ts_ns"]) for n in nv if n["event"] == "end")
+            self.assertEqual(len(ranges), 4 * 3)
+            # 3 pairs x 4 steps x (12 eager + 12 graph + 64 launch + 17 small) kernels
+            self.assertEqual(len(kernels), 1260)
+            # their NCCL kernels all tied: eager (4 a step), replayed from the graph (4), small (1)
+            self.assertEqual(sum(1 for k in kernels if k["nccl_call"]), 3 * 4 * (4 + 4 + 1))
+            # Each kernel was launched in a range: it starts after the range opened and before
+            # the next one did (it may run after its range closed).
+            opens = [a for a, _ in ranges] + [float("inf")]
+            for k in kernels:
+                i = max(j for j in range(len(ranges)) if opens[j] <= k["ts_ns"])
+                self.assertLess(k["ts_ns"], opens[i + 1])
+                self.assertLess(k["ts_ns"], ranges[i][1] + 50_000_000)
+        proc = subprocess.run([PARTRACE, "report", "--phase", "partrace:capture", run], capture_output=True,
+                              text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("in NVTX ranges 'partrace:capture'", proc.stdout)
+
     def test_pp_ep_roles_hops_and_hot_expert(self):
         sample = os.path.join(ROOT, "samples", "gpu-pp-ep")
         with tempfile.TemporaryDirectory() as work:
