@@ -15,6 +15,7 @@
 #include "u64_map.h"
 
 #define MAX_DEPTH 32       /* slices open at once on one track */
+#define MAX_OPEN_RANGES 256 /* NVTX start/end ranges open at once, all files; more are left out */
 /* Recent NCCL calls, to describe their kernels: 4-way sets, the oldest entry of a set replaced.
  * A kernel can start a thousand calls after its own (the host runs ahead of the GPU). The sets
  * start few and double when one would lose an entry, up to CALL_CACHE entries: a short run
@@ -102,6 +103,15 @@ struct exporter {
     struct pt_attr_rank *attr_dummy;
     uint64_t from_ns, to_ns;
     struct pt_xinst inst;           /* collective instances: arrivals, for wait and transfer */
+    /* NVTX start/end ranges (not bound to a thread, free to overlap): each open one holds a lane,
+     * a track of its process on which slices never overlap. */
+    struct open_range {
+        size_t file;
+        uint64_t id;
+        int lane;
+    } ranges[MAX_OPEN_RANGES];
+    size_t n_ranges;
+    uint32_t *lanes_busy;           /* per file: bit per lane in use */
     size_t tl_next;                 /* the report's timeline: next bucket to write */
     int16_t *tl_last;               /* per file × series: the value written last (-1: none) */
     struct pt_export_stats *st;
@@ -115,7 +125,8 @@ static uint64_t mix(uint64_t a, uint64_t b)
     return (h ^ (h >> 29)) | 1; /* never 0 */
 }
 
-enum { TRACK_PROCESS = 1, TRACK_GPU, TRACK_STREAM, TRACK_THREAD, TRACK_MEMORY, TRACK_SUMMARY, TRACK_TIMELINE };
+enum { TRACK_PROCESS = 1, TRACK_GPU, TRACK_STREAM, TRACK_THREAD, TRACK_MEMORY, TRACK_SUMMARY, TRACK_TIMELINE,
+       TRACK_RANGES };
 
 /* The iid in *slot, interned from s on first use. */
 static uint64_t interned(struct exporter *x, uint64_t *slot, enum pt_pf_space space, const char *s)
@@ -572,6 +583,60 @@ static void on_copy(struct exporter *x, size_t file, const struct pt_rec_hdr *h)
     }
 }
 
+/* The track of lane `lane` of file's NVTX start/end ranges, described when new. */
+static uint64_t lane_track(struct exporter *x, size_t file, int lane)
+{
+    uint64_t uuid = track_uuid(x, file, TRACK_RANGES, (uint64_t)lane);
+    int fresh;
+    track_get(x, uuid, &fresh);
+    if (fresh) {
+        char name[32];
+        snprintf(name, sizeof name, "NVTX ranges %d", lane + 1);
+        pt_pf_track(&x->out, uuid, track_uuid(x, file, TRACK_PROCESS, 0), name, 500 + lane);
+    }
+    return uuid;
+}
+
+/* A start/end range: its start takes the process's first free lane, its end frees it. */
+static void on_range(struct exporter *x, size_t file, const struct pt_rec_nvtx *r, const char *text)
+{
+    if (r->event == PT_NVTX_START) {
+        uint32_t busy = x->lanes_busy[file];
+        if (busy == UINT32_MAX || x->n_ranges == MAX_OPEN_RANGES) {
+            x->st->ranges_left_out++;
+            return;
+        }
+        int lane = __builtin_ctz(~busy);
+        uint64_t track = lane_track(x, file, lane);
+        int fresh;
+        struct track *t = track_get(x, track, &fresh);
+        if (!t)
+            return;
+        uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
+        pt_pf_begin(&x->out, r->ts_ns, track, category(x, C_NVTX), name, NULL, 0, 0, 0, 0);
+        t->ends[t->depth++] = UINT64_MAX;
+        x->lanes_busy[file] |= 1u << lane;
+        x->ranges[x->n_ranges++] = (struct open_range){file, r->range_id, lane};
+        x->st->slices++;
+        return;
+    }
+    for (size_t i = 0; i < x->n_ranges; i++) {
+        struct open_range *o = &x->ranges[i];
+        if (o->file != file || o->id != r->range_id)
+            continue;
+        uint64_t track = lane_track(x, file, o->lane);
+        int fresh;
+        struct track *t = track_get(x, track, &fresh);
+        if (t && t->depth) {
+            pt_pf_end(&x->out, r->ts_ns, track);
+            t->depth--;
+        }
+        x->lanes_busy[file] &= ~(1u << o->lane);
+        *o = x->ranges[--x->n_ranges];
+        return;
+    }
+}
+
 static void on_nvtx(struct exporter *x, size_t file, const struct pt_rec_nvtx *r)
 {
     char text[256];
@@ -582,7 +647,9 @@ static void on_nvtx(struct exporter *x, size_t file, const struct pt_rec_nvtx *r
     if (!t || r->ts_ns < x->from_ns || (x->to_ns && r->ts_ns >= x->to_ns))
         return;
     flush_ends(x, r->ts_ns);
-    if (r->event == PT_NVTX_PUSH && t->depth < MAX_DEPTH) {
+    if (r->event == PT_NVTX_START || r->event == PT_NVTX_END)
+        on_range(x, file, r, text);
+    else if (r->event == PT_NVTX_PUSH && t->depth < MAX_DEPTH) {
         uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
         pt_pf_begin(&x->out, r->ts_ns, track, category(x, C_NVTX), name, NULL, 0, 0, 0, 0);
         t->ends[t->depth++] = UINT64_MAX;
@@ -738,6 +805,7 @@ static void free_exporter(struct exporter *x)
     pt_u64_map_free(&x->ids.kernel);
     pt_xinst_free(&x->inst);
     free(x->tl_last);
+    free(x->lanes_busy);
     free(x->ids.comm_hex);
     free(x->ids.role);
 }
@@ -765,12 +833,13 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     x->attr_dummy = calloc(n, sizeof *x->attr_dummy);
     x->ids.comm_hex = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.comm_hex);
     x->ids.role = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.role);
+    x->lanes_busy = calloc(n, sizeof *x->lanes_busy);
     x->tl_last = malloc(n * TL_SERIES * sizeof *x->tl_last);
     if (x->tl_last)
         memset(x->tl_last, 0xff, n * TL_SERIES * sizeof *x->tl_last); /* -1: nothing written */
     int status = 1;
     if (!x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy || !x->ids.comm_hex || !x->ids.role ||
-        !x->tl_last)
+        !x->tl_last || !x->lanes_busy)
         goto out;
     if (pt_export_keep(&x->rep, o->ranks, x->keep) != 0) {
         status = 2;

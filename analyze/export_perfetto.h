@@ -23,6 +23,7 @@ struct pt_export_opts {
 struct pt_export_stats {
     uint64_t events_in, slices, flows, counters, packets, bytes, clipped;
     uint64_t timed; /* collective slices that got this rank's wait and transfer */
+    uint64_t ranges_left_out; /* NVTX start/end ranges beyond the lanes (32 a process open at once) */
 };
 
 /* Returns 0, 1 when the run could not be read or the output not written, 2 for a bad --ranks

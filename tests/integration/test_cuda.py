@@ -275,15 +275,18 @@ class Cuda(TraceTest):
         marks = [(e["event"], e["domain"], e["text"]) for e in of_kind(evs, "nvtx")]
         self.assertEqual(marks, [("start", "", "request 7"), ("push", "", "prefill"),
                                  ("pop", "", ""), ("mark", "", "first token"),
+                                 ("start", "", "request 8"),
                                  ("push", "engine", "decode"), ("pop", "engine", ""),
-                                 ("end", "", "")])
+                                 ("end", "", ""), ("end", "", "")])
         nv = of_kind(evs, "nvtx")
-        self.assertEqual(nv[0]["range_id"], nv[-1]["range_id"])
-        self.assertEqual(nv[4]["color"], 0xff00ff00)
+        self.assertEqual(nv[0]["range_id"], nv[7]["range_id"])
+        self.assertEqual(nv[4]["range_id"], nv[8]["range_id"])
+        self.assertNotEqual(nv[0]["range_id"], nv[4]["range_id"])
+        self.assertEqual(nv[5]["color"], 0xff00ff00)
         # Phases bracket the NCCL calls made inside them, on one clock.
         ars = nccl(evs, "AllReduce")
         self.assertTrue(nv[1]["ts_ns"] < ars[0]["ts_ns"] < nv[2]["ts_ns"])
-        self.assertTrue(nv[4]["ts_ns"] < ars[1]["ts_ns"] < nv[5]["ts_ns"])
+        self.assertTrue(nv[5]["ts_ns"] < ars[1]["ts_ns"] < nv[6]["ts_ns"])
 
     def test_nvtx_off_with_the_library(self):
         proc = run_traced([os.path.join(PROGS, "nvtx_main")], self.run_dir, PARTRACE_DISABLE=1)

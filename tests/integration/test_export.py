@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BUILD, PARTRACE, cli, events, main, nccl, of_kind
+from harness import BUILD, PARTRACE, PROGS, cli, events, main, nccl, of_kind, run_traced
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 PROTO_DIR = os.path.join(ROOT, "analyze", "proto")
@@ -377,6 +377,36 @@ class Export(unittest.TestCase):
                 for c in shown:
                     got = self.mean(values[(r["rank"], f"{c} (% of GPU time)")], end)
                     self.assertAlmostEqual(got, pct[c], delta=1.5, msg=(scenario, r["rank"], c))
+
+    def test_nvtx_start_end_ranges_on_lanes(self):
+        # Start/end ranges may overlap and need not nest: each takes the first free lane track
+        # of its process ("NVTX ranges 1", "NVTX ranges 2", ...), on which slices never overlap.
+        run = os.path.join(self.tmp, "nvtx")
+        run_traced([os.path.join(PROGS, "nvtx_main")], run)
+        out = self.export("--perfetto", run=run)
+        self.assertEqual(self.check(out)[0], 0)
+        packets = decode(out)
+        names = {one(n, "iid"): one(n, "name") for p in packets for i in p.get("interned_data", [])
+                 for n in i.get("event_names", [])}
+        lanes = {one(d, "uuid"): one(d, "name") for p in packets for d in p.get("track_descriptor", [])
+                 if (one(d, "name") or "").startswith("NVTX ranges")}
+        self.assertEqual(sorted(lanes.values()), ["NVTX ranges 1", "NVTX ranges 2"])
+        on_lane = collections.defaultdict(list)
+        for ts, p in stamped(packets):
+            e = p.get("track_event", [{}])[0]
+            if one(e, "track_uuid") in lanes:
+                on_lane[lanes[one(e, "track_uuid")]].append((one(e, "type"), names.get(one(e, "name_iid"))))
+        self.assertEqual(on_lane["NVTX ranges 1"], [("TYPE_SLICE_BEGIN", "request 7"), ("TYPE_SLICE_END", None)])
+        self.assertEqual(on_lane["NVTX ranges 2"], [("TYPE_SLICE_BEGIN", "request 8"), ("TYPE_SLICE_END", None)])
+        # The capture ranges of a real GPU run (samples/gpu-capture-range) land there too.
+        out = self.export("--perfetto", run=os.path.join(ROOT, "samples", "gpu-capture-range", "traced"),
+                          name="c.pftrace")
+        packets = decode(out)
+        lanes = {one(d, "uuid") for p in packets for d in p.get("track_descriptor", [])
+                 if one(d, "name") == "NVTX ranges 1"}
+        begins = [p for p in packets if "track_event" in p and one(p["track_event"][0], "track_uuid") in lanes
+                  and one(p["track_event"][0], "type") == "TYPE_SLICE_BEGIN"]
+        self.assertEqual((len(lanes), len(begins)), (2, 24))
 
     def test_chrome(self):
         out = self.export("--chrome", name="t.json")

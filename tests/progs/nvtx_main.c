@@ -1,6 +1,6 @@
-/* NVTX as an inference engine uses it: a request range (start/end), prefill and decode phases
- * (push/pop, one in a named domain, one with a registered string), a mark, with an NCCL call
- * inside each phase. NVTX here is the header-only nvtx3 from the CUDA toolkit. */
+/* NVTX as an inference engine uses it: request ranges (start/end; the second starts before the
+ * first ends), prefill and decode phases (push/pop, one in a named domain, one with a
+ * registered string), a mark, with an NCCL call inside each phase. NVTX here is the header-only nvtx3 from the CUDA toolkit. */
 #include <nccl.h>
 #include <nvtx3/nvToolsExt.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@ int main(void)
     ncclAllReduce(buf, buf, 64, ncclFloat32, ncclSum, comm, NULL);
     nvtxRangePop();
     nvtxMarkA("first token");
+    nvtxRangeId_t next = nvtxRangeStartA("request 8");
     nvtxDomainHandle_t engine = nvtxDomainCreateA("engine");
     nvtxStringHandle_t decode = nvtxDomainRegisterStringA(engine, "decode");
     nvtxEventAttributes_t attr = {0};
@@ -30,5 +31,6 @@ int main(void)
     ncclAllReduce(buf, buf, 64, ncclFloat32, ncclSum, comm, NULL);
     nvtxDomainRangePop(engine);
     nvtxRangeEnd(request);
+    nvtxRangeEnd(next);
     return ncclCommDestroy(comm) != ncclSuccess;
 }
