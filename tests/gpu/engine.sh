@@ -14,7 +14,9 @@
 # 5. The MoE model (moe-small) as EP4 and TP4, and EP4 with a hot expert.
 # 6. Prefix caching: logits with the cache on and off; the small model with shared prefixes.
 # 7. Open loop (--rate) with TP, PP and EP on 2 GPUs.
-# PARTS="logits prefix" runs only those sections (default: all).
+# PARTS="logits prefix" runs only those sections (default: all). NGPU=8 runs sections 4 and 5
+# (the layout matrix) on 8 GPUs with the seed's 8-GPU layouts (A TP8, B TP4xPP2, C TP2xPP2xDP2,
+# D DP8; MoE as EP8 and TP8): NGPU=8 PARTS="dense moe" bash tests/gpu/engine.sh ... (issue 8).
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
 # the straggler run).
 set -uo pipefail
@@ -27,12 +29,13 @@ status=0
 engine_libs
 machine_info > "$WORK/machine.txt" 2>&1
 say() { echo "$*" | tee -a "$WORK/summary.txt"; }
-# traced NAME ENGINE_ARGS...: pt_engine on 4 GPUs under partrace, its results in $WORK/NAME, its log
+NGPU=${NGPU:-4}
+# traced NAME ENGINE_ARGS...: pt_engine on NP GPUs (4) under partrace, its results in $WORK/NAME, its log
 # in NAME.log, `partrace report` of its trace in NAME-report.txt and NAME-report.json.
 traced() {
     local name=$1
     shift
-    PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc 4 "$@" \
+    PARTRACE_DIR=$WORK/$name/trace LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc "${NP:-4}" "$@" \
         --out "$WORK/$name" > "$WORK/$name.log" 2>&1 || { say "$name failed"; status=1; }
     "$PT" report "$WORK/$name/trace" > "$WORK/$name-report.txt" 2>&1
     "$PT" report --json "$WORK/$name/trace" > "$WORK/$name-report.json" 2>/dev/null
@@ -99,11 +102,13 @@ PY
     rm -rf "$WORK/$name/trace"
 done
 
-# 4. Layouts of the small model.
+# 4. Layouts of the small model, on NGPU GPUs.
+if [ "$NGPU" = 8 ]; then dense_layouts="tp=8 tp=4,pp=2 tp=2,pp=2,dp=2 dp=8"
+else dense_layouts="tp=4 tp=2,dp=2 dp=4 pp=4 tp=2,pp=2"; fi
 part dense && for conc in ${CONCS:-4 64}; do
-    for v in ${LAYOUTS:-tp=4 tp=2,dp=2 dp=4 pp=4 tp=2,pp=2}; do
+    for v in ${LAYOUTS:-$dense_layouts}; do
         name=small-${v//[=,]/}-c$conc
-        traced "$name" --layout "$v" --model small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 \
+        NP=$NGPU traced "$name" --layout "$v" --model small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 \
             --output 64 --concurrency "$conc"
         checked "$name"
         rm -rf "$WORK/$name/trace"
@@ -113,16 +118,16 @@ done
 #    with a hot expert (--route-skew) to see the report's receive imbalance.
 if part moe; then
 for conc in ${CONCS:-4 64}; do
-    for v in ${LAYOUTS_MOE:-dp=4,ep=4 tp=4}; do
+    for v in ${LAYOUTS_MOE:-dp=$NGPU,ep=$NGPU tp=$NGPU}; do
         name=moe-${v//[=,]/}-c$conc
-        traced "$name" --layout "$v" --model moe-small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 \
+        NP=$NGPU traced "$name" --layout "$v" --model moe-small --requests $((conc * 4 > 32 ? conc * 4 : 32)) --input 512 \
             --output 64 --concurrency "$conc"
         checked "$name"
         rm -rf "$WORK/$name/trace"
     done
 done
-name=moe-ep4-skew
-traced "$name" --layout dp=4,ep=4 --model moe-small --requests 64 --input 256 --output 32 --concurrency 16 \
+name=moe-ep${NGPU}-skew
+NP=$NGPU traced "$name" --layout dp=$NGPU,ep=$NGPU --model moe-small --requests 64 --input 256 --output 32 --concurrency 16 \
     --route-skew 4
 say "$name: $(grep -h "EP rank" "$WORK/$name.log" | head -4 | tr '\n' ' ')"
 say "$name report: $(grep -i -E "imbalance|hot" "$WORK/$name-report.txt" | head -3)"
