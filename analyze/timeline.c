@@ -32,10 +32,19 @@ static void merge(struct pt_timeline *t)
     t->width *= 2;
 }
 
+/* Where bucket n ends; 0 past what 64 bits hold (a damaged trace's times). */
+static uint64_t bucket_end(const struct pt_timeline *t, size_t n)
+{
+    uint64_t k = (uint64_t)n + 1;
+    return t->width > (UINT64_MAX - t->origin) / k ? 0 : t->origin + k * t->width;
+}
+
 /* Completes bucket n (room for it is there). */
 static void take(struct pt_timeline *t, struct pt_attr_rank *attr)
 {
-    uint64_t boundary = t->origin + (t->n + 1) * t->width;
+    uint64_t boundary = bucket_end(t, t->n);
+    if (!boundary)
+        return;
     for (size_t f = 0; f < t->files; f++) {
         pt_attr_advance(&attr[f], boundary);
         uint64_t *s = snap(t, f, t->n);
@@ -51,11 +60,13 @@ void pt_timeline_step(struct pt_timeline *t, struct pt_attr_rank *attr, uint64_t
 {
     if (!t->cum)
         return;
-    while (now >= t->origin + (t->n + 1) * t->width) {
-        if (t->n == t->cap)
+    for (uint64_t end; (end = bucket_end(t, t->n)) && now >= end;) {
+        if (t->n < t->cap)
+            take(t, attr);
+        else if (t->width < UINT64_MAX / 4)
             merge(t);
         else
-            take(t, attr);
+            return;
     }
 }
 
@@ -65,9 +76,10 @@ void pt_timeline_finish(struct pt_timeline *t, struct pt_attr_rank *attr, uint64
         return;
     t->last = last;
     pt_timeline_step(t, attr, last);
-    if (t->n == t->cap)
+    if (t->n == t->cap && t->width < UINT64_MAX / 4)
         merge(t);
-    take(t, attr);
+    if (t->n < t->cap)
+        take(t, attr);
 }
 
 uint64_t pt_timeline_span(const struct pt_timeline *t, size_t i)

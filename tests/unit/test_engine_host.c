@@ -92,6 +92,19 @@ static void test_layout(void)
     CHECK(c.tp == 1 && c.stage == 0 && c.dp == 1 && c.first_layer == 0 && c.n_layers == 2);
     pt_layout_coords(&l, &m, 6, &c);
     CHECK(c.tp == 0 && c.stage == 1 && c.first_layer == 2 && c.n_layers == 2);
+    /* The 8-GPU matrix of tests/gpu/engine.sh (NGPU=8, issue 8) fits its models. */
+    struct pt_model_config small, moe_small;
+    CHECK(pt_model_preset("small", &small) == 0 && pt_model_preset("moe-small", &moe_small) == 0);
+    static const char *const dense8[] = {"tp=8", "tp=4,pp=2", "tp=2,pp=2,dp=2", "dp=8"};
+    for (size_t i = 0; i < sizeof dense8 / sizeof *dense8; i++) {
+        CHECK(pt_layout_parse(dense8[i], &l, err, sizeof err) == 0);
+        CHECK(pt_layout_check(&l, 8, &small, err, sizeof err) == 0);
+    }
+    static const char *const moe8[] = {"dp=8,ep=8", "tp=8"};
+    for (size_t i = 0; i < sizeof moe8 / sizeof *moe8; i++) {
+        CHECK(pt_layout_parse(moe8[i], &l, err, sizeof err) == 0);
+        CHECK(pt_layout_check(&l, 8, &moe_small, err, sizeof err) == 0);
+    }
     /* Uneven stages: 4 layers over 3 stages are 2, 1, 1. */
     CHECK(pt_layout_parse("pp=3", &l, err, sizeof err) == 0);
     pt_layout_coords(&l, &m, 0, &c);

@@ -68,8 +68,33 @@ static void test_long_run_merges(void)
     pt_timeline_free(&t);
 }
 
+/* A damaged trace's times near 2^64: the buckets stop where 64 bits end, nothing loops. */
+static void test_times_at_the_end_of_64_bits(void)
+{
+    struct pt_attr_rank a;
+    memset(&a, 0, sizeof a);
+    struct pt_timeline t;
+    CHECK(pt_timeline_init(&t, 1, 1000) == 0);
+    pt_attr_interval(&a, 1000, 2000, 0, 0);
+    pt_timeline_step(&t, &a, UINT64_MAX);
+    pt_timeline_step(&t, &a, UINT64_MAX - 1);
+    CHECK(t.n <= t.cap);
+    pt_attr_finish(&a, 1);
+    pt_timeline_finish(&t, &a, UINT64_MAX);
+    CHECK(t.n <= t.cap);
+    uint64_t ns[PT_TL_VALUES], compute = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        pt_timeline_bucket(&t, 0, i, ns);
+        compute += ns[PT_TL_COMPUTE];
+    }
+    CHECK_EQ_U64(compute, 1000);
+    pt_attr_free(&a, 1);
+    pt_timeline_free(&t);
+}
+
 int main(void)
 {
+    test_times_at_the_end_of_64_bits();
     test_short_run_keeps_first_width();
     test_long_run_merges();
     return 0;
