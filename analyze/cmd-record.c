@@ -115,7 +115,7 @@ static void summarize(const char *dir)
 
 int cmd_record(int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *capture = NULL;
     int force = 0, i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -125,9 +125,17 @@ int cmd_record(int argc, char **argv)
             out = argv[++i];
         else if (strcmp(argv[i], "--force") == 0)
             force = 1;
-        else if (argv[i][0] == '-') {
-            cli_error("record: unknown option '%s' (usage: partrace record [-o DIR] [--force] -- "
-                      "CMD [ARGS...])", argv[i]);
+        else if (strncmp(argv[i], "--capture-range", 15) == 0) {
+            /* nsys's spelling: GPU records only between cudaProfilerStart and Stop. */
+            const char *v = argv[i][15] == '=' ? argv[i] + 16 : argv[i][15] ? NULL : i + 1 < argc ? argv[++i] : "";
+            if (!v || (strcmp(v, "cudaProfilerApi") != 0 && strcmp(v, "none") != 0)) {
+                cli_error("record: --capture-range takes cudaProfilerApi or none, not '%s'", v ? v : argv[i]);
+                return 2;
+            }
+            capture = strcmp(v, "none") == 0 ? "all" : "profiler";
+        } else if (argv[i][0] == '-') {
+            cli_error("record: unknown option '%s' (usage: partrace record [-o DIR] [--force] "
+                      "[--capture-range cudaProfilerApi] -- CMD [ARGS...])", argv[i]);
             return 2;
         } else
             break;
@@ -156,6 +164,8 @@ int cmd_record(int argc, char **argv)
     snprintf(preload, n, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
     setenv("LD_PRELOAD", preload, 1);
     setenv("PARTRACE_DIR", abs_dir, 1);
+    if (capture)
+        setenv("PARTRACE_CUDA_CAPTURE", capture, 1);
     /* The CUDA driver and NVTX load the library by these names (the GPU side); a tool the user
      * already named keeps its place. */
     setenv("CUDA_INJECTION64_PATH", lib, 0);

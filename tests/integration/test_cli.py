@@ -46,6 +46,20 @@ class Cli(TraceTest):
         self.assertEqual(record("-o", self.run_dir, "--force", "--", DRIVER, "--iters", "1").returncode, 0)
         self.assertEqual(len(trace_files(self.run_dir)), 2)
 
+    def test_record_capture_range(self):
+        # --capture-range cudaProfilerApi sets PARTRACE_CUDA_CAPTURE=profiler for the command
+        # (its effect on the GPU side: test_cuda.py); "none" records everything; others refused.
+        for how, want in ((["--capture-range", "cudaProfilerApi"], "profiler"),
+                          (["--capture-range=cudaProfilerApi"], "profiler"),
+                          (["--capture-range=none"], "all")):
+            out = os.path.join(self.tmp, "env-" + want + str(len(how)))
+            proc = record("-o", out, *how, "--", "/bin/sh", "-c", "echo $PARTRACE_CUDA_CAPTURE")
+            self.assertEqual((proc.returncode, proc.stdout.strip()), (0, want), proc.stderr)
+        for bad in (["--capture-range=nvtx"], ["--capture-range"]):
+            proc = record("-o", os.path.join(self.tmp, "bad"), *bad)
+            self.assertEqual(proc.returncode, 2)
+            self.assertIn("--capture-range takes cudaProfilerApi or none", proc.stderr)
+
     def test_bad_usage(self):
         cases = [([], 2, "usage"), (["frobnicate"], 2, "unknown command 'frobnicate'"),
                  (["dump"], 2, "missing PATH"), (["dump", "--yaml", "x"], 2, "unknown option '--yaml'"),
