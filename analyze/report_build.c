@@ -248,8 +248,12 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
         last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
         if (o->timeline)
             pt_timeline_step(&r->timeline, r->attr, ev.ts_ns);
-        if (ev.rec->kind == PT_REC_NVTX)
-            note_phase(r, (const struct pt_rec_nvtx *)ev.rec);
+        if (ev.rec->kind == PT_REC_NVTX) {
+            const struct pt_rec_nvtx *n = (const void *)ev.rec;
+            note_phase(r, n);
+            r->capture_ranges += n->event == PT_NVTX_START && n->text_bytes == strlen(PT_CAPTURE_RANGE_NAME) &&
+                                 !memcmp(n->text, PT_CAPTURE_RANGE_NAME, n->text_bytes);
+        }
         if (ev.rec->kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev.rec)->device >= 0)
             r->totals[ev.source].gpu = ((const struct pt_rec_comm_init *)ev.rec)->device;
         int in = pt_window_step(&o->window, &rw[ev.source], &r->attr[ev.source], &ev);
@@ -323,6 +327,10 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
                       "they were counted out of order", r->set.paths[i], pt_source_late(r->run.sources[i]));
     }
     warn_missing_ranks(r->c);
+    if (r->capture_ranges && !o->window.phase)
+        WARN("note: the GPU was recorded only inside %" PRIu64 " capture ranges, all ranks (cudaProfilerStart/Stop, "
+             "PARTRACE_CUDA_CAPTURE=profiler): time between them counts as idle; --phase %s reports "
+             "the ranges alone", r->capture_ranges, PT_CAPTURE_RANGE_NAME);
     const struct pt_window *win = &o->window;
     r->windowed = win->from_s > 0 || win->to_s >= 0 || win->phase;
     if (r->windowed && !r->world) {

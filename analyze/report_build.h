@@ -60,6 +60,7 @@ struct pt_report {
     int n_phase_names;
     struct pt_requests requests;            /* serving marks inside the window */
     struct pt_timeline timeline;            /* when asked for (opts.timeline) */
+    uint64_t capture_ranges;                /* PT_CAPTURE_RANGE_NAME ranges seen (all files) */
 };
 
 /* Returns 0, or 1 when the input could not be read (or the window holds nothing): said on stderr,

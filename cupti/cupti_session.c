@@ -46,8 +46,7 @@ static int tie_by_callback = 1;
 /* PARTRACE_CUDA_CAPTURE=profiler: GPU records only between cudaProfilerStart and
  * cudaProfilerStop (nsys's --capture-range=cudaProfilerApi); outside them CUPTI records nothing
  * and costs the application nothing for it. Each range is an NVTX start/end range named
- * PT_CAPTURE_RANGE, so `partrace report --phase partrace:capture` covers the ranges only. */
-#define PT_CAPTURE_RANGE "partrace:capture"
+ * PT_CAPTURE_RANGE_NAME, so `partrace report --phase partrace:capture` covers the ranges only. */
 static int capture_by_profiler;
 static _Atomic int capturing;
 static _Atomic uint64_t capture_range;
@@ -449,7 +448,7 @@ static void on_profiler(CUpti_CallbackId cbid, const CUpti_CallbackData *cb)
     if (cbid == CUPTI_DRIVER_TRACE_CBID_cuProfilerStart && cb->callbackSite == CUPTI_API_EXIT &&
         !atomic_exchange(&capturing, 1)) {
         set_gpu_records(1);
-        atomic_store(&capture_range, pt_nvtx_range_start(PT_CAPTURE_RANGE));
+        atomic_store(&capture_range, pt_nvtx_range_start(PT_CAPTURE_RANGE_NAME));
     } else if (cbid == CUPTI_DRIVER_TRACE_CBID_cuProfilerStop && cb->callbackSite == CUPTI_API_ENTER &&
                atomic_exchange(&capturing, 0)) {
         set_gpu_records(0);

@@ -383,6 +383,9 @@ struct pt_rec_nvtx {
 #define PT_NVTX_START 3
 #define PT_NVTX_END 4
 #define PT_NVTX_MARK 5
+/* The NVTX start/end range the writer records around each capture range of
+ * PARTRACE_CUDA_CAPTURE=profiler (GPU records only inside them). */
+#define PT_CAPTURE_RANGE_NAME "partrace:capture"
 #define PT_NVTX_TEXT_MAX 256u
 
 /* State of the GPU-side recording, written when it changes (40 bytes). */

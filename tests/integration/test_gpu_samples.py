@@ -151,6 +151,12 @@ class GpuSamples(unittest.TestCase):
                               text=True)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("in NVTX ranges 'partrace:capture'", proc.stdout)
+        self.assertNotIn("capture ranges", proc.stderr)
+        # Without --phase the report says that the gaps between ranges count as idle.
+        proc = subprocess.run([PARTRACE, "report", run], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("recorded only inside 24 capture ranges, all ranks", proc.stderr)
+        self.assertIn("--phase partrace:capture", proc.stderr)
 
     def test_pp_ep_roles_hops_and_hot_expert(self):
         sample = os.path.join(ROOT, "samples", "gpu-pp-ep")
