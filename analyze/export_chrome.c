@@ -17,6 +17,7 @@
 #include "report_build.h"
 
 #define PUSH_DEPTH 64
+#define OPEN_RANGES 256 /* NVTX start/end ranges open at once, all files; more are left out */
 
 struct chrome {
     void *file;
@@ -29,7 +30,14 @@ struct chrome {
         char *name[PUSH_DEPTH];
         int depth;
     } *push;
+    struct {                  /* NVTX start/end ranges started and not yet ended */
+        size_t file;
+        uint64_t id, ts;
+        char *name;
+    } range[OPEN_RANGES];
+    int n_ranges;
 };
+
 
 __attribute__((format(printf, 2, 3))) static void out(struct chrome *c, const char *fmt, ...)
 {
@@ -73,6 +81,34 @@ static void complete(struct chrome *c, const char *cat, const char *name, int pi
         (double)(end > start ? end - start : 0) / 1e3, args);
     c->first = 0;
     c->st->slices++;
+}
+
+/* A start/end range as an async pair (they may overlap and end on another thread), written at
+ * its end when both times are known. */
+static void range_event(struct chrome *c, size_t file, int pid, const struct pt_rec_nvtx *n)
+{
+    if (n->event == PT_NVTX_START) {
+        if (c->n_ranges < OPEN_RANGES)
+            c->range[c->n_ranges++] = (__typeof__(c->range[0])){file, n->range_id, n->ts_ns,
+                                                                 strndup(n->text, n->text_bytes)};
+        return;
+    }
+    for (int i = 0; i < c->n_ranges; i++) {
+        if (c->range[i].file != file || c->range[i].id != n->range_id)
+            continue;
+        char e[512];
+        const char *name = esc(c->range[i].name ? c->range[i].name : "", e, sizeof e);
+        for (int end = 0; end < 2; end++)
+            out(c, "%s\n{\"ph\":\"%c\",\"cat\":\"user_annotation\",\"name\":\"%s\",\"id\":\"%d:%" PRIu64
+                   "\",\"pid\":%d,\"tid\":%" PRIu32 ",\"ts\":%.3f}",
+                c->first ? "" : ",", end ? 'e' : 'b', name, pid, n->range_id, pid, n->hdr.tid,
+                (double)(end ? n->ts_ns : c->range[i].ts) / 1e3);
+        c->first = 0;
+        c->st->slices++;
+        free(c->range[i].name);
+        c->range[i] = c->range[--c->n_ranges];
+        return;
+    }
 }
 
 static int in_window(uint64_t start, uint64_t from, uint64_t to) { return start >= from && (!to || start < to); }
@@ -185,6 +221,11 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
             char name[48];
             snprintf(name, sizeof name, "nccl:%s", pt_op_name(n->op));
             complete(&c, "cpu_op", name, pid, h->tid, n->t_enter_ns, n->t_exit_ns, args);
+        } else if (h->kind == PT_REC_NVTX && (((const struct pt_rec_nvtx *)h)->event == PT_NVTX_START ||
+                                               ((const struct pt_rec_nvtx *)h)->event == PT_NVTX_END)) {
+            const struct pt_rec_nvtx *n = (const void *)h;
+            if (n->event == PT_NVTX_END || in_window(n->ts_ns, from, to))
+                range_event(&c, f, pid, n);
         } else if (h->kind == PT_REC_NVTX) {
             const struct pt_rec_nvtx *n = (const void *)h;
             __typeof__(*c.push) *p = &c.push[f];
@@ -215,6 +256,8 @@ done:
     for (size_t i = 0; c.push && i < rep.n; i++)
         while (c.push[i].depth)
             free(c.push[i].name[--c.push[i].depth]);
+    for (int i = 0; i < c.n_ranges; i++)
+        free(c.range[i].name);
     if (run_open)
         pt_run_close(&run);
     free(c.push), free(rw), free(keep);

@@ -398,6 +398,16 @@ class Export(unittest.TestCase):
                 on_lane[lanes[one(e, "track_uuid")]].append((one(e, "type"), names.get(one(e, "name_iid"))))
         self.assertEqual(on_lane["NVTX ranges 1"], [("TYPE_SLICE_BEGIN", "request 7"), ("TYPE_SLICE_END", None)])
         self.assertEqual(on_lane["NVTX ranges 2"], [("TYPE_SLICE_BEGIN", "request 8"), ("TYPE_SLICE_END", None)])
+        # In the Chrome export: an async begin/end pair each, same id, on its process.
+        out = self.export("--chrome", run=run, name="n.json")
+        pairs = collections.defaultdict(list)
+        for e in json.load(open(out))["traceEvents"]:
+            if e.get("ph") in ("b", "e"):
+                pairs[(e["name"], e["id"])].append((e["ph"], e["ts"]))
+        self.assertEqual(sorted(n for n, _ in pairs), ["request 7", "request 8"])
+        for events_ in pairs.values():
+            self.assertEqual([ph for ph, _ in events_], ["b", "e"])
+            self.assertLess(events_[0][1], events_[1][1])
         # The capture ranges of a real GPU run (samples/gpu-capture-range) land there too.
         out = self.export("--perfetto", run=os.path.join(ROOT, "samples", "gpu-capture-range", "traced"),
                           name="c.pftrace")
