@@ -43,7 +43,6 @@ struct pt_pf_arg pt_xp_string_arg(struct exporter *x, enum arg_name a, uint64_t 
                               .u = pt_xp_interned(x, slot ? slot : &none, PT_PF_ARG_VALUE, v)};
 }
 
-
 /* Tracks get small uuids in order of first use (1, 2, ...): every event names its track, and a
  * small number takes one or two bytes where a hash would take ten. */
 uint64_t pt_xp_track_uuid(struct exporter *x, size_t file, int kind, uint64_t id)
@@ -56,7 +55,7 @@ uint64_t pt_xp_track_uuid(struct exporter *x, size_t file, int kind, uint64_t id
     return uuid;
 }
 
-/* The track of uuid, made (and its descriptor written) by describe when new. */
+/* The track of uuid; *fresh when it was made just now (its descriptor is the caller's to write). */
 struct track *pt_xp_track_get(struct exporter *x, uint64_t uuid, int *fresh)
 {
     uint64_t at;
