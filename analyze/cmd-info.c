@@ -114,6 +114,8 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
             printf(", kernels over %.3f ms; NCCL kernels %" PRIu64 ", %" PRIu64 " tied to their call",
                    (double)(s->gpu_last_ns - s->gpu_first_ns) / 1e6, s->nccl_kernels,
                    s->nccl_kernels_tied);
+        if (s->capture_ranges)
+            printf("; only inside %" PRIu64 " capture ranges (cudaProfilerStart/Stop)", s->capture_ranges);
         putchar('\n');
     }
     printf("  threads   %" PRIu32 "\n", s->threads);

@@ -30,6 +30,7 @@ struct pt_trace_summary {
     uint64_t nccl_kernels;              /* kernels whose name says NCCL */
     uint64_t nccl_kernels_tied;         /* ... of them tied to their NCCL call */
     uint64_t gpu_first_ns, gpu_last_ns; /* span of kernels and copies */
+    uint64_t capture_ranges;            /* PT_CAPTURE_RANGE_NAME ranges (PARTRACE_CUDA_CAPTURE) */
     /* Memory in use from allocation records: device memory per GPU ordinal, pinned host. */
     int64_t device_in_use[16], device_peak[16];
     int64_t pinned_in_use, pinned_peak;

@@ -157,6 +157,8 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("recorded only inside 24 capture ranges, all ranks", proc.stderr)
         self.assertIn("--phase partrace:capture", proc.stderr)
+        info = subprocess.run([PARTRACE, "info", run], capture_output=True, text=True).stdout
+        self.assertEqual(info.count("108 tied to their call; only inside 12 capture ranges"), 2)
 
     def test_pp_ep_roles_hops_and_hot_expert(self):
         sample = os.path.join(ROOT, "samples", "gpu-pp-ep")
