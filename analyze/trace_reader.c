@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,21 +15,47 @@
 #define READ_CHUNK (1u << 20)
 #define MIN_BUFFER (64u << 10) /* buffers start this small and grow: small runs stay small */
 
+/* A decompressed frame (cap bytes, grown to the largest) and the file offset just past it. */
+struct frame_buf {
+    char *data;
+    size_t len, cap;
+    uint64_t end;
+};
+
+/* Why decoding a frame failed (set by whoever decoded it; the message is made by the reading
+ * thread, which knows how many records came before). */
+enum failure { FAIL_NONE, FAIL_DAMAGED, FAIL_CUT, FAIL_READ, FAIL_MEMORY };
+
+/* The next frame of a file is decoded ahead on a helper thread while the reading thread goes
+ * through the current one (frame_prefetch below): decompression is a third of reading. */
+enum prefetch { PF_NONE, PF_QUEUED, PF_BUSY, PF_READY };
+
 struct pt_reader {
     char *path;
+    struct pt_file_header header;
+    /* Decoding side: the helper thread's while a prefetch is queued or busy, else the reader's. */
     int fd;
     int eof;
-    struct pt_file_header header;
     ZSTD_DCtx *dctx;
     char *in;            /* compressed bytes read: in[in_start, in_len) not yet consumed */
     size_t in_start, in_len, in_cap;
     uint64_t in_offset;  /* file offset of in[in_start] */
-    char *frame;         /* current decompressed frame, frame_cap bytes (grown to the largest) */
-    size_t frame_len, frame_pos, frame_cap;
     size_t file_bytes;   /* at open: bounds the input buffer of small files */
-    int stopped;
+    enum failure failure;
+    uint64_t fail_offset;
+    char fail_detail[160];
+    /* Reading side. */
+    struct frame_buf buf[2]; /* the current frame and the one decoded ahead */
+    int cur;
+    size_t frame_pos;
+    int done;                /* the stream ended (cleanly or not): nothing more is returned */
     char warning[512];
     struct pt_reader_stats stats;
+    /* Prefetch state, under the pool's lock. */
+    int ahead;               /* this file's frames are decoded ahead (set at open) */
+    enum prefetch pf;
+    int pf_rc;
+    struct pt_reader *pf_next;
 };
 
 size_t pt_rec_min_size(uint16_t kind)
@@ -42,6 +69,8 @@ size_t pt_rec_min_size(uint16_t kind)
     }
     return 0;
 }
+
+static int wants_read_ahead(size_t bytes);
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -96,6 +125,7 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
     struct stat st;
     r->file_bytes = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
     r->header = h;
+    r->ahead = wants_read_ahead(r->file_bytes);
     r->in_offset = h.header_bytes;
     r->stats.bytes_on_disk = h.header_bytes;
     if (lseek(fd, h.header_bytes, SEEK_SET) < 0) {
@@ -115,14 +145,16 @@ const char *pt_reader_warning(const struct pt_reader *r)
     return r->warning[0] ? r->warning : NULL;
 }
 
-static void stop(struct pt_reader *r, int truncated, const char *fmt, ...)
+/* The reading side ends the stream at file offset `at`, saying why. */
+__attribute__((format(printf, 4, 5))) static void stop(struct pt_reader *r, int truncated, uint64_t at,
+                                                       const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->warning, sizeof r->warning, fmt, ap);
     va_end(ap);
-    r->stopped = 1;
-    r->stats.stop_offset = r->in_offset;
+    r->done = 1;
+    r->stats.stop_offset = at;
     if (truncated)
         r->stats.truncated = 1;
     else
@@ -163,8 +195,17 @@ static ssize_t fill(struct pt_reader *r)
     return n;
 }
 
-/* Decodes the next whole frame into r->frame. Returns 1, 0 at a clean end, -1 when stopped. */
-static int next_frame(struct pt_reader *r)
+static int failed(struct pt_reader *r, enum failure f, uint64_t offset, const char *detail)
+{
+    r->failure = f;
+    r->fail_offset = offset;
+    snprintf(r->fail_detail, sizeof r->fail_detail, "%s", detail);
+    return -1;
+}
+
+/* Decodes the next whole frame into into. Returns 1, 0 at a clean end, -1 on failure (r->failure
+ * says which). Touches only the decoding side of r. */
+static int next_frame(struct pt_reader *r, struct frame_buf *into)
 {
     const size_t max_compressed = ZSTD_compressBound(PT_FRAME_MAX_BYTES) + 64;
     for (;;) {
@@ -174,25 +215,15 @@ static int next_frame(struct pt_reader *r)
         size_t size = avail ? ZSTD_findFrameCompressedSize(r->in + r->in_start, avail) : 0;
         if (avail && !ZSTD_isError(size))
             break;
-        if ((avail && ZSTD_getErrorCode(size) != ZSTD_error_srcSize_wrong) ||
-            avail >= max_compressed) {
-            stop(r, 0, "%s: damaged frame at offset %llu (%s); %llu records read before it",
-                 r->path, (unsigned long long)r->in_offset,
-                 ZSTD_getErrorName(size), (unsigned long long)r->stats.records);
-            return -1;
-        }
+        if ((avail && ZSTD_getErrorCode(size) != ZSTD_error_srcSize_wrong) || avail >= max_compressed)
+            return failed(r, FAIL_DAMAGED, r->in_offset, ZSTD_getErrorName(size));
         ssize_t got = fill(r);
-        if (got < 0) {
-            stop(r, 0, "%s: read error at offset %llu: %s", r->path,
-                 (unsigned long long)(r->in_offset + (r->in_len - r->in_start)), strerror(errno));
-            return -1;
-        }
+        if (got < 0)
+            return failed(r, FAIL_READ, r->in_offset + (r->in_len - r->in_start), strerror(errno));
         if (got == 0 && r->in_len > r->in_start) {
-            stop(r, 1, "%s: cut short at offset %llu, inside a frame (%zu trailing bytes ignored); "
-                       "%llu records read up to the last whole frame",
-                 r->path, (unsigned long long)r->in_offset, r->in_len - r->in_start,
-                 (unsigned long long)r->stats.records);
-            return -1;
+            char n[32];
+            snprintf(n, sizeof n, "%zu", r->in_len - r->in_start);
+            return failed(r, FAIL_CUT, r->in_offset, n);
         }
     }
     const char *src = r->in + r->in_start;
@@ -201,33 +232,173 @@ static int next_frame(struct pt_reader *r)
     size_t n = 0;
     int ok = content != ZSTD_CONTENTSIZE_UNKNOWN && content != ZSTD_CONTENTSIZE_ERROR &&
              content <= PT_FRAME_MAX_BYTES;
-    if (ok && content > r->frame_cap) {
-        size_t cap = r->frame_cap ? r->frame_cap : MIN_BUFFER;
+    if (ok && content > into->cap) {
+        size_t cap = into->cap ? into->cap : MIN_BUFFER;
         while (cap < content)
             cap *= 2;
-        char *p = realloc(r->frame, cap);
+        char *p = realloc(into->data, cap);
         if (!p) {
-            stop(r, 0, "%s: out of memory for a frame of %llu bytes at offset %llu", r->path,
-                 content, (unsigned long long)r->in_offset);
-            return -1;
+            char what[32];
+            snprintf(what, sizeof what, "%llu", content);
+            return failed(r, FAIL_MEMORY, r->in_offset, what);
         }
-        r->frame = p, r->frame_cap = cap;
+        into->data = p, into->cap = cap;
     }
-    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, r->frame, r->frame_cap, src, csize)) ||
-        n != content) {
-        stop(r, 0, "%s: damaged frame at offset %llu (%s); %llu records read before it", r->path,
-             (unsigned long long)r->in_offset,
-             ZSTD_isError(n) ? ZSTD_getErrorName(n) : "bad content size",
-             (unsigned long long)r->stats.records);
-        return -1;
-    }
+    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, into->data, into->cap, src, csize)) || n != content)
+        return failed(r, FAIL_DAMAGED, r->in_offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "bad content size");
     r->in_start += csize;
     r->in_offset += csize;
-    r->stats.bytes_on_disk = r->in_offset;
-    r->stats.frames++;
-    r->frame_len = n;
-    r->frame_pos = 0;
+    into->len = n;
+    into->end = r->in_offset;
     return 1;
+}
+
+/* The reading side's message for the decoding side's failure. */
+static void report_failure(struct pt_reader *r)
+{
+    unsigned long long at = r->fail_offset, before = r->stats.records;
+    switch (r->failure) {
+    case FAIL_CUT:
+        stop(r, 1, at, "%s: cut short at offset %llu, inside a frame (%s trailing bytes ignored); "
+                   "%llu records read up to the last whole frame", r->path, at, r->fail_detail, before);
+        break;
+    case FAIL_READ:
+        stop(r, 0, at, "%s: read error at offset %llu: %s", r->path, at, r->fail_detail);
+        break;
+    case FAIL_MEMORY:
+        stop(r, 0, at, "%s: out of memory for a frame of %s bytes at offset %llu", r->path, r->fail_detail, at);
+        break;
+    default:
+        stop(r, 0, at, "%s: damaged frame at offset %llu (%s); %llu records read before it", r->path, at,
+             r->fail_detail, before);
+        break;
+    }
+}
+
+/* ---- Decoding ahead: one helper thread serves every open reader of the process, in turn. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t work, ready;
+    struct pt_reader *head, *tail; /* prefetches queued */
+    int state;                     /* 0 not tried, 1 running, -1 off (one core, or no thread) */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0};
+
+static void *prefetch_worker(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (!pool.head)
+            pthread_cond_wait(&pool.work, &pool.lock);
+        struct pt_reader *r = pool.head;
+        pool.head = r->pf_next;
+        if (!pool.head)
+            pool.tail = NULL;
+        r->pf = PF_BUSY;
+        pthread_mutex_unlock(&pool.lock);
+        int rc = next_frame(r, &r->buf[!r->cur]);
+        pthread_mutex_lock(&pool.lock);
+        r->pf_rc = rc;
+        r->pf = PF_READY;
+        pthread_cond_broadcast(&pool.ready);
+    }
+    return NULL;
+}
+
+/* Whether a file of `bytes` gets its frames decoded ahead. PARTRACE_READ_AHEAD=0: never, 1:
+ * always; by default for files of READ_AHEAD_BYTES or more when there is more than one core
+ * (small files gain nothing, and need no thread). */
+#define READ_AHEAD_BYTES (1u << 20)
+static int wants_read_ahead(size_t bytes)
+{
+    static int mode = -1; /* 0 off, 1 on, 2 by size; set by the first open (one thread) */
+    if (mode < 0) {
+        const char *v = getenv("PARTRACE_READ_AHEAD");
+        mode = v && !strcmp(v, "0") ? 0 : v && !strcmp(v, "1") ? 1 : sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 0;
+    }
+    return mode == 1 || (mode == 2 && bytes >= READ_AHEAD_BYTES);
+}
+
+/* Starts the helper thread once (pool lock held). Returns 1 when it runs. */
+static int pool_running(void)
+{
+    if (!pool.state) {
+        pool.state = -1;
+        pthread_t t;
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            if (pthread_create(&t, &attr, prefetch_worker, NULL) == 0)
+                pool.state = 1;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    return pool.state > 0;
+}
+
+/* Queues decoding r's next frame ahead (pool lock held). */
+static void queue_prefetch(struct pt_reader *r)
+{
+    r->pf = PF_QUEUED;
+    r->pf_next = NULL;
+    if (pool.tail)
+        pool.tail->pf_next = r;
+    else
+        pool.head = r;
+    pool.tail = r;
+    pthread_cond_signal(&pool.work);
+}
+
+/* Takes r off the queue if it waits there and waits while its frame is being decoded (pool lock
+ * held): afterwards the decoding side is the reading thread's. A frame decoded ahead stays. */
+static void quiesce(struct pt_reader *r)
+{
+    if (r->pf == PF_QUEUED) {
+        struct pt_reader **p = &pool.head, *prev = NULL;
+        while (*p != r)
+            prev = *p, p = &(*p)->pf_next;
+        *p = r->pf_next;
+        if (pool.tail == r)
+            pool.tail = prev;
+        r->pf = PF_NONE;
+    }
+    while (r->pf == PF_BUSY)
+        pthread_cond_wait(&pool.ready, &pool.lock);
+}
+
+/* Makes the next frame current: the one decoded ahead, else decoded now; then queues the one
+ * after it. Returns 1, 0 at a clean end, -1 on failure. */
+static int advance(struct pt_reader *r)
+{
+    int rc;
+    if (!r->ahead) {
+        rc = next_frame(r, &r->buf[r->cur]);
+    } else {
+        pthread_mutex_lock(&pool.lock);
+        quiesce(r);
+        if (r->pf == PF_READY) {
+            rc = r->pf_rc;
+            r->cur = !r->cur;
+            r->pf = PF_NONE;
+        } else {
+            pthread_mutex_unlock(&pool.lock);
+            rc = next_frame(r, &r->buf[r->cur]);
+            pthread_mutex_lock(&pool.lock);
+        }
+        if (rc > 0 && pool_running())
+            queue_prefetch(r);
+        pthread_mutex_unlock(&pool.lock);
+    }
+    r->frame_pos = 0;
+    if (rc > 0) {
+        r->stats.frames++;
+        r->stats.bytes_on_disk = r->buf[r->cur].end;
+    } else if (rc < 0) {
+        report_failure(r);
+    } else {
+        r->done = 1;
+    }
+    return rc;
 }
 
 /* Checks a record's declared sizes against its kind. */
@@ -252,17 +423,18 @@ static int record_ok(const struct pt_rec_hdr *h, size_t avail)
 int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec)
 {
     for (;;) {
-        if (r->stopped)
+        if (r->done)
             return 0;
-        if (r->frame_pos == r->frame_len) {
-            if (next_frame(r) <= 0)
+        const struct frame_buf *f = &r->buf[r->cur];
+        if (r->frame_pos == f->len) {
+            if (advance(r) <= 0)
                 return 0;
             continue;
         }
-        const struct pt_rec_hdr *h = (const void *)(r->frame + r->frame_pos);
-        size_t avail = r->frame_len - r->frame_pos;
+        const struct pt_rec_hdr *h = (const void *)(f->data + r->frame_pos);
+        size_t avail = f->len - r->frame_pos;
         if (avail < sizeof *h || !record_ok(h, avail)) {
-            stop(r, 0, "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; "
+            stop(r, 0, f->end, "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; "
                        "%llu records read before it",
                  r->path, avail >= sizeof *h ? h->kind : 0, avail >= sizeof *h ? h->size : 0,
                  (unsigned long long)r->stats.frames, r->frame_pos,
@@ -284,10 +456,14 @@ void pt_reader_close(struct pt_reader *r)
 {
     if (!r)
         return;
+    pthread_mutex_lock(&pool.lock);
+    quiesce(r); /* the helper must be done with it */
+    pthread_mutex_unlock(&pool.lock);
     close(r->fd);
     ZSTD_freeDCtx(r->dctx);
     free(r->in);
-    free(r->frame);
+    free(r->buf[0].data);
+    free(r->buf[1].data);
     free(r->path);
     free(r);
 }
