@@ -77,21 +77,25 @@ static void put_bytes(struct pt_pf_out *o, const void *p, size_t n)
     o->n_pending += n;
 }
 
-/* Writes a packed TracePacket, given in up to three consecutive parts, as field 1 of a Trace. */
-static void put_packet3(struct pt_pf_out *o, const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
-                        const uint8_t *c, size_t nc)
+/* Protobuf wire format by hand, for the packets written most (every track event that defines
+ * no new interned name): protobuf-c's generic packer walks field descriptors and was half of
+ * the export's time. The bytes are those protobuf-c writes for the same message (fields in
+ * number order). */
+static size_t put_varint(uint8_t *b, uint64_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        b[n++] = (uint8_t)(v | 0x80);
+    b[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Writes a packed TracePacket as field 1 of a Trace. */
+static void put_packet(struct pt_pf_out *o, const uint8_t *packet, size_t n)
 {
     uint8_t head[11] = {0x0a};
-    size_t h = 1;
-    for (uint64_t v = na + nb + nc; ; v >>= 7) {
-        head[h++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-        if (v < 0x80)
-            break;
-    }
-    put_bytes(o, head, h);
-    put_bytes(o, a, na);
-    put_bytes(o, b, nb);
-    put_bytes(o, c, nc);
+    put_bytes(o, head, 1 + put_varint(head + 1, n));
+    put_bytes(o, packet, n);
     o->packets++;
 }
 
@@ -150,21 +154,9 @@ static void pack_and_put(struct pt_pf_out *o, Perfetto__Protos__TracePacket *p)
         o->cap = cap;
     }
     perfetto__protos__trace_packet__pack(p, o->buf);
-    put_packet3(o, o->buf, n, NULL, 0, NULL, 0);
+    put_packet(o, o->buf, n);
 }
 
-/* Protobuf wire format by hand, for the packets written most (every track event that defines
- * no new interned name): protobuf-c's generic packer walks field descriptors and was half of
- * the export's time. The bytes are those protobuf-c writes for the same message (fields in
- * number order). */
-static size_t put_varint(uint8_t *b, uint64_t v)
-{
-    size_t n = 0;
-    for (; v >= 0x80; v >>= 7)
-        b[n++] = (uint8_t)(v | 0x80);
-    b[n++] = (uint8_t)v;
-    return n;
-}
 
 int pt_pf_close(struct pt_pf_out *o)
 {
@@ -473,8 +465,9 @@ static void pack_by_hand(struct pt_pf_out *o, uint64_t delta, const struct event
     o->packets++;
 }
 
-/* Slices, instants and ends with args carry the definitions pending; plain ends and counter
- * values never do (a name is defined in the packet that first uses it). */
+/* The definitions pending go out with the next event that names anything (a name, a category,
+ * arguments): a name is defined in the packet that first uses it, never by a plain end or a
+ * counter value. */
 static void event(struct pt_pf_out *o, uint64_t ts, struct event *ev)
 {
     if (ev->n_args > MAX_ARGS)
@@ -483,8 +476,7 @@ static void event(struct pt_pf_out *o, uint64_t ts, struct event *ev)
         ts = o->last_ts;
     uint64_t delta = ts - o->last_ts; /* on the incremental clock (start_sequence) */
     o->last_ts = ts;
-    int with_defs = o->n_defs && (ev->n_args || (ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END &&
-                                                 ev->type != PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER));
+    int with_defs = o->n_defs && (ev->name || ev->category || ev->n_args);
     /* Every timestamped packet depends on the sequence's state (its clock), named or not. */
     if (!with_defs && o->started && !o->generic)
         pack_by_hand(o, delta, ev);
@@ -503,11 +495,7 @@ void pt_pf_begin(struct pt_pf_out *o, uint64_t ts, uint64_t track, uint64_t cate
     event(o, ts, &e);
 }
 
-void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track)
-{
-    struct event e = {.type = PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END, .track = track};
-    event(o, ts, &e);
-}
+void pt_pf_end(struct pt_pf_out *o, uint64_t ts, uint64_t track) { pt_pf_end_args(o, ts, track, NULL, 0); }
 
 void pt_pf_end_args(struct pt_pf_out *o, uint64_t ts, uint64_t track, const struct pt_pf_arg *args,
                     size_t n_args)

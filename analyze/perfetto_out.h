@@ -3,9 +3,9 @@
  * the rest packed by protobuf-c. Everything goes on one packet sequence, whose timestamps are
  * deltas on an incremental clock (the first packet defines it), so the caller must write
  * packets in time order. Every name (event, category, argument) and string argument value is
- * interned: the caller asks for its id once (pt_pf_intern) and keeps it; the next slice or
- * instant written carries the definitions asked for since the last one. Memory grows with the
- * distinct names, never with the events. */
+ * interned: the caller asks for its id once (pt_pf_intern) and keeps it; the next event written
+ * that names anything carries the definitions asked for since the last one. Memory grows with
+ * the distinct names, never with the events. */
 #ifndef PT_PERFETTO_OUT_H
 #define PT_PERFETTO_OUT_H
 
@@ -69,7 +69,8 @@ void pt_pf_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char
 /* unit: 1 ns, 2 count, 3 bytes (CounterDescriptor.Unit). */
 void pt_pf_counter_track(struct pt_pf_out *o, uint64_t uuid, uint64_t parent, const char *name, int unit);
 
-/* The interned id of s in space (never 0); a new one is defined by the next slice or instant. */
+/* The interned id of s in space (never 0); a new one is defined by the next event that names
+ * anything (a name, a category, arguments). */
 uint64_t pt_pf_intern(struct pt_pf_out *o, enum pt_pf_space space, const char *s);
 
 /* A slice's beginning on a track; category and name are iids (0: none); at most 16 args;

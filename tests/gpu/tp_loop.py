@@ -59,34 +59,39 @@ with torch.cuda.graph(graph):
 torch.cuda.synchronize()
 dist.barrier()
 
+one = torch.zeros(1, device=dev)
+
+
+def launch_block(n):  # TP_SMALL's "launch" phase: 64 launches a step, no NCCL
+    for _ in range(n):
+        for _ in range(64):
+            one.add_(1)
+
+
+def small_block(n):  # TP_SMALL's "small" phase: 16 launches and one all_reduce a step
+    for _ in range(n):
+        for _ in range(16):
+            one.add_(1)
+        dist.all_reduce(one)
+
+
+def graph_block(n):
+    for _ in range(n):
+        graph.replay()
+
+
 AB = os.environ.get("TP_AB")
 
 
 def ab_measure():
     """Pairs of blocks, tracer off and on, in alternating order (drift hits both alike)."""
     pairs, per = int(os.environ.get("TP_AB_PAIRS", 20)), int(os.environ.get("TP_AB_STEPS", 50))
-    one = torch.zeros(1, device=dev)
 
-    def launch_block(n):
-        for _ in range(n):
-            for _ in range(64):
-                one.add_(1)
-
-    def small_block(n):
-        for _ in range(n):
-            for _ in range(16):
-                one.add_(1)
-            dist.all_reduce(one)
-
-    def eager(n):
+    def eager(n):  # without the per-step NVTX range of eager_block
         for _ in range(n):
             step(x)
 
-    def replays(n):
-        for _ in range(n):
-            graph.replay()
-
-    phases = [("eager", eager), ("graph", replays)]
+    phases = [("eager", eager), ("graph", graph_block)]
     if os.environ.get("TP_SMALL") == "1":
         phases += [("launch", launch_block), ("small", small_block)]
     out = {}
@@ -157,11 +162,6 @@ def eager_block(n):
         torch.cuda.nvtx.range_pop()
 
 
-def graph_block(n):
-    for _ in range(n):
-        graph.replay()
-
-
 torch.cuda.nvtx.range_push("measure")
 torch.cuda.nvtx.range_push("eager")
 eager_wall, eager_cpu = timed(eager_block)
@@ -172,19 +172,6 @@ torch.cuda.nvtx.range_pop()
 med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
 small = {}
 if os.environ.get("TP_SMALL") == "1":
-    one = torch.zeros(1, device=dev)
-
-    def launch_block(n):
-        for _ in range(n):
-            for _ in range(64):
-                one.add_(1)
-
-    def small_block(n):
-        for _ in range(n):
-            for _ in range(16):
-                one.add_(1)
-            dist.all_reduce(one)
-
     torch.cuda.nvtx.range_push("small")
     for name, block in (("launch", launch_block), ("small", small_block)):
         wall, cpu = timed(block)
