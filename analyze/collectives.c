@@ -61,7 +61,7 @@ static uint64_t pair_key(const struct pt_rec_nccl_call *r)
     return (r->seq << 20 | (uint64_t)from << 10 | (uint64_t)to) + 1;
 }
 
-static int is_collective(uint16_t op)
+int pt_op_is_collective(uint16_t op)
 {
     switch (op) {
     case PT_OP_AllReduce: case PT_OP_Broadcast: case PT_OP_Bcast: case PT_OP_Reduce:
@@ -428,7 +428,7 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         if (!(ev->source < c->n_files && c->gpu[ev->source]))
             b->transfer_ns += r->t_exit_ns - r->t_enter_ns;
     }
-    if (!is_collective(r->op) && !(is_p2p(r->op) && key))
+    if (!pt_op_is_collective(r->op) && !(is_p2p(r->op) && key))
         return;
     struct open_coll *o = find_open(c, r->comm_id, open_op(r->op), key, 1);
     if (!o)

@@ -4,28 +4,20 @@
 
 #define PT_XINST_SLOTS 16384u /* instances in flight at once, far more than a run has */
 
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-    uint64_t h = (a ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
-    h ^= b + 0x94d049bb133111ebull + (h << 6) + (h >> 2);
-    h = (h ^ (h >> 31)) * 0xd6e8feb96a8a2b35ull;
-    return (h ^ (h >> 29)) | 1; /* never 0 */
-}
-
 uint64_t pt_xinst_key(struct pt_xinst *t, uint64_t id, size_t file, uint64_t graph_node)
 {
     if (!graph_node)
         return id;
     /* The n-th replay of a captured collective is the same instance on every rank. */
-    uint64_t node = mix(file + 1, graph_node), n = 0;
+    uint64_t node = pt_mix64(file + 1, graph_node), n = 0;
     pt_u64_map_get(&t->replays, node, &n);
     pt_u64_map_put(&t->replays, node, n + 1);
-    return mix(id, n + 1);
+    return pt_mix64(id, n + 1);
 }
 
 static struct pt_xinst_slot *slot_of(const struct pt_xinst *t, uint64_t key)
 {
-    return &t->slots[mix(key, 0) % PT_XINST_SLOTS];
+    return &t->slots[pt_mix64(key, 0) % PT_XINST_SLOTS];
 }
 
 void pt_xinst_arrive(struct pt_xinst *t, uint64_t key, uint16_t op, uint64_t bytes, int32_t nranks,

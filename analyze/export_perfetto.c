@@ -59,7 +59,7 @@ static void describe_process(struct exporter *x, size_t file, int32_t order)
 /* The entry of (file, call), or NULL. */
 static struct call_info *call_find(struct exporter *x, size_t file, uint64_t call)
 {
-    uint64_t key = pt_xp_mix(file + 1, call);
+    uint64_t key = pt_mix64(file + 1, call);
     if (!x->call_sets)
         return NULL;
     struct call_info *set = &x->calls[(key >> 1) % x->call_sets * CALL_WAYS];
@@ -94,7 +94,7 @@ static int grow_calls(struct exporter *x)
 /* A fresh entry for (file, call), in place of its set's oldest; NULL when out of memory. */
 static struct call_info *call_store(struct exporter *x, size_t file, uint64_t call)
 {
-    uint64_t key = pt_xp_mix(file + 1, call);
+    uint64_t key = pt_mix64(file + 1, call);
     if (!x->call_sets && grow_calls(x))
         return NULL;
     struct call_info *set, *old;
@@ -112,8 +112,6 @@ static struct call_info *call_store(struct exporter *x, size_t file, uint64_t ca
     return old;
 }
 
-static int is_collective_op(uint16_t op) { return op >= PT_OP_AllReduce && op <= PT_OP_Scatter; }
-
 /* Correlation id of one collective instance: the same on every rank that took part. Small
  * numbers (a varint of 3-5 bytes instead of a 10-byte hash): the communicator's index and the
  * op in the low bits, the sequence number above them. A communicator the report did not see
@@ -123,7 +121,7 @@ static uint64_t instance_id(const struct exporter *x, uint64_t comm, uint16_t op
     uint64_t at, slots = pt_collectives_count(x->rep.c) + 1;
     if (pt_u64_map_get(&x->comm_index, comm, &at) && seq < (1ull << 40))
         return 1 + (seq * slots + at) * 16 + (op & 15);
-    return pt_xp_mix(pt_xp_mix(comm, op), seq) | 1ull << 63;
+    return pt_mix64(pt_mix64(comm, op), seq) | 1ull << 63;
 }
 
 /* The communicator as `partrace report` names it, in hex[17] (by hand: snprintf per slice
@@ -175,7 +173,7 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
     c->comm = r->comm_id, c->seq = r->seq, c->bytes = r->bytes;
     c->op = r->op, c->dtype = r->dtype, c->peer = r->peer;
     c->nranks = comm_size(x, r->comm_id, r->nranks);
-    int coll = is_collective_op(r->op);
+    int coll = pt_op_is_collective(r->op);
     uint64_t instance = coll && r->comm_id ? instance_id(x, r->comm_id, r->op, r->seq) : 0;
     /* Without GPU records the calls themselves are the instance's times (the report's rule). */
     uint64_t timed = instance && !x->rep.gpu ? instance : 0;
@@ -189,7 +187,7 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
     uint64_t cat = pt_xp_category(x, C_NCCL);
     struct pt_pf_arg a[12];
     size_t n = call_args(x, c, a);
-    uint64_t flow = coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? pt_xp_mix(file + 1, r->call_id) : 0;
+    uint64_t flow = coll || r->op == PT_OP_Send || r->op == PT_OP_Recv ? pt_mix64(file + 1, r->call_id) : 0;
     struct slice_spec sp = {.track = pt_xp_file_track(x, file, TRACK_THREAD, r->hdr.tid),
                             .start = r->t_enter_ns,
                             .end = r->t_exit_ns, .category = cat, .name = name, .args = a, .n_args = n,
@@ -202,7 +200,7 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
     const struct pt_trace_ctx *ctx = pt_source_ctx(x->run.sources[file]);
     uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
     struct call_info *c = call ? call_find(x, file, call) : NULL;
-    uint64_t correlation = c && is_collective_op(c->op) && c->comm ? instance_id(x, c->comm, c->op, c->seq) : 0;
+    uint64_t correlation = c && pt_op_is_collective(c->op) && c->comm ? instance_id(x, c->comm, c->op, c->seq) : 0;
     uint64_t timed = 0;
     if (correlation) { /* with GPU records, the kernels are the instance's times */
         timed = pt_xinst_key(&x->inst, correlation, file, k->graph_node_id);
@@ -213,7 +211,7 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
         return;
     struct pt_pf_arg a[12];
     size_t n = 0;
-    uint64_t flow_in = 0, key = pt_xp_mix(file + 1, k->name_id), name;
+    uint64_t flow_in = 0, key = pt_mix64(file + 1, k->name_id), name;
     if (!pt_u64_map_get(&x->ids.kernel, key, &name)) {
         char text[256];
         pt_demangle_name(pt_trace_ctx_string(ctx, k->name_id), text, sizeof text);
@@ -226,7 +224,7 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
         n = call_args(x, c, a);
         /* A flow is "this call launched this kernel": eager kernels only (a graph replays the
          * captured call's node many times), and only when the call is in the export. */
-        flow_in = c->flowed && !k->graph_node_id ? pt_xp_mix(file + 1, call) : 0;
+        flow_in = c->flowed && !k->graph_node_id ? pt_mix64(file + 1, call) : 0;
     }
     /* No "device" argument: the stream's track sits in its rank's GPU group, which names it. */
     if (k->graph_node_id)

@@ -47,7 +47,7 @@ struct pt_pf_arg pt_xp_string_arg(struct exporter *x, enum arg_name a, uint64_t 
  * small number takes one or two bytes where a hash would take ten. */
 uint64_t pt_xp_track_uuid(struct exporter *x, size_t file, int kind, uint64_t id)
 {
-    uint64_t key = pt_xp_mix(pt_xp_mix(file + 1, (uint64_t)kind), id), uuid;
+    uint64_t key = pt_mix64(pt_mix64(file + 1, (uint64_t)kind), id), uuid;
     if (!pt_u64_map_get(&x->uuids, key, &uuid)) {
         uuid = ++x->last_uuid;
         pt_u64_map_put(&x->uuids, key, uuid);

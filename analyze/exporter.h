@@ -114,14 +114,6 @@ enum { TRACK_PROCESS = 1, TRACK_GPU, TRACK_STREAM, TRACK_THREAD, TRACK_MEMORY, T
  * category but idle that the rank has any time in. */
 enum { TL_BUSY, TL_SERIES = 1 + PT_CAT_IDLE };
 
-static inline uint64_t pt_xp_mix(uint64_t a, uint64_t b)
-{
-    uint64_t h = (a ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
-    h ^= b + 0x94d049bb133111ebull + (h << 6) + (h >> 2);
-    h = (h ^ (h >> 31)) * 0xd6e8feb96a8a2b35ull;
-    return (h ^ (h >> 29)) | 1; /* never 0 */
-}
-
 /* Names (export_tracks.c): the iid in *slot, interned from s on first use; an argument name's
  * and a category's iid; arguments, the name interned before a string value. */
 uint64_t pt_xp_interned(struct exporter *x, uint64_t *slot, enum pt_pf_space space, const char *s);

@@ -16,4 +16,13 @@ int pt_u64_map_put(struct pt_u64_map *m, uint64_t key, uint64_t value);
 int pt_u64_map_get(const struct pt_u64_map *m, uint64_t key, uint64_t *value);
 void pt_u64_map_free(struct pt_u64_map *m);
 
+/* Two 64-bit values mixed into a key for these maps (never 0). */
+static inline uint64_t pt_mix64(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+    h ^= b + 0x94d049bb133111ebull + (h << 6) + (h >> 2);
+    h = (h ^ (h >> 31)) * 0xd6e8feb96a8a2b35ull;
+    return (h ^ (h >> 29)) | 1;
+}
+
 #endif
