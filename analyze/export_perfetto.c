@@ -322,7 +322,9 @@ static void free_exporter(struct exporter *x)
     pt_u64_map_free(&x->comm_index);
     pt_u64_map_free(&x->ids.kernel);
     pt_xinst_free(&x->inst);
-    free(x->tl_last);
+    free(x->tl.last);
+    free(x->tl.shown);
+    free(x->tl.comm_cat);
     free(x->lanes_busy);
     free(x->ids.comm_hex);
     free(x->ids.role);
@@ -352,12 +354,9 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     x->ids.comm_hex = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.comm_hex);
     x->ids.role = calloc(pt_collectives_count(x->rep.c) + 1, sizeof *x->ids.role);
     x->lanes_busy = calloc(n, sizeof *x->lanes_busy);
-    x->tl_last = malloc(n * TL_SERIES * sizeof *x->tl_last);
-    if (x->tl_last)
-        memset(x->tl_last, 0xff, n * TL_SERIES * sizeof *x->tl_last); /* -1: nothing written */
     int status = 1;
     if (!x->keep || !x->pid || !x->mem_in_use || !x->rw || !x->attr_dummy || !x->ids.comm_hex || !x->ids.role ||
-        !x->tl_last || !x->lanes_busy)
+        !x->lanes_busy || pt_xp_timeline_start(x) != 0)
         goto out;
     if (pt_export_keep(&x->rep, o->ranks, x->keep) != 0) {
         status = 2;

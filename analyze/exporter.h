@@ -102,8 +102,12 @@ struct exporter {
     } ranges[MAX_OPEN_RANGES];
     size_t n_ranges;
     uint32_t *lanes_busy;           /* per file: bit per lane in use */
-    size_t tl_next;                 /* the report's timeline: next bucket to write */
-    int16_t *tl_last;               /* per file × series: the value written last (-1: none) */
+    struct {                        /* the report's timeline as counters (export_timeline.c) */
+        size_t next;                /* next bucket to write */
+        int16_t *last;              /* per file × series: the value written last (-1: none) */
+        uint16_t *shown;            /* per file: a bit per series written (time in it, or busy) */
+        uint8_t *comm_cat;          /* per file × PT_ATTR_COMMS: each communicator slot's category */
+    } tl;
     struct pt_export_stats *st;
 };
 
@@ -139,7 +143,9 @@ void pt_xp_finish(struct exporter *x, uint64_t last);
 
 /* An NVTX record of file (export_nvtx.c). */
 void pt_xp_on_nvtx(struct exporter *x, size_t file, const struct pt_rec_nvtx *r);
-/* The attribution's buckets that start at or before t (export_timeline.c). */
+/* The attribution over time (export_timeline.c): what each rank shows, worked out once from the
+ * report (0, or -1 when out of memory); then the buckets that start at or before t. */
+int pt_xp_timeline_start(struct exporter *x);
 void pt_xp_timeline_until(struct exporter *x, uint64_t t);
 
 #endif
