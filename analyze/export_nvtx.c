@@ -20,6 +20,21 @@ static uint64_t lane_track(struct exporter *x, size_t file, int lane)
     return uuid;
 }
 
+/* An NVTX range opened on track t: a slice whose end comes with its pop or end record. */
+static void begin_nvtx_slice(struct exporter *x, uint64_t track, struct track *t, uint64_t ts, const char *text)
+{
+    uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
+    pt_pf_begin(&x->out, ts, track, pt_xp_category(x, C_NVTX), name, NULL, 0, 0, 0, 0);
+    t->ends[t->depth++] = UINT64_MAX;
+    x->st->slices++;
+}
+
+static void end_nvtx_slice(struct exporter *x, uint64_t track, struct track *t, uint64_t ts)
+{
+    pt_pf_end(&x->out, ts, track);
+    t->depth--;
+}
+
 /* A start/end range: its start takes the process's first free lane, its end frees it. */
 static void on_range(struct exporter *x, size_t file, const struct pt_rec_nvtx *r, const char *text)
 {
@@ -35,12 +50,9 @@ static void on_range(struct exporter *x, size_t file, const struct pt_rec_nvtx *
         struct track *t = pt_xp_track_get(x, track, &fresh);
         if (!t)
             return;
-        uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
-        pt_pf_begin(&x->out, r->ts_ns, track, pt_xp_category(x, C_NVTX), name, NULL, 0, 0, 0, 0);
-        t->ends[t->depth++] = UINT64_MAX;
+        begin_nvtx_slice(x, track, t, r->ts_ns, text);
         x->lanes_busy[file] |= 1u << lane;
         x->ranges[x->n_ranges++] = (struct open_range){file, r->range_id, lane};
-        x->st->slices++;
         return;
     }
     for (size_t i = 0; i < x->n_ranges; i++) {
@@ -50,10 +62,8 @@ static void on_range(struct exporter *x, size_t file, const struct pt_rec_nvtx *
         uint64_t track = lane_track(x, file, o->lane);
         int fresh;
         struct track *t = pt_xp_track_get(x, track, &fresh);
-        if (t && t->depth) {
-            pt_pf_end(&x->out, r->ts_ns, track);
-            t->depth--;
-        }
+        if (t && t->depth)
+            end_nvtx_slice(x, track, t, r->ts_ns);
         x->lanes_busy[file] &= ~(1u << o->lane);
         *o = x->ranges[--x->n_ranges];
         return;
@@ -72,15 +82,11 @@ void pt_xp_on_nvtx(struct exporter *x, size_t file, const struct pt_rec_nvtx *r)
     pt_xp_flush_ends(x, r->ts_ns);
     if (r->event == PT_NVTX_START || r->event == PT_NVTX_END)
         on_range(x, file, r, text);
-    else if (r->event == PT_NVTX_PUSH && t->depth < MAX_DEPTH) {
-        uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
-        pt_pf_begin(&x->out, r->ts_ns, track, pt_xp_category(x, C_NVTX), name, NULL, 0, 0, 0, 0);
-        t->ends[t->depth++] = UINT64_MAX;
-        x->st->slices++;
-    } else if (r->event == PT_NVTX_POP && t->depth && t->ends[t->depth - 1] == UINT64_MAX) {
-        pt_pf_end(&x->out, r->ts_ns, track);
-        t->depth--;
-    } else if (r->event == PT_NVTX_MARK) {
+    else if (r->event == PT_NVTX_PUSH && t->depth < MAX_DEPTH)
+        begin_nvtx_slice(x, track, t, r->ts_ns, text);
+    else if (r->event == PT_NVTX_POP && t->depth && t->ends[t->depth - 1] == UINT64_MAX)
+        end_nvtx_slice(x, track, t, r->ts_ns);
+    else if (r->event == PT_NVTX_MARK) {
         uint64_t name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
         pt_pf_instant(&x->out, r->ts_ns, track, pt_xp_category(x, C_NVTX), name, NULL, 0);
     }
