@@ -125,11 +125,11 @@ int cmd_record(int argc, char **argv)
             out = argv[++i];
         else if (strcmp(argv[i], "--force") == 0)
             force = 1;
-        else if (strncmp(argv[i], "--capture-range", 15) == 0) {
+        else if (strcmp(argv[i], "--capture-range") == 0 || strncmp(argv[i], "--capture-range=", 16) == 0) {
             /* nsys's spelling: GPU records only between cudaProfilerStart and Stop. */
-            const char *v = argv[i][15] == '=' ? argv[i] + 16 : argv[i][15] ? NULL : i + 1 < argc ? argv[++i] : "";
-            if (!v || (strcmp(v, "cudaProfilerApi") != 0 && strcmp(v, "none") != 0)) {
-                cli_error("record: --capture-range takes cudaProfilerApi or none, not '%s'", v ? v : argv[i]);
+            const char *v = argv[i][15] == '=' ? argv[i] + 16 : i + 1 < argc ? argv[++i] : "";
+            if (strcmp(v, "cudaProfilerApi") != 0 && strcmp(v, "none") != 0) {
+                cli_error("record: --capture-range takes cudaProfilerApi or none, not '%s'", v);
                 return 2;
             }
             capture = strcmp(v, "none") == 0 ? "all" : "profiler";

@@ -48,12 +48,10 @@ static void describe_process(struct exporter *x, size_t file, int32_t order)
 {
     char name[256];
     pt_export_process_name(&x->rep, file, name, sizeof name);
-    uint64_t proc = pt_xp_track_uuid(x, file, TRACK_PROCESS, 0);
     int fresh;
-    pt_xp_track_get(x, proc, &fresh);
+    uint64_t proc = pt_xp_new_track(x, file, TRACK_PROCESS, 0, &fresh);
     pt_pf_process_track(&x->out, proc, x->pid[file], name, order);
-    pt_xp_track_get(x, pt_xp_track_uuid(x, file, TRACK_GPU, 0), &fresh);
-    pt_pf_track(&x->out, pt_xp_track_uuid(x, file, TRACK_GPU, 0), proc, "GPU", 0);
+    pt_pf_track(&x->out, pt_xp_new_track(x, file, TRACK_GPU, 0, &fresh), proc, "GPU", 0);
 }
 
 /* The entry of (file, call), or NULL. */

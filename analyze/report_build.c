@@ -251,8 +251,7 @@ static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct p
         if (ev.rec->kind == PT_REC_NVTX) {
             const struct pt_rec_nvtx *n = (const void *)ev.rec;
             note_phase(r, n);
-            r->capture_ranges += n->event == PT_NVTX_START && n->text_bytes == strlen(PT_CAPTURE_RANGE_NAME) &&
-                                 !memcmp(n->text, PT_CAPTURE_RANGE_NAME, n->text_bytes);
+            r->capture_ranges += pt_nvtx_is_capture_start(n);
         }
         if (ev.rec->kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev.rec)->device >= 0)
             r->totals[ev.source].gpu = ((const struct pt_rec_comm_init *)ev.rec)->device;

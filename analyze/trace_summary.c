@@ -95,12 +95,9 @@ int pt_trace_summarize(const char *path, struct pt_trace_summary *s, char *err, 
         case PT_REC_CUDA_STATUS:
             s->cuda = *(const struct pt_rec_cuda_status *)h;
             break;
-        case PT_REC_NVTX: {
-            const struct pt_rec_nvtx *n = (const void *)h;
-            s->capture_ranges += n->event == PT_NVTX_START && n->text_bytes == strlen(PT_CAPTURE_RANGE_NAME) &&
-                                 !memcmp(n->text, PT_CAPTURE_RANGE_NAME, n->text_bytes);
+        case PT_REC_NVTX:
+            s->capture_ranges += pt_nvtx_is_capture_start((const struct pt_rec_nvtx *)h);
             break;
-        }
         case PT_REC_THREAD:
             widen(s, ((const struct pt_rec_thread *)h)->ts_ns, ((const struct pt_rec_thread *)h)->ts_ns);
             break;

@@ -386,6 +386,11 @@ struct pt_rec_nvtx {
 /* The NVTX start/end range the writer records around each capture range of
  * PARTRACE_CUDA_CAPTURE=profiler (GPU records only inside them). */
 #define PT_CAPTURE_RANGE_NAME "partrace:capture"
+static inline int pt_nvtx_is_capture_start(const struct pt_rec_nvtx *n)
+{
+    return n->event == PT_NVTX_START && n->text_bytes == sizeof PT_CAPTURE_RANGE_NAME - 1 &&
+           !memcmp(n->text, PT_CAPTURE_RANGE_NAME, n->text_bytes);
+}
 #define PT_NVTX_TEXT_MAX 256u
 
 /* State of the GPU-side recording, written when it changes (40 bytes). */
