@@ -456,9 +456,11 @@ void pt_reader_close(struct pt_reader *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&pool.lock);
-    quiesce(r); /* the helper must be done with it */
-    pthread_mutex_unlock(&pool.lock);
+    if (r->ahead) { /* the helper must be done with it */
+        pthread_mutex_lock(&pool.lock);
+        quiesce(r);
+        pthread_mutex_unlock(&pool.lock);
+    }
     close(r->fd);
     ZSTD_freeDCtx(r->dctx);
     free(r->in);
