@@ -12,6 +12,8 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include <partrace/record_codec.h>
+
 #define READ_CHUNK (1u << 20)
 #define MIN_BUFFER (64u << 10) /* buffers start this small and grow: small runs stay small */
 
@@ -41,6 +43,8 @@ struct pt_reader {
     size_t in_start, in_len, in_cap;
     uint64_t in_offset;  /* file offset of in[in_start] */
     size_t file_bytes;   /* at open: bounds the input buffer of small files */
+    int packed;          /* 2.x: frames hold packed records, unpacked through `packing` */
+    struct frame_buf packing;
     enum failure failure;
     uint64_t fail_offset;
     char fail_detail[160];
@@ -97,9 +101,9 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
         close(fd);
         return -1;
     }
-    if (h.version_major != PT_VERSION_MAJOR) {
-        fail(err, errlen, "%s: trace format %u.%u; this partrace reads %u.x", path,
-             h.version_major, h.version_minor, PT_VERSION_MAJOR);
+    if (h.version_major != PT_VERSION_MAJOR && h.version_major != PT_VERSION_MAJOR_PLAIN) {
+        fail(err, errlen, "%s: trace format %u.%u; this partrace reads %u.x and %u.x", path,
+             h.version_major, h.version_minor, PT_VERSION_MAJOR_PLAIN, PT_VERSION_MAJOR);
         close(fd);
         return -1;
     }
@@ -125,6 +129,7 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
     struct stat st;
     r->file_bytes = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
     r->header = h;
+    r->packed = h.version_major != PT_VERSION_MAJOR_PLAIN;
     r->ahead = wants_read_ahead(r->file_bytes);
     r->in_offset = h.header_bytes;
     r->stats.bytes_on_disk = h.header_bytes;
@@ -203,6 +208,55 @@ static int failed(struct pt_reader *r, enum failure f, uint64_t offset, const ch
     return -1;
 }
 
+/* Makes b hold at least want bytes (buffers start small and double). */
+static int grow(struct frame_buf *b, size_t want)
+{
+    if (want <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : MIN_BUFFER;
+    while (cap < want)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p, b->cap = cap;
+    return 0;
+}
+
+static int failed_for_memory(struct pt_reader *r, size_t bytes)
+{
+    char what[32];
+    snprintf(what, sizeof what, "%zu", bytes);
+    return failed(r, FAIL_MEMORY, r->in_offset, what);
+}
+
+/* Unpacks the packed frame of n bytes in r->packing into `into`, growing it as the records
+ * need, up to the format's bound on a frame. */
+static int unpack(struct pt_reader *r, size_t n, struct frame_buf *into)
+{
+    struct pt_unpack_state st;
+    pt_unpack_begin(&st);
+    for (;;) {
+        size_t at = 0;
+        const char *why = NULL;
+        int rc = pt_unpack_records(&st, r->packing.data, n, into->data, into->cap, &at, &why);
+        if (rc == 0) {
+            into->len = st.out_len;
+            return 0;
+        }
+        if (rc < 0 || into->cap >= PT_FRAME_MAX_BYTES) {
+            char detail[sizeof r->fail_detail];
+            if (rc < 0)
+                snprintf(detail, sizeof detail, "%s, at byte %zu of the decompressed frame", why, at);
+            else
+                snprintf(detail, sizeof detail, "records unpack to more than %u bytes", PT_FRAME_MAX_BYTES);
+            return failed(r, FAIL_DAMAGED, r->in_offset, detail);
+        }
+        if (grow(into, into->cap ? 2 * into->cap : MIN_BUFFER) != 0)
+            return failed_for_memory(r, 2 * into->cap);
+    }
+}
+
 /* Decodes the next whole frame into into. Returns 1, 0 at a clean end, -1 on failure (r->failure
  * says which). Touches only the decoding side of r. */
 static int next_frame(struct pt_reader *r, struct frame_buf *into)
@@ -230,25 +284,19 @@ static int next_frame(struct pt_reader *r, struct frame_buf *into)
     size_t csize = ZSTD_findFrameCompressedSize(src, r->in_len - r->in_start);
     unsigned long long content = ZSTD_getFrameContentSize(src, csize);
     size_t n = 0;
+    struct frame_buf *z = r->packed ? &r->packing : into;
     int ok = content != ZSTD_CONTENTSIZE_UNKNOWN && content != ZSTD_CONTENTSIZE_ERROR &&
              content <= PT_FRAME_MAX_BYTES;
-    if (ok && content > into->cap) {
-        size_t cap = into->cap ? into->cap : MIN_BUFFER;
-        while (cap < content)
-            cap *= 2;
-        char *p = realloc(into->data, cap);
-        if (!p) {
-            char what[32];
-            snprintf(what, sizeof what, "%llu", content);
-            return failed(r, FAIL_MEMORY, r->in_offset, what);
-        }
-        into->data = p, into->cap = cap;
-    }
-    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, into->data, into->cap, src, csize)) || n != content)
+    if (ok && grow(z, content) != 0)
+        return failed_for_memory(r, content);
+    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, z->data, z->cap, src, csize)) || n != content)
         return failed(r, FAIL_DAMAGED, r->in_offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "bad content size");
+    if (r->packed && unpack(r, n, into) != 0)
+        return -1;
     r->in_start += csize;
     r->in_offset += csize;
-    into->len = n;
+    if (!r->packed)
+        into->len = n;
     into->end = r->in_offset;
     return 1;
 }
@@ -466,6 +514,7 @@ void pt_reader_close(struct pt_reader *r)
     free(r->in);
     free(r->buf[0].data);
     free(r->buf[1].data);
+    free(r->packing.data);
     free(r->path);
     free(r);
 }

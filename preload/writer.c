@@ -18,6 +18,7 @@
 #include <zstd.h>
 
 #include <partrace/format.h>
+#include <partrace/record_codec.h>
 
 #include "../cupti/cupti_session.h"
 #include "clock.h"
@@ -47,7 +48,7 @@ static struct {
     char *mapping;
     size_t mapping_bytes;
     ZSTD_CCtx *cctx;
-    char *staging, *out;
+    char *staging, *packed, *out;
     size_t staging_len, out_cap;
     const char *attrs;
     size_t attrs_bytes;
@@ -92,16 +93,18 @@ static void stop_writing(const char *why, int err)
     W.fd = -1;
 }
 
-/* Compresses the staging buffer into one frame and appends it. */
+/* Packs the staging buffer (record_codec.h), compresses it into one frame and appends it. */
 static void write_frame(uint64_t records)
 {
     if (!W.staging_len)
         return;
     if (W.fd >= 0) {
-        size_t n = ZSTD_compressCCtx(W.cctx, W.out, W.out_cap, W.staging, W.staging_len,
-                                     (int)pt_cfg.zstd_level);
-        if (ZSTD_isError(n)) {
-            pt_warn("zstd: %s", ZSTD_getErrorName(n));
+        size_t packed = pt_pack_records(W.staging, W.staging_len, W.packed);
+        size_t n = packed ? ZSTD_compressCCtx(W.cctx, W.out, W.out_cap, W.packed, packed,
+                                              (int)pt_cfg.zstd_level)
+                          : 0;
+        if (!packed || ZSTD_isError(n)) {
+            pt_warn("%s; frame lost", packed ? ZSTD_getErrorName(n) : "a record of unknown kind");
             W.lost_by_writer += records;
         } else if (write_all(W.out, n) != 0) {
             int err = errno;
@@ -310,13 +313,14 @@ static int map_buffers(void)
 {
     size_t work = ZSTD_estimateCCtxSize((int)pt_cfg.zstd_level);
     W.out_cap = ZSTD_compressBound(STAGING_BYTES);
-    W.mapping_bytes = STAGING_BYTES + W.out_cap + work + 2 * 4096;
+    W.mapping_bytes = 2 * STAGING_BYTES + PT_PACK_SLACK + W.out_cap + work + 2 * 4096;
     void *m = mmap(NULL, W.mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return -1;
     W.mapping = m;
     W.staging = m;
-    W.out = W.mapping + STAGING_BYTES;
+    W.packed = W.staging + STAGING_BYTES;
+    W.out = W.packed + STAGING_BYTES + PT_PACK_SLACK;
     return 0;
 }
 

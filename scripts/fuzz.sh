@@ -20,15 +20,19 @@ rm -rf "$CORPUS" && mkdir -p "$CORPUS/report" "$CORPUS/check" "$CORPUS/runs"
 seed=0
 for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 4096 1 3" "mixed 2 2 1 4"; do
     run=$CORPUS/runs/$seed
-    mkdir -p "$run"
+    mkdir -p "$run" "$run-plain"
     build/tools/gen_trace "$run" $scenario
+    GEN_FORMAT=1 build/tools/gen_trace "$run-plain" $scenario
     for f in "$run"/*.ptrace; do
         # First byte: bit 0 raw file (else the file's records: frames decompressed, header off),
         # bits 1-2 which reader (0 report, 1 Perfetto export, 2 Chrome export), bits 3-4 the
-        # report's output (text, JSON, Markdown, HTML).
+        # report's output (text, JSON, Markdown, HTML), bit 5 the records are packed (format 2).
+        plain=$run-plain/$(basename "$f")
         for how in 0 2 4 8 16 24; do
-            { printf "\\$(printf %o $how)"; tail -c +257 "$f" | zstd -dc 2>/dev/null; } \
+            { printf "\\$(printf %o $how)"; tail -c +257 "$plain" | zstd -dc 2>/dev/null; } \
                 > "$CORPUS/report/rec$how-$seed-$(basename "$f")"
+            { printf "\\$(printf %o $((how + 32)))"; tail -c +257 "$f" | zstd -dc 2>/dev/null; } \
+                > "$CORPUS/report/packed$how-$seed-$(basename "$f")"
         done
         { printf '\1'; cat "$f"; } > "$CORPUS/report/raw-$seed-$(basename "$f")"
     done

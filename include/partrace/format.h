@@ -2,8 +2,10 @@
  * reader (analyze/). docs/FORMAT.md explains it; change both together and bump the version.
  *
  * A file is a fixed, uncompressed preamble (struct pt_file_header) followed by independent zstd
- * frames. Each frame decompresses to whole records; every record starts with struct pt_rec_hdr
- * whose `size` lets a reader skip kinds it does not know. All integers are little-endian.
+ * frames. Each frame holds whole records; every record starts with struct pt_rec_hdr whose
+ * `size` lets a reader skip kinds it does not know. In format 1.x a frame decompresses to the
+ * records themselves; in 2.x to the records packed as partrace/record_codec.h says, which
+ * unpack to the same records. All integers are little-endian.
  * Timestamps are CLOCK_MONOTONIC nanoseconds, shared by every process of a host. */
 #ifndef PARTRACE_FORMAT_H
 #define PARTRACE_FORMAT_H
@@ -14,8 +16,9 @@
 
 #define PT_MAGIC "PARTRACE"
 #define PT_MAGIC_LEN 8
-#define PT_VERSION_MAJOR 1 /* readers refuse other majors */
-#define PT_VERSION_MINOR 1 /* new record kinds or appended fields: readers of older minors skip them */
+#define PT_VERSION_MAJOR 2 /* what writers write; readers refuse majors they do not know */
+#define PT_VERSION_MINOR 0 /* new record kinds or appended fields: readers of older minors skip them */
+#define PT_VERSION_MAJOR_PLAIN 1 /* the major whose frames hold records unpacked; still read */
 #define PT_FILE_SUFFIX ".ptrace"
 #define PT_HOST_MAX 64
 #define PT_REC_ALIGN 8u

@@ -1,6 +1,7 @@
 /* Shared by the fuzz targets: fuzz bytes as a trace file the reader can open by path (an
- * anonymous memory file, /proc/self/fd/N), either as they are or wrapped as the records of one
- * valid frame behind a valid header, so that the records themselves get fuzzed. */
+ * anonymous memory file, /proc/self/fd/N), either as they are or wrapped as the records (plain
+ * or packed) of one valid frame behind a valid header, so that the records themselves and
+ * their unpacking get fuzzed. */
 #ifndef PT_FUZZ_INPUT_H
 #define PT_FUZZ_INPUT_H
 
@@ -14,8 +15,9 @@ struct pt_fuzz_file {
 
 /* Writes bytes as they are. Returns 0, or -1. */
 int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size);
-/* Writes a valid header, then data as the content of one zstd frame. Returns 0, or -1. */
-int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size);
+/* Writes a valid header, then data as the content of one zstd frame: records as they are
+ * (format 1.x) or, when packed, records packed as in format 2.x. Returns 0, or -1. */
+int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, int packed);
 void pt_fuzz_file_close(struct pt_fuzz_file *f);
 
 #endif

@@ -1,5 +1,6 @@
 /* libFuzzer: fuzz bytes as the records of a trace file (every record kind, any size and
- * content), or (first byte odd) as a whole file; partrace report (as text, JSON, Markdown or
+ * content; as they are, or packed as format 2.x writes them), or (first byte odd) as a whole
+ * file; partrace report (as text, JSON, Markdown or
  * an HTML page) or one of the exporters reads it, the first byte chooses.
  * Nothing may crash, hang or leak; bad input only ends in messages (scripts/fuzz.sh runs it with
  * -close_fd_mask=2: those messages are by design). */
@@ -20,9 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct pt_fuzz_file f = {-1, ""};
     /* Bit 0: raw file; bits 1-2: which reader (one per input: faster); bits 3-4: the report's
-     * output. */
+     * output; bit 5: the records are packed. */
     int raw = data[0] & 1, what = (data[0] >> 1) % 3, format = (data[0] >> 3) % 4;
-    if ((raw ? pt_fuzz_file_raw(&f, data + 1, size - 1) : pt_fuzz_file_records(&f, data + 1, size - 1)) == 0) {
+    int packed = data[0] >> 5 & 1;
+    if ((raw ? pt_fuzz_file_raw(&f, data + 1, size - 1)
+             : pt_fuzz_file_records(&f, data + 1, size - 1, packed)) == 0) {
         struct pt_export_opts e = {.run = f.path, .out = "/dev/null", .force = 1,
                                    .window = {.from_s = 0, .to_s = -1}};
         struct pt_export_stats st;

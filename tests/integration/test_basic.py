@@ -13,7 +13,7 @@ class Basic(TraceTest):
         self.assertEqual(len(files), 1)
         h = header(files[0])
         self.assertEqual(h["magic"], b"PARTRACE")
-        self.assertEqual((h["major"], h["header_bytes"], h["flags"], h["exec_index"]), (1, 256, 0, 0))
+        self.assertEqual((h["major"], h["header_bytes"], h["flags"], h["exec_index"]), (2, 256, 0, 0))
         self.assertEqual(h["pid"], int(os.path.basename(files[0]).split("-")[-1].split(".")[0]))
         evs = events(self.run_dir)
 
@@ -187,12 +187,12 @@ class Basic(TraceTest):
         self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
 
     def test_full_filesystem(self):
-        # A run directory on a 20 KiB tmpfs: the application finishes as without partrace; the
+        # A run directory on an 8 KiB tmpfs: the application finishes as without partrace; the
         # trace holds what fitted, reads back and says it was cut short.
         import subprocess
         mnt = os.path.join(self.tmp, "small")
         os.makedirs(mnt)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20k", "tmpfs", mnt],
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", mnt],
                           capture_output=True).returncode != 0:
             self.skipTest("cannot mount a tmpfs here")
         try:

@@ -26,7 +26,9 @@
  * rank's send/recv kernel runs D ns (the others wait for the hot rank). The hot rank receives
  * H x E / (H + E - 1) times the mean. GEN_EP_COUNTS=1: each step first all-gathers 64 bytes
  * (the counts of an all-to-all of uneven sizes), 1 call in 7 of the communicator's at E = 4.
- *   gen_trace DIR ep E STEPS C D B HOT H */
+ *   gen_trace DIR ep E STEPS C D B HOT H
+ * Files are in the format the recorder writes (2.x, packed frames); GEN_FORMAT=1 writes 1.x
+ * (the records as they are), which readers still read. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 #include <zstd.h>
 
 #include <partrace/format.h>
+#include <partrace/record_codec.h>
 
 static char frame[1 << 20];
 static size_t frame_len;
@@ -44,10 +47,26 @@ static void put(const void *rec, size_t n)
     frame_len += n;
 }
 
+static int plain_format(void)
+{
+    const char *v = getenv("GEN_FORMAT");
+    return v && !strcmp(v, "1");
+}
+
 static void flush_frame(FILE *f)
 {
-    static char out[ZSTD_COMPRESSBOUND(1 << 20)];
-    size_t z = ZSTD_compress(out, sizeof out, frame, frame_len, 1);
+    static char out[ZSTD_COMPRESSBOUND(1 << 20)], packed[(1 << 20) + PT_PACK_SLACK];
+    const char *content = frame;
+    size_t len = frame_len;
+    if (!plain_format() && frame_len) {
+        len = pt_pack_records(frame, frame_len, packed);
+        content = packed;
+        if (!len) {
+            fprintf(stderr, "gen_trace: a record kind cannot be packed\n");
+            exit(1);
+        }
+    }
+    size_t z = ZSTD_compress(out, sizeof out, content, len, 1);
     if (ZSTD_isError(z) || fwrite(out, 1, z, f) != z) {
         fprintf(stderr, "gen_trace: write failed\n");
         exit(1);
@@ -111,6 +130,8 @@ static FILE *open_rank(const char *dir, int r, uint64_t t0, uint64_t host_offset
     }
     struct pt_file_header h;
     pt_file_header_init(&h);
+    if (plain_format())
+        h.version_major = PT_VERSION_MAJOR_PLAIN;
     h.pid = (uint32_t)(100 + r);
     h.start_monotonic_ns = t0 - 1000;
     snprintf(h.host, sizeof h.host, "gen-%llu", (unsigned long long)host_offset);

@@ -1,6 +1,7 @@
-/* The reader against files written here by hand (not by the preload): records of unknown kinds
- * are skipped, damaged records and frames stop reading with a message, and no mutation of a
- * valid file makes it crash or read out of bounds (run under ASan in CI). */
+/* The reader against files written here by hand (not by the preload), in both formats it reads
+ * (1.x plain frames, 2.x packed frames): records of unknown kinds are skipped, damaged records
+ * and frames stop reading with a message, and no mutation of a valid file makes it crash or
+ * read out of bounds (run under ASan in CI). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,24 +10,40 @@
 #include <zstd.h>
 
 #include <partrace/format.h>
+#include <partrace/record_codec.h>
 
 #include "check.h"
 #include "trace_reader.h"
 
 static char path[] = "/tmp/pt-unit-reader-XXXXXX";
+static int packed_frames; /* files are written in format 2.x (packed), else 1.x */
 
 static size_t frame(char *dst, size_t cap, const void *src, size_t n)
 {
+    static char packed[(1 << 20) + PT_PACK_SLACK];
+    if (packed_frames) {
+        CHECK(n <= 1 << 20);
+        n = pt_pack_records(src, n, packed);
+        CHECK(n > 0);
+        src = packed;
+    }
     size_t z = ZSTD_compress(dst, cap, src, n, 3);
     CHECK(!ZSTD_isError(z));
     return z;
+}
+
+static void header_init(struct pt_file_header *h)
+{
+    pt_file_header_init(h);
+    if (!packed_frames)
+        h->version_major = PT_VERSION_MAJOR_PLAIN;
 }
 
 /* A file with: header, frame 1 (NCCL call, a record of a future kind 99), frame 2 (end). */
 static size_t build(char *file, size_t cap)
 {
     struct pt_file_header h;
-    pt_file_header_init(&h);
+    header_init(&h);
     h.version_minor = PT_VERSION_MINOR + 3; /* a newer minor still reads */
     h.pid = 42;
     strcpy(h.host, "node7");
@@ -89,7 +106,7 @@ static uint64_t read_all(int expect_open)
 static size_t build_many(char *file, size_t cap, int frames, size_t *ends)
 {
     struct pt_file_header h;
-    pt_file_header_init(&h);
+    header_init(&h);
     memcpy(file, &h, sizeof h);
     size_t len = sizeof h;
     static struct pt_rec_nccl_call raw[100];
@@ -157,12 +174,8 @@ static void test_side_by_side(char *file, size_t cap)
     pt_reader_close(cut);
 }
 
-int main(void)
+static void test_format(void)
 {
-    setenv("PARTRACE_READ_AHEAD", "1", 0); /* small files too (unless the test says 0) */
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
     static char file[1 << 16], copy[1 << 16];
     size_t len = build(file, sizeof file);
 
@@ -183,10 +196,10 @@ int main(void)
 
     /* Another major version is refused with a message naming both. */
     memcpy(copy, file, len);
-    ((struct pt_file_header *)copy)->version_major = 2;
+    ((struct pt_file_header *)copy)->version_major = PT_VERSION_MAJOR + 1;
     write_file(copy, len);
     CHECK(pt_reader_open(path, &r, err, sizeof err) != 0);
-    CHECK(strstr(err, "trace format 2.") != NULL);
+    CHECK(strstr(err, "trace format 3.") != NULL && strstr(err, "reads 1.x and 2.x") != NULL);
 
     /* Random damage anywhere: never a crash, never more records than the file holds. */
     srand(7);
@@ -201,7 +214,18 @@ int main(void)
     }
     static char many[1 << 20];
     test_side_by_side(many, sizeof many);
+}
+
+int main(void)
+{
+    setenv("PARTRACE_READ_AHEAD", "1", 0); /* small files too (unless the test says 0) */
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    for (packed_frames = 0; packed_frames < 2; packed_frames++)
+        test_format();
     unlink(path);
-    printf("reader: valid file read, 20000 damaged variants survived, readers side by side\n");
+    printf("reader: valid files of formats 1 and 2 read, 2 x 20000 damaged variants survived, "
+           "readers side by side\n");
     return 0;
 }

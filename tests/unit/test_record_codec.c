@@ -1,0 +1,151 @@
+/* Packed frames (include/partrace/record_codec.h): every mix of records packs to no more than
+ * its own size and unpacks to exactly the same bytes, also when the unpacker is given room one
+ * record at a time; damaged packed input is refused with a reason and an offset. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <partrace/format.h>
+#include <partrace/record_codec.h>
+
+#include "check.h"
+
+static _Alignas(8) uint8_t recs[1 << 20], packed[(1 << 20) + PT_PACK_SLACK], out[1 << 20];
+
+static uint32_t rnd(void) { return (uint32_t)rand() << 16 ^ (uint32_t)rand(); }
+
+/* Appends a record of kind and size; its words drift from the last one like a trace's do
+ * (timestamps and counters step, most fields stay), some jump anywhere. */
+static size_t put(size_t len, uint16_t kind, uint16_t size, uint32_t *drift)
+{
+    struct pt_rec_hdr h = {kind, size, rnd() % 3 ? 77 : rnd()};
+    memcpy(recs + len, &h, sizeof h);
+    for (size_t w = 2; w < size / 4u; w++) {
+        uint32_t v = w < 64 ? drift[w] : 0;
+        switch (rnd() % 8) {
+        case 0: v = rnd(); break;                 /* anything */
+        case 1: v += rnd() % 100000; break;       /* a timestamp's step */
+        case 2: v -= rnd() % 300; break;          /* backwards */
+        default: break;                           /* unchanged */
+        }
+        if (w < 64)
+            drift[w] = v;
+        memcpy(recs + len + 4 * w, &v, 4);
+    }
+    return len + size;
+}
+
+static size_t unpack_all(size_t packed_len, size_t step)
+{
+    struct pt_unpack_state s;
+    pt_unpack_begin(&s);
+    size_t cap = step, at;
+    const char *why;
+    int rc;
+    while ((rc = pt_unpack_records(&s, packed, packed_len, out, cap, &at, &why)) == 1)
+        cap += step;
+    CHECK(rc == 0);
+    return s.out_len;
+}
+
+static void test_round_trips(void)
+{
+    static const uint16_t sizes[] = {8, 16, 24, 40, 104, 112, 256, 264, 4096, 4104};
+    for (int trial = 0; trial < 300; trial++) {
+        uint32_t drift[64] = {0};
+        size_t len = 0;
+        int n = 1 + rand() % 400;
+        for (int i = 0; i < n && len < sizeof recs - 8192; i++) {
+            uint16_t kind = (uint16_t)(1 + rand() % (trial % 2 ? 4 : 127));
+            uint16_t size = trial % 3 ? (uint16_t)(kind * 8 % 120 + 8) : sizes[rand() % 10];
+            len = put(len, kind, size, drift);
+        }
+        size_t p = pt_pack_records(recs, len, packed);
+        CHECK(p > 0 && p <= len);
+        memset(out, 0xa5, sizeof out);
+        CHECK_EQ_U64(unpack_all(p, sizeof out), len);
+        CHECK(memcmp(out, recs, len) == 0);
+        /* Room given 8 bytes at a time: the unpacker stops before a record and goes on. */
+        if (trial % 10 == 0) {
+            memset(out, 0, sizeof out);
+            CHECK_EQ_U64(unpack_all(p, 8), len);
+            CHECK(memcmp(out, recs, len) == 0);
+        }
+    }
+}
+
+/* A trace-like frame packs far below its size: the repeated records of a run cost a few bytes. */
+static void test_repeats_are_small(void)
+{
+    size_t len = 0;
+    for (uint64_t i = 0; i < 1000; i++) {
+        struct pt_rec_kernel k;
+        memset(&k, 0, sizeof k);
+        k.hdr = (struct pt_rec_hdr){PT_REC_KERNEL, sizeof k, 9};
+        k.start_ns = 1000000 + 5000 * i;
+        k.end_ns = k.start_ns + 3000;
+        k.correlation_id = (uint32_t)(100 + i);
+        k.name_id = 3;
+        k.grid[0] = 132;
+        memcpy(recs + len, &k, sizeof k);
+        len += sizeof k;
+    }
+    size_t p = pt_pack_records(recs, len, packed);
+    CHECK(p < len / 10);
+    CHECK_EQ_U64(unpack_all(p, sizeof out), len);
+    CHECK(memcmp(out, recs, len) == 0);
+}
+
+static void expect_refused(const uint8_t *in, size_t len, const char *reason, size_t offset)
+{
+    struct pt_unpack_state s;
+    pt_unpack_begin(&s);
+    size_t at = 999;
+    const char *why = NULL;
+    CHECK(pt_unpack_records(&s, in, len, out, sizeof out, &at, &why) == -1);
+    CHECK(why && strstr(why, reason));
+    CHECK_EQ_U64(at, offset);
+}
+
+static void test_damage_refused(void)
+{
+    /* A whole record of kind 3, size 16 (varint 16), then its 12 bytes after the kind/size. */
+    uint8_t whole[] = {0x83, 16, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0};
+    CHECK(sizeof whole == 2 + 12);
+    uint8_t buf[64];
+    expect_refused((const uint8_t[]){0x00}, 1, "kind 0", 0);
+    expect_refused((const uint8_t[]){0x03, 0x00}, 2, "not seen in this frame", 0);
+    expect_refused((const uint8_t[]){0x83, 12}, 2, "bad record size", 0);       /* not 8n */
+    expect_refused((const uint8_t[]){0x83, 4}, 2, "bad record size", 0);        /* < header */
+    expect_refused((const uint8_t[]){0x83, 0x80}, 2, "bad record size", 0);     /* cut varint */
+    expect_refused(whole, sizeof whole - 1, "cut short", 0);
+    /* The same record, then a change to word 4 of 3 (16 bytes = words 0..3). */
+    memcpy(buf, whole, sizeof whole);
+    memcpy(buf + sizeof whole, (const uint8_t[]){0x03, 0x08, 0x02}, 3);
+    expect_refused(buf, sizeof whole + 3, "beyond the record", sizeof whole);
+    /* A change whose varint is cut, and one that does not fit 32 bits. */
+    memcpy(buf + sizeof whole, (const uint8_t[]){0x03, 0x01, 0x80}, 3);
+    expect_refused(buf, sizeof whole + 3, "bad word change", sizeof whole);
+    memcpy(buf + sizeof whole, (const uint8_t[]){0x03, 0x01, 0xff, 0xff, 0xff, 0xff, 0x7f}, 7);
+    expect_refused(buf, sizeof whole + 7, "bad word change", sizeof whole);
+    /* An empty frame (no buffer at all) unpacks to nothing. */
+    struct pt_unpack_state s;
+    pt_unpack_begin(&s);
+    size_t at;
+    const char *why;
+    CHECK(pt_unpack_records(&s, NULL, 0, NULL, 0, &at, &why) == 0 && s.out_len == 0);
+    /* Kinds the packer cannot write are refused rather than written wrong. */
+    struct pt_rec_hdr big = {200, 8, 0};
+    CHECK(pt_pack_records(&big, sizeof big, packed) == 0);
+}
+
+int main(void)
+{
+    srand(11);
+    test_round_trips();
+    test_repeats_are_small();
+    test_damage_refused();
+    printf("record codec: 300 random frames round-trip, repeats pack small, damage refused\n");
+    return 0;
+}
