@@ -104,6 +104,40 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual({calls[k["nccl_call"]]["op"] for k in replayed}, {"AllReduce"})
         self.assertEqual({calls[k["nccl_call"]]["bytes"] for k in replayed}, {256 * 4096 * 2})
 
+    def test_packed_format_from_the_gpu(self):
+        # samples/gpu-format2: written in format 2.0 (packed frames) by the recorder on 2 x H200;
+        # it must read back to the checks it passed there.
+        sample = os.path.join(ROOT, "samples", "gpu-format2")
+        for run in ("traced/run", "extras/run"):
+            info = subprocess.run([PARTRACE, "info", os.path.join(sample, run)],
+                                  capture_output=True, text=True)
+            self.assertEqual(info.returncode, 0, info.stderr)
+            formats = [l.split()[1] for l in info.stdout.splitlines() if l.strip().startswith("format")]
+            self.assertEqual(set(formats), {"2.0,"}, info.stdout)
+        checker = os.path.join(ROOT, "tests", "gpu", "check_cuda_trace.py")
+        proc = subprocess.run([sys.executable, checker, PARTRACE, os.path.join(sample, "traced", "run"),
+                               os.path.join(sample, "profiled"), "200"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        for rank in json.loads(proc.stdout)["ranks"].values():
+            self.assertEqual((rank["kernels"], rank["profiler_kernels"]), (4800, 4800))
+            self.assertEqual((rank["tied_eager"], rank["tied_graph"]), (800, 800))
+            self.assertEqual(rank["gpu"], "NVIDIA H200")
+        checker = os.path.join(ROOT, "tests", "gpu", "check_extras.py")
+        proc = subprocess.run([sys.executable, checker, PARTRACE, os.path.join(sample, "extras", "run")],
+                              capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        ranks = json.loads(proc.stdout)["ranks"]
+        self.assertEqual(len(ranks), 2)
+        for rank in ranks.values():
+            self.assertEqual(rank["nonblocking"], [True])
+            self.assertEqual((rank["tied"], rank["nccl_kernels"]), (1626, 1626))
+            self.assertEqual((rank["graph_kernels"], rank["graph_tied"]), (800, 800))
+            self.assertEqual((rank["tied_to_other_type"], rank["out_of_call_order"]), (0, 0))
+            self.assertEqual(rank["vmm_records"], 164)
+            # Symbols need the GPU host's libraries; the modules the frames fall in do not.
+            self.assertTrue(any("libnccl.so.2" in f for f in rank["stack"]), rank["stack"])
+            self.assertIn("libpartrace.so", rank["stack"][-1])
+
     def test_nonblocking_vmm_stacks(self):
         sample = os.path.join(ROOT, "samples", "gpu-nonblocking")
         checker = os.path.join(ROOT, "tests", "gpu", "check_extras.py")
