@@ -125,14 +125,11 @@ static struct pt_comm_stats *comm_stats(struct pt_collectives *c, uint64_t id, i
     return s;
 }
 
+/* floor(log2(bytes)), 0 for 0 and 1, at most the last bucket. */
 static size_t bucket_of(uint64_t bytes)
 {
-    size_t b = 0;
-    while (bytes > 1 && b + 1 < PT_SIZE_BUCKETS) {
-        bytes >>= 1;
-        b++;
-    }
-    return b;
+    size_t b = bytes > 1 ? (size_t)(63 - __builtin_clzll(bytes)) : 0;
+    return b < PT_SIZE_BUCKETS ? b : PT_SIZE_BUCKETS - 1;
 }
 
 static uint64_t hash_key(uint64_t comm, uint16_t op, uint64_t seq)

@@ -4,27 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int earlier(const struct pt_run *r, uint32_t a, uint32_t b)
+static int earlier(const struct pt_run_key *a, const struct pt_run_key *b)
 {
-    const struct pt_event *x = &r->head[a], *y = &r->head[b];
-    return x->ts_ns < y->ts_ns || (x->ts_ns == y->ts_ns && a < b);
+    return a->ts < b->ts || (a->ts == b->ts && a->source < b->source);
 }
 
+/* Moves the key at i down to its place (the hole moves, the key is written once). */
 static void sift_down(struct pt_run *r, size_t i)
 {
+    struct pt_run_key k = r->heap[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= r->heap_n)
-            return;
-        if (c + 1 < r->heap_n && earlier(r, r->heap[c + 1], r->heap[c]))
+            break;
+        if (c + 1 < r->heap_n && earlier(&r->heap[c + 1], &r->heap[c]))
             c++;
-        if (!earlier(r, r->heap[c], r->heap[i]))
-            return;
-        uint32_t t = r->heap[i];
+        if (!earlier(&r->heap[c], &k))
+            break;
         r->heap[i] = r->heap[c];
-        r->heap[c] = t;
         i = c;
     }
+    r->heap[i] = k;
 }
 
 /* The process's rank: RANK (or a launcher's equivalent) from its environment, else unknown. */
@@ -68,7 +68,7 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
     for (size_t i = 0; i < run->n; i++)
         if (pt_source_next(run->sources[i], &run->head[i])) {
             run->has_head[i] = 1;
-            run->heap[run->heap_n++] = (uint32_t)i;
+            run->heap[run->heap_n++] = (struct pt_run_key){run->head[i].ts_ns, (uint32_t)i};
         }
     for (size_t i = run->heap_n; i-- > 0;)
         sift_down(run, i);
@@ -82,7 +82,9 @@ int pt_run_next(struct pt_run *run, struct pt_event *ev)
     if (run->due) {
         uint32_t top = (uint32_t)(run->due - 1);
         run->due = 0;
-        if (!pt_source_next(run->sources[top], &run->head[top])) {
+        if (pt_source_next(run->sources[top], &run->head[top])) {
+            run->heap[0].ts = run->head[top].ts_ns;
+        } else {
             run->has_head[top] = 0;
             run->heap[0] = run->heap[--run->heap_n];
         }
@@ -91,7 +93,7 @@ int pt_run_next(struct pt_run *run, struct pt_event *ev)
     }
     if (!run->heap_n)
         return 0;
-    uint32_t top = run->heap[0];
+    uint32_t top = run->heap[0].source;
     *ev = run->head[top];
     run->due = (size_t)top + 1;
     return 1;

@@ -13,7 +13,10 @@ struct pt_run {
     struct pt_source **sources;
     int32_t *rank;          /* global rank of each file's process, -1 when unknown */
     size_t n;
-    uint32_t *heap;         /* source indices ordered by their head event */
+    struct pt_run_key {     /* a source's head: its time, and the source (equal times: by source) */
+        uint64_t ts;
+        uint32_t source;
+    } *heap;                /* ordered by key; the key beside the index spares a lookup per step */
     struct pt_event *head;  /* each source's next event (valid when has_head) */
     uint8_t *has_head;
     size_t heap_n;
