@@ -61,6 +61,20 @@ static inline const uint8_t *get_u32_unrolled(const uint8_t *p, uint32_t *v)
     return p + 5;
 }
 
+/* The previous record's bytes under the new one. The sizes of the records GPU runs are made of
+ * get copies of a constant size, which the compiler makes a few moves instead of a call. */
+static inline void copy_record(uint8_t *to, const uint8_t *from, size_t size)
+{
+    switch (size) {
+    case 24: memcpy(to, from, 24); break;
+    case 48: memcpy(to, from, 48); break;
+    case 64: memcpy(to, from, 64); break;
+    case 104: memcpy(to, from, 104); break;
+    case 112: memcpy(to, from, 112); break;
+    default: memcpy(to, from, size); break;
+    }
+}
+
 static inline uint32_t unzigzag32(uint32_t z)
 {
     return (z >> 1) ^ (uint32_t)-(int32_t)(z & 1);
@@ -114,15 +128,19 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
                 break;
             }
             uint8_t *rec = o + used;
-            memcpy(rec, last, size);
+            copy_record(rec, last, size);
+            /* Each change is at most 5 bytes and a record has at most 64: away from the end of
+             * the frame the reads below do not check the end at every byte. */
+            int roomy = end - p >= 10 + 5 * 64;
             uint64_t mask;
-            if (!(p = get_varint(p, end, &mask, 64)))
+            uint32_t m32;
+            const uint8_t *q = roomy ? get_u32_unrolled(p, &m32) : NULL;
+            if (q) /* masks of records up to 132 bytes: at most 5 bytes and 32 bits */
+                mask = m32, p = q;
+            else if (!(p = get_varint(p, end, &mask, 64)))
                 BAD("bad change mask");
             if (size / 4 - 1 < 64 && mask >> (size / 4 - 1))
                 BAD("change mask beyond the record");
-            /* Each change is at most 5 bytes and a record has at most 64: away from the end of
-             * the frame the loop reads without checking the end at every byte. */
-            int roomy = end - p >= 5 * 64;
             for (; mask; mask &= mask - 1) {
                 size_t i = (size_t)__builtin_ctzll(mask) + 1;
                 uint32_t z;
