@@ -1,12 +1,10 @@
-/* The reader's side of packed frames (include/partrace/record_codec.h): rebuilds the records a
+/* The reader's side of packed frames (include/partrace/format.h): rebuilds the records a
  * 2.x frame packs, each checked against the frame's bounds, so damaged or hostile input ends
  * in an error with its offset, never a read or write out of bounds. This runs once per record
  * of every trace read, so the common case (a short delta) takes few instructions. */
-#include <partrace/record_codec.h>
+#include <partrace/format.h>
 
 #include <string.h>
-
-#include <partrace/format.h>
 
 /* Reads a varint of at most max_bits into *v. Returns the byte after it, or NULL. */
 static inline const uint8_t *get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v,

@@ -1,12 +1,10 @@
-/* The writer's side of packed frames (include/partrace/record_codec.h): each record becomes
+/* The writer's side of packed frames (include/partrace/format.h): each record becomes
  * the 32-bit words that changed since the last record of its kind in the frame, as zigzag
  * varint deltas, or the whole record when that is not shorter. Runs on the writer thread, never
  * on the application's: no allocation, no state beyond the frame being packed. */
-#include <partrace/record_codec.h>
+#include <partrace/format.h>
 
 #include <string.h>
-
-#include <partrace/format.h>
 
 static uint8_t *put_varint(uint8_t *o, uint64_t v)
 {

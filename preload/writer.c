@@ -18,7 +18,6 @@
 #include <zstd.h>
 
 #include <partrace/format.h>
-#include <partrace/record_codec.h>
 
 #include "../cupti/cupti_session.h"
 #include "clock.h"
@@ -93,7 +92,7 @@ static void stop_writing(const char *why, int err)
     W.fd = -1;
 }
 
-/* Packs the staging buffer (record_codec.h), compresses it into one frame and appends it. */
+/* Packs the staging buffer (format.h, packed frames), compresses it into one frame and appends it. */
 static void write_frame(uint64_t records)
 {
     if (!W.staging_len)

@@ -36,7 +36,6 @@
 #include <zstd.h>
 
 #include <partrace/format.h>
-#include <partrace/record_codec.h>
 
 static char frame[1 << 20];
 static size_t frame_len;

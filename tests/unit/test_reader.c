@@ -10,7 +10,6 @@
 #include <zstd.h>
 
 #include <partrace/format.h>
-#include <partrace/record_codec.h>
 
 #include "check.h"
 #include "trace_reader.h"

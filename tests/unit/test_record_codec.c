@@ -1,4 +1,4 @@
-/* Packed frames (include/partrace/record_codec.h): every mix of records packs to no more than
+/* Packed frames (include/partrace/format.h): every mix of records packs to no more than
  * its own size and unpacks to exactly the same bytes, also when the unpacker is given room one
  * record at a time; damaged packed input is refused with a reason and an offset. */
 #include <stdint.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <partrace/format.h>
-#include <partrace/record_codec.h>
 
 #include "check.h"
 
