@@ -12,7 +12,6 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-
 #define READ_CHUNK (1u << 20)
 #define MIN_BUFFER (64u << 10) /* buffers start this small and grow: small runs stay small */
 

@@ -1,6 +1,7 @@
 /* Streaming reader of one partrace trace file. Every command reads traces through it.
- * Memory stays bounded (the compressed input and two decompressed frames: the next frame of a
- * file of 1 MiB or more is decoded ahead on a helper thread, PARTRACE_READ_AHEAD). A file cut at any byte
+ * Memory stays bounded (the compressed input, a packed frame as zstd gives it back, and two
+ * frames of records: the next frame of a file of 1 MiB or more is decoded ahead on a helper
+ * thread, PARTRACE_READ_AHEAD). Format 1.x and 2.x files read alike. A file cut at any byte
  * reads back to its last whole frame; the cut is reported as a warning, not an error. */
 #ifndef PT_TRACE_READER_H
 #define PT_TRACE_READER_H

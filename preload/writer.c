@@ -92,7 +92,8 @@ static void stop_writing(const char *why, int err)
     W.fd = -1;
 }
 
-/* Packs the staging buffer (format.h, packed frames), compresses it into one frame and appends it. */
+/* Packs the staging buffer (format.h, "packed frames"), compresses it into one frame and
+ * appends it. */
 static void write_frame(uint64_t records)
 {
     if (!W.staging_len)
