@@ -46,7 +46,39 @@ struct pt_collectives {
     uint8_t *gpu;                  /* per file: GPU side active */
     size_t n_files;
     uint64_t now;
+    /* Observation arrays of closed instances, kept for the next ones of the same size: a run
+     * opens one instance per collective, and its ranks are the same every time. */
+    struct spare_obs {
+        struct spare_obs *next;
+    } *spare;
+    int32_t spare_n;
 };
+
+/* A zeroed array of n observations: a spare one when there is one of that size. */
+static struct obs *obs_new(struct pt_collectives *c, int32_t n)
+{
+    if (!c->spare || c->spare_n != n)
+        return calloc((size_t)n, sizeof(struct obs));
+    struct spare_obs *s = c->spare;
+    c->spare = s->next;
+    memset(s, 0, (size_t)n * sizeof(struct obs));
+    return (struct obs *)s;
+}
+
+/* Keeps a finished instance's array for the next instance of its size (others are freed). */
+static void obs_done(struct pt_collectives *c, struct obs *o, int32_t n)
+{
+    if (!o)
+        return;
+    if (c->spare && c->spare_n != n) {
+        free(o);
+        return;
+    }
+    struct spare_obs *s = (struct spare_obs *)o;
+    s->next = c->spare;
+    c->spare = s;
+    c->spare_n = n;
+}
 
 static int is_p2p(uint16_t op) { return op == PT_OP_Send || op == PT_OP_Recv; }
 
@@ -206,7 +238,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
             s->late_cost_ns[last_rank] += wait;
         }
     }
-    free(o->obs);
+    obs_done(c, o->obs, o->n);
     o->obs = NULL;
     o->used = 0;
     c->open_used--;
@@ -433,7 +465,7 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
     if (!o->obs) {
         o->n = is_p2p(r->op) ? 2 : r->nranks;
         o->bytes = pt_total_bytes(r->op, r->bytes, r->nranks);
-        o->obs = calloc((size_t)o->n, sizeof *o->obs);
+        o->obs = obs_new(c, o->n);
         if (!o->obs) {
             o->used = 0;
             c->open_used--;
@@ -554,6 +586,11 @@ void pt_collectives_free(struct pt_collectives *c)
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)
             free(c->open[i].obs);
+    while (c->spare) {
+        struct spare_obs *next = c->spare->next;
+        free(c->spare);
+        c->spare = next;
+    }
     for (size_t i = 0; i < c->n_files; i++)
         pt_call_map_free(&c->calls[i]);
     free(c->calls);
