@@ -1,6 +1,7 @@
 #include "event_source.h"
 
 #include "clock_align.h"
+#include "min_heap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,35 +123,7 @@ static int before(const struct held *a, const struct held *b)
     return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
 }
 
-static void heap_push(struct pt_source *s, struct held h)
-{
-    size_t i = s->n++;
-    while (i && before(&h, &s->heap[(i - 1) / 2])) {
-        s->heap[i] = s->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->heap[i] = h;
-}
-
-static struct held heap_pop(struct pt_source *s)
-{
-    struct held top = s->heap[0], last = s->heap[--s->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= s->n)
-            break;
-        if (c + 1 < s->n && before(&s->heap[c + 1], &s->heap[c]))
-            c++;
-        if (!before(&s->heap[c], &last))
-            break;
-        s->heap[i] = s->heap[c];
-        i = c;
-    }
-    if (s->n)
-        s->heap[i] = last;
-    return top;
-}
+PT_MIN_HEAP(held_heap, struct held, before)
 
 static size_t held_count(const struct pt_source *s)
 {
@@ -210,7 +183,7 @@ static int hold(struct pt_source *s, struct held h)
             return -1;
         s->heap = p, s->heap_cap = cap;
     }
-    heap_push(s, h);
+    held_heap_push(s->heap, &s->n, h);
     return 0;
 }
 
@@ -232,7 +205,7 @@ static struct held take(struct pt_source *s)
         s->in_runs--;
         return h;
     }
-    return heap_pop(s);
+    return held_heap_pop(s->heap, &s->n);
 }
 
 static void keep_env(struct pt_source *s, const struct pt_rec_attr *a)

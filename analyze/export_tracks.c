@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exporter.h"
+#include "min_heap.h"
 
 static const char *const arg_names[N_ARG_NAMES] = {
     "bytes", "dtype", "communicator", "role", "seq", "peer", "graph_node", "clipped",
@@ -82,6 +83,8 @@ static int end_before(const struct pending_end *a, const struct pending_end *b)
     return a->ts != b->ts ? a->ts < b->ts : a->depth > b->depth;
 }
 
+PT_MIN_HEAP(end_heap, struct pending_end, end_before)
+
 static void heap_push(struct exporter *x, struct pending_end e)
 {
     if (x->n_heap == x->cap_heap) {
@@ -91,39 +94,14 @@ static void heap_push(struct exporter *x, struct pending_end e)
             return;
         x->heap = h, x->cap_heap = cap;
     }
-    size_t i = x->n_heap++;
-    while (i && end_before(&e, &x->heap[(i - 1) / 2])) {
-        x->heap[i] = x->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    x->heap[i] = e;
-}
-
-static struct pending_end heap_pop(struct exporter *x)
-{
-    struct pending_end top = x->heap[0], last = x->heap[--x->n_heap];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= x->n_heap)
-            break;
-        if (c + 1 < x->n_heap && end_before(&x->heap[c + 1], &x->heap[c]))
-            c++;
-        if (!end_before(&x->heap[c], &last))
-            break;
-        x->heap[i] = x->heap[c];
-        i = c;
-    }
-    if (x->n_heap)
-        x->heap[i] = last;
-    return top;
+    end_heap_push(x->heap, &x->n_heap, e);
 }
 
 /* Writes every END due at or before t: packets must go out in time order. */
 void pt_xp_flush_ends(struct exporter *x, uint64_t t)
 {
     while (x->n_heap && x->heap[0].ts <= t) {
-        struct pending_end e = heap_pop(x);
+        struct pending_end e = end_heap_pop(x->heap, &x->n_heap);
         struct track *tr = &x->tracks[e.track];
         if (tr->depth)
             tr->depth--;

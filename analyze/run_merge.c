@@ -4,28 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "min_heap.h"
+
 static int earlier(const struct pt_run_key *a, const struct pt_run_key *b)
 {
     return a->ts < b->ts || (a->ts == b->ts && a->source < b->source);
 }
 
-/* Moves the key at i down to its place (the hole moves, the key is written once). */
-static void sift_down(struct pt_run *r, size_t i)
-{
-    struct pt_run_key k = r->heap[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= r->heap_n)
-            break;
-        if (c + 1 < r->heap_n && earlier(&r->heap[c + 1], &r->heap[c]))
-            c++;
-        if (!earlier(&r->heap[c], &k))
-            break;
-        r->heap[i] = r->heap[c];
-        i = c;
-    }
-    r->heap[i] = k;
-}
+PT_MIN_HEAP(key_heap, struct pt_run_key, earlier)
 
 /* The process's rank: RANK (or a launcher's equivalent) from its environment, else unknown. */
 static int32_t rank_of(const struct pt_source *s)
@@ -71,7 +57,7 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
             run->heap[run->heap_n++] = (struct pt_run_key){run->head[i].ts_ns, (uint32_t)i};
         }
     for (size_t i = run->heap_n; i-- > 0;)
-        sift_down(run, i);
+        key_heap_sift_down(run->heap, run->heap_n, i);
     return run->n ? 0 : -1;
 }
 
@@ -89,7 +75,7 @@ int pt_run_next(struct pt_run *run, struct pt_event *ev)
             run->heap[0] = run->heap[--run->heap_n];
         }
         if (run->heap_n)
-            sift_down(run, 0);
+            key_heap_sift_down(run->heap, run->heap_n, 0);
     }
     if (!run->heap_n)
         return 0;
