@@ -250,8 +250,9 @@ static int unpack(struct pt_reader *r, size_t n, struct frame_buf *into)
                 snprintf(detail, sizeof detail, "records unpack to more than %u bytes", PT_FRAME_MAX_BYTES);
             return failed(r, FAIL_DAMAGED, r->in_offset, detail);
         }
-        if (grow(into, into->cap ? 2 * into->cap : MIN_BUFFER) != 0)
-            return failed_for_memory(r, 2 * into->cap);
+        size_t want = into->cap ? 2 * into->cap : MIN_BUFFER;
+        if (grow(into, want) != 0)
+            return failed_for_memory(r, want);
     }
 }
 
