@@ -5,14 +5,15 @@
  *   prefix_sift_down(h, n, i)  moves h[i] down to its place (after h[i] grew later)
  *   prefix_push(h, &n, e)      adds e; the array must have room for one more
  *   prefix_pop(h, &n)          removes and returns the earliest; n must be > 0
- * The hole moves and the moved element is written once. */
+ * The hole moves and the moved element is written once. A user needs only some of them (the
+ * merge only sifts): they are marked unused so that clang does not warn about the others. */
 #ifndef PT_MIN_HEAP_H
 #define PT_MIN_HEAP_H
 
 #include <stddef.h>
 
 #define PT_MIN_HEAP(prefix, T, before)                                                 \
-    static inline void prefix##_sift_down(T *h, size_t n, size_t i)                    \
+    __attribute__((unused)) static inline void prefix##_sift_down(T *h, size_t n, size_t i) \
     {                                                                                  \
         T k = h[i];                                                                    \
         for (;;) {                                                                     \
@@ -28,7 +29,7 @@
         }                                                                              \
         h[i] = k;                                                                      \
     }                                                                                  \
-    static inline void prefix##_push(T *h, size_t *n, T e)                             \
+    __attribute__((unused)) static inline void prefix##_push(T *h, size_t *n, T e)     \
     {                                                                                  \
         size_t i = (*n)++;                                                             \
         while (i && before(&e, &h[(i - 1) / 2])) {                                     \
@@ -37,7 +38,7 @@
         }                                                                              \
         h[i] = e;                                                                      \
     }                                                                                  \
-    static inline T prefix##_pop(T *h, size_t *n)                                      \
+    __attribute__((unused)) static inline T prefix##_pop(T *h, size_t *n)              \
     {                                                                                  \
         T top = h[0];                                                                  \
         h[0] = h[--*n];                                                                \
