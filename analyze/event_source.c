@@ -2,6 +2,7 @@
 
 #include "clock_align.h"
 #include "min_heap.h"
+#include "record_copy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,7 +202,8 @@ static struct held take(struct pt_source *s)
     if (from && (!s->n || before(&from->ring[from->head], &s->heap[0]))) {
         struct held h = from->ring[from->head];
         from->head = (from->head + 1) & (from->cap - 1);
-        from->len--;
+        if (--from->len) /* the run's next record, read soon: in cache by then */
+            __builtin_prefetch(from->ring[from->head].rec);
         s->in_runs--;
         return h;
     }
@@ -232,7 +234,7 @@ static int read_one(struct pt_source *s)
         struct pt_rec_hdr *copy = record_alloc(s, h->size);
         if (!copy)
             continue;
-        memcpy(copy, h, h->size);
+        pt_record_copy(copy, h, h->size);
         if (hold(s, (struct held){ts, s->next_seq++, copy})) {
             record_release(s, copy);
             continue;

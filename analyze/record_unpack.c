@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "record_copy.h"
+
 /* Reads a varint of at most max_bits into *v. Returns the byte after it, or NULL. */
 static inline const uint8_t *get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v,
                                         unsigned max_bits)
@@ -57,20 +59,6 @@ static inline const uint8_t *get_u32_unrolled(const uint8_t *p, uint32_t *v)
         return NULL;
     *v = x | b << 28;
     return p + 5;
-}
-
-/* The previous record's bytes under the new one. The sizes of the records GPU runs are made of
- * get copies of a constant size, which the compiler makes a few moves instead of a call. */
-static inline void copy_record(uint8_t *to, const uint8_t *from, size_t size)
-{
-    switch (size) {
-    case 24: memcpy(to, from, 24); break;
-    case 48: memcpy(to, from, 48); break;
-    case 64: memcpy(to, from, 64); break;
-    case 104: memcpy(to, from, 104); break;
-    case 112: memcpy(to, from, 112); break;
-    default: memcpy(to, from, size); break;
-    }
 }
 
 static inline uint32_t unzigzag32(uint32_t z)
@@ -126,7 +114,7 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
                 break;
             }
             uint8_t *rec = o + used;
-            copy_record(rec, last, size);
+            pt_record_copy(rec, last, size);
             /* Each change is at most 5 bytes and a record has at most 64: away from the end of
              * the frame the reads below do not check the end at every byte. */
             int roomy = end - p >= 10 + 5 * 64;
