@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Two partrace binaries' report (and export) of the same generated run, run alternately, since a
+# shared machine's speed drifts within minutes: CPU seconds (user + system, every thread) and
+# events per CPU second, the rate per core. Prints one row per run.
+#   bench/report_ab.sh GEN_TRACE BIN_A BIN_B [STEPS] [ROUNDS] [COMMAND]
+#   COMMAND: report (default) or export
+set -euo pipefail
+GEN=$1 A=$2 B=$3 STEPS=${4:-200000} ROUNDS=${5:-5} CMD=${6:-report}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+mkdir "$TMP/run"
+"$GEN" "$TMP/run" tp 8 "$STEPS" 50000 20000 4194304 0 100 200 300 400 500 600 700
+events=$((8 * 3 * STEPS))
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $events events; $CMD"
+echo "| binary | wall s | CPU s | events/s per core |"
+echo "|---|---|---|---|"
+for ((i = 0; i < ROUNDS; i++)); do
+    for bin in "$A" "$B"; do
+        if [ "$CMD" = export ]; then
+            args=(export --perfetto --force -o "$TMP/out.pftrace" "$TMP/run")
+        else
+            args=(report "$TMP/run")
+        fi
+        /usr/bin/time -f "%e %U %S" -o "$TMP/time" "$bin" "${args[@]}" > /dev/null 2>&1
+        read -r secs user sys < "$TMP/time"
+        python3 -c "cpu = $user + $sys; print(f'| $bin | $secs | {cpu:.2f} | {$events / max(cpu, 1e-3):,.0f} |')"
+    done
+done
