@@ -33,8 +33,7 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
     run->rank = calloc(n ? n : 1, sizeof *run->rank);
     run->heap = calloc(n ? n : 1, sizeof *run->heap);
     run->head = calloc(n ? n : 1, sizeof *run->head);
-    run->has_head = calloc(n ? n : 1, 1);
-    if (!run->sources || !run->rank || !run->heap || !run->head || !run->has_head) {
+    if (!run->sources || !run->rank || !run->heap || !run->head) {
         warn("out of memory", arg);
         pt_run_close(run);
         return -1;
@@ -52,10 +51,8 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
         run->sources[run->n++] = s;
     }
     for (size_t i = 0; i < run->n; i++)
-        if (pt_source_next(run->sources[i], &run->head[i])) {
-            run->has_head[i] = 1;
+        if (pt_source_next(run->sources[i], &run->head[i]))
             run->heap[run->heap_n++] = (struct pt_run_key){run->head[i].ts_ns, (uint32_t)i};
-        }
     for (size_t i = run->heap_n; i-- > 0;)
         key_heap_sift_down(run->heap, run->heap_n, i);
     return run->n ? 0 : -1;
@@ -68,12 +65,10 @@ int pt_run_next(struct pt_run *run, struct pt_event *ev)
     if (run->due) {
         uint32_t top = (uint32_t)(run->due - 1);
         run->due = 0;
-        if (pt_source_next(run->sources[top], &run->head[top])) {
+        if (pt_source_next(run->sources[top], &run->head[top]))
             run->heap[0].ts = run->head[top].ts_ns;
-        } else {
-            run->has_head[top] = 0;
+        else
             run->heap[0] = run->heap[--run->heap_n];
-        }
         if (run->heap_n)
             key_heap_sift_down(run->heap, run->heap_n, 0);
     }
@@ -93,6 +88,5 @@ void pt_run_close(struct pt_run *run)
     free(run->rank);
     free(run->heap);
     free(run->head);
-    free(run->has_head);
     memset(run, 0, sizeof *run);
 }

@@ -17,8 +17,7 @@ struct pt_run {
         uint64_t ts;
         uint32_t source;
     } *heap;                /* ordered by key; the key beside the index spares a lookup per step */
-    struct pt_event *head;  /* each source's next event (valid when has_head) */
-    uint8_t *has_head;
+    struct pt_event *head;  /* each source's next event (valid while the source is in the heap) */
     size_t heap_n;
     size_t due;             /* 1 + the source of the event last returned, to move on next time */
 };
