@@ -78,9 +78,9 @@ int pt_comm_max_peers(const struct pt_comm_stats *s);
  * even); -1 without receives. */
 int32_t pt_comm_hot_member(const struct pt_comm_stats *s, double *ratio);
 
-/* nccl-tests: bus bandwidth factor of an op over n ranks, and total bytes S from a call's bytes. */
 /* Whether op is a collective (AllReduce … Scatter): matched across all ranks by sequence number. */
 int pt_op_is_collective(uint16_t op);
+/* nccl-tests: bus bandwidth factor of an op over n ranks, and total bytes S from a call's bytes. */
 double pt_busbw_factor(uint16_t op, int32_t n);
 uint64_t pt_total_bytes(uint16_t op, uint64_t call_bytes, int32_t n);
 

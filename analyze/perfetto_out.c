@@ -157,7 +157,6 @@ static void pack_and_put(struct pt_pf_out *o, Perfetto__Protos__TracePacket *p)
     put_packet(o, o->buf, n);
 }
 
-
 int pt_pf_close(struct pt_pf_out *o)
 {
     if (o->file)

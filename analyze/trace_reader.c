@@ -27,7 +27,7 @@ struct frame_buf {
 enum failure { FAIL_NONE, FAIL_DAMAGED, FAIL_CUT, FAIL_READ, FAIL_MEMORY };
 
 /* The next frame of a file is decoded ahead on a helper thread while the reading thread goes
- * through the current one (frame_prefetch below): decompression is a third of reading. */
+ * through the current one (advance below): decompression is a third of reading. */
 enum prefetch { PF_NONE, PF_QUEUED, PF_BUSY, PF_READY };
 
 struct pt_reader {

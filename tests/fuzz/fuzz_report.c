@@ -1,7 +1,7 @@
 /* libFuzzer: fuzz bytes as the records of a trace file (every record kind, any size and
  * content; as they are, or packed as format 2.x writes them), or (first byte odd) as a whole
- * file; partrace report (as text, JSON, Markdown or
- * an HTML page) or one of the exporters reads it, the first byte chooses.
+ * file; partrace report (as text, JSON, Markdown or an HTML page) or one of the exporters
+ * reads it, the first byte chooses.
  * Nothing may crash, hang or leak; bad input only ends in messages (scripts/fuzz.sh runs it with
  * -close_fd_mask=2: those messages are by design). */
 #include <stdint.h>

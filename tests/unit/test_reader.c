@@ -124,8 +124,9 @@ static size_t build_many(char *file, size_t cap, int frames, size_t *ends)
 }
 
 /* Readers read side by side while frames are decoded ahead of them (PARTRACE_READ_AHEAD=1 here;
- * by default for files of 1 MiB or more with more than one core): each sees every record in order; readers closed half-way
- * (their next frame queued or being decoded) and a file cut inside a frame behave as without. */
+ * by default for files of 1 MiB or more with more than one core): each sees every record in
+ * order; readers closed half-way (their next frame queued or being decoded) and a file cut
+ * inside a frame behave as without. */
 static void test_side_by_side(char *file, size_t cap)
 {
     enum { READERS = 8, FRAMES = 60 };
