@@ -1,12 +1,16 @@
 /* The reader's side of packed frames (include/partrace/format.h): rebuilds the records a
- * 2.x frame packs, each checked against the frame's bounds, so damaged or hostile input ends
- * in an error with its offset, never a read or write out of bounds. This runs once per record
- * of every trace read, so the common case (a short delta) takes few instructions. */
+ * 2.x frame packs, a frame at a time (pt_unpack_records) or a record at a time in place
+ * (record_unpack.h, what the reader uses), each checked against the frame's bounds, so damaged
+ * or hostile input ends in an error with its offset, never a read or write out of bounds. This
+ * runs once per record of every trace read, so the common case (a short delta) takes few
+ * instructions. */
 #include <partrace/format.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "record_copy.h"
+#include "record_unpack.h"
 
 /* Reads a varint of at most max_bits into *v. Returns the byte after it, or NULL. */
 static inline const uint8_t *get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v,
@@ -66,6 +70,69 @@ static inline uint32_t unzigzag32(uint32_t z)
     return (z >> 1) ^ (uint32_t)-(int32_t)(z & 1);
 }
 
+/* Reads a whole record's size (the varint after its lead byte) and checks it. Returns the byte
+ * after it, or NULL with *why. */
+static inline const uint8_t *get_whole_size(const uint8_t *p, const uint8_t *end, uint64_t *size,
+                                            const char **why)
+{
+    if (!(p = get_varint(p, end, size, 16)) || *size < sizeof(struct pt_rec_hdr) || *size % PT_REC_ALIGN) {
+        *why = "bad record size";
+        return NULL;
+    }
+    return p;
+}
+
+/* Applies a delta's change mask and word changes at p to rec, a record of size bytes. Returns
+ * the byte after them, or NULL with *why. */
+static inline const uint8_t *apply_changes(const uint8_t *p, const uint8_t *end, uint8_t *rec,
+                                           size_t size, const char **why)
+{
+    /* Each change is at most 5 bytes and a record has at most 64: away from the end of the
+     * frame the reads below do not check the end at every byte. */
+    int roomy = end - p >= 10 + 5 * 64;
+    uint64_t mask;
+    uint32_t m32;
+    const uint8_t *q = roomy ? get_u32_unrolled(p, &m32) : NULL;
+    if (q) /* masks of records up to 132 bytes: at most 5 bytes and 32 bits */
+        mask = m32, p = q;
+    else if (!(p = get_varint(p, end, &mask, 64))) {
+        *why = "bad change mask";
+        return NULL;
+    }
+    if (size / 4 - 1 < 64 && mask >> (size / 4 - 1)) {
+        *why = "change mask beyond the record";
+        return NULL;
+    }
+    for (; mask; mask &= mask - 1) {
+        size_t i = (size_t)__builtin_ctzll(mask) + 1;
+        uint32_t z;
+        uint64_t z64;
+        if (roomy)
+            p = get_u32_unrolled(p, &z);
+        else if ((p = get_varint(p, end, &z64, 32)))
+            z = (uint32_t)z64;
+        if (!p) {
+            *why = "bad word change";
+            return NULL;
+        }
+        uint32_t w;
+        memcpy(&w, rec + 4 * i, sizeof w);
+        w += unzigzag32(z);
+        memcpy(rec + 4 * i, &w, sizeof w);
+    }
+    return p;
+}
+
+/* Writes kind and size into a record's first word (the packed form leaves them out). */
+static inline void set_head(uint8_t *rec, unsigned kind, uint64_t size)
+{
+    struct pt_rec_hdr h;
+    memcpy(&h, rec, sizeof h);
+    h.kind = (uint16_t)kind;
+    h.size = (uint16_t)size;
+    memcpy(rec, &h, sizeof h);
+}
+
 #define BAD(what)                                     \
     do {                                              \
         *bad_at = (size_t)(at - (const uint8_t *)in); \
@@ -87,15 +154,13 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
     while (p < end) {
         const uint8_t *at = p;
         unsigned kind = *p & 0x7fu;
-        int raw = *p++ & PT_PACK_RAW;
+        int whole = *p++ & PT_PACK_RAW;
         if (!kind)
             BAD("record of kind 0");
         uint64_t size;
-        if (raw) {
-            if (!(p = get_varint(p, end, &size, 16)))
-                BAD("bad record size");
-            if (size < sizeof(struct pt_rec_hdr) || size % PT_REC_ALIGN)
-                BAD("bad record size");
+        if (whole) {
+            if (!(p = get_whole_size(p, end, &size, why)))
+                BAD(*why);
             if (size > cap - used) {
                 p = at, rc = 1;
                 break;
@@ -113,45 +178,83 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
                 p = at, rc = 1;
                 break;
             }
-            uint8_t *rec = o + used;
-            pt_record_copy(rec, last, size);
-            /* Each change is at most 5 bytes and a record has at most 64: away from the end of
-             * the frame the reads below do not check the end at every byte. */
-            int roomy = end - p >= 10 + 5 * 64;
-            uint64_t mask;
-            uint32_t m32;
-            const uint8_t *q = roomy ? get_u32_unrolled(p, &m32) : NULL;
-            if (q) /* masks of records up to 132 bytes: at most 5 bytes and 32 bits */
-                mask = m32, p = q;
-            else if (!(p = get_varint(p, end, &mask, 64)))
-                BAD("bad change mask");
-            if (size / 4 - 1 < 64 && mask >> (size / 4 - 1))
-                BAD("change mask beyond the record");
-            for (; mask; mask &= mask - 1) {
-                size_t i = (size_t)__builtin_ctzll(mask) + 1;
-                uint32_t z;
-                uint64_t z64;
-                if (roomy)
-                    p = get_u32_unrolled(p, &z);
-                else if ((p = get_varint(p, end, &z64, 32)))
-                    z = (uint32_t)z64;
-                if (!p)
-                    BAD("bad word change");
-                uint32_t w;
-                memcpy(&w, rec + 4 * i, sizeof w);
-                w += unzigzag32(z);
-                memcpy(rec + 4 * i, &w, sizeof w);
-            }
+            pt_record_copy(o + used, last, size);
+            if (!(p = apply_changes(p, end, o + used, size, why)))
+                BAD(*why);
         }
-        struct pt_rec_hdr h;
-        memcpy(&h, o + used, sizeof h);
-        h.kind = (uint16_t)kind;
-        h.size = (uint16_t)size;
-        memcpy(o + used, &h, sizeof h);
+        set_head(o + used, kind, size);
         s->last[kind] = (uint32_t)used + 1;
         used += size;
     }
     s->in_pos = (size_t)(p - (const uint8_t *)in);
     s->out_len = used;
     return rc;
+}
+
+#undef BAD
+
+void pt_unpack_kinds_frame(struct pt_unpack_kinds *k) { memset(k->in_frame, 0, sizeof k->in_frame); }
+
+void pt_unpack_kinds_free(struct pt_unpack_kinds *k)
+{
+    for (unsigned i = 0; i < PT_PACK_KIND_LIMIT; i++)
+        free(k->last[i]);
+    memset(k, 0, sizeof *k);
+}
+
+/* Makes kind's record hold size bytes. Returns 0, -1 when out of memory. */
+static int kind_room(struct pt_unpack_kinds *k, unsigned kind, size_t size)
+{
+    if (size <= k->cap[kind])
+        return 0;
+    size_t cap = size < 256 ? 256 : size;
+    void *p = realloc(k->last[kind], cap);
+    if (!p)
+        return -1;
+    k->last[kind] = p;
+    k->cap[kind] = (uint32_t)cap;
+    return 0;
+}
+
+int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t *end,
+                   const struct pt_rec_hdr **rec, const char **why)
+{
+    const uint8_t *p = *pos;
+    unsigned kind = *p & 0x7fu;
+    int whole = *p++ & PT_PACK_RAW;
+    uint64_t size;
+    if (!kind) {
+        *why = "record of kind 0";
+        return -1;
+    }
+    uint8_t *r;
+    if (whole) {
+        if (!(p = get_whole_size(p, end, &size, why)))
+            return -1;
+        if ((size_t)(end - p) < size - 4) {
+            *why = "record cut short";
+            return -1;
+        }
+        if (kind_room(k, kind, size)) {
+            *why = "out of memory";
+            return -2;
+        }
+        r = (uint8_t *)k->last[kind];
+        memcpy(r + 4, p, size - 4);
+        p += size - 4;
+        set_head(r, kind, size);
+        k->in_frame[kind] = 1;
+    } else {
+        if (!k->in_frame[kind]) {
+            *why = "changes to a record of a kind not seen in this frame";
+            return -1;
+        }
+        r = (uint8_t *)k->last[kind];
+        size = k->last[kind]->size;
+        if (!(p = apply_changes(p, end, r, size, why)))
+            return -1;
+    }
+    *pos = p;
+    *rec = k->last[kind];
+    return 1;
 }

@@ -12,14 +12,17 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "record_unpack.h"
+
 #define READ_CHUNK (1u << 20)
 #define MIN_BUFFER (64u << 10) /* buffers start this small and grow: small runs stay small */
 
-/* A decompressed frame (cap bytes, grown to the largest) and the file offset just past it. */
+/* A decompressed frame (cap bytes, grown to the largest; packed records in 2.x, records in
+ * 1.x) and the file offsets of its first byte and just past it. */
 struct frame_buf {
     char *data;
     size_t len, cap;
-    uint64_t end;
+    uint64_t start, end;
 };
 
 /* Why decoding a frame failed (set by whoever decoded it; the message is made by the reading
@@ -41,8 +44,7 @@ struct pt_reader {
     size_t in_start, in_len, in_cap;
     uint64_t in_offset;  /* file offset of in[in_start] */
     size_t file_bytes;   /* at open: bounds the input buffer of small files */
-    int packed;          /* 2.x: frames hold packed records, unpacked through `packing` */
-    struct frame_buf packing;
+    int packed;          /* 2.x: frames hold packed records, unpacked one by one into `kinds` */
     enum failure failure;
     uint64_t fail_offset;
     char fail_detail[160];
@@ -50,6 +52,7 @@ struct pt_reader {
     struct frame_buf buf[2]; /* the current frame and the one decoded ahead */
     int cur;
     size_t frame_pos;
+    struct pt_unpack_kinds kinds;
     int done;                /* the stream ended (cleanly or not): nothing more is returned */
     char warning[512];
     struct pt_reader_stats stats;
@@ -228,34 +231,6 @@ static int failed_for_memory(struct pt_reader *r, size_t bytes)
     return failed(r, FAIL_MEMORY, r->in_offset, what);
 }
 
-/* Unpacks the packed frame of n bytes in r->packing into `into`, growing it as the records
- * need, up to the format's bound on a frame. */
-static int unpack(struct pt_reader *r, size_t n, struct frame_buf *into)
-{
-    struct pt_unpack_state st;
-    pt_unpack_begin(&st);
-    for (;;) {
-        size_t at = 0;
-        const char *why = NULL;
-        int rc = pt_unpack_records(&st, r->packing.data, n, into->data, into->cap, &at, &why);
-        if (rc == 0) {
-            into->len = st.out_len;
-            return 0;
-        }
-        if (rc < 0 || into->cap >= PT_FRAME_MAX_BYTES) {
-            char detail[sizeof r->fail_detail];
-            if (rc < 0)
-                snprintf(detail, sizeof detail, "%s, at byte %zu of the decompressed frame", why, at);
-            else
-                snprintf(detail, sizeof detail, "records unpack to more than %u bytes", PT_FRAME_MAX_BYTES);
-            return failed(r, FAIL_DAMAGED, r->in_offset, detail);
-        }
-        size_t want = into->cap ? 2 * into->cap : MIN_BUFFER;
-        if (grow(into, want) != 0)
-            return failed_for_memory(r, want);
-    }
-}
-
 /* Decodes the next whole frame into into. Returns 1, 0 at a clean end, -1 on failure (r->failure
  * says which). Touches only the decoding side of r. */
 static int next_frame(struct pt_reader *r, struct frame_buf *into)
@@ -283,19 +258,16 @@ static int next_frame(struct pt_reader *r, struct frame_buf *into)
     size_t csize = ZSTD_findFrameCompressedSize(src, r->in_len - r->in_start);
     unsigned long long content = ZSTD_getFrameContentSize(src, csize);
     size_t n = 0;
-    struct frame_buf *z = r->packed ? &r->packing : into;
     int ok = content != ZSTD_CONTENTSIZE_UNKNOWN && content != ZSTD_CONTENTSIZE_ERROR &&
              content <= PT_FRAME_MAX_BYTES;
-    if (ok && grow(z, content) != 0)
+    if (ok && grow(into, content) != 0)
         return failed_for_memory(r, content);
-    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, z->data, z->cap, src, csize)) || n != content)
+    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, into->data, into->cap, src, csize)) || n != content)
         return failed(r, FAIL_DAMAGED, r->in_offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "bad content size");
-    if (r->packed && unpack(r, n, into) != 0)
-        return -1;
+    into->start = r->in_offset;
     r->in_start += csize;
     r->in_offset += csize;
-    if (!r->packed)
-        into->len = n;
+    into->len = n;
     into->end = r->in_offset;
     return 1;
 }
@@ -438,6 +410,7 @@ static int advance(struct pt_reader *r)
     }
     r->frame_pos = 0;
     if (rc > 0) {
+        pt_unpack_kinds_frame(&r->kinds);
         r->stats.frames++;
         r->stats.bytes_on_disk = r->buf[r->cur].end;
     } else if (rc < 0) {
@@ -479,7 +452,25 @@ int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec)
             continue;
         }
         const struct pt_rec_hdr *h = (const void *)(f->data + r->frame_pos);
-        size_t avail = f->len - r->frame_pos;
+        size_t avail = f->len - r->frame_pos, next = 0;
+        if (r->packed) {
+            const uint8_t *p = (const uint8_t *)f->data + r->frame_pos;
+            const char *why;
+            int rc = pt_unpack_next(&r->kinds, &p, (const uint8_t *)f->data + f->len, &h, &why);
+            if (rc < 0) {
+                if (rc == -2)
+                    stop(r, 0, f->start, "%s: out of memory for a record in frame %llu at offset %llu",
+                         r->path, (unsigned long long)r->stats.frames, (unsigned long long)f->start);
+                else
+                    stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s, at byte %zu of the "
+                               "decompressed frame); %llu records read before it", r->path,
+                         (unsigned long long)f->start, why, r->frame_pos,
+                         (unsigned long long)r->stats.records);
+                return 0;
+            }
+            avail = h->size;
+            next = (size_t)(p - (const uint8_t *)f->data);
+        }
         if (avail < sizeof *h || !record_ok(h, avail)) {
             stop(r, 0, f->end, "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; "
                        "%llu records read before it",
@@ -488,7 +479,7 @@ int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec)
                  (unsigned long long)r->stats.records);
             return 0;
         }
-        r->frame_pos += h->size;
+        r->frame_pos = r->packed ? next : r->frame_pos + h->size;
         if (!pt_rec_min_size(h->kind)) {
             r->stats.unknown_records++;
             continue;
@@ -513,7 +504,7 @@ void pt_reader_close(struct pt_reader *r)
     free(r->in);
     free(r->buf[0].data);
     free(r->buf[1].data);
-    free(r->packing.data);
+    pt_unpack_kinds_free(&r->kinds);
     free(r->path);
     free(r);
 }

@@ -1,8 +1,9 @@
 /* Streaming reader of one partrace trace file. Every command reads traces through it.
- * Memory stays bounded (the compressed input, a packed frame as zstd gives it back, and two
- * frames of records: the next frame of a file of 1 MiB or more is decoded ahead on a helper
- * thread, PARTRACE_READ_AHEAD). Format 1.x and 2.x files read alike. A file cut at any byte
- * reads back to its last whole frame; the cut is reported as a warning, not an error. */
+ * Memory stays bounded: the compressed input and two decompressed frames (the next frame of a
+ * file of 1 MiB or more is decompressed ahead on a helper thread, PARTRACE_READ_AHEAD); a 2.x
+ * frame stays packed and each record is unpacked only when it is asked for, into the last
+ * record of its kind (record_unpack.h). Format 1.x and 2.x files read alike. A file cut at any
+ * byte reads back to its last whole frame; the cut is reported as a warning, not an error. */
 #ifndef PT_TRACE_READER_H
 #define PT_TRACE_READER_H
 
@@ -30,6 +31,7 @@ const struct pt_file_header *pt_reader_header(const struct pt_reader *r);
 const char *pt_reader_path(const struct pt_reader *r);
 
 /* Next record: 1 with *rec pointing at it (valid until the next call), 0 at the end.
+ * A damaged packed record ends the stream after the records of its frame before it.
  * A truncated or corrupt tail ends the stream; pt_reader_warning() then says where. */
 int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec);
 

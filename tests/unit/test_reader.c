@@ -174,6 +174,45 @@ static void test_side_by_side(char *file, size_t cap)
     pt_reader_close(cut);
 }
 
+/* 2.x: a record damaged in the middle of a frame ends the stream there; the frame's records
+ * before it still come out, and the message says what, where and how many were read. */
+static void test_damage_inside_frame(void)
+{
+    struct pt_rec_nccl_call c[3];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < 3; i++) {
+        c[i].hdr = (struct pt_rec_hdr){PT_REC_NCCL_CALL, sizeof c[i], 1};
+        c[i].seq = (uint64_t)i;
+    }
+    static char packed[4096], file[8192];
+    size_t n = pt_pack_records(c, sizeof c, packed);
+    CHECK(n > 0);
+    packed[n++] = 0x03; /* a delta of an nccl record: mask 2^28, past its 27 words */
+    for (int i = 0; i < 4; i++)
+        packed[n++] = (char)0x80;
+    packed[n++] = 0x01;
+    struct pt_file_header h;
+    header_init(&h);
+    memcpy(file, &h, sizeof h);
+    size_t z = ZSTD_compress(file + sizeof h, sizeof file - sizeof h, packed, n, 3);
+    CHECK(!ZSTD_isError(z));
+    write_file(file, sizeof h + z);
+    struct pt_reader *r;
+    char err[512];
+    CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
+    const struct pt_rec_hdr *rec;
+    for (uint64_t i = 0; i < 3; i++) {
+        CHECK(pt_reader_next(r, &rec) == 1 && rec->kind == PT_REC_NCCL_CALL);
+        CHECK_EQ_U64(((const struct pt_rec_nccl_call *)rec)->seq, i);
+    }
+    CHECK(pt_reader_next(r, &rec) == 0);
+    const char *w = pt_reader_warning(r);
+    CHECK(w && strstr(w, "damaged frame at offset 256 (change mask beyond the record") &&
+          strstr(w, "3 records read before it"));
+    CHECK(pt_reader_stats(r)->corrupt);
+    pt_reader_close(r);
+}
+
 static void test_format(void)
 {
     static char file[1 << 16], copy[1 << 16];
@@ -214,6 +253,8 @@ static void test_format(void)
     }
     static char many[1 << 20];
     test_side_by_side(many, sizeof many);
+    if (packed_frames)
+        test_damage_inside_frame();
 }
 
 int main(void)
@@ -226,6 +267,6 @@ int main(void)
         test_format();
     unlink(path);
     printf("reader: valid files of formats 1 and 2 read, 2 x 20000 damaged variants survived, "
-           "readers side by side\n");
+           "readers side by side, a frame's records before its damage kept\n");
     return 0;
 }

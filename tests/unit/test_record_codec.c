@@ -1,6 +1,7 @@
 /* Packed frames (include/partrace/format.h): every mix of records packs to no more than
  * its own size and unpacks to exactly the same bytes, also when the unpacker is given room one
- * record at a time; damaged packed input is refused with a reason and an offset. */
+ * record at a time, and record by record in place (analyze/record_unpack.h, the reader's way);
+ * damaged packed input is refused with a reason and an offset by both. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <partrace/format.h>
 
 #include "check.h"
+#include "record_unpack.h"
 
 static _Alignas(8) uint8_t recs[1 << 20], packed[(1 << 20) + PT_PACK_SLACK], out[1 << 20];
 
@@ -48,9 +50,28 @@ static size_t unpack_all(size_t packed_len, size_t step)
     return s.out_len;
 }
 
+/* Unpacks record by record in place, each record compared with the next of want (len bytes).
+ * Returns the records unpacked. */
+static size_t unpack_in_place(struct pt_unpack_kinds *k, size_t packed_len, const uint8_t *want, size_t len)
+{
+    pt_unpack_kinds_frame(k);
+    const uint8_t *p = packed, *end = packed + packed_len;
+    size_t done = 0, n = 0;
+    while (p < end) {
+        const struct pt_rec_hdr *h;
+        const char *why = NULL;
+        CHECK(pt_unpack_next(k, &p, end, &h, &why) == 1);
+        CHECK(done + h->size <= len && memcmp(h, want + done, h->size) == 0);
+        done += h->size, n++;
+    }
+    CHECK_EQ_U64(done, len);
+    return n;
+}
+
 static void test_round_trips(void)
 {
     static const uint16_t sizes[] = {8, 16, 24, 40, 104, 112, 256, 264, 4096, 4104};
+    struct pt_unpack_kinds kinds = {0}; /* kept over frames, as the reader does */
     for (int trial = 0; trial < 300; trial++) {
         uint32_t drift[64] = {0};
         size_t len = 0;
@@ -65,6 +86,7 @@ static void test_round_trips(void)
         memset(out, 0xa5, sizeof out);
         CHECK_EQ_U64(unpack_all(p, sizeof out), len);
         CHECK(memcmp(out, recs, len) == 0);
+        CHECK(unpack_in_place(&kinds, p, recs, len) > 0);
         /* Room given 8 bytes at a time: the unpacker stops before a record and goes on. */
         if (trial % 10 == 0) {
             memset(out, 0, sizeof out);
@@ -72,6 +94,7 @@ static void test_round_trips(void)
             CHECK(memcmp(out, recs, len) == 0);
         }
     }
+    pt_unpack_kinds_free(&kinds);
 }
 
 /* A trace-like frame packs far below its size: the repeated records of a run cost a few bytes. */
@@ -105,6 +128,17 @@ static void expect_refused(const uint8_t *in, size_t len, const char *reason, si
     CHECK(pt_unpack_records(&s, in, len, out, sizeof out, &at, &why) == -1);
     CHECK(why && strstr(why, reason));
     CHECK_EQ_U64(at, offset);
+    /* In place: the records before the damaged one come out, then it is refused, where it is. */
+    struct pt_unpack_kinds k = {0};
+    const uint8_t *p = in, *end = in + len;
+    const struct pt_rec_hdr *h;
+    int rc = 1;
+    why = NULL;
+    while (rc == 1 && p < end)
+        rc = pt_unpack_next(&k, &p, end, &h, &why);
+    CHECK(rc == -1 && why && strstr(why, reason));
+    CHECK_EQ_U64((size_t)(p - in), offset);
+    pt_unpack_kinds_free(&k);
 }
 
 static void test_damage_refused(void)
@@ -145,6 +179,7 @@ int main(void)
     test_round_trips();
     test_repeats_are_small();
     test_damage_refused();
-    printf("record codec: 300 random frames round-trip, repeats pack small, damage refused\n");
+    printf("record codec: 300 random frames round-trip (whole and in place), repeats pack small, "
+           "damage refused\n");
     return 0;
 }

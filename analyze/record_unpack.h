@@ -1,0 +1,29 @@
+/* Unpacking a 2.x frame one record at a time, the reader's way (the frame-at-a-time form, which
+ * the format header declares, writes every record out; this one writes none): each kind's last
+ * record is kept in a buffer of its own and a delta is applied to it in place, so a record costs
+ * its changed words and nothing is copied. A record handed out stays valid until the next record
+ * of its kind is unpacked. */
+#ifndef PT_RECORD_UNPACK_H
+#define PT_RECORD_UNPACK_H
+
+#include <stdint.h>
+
+#include <partrace/format.h>
+
+struct pt_unpack_kinds {
+    struct pt_rec_hdr *last[PT_PACK_KIND_LIMIT]; /* each kind's last record; NULL until one came */
+    uint32_t cap[PT_PACK_KIND_LIMIT];            /* bytes allocated to it */
+    uint8_t in_frame[PT_PACK_KIND_LIMIT];        /* a record of the kind came in this frame */
+};
+
+/* A new frame starts: deltas may refer only to records of this frame. */
+void pt_unpack_kinds_frame(struct pt_unpack_kinds *k);
+void pt_unpack_kinds_free(struct pt_unpack_kinds *k);
+
+/* Unpacks the packed record at *pos (end: the frame's end, past *pos) into its kind's buffer and
+ * moves *pos past it. Returns 1 with *rec; -1 when it is damaged and -2 when out of memory,
+ * with *why a static message and *pos left at the record. */
+int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t *end,
+                   const struct pt_rec_hdr **rec, const char **why);
+
+#endif
