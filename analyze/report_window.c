@@ -59,17 +59,14 @@ static void follow_phase(const struct pt_window *w, struct pt_rank_window *rw, c
     }
 }
 
-int pt_window_step(struct pt_window *w, struct pt_rank_window *rw, struct pt_attr_rank *a,
-                   const struct pt_event *ev)
+int pt_window_step_edges(struct pt_window *w, struct pt_rank_window *rw, struct pt_attr_rank *a,
+                         const struct pt_event *ev)
 {
     if (!w->run_start) {
         w->run_start = ev->ts_ns;
         w->from_ns = at(w, w->from_s);
         w->to_ns = w->to_s < 0 ? UINT64_MAX : at(w, w->to_s);
     }
-    /* No end and no phase: once a rank is inside, it stays (the common case, kept cheap). */
-    if (rw->in_time && w->to_s < 0 && !w->phase)
-        return 1;
     const uint64_t from = w->from_ns, to = w->to_ns;
     if (!rw->started) {
         rw->started = 1;

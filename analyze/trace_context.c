@@ -61,7 +61,7 @@ static void learn_string(struct pt_trace_ctx *c, const struct pt_rec_string *s)
     e->comm_class = pt_kernel_comm_class(text);
 }
 
-void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
+void pt_trace_ctx_learn_record(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
 {
     switch (h->kind) {
     case PT_REC_STRING:
@@ -102,11 +102,9 @@ const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id)
     return e ? e->comm_class : NULL;
 }
 
-uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
+uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
 {
-    uint64_t call = k->nccl_call_id;
-    if (call)
-        return call;
+    uint64_t call;
     if (pt_u64_map_get(&c->corr_to_call, k->correlation_id, &call))
         return call;
     uint64_t node = k->graph_node_id;

@@ -31,8 +31,19 @@ struct pt_trace_ctx {
     struct pt_symbolizer *symbols;   /* loaded objects, made at the first MODULE record */
 };
 
+/* The kinds a context learns from; the rest (most records: kernels, calls) are passed over
+ * without a call. */
+#define PT_CTX_LEARNS                                                                   \
+    (1u << PT_REC_STRING | 1u << PT_REC_EXT_CORR | 1u << PT_REC_MODULE |                \
+     1u << PT_REC_GRAPH_NODE)
+void pt_trace_ctx_learn_record(struct pt_trace_ctx *c, const struct pt_rec_hdr *h);
+
 /* Learns from a record (call for every record, in file order). */
-void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h);
+static inline void pt_trace_ctx_learn(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
+{
+    if (h->kind < 32 && (PT_CTX_LEARNS >> h->kind & 1))
+        pt_trace_ctx_learn_record(c, h);
+}
 
 /* Text of a string id, or "" when unknown. */
 const char *pt_trace_ctx_string(const struct pt_trace_ctx *c, uint32_t id);
@@ -41,9 +52,15 @@ const char *pt_trace_ctx_string(const struct pt_trace_ctx *c, uint32_t id);
  * decided once per name when the string is read. */
 const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id);
 
+uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k);
+
 /* The NCCL call that launched a kernel: recorded by the writer, else through its correlation
- * id, else (graph replays) through its graph node and the node it was cloned from. 0: none. */
-uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k);
+ * id, else (graph replays) through its graph node and the node it was cloned from. 0: none.
+ * Inline for the common case, a call the writer recorded. */
+static inline uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
+{
+    return k->nccl_call_id ? k->nccl_call_id : pt_trace_ctx_kernel_call_joined(c, k);
+}
 
 void pt_trace_ctx_free(struct pt_trace_ctx *c);
 
