@@ -256,5 +256,5 @@ int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t
     }
     *pos = p;
     *rec = k->last[kind];
-    return 1;
+    return whole ? PT_UNPACK_WHOLE : PT_UNPACK_DELTA;
 }

@@ -20,9 +20,12 @@ struct pt_unpack_kinds {
 void pt_unpack_kinds_frame(struct pt_unpack_kinds *k);
 void pt_unpack_kinds_free(struct pt_unpack_kinds *k);
 
+#define PT_UNPACK_DELTA 1 /* the record is its kind's last one with some words changed */
+#define PT_UNPACK_WHOLE 2 /* the record came whole: its size is new */
+
 /* Unpacks the packed record at *pos (end: the frame's end, past *pos) into its kind's buffer and
- * moves *pos past it. Returns 1 with *rec; -1 when it is damaged and -2 when out of memory,
- * with *why a static message and *pos left at the record. */
+ * moves *pos past it. Returns PT_UNPACK_DELTA or PT_UNPACK_WHOLE with *rec; -1 when it is
+ * damaged and -2 when out of memory, with *why a static message and *pos left at the record. */
 int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t *end,
                    const struct pt_rec_hdr **rec, const char **why);
 

@@ -440,6 +440,61 @@ static int record_ok(const struct pt_rec_hdr *h, size_t avail)
     return 1;
 }
 
+/* The message for a record whose sizes do not fit its kind, at byte pos of the current frame. */
+static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size_t avail, size_t pos)
+{
+    stop(r, 0, r->buf[r->cur].end, "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; "
+                                  "%llu records read before it",
+         r->path, avail >= sizeof *h ? h->kind : 0, avail >= sizeof *h ? h->size : 0,
+         (unsigned long long)r->stats.frames, pos, (unsigned long long)r->stats.records);
+}
+
+/* Kinds whose records hold lengths of their own (texts, frames), which a delta can change. */
+static int has_lengths(uint16_t kind)
+{
+    return kind == PT_REC_ATTR || kind == PT_REC_STRING || kind == PT_REC_STACK || kind == PT_REC_NVTX;
+}
+
+/* The next record of a 2.x frame, unpacked in place; NULL when the stream ends there. */
+static const struct pt_rec_hdr *next_packed(struct pt_reader *r, const struct frame_buf *f)
+{
+    const uint8_t *p = (const uint8_t *)f->data + r->frame_pos;
+    const struct pt_rec_hdr *h;
+    const char *why;
+    int rc = pt_unpack_next(&r->kinds, &p, (const uint8_t *)f->data + f->len, &h, &why);
+    if (rc < 0) {
+        if (rc == -2)
+            stop(r, 0, f->start, "%s: out of memory for a record in frame %llu at offset %llu", r->path,
+                 (unsigned long long)r->stats.frames, (unsigned long long)f->start);
+        else
+            stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s, at byte %zu of the decompressed "
+                                 "frame); %llu records read before it", r->path,
+                 (unsigned long long)f->start, why, r->frame_pos, (unsigned long long)r->stats.records);
+        return NULL;
+    }
+    /* A delta keeps its base's size, checked when the base came whole; only lengths inside the
+     * record can have changed. */
+    if ((rc == PT_UNPACK_WHOLE || has_lengths(h->kind)) && !record_ok(h, h->size)) {
+        damaged_record(r, h, h->size, r->frame_pos);
+        return NULL;
+    }
+    r->frame_pos = (size_t)(p - (const uint8_t *)f->data);
+    return h;
+}
+
+/* The next record of a 1.x frame, in place. */
+static const struct pt_rec_hdr *next_plain(struct pt_reader *r, const struct frame_buf *f)
+{
+    const struct pt_rec_hdr *h = (const void *)(f->data + r->frame_pos);
+    size_t avail = f->len - r->frame_pos;
+    if (avail < sizeof *h || !record_ok(h, avail)) {
+        damaged_record(r, h, avail, r->frame_pos);
+        return NULL;
+    }
+    r->frame_pos += h->size;
+    return h;
+}
+
 int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec)
 {
     for (;;) {
@@ -451,35 +506,9 @@ int pt_reader_next(struct pt_reader *r, const struct pt_rec_hdr **rec)
                 return 0;
             continue;
         }
-        const struct pt_rec_hdr *h = (const void *)(f->data + r->frame_pos);
-        size_t avail = f->len - r->frame_pos, next = 0;
-        if (r->packed) {
-            const uint8_t *p = (const uint8_t *)f->data + r->frame_pos;
-            const char *why;
-            int rc = pt_unpack_next(&r->kinds, &p, (const uint8_t *)f->data + f->len, &h, &why);
-            if (rc < 0) {
-                if (rc == -2)
-                    stop(r, 0, f->start, "%s: out of memory for a record in frame %llu at offset %llu",
-                         r->path, (unsigned long long)r->stats.frames, (unsigned long long)f->start);
-                else
-                    stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s, at byte %zu of the "
-                               "decompressed frame); %llu records read before it", r->path,
-                         (unsigned long long)f->start, why, r->frame_pos,
-                         (unsigned long long)r->stats.records);
-                return 0;
-            }
-            avail = h->size;
-            next = (size_t)(p - (const uint8_t *)f->data);
-        }
-        if (avail < sizeof *h || !record_ok(h, avail)) {
-            stop(r, 0, f->end, "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; "
-                       "%llu records read before it",
-                 r->path, avail >= sizeof *h ? h->kind : 0, avail >= sizeof *h ? h->size : 0,
-                 (unsigned long long)r->stats.frames, r->frame_pos,
-                 (unsigned long long)r->stats.records);
+        const struct pt_rec_hdr *h = r->packed ? next_packed(r, f) : next_plain(r, f);
+        if (!h)
             return 0;
-        }
-        r->frame_pos = r->packed ? next : r->frame_pos + h->size;
         if (!pt_rec_min_size(h->kind)) {
             r->stats.unknown_records++;
             continue;

@@ -57,11 +57,16 @@ static size_t unpack_in_place(struct pt_unpack_kinds *k, size_t packed_len, cons
     pt_unpack_kinds_frame(k);
     const uint8_t *p = packed, *end = packed + packed_len;
     size_t done = 0, n = 0;
+    uint8_t seen[PT_PACK_KIND_LIMIT] = {0};
     while (p < end) {
         const struct pt_rec_hdr *h;
         const char *why = NULL;
-        CHECK(pt_unpack_next(k, &p, end, &h, &why) == 1);
+        int rc = pt_unpack_next(k, &p, end, &h, &why);
+        CHECK(rc == PT_UNPACK_WHOLE || rc == PT_UNPACK_DELTA);
         CHECK(done + h->size <= len && memcmp(h, want + done, h->size) == 0);
+        /* The first of a kind in a frame is whole (what the reader checks sizes of). */
+        CHECK(seen[h->kind] || rc == PT_UNPACK_WHOLE);
+        seen[h->kind] = 1;
         done += h->size, n++;
     }
     CHECK_EQ_U64(done, len);
@@ -134,7 +139,7 @@ static void expect_refused(const uint8_t *in, size_t len, const char *reason, si
     const struct pt_rec_hdr *h;
     int rc = 1;
     why = NULL;
-    while (rc == 1 && p < end)
+    while (rc > 0 && p < end)
         rc = pt_unpack_next(&k, &p, end, &h, &why);
     CHECK(rc == -1 && why && strstr(why, reason));
     CHECK_EQ_U64((size_t)(p - in), offset);
