@@ -1,12 +1,12 @@
-/* One binary min-heap for the reader's three: held records of a file (event_source.c), the
- * heads of a run's files (run_merge.c) and an export's pending slice ends (export_tracks.c).
+/* One binary min-heap for the reader's two: held records of a file (event_source.c) and an
+ * export's pending slice ends (export_tracks.c).
  * PT_MIN_HEAP(prefix, T, before) defines, for an array of T ordered by
  * int before(const T *a, const T *b), static functions over (array, count):
  *   prefix_sift_down(h, n, i)  moves h[i] down to its place (after h[i] grew later)
  *   prefix_push(h, &n, e)      adds e; the array must have room for one more
  *   prefix_pop(h, &n)          removes and returns the earliest; n must be > 0
- * The hole moves and the moved element is written once. A user needs only some of them (the
- * merge only sifts): they are marked unused so that clang does not warn about the others. */
+ * The hole moves and the moved element is written once. A user needs only some of them: they
+ * are marked unused so that clang does not warn about the others. */
 #ifndef PT_MIN_HEAP_H
 #define PT_MIN_HEAP_H
 

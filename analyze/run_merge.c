@@ -4,14 +4,67 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "min_heap.h"
 
 static int earlier(const struct pt_run_key *a, const struct pt_run_key *b)
 {
     return a->ts < b->ts || (a->ts == b->ts && a->source < b->source);
 }
 
-PT_MIN_HEAP(key_heap, struct pt_run_key, earlier)
+/* The heads are kept as a sorted array rather than a heap: a source whose next event is again
+ * the earliest goes back to the front, one whose next event is the latest (files taking turns,
+ * as ranks do) to the back, each after one comparison; only the others are searched for and
+ * moved. Both ends have room to grow; when one runs out, the array is centred again. */
+static void centre(struct pt_run *run)
+{
+    size_t n = run->hi - run->lo, lo = (run->room - n) / 2;
+    memmove(run->order + lo, run->order + run->lo, n * sizeof *run->order);
+    run->lo = lo, run->hi = lo + n;
+}
+
+/* k between the first and the last head, or either end out of room. */
+__attribute__((noinline)) static void put_in_order_slow(struct pt_run *run, struct pt_run_key k)
+{
+    if (run->lo == 0 || run->hi == run->room)
+        centre(run);
+    struct pt_run_key *o = run->order;
+    if (run->lo == run->hi || earlier(&k, &o[run->lo])) {
+        o[--run->lo] = k;
+        return;
+    }
+    if (!earlier(&k, &o[run->hi - 1])) {
+        o[run->hi++] = k;
+        return;
+    }
+    size_t a = run->lo + 1, b = run->hi - 1; /* k goes before o[p], p in [a, b] */
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (earlier(&k, &o[m]))
+            b = m;
+        else
+            a = m + 1;
+    }
+    if (a - run->lo < run->hi - a) { /* move the shorter side */
+        memmove(o + run->lo - 1, o + run->lo, (a - run->lo) * sizeof *o);
+        run->lo--;
+        o[a - 1] = k;
+    } else {
+        memmove(o + a + 1, o + a, (run->hi - a) * sizeof *o);
+        run->hi++;
+        o[a] = k;
+    }
+}
+
+/* The common cases inline: k goes first, or last, where there is room. */
+static inline void put_in_order(struct pt_run *run, struct pt_run_key k)
+{
+    struct pt_run_key *o = run->order;
+    if (run->lo > 0 && run->lo < run->hi && earlier(&k, &o[run->lo]))
+        o[--run->lo] = k;
+    else if (run->hi < run->room && run->lo < run->hi && !earlier(&k, &o[run->hi - 1]))
+        o[run->hi++] = k;
+    else
+        put_in_order_slow(run, k);
+}
 
 /* The process's rank: RANK (or a launcher's equivalent) from its environment, else unknown. */
 static int32_t rank_of(const struct pt_source *s)
@@ -31,9 +84,10 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
     memset(run, 0, sizeof *run);
     run->sources = calloc(n ? n : 1, sizeof *run->sources);
     run->rank = calloc(n ? n : 1, sizeof *run->rank);
-    run->heap = calloc(n ? n : 1, sizeof *run->heap);
+    run->room = 3 * n + 2;
+    run->order = calloc(run->room, sizeof *run->order);
     run->head = calloc(n ? n : 1, sizeof *run->head);
-    if (!run->sources || !run->rank || !run->heap || !run->head) {
+    if (!run->sources || !run->rank || !run->order || !run->head) {
         warn("out of memory", arg);
         pt_run_close(run);
         return -1;
@@ -50,11 +104,10 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
         run->rank[run->n] = rank_of(s);
         run->sources[run->n++] = s;
     }
+    run->lo = run->hi = run->room / 2;
     for (size_t i = 0; i < run->n; i++)
         if (pt_source_next(run->sources[i], &run->head[i]))
-            run->heap[run->heap_n++] = (struct pt_run_key){run->head[i].ts_ns, (uint32_t)i};
-    for (size_t i = run->heap_n; i-- > 0;)
-        key_heap_sift_down(run->heap, run->heap_n, i);
+            put_in_order(run, (struct pt_run_key){run->head[i].ts_ns, (uint32_t)i});
     return run->n ? 0 : -1;
 }
 
@@ -65,16 +118,13 @@ int pt_run_next(struct pt_run *run, struct pt_event *ev)
     if (run->due) {
         uint32_t top = (uint32_t)(run->due - 1);
         run->due = 0;
+        run->lo++;
         if (pt_source_next(run->sources[top], &run->head[top]))
-            run->heap[0].ts = run->head[top].ts_ns;
-        else
-            run->heap[0] = run->heap[--run->heap_n];
-        if (run->heap_n)
-            key_heap_sift_down(run->heap, run->heap_n, 0);
+            put_in_order(run, (struct pt_run_key){run->head[top].ts_ns, top});
     }
-    if (!run->heap_n)
+    if (run->lo == run->hi)
         return 0;
-    uint32_t top = run->heap[0].source;
+    uint32_t top = run->order[run->lo].source;
     *ev = run->head[top];
     run->due = (size_t)top + 1;
     return 1;
@@ -86,7 +136,7 @@ void pt_run_close(struct pt_run *run)
         pt_source_close(run->sources[i]);
     free(run->sources);
     free(run->rank);
-    free(run->heap);
+    free(run->order);
     free(run->head);
     memset(run, 0, sizeof *run);
 }

@@ -16,9 +16,9 @@ struct pt_run {
     struct pt_run_key {     /* a source's head: its time, and the source (equal times: by source) */
         uint64_t ts;
         uint32_t source;
-    } *heap;                /* ordered by key; the key beside the index spares a lookup per step */
-    struct pt_event *head;  /* each source's next event (valid while the source is in the heap) */
-    size_t heap_n;
+    } *order;               /* the heads of the sources not at their end, sorted: order[lo, hi) */
+    size_t lo, hi, room;    /* room: 3n + 2, so that both ends can grow (run_merge.c) */
+    struct pt_event *head;  /* each source's next event (valid while the source is in order) */
     size_t due;             /* 1 + the source of the event last returned, to move on next time */
 };
 
