@@ -16,9 +16,47 @@ static int comm_slot(struct pt_attr_rank *r, uint64_t comm)
     return PT_ATTR_COMMS - 1; /* full: the last slot takes the rest */
 }
 
-/* Attributes [done, t) from the intervals in flight, segment by segment. */
+/* Counts len ns of the rank's time under what is in flight: compute (communication under it is
+ * hidden), else communication of slot comm (exposed), else a copy, else idle. */
+static void attribute(struct pt_attr_rank *r, uint64_t len, int compute, int comm, int copy)
+{
+    if (r->paused)
+        return; /* outside the window */
+    if (compute) {
+        r->compute_ns += len;
+        if (comm >= 0)
+            r->comms[comm].hidden_ns += len;
+    } else if (comm >= 0) {
+        r->comms[comm].exposed_ns += len;
+    } else if (copy) {
+        r->copy_ns += len;
+    } else {
+        r->idle_ns += len;
+    }
+    r->counted_ns += len;
+}
+
+/* Attributes [done, t) from the intervals in flight, segment by segment. Every interval in
+ * flight ends after done. */
 static void advance(struct pt_attr_rank *r, uint64_t t)
 {
+    /* One interval or none in flight, the common case of a GPU that runs one kernel at a time:
+     * it, up to its end, then idle. */
+    if (r->n_active <= 1) {
+        if (r->n_active) {
+            const struct pt_attr_active a = r->active[0];
+            uint64_t b = a.end < t ? a.end : t;
+            attribute(r, b - r->done_ns, a.category == 0, a.category == 1 ? a.comm_slot : -1,
+                      a.category == 2);
+            r->done_ns = b;
+            r->n_active = a.end > b;
+        }
+        if (r->done_ns < t) {
+            attribute(r, t - r->done_ns, 0, -1, 0);
+            r->done_ns = t;
+        }
+        return;
+    }
     while (r->done_ns < t) {
         uint64_t b = t;
         int compute = 0, comm = -1, copy = 0;
@@ -34,22 +72,7 @@ static void advance(struct pt_attr_rank *r, uint64_t t)
             else if (a->category == 2)
                 copy = 1;
         }
-        uint64_t len = b - r->done_ns;
-        if (r->paused)
-            ; /* outside the window */
-        else if (compute) {
-            r->compute_ns += len;
-            if (comm >= 0)
-                r->comms[comm].hidden_ns += len;
-        } else if (comm >= 0) {
-            r->comms[comm].exposed_ns += len;
-        } else if (copy) {
-            r->copy_ns += len;
-        } else {
-            r->idle_ns += len;
-        }
-        if (!r->paused)
-            r->counted_ns += len;
+        attribute(r, b - r->done_ns, compute, comm, copy);
         r->done_ns = b;
         int kept = 0;
         for (int i = 0; i < r->n_active; i++)

@@ -190,9 +190,8 @@ static void per_rank(struct pt_rank_totals *t, const struct pt_run *run, const s
         track(t, c->t_enter_ns, c->t_exit_ns);
     } else if (ev->rec->kind == PT_REC_KERNEL) {
         const struct pt_rec_kernel *k = (const void *)ev->rec;
-        const char *cls = pt_trace_ctx_comm_class(pt_source_ctx(run->sources[ev->source]), k->name_id);
         uint64_t d = k->end_ns - k->start_ns;
-        if (cls && !strcmp(cls, "nccl"))
+        if (pt_trace_ctx_is_nccl(pt_source_ctx(run->sources[ev->source]), k->name_id))
             t->comm_kernel_ns += d;
         else
             t->other_kernel_ns += d;

@@ -43,7 +43,7 @@ static struct pt_ctx_string *make_string(struct pt_trace_ctx *c, uint32_t id)
     }
     if (pt_u64_map_put(&c->far_index, id, c->n_far + 1))
         return NULL;
-    c->far[c->n_far] = (struct pt_ctx_string){NULL, NULL};
+    c->far[c->n_far] = (struct pt_ctx_string){NULL, NULL, 0};
     return &c->far[c->n_far++];
 }
 
@@ -59,6 +59,7 @@ static void learn_string(struct pt_trace_ctx *c, const struct pt_rec_string *s)
     free(e->text);
     e->text = text;
     e->comm_class = pt_kernel_comm_class(text);
+    e->nccl = e->comm_class && !strcmp(e->comm_class, "nccl");
 }
 
 void pt_trace_ctx_learn_record(struct pt_trace_ctx *c, const struct pt_rec_hdr *h)
@@ -100,6 +101,12 @@ const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id)
 {
     const struct pt_ctx_string *e = find_string(c, id);
     return e ? e->comm_class : NULL;
+}
+
+int pt_trace_ctx_is_nccl(const struct pt_trace_ctx *c, uint32_t id)
+{
+    const struct pt_ctx_string *e = find_string(c, id);
+    return e && e->nccl;
 }
 
 uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
