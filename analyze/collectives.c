@@ -39,6 +39,7 @@ struct group_track {
 struct pt_collectives {
     struct pt_comm_stats *comms[PT_MAX_COMMS]; /* allocated as they appear */
     size_t n_comms;
+    struct pt_comm_stats *last_comm;           /* the last one looked up: calls come in runs */
     struct open_coll *open;
     size_t open_cap, open_used;
     struct pt_call_map *calls;     /* per file: call id -> struct call_ref, up to CALL_MAP */
@@ -133,11 +134,11 @@ struct pt_collectives *pt_collectives_new(void)
     return calloc(1, sizeof(struct pt_collectives));
 }
 
-static struct pt_comm_stats *comm_stats(struct pt_collectives *c, uint64_t id, int32_t n)
+static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t id, int32_t n)
 {
     for (size_t i = 0; i < c->n_comms; i++)
         if (c->comms[i]->id == id)
-            return c->comms[i];
+            return c->last_comm = c->comms[i];
     if (c->n_comms == PT_MAX_COMMS)
         return NULL;
     struct pt_comm_stats *s = calloc(1, sizeof *s);
@@ -154,7 +155,13 @@ static struct pt_comm_stats *comm_stats(struct pt_collectives *c, uint64_t id, i
         return NULL;
     }
     c->comms[c->n_comms++] = s;
-    return s;
+    return c->last_comm = s;
+}
+
+/* The stats of communicator id (of n ranks), made when new; NULL when there is no room. */
+static inline struct pt_comm_stats *comm_stats(struct pt_collectives *c, uint64_t id, int32_t n)
+{
+    return c->last_comm && c->last_comm->id == id ? c->last_comm : comm_stats_find(c, id, n);
 }
 
 /* floor(log2(bytes)), 0 for 0 and 1, at most the last bucket. */
