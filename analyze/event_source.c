@@ -50,6 +50,7 @@ struct pt_source {
     struct run {
         struct held *ring;      /* of cap (a power of two) */
         size_t head, len, cap;
+        uint64_t tail_ts;       /* time of the newest record in it (valid while len > 0) */
     } runs[RUNS];
     size_t in_runs;             /* records in all runs */
     struct run *last_run;       /* where the last record went */
@@ -152,8 +153,9 @@ static int grow_run(struct run *r)
 static int hold(struct pt_source *s, struct held h)
 {
     struct run *best = s->last_run;
-    /* The common case, the same stream as the record before and in order, needs no search. */
-    if (!best || !best->len || before(&h, run_at(best, best->len - 1))) {
+    /* The common case, the same stream as the record before and in order, needs no search. A
+     * record read later than a run's newest (a larger seq) goes before it only by time. */
+    if (!best || !best->len || h.ts < best->tail_ts) {
         struct run *empty = NULL;
         best = NULL;
         for (int i = 0; i < RUNS; i++) {
@@ -173,6 +175,7 @@ static int hold(struct pt_source *s, struct held h)
         if (best->len == best->cap && grow_run(best))
             return -1;
         *run_at(best, best->len++) = h;
+        best->tail_ts = h.ts;
         s->in_runs++;
         s->last_run = best;
         return 0;
