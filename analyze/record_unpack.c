@@ -82,13 +82,23 @@ static inline const uint8_t *get_whole_size(const uint8_t *p, const uint8_t *end
     return p;
 }
 
+/* Adds a zigzag-coded change to word i of rec. */
+static inline void change_word(uint8_t *rec, size_t i, uint32_t z)
+{
+    uint32_t w;
+    memcpy(&w, rec + 4 * i, sizeof w);
+    w += unzigzag32(z);
+    memcpy(rec + 4 * i, &w, sizeof w);
+}
+
 /* Applies a delta's change mask and word changes at p to rec, a record of size bytes. Returns
  * the byte after them, or NULL with *why. */
 static inline const uint8_t *apply_changes(const uint8_t *p, const uint8_t *end, uint8_t *rec,
                                            size_t size, const char **why)
 {
     /* Each change is at most 5 bytes and a record has at most 64: away from the end of the
-     * frame the reads below do not check the end at every byte. */
+     * frame (nearly always) the reads below do not check the end at every byte, in a loop of
+     * their own. */
     int roomy = end - p >= 10 + 5 * 64;
     uint64_t mask;
     uint32_t m32;
@@ -103,22 +113,24 @@ static inline const uint8_t *apply_changes(const uint8_t *p, const uint8_t *end,
         *why = "change mask beyond the record";
         return NULL;
     }
+    if (roomy) {
+        for (; mask; mask &= mask - 1) {
+            uint32_t z;
+            if (!(p = get_u32_unrolled(p, &z))) {
+                *why = "bad word change";
+                return NULL;
+            }
+            change_word(rec, (size_t)__builtin_ctzll(mask) + 1, z);
+        }
+        return p;
+    }
     for (; mask; mask &= mask - 1) {
-        size_t i = (size_t)__builtin_ctzll(mask) + 1;
-        uint32_t z;
-        uint64_t z64;
-        if (roomy)
-            p = get_u32_unrolled(p, &z);
-        else if ((p = get_varint(p, end, &z64, 32)))
-            z = (uint32_t)z64;
-        if (!p) {
+        uint64_t z;
+        if (!(p = get_varint(p, end, &z, 32))) {
             *why = "bad word change";
             return NULL;
         }
-        uint32_t w;
-        memcpy(&w, rec + 4 * i, sizeof w);
-        w += unzigzag32(z);
-        memcpy(rec + 4 * i, &w, sizeof w);
+        change_word(rec, (size_t)__builtin_ctzll(mask) + 1, (uint32_t)z);
     }
     return p;
 }
