@@ -29,8 +29,8 @@ struct frame_buf {
  * thread, which knows how many records came before). */
 enum failure { FAIL_NONE, FAIL_DAMAGED, FAIL_CUT, FAIL_READ, FAIL_MEMORY };
 
-/* The next frame of a file is decoded ahead on a helper thread while the reading thread goes
- * through the current one (advance below): decompression is a third of reading. */
+/* The next frame of a file is decompressed ahead on a helper thread while the reading thread
+ * goes through the current one (advance below): zstd is about a sixth of reading. */
 enum prefetch { PF_NONE, PF_QUEUED, PF_BUSY, PF_READY };
 
 struct pt_reader {
