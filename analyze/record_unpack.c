@@ -75,7 +75,8 @@ static inline uint32_t unzigzag32(uint32_t z)
 static inline const uint8_t *get_whole_size(const uint8_t *p, const uint8_t *end, uint64_t *size,
                                             const char **why)
 {
-    if (!(p = get_varint(p, end, size, 16)) || *size < sizeof(struct pt_rec_hdr) || *size % PT_REC_ALIGN) {
+    p = get_varint(p, end, size, 16);
+    if (!p || *size < sizeof(struct pt_rec_hdr) || *size % PT_REC_ALIGN) {
         *why = "bad record size";
         return NULL;
     }

@@ -239,7 +239,8 @@ static void note_phase(struct pt_report *r, const struct pt_rec_nvtx *n)
 /* The pass over the merged events. Returns the last event's time. Flattened: every analysis
  * an event goes through (and the merge under them) is compiled into this loop, which spares
  * the calls and returns between them (70 instructions an event of ~970, measured). */
-__attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o, struct pt_rank_window *rw)
+__attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o,
+                                                  struct pt_rank_window *rw)
 {
     struct pt_event ev;
     uint64_t last_ts = 0;

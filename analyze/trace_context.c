@@ -109,7 +109,8 @@ int pt_trace_ctx_is_nccl(const struct pt_trace_ctx *c, uint32_t id)
     return e && e->nccl;
 }
 
-uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
+uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c,
+                                         const struct pt_rec_kernel *k)
 {
     uint64_t call;
     if (pt_u64_map_get(&c->corr_to_call, k->correlation_id, &call))

@@ -55,12 +55,14 @@ const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id);
 /* Whether that class is NCCL's own. */
 int pt_trace_ctx_is_nccl(const struct pt_trace_ctx *c, uint32_t id);
 
-uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k);
+uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c,
+                                         const struct pt_rec_kernel *k);
 
 /* The NCCL call that launched a kernel: recorded by the writer, else through its correlation
  * id, else (graph replays) through its graph node and the node it was cloned from. 0: none.
  * Inline for the common case, a call the writer recorded. */
-static inline uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c, const struct pt_rec_kernel *k)
+static inline uint64_t pt_trace_ctx_kernel_call(const struct pt_trace_ctx *c,
+                                                const struct pt_rec_kernel *k)
 {
     return k->nccl_call_id ? k->nccl_call_id : pt_trace_ctx_kernel_call_joined(c, k);
 }

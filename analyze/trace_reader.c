@@ -441,10 +441,11 @@ static int record_ok(const struct pt_rec_hdr *h, size_t avail)
 }
 
 /* The message for a record whose sizes do not fit its kind, at byte pos of the current frame. */
-static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size_t avail, size_t pos)
+static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size_t avail,
+                           size_t pos)
 {
-    stop(r, 0, r->buf[r->cur].end, "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; "
-                                  "%llu records read before it",
+    stop(r, 0, r->buf[r->cur].end,
+         "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; %llu records read before it",
          r->path, avail >= sizeof *h ? h->kind : 0, avail >= sizeof *h ? h->size : 0,
          (unsigned long long)r->stats.frames, pos, (unsigned long long)r->stats.records);
 }
@@ -452,7 +453,8 @@ static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size
 /* Kinds whose records hold lengths of their own (texts, frames), which a delta can change. */
 static int has_lengths(uint16_t kind)
 {
-    return kind == PT_REC_ATTR || kind == PT_REC_STRING || kind == PT_REC_STACK || kind == PT_REC_NVTX;
+    return kind == PT_REC_ATTR || kind == PT_REC_STRING || kind == PT_REC_STACK ||
+           kind == PT_REC_NVTX;
 }
 
 /* The next record of a 2.x frame, unpacked in place; NULL when the stream ends there. */
