@@ -146,6 +146,18 @@ static inline void set_head(uint8_t *rec, unsigned kind, uint64_t size)
     memcpy(rec, &h, sizeof h);
 }
 
+/* The kind and the base a lead byte names in format `major`: 3.x names one of the last
+ * PT_PACK_REFS records of the kind (0 the newest), 2.x always the last. */
+static inline unsigned lead_kind(uint8_t lead, unsigned major)
+{
+    return major >= 3 ? lead & PT_PACK3_KIND_MASK : lead & 0x7fu;
+}
+
+static inline unsigned lead_ref(uint8_t lead, unsigned major)
+{
+    return major >= 3 ? (lead >> PT_PACK3_REF_SHIFT) & (PT_PACK_REFS - 1) : 0;
+}
+
 #define BAD(what)                                     \
     do {                                              \
         *bad_at = (size_t)(at - (const uint8_t *)in); \
@@ -153,7 +165,11 @@ static inline void set_head(uint8_t *rec, unsigned kind, uint64_t size)
         return -1;                                    \
     } while (0)
 
-void pt_unpack_begin(struct pt_unpack_state *s) { memset(s, 0, sizeof *s); }
+void pt_unpack_begin(struct pt_unpack_state *s, unsigned major)
+{
+    memset(s, 0, sizeof *s);
+    s->major = major;
+}
 
 int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
                       size_t *bad_at, const char **why)
@@ -161,13 +177,15 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
     if (s->in_pos >= len) /* also an empty frame, whose buffer may be NULL */
         return 0;
     const uint8_t *p = (const uint8_t *)in + s->in_pos, *end = (const uint8_t *)in + len;
+    const unsigned refs = s->major >= 3 ? PT_PACK_REFS : 1;
     uint8_t *o = out;
     size_t used = s->out_len;
     int rc = 0;
     while (p < end) {
         const uint8_t *at = p;
-        unsigned kind = *p & 0x7fu;
-        int whole = *p++ & PT_PACK_RAW;
+        uint8_t lead = *p++;
+        unsigned kind = lead_kind(lead, s->major);
+        int whole = lead & PT_PACK_RAW;
         if (!kind)
             BAD("record of kind 0");
         uint64_t size;
@@ -183,9 +201,10 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
             memcpy(o + used + 4, p, size - 4);
             p += size - 4;
         } else {
-            if (!s->last[kind])
-                BAD("changes to a record of a kind not seen in this frame");
-            const uint8_t *last = o + s->last[kind] - 1;
+            uint32_t base = s->last[kind][lead_ref(lead, s->major)];
+            if (!base)
+                BAD("changes to a record not seen in this frame");
+            const uint8_t *last = o + base - 1;
             size = ((const struct pt_rec_hdr *)last)->size;
             if (size > cap - used) {
                 p = at, rc = 1;
@@ -196,7 +215,8 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
                 BAD(*why);
         }
         set_head(o + used, kind, size);
-        s->last[kind] = (uint32_t)used + 1;
+        memmove(&s->last[kind][1], &s->last[kind][0], (refs - 1) * sizeof s->last[kind][0]);
+        s->last[kind][0] = (uint32_t)used + 1;
         used += size;
     }
     s->in_pos = (size_t)(p - (const uint8_t *)in);
@@ -206,26 +226,34 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
 
 #undef BAD
 
+void pt_unpack_kinds_init(struct pt_unpack_kinds *k, unsigned major)
+{
+    memset(k, 0, sizeof *k);
+    k->major = major;
+    k->refs = major >= 3 ? PT_PACK_REFS : 1;
+}
+
 void pt_unpack_kinds_frame(struct pt_unpack_kinds *k) { memset(k->in_frame, 0, sizeof k->in_frame); }
 
 void pt_unpack_kinds_free(struct pt_unpack_kinds *k)
 {
     for (unsigned i = 0; i < PT_PACK_KIND_LIMIT; i++)
-        free(k->last[i]);
+        for (unsigned j = 0; j < PT_PACK_REFS; j++)
+            free(k->rec[i][j]);
     memset(k, 0, sizeof *k);
 }
 
-/* Makes kind's record hold size bytes. Returns 0, -1 when out of memory. */
-static int kind_room(struct pt_unpack_kinds *k, unsigned kind, size_t size)
+/* Makes buffer j of kind hold size bytes. Returns 0, -1 when out of memory. */
+static int kind_room(struct pt_unpack_kinds *k, unsigned kind, unsigned j, size_t size)
 {
-    if (size <= k->cap[kind])
+    if (size <= k->cap[kind][j])
         return 0;
     size_t cap = size < 256 ? 256 : size;
-    void *p = realloc(k->last[kind], cap);
+    void *p = realloc(k->rec[kind][j], cap);
     if (!p)
         return -1;
-    k->last[kind] = p;
-    k->cap[kind] = (uint32_t)cap;
+    k->rec[kind][j] = p;
+    k->cap[kind][j] = (uint32_t)cap;
     return 0;
 }
 
@@ -233,13 +261,17 @@ int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t
                    const struct pt_rec_hdr **rec, const char **why)
 {
     const uint8_t *p = *pos;
-    unsigned kind = *p & 0x7fu;
-    int whole = *p++ & PT_PACK_RAW;
-    uint64_t size;
+    uint8_t lead = *p++;
+    unsigned kind = lead_kind(lead, k->major);
+    int whole = lead & PT_PACK_RAW;
     if (!kind) {
         *why = "record of kind 0";
         return -1;
     }
+    /* The kind's records are a ring of k->refs buffers; the new record takes the one after the
+     * newest (with one buffer, the newest itself: a delta is applied in place). */
+    unsigned newest = k->newest[kind], slot = (newest + 1) & (k->refs - 1);
+    uint64_t size;
     uint8_t *r;
     if (whole) {
         if (!(p = get_whole_size(p, end, &size, why)))
@@ -248,26 +280,36 @@ int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t
             *why = "record cut short";
             return -1;
         }
-        if (kind_room(k, kind, size)) {
+        if (kind_room(k, kind, slot, size)) {
             *why = "out of memory";
             return -2;
         }
-        r = (uint8_t *)k->last[kind];
+        r = (uint8_t *)k->rec[kind][slot];
         memcpy(r + 4, p, size - 4);
         p += size - 4;
         set_head(r, kind, size);
-        k->in_frame[kind] = 1;
     } else {
-        if (!k->in_frame[kind]) {
-            *why = "changes to a record of a kind not seen in this frame";
+        unsigned ref = lead_ref(lead, k->major);
+        if (ref >= k->in_frame[kind]) {
+            *why = "changes to a record not seen in this frame";
             return -1;
         }
-        r = (uint8_t *)k->last[kind];
-        size = k->last[kind]->size;
+        const struct pt_rec_hdr *base = k->rec[kind][(newest - ref) & (k->refs - 1)];
+        size = base->size;
+        if ((const void *)base != (const void *)k->rec[kind][slot]) {
+            if (kind_room(k, kind, slot, size)) {
+                *why = "out of memory";
+                return -2;
+            }
+            pt_record_copy(k->rec[kind][slot], base, size);
+        }
+        r = (uint8_t *)k->rec[kind][slot];
         if (!(p = apply_changes(p, end, r, size, why)))
             return -1;
     }
+    k->newest[kind] = (uint8_t)slot;
+    k->in_frame[kind] += k->in_frame[kind] < k->refs;
     *pos = p;
-    *rec = k->last[kind];
+    *rec = k->rec[kind][slot];
     return whole ? PT_UNPACK_WHOLE : PT_UNPACK_DELTA;
 }

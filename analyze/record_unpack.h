@@ -1,8 +1,9 @@
-/* Unpacking a 2.x frame one record at a time, the reader's way (the frame-at-a-time form, which
- * the format header declares, writes every record out; this one writes none): each kind's last
- * record is kept in a buffer of its own and a delta is applied to it in place, so a record costs
- * its changed words and nothing is copied. A record handed out stays valid until the next record
- * of its kind is unpacked. */
+/* Unpacking a packed (2.x, 3.x) frame one record at a time, the reader's way (the frame-at-a-time
+ * form, which the format header declares, writes every record out; this one writes none): each
+ * kind's last records are kept in buffers of their own (2.x: one, and a delta is applied to it
+ * in place; 3.x: PT_PACK_REFS, and a delta is its base copied, then changed), so a record costs
+ * its changed words and at most one copy. A record handed out stays valid until the next
+ * record of its kind is unpacked. */
 #ifndef PT_RECORD_UNPACK_H
 #define PT_RECORD_UNPACK_H
 
@@ -11,11 +12,15 @@
 #include <partrace/format.h>
 
 struct pt_unpack_kinds {
-    struct pt_rec_hdr *last[PT_PACK_KIND_LIMIT]; /* each kind's last record; NULL until one came */
-    uint32_t cap[PT_PACK_KIND_LIMIT];            /* bytes allocated to it */
-    uint8_t in_frame[PT_PACK_KIND_LIMIT];        /* a record of the kind came in this frame */
+    unsigned major, refs;                                     /* the file's format; bases kept */
+    struct pt_rec_hdr *rec[PT_PACK_KIND_LIMIT][PT_PACK_REFS]; /* each kind's last records */
+    uint32_t cap[PT_PACK_KIND_LIMIT][PT_PACK_REFS];           /* bytes allocated to each */
+    uint8_t newest[PT_PACK_KIND_LIMIT];                       /* which of them is the newest */
+    uint8_t in_frame[PT_PACK_KIND_LIMIT];                     /* how many came in this frame */
 };
 
+/* Starts unpacking the frames of a file of format `major` (2 or 3). */
+void pt_unpack_kinds_init(struct pt_unpack_kinds *k, unsigned major);
 /* A new frame starts: deltas may refer only to records of this frame. */
 void pt_unpack_kinds_frame(struct pt_unpack_kinds *k);
 void pt_unpack_kinds_free(struct pt_unpack_kinds *k);

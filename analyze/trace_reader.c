@@ -44,7 +44,7 @@ struct pt_reader {
     size_t in_start, in_len, in_cap;
     uint64_t in_offset;  /* file offset of in[in_start] */
     size_t file_bytes;   /* at open: bounds the input buffer of small files */
-    int packed;          /* 2.x: frames hold packed records, unpacked one by one into `kinds` */
+    int packed;          /* 2.x, 3.x: frames hold packed records, unpacked one by one into `kinds` */
     enum failure failure;
     uint64_t fail_offset;
     char fail_detail[160];
@@ -102,8 +102,8 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
         close(fd);
         return -1;
     }
-    if (h.version_major != PT_VERSION_MAJOR && h.version_major != PT_VERSION_MAJOR_PLAIN) {
-        fail(err, errlen, "%s: trace format %u.%u; this partrace reads %u.x and %u.x", path,
+    if (h.version_major < PT_VERSION_MAJOR_PLAIN || h.version_major > PT_VERSION_MAJOR) {
+        fail(err, errlen, "%s: trace format %u.%u; this partrace reads %u.x to %u.x", path,
              h.version_major, h.version_minor, PT_VERSION_MAJOR_PLAIN, PT_VERSION_MAJOR);
         close(fd);
         return -1;
@@ -131,6 +131,8 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
     r->file_bytes = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size : 0;
     r->header = h;
     r->packed = h.version_major != PT_VERSION_MAJOR_PLAIN;
+    if (r->packed)
+        pt_unpack_kinds_init(&r->kinds, h.version_major);
     r->ahead = wants_read_ahead(r->file_bytes);
     r->in_offset = h.header_bytes;
     r->stats.bytes_on_disk = h.header_bytes;

@@ -1,7 +1,8 @@
-/* The writer's side of packed frames (include/partrace/format.h): each record becomes
- * the 32-bit words that changed since the last record of its kind in the frame, as zigzag
- * varint deltas, or the whole record when that is not shorter. Runs on the writer thread, never
- * on the application's: no allocation, no state beyond the frame being packed. */
+/* The writer's side of packed frames (include/partrace/format.h): each record becomes the 32-bit
+ * words that changed since one of the last records of its kind in the frame (3.x: the one of the
+ * last PT_PACK_REFS that changes fewest bytes; 2.x: the last), as zigzag varint deltas, or the
+ * whole record when that is not shorter. Runs on the writer thread, never on the application's:
+ * no allocation, no state beyond the frame being packed. */
 #include <partrace/format.h>
 
 #include <string.h>
@@ -14,6 +15,14 @@ static uint8_t *put_varint(uint8_t *o, uint64_t v)
     }
     *o++ = (uint8_t)v;
     return o;
+}
+
+static size_t varint_bytes(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80)
+        v >>= 7, n++;
+    return n;
 }
 
 static uint32_t zigzag32(uint32_t delta)
@@ -29,50 +38,86 @@ static uint32_t word_at(const uint8_t *rec, size_t i)
     return w;
 }
 
-/* The record as the changed words of prev's (same kind and size). Returns the end of what it
+/* Bytes of the record as changes to base's words, after the lead byte; stops counting once it
+ * reaches `enough` (no better than what the caller has). */
+static size_t delta_bytes(const uint8_t *rec, const uint8_t *base, size_t words, size_t enough)
+{
+    uint64_t mask = 0;
+    size_t n = 0;
+    for (size_t i = 1; i < words && n < enough; i++) {
+        uint32_t a = word_at(rec, i), b = word_at(base, i);
+        if (a != b) {
+            mask |= 1ull << (i - 1);
+            n += varint_bytes(zigzag32(a - b));
+        }
+    }
+    return n + varint_bytes(mask);
+}
+
+/* The record as the changed words of base's (same kind and size). Returns the end of what it
  * wrote, which may run past the whole-record form by up to PT_PACK_SLACK bytes. */
-static uint8_t *put_delta(uint8_t *o, const uint8_t *rec, const uint8_t *prev, size_t words)
+static uint8_t *put_delta(uint8_t *o, const uint8_t *rec, const uint8_t *base, size_t words)
 {
     uint64_t mask = 0;
     for (size_t i = 1; i < words; i++)
-        if (word_at(rec, i) != word_at(prev, i))
+        if (word_at(rec, i) != word_at(base, i))
             mask |= 1ull << (i - 1);
     o = put_varint(o, mask);
     for (uint64_t m = mask; m; m &= m - 1) {
         size_t i = (size_t)__builtin_ctzll(m) + 1;
-        o = put_varint(o, zigzag32(word_at(rec, i) - word_at(prev, i)));
+        o = put_varint(o, zigzag32(word_at(rec, i) - word_at(base, i)));
     }
     return o;
 }
 
-size_t pt_pack_records(const void *recs, size_t len, void *out)
+/* A delta from the newest record of its kind this short is taken without looking further. */
+#define SHORT_DELTA_BYTES 6
+
+size_t pt_pack_records_as(const void *recs, size_t len, void *out, unsigned major)
 {
-    const uint8_t *prev[PT_PACK_KIND_LIMIT] = {0};
+    const unsigned refs = major >= 3 ? PT_PACK_REFS : 1;
+    const unsigned limit = major >= 3 ? PT_PACK3_KIND_LIMIT : PT_PACK_KIND_LIMIT;
+    /* The last records of each kind, [0] the newest (pointers into recs). */
+    const uint8_t *last[PT_PACK_KIND_LIMIT][PT_PACK_REFS];
+    memset(last, 0, sizeof last);
     const uint8_t *p = recs, *end = p + len;
     uint8_t *o = out;
     while (p < end) {
         const struct pt_rec_hdr *h = (const void *)p;
-        if (h->kind == 0 || h->kind >= PT_PACK_KIND_LIMIT)
+        if (h->kind == 0 || h->kind >= limit)
             return 0;
-        const uint8_t *last = prev[h->kind];
-        uint8_t *start = o;
-        if (last && ((const struct pt_rec_hdr *)last)->size == h->size &&
-            h->size <= PT_PACK_DELTA_MAX_BYTES) {
-            *o++ = (uint8_t)h->kind;
-            o = put_delta(o, p, last, h->size / 4u);
-            if ((size_t)(o - start) < h->size) {
-                prev[h->kind] = p;
-                p += h->size;
+        const uint8_t **mine = last[h->kind];
+        /* The base that changes fewest bytes, if it is shorter than the whole record; the last
+         * record of the kind when that is already short (a stream in order: the search is
+         * for kinds that interleave, and always taking the newest keeps zstd's input regular). */
+        int best = -1;
+        size_t best_bytes = h->size - 1; /* the delta's lead byte is 1 */
+        for (unsigned r = 0; h->size <= PT_PACK_DELTA_MAX_BYTES && r < refs && mine[r]; r++) {
+            if (((const struct pt_rec_hdr *)mine[r])->size != h->size)
                 continue;
-            }
-            o = start; /* no shorter than the record: write it whole */
+            size_t n = delta_bytes(p, mine[r], h->size / 4u, best_bytes);
+            if (n < best_bytes)
+                best = (int)r, best_bytes = n;
+            if (r == 0 && n <= SHORT_DELTA_BYTES)
+                break;
         }
-        *o++ = (uint8_t)(h->kind | PT_PACK_RAW);
-        o = put_varint(o, h->size);
-        memcpy(o, p + 4, h->size - 4u);
-        o += h->size - 4u;
-        prev[h->kind] = p;
+        if (best >= 0) {
+            *o++ = (uint8_t)(h->kind | (unsigned)best << PT_PACK3_REF_SHIFT);
+            o = put_delta(o, p, mine[best], h->size / 4u);
+        } else {
+            *o++ = (uint8_t)(h->kind | PT_PACK_RAW);
+            o = put_varint(o, h->size);
+            memcpy(o, p + 4, h->size - 4u);
+            o += h->size - 4u;
+        }
+        memmove(mine + 1, mine, (refs - 1) * sizeof *mine);
+        mine[0] = p;
         p += h->size;
     }
     return (size_t)(o - (uint8_t *)out);
+}
+
+size_t pt_pack_records(const void *recs, size_t len, void *out)
+{
+    return pt_pack_records_as(recs, len, out, PT_VERSION_MAJOR);
 }

@@ -16,9 +16,10 @@
 
 #define PT_MAGIC "PARTRACE"
 #define PT_MAGIC_LEN 8
-#define PT_VERSION_MAJOR 2 /* what writers write; readers refuse majors they do not know */
+#define PT_VERSION_MAJOR 3 /* what writers write; readers refuse majors they do not know */
 #define PT_VERSION_MINOR 0 /* new record kinds or appended fields: readers of older minors skip them */
 #define PT_VERSION_MAJOR_PLAIN 1 /* the major whose frames hold records unpacked; still read */
+#define PT_VERSION_MAJOR_ONE_BASE 2 /* packed, each delta from the last record of its kind; read */
 #define PT_FILE_SUFFIX ".ptrace"
 #define PT_HOST_MAX 64
 #define PT_REC_ALIGN 8u
@@ -455,26 +456,36 @@ struct pt_rec_stream {
     uint32_t context_id;
 };
 
-/* ---- Packed frames (format 2.x): how a frame's records are stored before zstd compresses them
- * (docs/FORMAT.md, "Packed records"). Records are fixed structs, and consecutive records of one
- * kind differ in a few of their 32-bit words (timestamps, a sequence number, a correlation id):
- * writing only the words that changed, as small deltas, makes a frame about a fifth of its size
- * before compression and leaves zstd a tenth of the sequences to decode, which was a third of
- * a report's time. Each frame is packed on its own (the state below starts empty at every
- * frame), so frames stay independent. The writer packs (preload/record_pack.c); readers unpack
- * (analyze/record_unpack.c) back into the records a 1.x frame holds. */
+/* ---- Packed frames (formats 2.x and 3.x): how a frame's records are stored before zstd
+ * compresses them (docs/FORMAT.md, "Packed records"). Records are fixed structs, and a record
+ * differs from one of the last few records of its kind in a few of its 32-bit words (timestamps,
+ * a sequence number, a correlation id): writing only the words that changed, as small deltas,
+ * makes a frame a fifth to a tenth of its size before compression and leaves zstd that much less
+ * to decode. 2.x takes each delta from the last record of its kind; 3.x from any of the last
+ * PT_PACK_REFS, named in the lead byte, which follows kinds that interleave (a step's kernels,
+ * a call and its kernel): a third fewer changed words on GPU traces. Each frame is packed on its
+ * own (the state below starts empty at every frame), so frames stay independent. The writer
+ * packs (preload/record_pack.c); readers unpack (analyze/record_unpack.c) back into the records
+ * a 1.x frame holds. */
 
-#define PT_PACK_KIND_LIMIT 128u   /* kinds a packed frame can hold: 1..127 */
+#define PT_PACK_KIND_LIMIT 128u   /* kinds a 2.x packed frame can hold: 1..127 */
 #define PT_PACK_RAW 0x80u         /* lead byte: the record follows whole */
 #define PT_PACK_DELTA_MAX_BYTES 256u /* larger records are always written whole */
+#define PT_PACK_REFS 4u           /* 3.x: a delta is from one of the last 4 records of its kind */
+#define PT_PACK3_KIND_MASK 0x1fu  /* 3.x lead byte: bits 0-4 the kind (1..31), bits 5-6 which */
+#define PT_PACK3_REF_SHIFT 5u     /* of the last records (0 the newest), bit 7 PT_PACK_RAW */
+#define PT_PACK3_KIND_LIMIT 32u   /* kinds a 3.x packed frame can hold: 1..31 */
 
 /* Bytes a packed frame may need beyond the records it packs (the encoder's scratch for one
  * record it then writes whole instead). */
 #define PT_PACK_SLACK 512u
 
 /* Packs the records in [recs, recs + len) (whole records, sizes checked by the caller) into out,
- * which holds at least len + PT_PACK_SLACK bytes. Returns the packed length (never more than
- * len), or 0 when a record's kind cannot be packed (0 or ≥ PT_PACK_KIND_LIMIT). */
+ * which holds at least len + PT_PACK_SLACK bytes, in the packed form of format `major` (2 or
+ * 3). Returns the packed length (never more than len), or 0 when a record's kind cannot be
+ * packed (0, or past that major's kind limit). */
+size_t pt_pack_records_as(const void *recs, size_t len, void *out, unsigned major);
+/* The same in the packed form of PT_VERSION_MAJOR, what writers write. */
 size_t pt_pack_records(const void *recs, size_t len, void *out);
 
 /* Where unpacking a frame stands, so that a call that ran out of room can go on after the
@@ -482,11 +493,14 @@ size_t pt_pack_records(const void *recs, size_t len, void *out);
 struct pt_unpack_state {
     size_t in_pos;                      /* packed bytes consumed */
     size_t out_len;                     /* record bytes produced */
-    uint32_t last[PT_PACK_KIND_LIMIT];  /* offset + 1 in out of the last record of each kind */
+    unsigned major;                     /* the format the frame is packed in: 2 or 3 */
+    /* offset + 1 in out of the last records of each kind: [kind][0] the newest, then older
+     * ones (2.x uses [kind][0] only); 0 where there is none */
+    uint32_t last[PT_PACK_KIND_LIMIT][PT_PACK_REFS];
 };
 
-/* Starts unpacking a frame. */
-void pt_unpack_begin(struct pt_unpack_state *s);
+/* Starts unpacking a frame packed in format `major` (2 or 3). */
+void pt_unpack_begin(struct pt_unpack_state *s, unsigned major);
 
 /* Unpacks the packed frame [in, in + len) into out (cap bytes), from where s stands. Returns 0
  * when the frame is done (s->out_len bytes of records); 1 when the next record needs more

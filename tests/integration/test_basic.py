@@ -13,7 +13,7 @@ class Basic(TraceTest):
         self.assertEqual(len(files), 1)
         h = header(files[0])
         self.assertEqual(h["magic"], b"PARTRACE")
-        self.assertEqual((h["major"], h["header_bytes"], h["flags"], h["exec_index"]), (2, 256, 0, 0))
+        self.assertEqual((h["major"], h["header_bytes"], h["flags"], h["exec_index"]), (3, 256, 0, 0))
         self.assertEqual(h["pid"], int(os.path.basename(files[0]).split("-")[-1].split(".")[0]))
         evs = events(self.run_dir)
 

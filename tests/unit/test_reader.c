@@ -15,14 +15,14 @@
 #include "trace_reader.h"
 
 static char path[] = "/tmp/pt-unit-reader-XXXXXX";
-static int packed_frames; /* files are written in format 2.x (packed), else 1.x */
+static unsigned packed_frames; /* files are written in this packed format's major (2, 3), or 1.x */
 
 static size_t frame(char *dst, size_t cap, const void *src, size_t n)
 {
     static char packed[(1 << 20) + PT_PACK_SLACK];
     if (packed_frames) {
         CHECK(n <= 1 << 20);
-        n = pt_pack_records(src, n, packed);
+        n = pt_pack_records_as(src, n, packed, packed_frames);
         CHECK(n > 0);
         src = packed;
     }
@@ -34,11 +34,10 @@ static size_t frame(char *dst, size_t cap, const void *src, size_t n)
 static void header_init(struct pt_file_header *h)
 {
     pt_file_header_init(h);
-    if (!packed_frames)
-        h->version_major = PT_VERSION_MAJOR_PLAIN;
+    h->version_major = (uint16_t)(packed_frames ? packed_frames : PT_VERSION_MAJOR_PLAIN);
 }
 
-/* A file with: header, frame 1 (NCCL call, a record of a future kind 99), frame 2 (end). */
+/* A file with: header, frame 1 (NCCL call, a record of a future kind 30), frame 2 (end). */
 static size_t build(char *file, size_t cap)
 {
     struct pt_file_header h;
@@ -58,7 +57,7 @@ static size_t build(char *file, size_t cap)
     struct {
         struct pt_rec_hdr hdr;
         uint64_t payload[3];
-    } future = {{99, 32, 0}, {1, 2, 3}};
+    } future = {{30, 32, 0}, {1, 2, 3}};
     memcpy(raw, &c, sizeof c);
     memcpy(raw + sizeof c, &future, sizeof future);
     len += frame(file + len, cap - len, raw, sizeof c + sizeof future);
@@ -185,7 +184,7 @@ static void test_damage_inside_frame(void)
         c[i].seq = (uint64_t)i;
     }
     static char packed[4096], file[8192];
-    size_t n = pt_pack_records(c, sizeof c, packed);
+    size_t n = pt_pack_records_as(c, sizeof c, packed, packed_frames);
     CHECK(n > 0);
     packed[n++] = 0x03; /* a delta of an nccl record: mask 2^28, past its 27 words */
     for (int i = 0; i < 4; i++)
@@ -226,7 +225,7 @@ static void test_format(void)
     const struct pt_rec_hdr *h;
     CHECK(pt_reader_next(r, &h) == 1 && h->kind == PT_REC_NCCL_CALL);
     CHECK_EQ_U64(((const struct pt_rec_nccl_call *)h)->bytes, 4096);
-    CHECK(pt_reader_next(r, &h) == 1 && h->kind == PT_REC_END); /* kind 99 skipped */
+    CHECK(pt_reader_next(r, &h) == 1 && h->kind == PT_REC_END); /* kind 30 skipped */
     CHECK(pt_reader_next(r, &h) == 0);
     CHECK(pt_reader_warning(r) == NULL);
     CHECK_EQ_U64(pt_reader_stats(r)->unknown_records, 1);
@@ -238,7 +237,7 @@ static void test_format(void)
     ((struct pt_file_header *)copy)->version_major = PT_VERSION_MAJOR + 1;
     write_file(copy, len);
     CHECK(pt_reader_open(path, &r, err, sizeof err) != 0);
-    CHECK(strstr(err, "trace format 3.") != NULL && strstr(err, "reads 1.x and 2.x") != NULL);
+    CHECK(strstr(err, "trace format 4.") != NULL && strstr(err, "reads 1.x to 3.x") != NULL);
 
     /* Random damage anywhere: never a crash, never more records than the file holds. */
     srand(7);
@@ -263,10 +262,13 @@ int main(void)
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    for (packed_frames = 0; packed_frames < 2; packed_frames++)
+    static const unsigned formats[] = {0, PT_VERSION_MAJOR_ONE_BASE, PT_VERSION_MAJOR};
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        packed_frames = formats[f];
         test_format();
+    }
     unlink(path);
-    printf("reader: valid files of formats 1 and 2 read, 2 x 20000 damaged variants survived, "
+    printf("reader: valid files of formats 1, 2 and 3 read, 3 x 20000 damaged variants survived, "
            "readers side by side, a frame's records before its damage kept\n");
     return 0;
 }
