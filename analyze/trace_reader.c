@@ -17,7 +17,7 @@
 #define READ_CHUNK (1u << 20)
 #define MIN_BUFFER (64u << 10) /* buffers start this small and grow: small runs stay small */
 
-/* A decompressed frame (cap bytes, grown to the largest; packed records in 2.x, records in
+/* A decompressed frame (cap bytes, grown to the largest; packed records in 2.x and 3.x, records in
  * 1.x) and the file offsets of its first byte and just past it. */
 struct frame_buf {
     char *data;
@@ -459,7 +459,8 @@ static int has_lengths(uint16_t kind)
            kind == PT_REC_NVTX;
 }
 
-/* The next record of a 2.x frame, unpacked in place; NULL when the stream ends there. */
+/* The next record of a packed (2.x, 3.x) frame, unpacked in place; NULL when the stream ends
+ * there. */
 static const struct pt_rec_hdr *next_packed(struct pt_reader *r, const struct frame_buf *f)
 {
     const uint8_t *p = (const uint8_t *)f->data + r->frame_pos;

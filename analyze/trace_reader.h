@@ -1,8 +1,8 @@
 /* Streaming reader of one partrace trace file. Every command reads traces through it.
  * Memory stays bounded: the compressed input and two decompressed frames (the next frame of a
- * file of 1 MiB or more is decompressed ahead on a helper thread, PARTRACE_READ_AHEAD); a 2.x
+ * file of 1 MiB or more is decompressed ahead on a helper thread, PARTRACE_READ_AHEAD); a packed
  * frame stays packed and each record is unpacked only when it is asked for, into the last
- * record of its kind (record_unpack.h). Format 1.x and 2.x files read alike. A file cut at any
+ * record of its kind (record_unpack.h). Format 1.x, 2.x and 3.x files read alike. A file cut at any
  * byte reads back to its last whole frame; the cut is reported as a warning, not an error. */
 #ifndef PT_TRACE_READER_H
 #define PT_TRACE_READER_H

@@ -26,7 +26,7 @@ for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 40
     for f in "$run"/*.ptrace; do
         # First byte: bit 0 raw file (else the file's records: frames decompressed, header off),
         # bits 1-2 which reader (0 report, 1 Perfetto export, 2 Chrome export), bits 3-4 the
-        # report's output (text, JSON, Markdown, HTML), bit 5 the records are packed (format 2).
+        # report's output (text, JSON, Markdown, HTML), bit 5 the records are packed (format 3; bit 6: format 2).
         plain=$run-plain/$(basename "$f")
         for how in 0 2 4 8 16 24; do
             { printf "\\$(printf %o $how)"; tail -c +257 "$plain" | zstd -dc 2>/dev/null; } \

@@ -28,14 +28,13 @@ int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size)
     return open_memfd(f) || put(f->fd, data, size);
 }
 
-int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, int packed)
+int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, unsigned major)
 {
     if (open_memfd(f))
         return -1;
     struct pt_file_header h;
     pt_file_header_init(&h);
-    if (!packed)
-        h.version_major = PT_VERSION_MAJOR_PLAIN;
+    h.version_major = (uint16_t)major;
     h.pid = 100;
     snprintf(h.host, sizeof h.host, "fuzz");
     size_t cap = ZSTD_compressBound(size);

@@ -15,9 +15,9 @@ struct pt_fuzz_file {
 
 /* Writes bytes as they are. Returns 0, or -1. */
 int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size);
-/* Writes a valid header, then data as the content of one zstd frame: records as they are
- * (format 1.x) or, when packed, records packed as in format 2.x. Returns 0, or -1. */
-int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, int packed);
+/* Writes a valid header of format `major`, then data as the content of one zstd frame: records
+ * as they are (1.x) or packed (2.x, 3.x). Returns 0, or -1. */
+int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, unsigned major);
 void pt_fuzz_file_close(struct pt_fuzz_file *f);
 
 #endif

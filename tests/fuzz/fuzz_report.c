@@ -1,5 +1,5 @@
 /* libFuzzer: fuzz bytes as the records of a trace file (every record kind, any size and
- * content; as they are, or packed as format 2.x writes them), or (first byte odd) as a whole
+ * content; as they are, or packed as format 2.x or 3.x writes them), or (first byte odd) as a whole
  * file; partrace report (as text, JSON, Markdown or an HTML page) or one of the exporters
  * reads it, the first byte chooses.
  * Nothing may crash, hang or leak; bad input only ends in messages (scripts/fuzz.sh runs it with
@@ -21,11 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct pt_fuzz_file f = {-1, ""};
     /* Bit 0: raw file; bits 1-2: which reader (one per input: faster); bits 3-4: the report's
-     * output; bit 5: the records are packed. */
+     * output; bit 5: the records are packed, as format 3.x packs them or (bit 6) as 2.x. */
     int raw = data[0] & 1, what = (data[0] >> 1) % 3, format = (data[0] >> 3) % 4;
-    int packed = data[0] >> 5 & 1;
+    unsigned major = !(data[0] >> 5 & 1) ? PT_VERSION_MAJOR_PLAIN
+                     : data[0] >> 6 & 1  ? PT_VERSION_MAJOR_ONE_BASE
+                                         : PT_VERSION_MAJOR;
     if ((raw ? pt_fuzz_file_raw(&f, data + 1, size - 1)
-             : pt_fuzz_file_records(&f, data + 1, size - 1, packed)) == 0) {
+             : pt_fuzz_file_records(&f, data + 1, size - 1, major)) == 0) {
         struct pt_export_opts e = {.run = f.path, .out = "/dev/null", .force = 1,
                                    .window = {.from_s = 0, .to_s = -1}};
         struct pt_export_stats st;

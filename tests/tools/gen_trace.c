@@ -27,7 +27,7 @@
  * H x E / (H + E - 1) times the mean. GEN_EP_COUNTS=1: each step first all-gathers 64 bytes
  * (the counts of an all-to-all of uneven sizes), 1 call in 7 of the communicator's at E = 4.
  *   gen_trace DIR ep E STEPS C D B HOT H
- * Files are in the format the recorder writes (2.x, packed frames); GEN_FORMAT=1 writes 1.x
+ * Files are in the format the recorder writes (3.x, packed frames); GEN_FORMAT=1 writes 1.x
  * (the records as they are), which readers still read. */
 #include <stdint.h>
 #include <stdio.h>
