@@ -105,15 +105,19 @@ class GpuSamples(unittest.TestCase):
         self.assertEqual({calls[k["nccl_call"]]["bytes"] for k in replayed}, {256 * 4096 * 2})
 
     def test_packed_format_from_the_gpu(self):
-        # samples/gpu-format2: written in format 2.0 (packed frames) by the recorder on 2 x H200;
-        # it must read back to the checks it passed there.
-        sample = os.path.join(ROOT, "samples", "gpu-format2")
+        # samples/gpu-format2 and gpu-format3: written in formats 2.0 and 3.0 (packed frames) by
+        # the recorder on 2 x H200; each must read back to the checks it passed there.
+        self.check_packed_sample("gpu-format2", "2.0,")
+        self.check_packed_sample("gpu-format3", "3.0,")
+
+    def check_packed_sample(self, name, format_word):
+        sample = os.path.join(ROOT, "samples", name)
         for run in ("traced/run", "extras/run"):
             info = subprocess.run([PARTRACE, "info", os.path.join(sample, run)],
                                   capture_output=True, text=True)
             self.assertEqual(info.returncode, 0, info.stderr)
             formats = [l.split()[1] for l in info.stdout.splitlines() if l.strip().startswith("format")]
-            self.assertEqual(set(formats), {"2.0,"}, info.stdout)
+            self.assertEqual(set(formats), {format_word}, info.stdout)
         checker = os.path.join(ROOT, "tests", "gpu", "check_cuda_trace.py")
         proc = subprocess.run([sys.executable, checker, PARTRACE, os.path.join(sample, "traced", "run"),
                                os.path.join(sample, "profiled"), "200"], capture_output=True, text=True)
