@@ -231,6 +231,8 @@ void pt_unpack_kinds_init(struct pt_unpack_kinds *k, unsigned major)
     memset(k, 0, sizeof *k);
     k->major = major;
     k->refs = major >= 3 ? PT_PACK_REFS : 1;
+    k->kind_mask = major >= 3 ? PT_PACK3_KIND_MASK : 0x7fu;
+    k->ref_mask = major >= 3 ? PT_PACK_REFS - 1 : 0;
 }
 
 void pt_unpack_kinds_frame(struct pt_unpack_kinds *k) { memset(k->in_frame, 0, sizeof k->in_frame); }
@@ -243,17 +245,20 @@ void pt_unpack_kinds_free(struct pt_unpack_kinds *k)
     memset(k, 0, sizeof *k);
 }
 
-/* Makes buffer j of kind hold size bytes. Returns 0, -1 when out of memory. */
-static int kind_room(struct pt_unpack_kinds *k, unsigned kind, unsigned j, size_t size)
+/* Makes every buffer of kind hold size bytes (all alike, so that a delta, which has its base's
+ * size, always fits the buffer it goes to). Returns 0, -1 when out of memory. */
+static int kind_room(struct pt_unpack_kinds *k, unsigned kind, size_t size)
 {
-    if (size <= k->cap[kind][j])
+    if (size <= k->cap[kind])
         return 0;
     size_t cap = size < 256 ? 256 : size;
-    void *p = realloc(k->rec[kind][j], cap);
-    if (!p)
-        return -1;
-    k->rec[kind][j] = p;
-    k->cap[kind][j] = (uint32_t)cap;
+    for (unsigned j = 0; j < k->refs; j++) {
+        void *p = realloc(k->rec[kind][j], cap);
+        if (!p)
+            return -1;
+        k->rec[kind][j] = p;
+    }
+    k->cap[kind] = (uint32_t)cap;
     return 0;
 }
 
@@ -262,7 +267,7 @@ int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t
 {
     const uint8_t *p = *pos;
     uint8_t lead = *p++;
-    unsigned kind = lead_kind(lead, k->major);
+    unsigned kind = lead & k->kind_mask;
     int whole = lead & PT_PACK_RAW;
     if (!kind) {
         *why = "record of kind 0";
@@ -280,7 +285,7 @@ int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t
             *why = "record cut short";
             return -1;
         }
-        if (kind_room(k, kind, slot, size)) {
+        if (kind_room(k, kind, size)) {
             *why = "out of memory";
             return -2;
         }
@@ -289,20 +294,15 @@ int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t
         p += size - 4;
         set_head(r, kind, size);
     } else {
-        unsigned ref = lead_ref(lead, k->major);
+        unsigned ref = lead >> PT_PACK3_REF_SHIFT & k->ref_mask;
         if (ref >= k->in_frame[kind]) {
             *why = "changes to a record not seen in this frame";
             return -1;
         }
         const struct pt_rec_hdr *base = k->rec[kind][(newest - ref) & (k->refs - 1)];
         size = base->size;
-        if ((const void *)base != (const void *)k->rec[kind][slot]) {
-            if (kind_room(k, kind, slot, size)) {
-                *why = "out of memory";
-                return -2;
-            }
+        if ((const void *)base != (const void *)k->rec[kind][slot])
             pt_record_copy(k->rec[kind][slot], base, size);
-        }
         r = (uint8_t *)k->rec[kind][slot];
         if (!(p = apply_changes(p, end, r, size, why)))
             return -1;

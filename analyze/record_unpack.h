@@ -13,8 +13,9 @@
 
 struct pt_unpack_kinds {
     unsigned major, refs;                                     /* the file's format; bases kept */
+    unsigned kind_mask, ref_mask;                             /* the lead byte's fields */
     struct pt_rec_hdr *rec[PT_PACK_KIND_LIMIT][PT_PACK_REFS]; /* each kind's last records */
-    uint32_t cap[PT_PACK_KIND_LIMIT][PT_PACK_REFS];           /* bytes allocated to each */
+    uint32_t cap[PT_PACK_KIND_LIMIT];                         /* bytes allocated to each */
     uint8_t newest[PT_PACK_KIND_LIMIT];                       /* which of them is the newest */
     uint8_t in_frame[PT_PACK_KIND_LIMIT];                     /* how many came in this frame */
 };
