@@ -423,6 +423,23 @@ static int advance(struct pt_reader *r)
     return rc;
 }
 
+/* Checks the lengths a record holds inside (texts, frames) against its size, which is at least
+ * its kind's minimum. */
+static int lengths_ok(const struct pt_rec_hdr *h)
+{
+    switch (h->kind) {
+    case PT_REC_ATTR:
+        return ((const struct pt_rec_attr *)h)->value_bytes <= h->size - sizeof(struct pt_rec_attr);
+    case PT_REC_STRING:
+        return ((const struct pt_rec_string *)h)->text_bytes <= h->size - sizeof(struct pt_rec_string);
+    case PT_REC_STACK:
+        return ((const struct pt_rec_stack *)h)->frames <= (h->size - sizeof(struct pt_rec_stack)) / 8;
+    case PT_REC_NVTX:
+        return ((const struct pt_rec_nvtx *)h)->text_bytes <= h->size - sizeof(struct pt_rec_nvtx);
+    }
+    return 1;
+}
+
 /* Checks a record's declared sizes against its kind. */
 static int record_ok(const struct pt_rec_hdr *h, size_t avail)
 {
@@ -431,15 +448,7 @@ static int record_ok(const struct pt_rec_hdr *h, size_t avail)
     size_t min = pt_rec_min_size(h->kind);
     if (min && h->size < min)
         return 0;
-    if (h->kind == PT_REC_ATTR)
-        return ((const struct pt_rec_attr *)h)->value_bytes <= h->size - sizeof(struct pt_rec_attr);
-    if (h->kind == PT_REC_STRING)
-        return ((const struct pt_rec_string *)h)->text_bytes <= h->size - sizeof(struct pt_rec_string);
-    if (h->kind == PT_REC_STACK)
-        return ((const struct pt_rec_stack *)h)->frames <= (h->size - sizeof(struct pt_rec_stack)) / 8;
-    if (h->kind == PT_REC_NVTX)
-        return ((const struct pt_rec_nvtx *)h)->text_bytes <= h->size - sizeof(struct pt_rec_nvtx);
-    return 1;
+    return lengths_ok(h);
 }
 
 /* The message for a record whose sizes do not fit its kind, at byte pos of the current frame. */
@@ -450,13 +459,6 @@ static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size
          "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; %llu records read before it",
          r->path, avail >= sizeof *h ? h->kind : 0, avail >= sizeof *h ? h->size : 0,
          (unsigned long long)r->stats.frames, pos, (unsigned long long)r->stats.records);
-}
-
-/* Kinds whose records hold lengths of their own (texts, frames), which a delta can change. */
-static int has_lengths(uint16_t kind)
-{
-    return kind == PT_REC_ATTR || kind == PT_REC_STRING || kind == PT_REC_STACK ||
-           kind == PT_REC_NVTX;
 }
 
 /* The next record of a packed (2.x, 3.x) frame, unpacked in place; NULL when the stream ends
@@ -479,7 +481,7 @@ static const struct pt_rec_hdr *next_packed(struct pt_reader *r, const struct fr
     }
     /* A delta keeps its base's size, checked when the base came whole; only lengths inside the
      * record can have changed. */
-    if ((rc == PT_UNPACK_WHOLE || has_lengths(h->kind)) && !record_ok(h, h->size)) {
+    if (rc == PT_UNPACK_WHOLE ? !record_ok(h, h->size) : !lengths_ok(h)) {
         damaged_record(r, h, h->size, r->frame_pos);
         return NULL;
     }
