@@ -146,16 +146,18 @@ static inline void set_head(uint8_t *rec, unsigned kind, uint64_t size)
     memcpy(rec, &h, sizeof h);
 }
 
-/* The kind and the base a lead byte names in format `major`: 3.x names one of the last
- * PT_PACK_REFS records of the kind (0 the newest), 2.x always the last. */
-static inline unsigned lead_kind(uint8_t lead, unsigned major)
-{
-    return major >= 3 ? lead & PT_PACK3_KIND_MASK : lead & 0x7fu;
-}
+/* What a lead byte holds in format `major`: the kind (lead & kind_mask) and which of the last
+ * `refs` records of the kind a delta changes (lead >> PT_PACK3_REF_SHIFT & ref_mask, 0 the
+ * newest). 3.x keeps the last PT_PACK_REFS; 2.x only the last. */
+struct lead_layout {
+    unsigned kind_mask, ref_mask, refs;
+};
 
-static inline unsigned lead_ref(uint8_t lead, unsigned major)
+static struct lead_layout lead_layout(unsigned major)
 {
-    return major >= 3 ? (lead >> PT_PACK3_REF_SHIFT) & (PT_PACK_REFS - 1) : 0;
+    if (major >= 3)
+        return (struct lead_layout){PT_PACK3_KIND_MASK, PT_PACK_REFS - 1, PT_PACK_REFS};
+    return (struct lead_layout){0x7fu, 0, 1};
 }
 
 #define BAD(what)                                     \
@@ -177,14 +179,14 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
     if (s->in_pos >= len) /* also an empty frame, whose buffer may be NULL */
         return 0;
     const uint8_t *p = (const uint8_t *)in + s->in_pos, *end = (const uint8_t *)in + len;
-    const unsigned refs = s->major >= 3 ? PT_PACK_REFS : 1;
+    const struct lead_layout lead_is = lead_layout(s->major);
     uint8_t *o = out;
     size_t used = s->out_len;
     int rc = 0;
     while (p < end) {
         const uint8_t *at = p;
         uint8_t lead = *p++;
-        unsigned kind = lead_kind(lead, s->major);
+        unsigned kind = lead & lead_is.kind_mask;
         int whole = lead & PT_PACK_RAW;
         if (!kind)
             BAD("record of kind 0");
@@ -201,7 +203,7 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
             memcpy(o + used + 4, p, size - 4);
             p += size - 4;
         } else {
-            uint32_t base = s->last[kind][lead_ref(lead, s->major)];
+            uint32_t base = s->last[kind][lead >> PT_PACK3_REF_SHIFT & lead_is.ref_mask];
             if (!base)
                 BAD("changes to a record not seen in this frame");
             const uint8_t *last = o + base - 1;
@@ -215,7 +217,7 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
                 BAD(*why);
         }
         set_head(o + used, kind, size);
-        memmove(&s->last[kind][1], &s->last[kind][0], (refs - 1) * sizeof s->last[kind][0]);
+        memmove(&s->last[kind][1], &s->last[kind][0], (lead_is.refs - 1) * sizeof s->last[kind][0]);
         s->last[kind][0] = (uint32_t)used + 1;
         used += size;
     }
@@ -229,10 +231,8 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
 void pt_unpack_kinds_init(struct pt_unpack_kinds *k, unsigned major)
 {
     memset(k, 0, sizeof *k);
-    k->major = major;
-    k->refs = major >= 3 ? PT_PACK_REFS : 1;
-    k->kind_mask = major >= 3 ? PT_PACK3_KIND_MASK : 0x7fu;
-    k->ref_mask = major >= 3 ? PT_PACK_REFS - 1 : 0;
+    struct lead_layout lead_is = lead_layout(major);
+    k->kind_mask = lead_is.kind_mask, k->ref_mask = lead_is.ref_mask, k->refs = lead_is.refs;
 }
 
 void pt_unpack_kinds_frame(struct pt_unpack_kinds *k) { memset(k->in_frame, 0, sizeof k->in_frame); }

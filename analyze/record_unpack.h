@@ -12,10 +12,9 @@
 #include <partrace/format.h>
 
 struct pt_unpack_kinds {
-    unsigned major, refs;                                     /* the file's format; bases kept */
-    unsigned kind_mask, ref_mask;                             /* the lead byte's fields */
+    unsigned kind_mask, ref_mask, refs;                       /* the file format's lead byte */
     struct pt_rec_hdr *rec[PT_PACK_KIND_LIMIT][PT_PACK_REFS]; /* each kind's last records */
-    uint32_t cap[PT_PACK_KIND_LIMIT];                         /* bytes allocated to each */
+    uint32_t cap[PT_PACK_KIND_LIMIT];                         /* bytes allocated to each, alike */
     uint8_t newest[PT_PACK_KIND_LIMIT];                       /* which of them is the newest */
     uint8_t in_frame[PT_PACK_KIND_LIMIT];                     /* how many came in this frame */
 };
@@ -26,7 +25,7 @@ void pt_unpack_kinds_init(struct pt_unpack_kinds *k, unsigned major);
 void pt_unpack_kinds_frame(struct pt_unpack_kinds *k);
 void pt_unpack_kinds_free(struct pt_unpack_kinds *k);
 
-#define PT_UNPACK_DELTA 1 /* the record is its kind's last one with some words changed */
+#define PT_UNPACK_DELTA 1 /* the record is one of its kind's last with some words changed */
 #define PT_UNPACK_WHOLE 2 /* the record came whole: its size is new */
 
 /* Unpacks the packed record at *pos (end: the frame's end, past *pos) into its kind's buffer and
