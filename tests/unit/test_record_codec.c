@@ -111,22 +111,30 @@ static void test_round_trips(void)
     major = PT_VERSION_MAJOR;
 }
 
+/* Appends the i-th kernel of a loop to recs at len (one every 5 us, lasting duration_ns);
+ * returns the new length. */
+static size_t put_kernel(size_t len, uint64_t i, uint64_t duration_ns, uint32_t correlation_id,
+                         uint32_t name_id, uint32_t grid, uint32_t block)
+{
+    struct pt_rec_kernel k;
+    memset(&k, 0, sizeof k);
+    k.hdr = (struct pt_rec_hdr){PT_REC_KERNEL, sizeof k, 9};
+    k.start_ns = 1000000 + 5000 * i;
+    k.end_ns = k.start_ns + duration_ns;
+    k.correlation_id = correlation_id;
+    k.name_id = name_id;
+    k.grid[0] = grid;
+    k.block[0] = block;
+    memcpy(recs + len, &k, sizeof k);
+    return len + sizeof k;
+}
+
 /* A trace-like frame packs far below its size: the repeated records of a run cost a few bytes. */
 static void test_repeats_are_small(void)
 {
     size_t len = 0;
-    for (uint64_t i = 0; i < 1000; i++) {
-        struct pt_rec_kernel k;
-        memset(&k, 0, sizeof k);
-        k.hdr = (struct pt_rec_hdr){PT_REC_KERNEL, sizeof k, 9};
-        k.start_ns = 1000000 + 5000 * i;
-        k.end_ns = k.start_ns + 3000;
-        k.correlation_id = (uint32_t)(100 + i);
-        k.name_id = 3;
-        k.grid[0] = 132;
-        memcpy(recs + len, &k, sizeof k);
-        len += sizeof k;
-    }
+    for (uint64_t i = 0; i < 1000; i++)
+        len = put_kernel(len, i, 3000, (uint32_t)(100 + i), 3, 132, 0);
     size_t p = pt_pack_records(recs, len, packed);
     CHECK(p < len / 10);
     CHECK_EQ_U64(unpack_all(p, sizeof out), len);
@@ -138,18 +146,9 @@ static void test_repeats_are_small(void)
 static void test_interleaved_kinds_pack_smaller(void)
 {
     size_t len = 0;
-    for (uint64_t i = 0; i < 1000; i++) {
-        struct pt_rec_kernel k;
-        memset(&k, 0, sizeof k);
-        k.hdr = (struct pt_rec_hdr){PT_REC_KERNEL, sizeof k, 9};
-        k.start_ns = 1000000 + 5000 * i;
-        k.end_ns = k.start_ns + (i % 2 ? 3000 : 1200);
-        k.name_id = i % 2 ? 3 : 8;
-        k.grid[0] = i % 2 ? 132 : 16;
-        k.block[0] = i % 2 ? 256 : 1024;
-        memcpy(recs + len, &k, sizeof k);
-        len += sizeof k;
-    }
+    for (uint64_t i = 0; i < 1000; i++)
+        len = i % 2 ? put_kernel(len, i, 3000, 0, 3, 132, 256)
+                    : put_kernel(len, i, 1200, 0, 8, 16, 1024);
     size_t two = pt_pack_records_as(recs, len, packed, PT_VERSION_MAJOR_ONE_BASE);
     size_t three = pt_pack_records_as(recs, len, packed, PT_VERSION_MAJOR);
     CHECK(three * 4 < two * 3);
