@@ -38,30 +38,28 @@ static uint32_t word_at(const uint8_t *rec, size_t i)
     return w;
 }
 
-/* Bytes of the record as changes to base's words, after the lead byte; stops counting once it
- * reaches `enough` (no better than what the caller has). */
-static size_t delta_bytes(const uint8_t *rec, const uint8_t *base, size_t words, size_t enough)
+/* Bytes of the record as changes to base's words, after the lead byte, and in *mask the words
+ * that changed; stops counting once it reaches `enough` (no better than what the caller has,
+ * and *mask then incomplete). */
+static size_t delta_bytes(const uint8_t *rec, const uint8_t *base, size_t words, size_t enough,
+                          uint64_t *mask)
 {
-    uint64_t mask = 0;
     size_t n = 0;
+    *mask = 0;
     for (size_t i = 1; i < words && n < enough; i++) {
         uint32_t a = word_at(rec, i), b = word_at(base, i);
         if (a != b) {
-            mask |= 1ull << (i - 1);
+            *mask |= 1ull << (i - 1);
             n += varint_bytes(zigzag32(a - b));
         }
     }
-    return n + varint_bytes(mask);
+    return n + varint_bytes(*mask);
 }
 
-/* The record as the changed words of base's (same kind and size). Returns the end of what it
- * wrote, which may run past the whole-record form by up to PT_PACK_SLACK bytes. */
-static uint8_t *put_delta(uint8_t *o, const uint8_t *rec, const uint8_t *base, size_t words)
+/* The record as the words of base's (same kind and size) that mask names changed. Returns the
+ * end of what it wrote. */
+static uint8_t *put_delta(uint8_t *o, const uint8_t *rec, const uint8_t *base, uint64_t mask)
 {
-    uint64_t mask = 0;
-    for (size_t i = 1; i < words; i++)
-        if (word_at(rec, i) != word_at(base, i))
-            mask |= 1ull << (i - 1);
     o = put_varint(o, mask);
     for (uint64_t m = mask; m; m &= m - 1) {
         size_t i = (size_t)__builtin_ctzll(m) + 1;
@@ -92,18 +90,20 @@ size_t pt_pack_records_as(const void *recs, size_t len, void *out, unsigned majo
          * for kinds that interleave, and always taking the newest keeps zstd's input regular). */
         int best = -1;
         size_t best_bytes = h->size - 1; /* the delta's lead byte is 1 */
+        uint64_t best_mask = 0;
         for (unsigned r = 0; h->size <= PT_PACK_DELTA_MAX_BYTES && r < refs && mine[r]; r++) {
             if (((const struct pt_rec_hdr *)mine[r])->size != h->size)
                 continue;
-            size_t n = delta_bytes(p, mine[r], h->size / 4u, best_bytes);
-            if (n < best_bytes)
-                best = (int)r, best_bytes = n;
+            uint64_t mask;
+            size_t n = delta_bytes(p, mine[r], h->size / 4u, best_bytes, &mask);
+            if (n < best_bytes) /* counted to the end: mask is whole */
+                best = (int)r, best_bytes = n, best_mask = mask;
             if (r == 0 && n <= SHORT_DELTA_BYTES)
                 break;
         }
         if (best >= 0) {
             *o++ = (uint8_t)(h->kind | (unsigned)best << PT_PACK3_REF_SHIFT);
-            o = put_delta(o, p, mine[best], h->size / 4u);
+            o = put_delta(o, p, mine[best], best_mask);
         } else {
             *o++ = (uint8_t)(h->kind | PT_PACK_RAW);
             o = put_varint(o, h->size);
