@@ -476,8 +476,9 @@ struct pt_rec_stream {
 #define PT_PACK3_REF_SHIFT 5u     /* of the last records (0 the newest), bit 7 PT_PACK_RAW */
 #define PT_PACK3_KIND_LIMIT 32u   /* kinds a 3.x packed frame can hold: 1..31 */
 
-/* Bytes a packed frame may need beyond the records it packs (the encoder's scratch for one
- * record it then writes whole instead). */
+/* Room callers give the packer beyond the records it packs. The packer measures a delta before
+ * it writes one, so it writes no more than the records' own length; the room is kept so that a
+ * packer that writes first and measures after stays within its callers' buffers. */
 #define PT_PACK_SLACK 512u
 
 /* Packs the records in [recs, recs + len) (whole records, sizes checked by the caller) into out,
