@@ -14,18 +14,32 @@ struct held {
     struct pt_rec_hdr *rec;
 };
 
-/* Held records live in a few FIFOs ("runs") and a heap. A file interleaves streams that are each
- * in time order (the threads' NCCL calls, CUPTI's kernel buffers that come back late, copies):
- * a record goes to the run whose newest it follows most closely, and only a record that follows
- * none goes to the heap. The next record is the smallest of the runs' heads and the heap's top.
- * With one run, GPU traces sent most records through the heap (an eighth of the export's time). */
+/* The reader hands over a frame's records at once, unpacked into an arena. Records that follow
+ * the newest record held there stay where they are: the arenas form one run whose records are
+ * not copied (in order, the generated and most GPU runs have nearly all their records there). A
+ * record that comes out of order is copied into a slot and held by the structures below. An
+ * arena is reused once its last held record is handed out. */
+struct arena {
+    struct pt_records recs;
+    struct held *held;          /* its records in the arenas' run, in order */
+    size_t n_held, cap_held, next; /* next: the first not handed out */
+    struct arena *later;        /* the next arena of the run (or of the spare list) */
+};
+
+/* Other held records live in a few FIFOs ("runs") and a heap. A file interleaves streams that
+ * are each in time order (the threads' NCCL calls, CUPTI's kernel buffers that come back late,
+ * copies): a record goes to the run whose newest it follows most closely, and only a record
+ * that follows none goes to the heap. The next record is the smallest of the runs' heads, the
+ * arenas' head and the heap's top. With one run, GPU traces sent most records through the heap
+ * (an eighth of the export's time). */
 #define RUNS 4
-/* Held records live in fixed slots recycled through a free list: no malloc per event. Records
- * larger than a slot (rare: long NVTX texts, stacks) are allocated one by one. */
+/* Records held out of the arenas are copied into fixed slots recycled through a free list: no
+ * malloc per event. Records larger than a slot (rare: long NVTX texts, stacks) are allocated
+ * one by one. */
 #define SLOT_BYTES 128
 #define FIRST_CHUNK_SLOTS 64    /* chunks double up to MAX_CHUNK_SLOTS: small files stay small */
 #define MAX_CHUNK_SLOTS 4096
-#define FIRST_HELD 256          /* the heap and FIFO double up to PT_REORDER_WINDOW */
+#define FIRST_HELD 256          /* the heap, FIFOs and arenas' lists double as needed */
 
 union slot {
     union slot *next;
@@ -54,7 +68,13 @@ struct pt_source {
     } runs[RUNS];
     size_t in_runs;             /* records in all runs */
     struct run *last_run;       /* where the last record went */
-    struct pt_rec_hdr *current; /* handed out, freed at the next call */
+    struct arena *first, *last; /* the arenas holding records, oldest first */
+    struct arena *spare;        /* arenas to reuse */
+    struct arena *finished;     /* its last record was handed out: reused at the next call */
+    size_t in_arenas;           /* records held in the arenas */
+    size_t held_per_frame;      /* most records a frame has held in its arena */
+    uint64_t arena_ts;          /* time of the newest record held in the arenas */
+    struct pt_rec_hdr *current; /* a slot handed out, freed at the next call */
     uint64_t last_ts, late;
     int64_t shift;
     int eof;
@@ -129,7 +149,7 @@ PT_MIN_HEAP(held_heap, struct held, before)
 
 static size_t held_count(const struct pt_source *s)
 {
-    return s->n + s->in_runs;
+    return s->n + s->in_runs + s->in_arenas;
 }
 
 static struct held *run_at(const struct run *r, size_t i) { return &r->ring[(r->head + i) & (r->cap - 1)]; }
@@ -191,26 +211,45 @@ static int hold(struct pt_source *s, struct held h)
     return 0;
 }
 
+/* The earliest record held; held_count(s) > 0. A record from a slot becomes s->current, an
+ * arena that gave its last record s->finished: both are reused at the next call. */
 static struct held take(struct pt_source *s)
 {
+    struct arena *a = s->first;
+    if (!s->n && !s->in_runs) /* everything held is in the arenas: the in-order case */
+        goto from_arena;
     struct run *from = NULL;
-    if (!s->n && s->last_run && s->last_run->len == s->in_runs)
-        from = s->last_run; /* everything held is in one run: the in-order case */
+    if (s->last_run && s->last_run->len == s->in_runs)
+        from = s->last_run;
     else
         for (int i = 0; i < RUNS; i++) {
             struct run *r = &s->runs[i];
             if (r->len && (!from || before(&r->ring[r->head], &from->ring[from->head])))
                 from = r;
         }
+    if (s->in_arenas && (!from || before(&a->held[a->next], &from->ring[from->head])) &&
+        (!s->n || before(&a->held[a->next], &s->heap[0])))
+        goto from_arena;
+    struct held h;
     if (from && (!s->n || before(&from->ring[from->head], &s->heap[0]))) {
-        struct held h = from->ring[from->head];
+        h = from->ring[from->head];
         from->head = (from->head + 1) & (from->cap - 1);
         if (--from->len) /* the run's next record, read soon: in cache by then */
             __builtin_prefetch(from->ring[from->head].rec);
         s->in_runs--;
-        return h;
+    } else {
+        h = held_heap_pop(s->heap, &s->n);
     }
-    return held_heap_pop(s->heap, &s->n);
+    s->current = h.rec;
+    return h;
+from_arena:;
+    struct held ah = a->held[a->next++];
+    s->in_arenas--;
+    if (a->next == a->n_held) {
+        s->first = a->later;
+        s->finished = a;
+    }
+    return ah;
 }
 
 static void keep_env(struct pt_source *s, const struct pt_rec_attr *a)
@@ -223,28 +262,88 @@ static void keep_env(struct pt_source *s, const struct pt_rec_attr *a)
         s->n_env++;
 }
 
-/* Reads until a timed record is held back, or the end. Returns 0 at the end. */
-static int read_one(struct pt_source *s)
+static void reuse_arena(struct pt_source *s, struct arena *a)
 {
-    const struct pt_rec_hdr *h;
-    while (pt_reader_next(s->reader, &h) == 1) {
+    a->later = s->spare;
+    s->spare = a;
+}
+
+/* Keeps the record h (time ts) of arena a back: in the arenas' run when it follows its newest
+ * (or the run is empty), else a copy goes to the other runs or the heap. */
+static void hold_read(struct pt_source *s, struct arena *a, struct pt_rec_hdr *h, uint64_t ts)
+{
+    uint32_t seq = s->next_seq++;
+    if (ts >= s->arena_ts || !s->in_arenas) {
+        if (a->n_held == a->cap_held) {
+            size_t cap = a->cap_held ? 2 * a->cap_held : FIRST_HELD;
+            struct held *p = realloc(a->held, cap * sizeof *p);
+            if (!p)
+                return;
+            a->held = p, a->cap_held = cap;
+        }
+        a->held[a->n_held++] = (struct held){ts, seq, h};
+        s->arena_ts = ts;
+        s->in_arenas++;
+        return;
+    }
+    struct pt_rec_hdr *copy = record_alloc(s, h->size);
+    if (!copy)
+        return;
+    pt_record_copy(copy, h, h->size);
+    if (hold(s, (struct held){ts, seq, copy}))
+        record_release(s, copy);
+}
+
+/* Reads the next frame: its records are learnt and held. Returns 0 at the end. */
+static int read_frame(struct pt_source *s)
+{
+    struct arena *a = s->spare;
+    if (a)
+        s->spare = a->later;
+    else if (!(a = calloc(1, sizeof *a)))
+        return 0;
+    a->n_held = a->next = 0;
+    a->later = NULL;
+    if (a->cap_held < s->held_per_frame) { /* as many as the largest frame held so far */
+        free(a->held);
+        a->cap_held = 0;
+        if ((a->held = malloc(s->held_per_frame * sizeof *a->held)))
+            a->cap_held = s->held_per_frame;
+    }
+    if (!pt_reader_next_frame(s->reader, &a->recs)) {
+        reuse_arena(s, a);
+        return 0;
+    }
+    for (size_t pos = 0; pos < a->recs.len;) {
+        struct pt_rec_hdr *h = (struct pt_rec_hdr *)(a->recs.data + pos);
+        pos += h->size;
         pt_trace_ctx_learn(&s->ctx, h);
         if (h->kind == PT_REC_ATTR && ((const struct pt_rec_attr *)h)->attr == PT_ATTR_ENV)
             keep_env(s, (const void *)h);
         uint64_t ts = pt_record_time(h);
-        if (!ts)
-            continue;
-        struct pt_rec_hdr *copy = record_alloc(s, h->size);
-        if (!copy)
-            continue;
-        pt_record_copy(copy, h, h->size);
-        if (hold(s, (struct held){ts, s->next_seq++, copy})) {
-            record_release(s, copy);
-            continue;
-        }
+        if (ts)
+            hold_read(s, a, h, ts);
+    }
+    if (a->n_held > s->held_per_frame)
+        s->held_per_frame = a->n_held;
+    if (!a->n_held) { /* every record learnt or copied: the arena is free again */
+        reuse_arena(s, a);
         return 1;
     }
-    return 0;
+    if (s->last && s->first)
+        s->last->later = a;
+    else
+        s->first = a;
+    s->last = a;
+    return 1;
+}
+
+/* Reads frames until PT_REORDER_WINDOW records are held, or the end. */
+static void fill(struct pt_source *s)
+{
+    while (!s->eof && held_count(s) < PT_REORDER_WINDOW)
+        if (!read_frame(s))
+            s->eof = 1;
 }
 
 int pt_source_open(const char *path, uint32_t index, struct pt_source **out, char *err, size_t errlen)
@@ -260,20 +359,23 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
     }
     s->index = index;
     /* Read ahead now: the process's attributes (rank, ...) are known before any event. */
-    while (!s->eof && held_count(s) < PT_REORDER_WINDOW)
-        if (!read_one(s))
-            s->eof = 1;
+    fill(s);
     *out = s;
     return 0;
 }
 
 int pt_source_next(struct pt_source *s, struct pt_event *ev)
 {
-    record_release(s, s->current);
-    s->current = NULL;
-    while (!s->eof && held_count(s) < PT_REORDER_WINDOW)
-        if (!read_one(s))
-            s->eof = 1;
+    if (s->current) {
+        record_release(s, s->current);
+        s->current = NULL;
+    }
+    if (s->finished) {
+        reuse_arena(s, s->finished);
+        s->finished = NULL;
+    }
+    if (held_count(s) < PT_REORDER_WINDOW)
+        fill(s);
     if (!held_count(s))
         return 0;
     struct held h = take(s);
@@ -281,7 +383,6 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
         s->late++;
     else
         s->last_ts = h.ts;
-    s->current = h.rec;
     if (s->shift) {
         pt_record_shift(h.rec, s->shift);
         h.ts = (uint64_t)((int64_t)h.ts + s->shift);
@@ -315,8 +416,24 @@ void pt_source_close(struct pt_source *s)
     if (!s)
         return;
     record_release(s, s->current);
-    while (held_count(s))
-        record_release(s, take(s).rec);
+    s->current = NULL;
+    while (held_count(s)) {
+        take(s);
+        record_release(s, s->current); /* NULL for a record of an arena */
+        s->current = NULL;
+        if (s->finished)
+            reuse_arena(s, s->finished);
+        s->finished = NULL;
+    }
+    if (s->finished)
+        reuse_arena(s, s->finished);
+    while (s->spare) {
+        struct arena *a = s->spare;
+        s->spare = a->later;
+        free(a->recs.data);
+        free(a->held);
+        free(a);
+    }
     while (s->chunks) {
         struct slot_chunk *next = s->chunks->next;
         free(s->chunks);

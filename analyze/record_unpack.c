@@ -164,6 +164,7 @@ static struct lead_layout lead_layout(unsigned major)
     do {                                              \
         *bad_at = (size_t)(at - (const uint8_t *)in); \
         *why = what;                                  \
+        s->out_len = used;                            \
         return -1;                                    \
     } while (0)
 
@@ -217,8 +218,11 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
                 BAD(*why);
         }
         set_head(o + used, kind, size);
-        memmove(&s->last[kind][1], &s->last[kind][0], (lead_is.refs - 1) * sizeof s->last[kind][0]);
-        s->last[kind][0] = (uint32_t)used + 1;
+        uint32_t *last = s->last[kind];
+        _Static_assert(PT_PACK_REFS == 4, "the moves below keep the last 4 records");
+        if (lead_is.refs > 1) /* moves, not a call to memmove per record */
+            last[3] = last[2], last[2] = last[1], last[1] = last[0];
+        last[0] = (uint32_t)used + 1;
         used += size;
     }
     s->in_pos = (size_t)(p - (const uint8_t *)in);

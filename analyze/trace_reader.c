@@ -53,6 +53,7 @@ struct pt_reader {
     int cur;
     size_t frame_pos;
     struct pt_unpack_kinds kinds;
+    size_t largest_frame;    /* bytes of the largest frame unpacked whole so far */
     int done;                /* the stream ended (cleanly or not): nothing more is returned */
     char warning[512];
     struct pt_reader_stats stats;
@@ -543,4 +544,123 @@ void pt_reader_close(struct pt_reader *r)
     pt_unpack_kinds_free(&r->kinds);
     free(r->path);
     free(r);
+}
+
+/* Makes out hold at least want bytes (doubling, from MIN_BUFFER), keeping its first `keep`.
+ * Returns 0, -1 when out of memory. */
+static int records_room(struct pt_records *out, size_t want, size_t keep)
+{
+    if (want <= out->cap)
+        return 0;
+    size_t cap = out->cap ? out->cap : MIN_BUFFER;
+    while (cap < want)
+        cap *= 2;
+    char *p;
+    if (keep) {
+        p = realloc(out->data, cap);
+    } else { /* nothing to copy over */
+        free(out->data);
+        out->data = NULL, out->cap = 0;
+        p = malloc(cap);
+    }
+    if (!p)
+        return -1;
+    out->data = p, out->cap = cap;
+    return 0;
+}
+
+/* Unpacks the current packed frame f whole into out. Returns the bytes of its records before
+ * any damage, which ends the stream (*stopped set; the message waits until those records are
+ * counted, since it says how many came before). */
+static size_t unpack_frame(struct pt_reader *r, const struct frame_buf *f, struct pt_records *out,
+                           char *why_out, size_t why_len, int *stopped)
+{
+    struct pt_unpack_state st;
+    pt_unpack_begin(&st, r->header.version_major);
+    size_t at = 0;
+    const char *why = NULL;
+    int rc;
+    while ((rc = pt_unpack_records(&st, f->data, f->len, out->data, out->cap, &at, &why)) == 1) {
+        /* A frame's records take at most PT_FRAME_MAX_BYTES (docs/FORMAT.md); a packed frame
+         * that unpacks to more is damaged, and must not take memory without bound. */
+        size_t want = out->cap ? 2 * out->cap : MIN_BUFFER;
+        if (out->cap >= PT_FRAME_MAX_BYTES) {
+            rc = -1, at = st.in_pos, why = "its records unpack to more than 4 MiB";
+            break;
+        }
+        if (records_room(out, want < PT_FRAME_MAX_BYTES ? want : PT_FRAME_MAX_BYTES, st.out_len)) {
+            snprintf(why_out, why_len, "out of memory for frame %llu's records",
+                     (unsigned long long)r->stats.frames);
+            *stopped = 2;
+            return st.out_len;
+        }
+    }
+    if (rc < 0) {
+        snprintf(why_out, why_len, "%s, at byte %zu of the decompressed frame", why, at);
+        *stopped = 1;
+    }
+    return st.out_len;
+}
+
+/* Checks the records in [data, data + len) and counts them. Returns the bytes of those before
+ * the first damaged one, which ends the stream. */
+static size_t check_frame(struct pt_reader *r, const char *data, size_t len)
+{
+    size_t pos = 0;
+    uint64_t known = 0;
+    while (pos < len) {
+        const struct pt_rec_hdr *h = (const void *)(data + pos);
+        size_t avail = len - pos;
+        if (avail < sizeof *h || !record_ok(h, avail)) {
+            r->stats.records += known;
+            damaged_record(r, h, avail, pos);
+            return pos;
+        }
+        if (pt_rec_min_size(h->kind))
+            known++;
+        else
+            r->stats.unknown_records++;
+        pos += h->size;
+    }
+    r->stats.records += known;
+    return pos;
+}
+
+int pt_reader_next_frame(struct pt_reader *r, struct pt_records *out)
+{
+    out->len = 0;
+    if (r->done || advance(r) <= 0)
+        return 0;
+    const struct frame_buf *f = &r->buf[r->cur];
+    r->frame_pos = f->len; /* consumed whole */
+    char why[160];
+    int stopped = 0;
+    size_t len;
+    if (r->packed) {
+        /* Room for as much as this file's largest frame so far unpacked to: a caller that
+         * keeps several buffers grows each once, not by doubling within each frame. */
+        if (records_room(out, r->largest_frame, 0)) {
+            stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
+                 (unsigned long long)r->stats.frames);
+            return 0;
+        }
+        len = unpack_frame(r, f, out, why, sizeof why, &stopped);
+        r->largest_frame = len > r->largest_frame ? len : r->largest_frame;
+    } else {
+        if (records_room(out, f->len, 0)) {
+            stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
+                 (unsigned long long)r->stats.frames);
+            return 0;
+        }
+        memcpy(out->data, f->data, f->len);
+        len = f->len;
+    }
+    size_t good = check_frame(r, out->data, len);
+    if (good == len && stopped == 2)
+        stop(r, 0, f->start, "%s: %s", r->path, why);
+    else if (good == len && stopped)
+        stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s); %llu records read before it", r->path,
+             (unsigned long long)f->start, why, (unsigned long long)r->stats.records);
+    out->len = good;
+    return good || !r->done;
 }

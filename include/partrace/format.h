@@ -506,7 +506,8 @@ void pt_unpack_begin(struct pt_unpack_state *s, unsigned major);
 /* Unpacks the packed frame [in, in + len) into out (cap bytes), from where s stands. Returns 0
  * when the frame is done (s->out_len bytes of records); 1 when the next record needs more
  * than cap bytes (call again with a larger out holding the same s->out_len bytes); -1 when the
- * input is damaged, with *bad_at its offset in the packed frame and *why a static message. */
+ * input is damaged, with *bad_at its offset in the packed frame, *why a static message and
+ * s->out_len the bytes of the records before it. */
 int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
                       size_t *bad_at, const char **why);
 

@@ -99,6 +99,41 @@ static uint64_t read_all(int expect_open)
     return n;
 }
 
+/* Reads the whole file frame by frame: the same records, counts and warning as record by
+ * record (read_all). Returns records read. */
+static uint64_t read_all_frames(void)
+{
+    struct pt_reader *r, *by_record;
+    char err[512];
+    if (pt_reader_open(path, &r, err, sizeof err) != 0)
+        return 0;
+    CHECK(pt_reader_open(path, &by_record, err, sizeof err) == 0);
+    struct pt_records recs = {0};
+    uint64_t n = 0;
+    while (pt_reader_next_frame(r, &recs) == 1)
+        for (size_t pos = 0; pos < recs.len;) {
+            const struct pt_rec_hdr *h = (const void *)(recs.data + pos), *e;
+            CHECK(h->size >= sizeof *h && h->size <= recs.len - pos);
+            pos += h->size;
+            if (!pt_rec_min_size(h->kind))
+                continue;
+            CHECK(pt_reader_next(by_record, &e) == 1);
+            CHECK(e->size == h->size && memcmp(e, h, h->size) == 0);
+            n++;
+        }
+    const struct pt_rec_hdr *e;
+    CHECK(pt_reader_next(by_record, &e) == 0);
+    const struct pt_reader_stats *a = pt_reader_stats(r), *b = pt_reader_stats(by_record);
+    CHECK_EQ_U64(a->records, b->records);
+    CHECK_EQ_U64(a->unknown_records, b->unknown_records);
+    CHECK_EQ_U64(a->frames, b->frames);
+    CHECK((pt_reader_warning(r) == NULL) == (pt_reader_warning(by_record) == NULL));
+    free(recs.data);
+    pt_reader_close(r);
+    pt_reader_close(by_record);
+    return n;
+}
+
 /* A file of `frames` frames of 100 NCCL call records each, their seq counting from 0; ends[f]
  * is the file offset just past frame f. */
 static size_t build_many(char *file, size_t cap, int frames, size_t *ends)
@@ -210,6 +245,53 @@ static void test_damage_inside_frame(void)
           strstr(w, "3 records read before it"));
     CHECK(pt_reader_stats(r)->corrupt);
     pt_reader_close(r);
+    /* Frame by frame: the same three records, then the same message. */
+    CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
+    struct pt_records recs = {0};
+    CHECK(pt_reader_next_frame(r, &recs) == 1 && recs.len == sizeof c && memcmp(recs.data, c, sizeof c) == 0);
+    CHECK(pt_reader_next_frame(r, &recs) == 0 && recs.len == 0);
+    w = pt_reader_warning(r);
+    CHECK(w && strstr(w, "damaged frame at offset 256 (change mask beyond the record") &&
+          strstr(w, "3 records read before it"));
+    free(recs.data);
+    pt_reader_close(r);
+}
+
+/* A packed frame whose records would unpack to more than PT_FRAME_MAX_BYTES (a whole record of
+ * 64 KiB, then deltas of two bytes that repeat it) is refused frame by frame, after the records
+ * that fit, instead of taking memory without bound. */
+static void test_unpacks_too_large(void)
+{
+    enum { SIZE = 65528, COPIES = (PT_FRAME_MAX_BYTES / SIZE) + 8 };
+    static char packed[SIZE + 2 * COPIES + 16], file[sizeof packed + 4096];
+    size_t n = 0;
+    packed[n++] = (char)(PT_PACK_RAW | 30); /* a whole record of a kind this reader skips */
+    packed[n++] = (char)(0x80 | (SIZE & 0x7f)); /* its size, a varint of 3 bytes */
+    packed[n++] = (char)(0x80 | (SIZE >> 7 & 0x7f));
+    packed[n++] = (char)(SIZE >> 14);
+    memset(packed + n, 0, SIZE - 4);
+    n += SIZE - 4;
+    for (int i = 0; i < COPIES; i++)
+        packed[n++] = 30, packed[n++] = 0; /* the newest of kind 30, no word changed */
+    struct pt_file_header h;
+    header_init(&h);
+    memcpy(file, &h, sizeof h);
+    size_t z = ZSTD_compress(file + sizeof h, sizeof file - sizeof h, packed, n, 3);
+    CHECK(!ZSTD_isError(z));
+    write_file(file, sizeof h + z);
+    struct pt_reader *r;
+    char err[512];
+    CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
+    struct pt_records recs = {0};
+    CHECK(pt_reader_next_frame(r, &recs) == 1);
+    size_t len = recs.len;
+    CHECK(len <= PT_FRAME_MAX_BYTES && len % SIZE == 0 && len > PT_FRAME_MAX_BYTES / 2);
+    CHECK(pt_reader_next_frame(r, &recs) == 0);
+    const char *w = pt_reader_warning(r);
+    CHECK(w && strstr(w, "unpack to more than 4 MiB"));
+    CHECK_EQ_U64(pt_reader_stats(r)->unknown_records, len / SIZE);
+    free(recs.data);
+    pt_reader_close(r);
 }
 
 static void test_format(void)
@@ -249,11 +331,16 @@ static void test_format(void)
         size_t n = (size_t)rand() % (len + 1);
         write_file(copy, n);
         CHECK(read_all(-1) <= 3);
+        CHECK(read_all_frames() <= 3);
     }
+    write_file(file, len);
+    CHECK_EQ_U64(read_all_frames(), 2);
     static char many[1 << 20];
     test_side_by_side(many, sizeof many);
-    if (packed_frames)
+    if (packed_frames) {
         test_damage_inside_frame();
+        test_unpacks_too_large();
+    }
 }
 
 int main(void)
@@ -269,6 +356,7 @@ int main(void)
     }
     unlink(path);
     printf("reader: valid files of formats 1, 2 and 3 read, 3 x 20000 damaged variants survived, "
-           "readers side by side, a frame's records before its damage kept\n");
+           "readers side by side, a frame's records before its damage kept, frame by frame as record by "
+           "record\n");
     return 0;
 }

@@ -1,0 +1,201 @@
+/* A file's reorder window (event_source.h) against a plain model of what it promises: frames are
+ * read while fewer than PT_REORDER_WINDOW timed records are held, and the earliest held record
+ * (time, then read order) comes out next; one that comes out earlier than one before it is
+ * counted late. The window keeps records in the frames they were unpacked to while they come
+ * in order and copies the others into runs and a heap; the model is one heap. Files of 3.x
+ * packed frames, with untimed records between the timed ones and some records larger than a
+ * slot, in patterns: in order, interleaved streams, one stream behind by a fraction of the
+ * window, random jitter, records late by more than the window, outliers far ahead, ties. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <partrace/format.h>
+
+#include "check.h"
+#include "event_source.h"
+
+#define RECORDS 200000
+#define FRAME_RECORDS 4000 /* records per frame */
+
+static char path[] = "/tmp/pt-unit-source-XXXXXX";
+
+struct item {
+    uint64_t ts;
+    uint32_t seq; /* read order among timed records */
+};
+
+static uint64_t times[RECORDS];
+static struct item heap[RECORDS], want[RECORDS];
+
+static int before(const struct item *a, const struct item *b)
+{
+    return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
+}
+
+static void push(size_t *n, struct item it)
+{
+    size_t i = (*n)++;
+    for (; i && before(&it, &heap[(i - 1) / 2]); i = (i - 1) / 2)
+        heap[i] = heap[(i - 1) / 2];
+    heap[i] = it;
+}
+
+static struct item pop(size_t *n)
+{
+    struct item top = heap[0], last = heap[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && before(&heap[c + 1], &heap[c]))
+            c++;
+        if (!before(&heap[c], &last))
+            break;
+        heap[i] = heap[c];
+        i = c;
+    }
+    heap[i] = last;
+    return top;
+}
+
+/* The model: the order records come out in, and how many are late. */
+static uint64_t model(void)
+{
+    size_t n = 0, read = 0, out = 0;
+    uint64_t last = 0, late = 0;
+    for (;;) {
+        while (read < RECORDS && n < PT_REORDER_WINDOW) /* a whole frame at a time */
+            for (size_t end = read + FRAME_RECORDS; read < end && read < RECORDS; read++)
+                push(&n, (struct item){times[read], (uint32_t)read});
+        if (!n)
+            break;
+        struct item it = pop(&n);
+        if (it.ts < last)
+            late++;
+        else
+            last = it.ts;
+        want[out++] = it;
+    }
+    CHECK_EQ_U64(out, RECORDS);
+    return late;
+}
+
+static char raw[FRAME_RECORDS * 2 * 256], packed[sizeof raw + PT_PACK_SLACK];
+static char zbuf[ZSTD_COMPRESSBOUND(sizeof packed)];
+
+/* Appends timed record i (a kernel, or every 97th an NVTX mark whose text makes it larger than
+ * a slot) and, every 13th, an untimed string record. Returns the new length. */
+static size_t put(size_t len, size_t i)
+{
+    if (i % 97 == 0) {
+        struct pt_rec_nvtx m;
+        memset(&m, 0, sizeof m);
+        m.hdr = (struct pt_rec_hdr){PT_REC_NVTX, sizeof m + 200, 1};
+        m.ts_ns = times[i], m.event = PT_NVTX_MARK, m.text_bytes = 200, m.range_id = i;
+        memcpy(raw + len, &m, sizeof m);
+        memset(raw + len + sizeof m, 'x', 200);
+        len += sizeof m + 200;
+    } else {
+        struct pt_rec_kernel k;
+        memset(&k, 0, sizeof k);
+        k.hdr = (struct pt_rec_hdr){PT_REC_KERNEL, sizeof k, 1};
+        k.start_ns = times[i], k.end_ns = times[i] + 5, k.correlation_id = (uint32_t)i;
+        memcpy(raw + len, &k, sizeof k);
+        len += sizeof k;
+    }
+    if (i % 13 == 0) {
+        struct pt_rec_string s;
+        memset(&s, 0, sizeof s);
+        s.hdr = (struct pt_rec_hdr){PT_REC_STRING, sizeof s + 8, 1};
+        s.id = (uint32_t)(i + 1), s.text_bytes = 4;
+        memcpy(raw + len, &s, sizeof s);
+        memcpy(raw + len + sizeof s, "name\0\0\0", 8);
+        len += sizeof s + 8;
+    }
+    return len;
+}
+
+static void write_file(void)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    struct pt_file_header h;
+    pt_file_header_init(&h);
+    CHECK(fwrite(&h, sizeof h, 1, f) == 1);
+    for (size_t first = 0; first < RECORDS; first += FRAME_RECORDS) {
+        size_t len = 0;
+        for (size_t i = first; i < first + FRAME_RECORDS && i < RECORDS; i++)
+            len = put(len, i);
+        size_t n = pt_pack_records(raw, len, packed);
+        CHECK(n > 0);
+        size_t z = ZSTD_compress(zbuf, sizeof zbuf, packed, n, 1);
+        CHECK(!ZSTD_isError(z) && fwrite(zbuf, 1, z, f) == z);
+    }
+    fclose(f);
+}
+
+/* Index of the record an event is: the kernel's correlation id, the mark's range id. */
+static size_t index_of(const struct pt_rec_hdr *h)
+{
+    if (h->kind == PT_REC_KERNEL)
+        return ((const struct pt_rec_kernel *)h)->correlation_id;
+    CHECK(h->kind == PT_REC_NVTX);
+    return (size_t)((const struct pt_rec_nvtx *)h)->range_id;
+}
+
+static void check_pattern(int pattern)
+{
+    srand(11 + (unsigned)pattern);
+    for (size_t i = 0; i < RECORDS; i++) {
+        uint64_t t = 100000000000 + 100 * (uint64_t)i; /* away from 0, untimed */
+        switch (pattern) {
+        case 1: t -= i % 4 == 3 ? 100 * 20000 : 0; break;             /* a stream behind */
+        case 2: t += (uint64_t)(rand() % 500000); break;               /* jitter */
+        case 3: t -= i % 5000 == 4999 ? 100 * 150000 : 0; break;       /* later than the window */
+        case 4: t += i % 20011 == 7 ? 100 * 1000000 : 0; break;        /* outliers far ahead */
+        case 5: t = 100000000000 + (uint64_t)(i / 3000) * 100; break;  /* ties */
+        case 6: t = 100000000000 + (uint64_t)(i % 4) * 5000000 + 10 * i; break; /* 4 streams */
+        }
+        times[i] = t;
+    }
+    uint64_t late = model();
+    write_file();
+    struct pt_source *s;
+    char err[512];
+    CHECK(pt_source_open(path, 0, &s, err, sizeof err) == 0);
+    struct pt_event ev;
+    size_t n = 0;
+    while (pt_source_next(s, &ev)) {
+        CHECK(n < RECORDS);
+        size_t i = index_of(ev.rec);
+        if (i != want[n].seq || ev.ts_ns != want[n].ts)
+            fprintf(stderr, "pattern %d: event %zu is record %zu at %llu, the model says %u at %llu\n",
+                    pattern, n, i, (unsigned long long)ev.ts_ns, want[n].seq,
+                    (unsigned long long)want[n].ts);
+        CHECK(i == want[n].seq && ev.ts_ns == want[n].ts);
+        n++;
+    }
+    CHECK_EQ_U64(n, RECORDS);
+    CHECK_EQ_U64(pt_source_late(s), late);
+    CHECK(pattern != 0 || late == 0);
+    CHECK(pattern != 3 || late > 0);
+    pt_source_close(s);
+}
+
+int main(void)
+{
+    setenv("PARTRACE_READ_AHEAD", "0", 0);
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    for (int pattern = 0; pattern < 7; pattern++)
+        check_pattern(pattern);
+    unlink(path);
+    printf("event source: 7 patterns of %d records come out as the window's model says\n", RECORDS);
+    return 0;
+}
