@@ -72,6 +72,7 @@ struct pt_source {
     struct arena *spare;        /* arenas to reuse */
     struct arena *finished;     /* its last record was handed out: reused at the next call */
     size_t in_arenas;           /* records held in the arenas */
+    size_t held;                /* records held: n + in_runs + in_arenas */
     size_t held_per_frame;      /* most records a frame has held in its arena */
     uint64_t arena_ts;          /* time of the newest record held in the arenas */
     struct pt_rec_hdr *current; /* a slot handed out, freed at the next call */
@@ -149,7 +150,7 @@ PT_MIN_HEAP(held_heap, struct held, before)
 
 static size_t held_count(const struct pt_source *s)
 {
-    return s->n + s->in_runs + s->in_arenas;
+    return s->held;
 }
 
 static struct held *run_at(const struct run *r, size_t i) { return &r->ring[(r->head + i) & (r->cap - 1)]; }
@@ -197,6 +198,7 @@ static int hold(struct pt_source *s, struct held h)
         *run_at(best, best->len++) = h;
         best->tail_ts = h.ts;
         s->in_runs++;
+        s->held++;
         s->last_run = best;
         return 0;
     }
@@ -208,6 +210,7 @@ static int hold(struct pt_source *s, struct held h)
         s->heap = p, s->heap_cap = cap;
     }
     held_heap_push(s->heap, &s->n, h);
+    s->held++;
     return 0;
 }
 
@@ -241,10 +244,12 @@ static struct held take(struct pt_source *s)
         h = held_heap_pop(s->heap, &s->n);
     }
     s->current = h.rec;
+    s->held--;
     return h;
 from_arena:;
     struct held ah = a->held[a->next++];
     s->in_arenas--;
+    s->held--;
     if (a->next == a->n_held) {
         s->first = a->later;
         s->finished = a;
@@ -284,6 +289,7 @@ static void hold_read(struct pt_source *s, struct arena *a, struct pt_rec_hdr *h
         a->held[a->n_held++] = (struct held){ts, seq, h};
         s->arena_ts = ts;
         s->in_arenas++;
+        s->held++;
         return;
     }
     struct pt_rec_hdr *copy = record_alloc(s, h->size);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record_check.h"
 #include "record_copy.h"
 #include "record_unpack.h"
 
@@ -174,8 +175,11 @@ void pt_unpack_begin(struct pt_unpack_state *s, unsigned major)
     s->major = major;
 }
 
-int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
-                      size_t *bad_at, const char **why)
+/* pt_unpack_records, and with counts the reader's checks of every record (record_check.h): a
+ * whole record's sizes, a delta's lengths inside (its size is its base's, checked already). */
+static inline __attribute__((always_inline)) int
+unpack_frame_as(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
+                size_t *bad_at, const char **why, struct pt_unpack_counts *counts)
 {
     if (s->in_pos >= len) /* also an empty frame, whose buffer may be NULL */
         return 0;
@@ -218,6 +222,18 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
                 BAD(*why);
         }
         set_head(o + used, kind, size);
+        if (counts) {
+            const struct pt_rec_hdr *h = (const void *)(o + used);
+            if (whole ? !pt_rec_ok(h, size) : !pt_rec_lengths_ok(h)) {
+                s->in_pos = (size_t)(at - (const uint8_t *)in);
+                s->out_len = used;
+                return -3;
+            }
+            if (pt_rec_known((uint16_t)kind))
+                counts->known++;
+            else
+                counts->unknown++;
+        }
         uint32_t *last = s->last[kind];
         _Static_assert(PT_PACK_REFS == 4, "the moves below keep the last 4 records");
         if (lead_is.refs > 1) /* moves, not a call to memmove per record */
@@ -228,6 +244,18 @@ int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, voi
     s->in_pos = (size_t)(p - (const uint8_t *)in);
     s->out_len = used;
     return rc;
+}
+
+int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
+                      size_t *bad_at, const char **why)
+{
+    return unpack_frame_as(s, in, len, out, cap, bad_at, why, NULL);
+}
+
+int pt_unpack_checked(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
+                      size_t *bad_at, const char **why, struct pt_unpack_counts *counts)
+{
+    return unpack_frame_as(s, in, len, out, cap, bad_at, why, counts);
 }
 
 #undef BAD

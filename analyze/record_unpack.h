@@ -34,4 +34,15 @@ void pt_unpack_kinds_free(struct pt_unpack_kinds *k);
 int pt_unpack_next(struct pt_unpack_kinds *k, const uint8_t **pos, const uint8_t *end,
                    const struct pt_rec_hdr **rec, const char **why);
 
+/* What pt_unpack_checked counted: records of kinds this reader knows, and of others. */
+struct pt_unpack_counts {
+    uint64_t known, unknown;
+};
+
+/* pt_unpack_records (format.h), checking every record as the reader does (record_check.h) and
+ * counting it: -3 when a record fails the checks; it lies at s->out_len in out, after the
+ * records before it. */
+int pt_unpack_checked(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
+                      size_t *bad_at, const char **why, struct pt_unpack_counts *counts);
+
 #endif

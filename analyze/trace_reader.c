@@ -12,6 +12,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "record_check.h"
 #include "record_unpack.h"
 
 #define READ_CHUNK (1u << 20)
@@ -64,17 +65,7 @@ struct pt_reader {
     struct pt_reader *pf_next;
 };
 
-size_t pt_rec_min_size(uint16_t kind)
-{
-    switch (kind) {
-#define PT_X(name, val, st, label) \
-    case PT_REC_##name:            \
-        return sizeof(struct st);
-        PT_REC_KINDS(PT_X)
-#undef PT_X
-    }
-    return 0;
-}
+size_t pt_rec_min_size(uint16_t kind) { return pt_rec_min_size_of(kind); }
 
 static int wants_read_ahead(size_t bytes);
 
@@ -424,34 +415,6 @@ static int advance(struct pt_reader *r)
     return rc;
 }
 
-/* Checks the lengths a record holds inside (texts, frames) against its size, which is at least
- * its kind's minimum. */
-static int lengths_ok(const struct pt_rec_hdr *h)
-{
-    switch (h->kind) {
-    case PT_REC_ATTR:
-        return ((const struct pt_rec_attr *)h)->value_bytes <= h->size - sizeof(struct pt_rec_attr);
-    case PT_REC_STRING:
-        return ((const struct pt_rec_string *)h)->text_bytes <= h->size - sizeof(struct pt_rec_string);
-    case PT_REC_STACK:
-        return ((const struct pt_rec_stack *)h)->frames <= (h->size - sizeof(struct pt_rec_stack)) / 8;
-    case PT_REC_NVTX:
-        return ((const struct pt_rec_nvtx *)h)->text_bytes <= h->size - sizeof(struct pt_rec_nvtx);
-    }
-    return 1;
-}
-
-/* Checks a record's declared sizes against its kind. */
-static int record_ok(const struct pt_rec_hdr *h, size_t avail)
-{
-    if (h->size < sizeof *h || h->size % PT_REC_ALIGN || h->size > avail)
-        return 0;
-    size_t min = pt_rec_min_size(h->kind);
-    if (min && h->size < min)
-        return 0;
-    return lengths_ok(h);
-}
-
 /* The message for a record whose sizes do not fit its kind, at byte pos of the current frame. */
 static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size_t avail,
                            size_t pos)
@@ -482,7 +445,7 @@ static const struct pt_rec_hdr *next_packed(struct pt_reader *r, const struct fr
     }
     /* A delta keeps its base's size, checked when the base came whole; only lengths inside the
      * record can have changed. */
-    if (rc == PT_UNPACK_WHOLE ? !record_ok(h, h->size) : !lengths_ok(h)) {
+    if (rc == PT_UNPACK_WHOLE ? !pt_rec_ok(h, h->size) : !pt_rec_lengths_ok(h)) {
         damaged_record(r, h, h->size, r->frame_pos);
         return NULL;
     }
@@ -495,7 +458,7 @@ static const struct pt_rec_hdr *next_plain(struct pt_reader *r, const struct fra
 {
     const struct pt_rec_hdr *h = (const void *)(f->data + r->frame_pos);
     size_t avail = f->len - r->frame_pos;
-    if (avail < sizeof *h || !record_ok(h, avail)) {
+    if (avail < sizeof *h || !pt_rec_ok(h, avail)) {
         damaged_record(r, h, avail, r->frame_pos);
         return NULL;
     }
@@ -569,41 +532,51 @@ static int records_room(struct pt_records *out, size_t want, size_t keep)
     return 0;
 }
 
-/* Unpacks the current packed frame f whole into out. Returns the bytes of its records before
- * any damage, which ends the stream (*stopped set; the message waits until those records are
- * counted, since it says how many came before). */
-static size_t unpack_frame(struct pt_reader *r, const struct frame_buf *f, struct pt_records *out,
-                           char *why_out, size_t why_len, int *stopped)
+/* Unpacks the current packed frame f whole into out, checking and counting its records.
+ * Returns the bytes of those before any damage, which ends the stream with its message. */
+static size_t unpack_frame(struct pt_reader *r, const struct frame_buf *f, struct pt_records *out)
 {
     struct pt_unpack_state st;
     pt_unpack_begin(&st, r->header.version_major);
+    struct pt_unpack_counts n = {0, 0};
     size_t at = 0;
     const char *why = NULL;
-    int rc;
-    while ((rc = pt_unpack_records(&st, f->data, f->len, out->data, out->cap, &at, &why)) == 1) {
-        /* A frame's records take at most PT_FRAME_MAX_BYTES (docs/FORMAT.md); a packed frame
-         * that unpacks to more is damaged, and must not take memory without bound. */
-        size_t want = out->cap ? 2 * out->cap : MIN_BUFFER;
-        if (out->cap >= PT_FRAME_MAX_BYTES) {
-            rc = -1, at = st.in_pos, why = "its records unpack to more than 4 MiB";
-            break;
+    int rc = -2;
+    /* Room for as much as this file's largest frame so far: a caller that keeps several
+     * buffers grows each once, not by doubling within each frame. */
+    if (!records_room(out, r->largest_frame, 0))
+        while ((rc = pt_unpack_checked(&st, f->data, f->len, out->data, out->cap, &at, &why, &n)) == 1) {
+            /* A frame's records take at most PT_FRAME_MAX_BYTES (docs/FORMAT.md); a packed
+             * frame that unpacks to more is damaged, and must not take memory without bound. */
+            if (out->cap >= PT_FRAME_MAX_BYTES) {
+                rc = -1, at = st.in_pos, why = "its records unpack to more than 4 MiB";
+                break;
+            }
+            size_t want = out->cap ? 2 * out->cap : MIN_BUFFER;
+            if (records_room(out, want < PT_FRAME_MAX_BYTES ? want : PT_FRAME_MAX_BYTES, st.out_len)) {
+                rc = -2;
+                break;
+            }
         }
-        if (records_room(out, want < PT_FRAME_MAX_BYTES ? want : PT_FRAME_MAX_BYTES, st.out_len)) {
-            snprintf(why_out, why_len, "out of memory for frame %llu's records",
-                     (unsigned long long)r->stats.frames);
-            *stopped = 2;
-            return st.out_len;
-        }
+    r->stats.records += n.known;
+    r->stats.unknown_records += n.unknown;
+    if (rc == -3) {
+        const struct pt_rec_hdr *h = (const void *)(out->data + st.out_len);
+        damaged_record(r, h, h->size, st.in_pos);
+    } else if (rc == -2) {
+        stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
+             (unsigned long long)r->stats.frames);
+    } else if (rc == -1) {
+        stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s, at byte %zu of the decompressed "
+                             "frame); %llu records read before it", r->path,
+             (unsigned long long)f->start, why, at, (unsigned long long)r->stats.records);
     }
-    if (rc < 0) {
-        snprintf(why_out, why_len, "%s, at byte %zu of the decompressed frame", why, at);
-        *stopped = 1;
-    }
+    r->largest_frame = st.out_len > r->largest_frame ? st.out_len : r->largest_frame;
     return st.out_len;
 }
 
-/* Checks the records in [data, data + len) and counts them. Returns the bytes of those before
- * the first damaged one, which ends the stream. */
+/* Checks the 1.x records in [data, data + len) and counts them. Returns the bytes of those
+ * before the first damaged one, which ends the stream. */
 static size_t check_frame(struct pt_reader *r, const char *data, size_t len)
 {
     size_t pos = 0;
@@ -611,12 +584,12 @@ static size_t check_frame(struct pt_reader *r, const char *data, size_t len)
     while (pos < len) {
         const struct pt_rec_hdr *h = (const void *)(data + pos);
         size_t avail = len - pos;
-        if (avail < sizeof *h || !record_ok(h, avail)) {
+        if (avail < sizeof *h || !pt_rec_ok(h, avail)) {
             r->stats.records += known;
             damaged_record(r, h, avail, pos);
             return pos;
         }
-        if (pt_rec_min_size(h->kind))
+        if (pt_rec_known(h->kind))
             known++;
         else
             r->stats.unknown_records++;
@@ -633,34 +606,14 @@ int pt_reader_next_frame(struct pt_reader *r, struct pt_records *out)
         return 0;
     const struct frame_buf *f = &r->buf[r->cur];
     r->frame_pos = f->len; /* consumed whole */
-    char why[160];
-    int stopped = 0;
-    size_t len;
     if (r->packed) {
-        /* Room for as much as this file's largest frame so far unpacked to: a caller that
-         * keeps several buffers grows each once, not by doubling within each frame. */
-        if (records_room(out, r->largest_frame, 0)) {
-            stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
-                 (unsigned long long)r->stats.frames);
-            return 0;
-        }
-        len = unpack_frame(r, f, out, why, sizeof why, &stopped);
-        r->largest_frame = len > r->largest_frame ? len : r->largest_frame;
+        out->len = unpack_frame(r, f, out);
+    } else if (records_room(out, f->len, 0)) {
+        stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
+             (unsigned long long)r->stats.frames);
     } else {
-        if (records_room(out, f->len, 0)) {
-            stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
-                 (unsigned long long)r->stats.frames);
-            return 0;
-        }
         memcpy(out->data, f->data, f->len);
-        len = f->len;
+        out->len = check_frame(r, out->data, f->len);
     }
-    size_t good = check_frame(r, out->data, len);
-    if (good == len && stopped == 2)
-        stop(r, 0, f->start, "%s: %s", r->path, why);
-    else if (good == len && stopped)
-        stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s); %llu records read before it", r->path,
-             (unsigned long long)f->start, why, (unsigned long long)r->stats.records);
-    out->len = good;
-    return good || !r->done;
+    return out->len || !r->done;
 }
