@@ -611,7 +611,7 @@ int pt_reader_next_frame(struct pt_reader *r, struct pt_records *out)
     } else if (records_room(out, f->len, 0)) {
         stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
              (unsigned long long)r->stats.frames);
-    } else {
+    } else if (f->len) { /* an empty frame leaves out->data NULL: no copy to it */
         memcpy(out->data, f->data, f->len);
         out->len = check_frame(r, out->data, f->len);
     }
