@@ -40,6 +40,11 @@ struct pt_collectives {
     struct pt_comm_stats *comms[PT_MAX_COMMS]; /* allocated as they appear */
     size_t n_comms;
     struct pt_comm_stats *last_comm;           /* the last one looked up: calls come in runs */
+    /* The call of the last kernel added and its communicator, until the next event or call
+     * changes the calls known (kernel_call 0): the attribution asks for that communicator
+     * next, which spares a second lookup. */
+    uint64_t kernel_call, kernel_comm;
+    uint32_t kernel_source;
     struct open_coll *open;
     size_t open_cap, open_used;
     struct pt_call_map *calls;     /* per file: call id -> struct call_ref, up to CALL_MAP */
@@ -499,6 +504,7 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
     if (ev->source >= c->n_files)
         return;
     const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], call);
+    c->kernel_call = call, c->kernel_source = ev->source, c->kernel_comm = ref ? ref->comm : 0;
     if (!ref)
         return;
     if (is_p2p(ref->op)) {
@@ -533,6 +539,7 @@ static void expire(struct pt_collectives *c)
 void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
 {
     grow_files(c, run->n);
+    c->kernel_call = 0;
     if (ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4) {
         c->now = ev->ts_ns;
         expire(c);
@@ -556,6 +563,7 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run
                               const struct pt_event *ev)
 {
     grow_files(c, run->n);
+    c->kernel_call = 0;
     int placed;
     if (ev->rec->kind == PT_REC_NCCL_CALL)
         register_call(c, run, ev, call_key((const void *)ev->rec), &placed);
@@ -570,6 +578,8 @@ void pt_collectives_finish(struct pt_collectives *c)
 
 uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t source, uint64_t call_id)
 {
+    if (c->kernel_call == call_id && c->kernel_source == source)
+        return c->kernel_comm;
     const struct call_ref *ref = source < c->n_files ? pt_call_map_get(&c->calls[source], call_id) : NULL;
     return ref ? ref->comm : 0;
 }

@@ -207,7 +207,8 @@ unpack_frame_as(struct pt_unpack_state *s, const void *in, size_t len, void *out
                 BAD("record cut short");
             memcpy(o + used + 4, p, size - 4);
             p += size - 4;
-        } else {
+            set_head(o + used, kind, size);
+        } else { /* a copy of its base, whose kind and size it keeps */
             uint32_t base = s->last[kind][lead >> PT_PACK3_REF_SHIFT & lead_is.ref_mask];
             if (!base)
                 BAD("changes to a record not seen in this frame");
@@ -221,7 +222,6 @@ unpack_frame_as(struct pt_unpack_state *s, const void *in, size_t len, void *out
             if (!(p = apply_changes(p, end, o + used, size, why)))
                 BAD(*why);
         }
-        set_head(o + used, kind, size);
         if (counts) {
             const struct pt_rec_hdr *h = (const void *)(o + used);
             if (whole ? !pt_rec_ok(h, size) : !pt_rec_lengths_ok(h)) {
