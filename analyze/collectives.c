@@ -19,6 +19,7 @@ struct open_coll {
     uint64_t comm, seq, bytes, touched;
     uint16_t op;
     int32_t n, seen;
+    int32_t waiting; /* observations whose kernel is wanted and has not come */
     int used;
     struct obs *obs;
 };
@@ -309,12 +310,7 @@ static void close_and_compact(struct pt_collectives *c, struct open_coll *o)
 /* All ranks are in, with their kernels where the GPU side was recorded. */
 static int complete(const struct open_coll *o)
 {
-    if (o->seen < o->n)
-        return 0;
-    for (int32_t i = 0; i < o->seen; i++)
-        if (o->obs[i].wants_gpu && !o->obs[i].gpu_out)
-            return 0;
-    return 1;
+    return o->seen >= o->n && !o->waiting;
 }
 
 static int32_t global_rank(const struct pt_run *run, uint32_t source)
@@ -489,6 +485,7 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         b->rank = global_rank(run, ev->source);
         b->is_send = r->op == PT_OP_Send;
         b->wants_gpu = ev->source < c->n_files && c->gpu[ev->source];
+        o->waiting += b->wants_gpu;
         b->host_in = r->t_enter_ns;
         b->host_out = r->t_exit_ns;
     }
@@ -522,6 +519,7 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
         if (o->obs[i].rank == g && !o->obs[i].gpu_out) {
             o->obs[i].gpu_in = k->start_ns;
             o->obs[i].gpu_out = k->end_ns;
+            o->waiting -= o->obs[i].wants_gpu && k->end_ns;
         }
     o->touched = ev->ts_ns;
     if (complete(o))
