@@ -73,6 +73,9 @@ struct pt_source {
     struct arena *finished;     /* its last record was handed out: reused at the next call */
     size_t in_arenas;           /* records held in the arenas */
     size_t held;                /* records held: n + in_runs + in_arenas */
+    /* The fast path's records: [fast, fast_end) of the head arena may be handed out as they
+     * are; from fast_from on, not yet counted out (settle_fast). */
+    const struct held *fast, *fast_from, *fast_end;
     size_t held_per_frame;      /* most records a frame has held in its arena */
     uint64_t arena_ts;          /* time of the newest record held in the arenas */
     struct pt_rec_hdr *current; /* a slot handed out, freed at the next call */
@@ -370,8 +373,48 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
     return 0;
 }
 
+/* The records the fast path took: their counts, and where the head arena stands. */
+static void settle_fast(struct pt_source *s)
+{
+    size_t taken = (size_t)(s->fast - s->fast_from);
+    if (taken) {
+        s->first->next += taken;
+        s->in_arenas -= taken;
+        s->held -= taken;
+    }
+    s->fast = s->fast_from = s->fast_end = NULL;
+}
+
+/* While all the next calls would do is hand out the head arena's next record (nothing to
+ * release, no frame to read, nothing held elsewhere that could be earlier, no shift, and not
+ * the arena's last record), they take it without those checks. */
+static void arm_fast(struct pt_source *s)
+{
+    struct arena *a = s->first;
+    if (s->current || s->finished || s->shift || s->n || s->in_runs || !a || a->next + 1 >= a->n_held)
+        return;
+    size_t m = a->n_held - 1 - a->next; /* all but the arena's last */
+    if (!s->eof) { /* a call finds held >= PT_REORDER_WINDOW, or it reads a frame */
+        if (s->held < PT_REORDER_WINDOW)
+            return;
+        m = m < s->held - PT_REORDER_WINDOW + 1 ? m : s->held - PT_REORDER_WINDOW + 1;
+    }
+    s->fast = s->fast_from = a->held + a->next;
+    s->fast_end = s->fast + m;
+}
+
 int pt_source_next(struct pt_source *s, struct pt_event *ev)
 {
+    if (s->fast < s->fast_end) {
+        const struct held *h = s->fast++;
+        if (h->ts < s->last_ts)
+            s->late++;
+        else
+            s->last_ts = h->ts;
+        *ev = (struct pt_event){h->ts, s->index, h->seq, h->rec};
+        return 1;
+    }
+    settle_fast(s);
     if (s->current) {
         record_release(s, s->current);
         s->current = NULL;
@@ -394,11 +437,13 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
         h.ts = (uint64_t)((int64_t)h.ts + s->shift);
     }
     *ev = (struct pt_event){h.ts, s->index, h.seq, h.rec};
+    arm_fast(s);
     return 1;
 }
 
 void pt_source_set_shift(struct pt_source *s, int64_t delta)
 {
+    settle_fast(s); /* the next events are shifted: through the general path */
     s->shift = delta;
 }
 
@@ -421,6 +466,7 @@ void pt_source_close(struct pt_source *s)
 {
     if (!s)
         return;
+    settle_fast(s);
     record_release(s, s->current);
     s->current = NULL;
     while (held_count(s)) {
