@@ -536,6 +536,12 @@ static void expire(struct pt_collectives *c)
 
 void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
 {
+    pt_collectives_add_as(c, run, ev, ev->rec->kind);
+}
+
+void pt_collectives_add_as(struct pt_collectives *c, const struct pt_run *run,
+                           const struct pt_event *ev, uint16_t kind)
+{
     grow_files(c, run->n);
     c->kernel_call = 0;
     if (ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4) {
@@ -543,7 +549,7 @@ void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, cons
         expire(c);
     }
     c->now = ev->ts_ns > c->now ? ev->ts_ns : c->now;
-    switch (ev->rec->kind) {
+    switch (kind) {
     case PT_REC_NCCL_CALL:
         add_call(c, run, ev);
         break;

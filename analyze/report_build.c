@@ -182,13 +182,14 @@ static void track(struct pt_rank_totals *t, uint64_t start, uint64_t end)
         t->last_ns = end;
 }
 
-static void per_rank(struct pt_rank_totals *t, const struct pt_run *run, const struct pt_event *ev)
+static void per_rank(struct pt_rank_totals *t, const struct pt_run *run, const struct pt_event *ev,
+                     uint16_t kind)
 {
-    if (ev->rec->kind == PT_REC_NCCL_CALL) {
+    if (kind == PT_REC_NCCL_CALL) {
         const struct pt_rec_nccl_call *c = (const void *)ev->rec;
         t->nccl_host_ns += c->t_exit_ns - c->t_enter_ns;
         track(t, c->t_enter_ns, c->t_exit_ns);
-    } else if (ev->rec->kind == PT_REC_KERNEL) {
+    } else if (kind == PT_REC_KERNEL) {
         const struct pt_rec_kernel *k = (const void *)ev->rec;
         uint64_t d = k->end_ns - k->start_ns;
         if (pt_trace_ctx_is_nccl(pt_source_ctx(run->sources[ev->source]), k->name_id))
@@ -236,6 +237,38 @@ static void note_phase(struct pt_report *r, const struct pt_rec_nvtx *n)
     r->phase_names[r->n_phase_names++][n->text_bytes] = 0;
 }
 
+/* What the pass does with one event whose record is of kind `kind`: inlined once for each kind
+ * that is most of a run (kernels, NCCL calls) with the kind a constant, so that none of the
+ * analyses tests it again, and once for the others. */
+static inline __attribute__((always_inline)) void take_event(struct pt_report *r, struct pt_report_opts *o,
+                                                             struct pt_rank_window *rw,
+                                                             const struct pt_event *ev, uint16_t kind)
+{
+    if (kind == PT_REC_NVTX) {
+        const struct pt_rec_nvtx *n = (const void *)ev->rec;
+        note_phase(r, n);
+        r->capture_ranges += pt_nvtx_is_capture_start(n);
+    }
+    if (kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev->rec)->device >= 0)
+        r->totals[ev->source].gpu = ((const struct pt_rec_comm_init *)ev->rec)->device;
+    int in = pt_window_step(&o->window, &rw[ev->source], &r->attr[ev->source], ev);
+    /* Every event feeds the painter (paused outside the window, so edges clip exactly); only
+     * those inside count as collectives. */
+    if (!in && kind == PT_REC_NCCL_CALL)
+        pt_collectives_note_call(r->c, &r->run, ev);
+    else
+        pt_collectives_add_as(r->c, &r->run, ev, kind);
+    pt_attr_add_as(r->attr, r->c, &r->run, ev, kind);
+    if (!in)
+        return;
+    per_rank(&r->totals[ev->source], &r->run, ev, kind);
+    if (kind == PT_REC_NVTX && ((const struct pt_rec_nvtx *)ev->rec)->event == PT_NVTX_MARK) {
+        const struct pt_rec_nvtx *mark = (const void *)ev->rec;
+        pt_requests_mark(&r->requests, ev->source, mark->text, mark->text_bytes, mark->ts_ns);
+    }
+    r->gpu |= kind == PT_REC_KERNEL;
+}
+
 /* The pass over the merged events. Returns the last event's time. Flattened: every analysis
  * an event goes through (and the merge under them) is compiled into this loop, which spares
  * the calls and returns between them (70 instructions an event of ~970, measured). */
@@ -250,29 +283,17 @@ __attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt
         last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
         if (o->timeline)
             pt_timeline_step(&r->timeline, r->attr, ev.ts_ns);
-        if (ev.rec->kind == PT_REC_NVTX) {
-            const struct pt_rec_nvtx *n = (const void *)ev.rec;
-            note_phase(r, n);
-            r->capture_ranges += pt_nvtx_is_capture_start(n);
+        switch (ev.rec->kind) {
+        case PT_REC_KERNEL:
+            take_event(r, o, rw, &ev, PT_REC_KERNEL);
+            break;
+        case PT_REC_NCCL_CALL:
+            take_event(r, o, rw, &ev, PT_REC_NCCL_CALL);
+            break;
+        default:
+            take_event(r, o, rw, &ev, ev.rec->kind);
+            break;
         }
-        if (ev.rec->kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev.rec)->device >= 0)
-            r->totals[ev.source].gpu = ((const struct pt_rec_comm_init *)ev.rec)->device;
-        int in = pt_window_step(&o->window, &rw[ev.source], &r->attr[ev.source], &ev);
-        /* Every event feeds the painter (paused outside the window, so edges clip exactly);
-         * only those inside count as collectives. */
-        if (!in && ev.rec->kind == PT_REC_NCCL_CALL)
-            pt_collectives_note_call(r->c, &r->run, &ev);
-        else
-            pt_collectives_add(r->c, &r->run, &ev);
-        pt_attr_add(r->attr, r->c, &r->run, &ev);
-        if (!in)
-            continue;
-        per_rank(&r->totals[ev.source], &r->run, &ev);
-        if (ev.rec->kind == PT_REC_NVTX && ((const struct pt_rec_nvtx *)ev.rec)->event == PT_NVTX_MARK) {
-            const struct pt_rec_nvtx *mark = (const void *)ev.rec;
-            pt_requests_mark(&r->requests, ev.source, mark->text, mark->text_bytes, mark->ts_ns);
-        }
-        r->gpu |= ev.rec->kind == PT_REC_KERNEL;
     }
     pt_collectives_finish(r->c);
     pt_attr_finish(r->attr, r->run.n);

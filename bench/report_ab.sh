@@ -4,12 +4,16 @@
 # events per CPU second, the rate per core. Prints one row per run.
 #   bench/report_ab.sh GEN_TRACE BIN_A BIN_B [STEPS] [ROUNDS] [COMMAND]
 #   COMMAND: report (default) or export
+#   RUN=DIR: the run is generated there once, and kept (to compare more binaries on it later)
 set -euo pipefail
 GEN=$1 A=$2 B=$3 STEPS=${4:-200000} ROUNDS=${5:-5} CMD=${6:-report}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-mkdir "$TMP/run"
-"$GEN" "$TMP/run" tp 8 "$STEPS" 50000 20000 4194304 0 100 200 300 400 500 600 700
+RUN_DIR=${RUN:-$TMP/run}
+if [ ! -d "$RUN_DIR" ] || [ -z "$(ls -A "$RUN_DIR")" ]; then
+    mkdir -p "$RUN_DIR"
+    "$GEN" "$RUN_DIR" tp 8 "$STEPS" 50000 20000 4194304 0 100 200 300 400 500 600 700
+fi
 events=$((8 * 3 * STEPS))
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $events events; $CMD"
 echo "| binary | wall s | CPU s | events/s per core |"
@@ -17,9 +21,9 @@ echo "|---|---|---|---|"
 for ((i = 0; i < ROUNDS; i++)); do
     for bin in "$A" "$B"; do
         if [ "$CMD" = export ]; then
-            args=(export --perfetto --force -o "$TMP/out.pftrace" "$TMP/run")
+            args=(export --perfetto --force -o "$TMP/out.pftrace" "$RUN_DIR")
         else
-            args=(report "$TMP/run")
+            args=(report "$RUN_DIR")
         fi
         /usr/bin/time -f "%e %U %S" -o "$TMP/time" "$bin" "${args[@]}" > /dev/null 2>&1
         read -r secs user sys < "$TMP/time"
