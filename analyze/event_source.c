@@ -40,6 +40,12 @@ struct arena {
 #define FIRST_CHUNK_SLOTS 64    /* chunks double up to MAX_CHUNK_SLOTS: small files stay small */
 #define MAX_CHUNK_SLOTS 4096
 #define FIRST_HELD 256          /* the heap, FIFOs and arenas' lists double as needed */
+/* Arenas holding records may take this much of a file's memory (a window of in-order records
+ * takes about a quarter of it); past it, the oldest arena's records are copied into slots and
+ * the arena freed. Without the bound, a stream that puts one record in each frame's arena and
+ * holds it long (a clock far ahead) would keep every frame. */
+#define MAX_ARENA_BYTES (32u << 20)
+#define SPARE_ARENAS 2          /* arenas kept for reuse, at most */
 
 union slot {
     union slot *next;
@@ -70,6 +76,9 @@ struct pt_source {
     struct run *last_run;       /* where the last record went */
     struct arena *first, *last; /* the arenas holding records, oldest first */
     struct arena *spare;        /* arenas to reuse */
+    size_t n_spare;
+    size_t arena_bytes;         /* memory of the arenas from first to last */
+    size_t slot_bytes;          /* memory of the slots' chunks and of records too large for one */
     struct arena *finished;     /* its last record was handed out: reused at the next call */
     size_t in_arenas;           /* records held in the arenas */
     size_t held;                /* records held: n + in_runs + in_arenas */
@@ -86,10 +95,18 @@ struct pt_source {
     size_t n_env;
 };
 
+static size_t arena_footprint(const struct arena *a)
+{
+    return sizeof *a + a->recs.cap + a->cap_held * sizeof *a->held;
+}
+
 static struct pt_rec_hdr *record_alloc(struct pt_source *s, size_t n)
 {
-    if (n > SLOT_BYTES)
-        return malloc(n);
+    if (n > SLOT_BYTES) {
+        struct pt_rec_hdr *h = malloc(n);
+        s->slot_bytes += h ? n : 0;
+        return h;
+    }
     if (!s->free_slots) {
         size_t slots = s->chunk_slots ? s->chunk_slots * 2 : FIRST_CHUNK_SLOTS;
         if (slots > MAX_CHUNK_SLOTS)
@@ -100,6 +117,7 @@ static struct pt_rec_hdr *record_alloc(struct pt_source *s, size_t n)
         c->next = s->chunks;
         s->chunks = c;
         s->chunk_slots = slots;
+        s->slot_bytes += sizeof *c + slots * sizeof c->slots[0];
         for (size_t i = slots; i-- > 0;) {
             c->slots[i].next = s->free_slots;
             s->free_slots = &c->slots[i];
@@ -115,6 +133,7 @@ static void record_release(struct pt_source *s, struct pt_rec_hdr *h)
     if (!h)
         return;
     if (h->size > SLOT_BYTES) {
+        s->slot_bytes -= h->size;
         free(h);
         return;
     }
@@ -255,6 +274,7 @@ from_arena:;
     s->held--;
     if (a->next == a->n_held) {
         s->first = a->later;
+        s->arena_bytes -= arena_footprint(a);
         s->finished = a;
     }
     return ah;
@@ -270,11 +290,24 @@ static void keep_env(struct pt_source *s, const struct pt_rec_attr *a)
         s->n_env++;
 }
 
+static void free_arena(struct arena *a)
+{
+    free(a->recs.data);
+    free(a->held);
+    free(a);
+}
+
 static void reuse_arena(struct pt_source *s, struct arena *a)
 {
+    if (s->n_spare == SPARE_ARENAS) {
+        free_arena(a);
+        return;
+    }
     a->later = s->spare;
     s->spare = a;
+    s->n_spare++;
 }
+
 
 /* Keeps the record h (time ts) of arena a back: in the arenas' run when it follows its newest
  * (or the run is empty), else a copy goes to the other runs or the heap. */
@@ -303,12 +336,35 @@ static void hold_read(struct pt_source *s, struct arena *a, struct pt_rec_hdr *h
         record_release(s, copy);
 }
 
+/* Copies the oldest arena's records still held into slots (the other runs or the heap take
+ * them: the same records, held as before) and lets the arena go. */
+static void evict_first(struct pt_source *s)
+{
+    struct arena *a = s->first;
+    s->first = a->later;
+    s->arena_bytes -= arena_footprint(a);
+    size_t left = a->n_held - a->next;
+    s->in_arenas -= left;
+    s->held -= left;
+    for (size_t i = a->next; i < a->n_held; i++) {
+        struct held h = a->held[i];
+        struct pt_rec_hdr *copy = record_alloc(s, h.rec->size);
+        if (!copy)
+            continue;
+        pt_record_copy(copy, h.rec, h.rec->size);
+        h.rec = copy;
+        if (hold(s, h))
+            record_release(s, copy);
+    }
+    reuse_arena(s, a);
+}
+
 /* Reads the next frame: its records are learnt and held. Returns 0 at the end. */
 static int read_frame(struct pt_source *s)
 {
     struct arena *a = s->spare;
     if (a)
-        s->spare = a->later;
+        s->spare = a->later, s->n_spare--;
     else if (!(a = calloc(1, sizeof *a)))
         return 0;
     a->n_held = a->next = 0;
@@ -344,6 +400,9 @@ static int read_frame(struct pt_source *s)
     else
         s->first = a;
     s->last = a;
+    s->arena_bytes += arena_footprint(a);
+    while (s->arena_bytes > MAX_ARENA_BYTES && s->first != a)
+        evict_first(s);
     return 1;
 }
 
@@ -453,6 +512,16 @@ const struct pt_reader_stats *pt_source_stats(const struct pt_source *s) { retur
 const char *pt_source_warning(const struct pt_source *s) { return pt_reader_warning(s->reader); }
 uint64_t pt_source_late(const struct pt_source *s) { return s->late; }
 
+size_t pt_source_window_bytes(const struct pt_source *s)
+{
+    size_t b = s->arena_bytes + s->slot_bytes + s->heap_cap * sizeof *s->heap;
+    for (int i = 0; i < RUNS; i++)
+        b += s->runs[i].cap * sizeof *s->runs[i].ring;
+    for (const struct arena *a = s->spare; a; a = a->later)
+        b += arena_footprint(a);
+    return b;
+}
+
 const char *pt_source_env(const struct pt_source *s, const char *name)
 {
     size_t n = strlen(name);
@@ -482,9 +551,7 @@ void pt_source_close(struct pt_source *s)
     while (s->spare) {
         struct arena *a = s->spare;
         s->spare = a->later;
-        free(a->recs.data);
-        free(a->held);
-        free(a);
+        free_arena(a);
     }
     while (s->chunks) {
         struct slot_chunk *next = s->chunks->next;

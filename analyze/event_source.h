@@ -38,6 +38,8 @@ const struct pt_trace_ctx *pt_source_ctx(const struct pt_source *s);
 const struct pt_reader_stats *pt_source_stats(const struct pt_source *s);
 const char *pt_source_warning(const struct pt_source *s);
 uint64_t pt_source_late(const struct pt_source *s);
+/* Memory the reorder window holds now (records kept back, and what it keeps for reuse). */
+size_t pt_source_window_bytes(const struct pt_source *s);
 /* Environment attribute NAME=value of the process, or NULL. */
 const char *pt_source_env(const struct pt_source *s, const char *name);
 void pt_source_close(struct pt_source *s);

@@ -5,7 +5,9 @@
  * in order and copies the others into runs and a heap; the model is one heap. Files of 3.x
  * packed frames, with untimed records between the timed ones and some records larger than a
  * slot, in patterns: in order, interleaved streams, one stream behind by a fraction of the
- * window, random jitter, records late by more than the window, outliers far ahead, ties. */
+ * window, random jitter, records late by more than the window, outliers far ahead, ties, and one
+ * record in every frame far ahead of the others (which would keep every frame unpacked were the
+ * window's memory not bounded: it stays under WINDOW_BYTES_MAX). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,9 @@
 #include "check.h"
 #include "event_source.h"
 
-#define RECORDS 200000
+#define MAX_RECORDS 640000
 #define FRAME_RECORDS 4000 /* records per frame */
+#define WINDOW_BYTES_MAX (48u << 20)
 
 static char path[] = "/tmp/pt-unit-source-XXXXXX";
 
@@ -28,8 +31,9 @@ struct item {
     uint32_t seq; /* read order among timed records */
 };
 
-static uint64_t times[RECORDS];
-static struct item heap[RECORDS], want[RECORDS];
+static size_t records; /* of the file being checked */
+static uint64_t times[MAX_RECORDS];
+static struct item heap[MAX_RECORDS], want[MAX_RECORDS];
 
 static int before(const struct item *a, const struct item *b)
 {
@@ -69,8 +73,8 @@ static uint64_t model(void)
     size_t n = 0, read = 0, out = 0;
     uint64_t last = 0, late = 0;
     for (;;) {
-        while (read < RECORDS && n < PT_REORDER_WINDOW) /* a whole frame at a time */
-            for (size_t end = read + FRAME_RECORDS; read < end && read < RECORDS; read++)
+        while (read < records && n < PT_REORDER_WINDOW) /* a whole frame at a time */
+            for (size_t end = read + FRAME_RECORDS; read < end && read < records; read++)
                 push(&n, (struct item){times[read], (uint32_t)read});
         if (!n)
             break;
@@ -81,7 +85,7 @@ static uint64_t model(void)
             last = it.ts;
         want[out++] = it;
     }
-    CHECK_EQ_U64(out, RECORDS);
+    CHECK_EQ_U64(out, records);
     return late;
 }
 
@@ -127,9 +131,9 @@ static void write_file(void)
     struct pt_file_header h;
     pt_file_header_init(&h);
     CHECK(fwrite(&h, sizeof h, 1, f) == 1);
-    for (size_t first = 0; first < RECORDS; first += FRAME_RECORDS) {
+    for (size_t first = 0; first < records; first += FRAME_RECORDS) {
         size_t len = 0;
-        for (size_t i = first; i < first + FRAME_RECORDS && i < RECORDS; i++)
+        for (size_t i = first; i < first + FRAME_RECORDS && i < records; i++)
             len = put(len, i);
         size_t n = pt_pack_records(raw, len, packed);
         CHECK(n > 0);
@@ -151,7 +155,8 @@ static size_t index_of(const struct pt_rec_hdr *h)
 static void check_pattern(int pattern)
 {
     srand(11 + (unsigned)pattern);
-    for (size_t i = 0; i < RECORDS; i++) {
+    records = pattern == 7 ? MAX_RECORDS : 200000;
+    for (size_t i = 0; i < records; i++) {
         uint64_t t = 100000000000 + 100 * (uint64_t)i; /* away from 0, untimed */
         switch (pattern) {
         case 1: t -= i % 4 == 3 ? 100 * 20000 : 0; break;             /* a stream behind */
@@ -160,6 +165,7 @@ static void check_pattern(int pattern)
         case 4: t += i % 20011 == 7 ? 100 * 1000000 : 0; break;        /* outliers far ahead */
         case 5: t = 100000000000 + (uint64_t)(i / 3000) * 100; break;  /* ties */
         case 6: t = 100000000000 + (uint64_t)(i % 4) * 5000000 + 10 * i; break; /* 4 streams */
+        case 7: t += i % FRAME_RECORDS == 1 ? 1000000000000 : 0; break; /* one a frame far ahead */
         }
         times[i] = t;
     }
@@ -170,8 +176,11 @@ static void check_pattern(int pattern)
     CHECK(pt_source_open(path, 0, &s, err, sizeof err) == 0);
     struct pt_event ev;
     size_t n = 0;
+    size_t most = 0;
     while (pt_source_next(s, &ev)) {
-        CHECK(n < RECORDS);
+        CHECK(n < records);
+        size_t bytes = pt_source_window_bytes(s);
+        most = bytes > most ? bytes : most;
         size_t i = index_of(ev.rec);
         if (i != want[n].seq || ev.ts_ns != want[n].ts)
             fprintf(stderr, "pattern %d: event %zu is record %zu at %llu, the model says %u at %llu\n",
@@ -180,8 +189,11 @@ static void check_pattern(int pattern)
         CHECK(i == want[n].seq && ev.ts_ns == want[n].ts);
         n++;
     }
-    CHECK_EQ_U64(n, RECORDS);
+    CHECK_EQ_U64(n, records);
     CHECK_EQ_U64(pt_source_late(s), late);
+    if (most > WINDOW_BYTES_MAX)
+        fprintf(stderr, "pattern %d: the window held %zu bytes\n", pattern, most);
+    CHECK(most <= WINDOW_BYTES_MAX && most > 0);
     CHECK(pattern != 0 || late == 0);
     CHECK(pattern != 3 || late > 0);
     pt_source_close(s);
@@ -193,9 +205,10 @@ int main(void)
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    for (int pattern = 0; pattern < 7; pattern++)
+    for (int pattern = 0; pattern < 8; pattern++)
         check_pattern(pattern);
     unlink(path);
-    printf("event source: 7 patterns of %d records come out as the window's model says\n", RECORDS);
+    printf("event source: 8 patterns of 200000 to %d records come out as the window's model says, "
+           "in at most %u MiB\n", MAX_RECORDS, WINDOW_BYTES_MAX >> 20);
     return 0;
 }
