@@ -54,14 +54,15 @@ __attribute__((noinline)) static void put_in_order_slow(struct pt_run *run, stru
     }
 }
 
-/* The common cases inline: k goes first, or last, where there is room. */
+/* The common cases inline: k goes last (files taking turns: tried first), or first, where
+ * there is room. */
 static inline void put_in_order(struct pt_run *run, struct pt_run_key k)
 {
     struct pt_run_key *o = run->order;
-    if (run->lo > 0 && run->lo < run->hi && earlier(&k, &o[run->lo]))
-        o[--run->lo] = k;
-    else if (run->hi < run->room && run->lo < run->hi && !earlier(&k, &o[run->hi - 1]))
+    if (run->hi < run->room && run->lo < run->hi && !earlier(&k, &o[run->hi - 1]))
         o[run->hi++] = k;
+    else if (run->lo > 0 && run->lo < run->hi && earlier(&k, &o[run->lo]))
+        o[--run->lo] = k;
     else
         put_in_order_slow(run, k);
 }

@@ -604,16 +604,19 @@ int pt_reader_next_frame(struct pt_reader *r, struct pt_records *out)
     out->len = 0;
     if (r->done || advance(r) <= 0)
         return 0;
-    const struct frame_buf *f = &r->buf[r->cur];
+    struct frame_buf *f = &r->buf[r->cur];
     r->frame_pos = f->len; /* consumed whole */
     if (r->packed) {
         out->len = unpack_frame(r, f, out);
-    } else if (records_room(out, f->len, 0)) {
-        stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
-             (unsigned long long)r->stats.frames);
-    } else if (f->len) { /* an empty frame leaves out->data NULL: no copy to it */
-        memcpy(out->data, f->data, f->len);
-        out->len = check_frame(r, out->data, f->len);
+    } else {
+        /* 1.x: the decompressed frame is the records. The caller takes its buffer and gives
+         * its own for a later frame (this one is done with, and read-ahead decodes into the
+         * other). */
+        char *data = out->data;
+        size_t cap = out->cap;
+        out->data = f->data, out->cap = f->cap;
+        f->data = data, f->cap = cap;
+        out->len = f->len ? check_frame(r, out->data, f->len) : 0;
     }
     return out->len || !r->done;
 }
