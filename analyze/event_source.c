@@ -244,8 +244,8 @@ static struct held take(struct pt_source *s)
     if (!s->n && !s->in_runs) /* everything held is in the arenas: the in-order case */
         goto from_arena;
     struct run *from = NULL;
-    if (s->last_run && s->last_run->len == s->in_runs)
-        from = s->last_run;
+    if (s->in_runs && s->last_run && s->last_run->len == s->in_runs)
+        from = s->last_run; /* the only run holding records */
     else
         for (int i = 0; i < RUNS; i++) {
             struct run *r = &s->runs[i];
@@ -307,7 +307,6 @@ static void reuse_arena(struct pt_source *s, struct arena *a)
     s->spare = a;
     s->n_spare++;
 }
-
 
 /* Keeps the record h (time ts) of arena a back: in the arenas' run when it follows its newest
  * (or the run is empty), else a copy goes to the other runs or the heap. */

@@ -5,8 +5,8 @@
  * in order and copies the others into runs and a heap; the model is one heap. Files of 3.x
  * packed frames, with untimed records between the timed ones and some records larger than a
  * slot, in patterns: in order, interleaved streams, one stream behind by a fraction of the
- * window, random jitter, records late by more than the window, outliers far ahead, ties, and one
- * record in every frame far ahead of the others (which would keep every frame unpacked were the
+ * window, random jitter, records late by more than the window, outliers far ahead, ties, more
+ * streams than runs (the heap), and one record in every frame far ahead of the others (which would keep every frame unpacked were the
  * window's memory not bounded: it stays under WINDOW_BYTES_MAX). */
 #include <stdint.h>
 #include <stdio.h>
@@ -166,6 +166,7 @@ static void check_pattern(int pattern)
         case 5: t = 100000000000 + (uint64_t)(i / 3000) * 100; break;  /* ties */
         case 6: t = 100000000000 + (uint64_t)(i % 4) * 5000000 + 10 * i; break; /* 4 streams */
         case 7: t += i % FRAME_RECORDS == 1 ? 1000000000000 : 0; break; /* one a frame far ahead */
+        case 8: t += (7 - i % 8) * 10000000; break; /* 8 streams, each behind the one before */
         }
         times[i] = t;
     }
@@ -205,10 +206,10 @@ int main(void)
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    for (int pattern = 0; pattern < 8; pattern++)
+    for (int pattern = 0; pattern < 9; pattern++)
         check_pattern(pattern);
     unlink(path);
-    printf("event source: 8 patterns of 200000 to %d records come out as the window's model says, "
+    printf("event source: 9 patterns of 200000 to %d records come out as the window's model says, "
            "in at most %u MiB\n", MAX_RECORDS, WINDOW_BYTES_MAX >> 20);
     return 0;
 }
