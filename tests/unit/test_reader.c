@@ -208,6 +208,22 @@ static void test_side_by_side(char *file, size_t cap)
     pt_reader_close(cut);
 }
 
+/* Writes a file of one frame holding the packed bytes [packed, packed + n) (file: room for it)
+ * and opens it. */
+static struct pt_reader *open_one_frame(const char *packed, size_t n, char *file, size_t cap)
+{
+    struct pt_file_header h;
+    header_init(&h);
+    memcpy(file, &h, sizeof h);
+    size_t z = ZSTD_compress(file + sizeof h, cap - sizeof h, packed, n, 3);
+    CHECK(!ZSTD_isError(z));
+    write_file(file, sizeof h + z);
+    struct pt_reader *r;
+    char err[512];
+    CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
+    return r;
+}
+
 /* 2.x: a record damaged in the middle of a frame ends the stream there; the frame's records
  * before it still come out, and the message says what, where and how many were read. */
 static void test_damage_inside_frame(void)
@@ -225,15 +241,7 @@ static void test_damage_inside_frame(void)
     for (int i = 0; i < 4; i++)
         packed[n++] = (char)0x80;
     packed[n++] = 0x01;
-    struct pt_file_header h;
-    header_init(&h);
-    memcpy(file, &h, sizeof h);
-    size_t z = ZSTD_compress(file + sizeof h, sizeof file - sizeof h, packed, n, 3);
-    CHECK(!ZSTD_isError(z));
-    write_file(file, sizeof h + z);
-    struct pt_reader *r;
-    char err[512];
-    CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
+    struct pt_reader *r = open_one_frame(packed, n, file, sizeof file);
     const struct pt_rec_hdr *rec;
     for (uint64_t i = 0; i < 3; i++) {
         CHECK(pt_reader_next(r, &rec) == 1 && rec->kind == PT_REC_NCCL_CALL);
@@ -246,6 +254,7 @@ static void test_damage_inside_frame(void)
     CHECK(pt_reader_stats(r)->corrupt);
     pt_reader_close(r);
     /* Frame by frame: the same three records, then the same message. */
+    char err[512];
     CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
     struct pt_records recs = {0};
     CHECK(pt_reader_next_frame(r, &recs) == 1 && recs.len == sizeof c && memcmp(recs.data, c, sizeof c) == 0);
@@ -273,15 +282,7 @@ static void test_unpacks_too_large(void)
     n += SIZE - 4;
     for (int i = 0; i < COPIES; i++)
         packed[n++] = 30, packed[n++] = 0; /* the newest of kind 30, no word changed */
-    struct pt_file_header h;
-    header_init(&h);
-    memcpy(file, &h, sizeof h);
-    size_t z = ZSTD_compress(file + sizeof h, sizeof file - sizeof h, packed, n, 3);
-    CHECK(!ZSTD_isError(z));
-    write_file(file, sizeof h + z);
-    struct pt_reader *r;
-    char err[512];
-    CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
+    struct pt_reader *r = open_one_frame(packed, n, file, sizeof file);
     struct pt_records recs = {0};
     CHECK(pt_reader_next_frame(r, &recs) == 1);
     size_t len = recs.len;
