@@ -114,13 +114,7 @@ void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint
 }
 
 void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                 const struct pt_run *run, const struct pt_event *ev)
-{
-    pt_attr_add_as(ranks, coll, run, ev, ev->rec->kind);
-}
-
-void pt_attr_add_as(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                    const struct pt_run *run, const struct pt_event *ev, uint16_t kind)
+                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind)
 {
     struct pt_attr_rank *r = &ranks[ev->source];
     switch (kind) {

@@ -36,12 +36,10 @@ struct pt_attr_rank {
     int n_active, cap_active;
 };
 
-/* Feeds one merged event; ranks[ev->source] accumulates. */
+/* Feeds one merged event, whose record is of kind `kind` (dispatched on by the caller);
+ * ranks[ev->source] accumulates. */
 void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                 const struct pt_run *run, const struct pt_event *ev);
-/* The same for an event whose record is of kind `kind` (dispatched on by the caller). */
-void pt_attr_add_as(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                    const struct pt_run *run, const struct pt_event *ev, uint16_t kind);
+                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind);
 /* One GPU interval of category 0 compute, 1 communication (of comm), 2 copy; intervals must come
  * in order of start (later-starting ones that start before what is attributed are clipped). */
 void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint8_t category,

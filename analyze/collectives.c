@@ -534,13 +534,8 @@ static void expire(struct pt_collectives *c)
             close_and_compact(c, &c->open[i]);
 }
 
-void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
-{
-    pt_collectives_add_as(c, run, ev, ev->rec->kind);
-}
-
-void pt_collectives_add_as(struct pt_collectives *c, const struct pt_run *run,
-                           const struct pt_event *ev, uint16_t kind)
+void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
+                        const struct pt_event *ev, uint16_t kind)
 {
     grow_files(c, run->n);
     c->kernel_call = 0;

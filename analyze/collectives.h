@@ -57,12 +57,10 @@ struct pt_comm_stats {
 struct pt_collectives;
 
 struct pt_collectives *pt_collectives_new(void);
-/* Feeds one merged event of file `source` whose process is global rank `rank`. */
-void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev);
-/* The same for an event whose record is of kind `kind` (a caller that has dispatched on the
- * kind already, so that the compiler need not test it again). */
-void pt_collectives_add_as(struct pt_collectives *c, const struct pt_run *run,
-                           const struct pt_event *ev, uint16_t kind);
+/* Feeds one merged event, whose record is of kind `kind` (given by the caller, which has
+ * dispatched on it already, so that the compiler need not test it again). */
+void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
+                        const struct pt_event *ev, uint16_t kind);
 /* Remembers which communicator a NCCL call (outside the report's window) belongs to, without
  * counting it, so that kernels inside the window (e.g. graph replays) still find it. */
 void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run,

@@ -84,8 +84,8 @@ struct pt_source {
     size_t in_arenas;           /* records held in the arenas */
     size_t held;                /* records held: n + in_runs + in_arenas */
     /* The fast path's records: [fast, fast_end) of the head arena may be handed out as they
-     * are; from fast_from on, not yet counted out (settle_fast). */
-    const struct held *fast, *fast_from, *fast_end;
+     * are; those before fast from the arena's `next` on are not yet counted out (settle_fast). */
+    const struct held *fast, *fast_end;
     size_t held_per_frame;      /* most records a frame has held in its arena */
     uint64_t arena_ts;          /* time of the newest record held in the arenas */
     struct pt_rec_hdr *current; /* a slot handed out, freed at the next call */
@@ -435,13 +435,14 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
 /* The records the fast path took: their counts, and where the head arena stands. */
 static void settle_fast(struct pt_source *s)
 {
-    size_t taken = (size_t)(s->fast - s->fast_from);
-    if (taken) {
-        s->first->next += taken;
-        s->in_arenas -= taken;
-        s->held -= taken;
-    }
-    s->fast = s->fast_from = s->fast_end = NULL;
+    if (!s->fast)
+        return;
+    struct arena *a = s->first; /* the one armed: nothing else takes from it meanwhile */
+    size_t taken = (size_t)(s->fast - (a->held + a->next));
+    a->next += taken;
+    s->in_arenas -= taken;
+    s->held -= taken;
+    s->fast = s->fast_end = NULL;
 }
 
 /* While all the next calls would do is hand out the head arena's next record (nothing to
@@ -458,7 +459,7 @@ static void arm_fast(struct pt_source *s)
             return;
         m = m < s->held - PT_REORDER_WINDOW + 1 ? m : s->held - PT_REORDER_WINDOW + 1;
     }
-    s->fast = s->fast_from = a->held + a->next;
+    s->fast = a->held + a->next;
     s->fast_end = s->fast + m;
 }
 

@@ -1,9 +1,9 @@
 /* The reader's side of packed frames (include/partrace/format.h): rebuilds the records a
- * packed (2.x, 3.x) frame holds, a frame at a time (pt_unpack_records) or a record at a time
- * (record_unpack.h, what the reader uses), each checked against the frame's bounds, so damaged
- * or hostile input ends in an error with its offset, never a read or write out of bounds. This
- * runs once per record of every trace read, so the common case (a short delta) takes few
- * instructions. */
+ * packed (2.x, 3.x) frame holds, a frame at a time (pt_unpack_records; pt_unpack_checked, what
+ * the reader uses when it hands out whole frames) or a record at a time (pt_unpack_next, reading
+ * record by record), each checked against the frame's bounds, so damaged or hostile input ends
+ * in an error with its offset, never a read or write out of bounds. This runs once per record
+ * of every trace read, so the common case (a short delta) takes few instructions. */
 #include <partrace/format.h>
 
 #include <stdlib.h>

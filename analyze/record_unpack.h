@@ -1,5 +1,6 @@
-/* Unpacking a packed (2.x, 3.x) frame one record at a time, the reader's way (the frame-at-a-time
- * form, which the format header declares, writes every record out; this one writes none): each
+/* Unpacking a packed (2.x, 3.x) frame one record at a time, the reader's way when it is read
+ * record by record (the frame-at-a-time form, which the format header declares and
+ * pt_unpack_checked below extends, writes every record out; this one writes none): each
  * kind's last records are kept in buffers of their own (2.x: one, and a delta is applied to it
  * in place; 3.x: PT_PACK_REFS, and a delta is its base copied, then changed), so a record costs
  * its changed words and at most one copy. A record handed out stays valid until the next

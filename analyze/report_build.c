@@ -257,8 +257,8 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     if (!in && kind == PT_REC_NCCL_CALL)
         pt_collectives_note_call(r->c, &r->run, ev);
     else
-        pt_collectives_add_as(r->c, &r->run, ev, kind);
-    pt_attr_add_as(r->attr, r->c, &r->run, ev, kind);
+        pt_collectives_add(r->c, &r->run, ev, kind);
+    pt_attr_add(r->attr, r->c, &r->run, ev, kind);
     if (!in)
         return;
     per_rank(&r->totals[ev->source], &r->run, ev, kind);

@@ -425,6 +425,28 @@ static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size
          (unsigned long long)r->stats.frames, pos, (unsigned long long)r->stats.records);
 }
 
+/* The message for a packed frame that cannot be unpacked (why, at byte `at` of it). */
+static void damaged_frame(struct pt_reader *r, const struct frame_buf *f, const char *why, size_t at)
+{
+    stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s, at byte %zu of the decompressed frame); "
+                         "%llu records read before it", r->path, (unsigned long long)f->start, why, at,
+         (unsigned long long)r->stats.records);
+}
+
+/* The 1.x record at byte pos of [data, data + len), checked; NULL (the stream ends) when it is
+ * damaged. */
+static const struct pt_rec_hdr *plain_record(struct pt_reader *r, const char *data, size_t len,
+                                             size_t pos)
+{
+    const struct pt_rec_hdr *h = (const void *)(data + pos);
+    size_t avail = len - pos;
+    if (avail < sizeof *h || !pt_rec_ok(h, avail)) {
+        damaged_record(r, h, avail, pos);
+        return NULL;
+    }
+    return h;
+}
+
 /* The next record of a packed (2.x, 3.x) frame, unpacked in place; NULL when the stream ends
  * there. */
 static const struct pt_rec_hdr *next_packed(struct pt_reader *r, const struct frame_buf *f)
@@ -438,9 +460,7 @@ static const struct pt_rec_hdr *next_packed(struct pt_reader *r, const struct fr
             stop(r, 0, f->start, "%s: out of memory for a record in frame %llu at offset %llu", r->path,
                  (unsigned long long)r->stats.frames, (unsigned long long)f->start);
         else
-            stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s, at byte %zu of the decompressed "
-                                 "frame); %llu records read before it", r->path,
-                 (unsigned long long)f->start, why, r->frame_pos, (unsigned long long)r->stats.records);
+            damaged_frame(r, f, why, r->frame_pos);
         return NULL;
     }
     /* A delta keeps its base's size, checked when the base came whole; only lengths inside the
@@ -456,13 +476,9 @@ static const struct pt_rec_hdr *next_packed(struct pt_reader *r, const struct fr
 /* The next record of a 1.x frame, in place. */
 static const struct pt_rec_hdr *next_plain(struct pt_reader *r, const struct frame_buf *f)
 {
-    const struct pt_rec_hdr *h = (const void *)(f->data + r->frame_pos);
-    size_t avail = f->len - r->frame_pos;
-    if (avail < sizeof *h || !pt_rec_ok(h, avail)) {
-        damaged_record(r, h, avail, r->frame_pos);
-        return NULL;
-    }
-    r->frame_pos += h->size;
+    const struct pt_rec_hdr *h = plain_record(r, f->data, f->len, r->frame_pos);
+    if (h)
+        r->frame_pos += h->size;
     return h;
 }
 
@@ -567,9 +583,7 @@ static size_t unpack_frame(struct pt_reader *r, const struct frame_buf *f, struc
         stop(r, 0, f->start, "%s: out of memory for frame %llu's records", r->path,
              (unsigned long long)r->stats.frames);
     } else if (rc == -1) {
-        stop(r, 0, f->start, "%s: damaged frame at offset %llu (%s, at byte %zu of the decompressed "
-                             "frame); %llu records read before it", r->path,
-             (unsigned long long)f->start, why, at, (unsigned long long)r->stats.records);
+        damaged_frame(r, f, why, at);
     }
     r->largest_frame = st.out_len > r->largest_frame ? st.out_len : r->largest_frame;
     return st.out_len;
@@ -580,22 +594,14 @@ static size_t unpack_frame(struct pt_reader *r, const struct frame_buf *f, struc
 static size_t check_frame(struct pt_reader *r, const char *data, size_t len)
 {
     size_t pos = 0;
-    uint64_t known = 0;
-    while (pos < len) {
-        const struct pt_rec_hdr *h = (const void *)(data + pos);
-        size_t avail = len - pos;
-        if (avail < sizeof *h || !pt_rec_ok(h, avail)) {
-            r->stats.records += known;
-            damaged_record(r, h, avail, pos);
-            return pos;
-        }
+    const struct pt_rec_hdr *h;
+    while (pos < len && (h = plain_record(r, data, len, pos))) {
         if (pt_rec_known(h->kind))
-            known++;
+            r->stats.records++;
         else
             r->stats.unknown_records++;
         pos += h->size;
     }
-    r->stats.records += known;
     return pos;
 }
 
