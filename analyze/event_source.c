@@ -83,6 +83,7 @@ struct pt_source {
     struct arena *finished;     /* its last record was handed out: reused at the next call */
     size_t in_arenas;           /* records held in the arenas */
     size_t held;                /* records held: n + in_runs + in_arenas */
+    size_t window;              /* frames are read while fewer records are held */
     /* The fast path's records: [fast, fast_end) of the head arena may be handed out as they
      * are; those before fast from the arena's `next` on are not yet counted out (settle_fast). */
     const struct held *fast, *fast_end;
@@ -309,6 +310,29 @@ static void reuse_arena(struct pt_source *s, struct arena *a)
     s->n_spare++;
 }
 
+/* How far back a record of time ts, read now out of order, reaches: the records read since the
+ * earliest one held in the arenas (the in-order run, sorted by time; `cur` is the arena being
+ * read, not yet linked) that is later than ts. 0 when none is. */
+static size_t reach(const struct pt_source *s, const struct arena *cur, uint64_t ts)
+{
+    const struct arena *a = s->first;
+    while (a && !(a->next < a->n_held && a->held[a->n_held - 1].ts > ts))
+        a = a->later;
+    if (!a)
+        a = cur;
+    if (a->next >= a->n_held || a->held[a->n_held - 1].ts <= ts)
+        return 0;
+    size_t lo = a->next, hi = a->n_held - 1; /* the first held later than ts */
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (a->held[m].ts > ts)
+            hi = m;
+        else
+            lo = m + 1;
+    }
+    return s->next_seq - a->held[lo].seq;
+}
+
 /* Keeps the record h (time ts) of arena a back: in the arenas' run when it follows its newest
  * (or the run is empty), else a copy goes to the other runs or the heap. */
 static void hold_read(struct pt_source *s, struct arena *a, struct pt_rec_hdr *h, uint64_t ts)
@@ -328,6 +352,8 @@ static void hold_read(struct pt_source *s, struct arena *a, struct pt_rec_hdr *h
         s->held++;
         return;
     }
+    if (s->window < PT_REORDER_WINDOW && 2 * reach(s, a, ts) > s->window)
+        s->window = PT_REORDER_WINDOW;
     struct pt_rec_hdr *copy = record_alloc(s, h->size);
     if (!copy)
         return;
@@ -406,10 +432,10 @@ static int read_frame(struct pt_source *s)
     return 1;
 }
 
-/* Reads frames until PT_REORDER_WINDOW records are held, or the end. */
+/* Reads frames until the window's records are held, or the end. */
 static void fill(struct pt_source *s)
 {
-    while (!s->eof && held_count(s) < PT_REORDER_WINDOW)
+    while (!s->eof && held_count(s) < s->window)
         if (!read_frame(s))
             s->eof = 1;
 }
@@ -426,6 +452,7 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
         return -1;
     }
     s->index = index;
+    s->window = PT_FIRST_WINDOW;
     /* Read ahead now: the process's attributes (rank, ...) are known before any event. */
     fill(s);
     *out = s;
@@ -454,10 +481,10 @@ static void arm_fast(struct pt_source *s)
     if (s->current || s->finished || s->shift || s->n || s->in_runs || !a || a->next + 1 >= a->n_held)
         return;
     size_t m = a->n_held - 1 - a->next; /* all but the arena's last */
-    if (!s->eof) { /* a call finds held >= PT_REORDER_WINDOW, or it reads a frame */
-        if (s->held < PT_REORDER_WINDOW)
+    if (!s->eof) { /* a call finds held >= window, or it reads a frame */
+        if (s->held < s->window)
             return;
-        m = m < s->held - PT_REORDER_WINDOW + 1 ? m : s->held - PT_REORDER_WINDOW + 1;
+        m = m < s->held - s->window + 1 ? m : s->held - s->window + 1;
     }
     s->fast = a->held + a->next;
     s->fast_end = s->fast + m;
@@ -486,7 +513,7 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
         reuse_arena(s, s->finished);
         s->finished = NULL;
     }
-    if (held_count(s) < PT_REORDER_WINDOW)
+    if (held_count(s) < s->window)
         fill(s);
     if (!held_count(s))
         return 0;
@@ -515,6 +542,7 @@ const struct pt_trace_ctx *pt_source_ctx(const struct pt_source *s) { return &s-
 const struct pt_reader_stats *pt_source_stats(const struct pt_source *s) { return pt_reader_stats(s->reader); }
 const char *pt_source_warning(const struct pt_source *s) { return pt_reader_warning(s->reader); }
 uint64_t pt_source_late(const struct pt_source *s) { return s->late; }
+size_t pt_source_window(const struct pt_source *s) { return s->window; }
 
 size_t pt_source_window_bytes(const struct pt_source *s)
 {

@@ -1,7 +1,9 @@
 /* A file's reorder window (event_source.h) against a plain model of what it promises: frames are
- * read while fewer than PT_REORDER_WINDOW timed records are held, and the earliest held record
- * (time, then read order) comes out next; one that comes out earlier than one before it is
- * counted late. The window keeps records in the frames they were unpacked to while they come
+ * read while fewer timed records are held than the window, and the earliest held record (time,
+ * then read order) comes out next; one that comes out earlier than one before it is counted
+ * late. The model follows the window's size as the source reports it after each event; the
+ * sizes themselves are checked apart: PT_FIRST_WINDOW for records in order, the larger window
+ * before the first event for a stream that is behind from the start. The window keeps records in the frames they were unpacked to while they come
  * in order and copies the others into runs and a heap; the model is one heap. Files of 3.x
  * packed frames, with untimed records between the timed ones and some records larger than a
  * slot, in patterns: in order, interleaved streams, one stream behind by a fraction of the
@@ -23,6 +25,9 @@
 #define MAX_RECORDS 640000
 #define FRAME_RECORDS 4000 /* records per frame */
 #define WINDOW_BYTES_MAX (48u << 20)
+/* In order: PT_FIRST_WINDOW records and the frame read past it, about 130 bytes each (the
+ * record, its place in the run, the arenas kept for reuse): 1.9 MB. The large window: 10 MB. */
+#define SMALL_WINDOW_BYTES_MAX (4u << 20)
 
 static char path[] = "/tmp/pt-unit-source-XXXXXX";
 
@@ -34,6 +39,8 @@ struct item {
 static size_t records; /* of the file being checked */
 static uint64_t times[MAX_RECORDS];
 static struct item heap[MAX_RECORDS], want[MAX_RECORDS];
+static size_t windows[MAX_RECORDS]; /* the source's window after each event */
+static struct item got[MAX_RECORDS];
 
 static int before(const struct item *a, const struct item *b)
 {
@@ -73,11 +80,12 @@ static uint64_t model(void)
     size_t n = 0, read = 0, out = 0;
     uint64_t last = 0, late = 0;
     for (;;) {
-        while (read < records && n < PT_REORDER_WINDOW) /* a whole frame at a time */
+        while (read < records && n < windows[out]) /* a whole frame at a time */
             for (size_t end = read + FRAME_RECORDS; read < end && read < records; read++)
                 push(&n, (struct item){times[read], (uint32_t)read});
         if (!n)
             break;
+        CHECK(out < records);
         struct item it = pop(&n);
         if (it.ts < last)
             late++;
@@ -170,7 +178,6 @@ static void check_pattern(int pattern)
         }
         times[i] = t;
     }
-    uint64_t late = model();
     write_file();
     struct pt_source *s;
     char err[512];
@@ -182,19 +189,28 @@ static void check_pattern(int pattern)
         CHECK(n < records);
         size_t bytes = pt_source_window_bytes(s);
         most = bytes > most ? bytes : most;
-        size_t i = index_of(ev.rec);
-        if (i != want[n].seq || ev.ts_ns != want[n].ts)
-            fprintf(stderr, "pattern %d: event %zu is record %zu at %llu, the model says %u at %llu\n",
-                    pattern, n, i, (unsigned long long)ev.ts_ns, want[n].seq,
-                    (unsigned long long)want[n].ts);
-        CHECK(i == want[n].seq && ev.ts_ns == want[n].ts);
-        n++;
+        windows[n] = pt_source_window(s);
+        CHECK(windows[n] == PT_FIRST_WINDOW || windows[n] == PT_REORDER_WINDOW);
+        CHECK(n == 0 || windows[n] >= windows[n - 1]);
+        got[n++] = (struct item){ev.ts_ns, (uint32_t)index_of(ev.rec)};
     }
     CHECK_EQ_U64(n, records);
+    uint64_t late = model();
+    for (size_t i = 0; i < n; i++) {
+        if (got[i].seq != want[i].seq || got[i].ts != want[i].ts)
+            fprintf(stderr, "pattern %d: event %zu is record %u at %llu, the model says %u at %llu\n",
+                    pattern, i, got[i].seq, (unsigned long long)got[i].ts, want[i].seq,
+                    (unsigned long long)want[i].ts);
+        CHECK(got[i].seq == want[i].seq && got[i].ts == want[i].ts);
+    }
     CHECK_EQ_U64(pt_source_late(s), late);
     if (most > WINDOW_BYTES_MAX)
         fprintf(stderr, "pattern %d: the window held %zu bytes\n", pattern, most);
     CHECK(most <= WINDOW_BYTES_MAX && most > 0);
+    /* In order: the small window throughout. A stream 20 000 records behind from the start: the
+     * large one before the first event, and nothing late. */
+    CHECK(pattern != 0 || (windows[n - 1] == PT_FIRST_WINDOW && most <= SMALL_WINDOW_BYTES_MAX));
+    CHECK(pattern != 1 || (windows[0] == PT_REORDER_WINDOW && late == 0));
     CHECK(pattern != 0 || late == 0);
     CHECK(pattern != 3 || late > 0);
     pt_source_close(s);
