@@ -84,6 +84,8 @@ struct pt_source {
     size_t in_arenas;           /* records held in the arenas */
     size_t held;                /* records held: n + in_runs + in_arenas */
     size_t window;              /* frames are read while fewer records are held */
+    int trial;                  /* the first PT_REORDER_WINDOW records: the window is large */
+    size_t most_reach;          /* the furthest a record read out of order reached back */
     /* The fast path's records: [fast, fast_end) of the head arena may be handed out as they
      * are; those before fast from the arena's `next` on are not yet counted out (settle_fast). */
     const struct held *fast, *fast_end;
@@ -310,27 +312,51 @@ static void reuse_arena(struct pt_source *s, struct arena *a)
     s->n_spare++;
 }
 
+/* The first of n time-ordered entries (at(i)) later than ts; n when none is. */
+#define FIRST_LATER(n, at, ts, out)                     \
+    do {                                                \
+        size_t lo_ = 0, hi_ = (n);                      \
+        while (lo_ < hi_) {                             \
+            size_t m_ = lo_ + (hi_ - lo_) / 2;          \
+            if ((at(m_))->ts > (ts))                    \
+                hi_ = m_;                               \
+            else                                        \
+                lo_ = m_ + 1;                           \
+        }                                               \
+        (out) = lo_;                                    \
+    } while (0)
+
 /* How far back a record of time ts, read now out of order, reaches: the records read since the
- * earliest one held in the arenas (the in-order run, sorted by time; `cur` is the arena being
- * read, not yet linked) that is later than ts. 0 when none is. */
+ * earliest held one later than ts, among those the arenas and the runs hold (each in time and
+ * in read order; the heap's are left out). `cur` is the arena being read, not yet linked. 0
+ * when none is later. */
 static size_t reach(const struct pt_source *s, const struct arena *cur, uint64_t ts)
 {
+    uint32_t first = s->next_seq;
     const struct arena *a = s->first;
     while (a && !(a->next < a->n_held && a->held[a->n_held - 1].ts > ts))
         a = a->later;
     if (!a)
         a = cur;
-    if (a->next >= a->n_held || a->held[a->n_held - 1].ts <= ts)
-        return 0;
-    size_t lo = a->next, hi = a->n_held - 1; /* the first held later than ts */
-    while (lo < hi) {
-        size_t m = lo + (hi - lo) / 2;
-        if (a->held[m].ts > ts)
-            hi = m;
-        else
-            lo = m + 1;
+    if (a->next < a->n_held && a->held[a->n_held - 1].ts > ts) {
+        size_t i;
+#define AT_ARENA(k) (&a->held[a->next + (k)])
+        FIRST_LATER(a->n_held - a->next, AT_ARENA, ts, i);
+#undef AT_ARENA
+        first = a->held[a->next + i].seq;
     }
-    return s->next_seq - a->held[lo].seq;
+    for (int k = 0; k < RUNS; k++) {
+        const struct run *r = &s->runs[k];
+        if (!r->len || r->tail_ts <= ts)
+            continue;
+        size_t i;
+#define AT_RUN(j) run_at(r, (j))
+        FIRST_LATER(r->len, AT_RUN, ts, i);
+#undef AT_RUN
+        uint32_t seq = run_at(r, i)->seq;
+        first = seq < first ? seq : first;
+    }
+    return s->next_seq - first;
 }
 
 /* Keeps the record h (time ts) of arena a back: in the arenas' run when it follows its newest
@@ -352,8 +378,12 @@ static void hold_read(struct pt_source *s, struct arena *a, struct pt_rec_hdr *h
         s->held++;
         return;
     }
-    if (s->window < PT_REORDER_WINDOW && 2 * reach(s, a, ts) > s->window)
-        s->window = PT_REORDER_WINDOW;
+    if (s->trial || s->window < PT_REORDER_WINDOW) {
+        size_t r = reach(s, a, ts);
+        s->most_reach = r > s->most_reach ? r : s->most_reach;
+        if (2 * r > s->window)
+            s->window = PT_REORDER_WINDOW;
+    }
     struct pt_rec_hdr *copy = record_alloc(s, h->size);
     if (!copy)
         return;
@@ -452,7 +482,8 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
         return -1;
     }
     s->index = index;
-    s->window = PT_FIRST_WINDOW;
+    s->window = PT_REORDER_WINDOW;
+    s->trial = 1;
     /* Read ahead now: the process's attributes (rank, ...) are known before any event. */
     fill(s);
     *out = s;
@@ -512,6 +543,11 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
     if (s->finished) {
         reuse_arena(s, s->finished);
         s->finished = NULL;
+    }
+    if (s->trial && s->next_seq >= PT_REORDER_WINDOW) {
+        s->trial = 0;
+        if (s->most_reach <= PT_FIRST_WINDOW / 4)
+            s->window = PT_FIRST_WINDOW;
     }
     if (held_count(s) < s->window)
         fill(s);

@@ -17,11 +17,12 @@
 #include "trace_context.h"
 #include "trace_reader.h"
 
-/* Records held back, per file: PT_FIRST_WINDOW, or PT_REORDER_WINDOW from when a record read
- * out of order reaches back more than half of PT_FIRST_WINDOW (it is earlier than records still
- * held that were read that many records before it). A small window keeps a file's held records
- * in the CPU's caches (with 65 536 records held per file, a generated run's report took a sixth
- * longer); a file whose records come further out of order gets the larger one. */
+/* Records held back, per file: PT_REORDER_WINDOW while the first PT_REORDER_WINDOW records are
+ * read, then PT_FIRST_WINDOW if no record read out of order reached back more than a quarter of
+ * it (it was earlier than held records read that many records before it), and PT_REORDER_WINDOW
+ * again from when one reaches back more than half of it. A small window keeps a file's held
+ * records in the CPU's caches (with 65 536 records held per file, a generated run's report took
+ * a sixth longer); a file whose records come further out of order keeps the large one. */
 #define PT_FIRST_WINDOW 4096
 #define PT_REORDER_WINDOW 65536
 
