@@ -75,14 +75,22 @@ static struct item pop(size_t *n)
     return top;
 }
 
+/* The window the source read to before event `out` (out < records): the one it had after that
+ * event; before the first, also the one it opened with. */
+static size_t window_for(size_t out)
+{
+    if (out)
+        return windows[out];
+    return windows[0] > window_open ? windows[0] : window_open;
+}
+
 /* The model: the order records come out in, and how many are late. */
 static uint64_t model(void)
 {
     size_t n = 0, read = 0, out = 0;
     uint64_t last = 0, late = 0;
     for (;;) {
-        size_t window = out ? windows[out] : windows[0] > window_open ? windows[0] : window_open;
-        while (read < records && n < window) /* a whole frame at a time */
+        while (read < records && n < window_for(out)) /* a whole frame at a time */
             for (size_t end = read + FRAME_RECORDS; read < end && read < records; read++)
                 push(&n, (struct item){times[read], (uint32_t)read});
         if (!n)
