@@ -278,11 +278,13 @@ __attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt
     struct pt_event ev;
     uint64_t last_ts = 0;
     while (pt_run_next(&r->run, &ev)) {
-        if (o->timeline && !last_ts && pt_timeline_init(&r->timeline, r->run.n, ev.ts_ns) != 0)
-            o->timeline = 0; /* out of memory: the export goes without these counters */
+        if (o->timeline) {
+            if (!last_ts && pt_timeline_init(&r->timeline, r->run.n, ev.ts_ns) != 0)
+                o->timeline = 0; /* out of memory: the export goes without these counters */
+            else
+                pt_timeline_step(&r->timeline, r->attr, ev.ts_ns);
+        }
         last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
-        if (o->timeline)
-            pt_timeline_step(&r->timeline, r->attr, ev.ts_ns);
         switch (ev.rec->kind) {
         case PT_REC_KERNEL:
             take_event(r, o, rw, &ev, PT_REC_KERNEL);

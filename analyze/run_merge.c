@@ -14,6 +14,9 @@ static int earlier(const struct pt_run_key *a, const struct pt_run_key *b)
  * the earliest goes back to the front, one whose next event is the latest (files taking turns,
  * as ranks do) to the back, each after one comparison; only the others are searched for and
  * moved. Both ends have room to grow; when one runs out, the array is centred again. */
+/* Room for the n heads to slide: files taking turns move the array one place an event, so with
+ * room for 64 times the heads it is centred once every ~60 n events, not every 2 n. */
+#define ORDER_ROOM(n) (64 * (n) + 2)
 static void centre(struct pt_run *run)
 {
     size_t n = run->hi - run->lo, lo = (run->room - n) / 2;
@@ -85,7 +88,7 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
     memset(run, 0, sizeof *run);
     run->sources = calloc(n ? n : 1, sizeof *run->sources);
     run->rank = calloc(n ? n : 1, sizeof *run->rank);
-    run->room = 3 * n + 2;
+    run->room = ORDER_ROOM(n);
     run->order = calloc(run->room, sizeof *run->order);
     run->head = calloc(n ? n : 1, sizeof *run->head);
     if (!run->sources || !run->rank || !run->order || !run->head) {

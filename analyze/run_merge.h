@@ -17,7 +17,7 @@ struct pt_run {
         uint64_t ts;
         uint32_t source;
     } *order;               /* the heads of the sources not at their end, sorted: order[lo, hi) */
-    size_t lo, hi, room;    /* room: 3n + 2, so that both ends can grow (run_merge.c) */
+    size_t lo, hi, room;    /* room: 64n + 2, so that both ends can grow (run_merge.c) */
     struct pt_event *head;  /* each source's next event (valid while the source is in order) */
     size_t due;             /* 1 + the source of the event last returned, to move on next time */
 };
