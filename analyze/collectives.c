@@ -48,6 +48,9 @@ struct pt_collectives {
     uint32_t kernel_source;
     struct open_coll *open;
     size_t open_cap, open_used;
+    /* The instance found last: a collective's calls come in a run from its ranks, and then its
+     * kernels. Checked by its key (entries move when others close), reset when the table grows. */
+    struct open_coll *open_hint;
     struct pt_call_map *calls;     /* per file: call id -> struct call_ref, up to CALL_MAP */
     struct group_track *groups;    /* per file */
     uint8_t *gpu;                  /* per file: GPU side active */
@@ -276,11 +279,15 @@ static struct open_coll *find_open(struct pt_collectives *c, uint64_t comm, uint
         free(c->open);
         c->open = fresh;
         c->open_cap = cap;
+        c->open_hint = NULL;
     }
+    struct open_coll *h = c->open_hint;
+    if (h && h->used && h->seq == seq && h->comm == comm && h->op == op)
+        return h;
     size_t i = hash_key(comm, op, seq) & (c->open_cap - 1);
     for (; c->open[i].used; i = (i + 1) & (c->open_cap - 1))
         if (c->open[i].comm == comm && c->open[i].op == op && c->open[i].seq == seq)
-            return &c->open[i];
+            return c->open_hint = &c->open[i];
     if (!create)
         return NULL;
     struct open_coll *o = &c->open[i];
@@ -288,7 +295,7 @@ static struct open_coll *find_open(struct pt_collectives *c, uint64_t comm, uint
     o->used = 1;
     o->comm = comm, o->op = op, o->seq = seq;
     c->open_used++;
-    return o;
+    return c->open_hint = o;
 }
 
 /* Removes entries from an open-addressing table and re-inserts the run after them. */
@@ -539,11 +546,12 @@ void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
 {
     grow_files(c, run->n);
     c->kernel_call = 0;
-    if (ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4) {
+    if (ev->ts_ns > c->now) {
+        int due = ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4;
         c->now = ev->ts_ns;
-        expire(c);
+        if (due)
+            expire(c);
     }
-    c->now = ev->ts_ns > c->now ? ev->ts_ns : c->now;
     switch (kind) {
     case PT_REC_NCCL_CALL:
         add_call(c, run, ev);
