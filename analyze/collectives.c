@@ -51,9 +51,11 @@ struct pt_collectives {
     /* The instance found last: a collective's calls come in a run from its ranks, and then its
      * kernels. Checked by its key (entries move when others close), reset when the table grows. */
     struct open_coll *open_hint;
-    struct pt_call_map *calls;     /* per file: call id -> struct call_ref, up to CALL_MAP */
-    struct group_track *groups;    /* per file */
-    uint8_t *gpu;                  /* per file: GPU side active */
+    /* Per file of the run (made with it: no test per event): */
+    struct pt_call_map *calls;     /* call id -> struct call_ref, up to CALL_MAP */
+    struct group_track *groups;
+    uint8_t *gpu;                  /* GPU side active */
+    int32_t *rank;                 /* its global rank (RANK, else its index) */
     size_t n_files;
     uint64_t now;
     /* Observation arrays of closed instances, kept for the next ones of the same size: a run
@@ -138,9 +140,26 @@ uint64_t pt_total_bytes(uint16_t op, uint64_t call_bytes, int32_t n)
     return call_bytes;
 }
 
-struct pt_collectives *pt_collectives_new(void)
+struct pt_collectives *pt_collectives_new(const struct pt_run *run)
 {
-    return calloc(1, sizeof(struct pt_collectives));
+    size_t n = run->n ? run->n : 1;
+    struct pt_collectives *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->calls = calloc(n, sizeof *c->calls);
+    c->groups = calloc(n, sizeof *c->groups);
+    c->gpu = calloc(n, 1);
+    c->rank = calloc(n, sizeof *c->rank);
+    if (!c->calls || !c->groups || !c->gpu || !c->rank) {
+        pt_collectives_free(c);
+        return NULL;
+    }
+    c->n_files = run->n;
+    for (size_t i = 0; i < run->n; i++) {
+        pt_call_map_init(&c->calls[i], CALL_MAP, sizeof(struct call_ref));
+        c->rank[i] = run->rank[i] >= 0 ? run->rank[i] : (int32_t)i;
+    }
+    return c;
 }
 
 static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t id, int32_t n)
@@ -320,36 +339,6 @@ static int complete(const struct open_coll *o)
     return o->seen >= o->n && !o->waiting;
 }
 
-static int32_t global_rank(const struct pt_run *run, uint32_t source)
-{
-    return run->rank[source] >= 0 ? run->rank[source] : (int32_t)source;
-}
-
-static void grow_files(struct pt_collectives *c, size_t n)
-{
-    if (n <= c->n_files)
-        return;
-    /* Each array is kept as soon as it grew, so a failure later leaves no stale pointer. */
-    struct pt_call_map *calls = realloc(c->calls, n * sizeof *calls);
-    if (!calls)
-        return;
-    c->calls = calls;
-    uint8_t *gpu = realloc(c->gpu, n);
-    if (!gpu)
-        return;
-    c->gpu = gpu;
-    struct group_track *groups = realloc(c->groups, n * sizeof *groups);
-    if (!groups)
-        return;
-    c->groups = groups;
-    for (size_t i = c->n_files; i < n; i++) {
-        pt_call_map_init(&calls[i], CALL_MAP, sizeof(struct call_ref));
-        gpu[i] = 0;
-        memset(&groups[i], 0, sizeof groups[i]);
-    }
-    c->n_files = n;
-}
-
 /* Who talks to whom over send/recv (the role) and who member r->rank is. Returns 0, or -1 when
  * the call cannot be placed (rank out of the communicator, out of memory). */
 static int note_peer(struct pt_comm_stats *s, const struct pt_rec_nccl_call *r, int32_t global)
@@ -402,13 +391,12 @@ int32_t pt_comm_hot_member(const struct pt_comm_stats *s, double *ratio)
  * belong to, and the communicator's members, mix of calls and send/recv peers (a role is a
  * property of the whole run). Returns the communicator's stats, NULL for a malformed call or
  * no room; *placed: a send/recv call's member and peer were recorded. */
-static struct pt_comm_stats *register_call(struct pt_collectives *c, const struct pt_run *run,
-                                           const struct pt_event *ev, uint64_t key, int *placed)
+static struct pt_comm_stats *register_call(struct pt_collectives *c, const struct pt_event *ev,
+                                           uint64_t key, int *placed)
 {
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     *placed = 0;
-    int files = ev->source < c->n_files && c->groups;
-    if (r->op == PT_OP_GroupEnd && r->group_depth == 0 && files) {
+    if (r->op == PT_OP_GroupEnd && r->group_depth == 0) {
         /* The group's kernel is tied to this call: it stands for the group's one call, or for
          * its communicator when the group holds several (the kernel serves them all). */
         struct group_track *gt = &c->groups[ev->source];
@@ -426,21 +414,19 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
     }
     if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
         return NULL;
-    if (files) {
-        struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op};
-        struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
-        if (slot)
-            *slot = ref;
-        struct group_track *gt = &c->groups[ev->source];
-        if (r->group_id && gt->group_id != r->group_id)
-            *gt = (struct group_track){r->group_id, 0, ref};
-        gt->members += r->group_id != 0;
-    }
+    struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op};
+    struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
+    if (slot)
+        *slot = ref;
+    struct group_track *gt = &c->groups[ev->source];
+    if (r->group_id && gt->group_id != r->group_id)
+        *gt = (struct group_track){r->group_id, 0, ref};
+    gt->members += r->group_id != 0;
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
     if (!s)
         return NULL;
     s->calls[r->op]++;
-    int32_t g = global_rank(run, ev->source);
+    int32_t g = c->rank[ev->source];
     if (g >= 0 && g < PT_MAX_RANKS)
         s->ranks_seen[g / 32] |= 1u << (g % 32);
     *placed = is_p2p(r->op) && note_peer(s, r, g) == 0;
@@ -453,12 +439,12 @@ static uint16_t open_op(uint16_t op) { return is_p2p(op) ? PT_OP_Recv : op; }
 /* The key that matches a call across ranks: its sequence number, or its send/recv pair. */
 static uint64_t call_key(const struct pt_rec_nccl_call *r) { return is_p2p(r->op) ? pair_key(r) : r->seq; }
 
-static void add_call(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
+static void add_call(struct pt_collectives *c, const struct pt_event *ev)
 {
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     uint64_t key = call_key(r);
     int placed;
-    struct pt_comm_stats *s = register_call(c, run, ev, key, &placed);
+    struct pt_comm_stats *s = register_call(c, ev, key, &placed);
     if (!s)
         return;
     if (placed && r->op == PT_OP_Recv)
@@ -469,7 +455,7 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
         struct pt_coll_bucket *b = &s->ops[r->op][bucket_of(r->bytes)];
         b->count++;
         b->bytes += r->bytes;
-        if (!(ev->source < c->n_files && c->gpu[ev->source]))
+        if (!c->gpu[ev->source])
             b->transfer_ns += r->t_exit_ns - r->t_enter_ns;
     }
     if (!pt_op_is_collective(r->op) && !(is_p2p(r->op) && key))
@@ -489,9 +475,9 @@ static void add_call(struct pt_collectives *c, const struct pt_run *run, const s
     }
     if (o->seen < o->n) {
         struct obs *b = &o->obs[o->seen++];
-        b->rank = global_rank(run, ev->source);
+        b->rank = c->rank[ev->source];
         b->is_send = r->op == PT_OP_Send;
-        b->wants_gpu = ev->source < c->n_files && c->gpu[ev->source];
+        b->wants_gpu = c->gpu[ev->source];
         o->waiting += b->wants_gpu;
         b->host_in = r->t_enter_ns;
         b->host_out = r->t_exit_ns;
@@ -505,8 +491,6 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
 {
     const struct pt_rec_kernel *k = (const void *)ev->rec;
     uint64_t call = pt_trace_ctx_kernel_call(pt_source_ctx(run->sources[ev->source]), k);
-    if (ev->source >= c->n_files)
-        return;
     const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], call);
     c->kernel_call = call, c->kernel_source = ev->source, c->kernel_comm = ref ? ref->comm : 0;
     if (!ref)
@@ -521,7 +505,7 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
     struct open_coll *o = find_open(c, ref->comm, open_op(ref->op), ref->seq, 0);
     if (!o)
         return;
-    int32_t g = global_rank(run, ev->source);
+    int32_t g = c->rank[ev->source];
     for (int32_t i = 0; i < o->seen; i++)
         if (o->obs[i].rank == g && !o->obs[i].gpu_out) {
             o->obs[i].gpu_in = k->start_ns;
@@ -544,7 +528,6 @@ static void expire(struct pt_collectives *c)
 void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
                         const struct pt_event *ev, uint16_t kind)
 {
-    grow_files(c, run->n);
     c->kernel_call = 0;
     if (ev->ts_ns > c->now) {
         int due = ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4;
@@ -554,26 +537,23 @@ void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
     }
     switch (kind) {
     case PT_REC_NCCL_CALL:
-        add_call(c, run, ev);
+        add_call(c, ev);
         break;
     case PT_REC_KERNEL:
         add_kernel(c, run, ev);
         break;
     case PT_REC_CUDA_STATUS:
-        if (ev->source < c->n_files)
-            c->gpu[ev->source] = ((const struct pt_rec_cuda_status *)ev->rec)->state == PT_CUDA_ACTIVE;
+        c->gpu[ev->source] = ((const struct pt_rec_cuda_status *)ev->rec)->state == PT_CUDA_ACTIVE;
         break;
     }
 }
 
-void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run,
-                              const struct pt_event *ev)
+void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *ev)
 {
-    grow_files(c, run->n);
     c->kernel_call = 0;
     int placed;
     if (ev->rec->kind == PT_REC_NCCL_CALL)
-        register_call(c, run, ev, call_key((const void *)ev->rec), &placed);
+        register_call(c, ev, call_key((const void *)ev->rec), &placed);
 }
 
 void pt_collectives_finish(struct pt_collectives *c)
@@ -587,7 +567,7 @@ uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t sourc
 {
     if (c->kernel_call == call_id && c->kernel_source == source)
         return c->kernel_comm;
-    const struct call_ref *ref = source < c->n_files ? pt_call_map_get(&c->calls[source], call_id) : NULL;
+    const struct call_ref *ref = pt_call_map_get(&c->calls[source], call_id);
     return ref ? ref->comm : 0;
 }
 
@@ -615,11 +595,12 @@ void pt_collectives_free(struct pt_collectives *c)
         free(c->spare);
         c->spare = next;
     }
-    for (size_t i = 0; i < c->n_files; i++)
+    for (size_t i = 0; c->calls && i < c->n_files; i++)
         pt_call_map_free(&c->calls[i]);
     free(c->calls);
     free(c->gpu);
     free(c->groups);
+    free(c->rank);
     free(c->open);
     free(c);
 }

@@ -56,15 +56,16 @@ struct pt_comm_stats {
 
 struct pt_collectives;
 
-struct pt_collectives *pt_collectives_new(void);
+/* For the files of run (their number and ranks are known once it is open); NULL when out of
+ * memory. */
+struct pt_collectives *pt_collectives_new(const struct pt_run *run);
 /* Feeds one merged event, whose record is of kind `kind` (given by the caller, which has
  * dispatched on it already, so that the compiler need not test it again). */
 void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
                         const struct pt_event *ev, uint16_t kind);
 /* Remembers which communicator a NCCL call (outside the report's window) belongs to, without
  * counting it, so that kernels inside the window (e.g. graph replays) still find it. */
-void pt_collectives_note_call(struct pt_collectives *c, const struct pt_run *run,
-                              const struct pt_event *ev);
+void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *ev);
 
 /* Closes what is still open (end of the run). */
 void pt_collectives_finish(struct pt_collectives *c);

@@ -255,7 +255,7 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     /* Every event feeds the painter (paused outside the window, so edges clip exactly); only
      * those inside count as collectives. */
     if (!in && kind == PT_REC_NCCL_CALL)
-        pt_collectives_note_call(r->c, &r->run, ev);
+        pt_collectives_note_call(r->c, ev);
     else
         pt_collectives_add(r->c, &r->run, ev, kind);
     pt_attr_add(r->attr, r->c, &r->run, ev, kind);
@@ -323,7 +323,7 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
         return 1;
     }
     size_t n = r->n = r->run.n;
-    r->c = pt_collectives_new();
+    r->c = pt_collectives_new(&r->run);
     r->totals = calloc(n, sizeof *r->totals);
     r->attr = calloc(n, sizeof *r->attr);
     r->by_rank = malloc(n * sizeof *r->by_rank);
