@@ -378,7 +378,9 @@ static void hold_read(struct pt_source *s, struct arena *a, struct pt_rec_hdr *h
         s->held++;
         return;
     }
-    if (s->trial || s->window < PT_REORDER_WINDOW) {
+    /* Only while it can change the window: in the trial until a record reaches back past a
+     * quarter of the small window (the file then keeps the large one), and in the small one. */
+    if ((s->trial && s->most_reach <= PT_FIRST_WINDOW / 4) || s->window < PT_REORDER_WINDOW) {
         size_t r = reach(s, a, ts);
         s->most_reach = r > s->most_reach ? r : s->most_reach;
         if (2 * r > s->window)
