@@ -42,6 +42,10 @@ static size_t frame_len;
 
 static void put(const void *rec, size_t n)
 {
+    if (n > sizeof frame - frame_len) { /* a scenario that does not flush often enough */
+        fprintf(stderr, "gen_trace: frame buffer full\n");
+        exit(1);
+    }
     memcpy(frame + frame_len, rec, n);
     frame_len += n;
 }
@@ -290,6 +294,8 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                 put(&recv, sizeof recv);
             }
             put_kernel(base + compute, base + compute + d_ns, 3, last);
+            if (frame_len > (1 << 19))
+                flush_frame(f);
         }
         close_rank(f, t00 + (uint64_t)steps * period);
     }
