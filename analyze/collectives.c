@@ -66,14 +66,14 @@ struct pt_collectives {
     int32_t spare_n;
 };
 
-/* A zeroed array of n observations: a spare one when there is one of that size. */
+/* An array of n observations: a spare one when there is one of that size. Only the first
+ * `seen` of an instance are read, each written whole when it is added. */
 static struct obs *obs_new(struct pt_collectives *c, int32_t n)
 {
     if (!c->spare || c->spare_n != n)
-        return calloc((size_t)n, sizeof(struct obs));
+        return malloc((size_t)n * sizeof(struct obs));
     struct spare_obs *s = c->spare;
     c->spare = s->next;
-    memset(s, 0, (size_t)n * sizeof(struct obs));
     return (struct obs *)s;
 }
 
@@ -475,12 +475,10 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
     }
     if (o->seen < o->n) {
         struct obs *b = &o->obs[o->seen++];
-        b->rank = c->rank[ev->source];
-        b->is_send = r->op == PT_OP_Send;
-        b->wants_gpu = c->gpu[ev->source];
+        *b = (struct obs){.rank = c->rank[ev->source], .is_send = r->op == PT_OP_Send,
+                          .wants_gpu = c->gpu[ev->source], .host_in = r->t_enter_ns,
+                          .host_out = r->t_exit_ns};
         o->waiting += b->wants_gpu;
-        b->host_in = r->t_enter_ns;
-        b->host_out = r->t_exit_ns;
     }
     o->touched = ev->ts_ns;
     if (complete(o))
