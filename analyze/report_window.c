@@ -66,6 +66,7 @@ int pt_window_step_edges(struct pt_window *w, struct pt_rank_window *rw, struct 
         w->run_start = ev->ts_ns;
         w->from_ns = at(w, w->from_s);
         w->to_ns = w->to_s < 0 ? UINT64_MAX : at(w, w->to_s);
+        w->open_ended = w->to_s < 0 && !w->phase;
     }
     const uint64_t from = w->from_ns, to = w->to_ns;
     if (!rw->started) {

@@ -15,6 +15,7 @@ struct pt_window {
     const char *phase;   /* NULL: no phase */
     uint64_t run_start;  /* the first merged event's time: set by the first pt_window_step */
     uint64_t from_ns, to_ns; /* the edges on the runs' clock, from run_start */
+    int open_ended;      /* no end and no phase: set with run_start */
 };
 
 #define PT_WINDOW_THREADS 64
@@ -40,7 +41,7 @@ int pt_window_step_edges(struct pt_window *w, struct pt_rank_window *rw, struct 
 static inline int pt_window_step(struct pt_window *w, struct pt_rank_window *rw,
                                  struct pt_attr_rank *a, const struct pt_event *ev)
 {
-    if (rw->in_time && w->to_s < 0 && !w->phase)
+    if (rw->in_time & w->open_ended)
         return 1;
     return pt_window_step_edges(w, rw, a, ev);
 }
