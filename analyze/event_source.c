@@ -417,6 +417,11 @@ static void evict_first(struct pt_source *s)
     reuse_arena(s, a);
 }
 
+/* Kinds with a time that the context does not learn from and that are not attributes. */
+#define TIMED_ONLY (1ull << PT_REC_KERNEL | 1ull << PT_REC_NCCL_CALL | 1ull << PT_REC_MEMCPY | \
+                    1ull << PT_REC_MEMSET | 1ull << PT_REC_NVTX | 1ull << PT_REC_CUDA_API)
+_Static_assert(!(TIMED_ONLY & PT_CTX_LEARNS) && !(TIMED_ONLY >> PT_REC_ATTR & 1), "see TIMED_ONLY");
+
 /* Reads the next frame: its records are learnt and held. Returns 0 at the end. */
 static int read_frame(struct pt_source *s)
 {
@@ -440,9 +445,12 @@ static int read_frame(struct pt_source *s)
     for (size_t pos = 0; pos < a->recs.len;) {
         struct pt_rec_hdr *h = (struct pt_rec_hdr *)(a->recs.data + pos);
         pos += h->size;
-        pt_trace_ctx_learn(&s->ctx, h);
-        if (h->kind == PT_REC_ATTR && ((const struct pt_rec_attr *)h)->attr == PT_ATTR_ENV)
-            keep_env(s, (const void *)h);
+        /* Most records (kernels, calls) have a time and nothing to learn: one test for them. */
+        if (h->kind >= 64 || !(TIMED_ONLY >> h->kind & 1)) {
+            pt_trace_ctx_learn(&s->ctx, h);
+            if (h->kind == PT_REC_ATTR && ((const struct pt_rec_attr *)h)->attr == PT_ATTR_ENV)
+                keep_env(s, (const void *)h);
+        }
         uint64_t ts = pt_record_time(h);
         if (ts)
             hold_read(s, a, h, ts);
