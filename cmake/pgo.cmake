@@ -14,11 +14,17 @@ set(pt_pgo_data ${PT_PGO_DIR}/data)
 # The nested build does not share make's job server: it gets the machine's cores itself.
 cmake_host_system_information(RESULT pt_pgo_jobs QUERY NUMBER_OF_LOGICAL_CORES)
 
+# What this build was configured with that the copy needs as well.
+set(pt_pgo_args -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE} -DPT_PGO=OFF -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}
+                -DPT_LIBUNWIND_DIR=${PT_LIBUNWIND_DIR})
+if(CUDA_HOME)
+  list(APPEND pt_pgo_args -DCUDA_HOME=${CUDA_HOME})
+endif()
+
 ExternalProject_Add(pt_pgo_instrumented
   SOURCE_DIR ${PROJECT_SOURCE_DIR}
   BINARY_DIR ${pt_pgo_train_build}
-  CMAKE_ARGS -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE} -DPT_PGO=OFF
-             -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER} -DPT_LIBUNWIND_DIR=${PT_LIBUNWIND_DIR}
+  CMAKE_ARGS ${pt_pgo_args}
              "-DCMAKE_C_FLAGS=${CMAKE_C_FLAGS} -fprofile-generate -fprofile-update=single -fprofile-dir=${pt_pgo_data} -fprofile-prefix-path=${pt_pgo_train_build}"
   BUILD_COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR> --target partrace_cli gen_trace -j ${pt_pgo_jobs}
   BUILD_BYPRODUCTS ${pt_pgo_train_build}/partrace ${pt_pgo_train_build}/tools/gen_trace
