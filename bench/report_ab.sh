@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two partrace binaries' report (and export) of the same generated run, run alternately, since a
 # shared machine's speed drifts within minutes: CPU seconds (user + system, every thread) and
-# events per CPU second, the rate per core. Prints one row per run.
+# events per CPU second, the rate per core. Prints one row per run, then each binary's best and
+# median.
 #   bench/report_ab.sh GEN_TRACE BIN_A BIN_B [STEPS] [ROUNDS] [COMMAND]
 #   COMMAND: report (default) or export
 #   RUN=DIR: the run is generated there once, and kept (to compare more binaries on it later)
@@ -28,5 +29,16 @@ for ((i = 0; i < ROUNDS; i++)); do
         /usr/bin/time -f "%e %U %S" -o "$TMP/time" "$bin" "${args[@]}" > /dev/null 2>&1
         read -r secs user sys < "$TMP/time"
         python3 -c "cpu = $user + $sys; print(f'| $bin | $secs | {cpu:.2f} | {$events / max(cpu, 1e-3):,.0f} |')"
+        echo "$bin $user $sys" >> "$TMP/rounds"
     done
 done
+# Per binary: the best round (least disturbed by the machine's other work) and the median.
+python3 - "$TMP/rounds" "$events" <<'PY'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    name, user, sys_s = line.split()
+    rates.setdefault(name, []).append(int(sys.argv[2]) / max(float(user) + float(sys_s), 1e-3))
+for name, r in rates.items():
+    print(f"{name}: best {max(r):,.0f}, median {statistics.median(r):,.0f} events/s per core over {len(r)} rounds")
+PY
