@@ -593,7 +593,7 @@ void pt_collectives_free(struct pt_collectives *c)
         free(c->spare);
         c->spare = next;
     }
-    for (size_t i = 0; c->calls && i < c->n_files; i++)
+    for (size_t i = 0; i < c->n_files; i++) /* 0 until the per-file arrays are made */
         pt_call_map_free(&c->calls[i]);
     free(c->calls);
     free(c->gpu);

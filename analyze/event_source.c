@@ -312,19 +312,25 @@ static void reuse_arena(struct pt_source *s, struct arena *a)
     s->n_spare++;
 }
 
-/* The first of n time-ordered entries (at(i)) later than ts; n when none is. */
-#define FIRST_LATER(n, at, ts, out)                     \
-    do {                                                \
-        size_t lo_ = 0, hi_ = (n);                      \
-        while (lo_ < hi_) {                             \
-            size_t m_ = lo_ + (hi_ - lo_) / 2;          \
-            if ((at(m_))->ts > (ts))                    \
-                hi_ = m_;                               \
-            else                                        \
-                lo_ = m_ + 1;                           \
-        }                                               \
-        (out) = lo_;                                    \
-    } while (0)
+/* The first of n entries in time order later than ts; n when none is. */
+static size_t first_later(const struct held *v, size_t n, uint64_t ts)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (v[m].ts > ts)
+            hi = m;
+        else
+            lo = m + 1;
+    }
+    return lo;
+}
+
+/* Arena a still holds a record later than ts (its held records are in time order). */
+static int holds_later(const struct arena *a, uint64_t ts)
+{
+    return a->next < a->n_held && a->held[a->n_held - 1].ts > ts;
+}
 
 /* How far back a record of time ts, read now out of order, reaches: the records read since the
  * earliest held one later than ts, among those the arenas and the runs hold (each in time and
@@ -333,28 +339,24 @@ static void reuse_arena(struct pt_source *s, struct arena *a)
 static size_t reach(const struct pt_source *s, const struct arena *cur, uint64_t ts)
 {
     uint32_t first = s->next_seq;
-    const struct arena *a = s->first;
-    while (a && !(a->next < a->n_held && a->held[a->n_held - 1].ts > ts))
+    const struct arena *a = s->first; /* arenas are in time order: the first that holds one */
+    while (a && !holds_later(a, ts))
         a = a->later;
-    if (!a)
+    if (!a && holds_later(cur, ts))
         a = cur;
-    if (a->next < a->n_held && a->held[a->n_held - 1].ts > ts) {
-        size_t i;
-#define AT_ARENA(k) (&a->held[a->next + (k)])
-        FIRST_LATER(a->n_held - a->next, AT_ARENA, ts, i);
-#undef AT_ARENA
-        first = a->held[a->next + i].seq;
-    }
+    if (a)
+        first = a->held[a->next + first_later(a->held + a->next, a->n_held - a->next, ts)].seq;
     for (int k = 0; k < RUNS; k++) {
         const struct run *r = &s->runs[k];
         if (!r->len || r->tail_ts <= ts)
             continue;
-        size_t i;
-#define AT_RUN(j) run_at(r, (j))
-        FIRST_LATER(r->len, AT_RUN, ts, i);
-#undef AT_RUN
-        uint32_t seq = run_at(r, i)->seq;
-        first = seq < first ? seq : first;
+        /* The ring in its two pieces: from head to the end of the array, then the wrapped part
+         * (which holds the later one when the first piece does not). */
+        size_t n1 = r->cap - r->head < r->len ? r->cap - r->head : r->len;
+        size_t i = first_later(r->ring + r->head, n1, ts);
+        const struct held *h = i < n1 ? &r->ring[r->head + i]
+                                      : &r->ring[first_later(r->ring, r->len - n1, ts)];
+        first = h->seq < first ? h->seq : first;
     }
     return s->next_seq - first;
 }

@@ -1,9 +1,10 @@
 /* One trace file as a stream of records in time order. Records in a file are only nearly sorted
  * (each frame holds several threads' rings and GPU activity that finished late), so a bounded
  * reorder window sorts them: whole frames are read while fewer records are held than the window
- * (below), and the earliest held comes out next. Memory grows with the window, never with the file.
- * A record older than one already delivered comes out anyway and is counted as late. Records
- * that come in order are delivered from the frame they were unpacked into, without a copy.
+ * (below), and the earliest held comes out next. Memory grows with the window, never with the
+ * file. A record older than one already delivered comes out anyway and is counted as late.
+ * Records that come in order are delivered from the frame they were unpacked into, without a
+ * copy.
  * Records that carry no time (strings, attributes, correlations, modules, ...) are learnt into
  * the file's context when read and not delivered. */
 #ifndef PT_EVENT_SOURCE_H

@@ -14,9 +14,12 @@ static int earlier(const struct pt_run_key *a, const struct pt_run_key *b)
  * the earliest goes back to the front, one whose next event is the latest (files taking turns,
  * as ranks do) to the back, each after one comparison; only the others are searched for and
  * moved. Both ends have room to grow; when one runs out, the array is centred again. */
+
 /* Room for the n heads to slide: files taking turns move the array one place an event, so with
  * room for 64 times the heads it is centred once every ~60 n events, not every 2 n. */
 #define ORDER_ROOM(n) (64 * (n) + 2)
+
+/* The heads moved to the middle of the room. */
 static void centre(struct pt_run *run)
 {
     size_t n = run->hi - run->lo, lo = (run->room - n) / 2;

@@ -49,7 +49,8 @@ foreach(t pt_reader pt_commands partrace_cli)
   target_compile_options(${t} PRIVATE -fprofile-use -fprofile-dir=${pt_pgo_data}
                          -fprofile-prefix-path=${CMAKE_BINARY_DIR} -fprofile-partial-training
                          -Wno-missing-profile)
-  target_link_options(${t} PRIVATE -fprofile-use -fprofile-partial-training)
   get_target_property(srcs ${t} SOURCES)
   set_source_files_properties(${srcs} TARGET_DIRECTORY ${t} PROPERTIES OBJECT_DEPENDS ${PT_PGO_DIR}/trained)
 endforeach()
+# The link of `partrace` optimizes the whole program (LTO): with the same profile options.
+target_link_options(partrace_cli PRIVATE -fprofile-use -fprofile-partial-training)
