@@ -39,30 +39,33 @@ static inline const uint8_t *get_varint(const uint8_t *p, const uint8_t *end, ui
  * reads several per record. Returns the byte after it, or NULL when it is longer or larger. */
 static inline const uint8_t *get_u32_unrolled(const uint8_t *p, uint32_t *v)
 {
-    uint32_t b = p[0], x;
-    if (b < 0x80) {
-        *v = b;
+    /* Each byte but the last has its top bit set: added whole and the set bits taken off
+     * once, rather than masked one by one. */
+    uint32_t x = p[0];
+    if (x < 0x80) {
+        *v = x;
         return p + 1;
     }
-    x = b & 0x7f, b = p[1], x |= (b & 0x7f) << 7;
+    uint32_t b = p[1];
+    x += b << 7;
     if (b < 0x80) {
-        *v = x;
+        *v = x - 0x80;
         return p + 2;
     }
-    b = p[2], x |= (b & 0x7f) << 14;
+    b = p[2], x += b << 14;
     if (b < 0x80) {
-        *v = x;
+        *v = x - (0x80 + (0x80u << 7));
         return p + 3;
     }
-    b = p[3], x |= (b & 0x7f) << 21;
+    b = p[3], x += b << 21;
     if (b < 0x80) {
-        *v = x;
+        *v = x - (0x80 + (0x80u << 7) + (0x80u << 14));
         return p + 4;
     }
     b = p[4];
     if (b > 0x0f)
         return NULL;
-    *v = x | b << 28;
+    *v = x - (0x80 + (0x80u << 7) + (0x80u << 14) + (0x80u << 21)) + (b << 28);
     return p + 5;
 }
 
@@ -179,12 +182,12 @@ void pt_unpack_begin(struct pt_unpack_state *s, unsigned major)
  * whole record's sizes, a delta's lengths inside (its size is its base's, checked already). */
 static inline __attribute__((always_inline)) int
 unpack_frame_as(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
-                size_t *bad_at, const char **why, struct pt_unpack_counts *counts)
+                size_t *bad_at, const char **why, struct pt_unpack_counts *counts,
+                const struct lead_layout lead_is)
 {
     if (s->in_pos >= len) /* also an empty frame, whose buffer may be NULL */
         return 0;
     const uint8_t *p = (const uint8_t *)in + s->in_pos, *end = (const uint8_t *)in + len;
-    const struct lead_layout lead_is = lead_layout(s->major);
     uint8_t *o = out;
     size_t used = s->out_len;
     int rc = 0;
@@ -251,13 +254,17 @@ unpack_frame_as(struct pt_unpack_state *s, const void *in, size_t len, void *out
 int pt_unpack_records(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
                       size_t *bad_at, const char **why)
 {
-    return unpack_frame_as(s, in, len, out, cap, bad_at, why, NULL);
+    if (s->major >= 3)
+        return unpack_frame_as(s, in, len, out, cap, bad_at, why, NULL, lead_layout(3));
+    return unpack_frame_as(s, in, len, out, cap, bad_at, why, NULL, lead_layout(2));
 }
 
 int pt_unpack_checked(struct pt_unpack_state *s, const void *in, size_t len, void *out, size_t cap,
                       size_t *bad_at, const char **why, struct pt_unpack_counts *counts)
 {
-    return unpack_frame_as(s, in, len, out, cap, bad_at, why, counts);
+    if (s->major >= 3)
+        return unpack_frame_as(s, in, len, out, cap, bad_at, why, counts, lead_layout(3));
+    return unpack_frame_as(s, in, len, out, cap, bad_at, why, counts, lead_layout(2));
 }
 
 #undef BAD
