@@ -6,6 +6,9 @@
 #   bench/report_ab.sh GEN_TRACE BIN_A BIN_B [STEPS] [ROUNDS] [COMMAND]
 #   COMMAND: report (default) or export
 #   RUN=DIR: the run is generated there once, and kept (to compare more binaries on it later)
+#   MORE="BIN_C ...": further binaries, run in turn after A and B
+# Each row also gives the machine's steal time during the run (all CPUs, from /proc/stat): on a
+# shared VM, rounds that other guests slowed down show it.
 set -euo pipefail
 GEN=$1 A=$2 B=$3 STEPS=${4:-200000} ROUNDS=${5:-5} CMD=${6:-report}
 TMP=$(mktemp -d)
@@ -17,18 +20,21 @@ if [ ! -d "$RUN_DIR" ] || [ -z "$(ls -A "$RUN_DIR")" ]; then
 fi
 events=$((8 * 3 * STEPS))
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $events events; $CMD"
-echo "| binary | wall s | CPU s | events/s per core |"
-echo "|---|---|---|---|"
+echo "| binary | wall s | CPU s | events/s per core | machine steal s |"
+echo "|---|---|---|---|---|"
+steal() { awk '/^cpu /{print $9 / 100}' /proc/stat 2>/dev/null || echo 0; }
 for ((i = 0; i < ROUNDS; i++)); do
-    for bin in "$A" "$B"; do
+    for bin in "$A" "$B" ${MORE:-}; do
         if [ "$CMD" = export ]; then
             args=(export --perfetto --force -o "$TMP/out.pftrace" "$RUN_DIR")
         else
             args=(report "$RUN_DIR")
         fi
+        s0=$(steal)
         /usr/bin/time -f "%e %U %S" -o "$TMP/time" "$bin" "${args[@]}" > /dev/null 2>&1
+        s1=$(steal)
         read -r secs user sys < "$TMP/time"
-        python3 -c "cpu = $user + $sys; print(f'| $bin | $secs | {cpu:.2f} | {$events / max(cpu, 1e-3):,.0f} |')"
+        python3 -c "cpu = $user + $sys; print(f'| $bin | $secs | {cpu:.2f} | {$events / max(cpu, 1e-3):,.0f} | {$s1 - $s0:.2f} |')"
         echo "$bin $user $sys" >> "$TMP/rounds"
     done
 done
