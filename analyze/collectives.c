@@ -279,9 +279,14 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
     c->open_used--;
 }
 
+/* The open instance of (comm, op, seq); made when missing if create. NULL when missing (or out
+ * of memory). The hint is tried first; the table grows only on a lookup that misses it. */
 static struct open_coll *find_open(struct pt_collectives *c, uint64_t comm, uint16_t op,
                                    uint64_t seq, int create)
 {
+    struct open_coll *h = c->open_hint;
+    if (h && h->used && h->seq == seq && h->comm == comm && h->op == op)
+        return h;
     if (c->open_cap == 0 || (create && (c->open_used + 1) * 2 > c->open_cap)) {
         size_t cap = c->open_cap ? c->open_cap * 2 : 1024;
         struct open_coll *fresh = calloc(cap, sizeof *fresh);
@@ -300,9 +305,6 @@ static struct open_coll *find_open(struct pt_collectives *c, uint64_t comm, uint
         c->open_cap = cap;
         c->open_hint = NULL;
     }
-    struct open_coll *h = c->open_hint;
-    if (h && h->used && h->seq == seq && h->comm == comm && h->op == op)
-        return h;
     size_t i = hash_key(comm, op, seq) & (c->open_cap - 1);
     for (; c->open[i].used; i = (i + 1) & (c->open_cap - 1))
         if (c->open[i].comm == comm && c->open[i].op == op && c->open[i].seq == seq)
