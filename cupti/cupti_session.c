@@ -223,25 +223,31 @@ static void record_gpu(CUcontext ctx)
     pt_emit(&r, sizeof r);
 }
 
+/* Driver entry points that name a graph node's kernel; NULL where the driver lacks them. */
+static __typeof__(&cuGraphKernelNodeGetParams) get_params;
+static __typeof__(&cuFuncGetName) func_name;
+static __typeof__(&cuKernelGetName) kernel_name;
+
+static void resolve_node_api(void)
+{
+    void *cuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (cuda) {
+        get_params = (__typeof__(get_params))dlsym(cuda, "cuGraphKernelNodeGetParams_v2");
+        func_name = (__typeof__(func_name))dlsym(cuda, "cuFuncGetName");
+        kernel_name = (__typeof__(kernel_name))dlsym(cuda, "cuKernelGetName");
+        dlclose(cuda);
+    }
+}
+
 /* The NCCL kernel kind of a kernel graph node (1 + kind), 0 when it is no NCCL kernel. */
 static uint8_t nccl_node_kind(const CUpti_GraphData *g)
 {
-    static __typeof__(&cuGraphKernelNodeGetParams) get_params;
-    static __typeof__(&cuFuncGetName) func_name;
-    static __typeof__(&cuKernelGetName) kernel_name;
-    static int resolved;
+    /* Graphs may be built on several threads at once; the driver entry points are looked up
+     * once (once per process, not per node, so the once-lock costs nothing that matters). */
+    static pthread_once_t resolved = PTHREAD_ONCE_INIT;
     if (g->nodeType != CU_GRAPH_NODE_TYPE_KERNEL)
         return 0;
-    if (!resolved) {
-        void *cuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-        if (cuda) {
-            get_params = (__typeof__(get_params))dlsym(cuda, "cuGraphKernelNodeGetParams_v2");
-            func_name = (__typeof__(func_name))dlsym(cuda, "cuFuncGetName");
-            kernel_name = (__typeof__(kernel_name))dlsym(cuda, "cuKernelGetName");
-            dlclose(cuda);
-        }
-        resolved = 1;
-    }
+    pthread_once(&resolved, resolve_node_api);
     CUDA_KERNEL_NODE_PARAMS p;
     const char *name = NULL;
     if (!get_params || get_params(g->node, &p) != CUDA_SUCCESS)

@@ -32,15 +32,20 @@ static void *_Atomic primary_handle;  /* dlopen handle of the traced NCCL */
 static void *_Atomic primary_base;    /* its load address */
 static _Atomic int warned_second, warned_missing[PT_SYM_COUNT];
 
+/* Threads may race to fill the cache; each computes the same address, so a relaxed atomic
+ * store is enough (a plain static was a data race that TSan reported). */
 static void *own_base(void)
 {
-    static void *base;
-    if (!base) {
+    static void *_Atomic base;
+    void *b = atomic_load_explicit(&base, memory_order_relaxed);
+    if (!b) {
         Dl_info info;
-        if (dladdr((void *)own_base, &info))
-            base = info.dli_fbase;
+        if (dladdr((void *)own_base, &info)) {
+            b = info.dli_fbase;
+            atomic_store_explicit(&base, b, memory_order_relaxed);
+        }
     }
-    return base;
+    return b;
 }
 
 static void *base_of(void *fn)

@@ -1,6 +1,7 @@
 #include "stacks.h"
 
 #include <link.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,7 +37,9 @@ void pt_stacks_config(void)
 static struct {
     uint64_t lo, hi;
 } skip[4];
-static int n_skip;
+/* Entries are added at start-up and when CUPTI starts, while other threads may be unwinding:
+ * an entry is written before the count that publishes it (release), read after (acquire). */
+static _Atomic int n_skip;
 
 /* The run-time address range of an object's loaded segments; hi = 0 when it has none. */
 static void loaded_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi)
@@ -58,10 +61,11 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
     (void)size;
     uint64_t self = (uintptr_t)arg, lo, hi;
     loaded_range(info, &lo, &hi);
-    if (self < lo || self >= hi || n_skip == (int)(sizeof skip / sizeof *skip))
+    int n = atomic_load_explicit(&n_skip, memory_order_relaxed);
+    if (self < lo || self >= hi || n == (int)(sizeof skip / sizeof *skip))
         return 0;
-    skip[n_skip].lo = lo, skip[n_skip].hi = hi;
-    n_skip++;
+    skip[n].lo = lo, skip[n].hi = hi;
+    atomic_store_explicit(&n_skip, n + 1, memory_order_release);
     return 1;
 }
 
@@ -73,7 +77,8 @@ void pt_stacks_skip_object(const void *addr)
 
 static int skipped(uintptr_t pc)
 {
-    for (int i = 0; i < n_skip; i++)
+    int n = atomic_load_explicit(&n_skip, memory_order_acquire);
+    for (int i = 0; i < n; i++)
         if (pc >= skip[i].lo && pc < skip[i].hi)
             return 1;
     return 0;
