@@ -2,7 +2,8 @@
 # Two partrace binaries' report (and export) of the same generated run, run alternately, since a
 # shared machine's speed drifts within minutes: CPU seconds (user + system, every thread) and
 # events per CPU second, the rate per core. Prints one row per run, then each binary's best and
-# median.
+# median, and each other binary's speed as a multiple of A's (a fixed reference build as A
+# gives a figure that depends less on how loaded the machine is).
 #   bench/report_ab.sh GEN_TRACE BIN_A BIN_B [STEPS] [ROUNDS] [COMMAND]
 #   COMMAND: report (default) or export
 #   RUN=DIR: the run is generated there once, and kept (to compare more binaries on it later)
@@ -39,12 +40,26 @@ for ((i = 0; i < ROUNDS; i++)); do
     done
 done
 # Per binary: the best round (least disturbed by the machine's other work) and the median.
-python3 - "$TMP/rounds" "$events" <<'PY'
+# Then each other binary against A, round by round (A ran just before it, on the same machine
+# in about the same state): the median of those speed ratios, which moves less between
+# machines than either rate does.
+python3 - "$TMP/rounds" "$events" "$A" <<'PY'
 import statistics, sys
-rates = {}
+rates, rounds = {}, []
 for line in open(sys.argv[1]):
     name, user, sys_s = line.split()
-    rates.setdefault(name, []).append(int(sys.argv[2]) / max(float(user) + float(sys_s), 1e-3))
+    rate = int(sys.argv[2]) / max(float(user) + float(sys_s), 1e-3)
+    rates.setdefault(name, []).append(rate)
+    rounds.append((name, rate))
 for name, r in rates.items():
     print(f"{name}: best {max(r):,.0f}, median {statistics.median(r):,.0f} events/s per core over {len(r)} rounds")
+ratios, ref = {}, None
+for name, rate in rounds:
+    if name == sys.argv[3]:
+        ref = rate
+        continue
+    if ref:
+        ratios.setdefault(name, []).append(rate / ref)
+for name, q in ratios.items():
+    print(f"{name}: {statistics.median(q):.2f} times as fast as {sys.argv[3]} (median of {len(q)} rounds, {min(q):.2f}-{max(q):.2f})")
 PY
