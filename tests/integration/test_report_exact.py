@@ -328,6 +328,29 @@ class ReportExact(TraceTest):
         self.assertEqual((row["wait_ns"], row["transfer_ns"]), (0, 10 * 500))
         self.assertTrue(all(s["cost_ns"] == 0 for s in rep["stragglers"]))
 
+    def test_frame_size_does_not_change_the_report(self):
+        # The same run written in the recorder's half-megabyte frames and in 4 KiB ones: deltas
+        # restart at every frame, and records cross many more arenas of the reorder window, yet
+        # the report must be the same to the byte.
+        for scenario in (["tp", 4, 20000, 50000, 20000, 1 << 20, 0, 3000, 1000, 7000],
+                         ["pp", 4, 8, 30000, 3000]):
+            reports, frames = [], []
+            for frame_bytes in ("", "4096"):
+                run = f"{self.run_dir}-{scenario[0]}-{frame_bytes or 'default'}"
+                os.makedirs(run)
+                subprocess.run([GEN, run, *map(str, scenario)], check=True, stdout=subprocess.DEVNULL,
+                               env=dict(os.environ, GEN_FRAME_BYTES=frame_bytes))
+                reports.append(cli("report", "--json", run).stdout)
+                info = cli("info", run).stdout
+                frames.append(sum(int(line.split(",")[1].split()[0])
+                                  for line in info.splitlines() if line.strip().startswith("format")))
+            self.assertGreater(frames[1], 50 * frames[0], scenario)
+            self.assertEqual(reports[0], reports[1], scenario)
+        bad = subprocess.run([GEN, self.run_dir + "-bad", "tp", "2", "1", "1", "1", "1", "0", "0"],
+                             env=dict(os.environ, GEN_FRAME_BYTES="64k"), capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("GEN_FRAME_BYTES='64k'", bad.stderr)
+
 
 if __name__ == "__main__":
     main()

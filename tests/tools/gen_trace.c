@@ -38,6 +38,9 @@
 #include <partrace/format.h>
 
 static char frame[1 << 20];
+/* Records staged before a frame is written: the recorder's half-megabyte by default;
+ * GEN_FRAME_BYTES (4 KiB to 512 KiB) for runs of smaller frames. */
+static size_t frame_bytes = 1 << 19;
 static size_t frame_len;
 
 static void put(const void *rec, size_t n)
@@ -206,7 +209,7 @@ static int generate_pp(const char *dir, int stages, int micro, uint64_t f_ns, in
                 busy_until = start + f_ns;
                 if (s < stages - 1 || j == micro - 1)
                     put_p2p(s, stages, comm, PT_OP_Send, down, send_seq++, start + 100);
-                if (frame_len > (1 << 19))
+                if (frame_len > frame_bytes)
                     flush_frame(file);
             }
         close_rank(file, busy_until + 1000);
@@ -294,7 +297,7 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                 put(&recv, sizeof recv);
             }
             put_kernel(base + compute, base + compute + d_ns, 3, last);
-            if (frame_len > (1 << 19))
+            if (frame_len > frame_bytes)
                 flush_frame(f);
         }
         close_rank(f, t00 + (uint64_t)steps * period);
@@ -304,6 +307,16 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
 
 int main(int argc, char **argv)
 {
+    const char *fb = getenv("GEN_FRAME_BYTES");
+    if (fb && *fb) {
+        char *end;
+        unsigned long long v = strtoull(fb, &end, 10);
+        if (*end || v < 4096 || v > (1 << 19)) {
+            fprintf(stderr, "gen_trace: GEN_FRAME_BYTES='%s' is not a number from 4096 to 524288\n", fb);
+            return 2;
+        }
+        frame_bytes = (size_t)v;
+    }
     if (argc == 10 && strcmp(argv[2], "ep") == 0) {
         int experts = atoi(argv[3]), steps = atoi(argv[4]), hot = atoi(argv[8]);
         if (experts < 3 || experts > 64 || steps < 1 || hot < 0 || hot >= experts) {
@@ -407,7 +420,7 @@ int main(int argc, char **argv)
             put_kernel(base, base + compute, 1, 0);
             put(&call, sizeof call);
             put_kernel(arrive, end, 2, call_id);
-            if (frame_len > (1 << 19))
+            if (frame_len > frame_bytes)
                 flush_frame(f);
         }
         close_rank(f, t0 + (uint64_t)steps * period);
