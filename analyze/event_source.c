@@ -4,6 +4,7 @@
 #include "min_heap.h"
 #include "record_copy.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,25 +147,37 @@ static void record_release(struct pt_source *s, struct pt_rec_hdr *h)
     s->free_slots = sl;
 }
 
+/* Every kind with a time keeps it in the first word after the header: one load, no switch
+ * on the kind (the reader asks for it once per record). */
+#define TIMED_KINDS                                                                           \
+    (1ull << PT_REC_NCCL_CALL | 1ull << PT_REC_COMM_INIT | 1ull << PT_REC_THREAD |            \
+     1ull << PT_REC_FLUSH | 1ull << PT_REC_END | 1ull << PT_REC_KERNEL | 1ull << PT_REC_MEMCPY | \
+     1ull << PT_REC_MEMSET | 1ull << PT_REC_MEMORY | 1ull << PT_REC_SYNC | 1ull << PT_REC_NVTX | \
+     1ull << PT_REC_CUDA_API | 1ull << PT_REC_CUDA_STATUS | 1ull << PT_REC_GRAPH_NODE)
+#define TIME_AT(type, field) _Static_assert(offsetof(type, field) == sizeof(struct pt_rec_hdr), #type)
+TIME_AT(struct pt_rec_nccl_call, t_enter_ns);
+TIME_AT(struct pt_rec_comm_init, t_enter_ns);
+TIME_AT(struct pt_rec_thread, ts_ns);
+TIME_AT(struct pt_rec_flush, ts_ns);
+TIME_AT(struct pt_rec_end, ts_ns);
+TIME_AT(struct pt_rec_kernel, start_ns);
+TIME_AT(struct pt_rec_memcpy, start_ns);
+TIME_AT(struct pt_rec_memset, start_ns);
+TIME_AT(struct pt_rec_memory, ts_ns);
+TIME_AT(struct pt_rec_sync, start_ns);
+TIME_AT(struct pt_rec_nvtx, ts_ns);
+TIME_AT(struct pt_rec_cuda_api, start_ns);
+TIME_AT(struct pt_rec_cuda_status, ts_ns);
+TIME_AT(struct pt_rec_graph_node, ts_ns);
+_Static_assert(PT_REC_KIND_LIMIT <= 64, "TIMED_KINDS is one 64-bit mask");
+
 uint64_t pt_record_time(const struct pt_rec_hdr *h)
 {
-    switch (h->kind) {
-    case PT_REC_NCCL_CALL: return ((const struct pt_rec_nccl_call *)h)->t_enter_ns;
-    case PT_REC_COMM_INIT: return ((const struct pt_rec_comm_init *)h)->t_enter_ns;
-    case PT_REC_THREAD: return ((const struct pt_rec_thread *)h)->ts_ns;
-    case PT_REC_FLUSH: return ((const struct pt_rec_flush *)h)->ts_ns;
-    case PT_REC_END: return ((const struct pt_rec_end *)h)->ts_ns;
-    case PT_REC_KERNEL: return ((const struct pt_rec_kernel *)h)->start_ns;
-    case PT_REC_MEMCPY: return ((const struct pt_rec_memcpy *)h)->start_ns;
-    case PT_REC_MEMSET: return ((const struct pt_rec_memset *)h)->start_ns;
-    case PT_REC_MEMORY: return ((const struct pt_rec_memory *)h)->ts_ns;
-    case PT_REC_SYNC: return ((const struct pt_rec_sync *)h)->start_ns;
-    case PT_REC_NVTX: return ((const struct pt_rec_nvtx *)h)->ts_ns;
-    case PT_REC_CUDA_API: return ((const struct pt_rec_cuda_api *)h)->start_ns;
-    case PT_REC_CUDA_STATUS: return ((const struct pt_rec_cuda_status *)h)->ts_ns;
-    case PT_REC_GRAPH_NODE: return ((const struct pt_rec_graph_node *)h)->ts_ns;
-    }
-    return 0;
+    if (h->kind >= 64 || !(TIMED_KINDS >> h->kind & 1))
+        return 0;
+    uint64_t t;
+    memcpy(&t, (const char *)h + sizeof *h, sizeof t);
+    return t;
 }
 
 static int before(const struct held *a, const struct held *b)
@@ -423,6 +436,7 @@ static void evict_first(struct pt_source *s)
 #define TIMED_ONLY (1ull << PT_REC_KERNEL | 1ull << PT_REC_NCCL_CALL | 1ull << PT_REC_MEMCPY | \
                     1ull << PT_REC_MEMSET | 1ull << PT_REC_NVTX | 1ull << PT_REC_CUDA_API)
 _Static_assert(!(TIMED_ONLY & PT_CTX_LEARNS) && !(TIMED_ONLY >> PT_REC_ATTR & 1), "see TIMED_ONLY");
+_Static_assert((TIMED_ONLY & TIMED_KINDS) == TIMED_ONLY, "their time is the word after the header");
 
 /* Reads the next frame: its records are learnt and held. Returns 0 at the end. */
 static int read_frame(struct pt_source *s)
@@ -448,12 +462,15 @@ static int read_frame(struct pt_source *s)
         struct pt_rec_hdr *h = (struct pt_rec_hdr *)(a->recs.data + pos);
         pos += h->size;
         /* Most records (kernels, calls) have a time and nothing to learn: one test for them. */
-        if (h->kind >= 64 || !(TIMED_ONLY >> h->kind & 1)) {
+        uint64_t ts;
+        if (h->kind < 64 && (TIMED_ONLY >> h->kind & 1)) {
+            memcpy(&ts, (const char *)h + sizeof *h, sizeof ts); /* as pt_record_time */
+        } else {
             pt_trace_ctx_learn(&s->ctx, h);
             if (h->kind == PT_REC_ATTR && ((const struct pt_rec_attr *)h)->attr == PT_ATTR_ENV)
                 keep_env(s, (const void *)h);
+            ts = pt_record_time(h);
         }
-        uint64_t ts = pt_record_time(h);
         if (ts)
             hold_read(s, a, h, ts);
     }

@@ -96,6 +96,19 @@ static inline void change_word(uint8_t *rec, size_t i, uint32_t z)
     memcpy(rec + 4 * i, &w, sizeof w);
 }
 
+/* The mask bits that lie past a record of 4 n bytes, n < 33 (bit i is its word i + 1): a
+ * table, since the check comes with every delta. */
+#define PAST_WORDS(n) ((n) == 0 ? ~0u : ~0u << ((n) - 1))
+static const uint32_t past_words[33] = {
+    PAST_WORDS(0),  PAST_WORDS(1),  PAST_WORDS(2),  PAST_WORDS(3),  PAST_WORDS(4),
+    PAST_WORDS(5),  PAST_WORDS(6),  PAST_WORDS(7),  PAST_WORDS(8),  PAST_WORDS(9),
+    PAST_WORDS(10), PAST_WORDS(11), PAST_WORDS(12), PAST_WORDS(13), PAST_WORDS(14),
+    PAST_WORDS(15), PAST_WORDS(16), PAST_WORDS(17), PAST_WORDS(18), PAST_WORDS(19),
+    PAST_WORDS(20), PAST_WORDS(21), PAST_WORDS(22), PAST_WORDS(23), PAST_WORDS(24),
+    PAST_WORDS(25), PAST_WORDS(26), PAST_WORDS(27), PAST_WORDS(28), PAST_WORDS(29),
+    PAST_WORDS(30), PAST_WORDS(31), PAST_WORDS(32)};
+#undef PAST_WORDS
+
 /* Applies a delta's change mask and word changes at p to rec, a record of size bytes. Returns
  * the byte after them, or NULL with *why. */
 static inline const uint8_t *apply_changes(const uint8_t *p, const uint8_t *end, uint8_t *rec,
@@ -108,15 +121,16 @@ static inline const uint8_t *apply_changes(const uint8_t *p, const uint8_t *end,
     uint64_t mask;
     uint32_t m32;
     const uint8_t *q = roomy ? get_u32_unrolled(p, &m32) : NULL;
-    if (q) /* masks of records up to 132 bytes: at most 5 bytes and 32 bits */
+    /* Bit i of the mask is word i + 1 of the record: none may lie past its size / 4 words. */
+    if (q) { /* masks of records up to 132 bytes: at most 5 bytes and 32 bits */
         mask = m32, p = q;
-    else if (!(p = get_varint(p, end, &mask, 64))) {
+        if (size < 4 * 33 && (m32 & past_words[size / 4])) /* 32 bits reach no further */
+            goto beyond;
+    } else if (!(p = get_varint(p, end, &mask, 64))) {
         *why = "bad change mask";
         return NULL;
-    }
-    if (size / 4 - 1 < 64 && mask >> (size / 4 - 1)) {
-        *why = "change mask beyond the record";
-        return NULL;
+    } else if (size / 4 - 1 < 64 && mask >> (size / 4 - 1)) {
+        goto beyond;
     }
     if (roomy) {
         for (; mask; mask &= mask - 1) {
@@ -138,6 +152,9 @@ static inline const uint8_t *apply_changes(const uint8_t *p, const uint8_t *end,
         change_word(rec, (size_t)__builtin_ctzll(mask) + 1, (uint32_t)z);
     }
     return p;
+beyond:
+    *why = "change mask beyond the record";
+    return NULL;
 }
 
 /* Writes kind and size into a record's first word (the packed form leaves them out). */
