@@ -458,6 +458,11 @@ static int read_frame(struct pt_source *s)
         reuse_arena(s, a);
         return 0;
     }
+    /* What hold_read does for a record in order, with its counts in locals (written back
+     * before any other call and at the end): the common case. */
+    uint32_t seq = s->next_seq;
+    uint64_t arena_ts = s->arena_ts;
+    size_t in_arenas = s->in_arenas, n_held = a->n_held;
     for (size_t pos = 0; pos < a->recs.len;) {
         struct pt_rec_hdr *h = (struct pt_rec_hdr *)(a->recs.data + pos);
         pos += h->size;
@@ -471,9 +476,21 @@ static int read_frame(struct pt_source *s)
                 keep_env(s, (const void *)h);
             ts = pt_record_time(h);
         }
-        if (ts)
-            hold_read(s, a, h, ts);
+        if (!ts)
+            continue;
+        if ((ts >= arena_ts || !in_arenas) && n_held < a->cap_held) {
+            a->held[n_held++] = (struct held){ts, seq++, h};
+            arena_ts = ts;
+            in_arenas++;
+            continue;
+        }
+        s->held += in_arenas - s->in_arenas;
+        s->next_seq = seq, s->arena_ts = arena_ts, s->in_arenas = in_arenas, a->n_held = n_held;
+        hold_read(s, a, h, ts);
+        seq = s->next_seq, arena_ts = s->arena_ts, in_arenas = s->in_arenas, n_held = a->n_held;
     }
+    s->held += in_arenas - s->in_arenas;
+    s->next_seq = seq, s->arena_ts = arena_ts, s->in_arenas = in_arenas, a->n_held = n_held;
     if (a->n_held > s->held_per_frame)
         s->held_per_frame = a->n_held;
     if (!a->n_held) { /* every record learnt or copied: the arena is free again */
