@@ -61,11 +61,13 @@ __attribute__((noinline)) static void put_in_order_slow(struct pt_run *run, stru
 }
 
 /* The common cases inline: k goes last (files taking turns: tried first), or first, where
- * there is room. */
+ * there is room. Going last is right for an empty array too, so that case needs no test of
+ * its own: o[hi - 1] is then a head taken before (hi > 0 always: the array starts, and is
+ * centred, away from index 0, and hi never decreases otherwise). */
 static inline void put_in_order(struct pt_run *run, struct pt_run_key k)
 {
     struct pt_run_key *o = run->order;
-    if (run->hi < run->room && run->lo < run->hi && !earlier(&k, &o[run->hi - 1]))
+    if (run->hi < run->room && !earlier(&k, &o[run->hi - 1]))
         o[run->hi++] = k;
     else if (run->lo > 0 && run->lo < run->hi && earlier(&k, &o[run->lo]))
         o[--run->lo] = k;
