@@ -114,14 +114,15 @@ void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint
 }
 
 void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind)
+                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind,
+                 const struct pt_ctx_string *name)
 {
     struct pt_attr_rank *r = &ranks[ev->source];
     switch (kind) {
     case PT_REC_KERNEL: {
         const struct pt_rec_kernel *k = (const void *)ev->rec;
         const struct pt_trace_ctx *ctx = pt_source_ctx(run->sources[ev->source]);
-        if (!pt_trace_ctx_comm_class(ctx, k->name_id)) {
+        if (!name || !name->comm_class) {
             add_interval(r, k->start_ns, k->end_ns, 0, 0);
             break;
         }

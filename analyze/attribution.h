@@ -37,9 +37,11 @@ struct pt_attr_rank {
 };
 
 /* Feeds one merged event, whose record is of kind `kind` (dispatched on by the caller);
- * ranks[ev->source] accumulates. */
+ * ranks[ev->source] accumulates. For a kernel, name is its name's entry (pt_trace_ctx_name,
+ * looked up once by the caller for every analysis), NULL when unknown. */
 void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind);
+                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind,
+                 const struct pt_ctx_string *name);
 /* One GPU interval of category 0 compute, 1 communication (of comm), 2 copy; intervals must come
  * in order of start (later-starting ones that start before what is attributed are clipped). */
 void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint8_t category,

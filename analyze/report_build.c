@@ -182,8 +182,8 @@ static void track(struct pt_rank_totals *t, uint64_t start, uint64_t end)
         t->last_ns = end;
 }
 
-static void per_rank(struct pt_rank_totals *t, const struct pt_run *run, const struct pt_event *ev,
-                     uint16_t kind)
+static void per_rank(struct pt_rank_totals *t, const struct pt_event *ev, uint16_t kind,
+                     const struct pt_ctx_string *name)
 {
     if (kind == PT_REC_NCCL_CALL) {
         const struct pt_rec_nccl_call *c = (const void *)ev->rec;
@@ -192,7 +192,7 @@ static void per_rank(struct pt_rank_totals *t, const struct pt_run *run, const s
     } else if (kind == PT_REC_KERNEL) {
         const struct pt_rec_kernel *k = (const void *)ev->rec;
         uint64_t d = k->end_ns - k->start_ns;
-        if (pt_trace_ctx_is_nccl(pt_source_ctx(run->sources[ev->source]), k->name_id))
+        if (name && name->nccl)
             t->comm_kernel_ns += d;
         else
             t->other_kernel_ns += d;
@@ -251,6 +251,10 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     }
     if (kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev->rec)->device >= 0)
         r->totals[ev->source].gpu = ((const struct pt_rec_comm_init *)ev->rec)->device;
+    const struct pt_ctx_string *name = NULL;
+    if (kind == PT_REC_KERNEL)
+        name = pt_trace_ctx_name(pt_source_ctx(r->run.sources[ev->source]),
+                                 ((const struct pt_rec_kernel *)ev->rec)->name_id);
     int in = pt_window_step(&o->window, &rw[ev->source], &r->attr[ev->source], ev);
     /* Every event feeds the painter (paused outside the window, so edges clip exactly); only
      * those inside count as collectives. */
@@ -258,10 +262,10 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
         pt_collectives_note_call(r->c, ev);
     else
         pt_collectives_add(r->c, &r->run, ev, kind);
-    pt_attr_add(r->attr, r->c, &r->run, ev, kind);
+    pt_attr_add(r->attr, r->c, &r->run, ev, kind, name);
     if (!in)
         return;
-    per_rank(&r->totals[ev->source], &r->run, ev, kind);
+    per_rank(&r->totals[ev->source], ev, kind, name);
     if (kind == PT_REC_NVTX && ((const struct pt_rec_nvtx *)ev->rec)->event == PT_NVTX_MARK) {
         const struct pt_rec_nvtx *mark = (const void *)ev->rec;
         pt_requests_mark(&r->requests, ev->source, mark->text, mark->text_bytes, mark->ts_ns);

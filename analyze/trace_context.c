@@ -103,10 +103,9 @@ const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id)
     return e ? e->comm_class : NULL;
 }
 
-int pt_trace_ctx_is_nccl(const struct pt_trace_ctx *c, uint32_t id)
+const struct pt_ctx_string *pt_trace_ctx_name(const struct pt_trace_ctx *c, uint32_t id)
 {
-    const struct pt_ctx_string *e = find_string(c, id);
-    return e && e->nccl;
+    return find_string(c, id);
 }
 
 uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c,

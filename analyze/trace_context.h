@@ -52,8 +52,9 @@ const char *pt_trace_ctx_string(const struct pt_trace_ctx *c, uint32_t id);
 /* The communication class of the kernel named by a string id (kernel_class.h), or NULL;
  * decided once per name when the string is read. */
 const char *pt_trace_ctx_comm_class(const struct pt_trace_ctx *c, uint32_t id);
-/* Whether that class is NCCL's own. */
-int pt_trace_ctx_is_nccl(const struct pt_trace_ctx *c, uint32_t id);
+/* The entry of a string id (its text and class), NULL when unknown: one lookup for a caller
+ * that asks several things of one kernel's name. */
+const struct pt_ctx_string *pt_trace_ctx_name(const struct pt_trace_ctx *c, uint32_t id);
 
 uint64_t pt_trace_ctx_kernel_call_joined(const struct pt_trace_ctx *c,
                                          const struct pt_rec_kernel *k);
