@@ -100,7 +100,8 @@ static inline void change_word(uint8_t *rec, size_t i, uint32_t z)
  * table, since the check comes with every delta. */
 #define PAST_WORDS(n) (~0u << ((n) - 1))
 static const uint32_t past_words[33] = {
-    ~0u /* no record is this small */, PAST_WORDS(1),  PAST_WORDS(2),  PAST_WORDS(3),  PAST_WORDS(4),
+    ~0u, /* no record is this small */
+    PAST_WORDS(1),  PAST_WORDS(2),  PAST_WORDS(3),  PAST_WORDS(4),
     PAST_WORDS(5),  PAST_WORDS(6),  PAST_WORDS(7),  PAST_WORDS(8),  PAST_WORDS(9),
     PAST_WORDS(10), PAST_WORDS(11), PAST_WORDS(12), PAST_WORDS(13), PAST_WORDS(14),
     PAST_WORDS(15), PAST_WORDS(16), PAST_WORDS(17), PAST_WORDS(18), PAST_WORDS(19),
