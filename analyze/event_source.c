@@ -154,7 +154,8 @@ static void record_release(struct pt_source *s, struct pt_rec_hdr *h)
      1ull << PT_REC_FLUSH | 1ull << PT_REC_END | 1ull << PT_REC_KERNEL | 1ull << PT_REC_MEMCPY | \
      1ull << PT_REC_MEMSET | 1ull << PT_REC_MEMORY | 1ull << PT_REC_SYNC | 1ull << PT_REC_NVTX | \
      1ull << PT_REC_CUDA_API | 1ull << PT_REC_CUDA_STATUS | 1ull << PT_REC_GRAPH_NODE)
-#define TIME_AT(type, field) _Static_assert(offsetof(type, field) == sizeof(struct pt_rec_hdr), #type)
+#define TIME_AT(type, field) \
+    _Static_assert(offsetof(type, field) == sizeof(struct pt_rec_hdr), #type)
 TIME_AT(struct pt_rec_nccl_call, t_enter_ns);
 TIME_AT(struct pt_rec_comm_init, t_enter_ns);
 TIME_AT(struct pt_rec_thread, ts_ns);
