@@ -241,7 +241,7 @@ static void note_phase(struct pt_report *r, const struct pt_rec_nvtx *n)
  * that is most of a run (kernels, NCCL calls) with the kind a constant, so that none of the
  * analyses tests it again, and once for the others. */
 static inline __attribute__((always_inline)) void take_event(struct pt_report *r, struct pt_report_opts *o,
-                                                             struct pt_rank_window *rw,
+                                                             struct pt_rank_window *rw, uint8_t *inside,
                                                              const struct pt_event *ev, uint16_t kind)
 {
     if (kind == PT_REC_NVTX) {
@@ -255,7 +255,13 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     if (kind == PT_REC_KERNEL)
         name = pt_trace_ctx_name(pt_source_ctx(r->run.sources[ev->source]),
                                  ((const struct pt_rec_kernel *)ev->rec)->name_id);
-    int in = pt_window_step(&o->window, &rw[ev->source], &r->attr[ev->source], ev);
+    /* inside[f]: file f is inside a window with no end and no phase, where it stays (a flag
+     * of its own, not read from the large window state at every event). */
+    int in = inside[ev->source];
+    if (!in) {
+        in = pt_window_step(&o->window, &rw[ev->source], &r->attr[ev->source], ev);
+        inside[ev->source] = (uint8_t)(rw[ev->source].in_time & o->window.open_ended);
+    }
     /* Every event feeds the painter (paused outside the window, so edges clip exactly); only
      * those inside count as collectives. */
     if (!in && kind == PT_REC_NCCL_CALL)
@@ -277,7 +283,7 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
  * an event goes through (and the merge under them) is compiled into this loop, which spares
  * the calls and returns between them (70 instructions an event of ~970, measured). */
 __attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o,
-                                                  struct pt_rank_window *rw)
+                                                  struct pt_rank_window *rw, uint8_t *inside)
 {
     struct pt_event ev;
     uint64_t last_ts = 0;
@@ -291,13 +297,13 @@ __attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt
         last_ts = ev.ts_ns > last_ts ? ev.ts_ns : last_ts;
         switch (ev.rec->kind) {
         case PT_REC_KERNEL:
-            take_event(r, o, rw, &ev, PT_REC_KERNEL);
+            take_event(r, o, rw, inside, &ev, PT_REC_KERNEL);
             break;
         case PT_REC_NCCL_CALL:
-            take_event(r, o, rw, &ev, PT_REC_NCCL_CALL);
+            take_event(r, o, rw, inside, &ev, PT_REC_NCCL_CALL);
             break;
         default:
-            take_event(r, o, rw, &ev, ev.rec->kind);
+            take_event(r, o, rw, inside, &ev, ev.rec->kind);
             break;
         }
     }
@@ -332,8 +338,10 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
     r->attr = calloc(n, sizeof *r->attr);
     r->by_rank = malloc(n * sizeof *r->by_rank);
     struct pt_rank_window *rw = calloc(n, sizeof *rw);
-    if (!r->c || !r->totals || !r->attr || !r->by_rank || !rw) {
+    uint8_t *inside = calloc(n, 1);
+    if (!r->c || !r->totals || !r->attr || !r->by_rank || !rw || !inside) {
         free(rw);
+        free(inside);
         cli_error("out of memory");
         return 1;
     }
@@ -342,8 +350,9 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
         r->totals[i].gpu = -1;
         r->totals[i].host = pt_source_header(r->run.sources[i])->host;
     }
-    uint64_t last_ts = read_run(r, o, rw);
+    uint64_t last_ts = read_run(r, o, rw, inside);
     free(rw);
+    free(inside);
     for (size_t i = 0; i < n; i++)
         r->world += r->totals[i].first_ns != 0;
     for (size_t i = 0; i < n; i++) {
