@@ -113,21 +113,17 @@ void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint
     add_interval(r, start, end, category, category == 1 ? (uint8_t)comm_slot(r, comm) : 0);
 }
 
-void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind,
-                 const struct pt_ctx_string *name)
+void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_event *ev, uint16_t kind,
+                 const struct pt_ctx_string *name, uint64_t comm)
 {
     struct pt_attr_rank *r = &ranks[ev->source];
     switch (kind) {
     case PT_REC_KERNEL: {
         const struct pt_rec_kernel *k = (const void *)ev->rec;
-        const struct pt_trace_ctx *ctx = pt_source_ctx(run->sources[ev->source]);
         if (!name || !name->comm_class) {
             add_interval(r, k->start_ns, k->end_ns, 0, 0);
             break;
         }
-        uint64_t call = pt_trace_ctx_kernel_call(ctx, k);
-        uint64_t comm = call ? pt_collectives_call_comm(coll, ev->source, call) : 0;
         add_interval(r, k->start_ns, k->end_ns, 1, (uint8_t)comm_slot(r, comm));
         break;
     }

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "collectives.h"
-#include "run_merge.h"
+#include "event_source.h"
+#include "trace_context.h"
 
 #define PT_ATTR_COMMS 16 /* communicators tracked per rank; more go to "other" */
 
@@ -37,11 +37,11 @@ struct pt_attr_rank {
 };
 
 /* Feeds one merged event, whose record is of kind `kind` (dispatched on by the caller);
- * ranks[ev->source] accumulates. For a kernel, name is its name's entry (pt_trace_ctx_name,
- * looked up once by the caller for every analysis), NULL when unknown. */
-void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_collectives *coll,
-                 const struct pt_run *run, const struct pt_event *ev, uint16_t kind,
-                 const struct pt_ctx_string *name);
+ * ranks[ev->source] accumulates. For a kernel, name is its name's entry (pt_trace_ctx_name),
+ * NULL when unknown, and comm the communicator of its NCCL call (what pt_collectives_add
+ * returned), 0 when unknown: both looked up once by the caller for every analysis. */
+void pt_attr_add(struct pt_attr_rank *ranks, const struct pt_event *ev, uint16_t kind,
+                 const struct pt_ctx_string *name, uint64_t comm);
 /* One GPU interval of category 0 compute, 1 communication (of comm), 2 copy; intervals must come
  * in order of start (later-starting ones that start before what is attributed are clipped). */
 void pt_attr_interval(struct pt_attr_rank *r, uint64_t start, uint64_t end, uint8_t category,

@@ -41,11 +41,6 @@ struct pt_collectives {
     struct pt_comm_stats *comms[PT_MAX_COMMS]; /* allocated as they appear */
     size_t n_comms;
     struct pt_comm_stats *last_comm;           /* the last one looked up: calls come in runs */
-    /* The call of the last kernel added and its communicator, until the next event or call
-     * changes the calls known (kernel_call 0): the attribution asks for that communicator
-     * next, which spares a second lookup. */
-    uint64_t kernel_call, kernel_comm;
-    uint32_t kernel_source;
     struct open_coll *open;
     size_t open_cap, open_used;
     /* The instance found last: a collective's calls come in a run from its ranks, and then its
@@ -487,14 +482,14 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         close_and_compact(c, o);
 }
 
-static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
+/* Returns the communicator of the kernel's call, 0 when unknown. */
+static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
 {
     const struct pt_rec_kernel *k = (const void *)ev->rec;
     uint64_t call = pt_trace_ctx_kernel_call(pt_source_ctx(run->sources[ev->source]), k);
     const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], call);
-    c->kernel_call = call, c->kernel_source = ev->source, c->kernel_comm = ref ? ref->comm : 0;
     if (!ref)
-        return;
+        return 0;
     if (is_p2p(ref->op)) {
         for (size_t i = 0; i < c->n_comms; i++) {
             struct pt_coll_bucket *b = &c->comms[i]->ops[ref->op][bucket_of(ref->bytes)];
@@ -504,7 +499,7 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
     }
     struct open_coll *o = find_open(c, ref->comm, open_op(ref->op), ref->seq, 0);
     if (!o)
-        return;
+        return ref->comm;
     int32_t g = c->rank[ev->source];
     for (int32_t i = 0; i < o->seen; i++)
         if (o->obs[i].rank == g && !o->obs[i].gpu_out) {
@@ -515,6 +510,7 @@ static void add_kernel(struct pt_collectives *c, const struct pt_run *run, const
     o->touched = ev->ts_ns;
     if (complete(o))
         close_and_compact(c, o);
+    return ref->comm;
 }
 
 /* Closes instances nobody has touched for a while: a rank or a kernel never came. */
@@ -525,10 +521,9 @@ static void expire(struct pt_collectives *c)
             close_and_compact(c, &c->open[i]);
 }
 
-void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
-                        const struct pt_event *ev, uint16_t kind)
+uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
+                            const struct pt_event *ev, uint16_t kind)
 {
-    c->kernel_call = 0;
     if (ev->ts_ns > c->now) {
         int due = ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4;
         c->now = ev->ts_ns;
@@ -540,17 +535,16 @@ void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
         add_call(c, ev);
         break;
     case PT_REC_KERNEL:
-        add_kernel(c, run, ev);
-        break;
+        return add_kernel(c, run, ev);
     case PT_REC_CUDA_STATUS:
         c->gpu[ev->source] = ((const struct pt_rec_cuda_status *)ev->rec)->state == PT_CUDA_ACTIVE;
         break;
     }
+    return 0;
 }
 
 void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *ev)
 {
-    c->kernel_call = 0;
     int placed;
     if (ev->rec->kind == PT_REC_NCCL_CALL)
         register_call(c, ev, call_key((const void *)ev->rec), &placed);
@@ -561,14 +555,6 @@ void pt_collectives_finish(struct pt_collectives *c)
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)
             close_instance(c, &c->open[i]);
-}
-
-uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t source, uint64_t call_id)
-{
-    if (c->kernel_call == call_id && c->kernel_source == source)
-        return c->kernel_comm;
-    const struct call_ref *ref = pt_call_map_get(&c->calls[source], call_id);
-    return ref ? ref->comm : 0;
 }
 
 size_t pt_collectives_count(const struct pt_collectives *c) { return c->n_comms; }

@@ -60,17 +60,17 @@ struct pt_collectives;
  * memory. */
 struct pt_collectives *pt_collectives_new(const struct pt_run *run);
 /* Feeds one merged event, whose record is of kind `kind` (given by the caller, which has
- * dispatched on it already, so that the compiler need not test it again). */
-void pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
-                        const struct pt_event *ev, uint16_t kind);
+ * dispatched on it already, so that the compiler need not test it again). Returns, for a
+ * kernel, the communicator of the NCCL call it belongs to (0 when none is known): what the
+ * attribution asks next. */
+uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
+                            const struct pt_event *ev, uint16_t kind);
 /* Remembers which communicator a NCCL call (outside the report's window) belongs to, without
  * counting it, so that kernels inside the window (e.g. graph replays) still find it. */
 void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *ev);
 
 /* Closes what is still open (end of the run). */
 void pt_collectives_finish(struct pt_collectives *c);
-/* The communicator of a NCCL call seen recently in file `source`, 0 when unknown. */
-uint64_t pt_collectives_call_comm(const struct pt_collectives *c, uint32_t source, uint64_t call_id);
 size_t pt_collectives_count(const struct pt_collectives *c);
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i);
 void pt_collectives_free(struct pt_collectives *c);

@@ -264,11 +264,12 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     }
     /* Every event feeds the painter (paused outside the window, so edges clip exactly); only
      * those inside count as collectives. */
+    uint64_t comm = 0;
     if (!in && kind == PT_REC_NCCL_CALL)
         pt_collectives_note_call(r->c, ev);
     else
-        pt_collectives_add(r->c, &r->run, ev, kind);
-    pt_attr_add(r->attr, r->c, &r->run, ev, kind, name);
+        comm = pt_collectives_add(r->c, &r->run, ev, kind);
+    pt_attr_add(r->attr, ev, kind, name, comm);
     if (!in)
         return;
     per_rank(&r->totals[ev->source], ev, kind, name);
