@@ -255,12 +255,12 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     if (kind == PT_REC_KERNEL)
         name = pt_trace_ctx_name(pt_source_ctx(r->run.sources[ev->source]),
                                  ((const struct pt_rec_kernel *)ev->rec)->name_id);
-    /* inside[f]: file f is inside a window with no end and no phase, where it stays (a flag
-     * of its own, not read from the large window state at every event). */
+    /* inside[f]: pt_window_settled for file f, a flag of its own rather than the large
+     * window state read at every event. */
     int in = inside[ev->source];
     if (!in) {
         in = pt_window_step(&o->window, &rw[ev->source], &r->attr[ev->source], ev);
-        inside[ev->source] = (uint8_t)(rw[ev->source].in_time & o->window.open_ended);
+        inside[ev->source] = (uint8_t)pt_window_settled(&o->window, &rw[ev->source]);
     }
     /* Every event feeds the painter (paused outside the window, so edges clip exactly); only
      * those inside count as collectives. */

@@ -59,8 +59,8 @@ static void follow_phase(const struct pt_window *w, struct pt_rank_window *rw, c
     }
 }
 
-int pt_window_step_edges(struct pt_window *w, struct pt_rank_window *rw, struct pt_attr_rank *a,
-                         const struct pt_event *ev)
+int pt_window_step(struct pt_window *w, struct pt_rank_window *rw, struct pt_attr_rank *a,
+                   const struct pt_event *ev)
 {
     if (!w->run_start) {
         w->run_start = ev->ts_ns;

@@ -32,18 +32,16 @@ struct pt_rank_window {
     int n_ranges;
 };
 
-int pt_window_step_edges(struct pt_window *w, struct pt_rank_window *rw, struct pt_attr_rank *a,
-                         const struct pt_event *ev);
-
 /* Follows the window's edges up to event ev of rank state rw, opening and closing the
- * attribution of that rank (a) at the edges. Returns 1 when ev is inside the window. Inline for
- * the common case, every event of a report: no end and no phase, and the rank is inside. */
-static inline int pt_window_step(struct pt_window *w, struct pt_rank_window *rw,
-                                 struct pt_attr_rank *a, const struct pt_event *ev)
+ * attribution of that rank (a) at the edges. Returns 1 when ev is inside the window. */
+int pt_window_step(struct pt_window *w, struct pt_rank_window *rw, struct pt_attr_rank *a,
+                   const struct pt_event *ev);
+/* 1 once every later event of the rank is inside as well: the window has no end and no phase,
+ * and the rank has entered it. A caller may then skip pt_window_step for that rank (the
+ * report, for every event of a whole-run report, keeps this in a flag per rank). */
+static inline int pt_window_settled(const struct pt_window *w, const struct pt_rank_window *rw)
 {
-    if (rw->in_time & w->open_ended)
-        return 1;
-    return pt_window_step_edges(w, rw, a, ev);
+    return rw->in_time & w->open_ended;
 }
 
 #endif
