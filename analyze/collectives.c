@@ -12,8 +12,16 @@ struct obs {
     int32_t rank;
     int is_send;    /* the send side of a send/recv pair */
     int wants_gpu;  /* its process records kernels: wait for the NCCL kernel's times */
-    uint64_t host_in, host_out, gpu_in, gpu_out;
+    uint32_t file;  /* with call_ts, its call's place in the run's time order */
+    uint64_t host_in, host_out, gpu_in, gpu_out, call_ts;
 };
+
+/* Whether x's call comes after y's in the run's time order (time, then file): the order the
+ * observations would have come in, whatever order the files were read in. */
+static int called_after(const struct obs *x, const struct obs *y)
+{
+    return x->call_ts > y->call_ts || (x->call_ts == y->call_ts && x->file > y->file);
+}
 
 struct open_coll {
     uint64_t comm, seq, bytes, touched;
@@ -169,6 +177,7 @@ static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t 
         return NULL;
     s->id = id;
     s->nranks = n;
+    s->first_ts = UINT64_MAX;
     s->last_count = calloc(PT_MAX_RANKS, sizeof *s->last_count);
     s->late_cost_ns = calloc(PT_MAX_RANKS, sizeof *s->late_cost_ns);
     if (!s->last_count || !s->late_cost_ns) {
@@ -237,14 +246,16 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
         gpu &= o->obs[i].gpu_out != 0;
     if (s && o->seen > 0) {
         uint64_t last = 0, end = 0;
-        int32_t last_rank = -1;
+        int32_t last_i = 0;
+        /* The last to arrive; of those arriving at once, the last to call. */
         for (int32_t i = 0; i < o->seen; i++) {
             uint64_t a = gpu ? o->obs[i].gpu_in : o->obs[i].host_in;
             uint64_t e = gpu ? o->obs[i].gpu_out : o->obs[i].host_out;
-            if (a >= last)
-                last = a, last_rank = o->obs[i].rank;
+            if (a > last || (a == last && called_after(&o->obs[i], &o->obs[last_i])))
+                last = a, last_i = i;
             end = e > end ? e : end;
         }
+        int32_t last_rank = o->obs[last_i].rank;
         uint64_t wait = 0;
         for (int32_t i = 0; i < o->seen; i++)
             wait += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
@@ -423,6 +434,8 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
     if (!s)
         return NULL;
     s->calls[r->op]++;
+    if (ev->ts_ns < s->first_ts || (ev->ts_ns == s->first_ts && ev->source < s->first_file))
+        s->first_ts = ev->ts_ns, s->first_file = ev->source;
     int32_t g = c->rank[ev->source];
     if (g >= 0 && g < PT_MAX_RANKS)
         s->ranks_seen[g / 32] |= 1u << (g % 32);
@@ -473,8 +486,8 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
     if (o->seen < o->n) {
         struct obs *b = &o->obs[o->seen++];
         *b = (struct obs){.rank = c->rank[ev->source], .is_send = r->op == PT_OP_Send,
-                          .wants_gpu = c->gpu[ev->source], .host_in = r->t_enter_ns,
-                          .host_out = r->t_exit_ns};
+                          .wants_gpu = c->gpu[ev->source], .file = ev->source,
+                          .host_in = r->t_enter_ns, .host_out = r->t_exit_ns, .call_ts = ev->ts_ns};
         o->waiting += b->wants_gpu;
     }
     o->touched = ev->ts_ns;
@@ -550,11 +563,40 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *e
         register_call(c, ev, call_key((const void *)ev->rec), &placed);
 }
 
+static int first_called_after(const struct pt_comm_stats *x, const struct pt_comm_stats *y)
+{
+    return x->first_ts > y->first_ts || (x->first_ts == y->first_ts && x->first_file > y->first_file);
+}
+
+static int hop_after(const struct pt_hop *x, const struct pt_hop *y)
+{
+    return x->from > y->from || (x->from == y->from && x->to > y->to);
+}
+
 void pt_collectives_finish(struct pt_collectives *c)
 {
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)
             close_instance(c, &c->open[i]);
+    /* Insertion sorts: stable (read in time order, the communicators are in order already),
+     * and the lists are short (at most PT_MAX_COMMS, PT_MAX_HOPS). */
+    for (size_t i = 1; i < c->n_comms; i++) {
+        struct pt_comm_stats *s = c->comms[i];
+        size_t j = i;
+        for (; j > 0 && first_called_after(c->comms[j - 1], s); j--)
+            c->comms[j] = c->comms[j - 1];
+        c->comms[j] = s;
+    }
+    for (size_t k = 0; k < c->n_comms; k++) {
+        struct pt_hop *h = c->comms[k]->hops;
+        for (int i = 1; i < c->comms[k]->n_hops; i++) {
+            struct pt_hop x = h[i];
+            int j = i;
+            for (; j > 0 && hop_after(&h[j - 1], &x); j--)
+                h[j] = h[j - 1];
+            h[j] = x;
+        }
+    }
 }
 
 size_t pt_collectives_count(const struct pt_collectives *c) { return c->n_comms; }

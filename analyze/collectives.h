@@ -50,8 +50,10 @@ struct pt_comm_stats {
     uint64_t instances, incomplete;        /* matched; closed with ranks missing */
     uint64_t pairs, unpaired;              /* send/recv pairs matched; closed with a side missing */
     struct pt_hop *hops;                   /* [PT_MAX_HOPS], allocated at the first pair */
-    int n_hops;
+    int n_hops;                            /* sorted by sender, then receiver, at the end */
     int gpu_times;                         /* instances timed with kernels */
+    uint64_t first_ts;                     /* its first call in the run's time order: time, */
+    uint32_t first_file;                   /* then file (the order communicators are listed in) */
 };
 
 struct pt_collectives;
@@ -69,7 +71,9 @@ uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
  * counting it, so that kernels inside the window (e.g. graph replays) still find it. */
 void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *ev);
 
-/* Closes what is still open (end of the run). */
+/* Closes what is still open (end of the run), and puts the communicators in the order of their
+ * first calls and each one's hops in the order of their ranks: the same whatever order the
+ * files' events came in (pt_run_take_turns). */
 void pt_collectives_finish(struct pt_collectives *c);
 size_t pt_collectives_count(const struct pt_collectives *c);
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i);

@@ -224,18 +224,53 @@ static int align_clocks(struct pt_report *r, const struct pt_report_opts *o)
     return 0;
 }
 
-/* Names of NVTX ranges, for the HTML page's per-phase view (the first few distinct ones). */
-static void note_phase(struct pt_report *r, const struct pt_rec_nvtx *n)
+/* Names of NVTX ranges, for the HTML page's per-phase view (the first few distinct ones),
+ * each with its first range in the run's time order (time, then file), which orders them at
+ * the end of the pass (files may come in turns). */
+static void note_phase(struct pt_report *r, const struct pt_event *ev)
 {
+    const struct pt_rec_nvtx *n = (const void *)ev->rec;
     if ((n->event != PT_NVTX_PUSH && n->event != PT_NVTX_START) || !n->text_bytes ||
-        n->text_bytes >= sizeof r->phase_names[0] || r->n_phase_names == PT_REPORT_PHASES)
+        n->text_bytes >= sizeof r->phase_names[0])
         return;
     for (int i = 0; i < r->n_phase_names; i++)
-        if (strlen(r->phase_names[i]) == n->text_bytes && !memcmp(r->phase_names[i], n->text, n->text_bytes))
+        if (strlen(r->phase_names[i]) == n->text_bytes && !memcmp(r->phase_names[i], n->text, n->text_bytes)) {
+            struct pt_phase_first *f = &r->phase_first[i];
+            if (ev->ts_ns < f->ts || (ev->ts_ns == f->ts && ev->source < f->file))
+                *f = (struct pt_phase_first){ev->ts_ns, ev->source};
             return;
+        }
+    if (r->n_phase_names == PT_REPORT_PHASES)
+        return;
+    r->phase_first[r->n_phase_names] = (struct pt_phase_first){ev->ts_ns, ev->source};
     memcpy(r->phase_names[r->n_phase_names], n->text, n->text_bytes);
     r->phase_names[r->n_phase_names++][n->text_bytes] = 0;
 }
+
+/* The phase names in the order of their first ranges (stable: in time order already when the
+ * files came in time order). */
+static void order_phases(struct pt_report *r)
+{
+    for (int i = 1; i < r->n_phase_names; i++) {
+        struct pt_phase_first f = r->phase_first[i];
+        char name[sizeof r->phase_names[0]];
+        memcpy(name, r->phase_names[i], sizeof name);
+        int j = i;
+        for (; j > 0 && (r->phase_first[j - 1].ts > f.ts ||
+                         (r->phase_first[j - 1].ts == f.ts && r->phase_first[j - 1].file > f.file)); j--) {
+            r->phase_first[j] = r->phase_first[j - 1];
+            memcpy(r->phase_names[j], r->phase_names[j - 1], sizeof name);
+        }
+        r->phase_first[j] = f;
+        memcpy(r->phase_names[j], name, sizeof name);
+    }
+}
+
+/* The report's pass takes the files in turns of this much trace time (pt_run_take_turns):
+ * a file's events of a turn come together, which keeps its records and state in cache. No
+ * result depends on the order of different files' events (docs/METRICS.md, "Order"); 1 ms
+ * measured faster than 10 ms (docs/PERFORMANCE.md). */
+#define REPORT_TURN_NS 1000000ull
 
 /* What the pass does with one event whose record is of kind `kind`: inlined once for each kind
  * that is most of a run (kernels, NCCL calls) with the kind a constant, so that none of the
@@ -245,9 +280,8 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
                                                              const struct pt_event *ev, uint16_t kind)
 {
     if (kind == PT_REC_NVTX) {
-        const struct pt_rec_nvtx *n = (const void *)ev->rec;
-        note_phase(r, n);
-        r->capture_ranges += pt_nvtx_is_capture_start(n);
+        note_phase(r, ev);
+        r->capture_ranges += pt_nvtx_is_capture_start((const struct pt_rec_nvtx *)ev->rec);
     }
     if (kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev->rec)->device >= 0)
         r->totals[ev->source].gpu = ((const struct pt_rec_comm_init *)ev->rec)->device;
@@ -309,6 +343,7 @@ __attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt
         }
     }
     pt_collectives_finish(r->c);
+    order_phases(r);
     pt_attr_finish(r->attr, r->run.n);
     if (o->timeline)
         pt_timeline_finish(&r->timeline, r->attr, last_ts);
@@ -333,6 +368,11 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
         cli_error("%s: no trace could be read", path);
         return 1;
     }
+    /* Files in turns (run_merge.h), unless the pass also paints the attribution over time,
+     * which steps the whole run's clock. PARTRACE_REPORT_TURNS=0: strict time order. */
+    const char *turns = getenv("PARTRACE_REPORT_TURNS");
+    if (!o->timeline && !(turns && !strcmp(turns, "0")))
+        pt_run_take_turns(&r->run, REPORT_TURN_NS);
     size_t n = r->n = r->run.n;
     r->c = pt_collectives_new(&r->run);
     r->totals = calloc(n, sizeof *r->totals);

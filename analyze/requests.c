@@ -9,12 +9,22 @@ void pt_requests_init(struct pt_requests *q)
     memset(q, 0, sizeof *q);
 }
 
-/* Request id's entry, made for `source` when new; NULL when another process owns it. */
-static struct pt_request *slot(struct pt_requests *q, uint64_t id, uint32_t source)
+/* Request id's entry for a mark of `source` at ts; NULL when another file owns it. The owner is
+ * the file with the earliest mark of the request (ties: the lower file), whatever order the
+ * files' marks are read in: a file whose mark is earlier than the owner's first takes the entry
+ * over, afresh (its own marks cannot have come before: a file's marks come in time order). */
+static struct pt_request *slot(struct pt_requests *q, uint64_t id, uint32_t source, uint64_t ts)
 {
     uint64_t at;
-    if (pt_u64_map_get(&q->index, id + 1, &at))
-        return q->all[at].source == source ? &q->all[at] : NULL;
+    if (pt_u64_map_get(&q->index, id + 1, &at)) {
+        struct pt_request *r = &q->all[at];
+        if (r->source == source)
+            return r;
+        if (ts > r->owner_mark_ns || (ts == r->owner_mark_ns && source > r->source))
+            return NULL;
+        *r = (struct pt_request){.source = source, .owner_mark_ns = ts};
+        return r;
+    }
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 1024;
         struct pt_request *more = realloc(q->all, cap * sizeof *more);
@@ -25,8 +35,7 @@ static struct pt_request *slot(struct pt_requests *q, uint64_t id, uint32_t sour
     }
     if (pt_u64_map_put(&q->index, id + 1, q->n) != 0)
         return NULL;
-    memset(&q->all[q->n], 0, sizeof q->all[0]);
-    q->all[q->n].source = source;
+    q->all[q->n] = (struct pt_request){.source = source, .owner_mark_ns = ts};
     return &q->all[q->n++];
 }
 
@@ -47,7 +56,7 @@ void pt_requests_mark(struct pt_requests *q, uint32_t source, const char *text, 
         q->bad_marks++;
         return;
     }
-    struct pt_request *r = slot(q, id, source);
+    struct pt_request *r = slot(q, id, source, ts);
     if (!r)
         return;
     if (!strcmp(end + 1, "arrive")) {

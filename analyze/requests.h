@@ -16,6 +16,7 @@ struct pt_request {
     uint64_t arrive_ns, first_ns, last_ns;
     uint32_t tokens;
     uint32_t source;           /* the file whose marks of it count */
+    uint64_t owner_mark_ns;    /* that file's earliest mark of it (what makes it the owner) */
 };
 
 struct pt_requests {

@@ -3,6 +3,7 @@ wait, transfer, bandwidths, straggler and attribution must come out to the nanos
 import json
 import os
 import subprocess
+from unittest import mock
 
 from harness import BUILD, TraceTest, cli, main
 
@@ -350,6 +351,32 @@ class ReportExact(TraceTest):
                              env=dict(os.environ, GEN_FRAME_BYTES="64k"), capture_output=True, text=True)
         self.assertEqual(bad.returncode, 2)
         self.assertIn("GEN_FRAME_BYTES='64k'", bad.stderr)
+
+    def test_turns_do_not_change_the_report(self):
+        # The report's pass takes the files in turns of 1 ms (faster: one file at a time in
+        # cache); nothing it reports may depend on that. Strict time order
+        # (PARTRACE_REPORT_TURNS=0) against turns, on every layout the generator makes (in the
+        # mixed one, communicators are first used by different files within a turn, and the
+        # order they are listed in is that of their first calls) and on every GPU sample.
+        runs = []
+        for scenario in (["tp", 8, 3000, 50000, 20000, 1 << 20, 0, 100, 200, 300, 400, 500, 600, 7000],
+                         ["pp", 4, 8, 30000, 3000], ["ep", 4, 2000, 40000, 10000, 1 << 20, 2, 3],
+                         ["mixed", 2, 2, 2, 2000]):
+            run = f"{self.run_dir}-{scenario[0]}"
+            os.makedirs(run)
+            subprocess.run([GEN, run, *map(str, scenario)], check=True, stdout=subprocess.DEVNULL)
+            runs.append(run)
+        samples = os.path.join(os.path.dirname(__file__), "..", "..", "samples")
+        runs += sorted({os.path.dirname(os.path.join(d, f)) for d, _, files in os.walk(samples)
+                        for f in files if f.endswith(".ptrace")})
+        self.assertGreater(len(runs), 12)
+        for run in runs:
+            for args in (["--json"], [], ["--json", "--phase", "decode"], ["--json", "--from", "0.001"]):
+                turns = cli("report", *args, run, check=False)
+                with mock.patch.dict(os.environ, {"PARTRACE_REPORT_TURNS": "0"}):
+                    strict = cli("report", *args, run, check=False)
+                self.assertEqual((turns.returncode, turns.stdout, turns.stderr),
+                                 (strict.returncode, strict.stdout, strict.stderr), (run, args))
 
 
 if __name__ == "__main__":

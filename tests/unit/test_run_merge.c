@@ -1,7 +1,9 @@
 /* The merge of a run's files (run_merge.h): every event of every file comes out once, in order
  * of time, equal times by file, and each file's events in its own order; whatever the number of
  * files (1 to 64) and however their times interleave: files taking turns, one file running
- * ahead, times that land anywhere among the other files', and many equal times. */
+ * ahead, times that land anywhere among the other files', and many equal times. In turns
+ * (pt_run_take_turns), the same, except that an event may come after events of other files up
+ * to (not including) one turn later than it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +68,7 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void merge_case(int files, int pattern)
+static void merge_case(int files, int pattern, uint64_t turn)
 {
     static uint64_t times[MAX_EVENTS];
     char *paths[MAX_FILES];
@@ -83,13 +85,19 @@ static void merge_case(int files, int pattern)
     struct pt_run run;
     CHECK(pt_run_open(paths, (size_t)files, NULL, &run, warn, NULL) == 0);
     CHECK_EQ_U64(run.n, (uint64_t)files);
+    if (turn)
+        pt_run_take_turns(&run, turn);
     struct pt_event ev;
-    uint64_t last_ts = 0, seen = 0;
+    uint64_t last_ts = 0, seen = 0, most_ts = 0;
     uint32_t last_source = 0;
     int64_t next_index[MAX_FILES] = {0};
     while (pt_run_next(&run, &ev)) {
         CHECK(ev.source < (uint32_t)files);
-        CHECK(ev.ts_ns > last_ts || (ev.ts_ns == last_ts && ev.source >= last_source));
+        if (!turn)
+            CHECK(ev.ts_ns > last_ts || (ev.ts_ns == last_ts && ev.source >= last_source));
+        else
+            CHECK(ev.ts_ns + turn > most_ts); /* behind the latest so far by less than a turn */
+        most_ts = ev.ts_ns > most_ts ? ev.ts_ns : most_ts;
         const struct pt_rec_kernel *k = (const void *)ev.rec;
         CHECK_EQ_U64(k->correlation_id, (uint64_t)next_index[ev.source]);
         next_index[ev.source]++;
@@ -113,8 +121,10 @@ int main(void)
     static const int file_counts[] = {1, 2, 3, 8, 17, 64};
     for (size_t c = 0; c < sizeof file_counts / sizeof file_counts[0]; c++)
         for (int pattern = 0; pattern < 4; pattern++)
-            merge_case(file_counts[c], pattern);
+            for (int t = 0; t < 3; t++)
+                merge_case(file_counts[c], pattern, (uint64_t[]){0, 1000, 200000}[t]);
     rmdir(dir);
-    printf("run merge: 1 to 64 files in 4 patterns, every event once, in order\n");
+    printf("run merge: 1 to 64 files in 4 patterns, every event once, in order (in turns of 1 and "
+           "200 us: each file in order, at most a turn behind)\n");
     return 0;
 }
