@@ -12,15 +12,15 @@ struct obs {
     int32_t rank;
     int is_send;    /* the send side of a send/recv pair */
     int wants_gpu;  /* its process records kernels: wait for the NCCL kernel's times */
-    uint32_t file;  /* with call_ts, its call's place in the run's time order */
-    uint64_t host_in, host_out, gpu_in, gpu_out, call_ts;
+    uint32_t file;  /* with host_in (its call's time: the event's), the call's place in */
+    uint64_t host_in, host_out, gpu_in, gpu_out; /* the run's time order */
 };
 
 /* Whether x's call comes after y's in the run's time order (time, then file): the order the
  * observations would have come in, whatever order the files were read in. */
 static int called_after(const struct obs *x, const struct obs *y)
 {
-    return x->call_ts > y->call_ts || (x->call_ts == y->call_ts && x->file > y->file);
+    return x->host_in > y->host_in || (x->host_in == y->host_in && x->file > y->file);
 }
 
 struct open_coll {
@@ -487,7 +487,7 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         struct obs *b = &o->obs[o->seen++];
         *b = (struct obs){.rank = c->rank[ev->source], .is_send = r->op == PT_OP_Send,
                           .wants_gpu = c->gpu[ev->source], .file = ev->source,
-                          .host_in = r->t_enter_ns, .host_out = r->t_exit_ns, .call_ts = ev->ts_ns};
+                          .host_in = r->t_enter_ns, .host_out = r->t_exit_ns};
         o->waiting += b->wants_gpu;
     }
     o->touched = ev->ts_ns;
