@@ -12,8 +12,8 @@ struct obs {
     int32_t rank;
     int is_send;    /* the send side of a send/recv pair */
     int wants_gpu;  /* its process records kernels: wait for the NCCL kernel's times */
-    uint32_t file;  /* with host_in (its call's time: the event's), the call's place in */
-    uint64_t host_in, host_out, gpu_in, gpu_out; /* the run's time order */
+    uint32_t file;  /* the call's file: with host_in, its place in the run's time order */
+    uint64_t host_in, host_out, gpu_in, gpu_out; /* host_in: the call event's time too */
 };
 
 /* Whether x's call comes after y's in the run's time order (time, then file): the order the
