@@ -16,11 +16,12 @@ struct obs {
     uint64_t host_in, host_out, gpu_in, gpu_out; /* host_in: the call event's time too */
 };
 
-/* Whether x's call comes after y's in the run's time order (time, then file): the order the
- * observations would have come in, whatever order the files were read in. */
+/* Whether x's call comes after y's in the run's order (run_key.h): the order the observations
+ * would have come in, whatever order the files were read in. */
 static int called_after(const struct obs *x, const struct obs *y)
 {
-    return x->host_in > y->host_in || (x->host_in == y->host_in && x->file > y->file);
+    return pt_run_key_earlier((struct pt_run_key){y->host_in, y->file},
+                              (struct pt_run_key){x->host_in, x->file});
 }
 
 struct open_coll {
@@ -177,7 +178,7 @@ static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t 
         return NULL;
     s->id = id;
     s->nranks = n;
-    s->first_ts = UINT64_MAX;
+    s->first = (struct pt_run_key){UINT64_MAX, UINT32_MAX};
     s->last_count = calloc(PT_MAX_RANKS, sizeof *s->last_count);
     s->late_cost_ns = calloc(PT_MAX_RANKS, sizeof *s->late_cost_ns);
     if (!s->last_count || !s->late_cost_ns) {
@@ -434,8 +435,9 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
     if (!s)
         return NULL;
     s->calls[r->op]++;
-    if (ev->ts_ns < s->first_ts || (ev->ts_ns == s->first_ts && ev->source < s->first_file))
-        s->first_ts = ev->ts_ns, s->first_file = ev->source;
+    struct pt_run_key at = {ev->ts_ns, ev->source};
+    if (pt_run_key_earlier(at, s->first))
+        s->first = at;
     int32_t g = c->rank[ev->source];
     if (g >= 0 && g < PT_MAX_RANKS)
         s->ranks_seen[g / 32] |= 1u << (g % 32);
@@ -563,11 +565,6 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *e
         register_call(c, ev, call_key((const void *)ev->rec), &placed);
 }
 
-static int first_called_after(const struct pt_comm_stats *x, const struct pt_comm_stats *y)
-{
-    return x->first_ts > y->first_ts || (x->first_ts == y->first_ts && x->first_file > y->first_file);
-}
-
 static int hop_after(const struct pt_hop *x, const struct pt_hop *y)
 {
     return x->from > y->from || (x->from == y->from && x->to > y->to);
@@ -583,7 +580,7 @@ void pt_collectives_finish(struct pt_collectives *c)
     for (size_t i = 1; i < c->n_comms; i++) {
         struct pt_comm_stats *s = c->comms[i];
         size_t j = i;
-        for (; j > 0 && first_called_after(c->comms[j - 1], s); j--)
+        for (; j > 0 && pt_run_key_earlier(s->first, c->comms[j - 1]->first); j--)
             c->comms[j] = c->comms[j - 1];
         c->comms[j] = s;
     }

@@ -52,8 +52,8 @@ struct pt_comm_stats {
     struct pt_hop *hops;                   /* [PT_MAX_HOPS], allocated at the first pair */
     int n_hops;                            /* sorted by sender, then receiver, at the end */
     int gpu_times;                         /* instances timed with kernels */
-    uint64_t first_ts;                     /* its first call in the run's time order: time, */
-    uint32_t first_file;                   /* then file (the order communicators are listed in) */
+    struct pt_run_key first;               /* its first call in the run's order (run_key.h): the
+                                            * order communicators are listed in */
 };
 
 struct pt_collectives;

@@ -230,19 +230,19 @@ static int align_clocks(struct pt_report *r, const struct pt_report_opts *o)
 static void note_phase(struct pt_report *r, const struct pt_event *ev)
 {
     const struct pt_rec_nvtx *n = (const void *)ev->rec;
+    struct pt_run_key at = {ev->ts_ns, ev->source};
     if ((n->event != PT_NVTX_PUSH && n->event != PT_NVTX_START) || !n->text_bytes ||
         n->text_bytes >= sizeof r->phase_names[0])
         return;
     for (int i = 0; i < r->n_phase_names; i++)
         if (strlen(r->phase_names[i]) == n->text_bytes && !memcmp(r->phase_names[i], n->text, n->text_bytes)) {
-            struct pt_phase_first *f = &r->phase_first[i];
-            if (ev->ts_ns < f->ts || (ev->ts_ns == f->ts && ev->source < f->file))
-                *f = (struct pt_phase_first){ev->ts_ns, ev->source};
+            if (pt_run_key_earlier(at, r->phase_first[i]))
+                r->phase_first[i] = at;
             return;
         }
     if (r->n_phase_names == PT_REPORT_PHASES)
         return;
-    r->phase_first[r->n_phase_names] = (struct pt_phase_first){ev->ts_ns, ev->source};
+    r->phase_first[r->n_phase_names] = at;
     memcpy(r->phase_names[r->n_phase_names], n->text, n->text_bytes);
     r->phase_names[r->n_phase_names++][n->text_bytes] = 0;
 }
@@ -252,12 +252,11 @@ static void note_phase(struct pt_report *r, const struct pt_event *ev)
 static void order_phases(struct pt_report *r)
 {
     for (int i = 1; i < r->n_phase_names; i++) {
-        struct pt_phase_first f = r->phase_first[i];
+        struct pt_run_key f = r->phase_first[i];
         char name[sizeof r->phase_names[0]];
         memcpy(name, r->phase_names[i], sizeof name);
         int j = i;
-        for (; j > 0 && (r->phase_first[j - 1].ts > f.ts ||
-                         (r->phase_first[j - 1].ts == f.ts && r->phase_first[j - 1].file > f.file)); j--) {
+        for (; j > 0 && pt_run_key_earlier(f, r->phase_first[j - 1]); j--) {
             r->phase_first[j] = r->phase_first[j - 1];
             memcpy(r->phase_names[j], r->phase_names[j - 1], sizeof name);
         }

@@ -57,10 +57,7 @@ struct pt_report {
     struct pt_trace_set set;
     struct pt_run run;
     char phase_names[PT_REPORT_PHASES][64]; /* NVTX range names seen, in order of appearance */
-    struct pt_phase_first {
-        uint64_t ts;                        /* the name's first range: time, then file */
-        uint32_t file;
-    } phase_first[PT_REPORT_PHASES];
+    struct pt_run_key phase_first[PT_REPORT_PHASES]; /* each name's first range (run_key.h) */
     int n_phase_names;
     struct pt_requests requests;            /* serving marks inside the window */
     struct pt_timeline timeline;            /* when asked for (opts.timeline) */

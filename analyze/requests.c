@@ -15,14 +15,15 @@ void pt_requests_init(struct pt_requests *q)
  * over, afresh (its own marks cannot have come before: a file's marks come in time order). */
 static struct pt_request *slot(struct pt_requests *q, uint64_t id, uint32_t source, uint64_t ts)
 {
+    struct pt_run_key mark = {ts, source};
     uint64_t at;
     if (pt_u64_map_get(&q->index, id + 1, &at)) {
         struct pt_request *r = &q->all[at];
-        if (r->source == source)
+        if (r->owner.source == source)
             return r;
-        if (ts > r->owner_mark_ns || (ts == r->owner_mark_ns && source > r->source))
+        if (!pt_run_key_earlier(mark, r->owner))
             return NULL;
-        *r = (struct pt_request){.source = source, .owner_mark_ns = ts};
+        *r = (struct pt_request){.owner = mark};
         return r;
     }
     if (q->n == q->cap) {
@@ -35,7 +36,7 @@ static struct pt_request *slot(struct pt_requests *q, uint64_t id, uint32_t sour
     }
     if (pt_u64_map_put(&q->index, id + 1, q->n) != 0)
         return NULL;
-    q->all[q->n] = (struct pt_request){.source = source, .owner_mark_ns = ts};
+    q->all[q->n] = (struct pt_request){.owner = mark};
     return &q->all[q->n++];
 }
 

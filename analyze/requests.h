@@ -10,13 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "run_key.h"
 #include "u64_map.h"
 
 struct pt_request {
     uint64_t arrive_ns, first_ns, last_ns;
     uint32_t tokens;
-    uint32_t source;           /* the file whose marks of it count */
-    uint64_t owner_mark_ns;    /* that file's earliest mark of it (what makes it the owner) */
+    struct pt_run_key owner;   /* the file whose marks of it count, and its earliest mark: the
+                                * earliest of all in the run's order (run_key.h) */
 };
 
 struct pt_requests {

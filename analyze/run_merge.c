@@ -5,11 +5,6 @@
 #include <string.h>
 
 
-static int earlier(const struct pt_run_key *a, const struct pt_run_key *b)
-{
-    return a->ts < b->ts || (a->ts == b->ts && a->source < b->source);
-}
-
 /* The heads are kept as a sorted array rather than a heap: a source whose next event is again
  * the earliest goes back to the front, one whose next event is the latest (files taking turns,
  * as ranks do) to the back, each after one comparison; only the others are searched for and
@@ -33,18 +28,18 @@ __attribute__((noinline)) static void put_in_order_slow(struct pt_run *run, stru
     if (run->lo == 0 || run->hi == run->room)
         centre(run);
     struct pt_run_key *o = run->order;
-    if (run->lo == run->hi || earlier(&k, &o[run->lo])) {
+    if (run->lo == run->hi || pt_run_key_earlier(k, o[run->lo])) {
         o[--run->lo] = k;
         return;
     }
-    if (!earlier(&k, &o[run->hi - 1])) {
+    if (!pt_run_key_earlier(k, o[run->hi - 1])) {
         o[run->hi++] = k;
         return;
     }
     size_t a = run->lo + 1, b = run->hi - 1; /* k goes before o[p], p in [a, b] */
     while (a < b) {
         size_t m = a + (b - a) / 2;
-        if (earlier(&k, &o[m]))
+        if (pt_run_key_earlier(k, o[m]))
             b = m;
         else
             a = m + 1;
@@ -67,9 +62,9 @@ __attribute__((noinline)) static void put_in_order_slow(struct pt_run *run, stru
 static inline void put_in_order(struct pt_run *run, struct pt_run_key k)
 {
     struct pt_run_key *o = run->order;
-    if (run->hi < run->room && !earlier(&k, &o[run->hi - 1]))
+    if (run->hi < run->room && !pt_run_key_earlier(k, o[run->hi - 1]))
         o[run->hi++] = k;
-    else if (run->lo > 0 && run->lo < run->hi && earlier(&k, &o[run->lo]))
+    else if (run->lo > 0 && run->lo < run->hi && pt_run_key_earlier(k, o[run->lo]))
         o[--run->lo] = k;
     else
         put_in_order_slow(run, k);

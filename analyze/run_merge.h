@@ -8,15 +8,14 @@
 #include <stdint.h>
 
 #include "event_source.h"
+#include "run_key.h"
 
 struct pt_run {
     struct pt_source **sources;
     int32_t *rank;          /* global rank of each file's process, -1 when unknown */
     size_t n;
-    struct pt_run_key {     /* a source's head: its time, and the source (equal times: by source) */
-        uint64_t ts;
-        uint32_t source;
-    } *order;               /* the heads of the sources not at their end, sorted: order[lo, hi) */
+    struct pt_run_key *order; /* the heads (time, source) of the sources not at their end,
+                               * sorted (run_key.h): order[lo, hi) */
     size_t lo, hi, room;    /* room: 64n + 2, so that both ends can grow (run_merge.c) */
     struct pt_event *head;  /* each source's next event (valid while the source is in order) */
     size_t due;             /* 1 + the source of the event last returned, to move on next time */
