@@ -9,11 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct held {
-    uint64_t ts;
-    uint32_t seq;
-    struct pt_rec_hdr *rec;
-};
+/* A held record (event_source.h): its time, read order and where it is. */
+#define held pt_held
 
 /* The reader hands over a frame's records at once, unpacked into an arena. Records that follow
  * the newest record held there stay where they are: the arenas form one run whose records are
@@ -47,7 +44,6 @@ struct arena {
  * holds it long (a clock far ahead) would keep every frame. */
 #define MAX_ARENA_BYTES (32u << 20)
 #define SPARE_ARENAS 2          /* arenas kept for reuse, at most */
-#define PREFETCH_AHEAD 512      /* bytes of the arena asked for ahead: about 5 records */
 
 union slot {
     union slot *next;
@@ -87,9 +83,11 @@ struct pt_source {
     size_t window;              /* frames are read while fewer records are held */
     int trial;                  /* the first PT_REORDER_WINDOW records: the window is large */
     size_t most_reach;          /* the furthest a record read out of order reached back */
-    /* The fast path's records: [fast, fast_end) of the head arena may be handed out as they
-     * are; those before fast from the arena's `next` on are not yet counted out (settle_fast). */
-    const struct held *fast, *fast_end;
+    /* The fast path's records: [ready.next, ready.end) of the head arena may be handed out as
+     * they are (here, or by the caller: pt_source_ready); those before ready.next from the
+     * arena's `next` on are not yet counted out (settle_fast). */
+    struct pt_held_range ready;
+    uint64_t ready_after;       /* last_ts when it was armed: its records earlier are late */
     size_t held_per_frame;      /* most records a frame has held in its arena */
     uint64_t arena_ts;          /* time of the newest record held in the arenas */
     struct pt_rec_hdr *current; /* a slot handed out, freed at the next call */
@@ -550,14 +548,21 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
 /* The records the fast path took: their counts, and where the head arena stands. */
 static void settle_fast(struct pt_source *s)
 {
-    if (!s->fast)
+    if (!s->ready.next)
         return;
     struct arena *a = s->first; /* the one armed: nothing else takes from it meanwhile */
-    size_t taken = (size_t)(s->fast - (a->held + a->next));
+    const struct held *h = a->held + a->next;
+    size_t taken = (size_t)(s->ready.next - h);
+    /* The records taken are in order: those before the time handed out last are late (only
+     * the first few can be), and the newest taken is the time handed out last. */
+    for (size_t i = 0; i < taken && h[i].ts < s->ready_after; i++)
+        s->late++;
+    if (taken && h[taken - 1].ts > s->last_ts)
+        s->last_ts = h[taken - 1].ts;
     a->next += taken;
     s->in_arenas -= taken;
     s->held -= taken;
-    s->fast = s->fast_end = NULL;
+    s->ready.next = s->ready.end = NULL;
 }
 
 /* While all the next calls would do is hand out the head arena's next record (nothing to
@@ -574,21 +579,16 @@ static void arm_fast(struct pt_source *s)
             return;
         m = m < s->held - s->window + 1 ? m : s->held - s->window + 1;
     }
-    s->fast = a->held + a->next;
-    s->fast_end = s->fast + m;
+    s->ready.next = a->held + a->next;
+    s->ready.end = s->ready.next + m;
+    s->ready_after = s->last_ts;
 }
 
 int pt_source_next(struct pt_source *s, struct pt_event *ev)
 {
-    if (s->fast < s->fast_end) {
-        const struct held *h = s->fast++;
-        /* The arena was written a window ago, out of cache by now: ask for the records a few
-         * ahead (a prefetch past the arena's end does no harm). */
-        __builtin_prefetch((const char *)h->rec + PREFETCH_AHEAD);
-        if (h->ts < s->last_ts)
-            s->late++;
-        else
-            s->last_ts = h->ts;
+    if (s->ready.next < s->ready.end) {
+        const struct held *h = s->ready.next++;
+        pt_held_prefetch(h);
         *ev = (struct pt_event){h->ts, s->index, h->seq, h->rec};
         return 1;
     }
@@ -629,6 +629,8 @@ void pt_source_set_shift(struct pt_source *s, int64_t delta)
     settle_fast(s); /* the next events are shifted: through the general path */
     s->shift = delta;
 }
+
+struct pt_held_range *pt_source_ready(struct pt_source *s) { return &s->ready; }
 
 const struct pt_file_header *pt_source_header(const struct pt_source *s) { return pt_reader_header(s->reader); }
 const struct pt_trace_ctx *pt_source_ctx(const struct pt_source *s) { return &s->ctx; }

@@ -34,6 +34,26 @@ struct pt_event {
     const struct pt_rec_hdr *rec; /* valid until the next pt_source_next on this source */
 };
 
+/* A record held in a file's reorder window: its time, read order and where it is. */
+struct pt_held {
+    uint64_t ts;
+    uint32_t seq;
+    struct pt_rec_hdr *rec;
+};
+
+/* The held records [next, end) that a source hands out next with no checks (in order, from the
+ * frame they were unpacked into), for a caller that steps through them itself. */
+struct pt_held_range {
+    const struct pt_held *next, *end;
+};
+
+/* The record was written a window ago, out of cache by now: asks for those a few ahead of it
+ * (a prefetch past the frame's end does no harm). */
+static inline void pt_held_prefetch(const struct pt_held *h)
+{
+    __builtin_prefetch((const char *)h->rec + 512); /* about 5 records */
+}
+
 struct pt_source;
 
 int pt_source_open(const char *path, uint32_t index, struct pt_source **out, char *err, size_t errlen);
@@ -41,10 +61,16 @@ int pt_source_open(const char *path, uint32_t index, struct pt_source **out, cha
 void pt_source_set_shift(struct pt_source *s, int64_t delta);
 /* 1 with the next event, 0 at the end. */
 int pt_source_next(struct pt_source *s, struct pt_event *ev);
+/* The source's ready records: a caller may take them by moving next on (each is an event of
+ * this source with seq and rec as held, valid until the next pt_source_next), and must stop at
+ * end; pt_source_next goes on after those taken. Empty when the next event needs checks. The
+ * pointer stays the source's for its life. */
+struct pt_held_range *pt_source_ready(struct pt_source *s);
 const struct pt_file_header *pt_source_header(const struct pt_source *s);
 const struct pt_trace_ctx *pt_source_ctx(const struct pt_source *s);
 const struct pt_reader_stats *pt_source_stats(const struct pt_source *s);
 const char *pt_source_warning(const struct pt_source *s);
+/* Records that came out earlier than one before them (counted up to the last pt_source_next). */
 uint64_t pt_source_late(const struct pt_source *s);
 /* The window now, in records: PT_FIRST_WINDOW to PT_REORDER_WINDOW. */
 size_t pt_source_window(const struct pt_source *s);

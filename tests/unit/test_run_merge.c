@@ -100,6 +100,7 @@ static void merge_case(int files, int pattern, uint64_t turn)
         most_ts = ev.ts_ns > most_ts ? ev.ts_ns : most_ts;
         const struct pt_rec_kernel *k = (const void *)ev.rec;
         CHECK_EQ_U64(k->correlation_id, (uint64_t)next_index[ev.source]);
+        CHECK_EQ_U64(ev.seq, k->correlation_id); /* read order: every record has a time */
         next_index[ev.source]++;
         last_ts = ev.ts_ns, last_source = ev.source;
         seen++;
