@@ -36,6 +36,7 @@ struct open_coll {
 struct call_ref {
     uint64_t call_id, comm, seq, bytes;
     uint16_t op;
+    int32_t obs; /* the observation the call added to its instance; -1 none or not known */
 };
 
 /* The NCCL group a file's thread is in: NCCL launches one kernel for a whole group, tied to
@@ -401,10 +402,11 @@ int32_t pt_comm_hot_member(const struct pt_comm_stats *s, double *ratio)
  * property of the whole run). Returns the communicator's stats, NULL for a malformed call or
  * no room; *placed: a send/recv call's member and peer were recorded. */
 static struct pt_comm_stats *register_call(struct pt_collectives *c, const struct pt_event *ev,
-                                           uint64_t key, int *placed)
+                                           uint64_t key, int *placed, struct call_ref **added)
 {
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     *placed = 0;
+    *added = NULL;
     if (r->op == PT_OP_GroupEnd && r->group_depth == 0) {
         /* The group's kernel is tied to this call: it stands for the group's one call, or for
          * its communicator when the group holds several (the kernel serves them all). */
@@ -423,10 +425,11 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
     }
     if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
         return NULL;
-    struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op};
+    struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op, -1};
     struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
     if (slot)
         *slot = ref;
+    *added = slot;
     struct group_track *gt = &c->groups[ev->source];
     if (r->group_id && gt->group_id != r->group_id)
         *gt = (struct group_track){r->group_id, 0, ref};
@@ -456,7 +459,8 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
     const struct pt_rec_nccl_call *r = (const void *)ev->rec;
     uint64_t key = call_key(r);
     int placed;
-    struct pt_comm_stats *s = register_call(c, ev, key, &placed);
+    struct call_ref *ref;
+    struct pt_comm_stats *s = register_call(c, ev, key, &placed, &ref);
     if (!s)
         return;
     if (placed && r->op == PT_OP_Recv)
@@ -486,6 +490,8 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         }
     }
     if (o->seen < o->n) {
+        if (ref)
+            ref->obs = o->seen;
         struct obs *b = &o->obs[o->seen++];
         *b = (struct obs){.rank = c->rank[ev->source], .is_send = r->op == PT_OP_Send,
                           .wants_gpu = c->gpu[ev->source], .file = ev->source,
@@ -495,6 +501,14 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
     o->touched = ev->ts_ns;
     if (complete(o))
         close_and_compact(c, o);
+}
+
+/* The kernel's times for observation b of instance o. */
+static inline void take_kernel(struct open_coll *o, struct obs *b, const struct pt_rec_kernel *k)
+{
+    b->gpu_in = k->start_ns;
+    b->gpu_out = k->end_ns;
+    o->waiting -= b->wants_gpu && k->end_ns;
 }
 
 /* Returns the communicator of the kernel's call, 0 when unknown. */
@@ -516,12 +530,17 @@ static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, c
     if (!o)
         return ref->comm;
     int32_t g = c->rank[ev->source];
-    for (int32_t i = 0; i < o->seen; i++)
-        if (o->obs[i].rank == g && !o->obs[i].gpu_out) {
-            o->obs[i].gpu_in = k->start_ns;
-            o->obs[i].gpu_out = k->end_ns;
-            o->waiting -= o->obs[i].wants_gpu && k->end_ns;
-        }
+    /* The kernel's times go to its call's observation. A group's kernel, tied to the group's
+     * first call (register_call), gives them to every observation of its rank still without. */
+    int32_t i = ref->obs;
+    if (i >= 0 && i < o->seen && o->obs[i].rank == g) {
+        if (!o->obs[i].gpu_out)
+            take_kernel(o, &o->obs[i], k);
+    } else {
+        for (i = 0; i < o->seen; i++)
+            if (o->obs[i].rank == g && !o->obs[i].gpu_out)
+                take_kernel(o, &o->obs[i], k);
+    }
     o->touched = ev->ts_ns;
     if (complete(o))
         close_and_compact(c, o);
@@ -561,8 +580,9 @@ uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
 void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *ev)
 {
     int placed;
+    struct call_ref *ref;
     if (ev->rec->kind == PT_REC_NCCL_CALL)
-        register_call(c, ev, call_key((const void *)ev->rec), &placed);
+        register_call(c, ev, call_key((const void *)ev->rec), &placed, &ref);
 }
 
 static int hop_after(const struct pt_hop *x, const struct pt_hop *y)
