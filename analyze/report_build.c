@@ -313,16 +313,19 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     r->gpu |= kind == PT_REC_KERNEL;
 }
 
-/* The pass over the merged events. Returns the last event's time. Flattened: every analysis
- * an event goes through (and the merge under them) is compiled into this loop, which spares
- * the calls and returns between them (70 instructions an event of ~970, measured). */
-__attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o,
-                                                  struct pt_rank_window *rw, uint8_t *inside)
+/* The loop of the pass over the merged events, compiled twice: with the export's timeline and
+ * without it (the report), whose loop then has no test for it at every event. Returns the last
+ * event's time. Flattened (read_run): every analysis an event goes through (and the merge under
+ * them) is compiled into this loop, which spares the calls and returns between them (70
+ * instructions an event of ~970, measured). */
+static inline __attribute__((always_inline)) uint64_t pass(struct pt_report *r, struct pt_report_opts *o,
+                                                           struct pt_rank_window *rw, uint8_t *inside,
+                                                           const int timeline)
 {
     struct pt_event ev;
     uint64_t last_ts = 0;
     while (pt_run_next(&r->run, &ev)) {
-        if (o->timeline) {
+        if (timeline && o->timeline) {
             if (!last_ts && pt_timeline_init(&r->timeline, r->run.n, ev.ts_ns) != 0)
                 o->timeline = 0; /* out of memory: the export goes without these counters */
             else
@@ -341,6 +344,14 @@ __attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt
             break;
         }
     }
+    return last_ts;
+}
+
+/* The pass over the merged events. Returns the last event's time. */
+__attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt_report_opts *o,
+                                                  struct pt_rank_window *rw, uint8_t *inside)
+{
+    uint64_t last_ts = o->timeline ? pass(r, o, rw, inside, 1) : pass(r, o, rw, inside, 0);
     pt_collectives_finish(r->c);
     order_phases(r);
     pt_attr_finish(r->attr, r->run.n);
