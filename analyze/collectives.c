@@ -24,6 +24,8 @@ static int called_after(const struct obs *x, const struct obs *y)
                               (struct pt_run_key){x->host_in, x->file});
 }
 
+#define NO_OP UINT16_MAX /* the op of an entry that holds no instance: no call has it */
+
 struct open_coll {
     uint64_t comm, seq, bytes, touched;
     uint16_t op;
@@ -32,6 +34,13 @@ struct open_coll {
     int used;
     struct obs *obs;
 };
+
+/* An entry of the open table let go: no lookup's key matches it any more. */
+static void free_entry(struct open_coll *o)
+{
+    o->used = 0;
+    o->op = NO_OP;
+}
 
 struct call_ref {
     uint64_t call_id, comm, seq, bytes;
@@ -54,8 +63,9 @@ struct pt_collectives {
     struct open_coll *open;
     size_t open_cap, open_used;
     /* The instance found last: a collective's calls come in a run from its ranks, and then its
-     * kernels. Checked by its key (entries move when others close), reset when the table grows. */
-    struct open_coll *open_hint;
+     * kernels. Checked by its key alone (entries move when others close; a free entry's op is
+     * NO_OP), and `none`, whose key nothing has, when there is none (the table grew). */
+    struct open_coll *open_hint, none;
     /* Per file of the run (made with it: no test per event): */
     struct pt_call_map *calls;     /* call id -> struct call_ref, up to CALL_MAP */
     struct group_track *groups;
@@ -159,6 +169,8 @@ struct pt_collectives *pt_collectives_new(const struct pt_run *run)
         pt_collectives_free(c);
         return NULL;
     }
+    c->none.op = NO_OP;
+    c->open_hint = &c->none;
     c->n_files = run->n;
     for (size_t i = 0; i < run->n; i++) {
         pt_call_map_init(&c->calls[i], CALL_MAP, sizeof(struct call_ref));
@@ -283,7 +295,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
     }
     obs_done(c, o->obs, o->n);
     o->obs = NULL;
-    o->used = 0;
+    free_entry(o);
     c->open_used--;
 }
 
@@ -293,7 +305,7 @@ static struct open_coll *find_open(struct pt_collectives *c, uint64_t comm, uint
                                    uint64_t seq, int create)
 {
     struct open_coll *h = c->open_hint;
-    if (h && h->used && h->seq == seq && h->comm == comm && h->op == op)
+    if (h->seq == seq && h->comm == comm && h->op == op)
         return h;
     if (c->open_cap == 0 || (create && (c->open_used + 1) * 2 > c->open_cap)) {
         size_t cap = c->open_cap ? c->open_cap * 2 : 1024;
@@ -311,7 +323,7 @@ static struct open_coll *find_open(struct pt_collectives *c, uint64_t comm, uint
         free(c->open);
         c->open = fresh;
         c->open_cap = cap;
-        c->open_hint = NULL;
+        c->open_hint = &c->none;
     }
     size_t i = hash_key(comm, op, seq) & (c->open_cap - 1);
     for (; c->open[i].used; i = (i + 1) & (c->open_cap - 1))
@@ -334,7 +346,7 @@ static void close_and_compact(struct pt_collectives *c, struct open_coll *o)
     size_t i = (size_t)(o - c->open);
     for (size_t j = (i + 1) & (c->open_cap - 1); c->open[j].used; j = (j + 1) & (c->open_cap - 1)) {
         struct open_coll moved = c->open[j];
-        c->open[j].used = 0;
+        free_entry(&c->open[j]);
         c->open[j].obs = NULL; /* owned by `moved` now */
         c->open_used--;
         struct open_coll *dst = find_open(c, moved.comm, moved.op, moved.seq, 1);
@@ -484,7 +496,7 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         o->bytes = pt_total_bytes(r->op, r->bytes, r->nranks);
         o->obs = obs_new(c, o->n);
         if (!o->obs) {
-            o->used = 0;
+            free_entry(o);
             c->open_used--;
             return;
         }
