@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A held record (event_source.h): its time, read order and where it is. */
-#define held pt_held
 
 /* The reader hands over a frame's records at once, unpacked into an arena. Records that follow
  * the newest record held there stay where they are: the arenas form one run whose records are
@@ -19,7 +17,7 @@
  * arena is reused once its last held record is handed out. */
 struct arena {
     struct pt_records recs;
-    struct held *held;          /* its records in the arenas' run, in order */
+    struct pt_held *held;       /* its records in the arenas' run, in order */
     size_t n_held, cap_held, next; /* next: the first not handed out */
     struct arena *later;        /* the next arena of the run (or of the spare list) */
 };
@@ -63,10 +61,10 @@ struct pt_source {
     size_t chunk_slots;         /* slots in the newest chunk */
     uint32_t index, next_seq;
     struct pt_trace_ctx ctx;
-    struct held *heap;
+    struct pt_held *heap;
     size_t n, heap_cap;         /* records in the heap, its room */
     struct run {
-        struct held *ring;      /* of cap (a power of two) */
+        struct pt_held *ring;   /* of cap (a power of two) */
         size_t head, len, cap;
         uint64_t tail_ts;       /* time of the newest record in it (valid while len > 0) */
     } runs[RUNS];
@@ -183,26 +181,26 @@ uint64_t pt_record_time(const struct pt_rec_hdr *h)
     return h->kind < 64 && (TIMED_KINDS >> h->kind & 1) ? time_word(h) : 0;
 }
 
-static int before(const struct held *a, const struct held *b)
+static int before(const struct pt_held *a, const struct pt_held *b)
 {
     return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
 }
 
-PT_MIN_HEAP(held_heap, struct held, before)
+PT_MIN_HEAP(held_heap, struct pt_held, before)
 
 static size_t held_count(const struct pt_source *s)
 {
     return s->held;
 }
 
-static struct held *run_at(const struct run *r, size_t i) { return &r->ring[(r->head + i) & (r->cap - 1)]; }
+static struct pt_held *run_at(const struct run *r, size_t i) { return &r->ring[(r->head + i) & (r->cap - 1)]; }
 
 /* Doubles a run's ring, the wrapped part moved behind the old end. Returns 0, -1 when out of
  * memory. */
 static int grow_run(struct run *r)
 {
     size_t cap = r->cap ? r->cap * 2 : FIRST_HELD;
-    struct held *p = realloc(r->ring, cap * sizeof *p);
+    struct pt_held *p = realloc(r->ring, cap * sizeof *p);
     if (!p)
         return -1;
     if (r->head + r->len > r->cap)
@@ -213,7 +211,7 @@ static int grow_run(struct run *r)
 
 /* Keeps a record back: at the end of the run whose newest it follows most closely, else (or an
  * empty run) in the heap. Returns 0, -1 when out of memory. */
-static int hold(struct pt_source *s, struct held h)
+static int hold(struct pt_source *s, struct pt_held h)
 {
     struct run *best = s->last_run;
     /* The common case, the same stream as the record before and in order, needs no search. A
@@ -227,7 +225,7 @@ static int hold(struct pt_source *s, struct held h)
                 empty = empty ? empty : r;
                 continue;
             }
-            const struct held *tail = run_at(r, r->len - 1);
+            const struct pt_held *tail = run_at(r, r->len - 1);
             if (!before(&h, tail) && (!best || before(run_at(best, best->len - 1), tail)))
                 best = r;
         }
@@ -246,7 +244,7 @@ static int hold(struct pt_source *s, struct held h)
     }
     if (s->n == s->heap_cap) {
         size_t cap = s->heap_cap ? s->heap_cap * 2 : FIRST_HELD;
-        struct held *p = realloc(s->heap, cap * sizeof *p);
+        struct pt_held *p = realloc(s->heap, cap * sizeof *p);
         if (!p)
             return -1;
         s->heap = p, s->heap_cap = cap;
@@ -258,7 +256,7 @@ static int hold(struct pt_source *s, struct held h)
 
 /* The earliest record held; held_count(s) > 0. A record from a slot becomes s->current, an
  * arena that gave its last record s->finished: both are reused at the next call. */
-static struct held take(struct pt_source *s)
+static struct pt_held take(struct pt_source *s)
 {
     struct arena *a = s->first;
     if (!s->n && !s->in_runs) /* everything held is in the arenas: the in-order case */
@@ -275,7 +273,7 @@ static struct held take(struct pt_source *s)
     if (s->in_arenas && (!from || before(&a->held[a->next], &from->ring[from->head])) &&
         (!s->n || before(&a->held[a->next], &s->heap[0])))
         goto from_arena;
-    struct held h;
+    struct pt_held h;
     if (from && (!s->n || before(&from->ring[from->head], &s->heap[0]))) {
         h = from->ring[from->head];
         from->head = (from->head + 1) & (from->cap - 1);
@@ -289,7 +287,7 @@ static struct held take(struct pt_source *s)
     s->held--;
     return h;
 from_arena:;
-    struct held ah = a->held[a->next++];
+    struct pt_held ah = a->held[a->next++];
     s->in_arenas--;
     s->held--;
     if (a->next == a->n_held) {
@@ -329,7 +327,7 @@ static void reuse_arena(struct pt_source *s, struct arena *a)
 }
 
 /* The first of n entries in time order later than ts; n when none is. */
-static size_t first_later(const struct held *v, size_t n, uint64_t ts)
+static size_t first_later(const struct pt_held *v, size_t n, uint64_t ts)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -370,7 +368,7 @@ static size_t reach(const struct pt_source *s, const struct arena *cur, uint64_t
          * (which holds the later one when the first piece does not). */
         size_t n1 = r->cap - r->head < r->len ? r->cap - r->head : r->len;
         size_t i = first_later(r->ring + r->head, n1, ts);
-        const struct held *h = i < n1 ? &r->ring[r->head + i]
+        const struct pt_held *h = i < n1 ? &r->ring[r->head + i]
                                       : &r->ring[first_later(r->ring, r->len - n1, ts)];
         first = h->seq < first ? h->seq : first;
     }
@@ -381,7 +379,7 @@ static size_t reach(const struct pt_source *s, const struct arena *cur, uint64_t
 static int grow_held(struct arena *a)
 {
     size_t cap = a->cap_held ? 2 * a->cap_held : FIRST_HELD;
-    struct held *p = realloc(a->held, cap * sizeof *p);
+    struct pt_held *p = realloc(a->held, cap * sizeof *p);
     if (!p)
         return -1;
     a->held = p, a->cap_held = cap;
@@ -406,7 +404,7 @@ static void hold_out_of_order(struct pt_source *s, struct arena *a, struct pt_re
     if (!copy)
         return;
     pt_record_copy(copy, h, h->size);
-    if (hold(s, (struct held){ts, seq, copy}))
+    if (hold(s, (struct pt_held){ts, seq, copy}))
         record_release(s, copy);
 }
 
@@ -421,7 +419,7 @@ static void evict_first(struct pt_source *s)
     s->in_arenas -= left;
     s->held -= left;
     for (size_t i = a->next; i < a->n_held; i++) {
-        struct held h = a->held[i];
+        struct pt_held h = a->held[i];
         struct pt_rec_hdr *copy = record_alloc(s, h.rec->size);
         if (!copy)
             continue;
@@ -485,7 +483,7 @@ static int read_frame(struct pt_source *s)
                 seq++; /* out of memory: the record is lost, its place in read order is not */
                 continue;
             }
-            a->held[n_held++] = (struct held){ts, seq++, h};
+            a->held[n_held++] = (struct pt_held){ts, seq++, h};
             arena_ts = ts;
             in_arenas++;
             continue;
@@ -551,7 +549,7 @@ static void settle_fast(struct pt_source *s)
     if (!s->ready.next)
         return;
     struct arena *a = s->first; /* the one armed: nothing else takes from it meanwhile */
-    const struct held *h = a->held + a->next;
+    const struct pt_held *h = a->held + a->next;
     size_t taken = (size_t)(s->ready.next - h);
     /* The records taken are in order: those before the time handed out last are late (only
      * the first few can be), and the newest taken is the time handed out last. */
@@ -587,7 +585,7 @@ static void arm_fast(struct pt_source *s)
 int pt_source_next(struct pt_source *s, struct pt_event *ev)
 {
     if (s->ready.next < s->ready.end) {
-        const struct held *h = s->ready.next++;
+        const struct pt_held *h = s->ready.next++;
         pt_held_prefetch(h);
         *ev = (struct pt_event){h->ts, s->index, h->seq, h->rec};
         return 1;
@@ -610,7 +608,7 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
         fill(s);
     if (!held_count(s))
         return 0;
-    struct held h = take(s);
+    struct pt_held h = take(s);
     if (h.ts < s->last_ts)
         s->late++;
     else

@@ -91,8 +91,7 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
     run->room = ORDER_ROOM(n);
     run->order = calloc(run->room, sizeof *run->order);
     run->head = calloc(n ? n : 1, sizeof *run->head);
-    run->ready = calloc(n ? n : 1, sizeof *run->ready);
-    if (!run->sources || !run->rank || !run->order || !run->head || !run->ready) {
+    if (!run->sources || !run->rank || !run->order || !run->head) {
         warn("out of memory", arg);
         pt_run_close(run);
         return -1;
@@ -107,7 +106,6 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
         if (shift_ns)
             pt_source_set_shift(s, shift_ns[i]);
         run->rank[run->n] = rank_of(s);
-        run->ready[run->n] = pt_source_ready(s);
         run->sources[run->n++] = s;
     }
     run->lo = run->hi = run->room / 2;
@@ -131,7 +129,7 @@ __attribute__((flatten)) int pt_run_next(struct pt_run *run, struct pt_event *ev
         uint32_t top = (uint32_t)(run->due - 1);
         /* Still its turn, and its next record needs no checks: taken here, not through the
          * file's window and its head (without turns, turn_end is 0: never). */
-        struct pt_held_range *ready = run->ready[top];
+        struct pt_held_range *ready = pt_source_ready(run->sources[top]);
         if (ready->next < ready->end && ready->next->ts < run->turn_end) {
             const struct pt_held *h = ready->next++;
             pt_held_prefetch(h);
@@ -168,6 +166,5 @@ void pt_run_close(struct pt_run *run)
     free(run->rank);
     free(run->order);
     free(run->head);
-    free(run->ready);
     memset(run, 0, sizeof *run);
 }

@@ -18,7 +18,6 @@ struct pt_run {
                                * sorted (run_key.h): order[lo, hi) */
     size_t lo, hi, room;    /* room: 64n + 2, so that both ends can grow (run_merge.c) */
     struct pt_event *head;  /* each source's next event (valid while the source is in order) */
-    struct pt_held_range **ready; /* each source's records that need no checks (pt_source_ready) */
     size_t due;             /* 1 + the source of the event last returned, to move on next time */
     uint64_t turn_ns;       /* 0: in time order; else turns of this length (pt_run_take_turns) */
     uint64_t turn_end;      /* the current turn: a file's events before it come without a search */
