@@ -457,6 +457,8 @@ int cmd_dump(int argc, char **argv)
         cli_error("%s", err);
         return 1;
     }
+    if (set.warning[0])
+        cli_error("warning: %s", set.warning);
     int status = 0;
     for (size_t i = 0; i < set.count; i++) {
         struct pt_reader *r;

@@ -144,6 +144,8 @@ int cmd_info(int argc, char **argv)
         cli_error("%s", err);
         return 1;
     }
+    if (set.warning[0])
+        cli_error("warning: %s", set.warning);
     int status = 0;
     uint64_t records = 0, dropped = 0, bytes = 0;
     struct pt_trace_summary *s = malloc(sizeof *s);

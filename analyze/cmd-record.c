@@ -91,6 +91,8 @@ static void summarize(const char *dir)
         cli_error("recorded nothing in %s (no NCCL call was made, or tracing was disabled)", dir);
         return;
     }
+    if (set.warning[0])
+        cli_error("warning: %s", set.warning);
     uint64_t records = 0, events = 0, dropped = 0, bytes = 0;
     struct pt_trace_summary *s = malloc(sizeof *s);
     for (size_t i = 0; s && i < set.count; i++) {

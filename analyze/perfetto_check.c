@@ -1,9 +1,13 @@
 #include "perfetto_check.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "perfetto_trace.pb-c.h"
@@ -270,9 +274,27 @@ static int read_varint(gzFile f, uint64_t *v, uint64_t *offset)
 int pt_perfetto_check(const char *path, FILE *msgs, struct pt_check_stats *st)
 {
     memset(st, 0, sizeof *st);
-    gzFile f = gzopen(path, "rb");
+    /* Only a non-empty regular file is a trace: a directory would read as nothing (and pass),
+     * a FIFO would block. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        fprintf(msgs, "%s: cannot open: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 2;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
+        fprintf(msgs, "%s: %s, not a Perfetto trace\n", path,
+                S_ISDIR(sb.st_mode) ? "a directory" : S_ISREG(sb.st_mode) ? "an empty file"
+                                                                          : "not a regular file");
+        close(fd);
+        return 2;
+    }
+    gzFile f = gzdopen(fd, "rb");
     if (!f) {
         fprintf(msgs, "%s: cannot open\n", path);
+        close(fd);
         return 2;
     }
     struct checker c = {.path = path, .msgs = msgs, .st = st};

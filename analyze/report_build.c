@@ -370,6 +370,8 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
         cli_error("%s", err);
         return 1;
     }
+    if (r->set.warning[0])
+        WARN("warning: %s", r->set.warning);
     if (align_clocks(r, o) != 0) {
         cli_error("out of memory");
         return 1;

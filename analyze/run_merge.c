@@ -92,7 +92,8 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
     run->order = calloc(run->room, sizeof *run->order);
     run->head = calloc(n ? n : 1, sizeof *run->head);
     if (!run->sources || !run->rank || !run->order || !run->head) {
-        warn("out of memory", arg);
+        if (warn)
+            warn("out of memory", arg);
         pt_run_close(run);
         return -1;
     }
@@ -100,7 +101,8 @@ int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *
         char err[1024];
         struct pt_source *s;
         if (pt_source_open(paths[i], (uint32_t)run->n, &s, err, sizeof err) != 0) {
-            warn(err, arg);
+            if (warn)
+                warn(err, arg);
             continue;
         }
         if (shift_ns)

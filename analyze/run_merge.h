@@ -25,7 +25,7 @@ struct pt_run {
 };
 
 /* Opens every file; a file that cannot be opened is skipped with a message in warn (called once
- * per file). shift_ns (may be NULL): per path, the clock offset to add to its times.
+ * per file; warn may be NULL). shift_ns (may be NULL): per path, the clock offset to add to its times.
  * Returns 0, or -1 when no file could be opened. */
 int pt_run_open(char **paths, size_t n, const int64_t *shift_ns, struct pt_run *run,
                 void (*warn)(const char *msg, void *arg), void *arg);

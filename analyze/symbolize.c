@@ -83,11 +83,13 @@ static int by_value(const void *a, const void *b)
 static void load_symbols(struct module *m)
 {
     m->loaded = 1;
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    /* The path comes from the trace: it may name a FIFO or a device, which must not block us
+     * or be mapped. Only a regular file is read. */
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     if (fd < 0)
         return;
-    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
         close(fd);
         return;
     }

@@ -77,12 +77,35 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t errlen)
+static const char *special_kind(mode_t mode)
 {
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+                                                                       : "a device";
+}
+
+/* Opens path for reading only if it is a regular file (a FIFO or a device named *.ptrace must not
+ * block or be read), and checks its header. Returns the descriptor, or -1 with err set. */
+static int open_checked(const char *path, struct pt_file_header *hp, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail(err, errlen, "%s: not a regular file (%s)", path, special_kind(st.st_mode));
+        close(fd);
+        return -1;
+    }
+    if (st.st_size == 0) {
+        fail(err, errlen, "%s: empty file (a process that ended before its first write?)", path);
+        close(fd);
         return -1;
     }
     struct pt_file_header h;
@@ -90,7 +113,11 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
     ssize_t n = pread(fd, &h, sizeof h, 0);
     if (n < (ssize_t)offsetof(struct pt_file_header, header_bytes) + 4 ||
         memcmp(h.magic, PT_MAGIC, PT_MAGIC_LEN) != 0) {
-        fail(err, errlen, "%s: not a partrace trace (no '%s' magic at offset 0)", path, PT_MAGIC);
+        size_t seen = n > 0 ? ((size_t)n < PT_MAGIC_LEN ? (size_t)n : PT_MAGIC_LEN) : 0;
+        if (seen && memcmp(h.magic, PT_MAGIC, seen) == 0)
+            fail(err, errlen, "%s: header cut short at byte %zd (killed while starting?)", path, n);
+        else
+            fail(err, errlen, "%s: not a partrace trace (no '%s' magic at offset 0)", path, PT_MAGIC);
         close(fd);
         return -1;
     }
@@ -106,6 +133,27 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
         close(fd);
         return -1;
     }
+    *hp = h;
+    return fd;
+}
+
+int pt_reader_probe(const char *path, char *err, size_t errlen)
+{
+    struct pt_file_header h;
+    int fd = open_checked(path, &h, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct pt_file_header h;
+    int fd = open_checked(path, &h, err, errlen);
+    if (fd < 0)
+        return -1;
     h.host[sizeof h.host - 1] = '\0';
     struct pt_reader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path)) || !(r->dctx = ZSTD_createDCtx())) {

@@ -25,8 +25,13 @@ struct pt_reader_stats {
     uint64_t stop_offset;      /* where reading stopped early (truncated or corrupt) */
 };
 
-/* Opens path and checks its header. Returns 0, or -1 with a message in err. */
+/* Opens path and checks its header. Only a regular file is opened (O_NONBLOCK, then fstat): a
+ * FIFO, device or directory is refused at once, never waited on. Returns 0, or -1 with a
+ * message in err. */
 int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t errlen);
+
+/* Whether path would open: the same checks as pt_reader_open, nothing kept. 0, or -1 with err. */
+int pt_reader_probe(const char *path, char *err, size_t errlen);
 
 const struct pt_file_header *pt_reader_header(const struct pt_reader *r);
 const char *pt_reader_path(const struct pt_reader *r);

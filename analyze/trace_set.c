@@ -9,6 +9,8 @@
 
 #include <partrace/format.h>
 
+#include "trace_reader.h"
+
 static int has_suffix(const char *name, const char *suffix)
 {
     size_t n = strlen(name), m = strlen(suffix);
@@ -38,10 +40,24 @@ static int add(struct pt_trace_set *set, size_t *cap, char *path)
     return 0;
 }
 
+/* Keeps full if it opens as a trace, else counts it and remembers the first reason. */
+static int add_checked(struct pt_trace_set *set, size_t *cap, char *full, char *first_why,
+                       size_t why_cap)
+{
+    char why[512];
+    if (full && pt_reader_probe(full, why, sizeof why) != 0) {
+        /* The first by name, whatever order the directory lists its entries in. */
+        if (!set->skipped++ || strcmp(why, first_why) < 0)
+            snprintf(first_why, why_cap, "%s", why);
+        free(full);
+        return 0;
+    }
+    return add(set, cap, full);
+}
+
 int pt_trace_set_open(const char *path, struct pt_trace_set *set, char *err, size_t errlen)
 {
-    set->paths = NULL;
-    set->count = 0;
+    memset(set, 0, sizeof *set);
     size_t cap = 0;
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -49,6 +65,8 @@ int pt_trace_set_open(const char *path, struct pt_trace_set *set, char *err, siz
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
+        if (pt_reader_probe(path, err, errlen) != 0)
+            return -1;
         if (add(set, &cap, strdup(path)) != 0)
             goto oom;
         return 0;
@@ -58,6 +76,7 @@ int pt_trace_set_open(const char *path, struct pt_trace_set *set, char *err, siz
         snprintf(err, errlen, "%s: cannot list directory: %s", path, strerror(errno));
         return -1;
     }
+    char first_why[512] = "";
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!has_suffix(e->d_name, PT_FILE_SUFFIX))
@@ -66,15 +85,24 @@ int pt_trace_set_open(const char *path, struct pt_trace_set *set, char *err, siz
         char *full = malloc(n);
         if (full)
             snprintf(full, n, "%s/%s", path, e->d_name);
-        if (add(set, &cap, full) != 0) {
+        if (add_checked(set, &cap, full, first_why, sizeof first_why) != 0) {
             closedir(d);
             goto oom;
         }
     }
     closedir(d);
+    if (set->skipped)
+        snprintf(set->warning, sizeof set->warning, "%s: %zu of %zu %s entries are no readable "
+                 "trace and were skipped (first: %s)", path, set->skipped,
+                 set->skipped + set->count, PT_FILE_SUFFIX, first_why);
     if (set->count == 0) {
-        snprintf(err, errlen, "%s: no %s files in this directory (is it a partrace run directory?)",
-                 path, PT_FILE_SUFFIX);
+        if (set->skipped)
+            snprintf(err, errlen, "%s: no readable trace among its %zu %s entries (first: %s)",
+                     path, set->skipped, PT_FILE_SUFFIX, first_why);
+        else
+            snprintf(err, errlen, "%s: no %s files in this directory (is it a partrace run "
+                     "directory?)", path, PT_FILE_SUFFIX);
+        pt_trace_set_free(set);
         return -1;
     }
     qsort(set->paths, set->count, sizeof *set->paths, by_name);
