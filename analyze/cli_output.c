@@ -4,29 +4,27 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "text_escape.h"
 
+/* Messages name files, hosts and phases that come from traces: shown escaped for the terminal
+ * (text_escape.h), so that no name can send control sequences to it. */
 void cli_error(const char *fmt, ...)
 {
+    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    fputs("partrace: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    fputs("partrace: ", stderr);
+    pt_term_escape(stderr, msg, len);
+    fputc('\n', stderr);
 }
 
-/* Prints a string as a JSON string literal. */
+/* Prints a string as a JSON string literal (text_escape.h: valid UTF-8 kept as it is). */
 void cli_json_string(const char *s, size_t n)
 {
     putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
+    pt_json_escape(stdout, s, n);
     putchar('"');
 }

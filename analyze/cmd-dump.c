@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "names.h"
+#include "text_escape.h"
 #include "trace_context.h"
 #include "trace_reader.h"
 #include "trace_set.h"
@@ -19,6 +20,21 @@ static void format_uuid(const uint8_t *u, char *out, size_t cap)
              "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
              u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
              u[13], u[14], u[15]);
+}
+
+/* A string from the trace, made safe for a terminal (text_escape.h) into buf. */
+#define TX(buf, s, n) pt_term_escape_buf(buf, sizeof buf, s, n)
+
+/* A value whose parts are separated by NULs (a command line, environment), on the terminal. */
+static void put_text_parts(const char *s, size_t n)
+{
+    for (size_t i = 0; i <= n;) {
+        size_t len = strnlen(s + i, n - i);
+        pt_term_escape(stdout, s + i, len);
+        i += len + 1;
+        if (i <= n)
+            putchar(' ');
+    }
 }
 
 /* One stack frame as text: symbolised when the trace listed the loaded objects. */
@@ -262,10 +278,11 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
     case PT_REC_KERNEL: {
         const struct pt_rec_kernel *k = (const void *)h;
         const char *name = pt_trace_ctx_string(ctx, k->name_id);
+        char shown[161];
         printf("%" PRIu64 " %" PRIu32 " kernel dev=%" PRIu32 " stream=%" PRIu32 " dur=%" PRIu64
-               "ns corr=%" PRIu32 " nccl_call=%" PRIu64 " graph_node=%" PRIu64 " %.160s\n",
+               "ns corr=%" PRIu32 " nccl_call=%" PRIu64 " graph_node=%" PRIu64 " %s\n",
                k->start_ns, pid, k->device, k->stream, k->end_ns - k->start_ns, k->correlation_id,
-               pt_trace_ctx_kernel_call(ctx, k), k->graph_node_id, name);
+               pt_trace_ctx_kernel_call(ctx, k), k->graph_node_id, TX(shown, name, strlen(name)));
         return 1;
     }
     case PT_REC_MEMCPY: {
@@ -305,10 +322,12 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
     }
     case PT_REC_GPU: {
         const struct pt_rec_gpu *g = (const void *)h;
-        char uuid[64];
+        char uuid[64], name[512], bus[128];
         format_uuid(g->uuid, uuid, sizeof uuid);
-        printf("- %" PRIu32 " gpu %" PRIu32 " %.64s sms=%" PRIu32 " mem=%" PRIu64 " bus=%.16s %s\n",
-               pid, g->device, g->name, g->sm_count, g->total_memory_bytes, g->pci_bus_id, uuid);
+        printf("- %" PRIu32 " gpu %" PRIu32 " %s sms=%" PRIu32 " mem=%" PRIu64 " bus=%s %s\n",
+               pid, g->device, TX(name, g->name, strnlen(g->name, sizeof g->name)), g->sm_count,
+               g->total_memory_bytes,
+               TX(bus, g->pci_bus_id, strnlen(g->pci_bus_id, sizeof g->pci_bus_id)), uuid);
         return 1;
     }
     case PT_REC_GRAPH_NODE: {
@@ -320,10 +339,11 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
     }
     case PT_REC_NVTX: {
         const struct pt_rec_nvtx *n = (const void *)h;
-        printf("%" PRIu64 " %" PRIu32 "/%" PRIu32 " nvtx %s %s%s%.*s\n", n->ts_ns, pid, h->tid,
-               pt_nvtx_event_name(n->event),
-               n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "",
-               n->domain_id ? ": " : "", (int)n->text_bytes, n->text);
+        const char *domain = n->domain_id ? pt_trace_ctx_string(ctx, n->domain_id) : "";
+        char dom[1024], text[4096];
+        printf("%" PRIu64 " %" PRIu32 "/%" PRIu32 " nvtx %s %s%s%s\n", n->ts_ns, pid, h->tid,
+               pt_nvtx_event_name(n->event), TX(dom, domain, strlen(domain)),
+               n->domain_id ? ": " : "", TX(text, n->text, n->text_bytes));
         return 1;
     }
     case PT_REC_STREAM: {
@@ -334,8 +354,10 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
     }
     case PT_REC_CUDA_API: {
         const struct pt_rec_cuda_api *a = (const void *)h;
+        const char *api = pt_trace_ctx_string(ctx, a->name_id);
+        char name[1024];
         printf("%" PRIu64 " %" PRIu32 " cuda_api %s dur=%" PRIu64 "ns corr=%" PRIu32 " res=%" PRIu32 "\n",
-               a->start_ns, pid, pt_trace_ctx_string(ctx, a->name_id), a->end_ns - a->start_ns,
+               a->start_ns, pid, TX(name, api, strlen(api)), a->end_ns - a->start_ns,
                a->correlation_id, a->result);
         return 1;
     }
@@ -345,15 +367,17 @@ static int dump_text_gpu(const struct pt_rec_hdr *h, uint32_t pid, const struct 
         for (uint16_t i = 0; i < s->frames; i++) {
             char frame[512];
             format_frame(ctx, s->pc[i], frame, sizeof frame);
-            printf("%s%s", i ? " < " : " ", frame);
+            fputs(i ? " < " : " ", stdout);
+            pt_term_escape(stdout, frame, strlen(frame));
         }
         putchar('\n');
         return 1;
     }
     case PT_REC_MODULE: {
         const struct pt_rec_module *m = (const void *)h;
-        printf("- %" PRIu32 " module 0x%" PRIx64 "-0x%" PRIx64 " %.*s\n", pid, m->start, m->end,
-               (int)strnlen(m->path, m->hdr.size - sizeof *m), m->path);
+        printf("- %" PRIu32 " module 0x%" PRIx64 "-0x%" PRIx64 " ", pid, m->start, m->end);
+        pt_term_escape(stdout, m->path, strnlen(m->path, m->hdr.size - sizeof *m));
+        putchar('\n');
         return 1;
     }
     case PT_REC_CUDA_STATUS: {
@@ -396,21 +420,23 @@ static void dump_text(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_
     }
     case PT_REC_THREAD: {
         const struct pt_rec_thread *t = (const void *)h;
-        printf("%" PRIu64 " %" PRIu32 "/%" PRIu32 " thread serial=%" PRIu32 " name=%.16s\n",
-               t->ts_ns, pid, h->tid, t->serial, t->name);
+        char name[128];
+        printf("%" PRIu64 " %" PRIu32 "/%" PRIu32 " thread serial=%" PRIu32 " name=%s\n",
+               t->ts_ns, pid, h->tid, t->serial, TX(name, t->name, strnlen(t->name, sizeof t->name)));
         return;
     }
     case PT_REC_ATTR: {
         const struct pt_rec_attr *a = (const void *)h;
         printf("- %" PRIu32 " attr %s=", pid, pt_attr_name(a->attr));
-        for (uint32_t i = 0; i < a->value_bytes; i++)
-            putchar(a->value[i] ? a->value[i] : ' ');
+        put_text_parts(a->value, a->value_bytes);
         putchar('\n');
         return;
     }
     case PT_REC_STRING: {
         const struct pt_rec_string *s = (const void *)h;
-        printf("- %" PRIu32 " string %" PRIu32 "=%.*s\n", pid, s->id, (int)s->text_bytes, s->text);
+        printf("- %" PRIu32 " string %" PRIu32 "=", pid, s->id);
+        pt_term_escape(stdout, s->text, s->text_bytes);
+        putchar('\n');
         return;
     }
     case PT_REC_FLUSH: {

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "names.h"
+#include "text_escape.h"
 #include "trace_reader.h"
 #include "trace_set.h"
 #include "trace_summary.h"
@@ -25,7 +26,8 @@ static void print_attrs(const char *path)
     while (pt_reader_next(r, &h) == 1 && h->kind == PT_REC_ATTR) {
         const struct pt_rec_attr *a = (const void *)h;
         if (a->attr == PT_ATTR_ENV) {
-            printf("%s%.*s", env_open ? " " : "  env       ", (int)a->value_bytes, a->value);
+            fputs(env_open ? " " : "  env       ", stdout);
+            pt_term_escape(stdout, a->value, strnlen(a->value, a->value_bytes));
             env_open = 1;
             continue;
         }
@@ -35,8 +37,13 @@ static void print_attrs(const char *path)
         /* Long command lines are cut for the summary; `dump` prints them whole. */
         const uint32_t shown = a->value_bytes > 200 ? 200 : a->value_bytes;
         printf("  %-9s ", a->attr == PT_ATTR_CMDLINE ? "command" : pt_attr_name(a->attr));
-        for (uint32_t i = 0; i < shown; i++)
-            putchar(a->value[i] ? a->value[i] : ' ');
+        for (uint32_t i = 0; i < shown;) {
+            uint32_t len = (uint32_t)strnlen(a->value + i, shown - i);
+            pt_term_escape(stdout, a->value + i, len);
+            i += len;
+            for (; i < shown && !a->value[i]; i++)
+                putchar(' ');
+        }
         printf("%s\n", shown < a->value_bytes ? " ..." : "");
     }
     if (env_open)
@@ -52,9 +59,12 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
     struct tm tm;
     if (gmtime_r(&secs, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    printf("%s\n", path);
+    char host[sizeof h->host * 4 + 1];
+    pt_term_escape(stdout, path, strlen(path));
+    putchar('\n');
     printf("  process   pid %" PRIu32 " (ppid %" PRIu32 ") on %s, started %s.%03uZ%s", h->pid,
-           h->ppid, h->host, when, (unsigned)(h->start_realtime_ns / 1000000u % 1000u),
+           h->ppid, pt_term_escape_buf(host, sizeof host, h->host, strnlen(h->host, sizeof h->host)),
+           when, (unsigned)(h->start_realtime_ns / 1000000u % 1000u),
            h->flags & PT_FILE_FORKED ? ", fork child" : "");
     if (h->exec_index)
         printf(", image %u of this pid (after exec)", h->exec_index);
@@ -97,8 +107,12 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
         printf("  comm      ... and %" PRIu32 " more\n", s->comms_omitted);
     for (uint32_t i = 0; i < s->n_gpus; i++) {
         const struct pt_rec_gpu *g = &s->gpus[i];
-        printf("  gpu       %" PRIu32 ": %.64s, %" PRIu32 " SMs, %.1f GiB, bus %.16s\n", g->device,
-               g->name, g->sm_count, (double)g->total_memory_bytes / (1u << 30), g->pci_bus_id);
+        char name[sizeof g->name * 4 + 1], bus[sizeof g->pci_bus_id * 4 + 1];
+        printf("  gpu       %" PRIu32 ": %s, %" PRIu32 " SMs, %.1f GiB, bus %s\n", g->device,
+               pt_term_escape_buf(name, sizeof name, g->name, strnlen(g->name, sizeof g->name)),
+               g->sm_count, (double)g->total_memory_bytes / (1u << 30),
+               pt_term_escape_buf(bus, sizeof bus, g->pci_bus_id,
+                                  strnlen(g->pci_bus_id, sizeof g->pci_bus_id)));
     }
     for (int d = 0; d < 16; d++)
         if (s->device_peak[d])
@@ -122,8 +136,12 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
     printf("  dropped   %" PRIu64 "%s\n", s->dropped,
            s->dropped ? " events (buffers full or file unwritable: raise PARTRACE_BUFFER_MB)" : "");
     if (s->warning[0])
-        printf("  integrity %s at offset %" PRIu64 ": %s\n",
-               s->stats.corrupt ? "DAMAGED" : "cut short", s->stats.stop_offset, s->warning);
+    {
+        printf("  integrity %s at offset %" PRIu64 ": ", s->stats.corrupt ? "DAMAGED" : "cut short",
+               s->stats.stop_offset);
+        pt_term_escape(stdout, s->warning, strlen(s->warning));
+        putchar('\n');
+    }
     else if (s->has_end)
         printf("  integrity complete (ended by %s)\n", pt_end_how_name(s->end_how));
     else

@@ -11,6 +11,7 @@
 #include "names.h"
 #include "report_build.h"
 #include "report_html.h"
+#include "text_escape.h"
 
 /* The report being printed (its printers' common input). */
 static const struct pt_report *shown;
@@ -158,10 +159,10 @@ static void print_text(void)
     printf("layout: TP=%d PP=%d DP=%d EP=%d%s\n", l->tp, l->pp, l->dp, l->ep,
            shown->layout_given ? " (given by --layout)" : "");
     if (report_window) {
-        char w[512];
+        char w[512], shown_w[2048];
         pt_report_describe_window(report_window, w, sizeof w);
         printf("window: ");
-        print_wrapped(w, 8);
+        print_wrapped(pt_term_escape_buf(shown_w, sizeof shown_w, w, strlen(w)), 8);
     }
     putchar('\n');
     printf("%-16s %5s %-5s  %s\n", "communicator", "ranks", "role", "evidence");
@@ -236,7 +237,9 @@ static void print_markdown(void)
     if (report_window) {
         char w[512];
         pt_report_describe_window(report_window, w, sizeof w);
-        printf("Window: %s.\n\n", w);
+        printf("Window: ");
+        pt_md_escape(stdout, w, strlen(w));
+        printf(".\n\n");
     }
     if (gpu) {
         printf("| rank | span ms |");
@@ -326,18 +329,20 @@ static void print_json(void)
     printf("\"clocks\":{\"trusted\":%s,\"hosts\":[", clocks_trusted ? "true" : "false");
     for (int h = 0; 1 && h < shown->clocks.n_hosts; h++) {
         const struct pt_clock_host *x = &shown->clocks.hosts[h];
-        printf("%s{\"host\":\"%s\",\"offset_ns\":%" PRId64 ",\"residual_ns\":%" PRIu64
-               ",\"samples\":%" PRIu64 "}",
-               h ? "," : "", x->name, clocks_trusted ? 0 : x->offset_ns, x->residual_ns, x->samples);
+        printf("%s{\"host\":", h ? "," : "");
+        cli_json_string(x->name, strlen(x->name));
+        printf(",\"offset_ns\":%" PRId64 ",\"residual_ns\":%" PRIu64 ",\"samples\":%" PRIu64 "}",
+               clocks_trusted ? 0 : x->offset_ns, x->residual_ns, x->samples);
     }
     printf("]},\"communicators\":[");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        printf("%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":\"%s\","
-               "\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d,\"pairs\":%" PRIu64
+        printf("%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":",
+               i ? "," : "", s->id, s->nranks, roles[i].role);
+        cli_json_string(roles[i].evidence, strlen(roles[i].evidence));
+        printf(",\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d,\"pairs\":%" PRIu64
                ",\"unpaired\":%" PRIu64 ",\"recv_imbalance\":",
-               i ? "," : "", s->id, s->nranks, roles[i].role, roles[i].evidence, s->instances,
-               s->incomplete, s->gpu_times, s->pairs, s->unpaired);
+               s->instances, s->incomplete, s->gpu_times, s->pairs, s->unpaired);
         double ratio;
         int32_t hot = pt_comm_hot_member(s, &ratio);
         if (hot >= 0)

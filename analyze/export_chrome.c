@@ -15,6 +15,7 @@
 #include "export_common.h"
 #include "names.h"
 #include "report_build.h"
+#include "text_escape.h"
 
 #define PUSH_DEPTH 64
 #define OPEN_RANGES 256 /* NVTX start/end ranges open at once, all files; more are left out */
@@ -54,21 +55,10 @@ __attribute__((format(printf, 2, 3))) static void out(struct chrome *c, const ch
     c->bytes += len;
 }
 
-/* s as the inside of a JSON string (quotes and controls escaped), cut at cap bytes. */
+/* s as the inside of a JSON string (text_escape.h), cut at a character boundary to fit cap. */
 static const char *esc(const char *s, char *buf, size_t cap)
 {
-    size_t n = 0;
-    for (; *s && n + 7 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            buf[n++] = '\\', buf[n++] = (char)ch;
-        else if (ch < 0x20)
-            n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", ch);
-        else
-            buf[n++] = (char)ch;
-    }
-    buf[n] = '\0';
-    return buf;
+    return pt_json_escape_buf(buf, cap, s, strlen(s));
 }
 
 static void complete(struct chrome *c, const char *cat, const char *name, int pid, uint64_t tid,

@@ -216,8 +216,8 @@ static int align_clocks(struct pt_report *r, const struct pt_report_opts *o)
             WARN("warning: host %s shares no collective with host %s: its clock is taken as is",
                       x->name, r->clocks.hosts[0].name);
         else if (!o->quiet)
-            fprintf(stderr, "partrace: clock of host %s: %+.3f us against %s (residual %.3f us, "
-                            "%" PRIu64 " collectives)\n",
+            cli_error("clock of host %s: %+.3f us against %s (residual %.3f us, %" PRIu64
+                      " collectives)",
                     x->name, (double)x->offset_ns / 1e3, r->clocks.hosts[0].name,
                     (double)x->residual_ns / 1e3, x->samples);
     }

@@ -6,22 +6,12 @@
 #include <string.h>
 
 #include "names.h"
+#include "text_escape.h"
 
 static const char *const colours[PT_CATS] = {"#4c9a2a", "#d1495b", "#edae49", "#8e44ad",
                                              "#66a0c8", "#00798c", "#c8c8c8"};
 
-static void esc(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
+static void esc(FILE *out, const char *s) { pt_html_escape(out, s, strlen(s)); }
 
 /* A stacked bar of shares (percent) with a tooltip per segment. */
 static void bar(FILE *out, const double *pct, const uint64_t *ns)

@@ -38,7 +38,7 @@ static void emit(uint16_t event, uint32_t domain, uint64_t range, const nvtxEven
         else if (attr->messageType == NVTX_MESSAGE_TYPE_REGISTERED)
             text = (const char *)attr->message.registered; /* our handles are the text */
     }
-    size_t n = text ? strnlen(text, PT_NVTX_TEXT_MAX) : 0;
+    size_t n = text ? pt_text_cut(text, PT_NVTX_TEXT_MAX) : 0;
     size_t size = PT_REC_BYTES(sizeof(struct pt_rec_nvtx), n);
     struct pt_rec_nvtx *r = pt_reserve(size);
     if (!r)
@@ -147,7 +147,7 @@ static nvtxDomainHandle_t NVTX_API domain_create(const char *name)
     if (!d)
         return NULL;
     d->id = atomic_fetch_add(&next_domain, 1);
-    size_t n = name ? strnlen(name, 200) : 0;
+    size_t n = name ? pt_text_cut(name, 200) : 0;
     _Alignas(8) char buf[sizeof(struct pt_rec_string) + 208];
     size_t size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
     struct pt_rec_string *r = (void *)buf;
@@ -164,7 +164,7 @@ static nvtxDomainHandle_t NVTX_API domain_create(const char *name)
 static nvtxStringHandle_t NVTX_API register_string(nvtxDomainHandle_t d, const char *s)
 {
     (void)d;
-    return (nvtxStringHandle_t)strndup(s ? s : "", PT_NVTX_TEXT_MAX);
+    return (nvtxStringHandle_t)strndup(s ? s : "", s ? pt_text_cut(s, PT_NVTX_TEXT_MAX) : 0);
 }
 
 static void NVTX_API domain_destroy(nvtxDomainHandle_t d) { (void)d; /* records may still name it */ }

@@ -397,6 +397,22 @@ static inline int pt_nvtx_is_capture_start(const struct pt_rec_nvtx *n)
 }
 #define PT_NVTX_TEXT_MAX 256u
 
+/* Text fields hold whole UTF-8 characters: the length of s in a field of max bytes is
+ * strnlen(s, max), less whatever part of a character a cut at max would leave at the end. */
+static inline size_t pt_text_cut(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max), lead = n;
+    if (n < max)
+        return n; /* not cut */
+    while (lead > 0 && n - lead < 3 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+        lead--;
+    unsigned char c = lead > 0 ? (unsigned char)s[lead - 1] : 0;
+    if (c < 0xc2 || c > 0xf4)
+        return n; /* ends in ASCII, or in bytes that are no UTF-8: kept as they are */
+    size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    return n - (lead - 1) < want ? lead - 1 : n;
+}
+
 /* State of the GPU-side recording, written when it changes (40 bytes). */
 struct pt_rec_cuda_status {
     struct pt_rec_hdr hdr;

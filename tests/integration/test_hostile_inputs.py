@@ -2,10 +2,13 @@
 trace (empty, cut inside the header, a dangling link, a directory, a FIFO), thousands of them,
 and traces that name a FIFO as a loaded object. Every command skips them with one line and goes
 on, never hangs and never crashes; a bad file named alone is one clear error."""
+import json
 import os
 import shutil
+import subprocess
 
-from harness import (DRIVER, TraceTest, cli, main, run_traced)
+from harness import (DRIVER, HEADER, PARTRACE, PROGS, TraceTest, cli, events, main, of_kind, run_traced,
+                     traced_env)
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "../../samples/gpu-cuda-timeline/traced")
 
@@ -97,6 +100,82 @@ class NamedObjects(TraceTest):
         os.mkfifo(prog)
         proc = cli("dump", self.run_dir)
         self.assertIn("stack", proc.stdout)
+
+
+# A host name, NVTX text and a program name as an attacker would choose them: JSON that closes
+# its string and opens objects, a terminal title and screen clear, markup, a table pipe, UTF-8
+# (kept), and bytes that are no UTF-8 (made U+FFFD in JSON).
+FORGED_HOST = b'evil"},{"injected":1,"x":"\x1b[2J'
+HOSTILE_TEXT = b'ph\x1b]0;owned\x07\n"<b>|*caf\xc3\xa9\xff'
+HOSTILE_JSON = 'ph\x1b]0;owned\x07\n"<b>|*caf\u00e9\ufffd'
+
+
+def runner(args):
+    """partrace with bytes out (what a terminal would be sent) and arguments of any bytes."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0")
+    return subprocess.run([PARTRACE, *args], capture_output=True, timeout=120, env=env)
+
+
+class HostileNames(TraceTest):
+    def test_a_forged_host_name_cannot_break_json_or_the_terminal(self):
+        run = os.path.join(self.tmp, "run")
+        shutil.copytree(SAMPLE, run)
+        first = sorted(os.listdir(run))[0]
+        with open(os.path.join(run, first), "r+b") as f:
+            f.seek(HEADER.size - 64)
+            f.write(FORGED_HOST.ljust(64, b"\0"))
+        proc = runner(["report", "--json", run])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        self.assertNotIn("injected", doc)
+        self.assertIn(FORGED_HOST.decode(), [h["host"] for h in doc["clocks"]["hosts"]])
+        for args in (["report", run], ["info", run], ["dump", run], ["report", "--markdown", run]):
+            proc = runner(args)
+            self.assertEqual(proc.returncode, 0, args)
+            self.assertNotIn(b"\x1b", proc.stdout + proc.stderr, args)
+        self.assertIn(b"evil\"},{\"injected\":1,\"x\":\"\\e[2J", runner(["info", run]).stdout)
+
+    def test_hostile_nvtx_text_in_every_output(self):
+        run_traced([os.path.join(PROGS, "nvtx_main"), HOSTILE_TEXT.decode("utf-8", "surrogateescape")],
+                   self.run_dir)
+        texts = [e["text"] for e in of_kind(events(self.run_dir), "nvtx")]
+        self.assertIn(HOSTILE_JSON, texts)  # dump --json: UTF-8 kept, the bad byte U+FFFD
+        text = runner(["dump", self.run_dir]).stdout
+        self.assertNotIn(b"\x1b", text)
+        line = [l for l in text.splitlines() if b"nvtx push" in l and b"ph" in l][0]
+        self.assertIn(b'ph\\e]0;owned\\x07\\n"<b>|*caf\xc3\xa9\\xff', line)
+        chrome = os.path.join(self.tmp, "t.json")
+        cli("export", "--chrome", "-o", chrome, self.run_dir)
+        with open(chrome, encoding="utf-8") as f:  # strict: invalid UTF-8 would raise here
+            names = [e.get("name") for e in json.load(f)["traceEvents"]]
+        self.assertIn(HOSTILE_JSON, names)
+        phase = HOSTILE_TEXT.decode("utf-8", "surrogateescape")
+        page = os.path.join(self.tmp, "r.html")
+        self.assertEqual(runner(["report", "--html", page, "--phase", phase, self.run_dir]).returncode, 0)
+        with open(page, "rb") as f:
+            html = f.read()
+        self.assertNotIn(b"<b>", html)
+        self.assertNotIn(b"\x1b", html)
+        self.assertIn(b"&quot;&lt;b&gt;|*caf\xc3\xa9&#xfffd;", html)
+        md = runner(["report", "--markdown", "--phase", phase, self.run_dir]).stdout
+        self.assertIn(b'\\e\\]0;owned\\x07\\n"&lt;b&gt;\\|\\*caf\xc3\xa9\\xff', md)
+        self.assertNotIn(b"\x1b", md)
+        text = runner(["report", "--phase", phase, self.run_dir])
+        self.assertNotIn(b"\x1b", text.stdout + text.stderr)
+
+    def test_nvtx_text_is_cut_between_characters(self):
+        run_traced([os.path.join(PROGS, "nvtx_main"), "\u20ac" * 100], self.run_dir)  # 300 bytes
+        texts = [e["text"] for e in of_kind(events(self.run_dir), "nvtx")]
+        self.assertIn("\u20ac" * 85, texts)  # 255 of the 256 bytes: no third of a euro sign
+
+    def test_a_program_name_in_utf8_reads_back_whole(self):
+        prog = os.path.join(self.tmp, "driv\u00e9")
+        os.symlink(os.path.abspath(DRIVER), prog)
+        run_traced([prog, "--iters", "1"], self.run_dir)
+        attrs = [e["value"] for e in of_kind(events(self.run_dir), "attr") if e["attr"] == "cmdline"]
+        self.assertTrue(attrs and "driv\u00e9" in attrs[0], attrs)
 
 
 class CheckCommand(TraceTest):

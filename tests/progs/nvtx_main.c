@@ -1,11 +1,12 @@
 /* NVTX as an inference engine uses it: request ranges (start/end; the second starts before the
  * first ends), prefill and decode phases (push/pop, one in a named domain, one with a
- * registered string), a mark, with an NCCL call inside each phase. NVTX here is the header-only nvtx3 from the CUDA toolkit. */
+ * registered string), a mark, with an NCCL call inside each phase. NVTX here is the header-only nvtx3 from the CUDA toolkit.
+ * `nvtx_main TEXT`: one more phase, named TEXT, around one more call (hostile names in tests). */
 #include <nccl.h>
 #include <nvtx3/nvToolsExt.h>
 #include <stdio.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
     ncclUniqueId id;
     ncclComm_t comm;
@@ -32,5 +33,10 @@ int main(void)
     nvtxDomainRangePop(engine);
     nvtxRangeEnd(request);
     nvtxRangeEnd(next);
+    if (argc > 1) {
+        nvtxRangePushA(argv[1]);
+        ncclAllReduce(buf, buf, 64, ncclFloat32, ncclSum, comm, NULL);
+        nvtxRangePop();
+    }
     return ncclCommDestroy(comm) != ncclSuccess;
 }
