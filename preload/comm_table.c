@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signal_safe_lock.h"
+
 #define CAPACITY 4096u /* power of two */
 #define REMOVED ((uintptr_t)1)
 
@@ -61,7 +63,8 @@ struct pt_comm *pt_comm_add(const void *handle, uint64_t id, int rank, int nrank
     uintptr_t key = (uintptr_t)handle;
     if (key <= REMOVED)
         return NULL;
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    pt_lock_signals_blocked(&lock, &saved);
     struct pt_comm *c = pt_comm_lookup(handle), *free_slot = NULL;
     for (size_t i = slot_of(handle), probes = 0; !c && probes < CAPACITY; probes++, i = (i + 1) & (CAPACITY - 1)) {
         uintptr_t h = atomic_load(&table[i].handle);
@@ -72,7 +75,11 @@ struct pt_comm *pt_comm_add(const void *handle, uint64_t id, int rank, int nrank
     }
     if (!c && free_slot) {
         c = free_slot;
-        free(c->p2p_seq);
+        /* Cleared before it is freed: a fork child copied between the two must not free it
+         * again when it reuses the slot. */
+        _Atomic uint64_t *stale = c->p2p_seq;
+        c->p2p_seq = NULL;
+        free(stale);
         memset((char *)c + sizeof c->handle, 0, sizeof *c - sizeof c->handle);
     }
     if (c) {
@@ -85,18 +92,19 @@ struct pt_comm *pt_comm_add(const void *handle, uint64_t id, int rank, int nrank
             c->p2p_seq = calloc(2 * (size_t)nranks, sizeof *c->p2p_seq);
         atomic_store_explicit(&c->handle, key, memory_order_release);
     }
-    pthread_mutex_unlock(&lock);
+    pt_unlock_signals_restored(&lock, &saved);
     return c;
 }
 
 void pt_comm_remove(const void *handle)
 {
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    pt_lock_signals_blocked(&lock, &saved);
     struct pt_comm *c = pt_comm_lookup(handle);
     if (c)
         atomic_store_explicit(&c->handle, REMOVED, memory_order_release);
     /* p2p_seq is freed when the slot is reused: a racing reader may still hold the entry. */
-    pthread_mutex_unlock(&lock);
+    pt_unlock_signals_restored(&lock, &saved);
 }
 
 /* NCCL requires the calls on one communicator to be issued in order, from one thread at a

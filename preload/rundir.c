@@ -43,7 +43,11 @@ void pt_run_dir_init(void)
     const char *slurm = getenv("SLURM_JOB_ID"), *step = getenv("SLURM_STEP_ID");
     const char *elastic = getenv("TORCHELASTIC_RUN_ID");
     if (pt_cfg.dir[0]) {
+        /* Made absolute and exported so: processes of the job that start in other working
+         * directories still join this run. */
         snprintf(run_dir, sizeof run_dir, "%s", pt_cfg.dir);
+        if (run_dir[0] != '/' && make_absolute(run_dir, sizeof run_dir) == 0)
+            setenv("PARTRACE_DIR", run_dir, 1);
         return;
     }
     if (slurm && *slurm)
@@ -102,18 +106,47 @@ int pt_mkdirs(const char *path, mode_t mode)
     return 0;
 }
 
+/* The uid that may own what we follow or write into: ours, or root's. */
+static int trusted_owner(uid_t uid) { return uid == geteuid() || uid == 0; }
+
 int pt_run_dir_unsafe(const char *dir, char *why, size_t cap)
 {
-    struct stat st;
-    if (lstat(dir, &st) != 0)
-        return 0; /* the next step says what is wrong */
-    if (S_ISLNK(st.st_mode)) {
-        snprintf(why, cap, "is a symbolic link (name its target instead)");
-        return 1;
+    char prefix[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n >= sizeof prefix)
+        return 0; /* the next step says it is too long */
+    memcpy(prefix, dir, n + 1);
+    /* Every existing component: a symbolic link planted by another user (say in /tmp) would
+     * send the trace, command line and environment included, where that user chose. */
+    for (char *p = prefix + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        struct stat st;
+        if (lstat(prefix, &st) != 0)
+            return 0; /* not made yet: the next step makes it ours */
+        if (saved == '\0' && S_ISLNK(st.st_mode)) {
+            snprintf(why, cap, "is a symbolic link (name its target instead)");
+            return 1;
+        }
+        if (S_ISLNK(st.st_mode) && !trusted_owner(st.st_uid)) {
+            snprintf(why, cap, "has a component '%.*s' that is a symbolic link of another user "
+                     "(uid %u)", 200, prefix, (unsigned)st.st_uid);
+            return 1;
+        }
+        if (saved == '\0') {
+            if (!trusted_owner(st.st_uid)) {
+                /* Its owner could read (setgid) or replace our files, sticky bit or not. */
+                snprintf(why, cap, "belongs to another user (uid %u)", (unsigned)st.st_uid);
+                return 1;
+            }
+            if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+                snprintf(why, cap, "is writable by others without the sticky bit");
+                return 1;
+            }
+            return 0;
+        }
+        *p = saved;
     }
-    if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-        snprintf(why, cap, "is writable by others without the sticky bit");
-        return 1;
-    }
-    return 0;
 }

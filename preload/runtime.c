@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "rundir.h"
+#include "signal_safe_lock.h"
 #include "signals.h"
 #include "stacks.h"
 #include "writer.h"
@@ -62,14 +63,26 @@ static uint64_t ring_size(void)
     return size;
 }
 
+/* A ring for a thread's first event: a free one; else a new one, within PARTRACE_BUFFER_MB;
+ * else, at that bound, the emptiest ring whose thread has exited, records and all. A ring holds
+ * any thread's records (each names its own): the new owner appends after them. So threads that
+ * come and go faster than the writer frees their rings share rings instead of finding none. */
 static struct pt_ring *ring_acquire(void)
 {
-    struct pt_ring *r = NULL;
-    pthread_mutex_lock(&registry_lock);
+    struct pt_ring *r = NULL, *orphan = NULL;
+    sigset_t saved;
+    pt_lock_signals_blocked(&registry_lock, &saved);
     uint32_t n = atomic_load(&pt_ring_count);
-    for (uint32_t i = 0; i < n && !r; i++)
-        if (atomic_load(&pt_rings[i]->state) == PT_RING_FREE)
+    for (uint32_t i = 0; i < n && !r; i++) {
+        int state = atomic_load(&pt_rings[i]->state);
+        if (state == PT_RING_FREE)
             r = pt_rings[i];
+        else if (state == PT_RING_RETIRED &&
+                 (!orphan || pt_ring_pending(pt_rings[i]) < pt_ring_pending(orphan)))
+            orphan = pt_rings[i];
+    }
+    if (r)
+        pt_ring_reset(r);
     uint64_t size = ring_size();
     if (!r && n < PT_MAX_RINGS && ring_bytes_mapped + size <= (uint64_t)pt_cfg.buffer_mb << 20) {
         void *mem = mmap(NULL, sizeof *r + size, PROT_READ | PROT_WRITE,
@@ -79,24 +92,33 @@ static struct pt_ring *ring_acquire(void)
             r->data = (char *)mem + sizeof *r;
             r->size = size;
             ring_bytes_mapped += size;
+            pt_ring_reset(r);
             pt_rings[n] = r;
             atomic_store(&pt_ring_count, n + 1);
         }
     }
-    if (r) {
-        pt_ring_reset(r);
+    if (!r)
+        r = orphan;
+    if (r)
         atomic_store(&r->state, PT_RING_ACTIVE);
-    }
-    pthread_mutex_unlock(&registry_lock);
+    pt_unlock_signals_restored(&registry_lock, &saved);
     return r;
 }
 
-void pt_ring_release(struct pt_ring *r)
+uint64_t pt_ring_release_if_drained(struct pt_ring *r)
 {
-    pthread_mutex_lock(&registry_lock);
-    pt_ring_reset(r);
-    atomic_store(&r->state, PT_RING_FREE);
-    pthread_mutex_unlock(&registry_lock);
+    uint64_t dropped = 0;
+    sigset_t saved;
+    pt_lock_signals_blocked(&registry_lock, &saved);
+    /* Under the lock that ring_acquire takes: a ring adopted since the caller looked is left to
+     * its new owner. */
+    if (atomic_load(&r->state) == PT_RING_RETIRED && pt_ring_pending(r) == 0) {
+        dropped = atomic_load(&r->dropped);
+        pt_ring_reset(r);
+        atomic_store(&r->state, PT_RING_FREE);
+    }
+    pt_unlock_signals_restored(&registry_lock, &saved);
+    return dropped;
 }
 
 uint32_t pt_thread_serial(void)
@@ -202,17 +224,21 @@ void pt_runtime_sync(uint32_t reason, int final, uint32_t end_how)
         pt_warn_raw("partrace: the last flush did not finish in time; the trace may lack its end\n");
 }
 
+/* The forking thread's signal mask while our locks are held across fork: a handler that forked
+ * again in between would wait for locks its own thread holds. */
+static __thread sigset_t fork_saved_mask __attribute__((tls_model("initial-exec")));
+
 static void atfork_prepare(void)
 {
     pt_writer_settle_before_fork();
-    pthread_mutex_lock(&registry_lock);
+    pt_lock_signals_blocked(&registry_lock, &fork_saved_mask);
     pt_comm_table_lock();
 }
 
 static void atfork_parent(void)
 {
     pt_comm_table_unlock();
-    pthread_mutex_unlock(&registry_lock);
+    pt_unlock_signals_restored(&registry_lock, &fork_saved_mask);
 }
 
 /* The child has only the forking thread. It keeps none of the parent's buffered records
@@ -220,6 +246,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     pthread_mutex_init(&registry_lock, NULL);
+    pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
     pt_comm_table_after_fork();
     pt_cupti_after_fork();
     pt_modules_forget();

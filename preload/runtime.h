@@ -93,8 +93,10 @@ extern _Atomic uint32_t pt_ring_count;
 extern _Atomic uint64_t pt_global_dropped;
 extern _Atomic uint32_t pt_thread_serials;
 
-/* Returns a retired ring to the free pool (writer, after draining it). */
-void pt_ring_release(struct pt_ring *r);
+/* Returns a retired ring to the free pool if it is still retired (no new thread adopted it)
+ * and empty (writer, after draining it). Returns the drops it had counted when it was freed,
+ * else 0. */
+uint64_t pt_ring_release_if_drained(struct pt_ring *r);
 
 /* Flushes what is buffered now and waits for it to be on disk (exec, signals, _exit).
  * final != 0 also writes the end record and stops recording. Async-signal-safe. */

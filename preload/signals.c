@@ -15,8 +15,13 @@
 static const int handled[] = {SIGTERM, SIGINT};
 #define N_HANDLED (sizeof handled / sizeof *handled)
 
-static struct sigaction app_action[N_HANDLED]; /* what the application believes is installed */
+/* What the application believes is installed, exactly as the kernel reports it (flags such as
+ * SA_RESTORER included), so that a query answers the same traced and plain. */
+static struct sigaction app_action[N_HANDLED];
 static _Atomic int in_front;                   /* our handler is installed */
+/* This thread is inside our flush: a signal nested in it (the application asked for SA_NODEFER)
+ * goes straight to the application's handler. */
+static __thread int flushing __attribute__((tls_model("initial-exec")));
 
 static int slot_of(int sig)
 {
@@ -28,14 +33,22 @@ static int slot_of(int sig)
 
 static void on_signal(int sig, siginfo_t *info, void *uctx);
 
-/* Installs our handler with the application's mask and flags, or SIG_IGN as it asked. */
+/* Our handler in place of the application's action `app`, with its mask and flags (SA_NODEFER
+ * too: an application that longjmps out of its handler relies on the signal not staying
+ * blocked), or SIG_IGN as it asked. SA_RESETHAND is done by us, after our flush. */
+static struct sigaction ours_for(const struct sigaction *app)
+{
+    struct sigaction ours = *app;
+    if (ours.sa_handler == SIG_IGN)
+        return ours;
+    ours.sa_sigaction = on_signal;
+    ours.sa_flags = (ours.sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+    return ours;
+}
+
 static int install(int i)
 {
-    struct sigaction ours = app_action[i];
-    if (ours.sa_handler == SIG_IGN)
-        return pt_real_sigaction(handled[i], &ours, NULL);
-    ours.sa_sigaction = on_signal;
-    ours.sa_flags = (ours.sa_flags & ~(SA_RESETHAND | SA_NODEFER)) | SA_SIGINFO;
+    struct sigaction ours = ours_for(&app_action[i]);
     return pt_real_sigaction(handled[i], &ours, NULL);
 }
 
@@ -57,7 +70,11 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
         errno = saved;
         return;
     }
-    pt_runtime_sync(PT_FLUSH_SIGNAL, 0, 0);
+    if (!flushing) {
+        flushing = 1;
+        pt_runtime_sync(PT_FLUSH_SIGNAL, 0, 0);
+        flushing = 0;
+    }
     if (app.sa_flags & SA_RESETHAND) {
         memset(&app_action[i], 0, sizeof app_action[i]);
         app_action[i].sa_handler = SIG_DFL;
@@ -90,13 +107,15 @@ PT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
         return pt_real_sigaction(sig, act, old);
     struct sigaction prev = app_action[i];
     if (act) {
-        app_action[i] = *act;
-        if (install(i) != 0) {
-            int err = errno;
-            app_action[i] = prev;
-            errno = err;
+        /* The kernel's view of the application's action is learnt by installing it, then ours
+         * in its place (in between, a signal reaches the application's handler directly, as
+         * it would untraced). */
+        struct sigaction view, ours = ours_for(act);
+        if (pt_real_sigaction(sig, act, NULL) != 0)
             return -1;
-        }
+        if (pt_real_sigaction(sig, &ours, &view) != 0)
+            view = *act;
+        app_action[i] = view;
     }
     if (old)
         *old = prev;

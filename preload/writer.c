@@ -26,6 +26,7 @@
 #include "rundir.h"
 #include "runtime.h"
 #include "stacks.h"
+#include "trace_fd.h"
 
 /* Uncompressed bytes per frame; below PT_FRAME_MAX_BYTES so readers can trust the bound. */
 #define STAGING_BYTES (1u << 20)
@@ -40,7 +41,7 @@ static struct {
     _Atomic uint32_t reason;       /* reason of the latest request */
     _Atomic int final;             /* an end record was asked for */
     _Atomic uint32_t end_how;
-    int fd;                        /* -1 when no file could be opened or writing failed */
+    struct pt_trace_fd file;       /* fd -1 when no file could be opened or writing failed */
     /* staging, out and the zstd workspace live in one mapping made once and kept by fork
      * children: the writer never calls malloc, so it never takes the application's (or a
      * sanitizer's) allocator lock, which a fork could leave held forever in the child. */
@@ -58,7 +59,7 @@ static struct {
     int busy;                      /* last pass found a ring filling up: poll sooner */
     struct pt_tick_map ticks;      /* raw ticks in records → CLOCK_MONOTONIC ns */
     uint64_t frame_records;        /* records in staging */
-} W = {.fd = -1};
+} W = {.file.fd = -1};
 
 static uint64_t dropped_total(void)
 {
@@ -73,7 +74,7 @@ static int write_all(const void *buf, size_t len)
 {
     const char *p = buf;
     while (len) {
-        ssize_t w = write(W.fd, p, len);
+        ssize_t w = write(W.file.fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -88,8 +89,7 @@ static void stop_writing(const char *why, int err)
 {
     pt_warn("cannot write the trace file (%s: %s); further events are counted as dropped", why,
             strerror(err));
-    close(W.fd);
-    W.fd = -1;
+    pt_trace_fd_close(&W.file);
 }
 
 /* Packs the staging buffer (format.h, "packed frames"), compresses it into one frame and
@@ -98,7 +98,12 @@ static void write_frame(uint64_t records)
 {
     if (!W.staging_len)
         return;
-    if (W.fd >= 0) {
+    unsigned reopened = W.file.reopened;
+    if (W.file.fd >= 0 && pt_trace_fd_check(&W.file) != 0)
+        stop_writing("the application took its descriptor, and the file is gone", errno);
+    else if (W.file.reopened != reopened)
+        pt_info("the application closed or replaced the trace file's descriptor; opened it again");
+    if (W.file.fd >= 0) {
         size_t packed = pt_pack_records(W.staging, W.staging_len, W.packed);
         size_t n = packed ? ZSTD_compressCCtx(W.cctx, W.out, W.out_cap, W.packed, packed,
                                               (int)pt_cfg.zstd_level)
@@ -190,10 +195,8 @@ static void drain_pass(uint32_t reason, int forced, int final)
             if (got == 0 || STAGING_BYTES - RESERVE - W.staging_len < 256)
                 end_frame(PT_FLUSH_PERIODIC);
         }
-        if (state == PT_RING_RETIRED && pt_ring_pending(r) == 0) {
-            W.released_dropped += atomic_load(&r->dropped);
-            pt_ring_release(r);
-        }
+        if (state == PT_RING_RETIRED && pt_ring_pending(r) == 0)
+            W.released_dropped += pt_ring_release_if_drained(r);
     }
     /* GPU activity after the rings: graph nodes and NCCL calls recorded by application threads
      * before a kernel ran are then in the file before that kernel. */
@@ -220,7 +223,7 @@ static void write_end(uint32_t how)
 static void open_trace_file(void)
 {
     char dir[PATH_MAX], path[PATH_MAX];
-    char why[96];
+    char why[320];
     int named = pt_run_dir(dir, sizeof dir) == 0;
     if (named && pt_run_dir_unsafe(dir, why, sizeof why)) {
         pt_warn("run directory '%s' %s; recording nothing", dir, why);
@@ -228,6 +231,10 @@ static void open_trace_file(void)
     }
     if (!named || pt_mkdirs(dir, 0750) != 0) {
         pt_warn("cannot create run directory '%s': %s; recording nothing", dir, strerror(errno));
+        return;
+    }
+    if (pt_run_dir_unsafe(dir, why, sizeof why)) { /* again: someone may have raced mkdir */
+        pt_warn("run directory '%s' %s; recording nothing", dir, why);
         return;
     }
     uint32_t exec_index = 0;
@@ -240,11 +247,10 @@ static void open_trace_file(void)
             pt_warn("run directory path too long: %s", dir);
             return;
         }
-        W.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (W.fd >= 0 || errno != EEXIST)
+        if (pt_trace_fd_create(&W.file, path) == 0 || errno != EEXIST)
             break;
     }
-    if (W.fd < 0) {
+    if (W.file.fd < 0) {
         pt_warn("cannot create trace file in '%s': %s; recording nothing", dir, strerror(errno));
         return;
     }
@@ -298,9 +304,7 @@ static void *writer_main(void *arg)
         drain_pass(forced ? atomic_load(&W.reason) : PT_FLUSH_PERIODIC, forced, final);
         if (final) {
             write_end(atomic_load(&W.end_how));
-            if (W.fd >= 0)
-                close(W.fd);
-            W.fd = -1;
+            pt_trace_fd_close(&W.file);
             atomic_store(&W.done, ticket);
             atomic_store(&W.running, 0);
             return NULL;
@@ -391,10 +395,8 @@ void pt_writer_settle_before_fork(void)
 
 void pt_writer_forget_after_fork(void)
 {
-    if (W.fd >= 0)
-        close(W.fd);
+    pt_trace_fd_close(&W.file);
     /* The buffers stay mapped in the child and are reused by its own writer. */
-    W.fd = -1;
     W.cctx = NULL;
     W.attrs = NULL;
     W.staging_len = 0;

@@ -87,11 +87,32 @@ static int valid(const struct ncclComm *c)
     return c && c->magic == COMM_MAGIC;
 }
 
+/* Communicators come from a fixed pool, not malloc: the tests fork in signal handlers while
+ * communicators are made and destroyed, which glibc's allocator lock would turn into a hang of
+ * its own (fork takes it) that has nothing to do with the recorder under test. */
+#define COMM_POOL 4096
+static struct ncclComm comm_pool[COMM_POOL];
+static _Atomic int comm_taken[COMM_POOL];
+
+static struct ncclComm *comm_alloc(void)
+{
+    for (int i = 0; i < COMM_POOL; i++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&comm_taken[i], &expected, 1)) {
+            memset(&comm_pool[i], 0, sizeof comm_pool[i]);
+            return &comm_pool[i];
+        }
+    }
+    return NULL;
+}
+
+static void comm_free(struct ncclComm *c) { atomic_store(&comm_taken[c - comm_pool], 0); }
+
 static ncclResult_t new_comm(ncclComm_t *out, int nranks, int rank, int device, int blocking)
 {
     if (!out || nranks <= 0 || rank < 0 || rank >= nranks)
         return ncclInvalidArgument;
-    struct ncclComm *c = calloc(1, sizeof *c);
+    struct ncclComm *c = comm_alloc();
     if (!c)
         return ncclSystemError;
     c->nranks = nranks;
@@ -228,7 +249,7 @@ static ncclResult_t end_comm(ncclComm_t comm, int free_it)
         return ncclInvalidArgument;
     if (free_it) {
         comm->magic = 0;
-        free(comm);
+        comm_free(comm);
     }
     return ncclSuccess;
 }
