@@ -103,6 +103,22 @@ static void read_host(const char *path, char *host, size_t host_len)
     pt_reader_close(r);
 }
 
+static int add_host(struct pt_clock_align *a, const char *host)
+{
+    if (a->n_hosts == a->hosts_cap) {
+        int cap = a->hosts_cap ? 2 * a->hosts_cap : 8;
+        struct pt_clock_host *more = realloc(a->hosts, (size_t)cap * sizeof *more);
+        if (!more)
+            return -1;
+        a->hosts = more;
+        a->hosts_cap = cap;
+    }
+    struct pt_clock_host *x = &a->hosts[a->n_hosts++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->name, sizeof x->name, "%s", host);
+    return 0;
+}
+
 int pt_clock_align_run(char **paths, size_t n, struct pt_clock_align *a)
 {
     memset(a, 0, sizeof *a);
@@ -114,15 +130,18 @@ int pt_clock_align_run(char **paths, size_t n, struct pt_clock_align *a)
         char host[64];
         read_host(paths[i], host, sizeof host);
         int h = 0;
+        /* Files come sorted by name, which starts with the host: most are the last host's. */
+        if (a->n_hosts && !strcmp(a->hosts[a->n_hosts - 1].name, host))
+            h = a->n_hosts - 1;
         while (h < a->n_hosts && strcmp(a->hosts[h].name, host) != 0)
             h++;
-        if (h == a->n_hosts && a->n_hosts < PT_MAX_HOSTS)
-            snprintf(a->hosts[a->n_hosts++].name, sizeof a->hosts[0].name, "%s", host);
-        a->host_of_file[i] = h < a->n_hosts ? h : -1;
+        if (h == a->n_hosts && add_host(a, host) != 0)
+            return -1;
+        a->host_of_file[i] = h;
     }
     if (a->n_hosts < 2) /* one clock: nothing to align, the files are not read twice */
         return 0;
-    struct ends *per_host = calloc(PT_MAX_HOSTS, sizeof *per_host);
+    struct ends *per_host = calloc((size_t)a->n_hosts, sizeof *per_host);
     if (!per_host)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -146,6 +165,7 @@ int pt_clock_align_run(char **paths, size_t n, struct pt_clock_align *a)
 void pt_clock_align_free(struct pt_clock_align *a)
 {
     free(a->host_of_file);
+    free(a->hosts);
     memset(a, 0, sizeof *a);
 }
 

@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PT_MAX_HOSTS 64
-
 struct pt_clock_host {
     char name[64];
     int64_t offset_ns;     /* add to this host's times to get the first host's */
@@ -19,9 +17,9 @@ struct pt_clock_host {
 };
 
 struct pt_clock_align {
-    struct pt_clock_host hosts[PT_MAX_HOSTS];
-    int n_hosts;
-    int *host_of_file;     /* per file, index into hosts (-1 when unreadable) */
+    struct pt_clock_host *hosts; /* as many as the run has, in the order of their first files */
+    int n_hosts, hosts_cap;
+    int *host_of_file;     /* per file, index into hosts */
     size_t n_files;
 };
 

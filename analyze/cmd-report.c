@@ -185,8 +185,8 @@ static void print_text(void)
         if (worst >= 0)
             printf("  %-5s %016" PRIx64 ": rank %d, last in %" PRIu64 " of %" PRIu64
                    " %s, %.3f ms of waiting (%.0f %%)\n",
-                   roles[i].role, s->id, worst, s->last_count[worst], s->instances + s->pairs,
-                   !s->pairs ? "collectives" : s->instances ? "collectives and send/recv pairs"
+                   roles[i].role, s->id, s->member_rank[worst], s->last_count[worst],
+                   s->instances + s->pairs, !s->pairs ? "collectives" : s->instances ? "collectives and send/recv pairs"
                                                             : "send/recv pairs",
                    (double)s->late_cost_ns[worst] / 1e6,
                    total ? 100.0 * (double)s->late_cost_ns[worst] / (double)total : 0.0);
@@ -277,8 +277,8 @@ static void print_markdown(void)
         int32_t worst = pt_report_straggler(s, &total);
         if (worst >= 0)
             printf("| %s | `%016" PRIx64 "` | rank %d | %" PRIu64 " of %" PRIu64 " | %.3f |\n",
-                   roles[i].role, s->id, worst, s->last_count[worst], s->instances + s->pairs,
-                   (double)s->late_cost_ns[worst] / 1e6);
+                   roles[i].role, s->id, s->member_rank[worst], s->last_count[worst],
+                   s->instances + s->pairs, (double)s->late_cost_ns[worst] / 1e6);
     }
 }
 
@@ -371,13 +371,18 @@ static void print_json(void)
     first = 1;
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        for (int r = 0; r < PT_MAX_RANKS; r++)
-            if (s->last_count[r]) {
-                printf("%s{\"comm\":\"%016" PRIx64 "\",\"rank\":%d,\"last\":%" PRIu64
-                       ",\"cost_ns\":%" PRIu64 "}",
-                       first ? "" : ",", s->id, r, s->last_count[r], s->late_cost_ns[r]);
-                first = 0;
-            }
+        int32_t *order = malloc((size_t)(s->members_cap ? s->members_cap : 1) * sizeof *order);
+        int32_t n = order ? pt_comm_members_by_rank(s, order) : 0;
+        for (int32_t j = 0; j < n; j++) {
+            int32_t m = order[j];
+            if (!s->last_count[m])
+                continue;
+            printf("%s{\"comm\":\"%016" PRIx64 "\",\"rank\":%d,\"last\":%" PRIu64
+                   ",\"cost_ns\":%" PRIu64 "}",
+                   first ? "" : ",", s->id, s->member_rank[m], s->last_count[m], s->late_cost_ns[m]);
+            first = 0;
+        }
+        free(order);
     }
     printf("],\"ranks\":[");
     first = 1;

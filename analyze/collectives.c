@@ -4,15 +4,17 @@
 #include <string.h>
 
 #include "call_map.h"
+#include "u64_map.h"
 
 #define OPEN_TIMEOUT_NS 2000000000ull /* an instance still missing a rank or kernel is closed */
 #define CALL_MAP 65536u               /* recent calls per file, to find a kernel's collective */
 
 struct obs {
-    int32_t rank;
-    int is_send;    /* the send side of a send/recv pair */
-    int wants_gpu;  /* its process records kernels: wait for the NCCL kernel's times */
-    uint32_t file;  /* the call's file: with host_in, its place in the run's time order */
+    int32_t rank;      /* global */
+    int32_t member;    /* rank in the communicator */
+    uint8_t is_send;   /* the send side of a send/recv pair */
+    uint8_t wants_gpu; /* its process records kernels: wait for the NCCL kernel's times */
+    uint32_t file;     /* the call's file: with host_in, its place in the run's time order */
     uint64_t host_in, host_out, gpu_in, gpu_out; /* host_in: the call event's time too */
 };
 
@@ -57,8 +59,10 @@ struct group_track {
 };
 
 struct pt_collectives {
-    struct pt_comm_stats *comms[PT_MAX_COMMS]; /* allocated as they appear */
-    size_t n_comms;
+    struct pt_comm_stats **comms;              /* allocated as they appear */
+    size_t n_comms, comms_cap;
+    struct pt_u64_map comm_index;              /* id -> index + 1 in comms */
+    uint64_t cut;                              /* calls that could not be keyed or held */
     struct pt_comm_stats *last_comm;           /* the last one looked up: calls come in runs */
     struct open_coll *open;
     size_t open_cap, open_used;
@@ -115,9 +119,9 @@ static int is_p2p(uint16_t op) { return op == PT_OP_Send || op == PT_OP_Recv; }
 static uint64_t pair_key(const struct pt_rec_nccl_call *r)
 {
     int32_t from = r->op == PT_OP_Send ? r->rank : r->peer, to = r->op == PT_OP_Send ? r->peer : r->rank;
-    if (from < 0 || to < 0 || from >= PT_MAX_RANKS || to >= PT_MAX_RANKS || r->seq >= (1ull << 43))
+    if (from < 0 || to < 0 || from >= PT_MAX_RANKS || to >= PT_MAX_RANKS || r->seq >= (1ull << 31))
         return 0;
-    return (r->seq << 20 | (uint64_t)from << 10 | (uint64_t)to) + 1;
+    return (r->seq << 32 | (uint64_t)from << 16 | (uint64_t)to) + 1;
 }
 
 int pt_op_is_collective(uint16_t op)
@@ -181,27 +185,56 @@ struct pt_collectives *pt_collectives_new(const struct pt_run *run)
 
 static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t id, int32_t n)
 {
-    for (size_t i = 0; i < c->n_comms; i++)
-        if (c->comms[i]->id == id)
-            return c->last_comm = c->comms[i];
-    if (c->n_comms == PT_MAX_COMMS)
-        return NULL;
+    uint64_t at;
+    if (pt_u64_map_get(&c->comm_index, id, &at))
+        return c->last_comm = c->comms[at - 1];
+    if (c->n_comms == c->comms_cap) {
+        size_t cap = c->comms_cap ? 2 * c->comms_cap : 16;
+        struct pt_comm_stats **more = realloc(c->comms, cap * sizeof *more);
+        if (!more)
+            return NULL;
+        c->comms = more;
+        c->comms_cap = cap;
+    }
     struct pt_comm_stats *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->id = id;
-    s->nranks = n;
-    s->first = (struct pt_run_key){UINT64_MAX, UINT32_MAX};
-    s->last_count = calloc(PT_MAX_RANKS, sizeof *s->last_count);
-    s->late_cost_ns = calloc(PT_MAX_RANKS, sizeof *s->late_cost_ns);
-    if (!s->last_count || !s->late_cost_ns) {
-        free(s->last_count);
-        free(s->late_cost_ns);
+    if (!s || pt_u64_map_put(&c->comm_index, id, c->n_comms + 1) != 0) {
         free(s);
         return NULL;
     }
+    s->id = id;
+    s->nranks = n;
+    s->first = (struct pt_run_key){UINT64_MAX, UINT32_MAX};
     c->comms[c->n_comms++] = s;
     return c->last_comm = s;
+}
+
+/* Makes room for member m in the per-member arrays (up to the communicator's size). Returns 0,
+ * or -1 when out of the communicator or of memory. */
+static int members_reserve(struct pt_comm_stats *s, int32_t m)
+{
+    if (m < s->members_cap)
+        return 0;
+    if (m < 0 || m >= s->nranks)
+        return -1;
+    int32_t cap = s->members_cap ? s->members_cap : 8;
+    while (cap <= m)
+        cap *= 2;
+    if (cap > s->nranks)
+        cap = s->nranks;
+    int32_t *ranks = realloc(s->member_rank, (size_t)cap * sizeof *ranks);
+    if (ranks)
+        s->member_rank = ranks;
+    uint64_t *last = ranks ? realloc(s->last_count, (size_t)cap * sizeof *last) : NULL;
+    if (last)
+        s->last_count = last;
+    uint64_t *cost = last ? realloc(s->late_cost_ns, (size_t)cap * sizeof *cost) : NULL;
+    if (!cost)
+        return -1;
+    s->late_cost_ns = cost;
+    for (int32_t i = s->members_cap; i < cap; i++)
+        ranks[i] = -1, last[i] = 0, cost[i] = 0;
+    s->members_cap = cap;
+    return 0;
 }
 
 /* The stats of communicator id (of n ranks), made when new; NULL when there is no room. */
@@ -269,7 +302,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
                 last = a, last_i = i;
             end = e > end ? e : end;
         }
-        int32_t last_rank = o->obs[last_i].rank;
+        int32_t last_member = o->obs[last_i].member;
         uint64_t wait = 0;
         for (int32_t i = 0; i < o->seen; i++)
             wait += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
@@ -288,9 +321,9 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
             s->incomplete += o->seen < o->n;
         }
         s->gpu_times += gpu;
-        if (last_rank >= 0 && last_rank < PT_MAX_RANKS && o->seen > 1) {
-            s->last_count[last_rank]++;
-            s->late_cost_ns[last_rank] += wait;
+        if (o->seen > 1 && members_reserve(s, last_member) == 0) {
+            s->last_count[last_member]++;
+            s->late_cost_ns[last_member] += wait;
         }
     }
     obs_done(c, o->obs, o->n);
@@ -367,21 +400,17 @@ static int note_peer(struct pt_comm_stats *s, const struct pt_rec_nccl_call *r, 
 {
     if (r->rank < 0 || r->rank >= s->nranks || r->peer < 0)
         return -1;
+    (void)global;
     if (!s->peer_bits) {
         s->peer_bits = calloc((size_t)s->nranks, sizeof *s->peer_bits);
         s->recv_bytes = calloc((size_t)s->nranks, sizeof *s->recv_bytes);
-        s->member_rank = malloc((size_t)s->nranks * sizeof *s->member_rank);
-        if (!s->peer_bits || !s->recv_bytes || !s->member_rank) {
-            free(s->peer_bits), free(s->recv_bytes), free(s->member_rank);
+        if (!s->peer_bits || !s->recv_bytes) {
+            free(s->peer_bits), free(s->recv_bytes);
             s->peer_bits = s->recv_bytes = NULL;
-            s->member_rank = NULL;
             return -1;
         }
-        for (int32_t i = 0; i < s->nranks; i++)
-            s->member_rank[i] = -1;
     }
     s->peer_bits[r->rank] |= 1ull << (r->peer % 64);
-    s->member_rank[r->rank] = global;
     return 0;
 }
 
@@ -435,8 +464,12 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
         gt->group_id = 0, gt->members = 0;
         return NULL;
     }
-    if (!r->comm_id || r->nranks <= 0 || r->nranks > PT_MAX_RANKS || r->op >= PT_OP_LIMIT)
+    if (!r->comm_id || r->nranks <= 0 || r->op >= PT_OP_LIMIT)
         return NULL;
+    if (r->nranks > PT_MAX_RANKS) {
+        c->cut++;
+        return NULL;
+    }
     struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op, -1};
     struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
     if (slot)
@@ -447,15 +480,18 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
         *gt = (struct group_track){r->group_id, 0, ref};
     gt->members += r->group_id != 0;
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
-    if (!s)
+    if (!s) {
+        c->cut++;
         return NULL;
+    }
     s->calls[r->op]++;
     struct pt_run_key at = {ev->ts_ns, ev->source};
     if (pt_run_key_earlier(at, s->first))
         s->first = at;
     int32_t g = c->rank[ev->source];
-    if (g >= 0 && g < PT_MAX_RANKS)
-        s->ranks_seen[g / 32] |= 1u << (g % 32);
+    if (r->rank >= 0 && r->rank < s->members_cap ? s->member_rank[r->rank] != g
+                                                 : members_reserve(s, r->rank) == 0)
+        s->member_rank[r->rank] = g;
     *placed = is_p2p(r->op) && note_peer(s, r, g) == 0;
     return s;
 }
@@ -486,6 +522,8 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         if (!c->gpu[ev->source])
             b->transfer_ns += r->t_exit_ns - r->t_enter_ns;
     }
+    if (is_p2p(r->op) && !key)
+        c->cut++;
     if (!pt_op_is_collective(r->op) && !(is_p2p(r->op) && key))
         return;
     struct open_coll *o = find_open(c, r->comm_id, open_op(r->op), key, 1);
@@ -505,7 +543,8 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         if (ref)
             ref->obs = o->seen;
         struct obs *b = &o->obs[o->seen++];
-        *b = (struct obs){.rank = c->rank[ev->source], .is_send = r->op == PT_OP_Send,
+        *b = (struct obs){.rank = c->rank[ev->source], .member = r->rank,
+                          .is_send = r->op == PT_OP_Send,
                           .wants_gpu = c->gpu[ev->source], .file = ev->source,
                           .host_in = r->t_enter_ns, .host_out = r->t_exit_ns};
         o->waiting += b->wants_gpu;
@@ -531,12 +570,11 @@ static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, c
     const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], call);
     if (!ref)
         return 0;
-    if (is_p2p(ref->op)) {
-        for (size_t i = 0; i < c->n_comms; i++) {
-            struct pt_coll_bucket *b = &c->comms[i]->ops[ref->op][bucket_of(ref->bytes)];
-            if (c->comms[i]->id == ref->comm && b->count) /* its call counted (in the window) */
-                b->transfer_ns += k->end_ns - k->start_ns;
-        }
+    uint64_t at;
+    if (is_p2p(ref->op) && pt_u64_map_get(&c->comm_index, ref->comm, &at)) {
+        struct pt_coll_bucket *b = &c->comms[at - 1]->ops[ref->op][bucket_of(ref->bytes)];
+        if (b->count) /* its call counted (in the window) */
+            b->transfer_ns += k->end_ns - k->start_ns;
     }
     struct open_coll *o = find_open(c, ref->comm, open_op(ref->op), ref->seq, 0);
     if (!o)
@@ -608,7 +646,7 @@ void pt_collectives_finish(struct pt_collectives *c)
         if (c->open[i].used)
             close_instance(c, &c->open[i]);
     /* Insertion sorts: stable (read in time order, the communicators are in order already),
-     * and the lists are short (at most PT_MAX_COMMS, PT_MAX_HOPS). */
+     * and the lists are short (a communicator or a few per rank, at most PT_MAX_HOPS). */
     for (size_t i = 1; i < c->n_comms; i++) {
         struct pt_comm_stats *s = c->comms[i];
         size_t j = i;
@@ -616,6 +654,8 @@ void pt_collectives_finish(struct pt_collectives *c)
             c->comms[j] = c->comms[j - 1];
         c->comms[j] = s;
     }
+    for (size_t i = 0; i < c->n_comms; i++)
+        pt_u64_map_put(&c->comm_index, c->comms[i]->id, i + 1); /* their new places */
     for (size_t k = 0; k < c->n_comms; k++) {
         struct pt_hop *h = c->comms[k]->hops;
         for (int i = 1; i < c->comms[k]->n_hops; i++) {
@@ -629,6 +669,47 @@ void pt_collectives_finish(struct pt_collectives *c)
 }
 
 size_t pt_collectives_count(const struct pt_collectives *c) { return c->n_comms; }
+uint64_t pt_collectives_cut(const struct pt_collectives *c) { return c->cut; }
+
+int32_t pt_comm_members_seen(const struct pt_comm_stats *s)
+{
+    int32_t n = 0;
+    for (int32_t m = 0; m < s->members_cap; m++)
+        n += s->member_rank[m] >= 0;
+    return n;
+}
+
+int32_t pt_comm_place_of(const struct pt_comm_stats *s, int32_t global)
+{
+    int32_t below = 0, member = 0;
+    for (int32_t m = 0; m < s->members_cap; m++) {
+        below += s->member_rank[m] >= 0 && s->member_rank[m] < global;
+        member |= s->member_rank[m] == global;
+    }
+    return member && global >= 0 ? below : -1;
+}
+
+static int by_global(const void *a, const void *b)
+{
+    const int32_t *x = a, *y = b; /* {global rank, member} */
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+int32_t pt_comm_members_by_rank(const struct pt_comm_stats *s, int32_t *order)
+{
+    int32_t n = 0;
+    int32_t (*pairs)[2] = malloc((size_t)(s->members_cap ? s->members_cap : 1) * sizeof *pairs);
+    if (!pairs)
+        return 0;
+    for (int32_t m = 0; m < s->members_cap; m++)
+        if (s->member_rank[m] >= 0)
+            pairs[n][0] = s->member_rank[m], pairs[n++][1] = m;
+    qsort(pairs, (size_t)n, sizeof *pairs, by_global);
+    for (int32_t i = 0; i < n; i++)
+        order[i] = pairs[i][1];
+    free(pairs);
+    return n;
+}
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i) { return c->comms[i]; }
 
 void pt_collectives_free(struct pt_collectives *c)
@@ -644,6 +725,8 @@ void pt_collectives_free(struct pt_collectives *c)
         free(c->comms[i]->hops);
         free(c->comms[i]);
     }
+    free(c->comms);
+    pt_u64_map_free(&c->comm_index);
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)
             free(c->open[i].obs);

@@ -12,8 +12,9 @@
 
 #include "run_merge.h"
 
-#define PT_MAX_COMMS 256
-#define PT_MAX_RANKS 1024
+/* The largest rank the report keys (a communicator's size, a member, a global rank): far past
+ * today's jobs. Calls beyond it are not matched, and counted (pt_collectives_cut). */
+#define PT_MAX_RANKS 65536
 #define PT_SIZE_BUCKETS 48 /* power-of-two buckets of the collective's total bytes */
 
 /* Totals of one op on one communicator, in one size bucket. */
@@ -37,16 +38,18 @@ struct pt_hop {
 struct pt_comm_stats {
     uint64_t id;
     int32_t nranks;
-    uint32_t ranks_seen[PT_MAX_RANKS / 32]; /* bitmap of global ranks in it */
     uint64_t calls[PT_OP_LIMIT];           /* NCCL calls seen (all ranks, whole run) */
     struct pt_coll_bucket ops[PT_OP_LIMIT][PT_SIZE_BUCKETS];
-    /* Straggling: per global rank, how often it arrived last and what the others waited then. */
-    uint64_t *last_count, *late_cost_ns;   /* [PT_MAX_RANKS] */
-    /* Point-to-point traffic, by rank in the communicator (allocated at its first send/recv):
-     * which peers each rank talked to (bit peer % 64, whole run: for the role) and the bytes
-     * each received (in the window: for the imbalance of an all-to-all done by send/recv). */
+    /* Per member (rank in the communicator), for the members_cap first ones (grown to the
+     * highest member that called): its global rank (-1: no call of it seen), and straggling,
+     * how often it arrived last and what the others waited then. */
+    int32_t members_cap;
+    int32_t *member_rank;
+    uint64_t *last_count, *late_cost_ns;
+    /* Point-to-point traffic, by member (allocated at its first send/recv): which peers each
+     * member talked to (bit peer % 64, whole run: for the role) and the bytes each received (in
+     * the window: for the imbalance of an all-to-all done by send/recv). */
     uint64_t *peer_bits, *recv_bytes;
-    int32_t *member_rank;                  /* the global rank of each member, -1 unknown */
     uint64_t instances, incomplete;        /* matched; closed with ranks missing */
     uint64_t pairs, unpaired;              /* send/recv pairs matched; closed with a side missing */
     struct pt_hop *hops;                   /* [PT_MAX_HOPS], allocated at the first pair */
@@ -78,6 +81,19 @@ void pt_collectives_finish(struct pt_collectives *c);
 size_t pt_collectives_count(const struct pt_collectives *c);
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i);
 void pt_collectives_free(struct pt_collectives *c);
+
+/* NCCL calls the report could not key (a communicator of more than PT_MAX_RANKS ranks, a rank
+ * or sequence number beyond the keys' room) or hold (out of memory): left out of the matching,
+ * and said. */
+uint64_t pt_collectives_cut(const struct pt_collectives *c);
+
+/* Members seen calling, and whether a global rank is one of them; the place of a global rank
+ * among the members' global ranks in ascending order (-1 when not a member). */
+int32_t pt_comm_members_seen(const struct pt_comm_stats *s);
+int32_t pt_comm_place_of(const struct pt_comm_stats *s, int32_t global);
+/* The members in ascending order of their global ranks (those seen), into order[members_cap];
+ * returns how many. */
+int32_t pt_comm_members_by_rank(const struct pt_comm_stats *s, int32_t *order);
 
 /* The most peers any member sent to or received from (up to 64), 0 without send/recv. */
 int pt_comm_max_peers(const struct pt_comm_stats *s);

@@ -53,10 +53,12 @@ int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total)
 {
     int32_t worst = -1;
     *total = 0;
-    for (int32_t r = 0; r < PT_MAX_RANKS; r++) {
-        *total += s->late_cost_ns[r];
-        if (s->late_cost_ns[r] && (worst < 0 || s->late_cost_ns[r] > s->late_cost_ns[worst]))
-            worst = r;
+    for (int32_t m = 0; m < s->members_cap; m++) {
+        uint64_t cost = s->late_cost_ns[m];
+        *total += cost;
+        if (cost && (worst < 0 || cost > s->late_cost_ns[worst] ||
+                     (cost == s->late_cost_ns[worst] && s->member_rank[m] < s->member_rank[worst])))
+            worst = m;
     }
     return worst;
 }
@@ -138,9 +140,7 @@ static void warn_missing_ranks(const struct pt_collectives *c)
 {
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        int seen = 0;
-        for (int w = 0; w < PT_MAX_RANKS / 32; w++)
-            seen += __builtin_popcount(s->ranks_seen[w]);
+        int seen = pt_comm_members_seen(s);
         if (seen < s->nranks)
             WARN("warning: communicator %016" PRIx64 " has %d ranks, %d of them in this run: "
                       "%" PRIu64 " of %" PRIu64 " collectives lack a rank (a trace file missing?)",
@@ -210,17 +210,31 @@ static int align_clocks(struct pt_report *r, const struct pt_report_opts *o)
     for (size_t i = 0; !o->trust_clocks && i < r->set.count; i++)
         if (r->clocks.host_of_file[i] > 0)
             r->shift[i] = r->clocks.hosts[r->clocks.host_of_file[i]].offset_ns;
+    int alone = 0, first_alone = 0;
     for (int h = 1; !o->trust_clocks && h < r->clocks.n_hosts; h++) {
         const struct pt_clock_host *x = &r->clocks.hosts[h];
         if (!x->samples)
-            WARN("warning: host %s shares no collective with host %s: its clock is taken as is",
-                      x->name, r->clocks.hosts[0].name);
-        else if (!o->quiet)
+            first_alone = alone++ ? first_alone : h;
+        else if (!o->quiet && r->clocks.n_hosts <= 8) /* one line per host, for a few hosts */
             cli_error("clock of host %s: %+.3f us against %s (residual %.3f us, %" PRIu64
                       " collectives)",
                     x->name, (double)x->offset_ns / 1e3, r->clocks.hosts[0].name,
                     (double)x->residual_ns / 1e3, x->samples);
     }
+    if (!o->quiet && !o->trust_clocks && r->clocks.n_hosts > 8) {
+        uint64_t worst = 0;
+        for (int h = 1; h < r->clocks.n_hosts; h++)
+            worst = r->clocks.hosts[h].residual_ns > worst ? r->clocks.hosts[h].residual_ns : worst;
+        cli_error("clocks of %d hosts aligned to %s (largest residual %.3f us)",
+                  r->clocks.n_hosts - alone, r->clocks.hosts[0].name, (double)worst / 1e3);
+    }
+    if (alone == 1)
+        WARN("warning: host %s shares no collective with host %s: its clock is taken as is",
+             r->clocks.hosts[first_alone].name, r->clocks.hosts[0].name);
+    else if (alone)
+        WARN("warning: %d of %d hosts (the first: %s) share no collective with host %s: their "
+             "clocks are taken as is", alone, r->clocks.n_hosts, r->clocks.hosts[first_alone].name,
+             r->clocks.hosts[0].name);
     return 0;
 }
 
@@ -417,6 +431,10 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
                       "they were counted out of order", r->set.paths[i], pt_source_late(r->run.sources[i]));
     }
     warn_missing_ranks(r->c);
+    if (pt_collectives_cut(r->c))
+        WARN("warning: %" PRIu64 " NCCL calls were left out of the matching across ranks (a "
+             "communicator of more than %d ranks, a rank or sequence number too large to key, or "
+             "out of memory)", pt_collectives_cut(r->c), PT_MAX_RANKS);
     if (r->capture_ranges && !o->window.phase)
         WARN("note: the GPU was recorded only inside %" PRIu64 " capture ranges, all ranks (cudaProfilerStart/Stop, "
              "PARTRACE_CUDA_CAPTURE=profiler): time between them counts as idle; --phase %s reports "

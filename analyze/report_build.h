@@ -91,8 +91,9 @@ struct pt_report_row {
 };
 /* Moves row to the next row of the table. Returns 0 after the last. */
 int pt_report_next_row(const struct pt_report *r, struct pt_report_row *row);
-/* The straggler of a communicator: the rank whose lateness cost the others most (-1: none);
- * *total gets the waiting of all instances. */
+/* The straggler of a communicator: the member whose lateness cost the others most (-1: none;
+ * of equal costs, the lowest global rank); its global rank is s->member_rank[member]. *total
+ * gets the waiting of all instances. */
 int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total);
 /* "from 7 s to 7.2 s after the run's first event, in NVTX ranges 'decode'" */
 void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap);

@@ -127,7 +127,8 @@ static void collectives_section(FILE *out, const struct pt_report *r)
         if (worst >= 0)
             fprintf(out, "<tr><td class=l>%s</td><td class=l><code>%016" PRIx64 "</code></td><td>%d"
                          "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%.3f</td><td>%.0f %%</td></tr>\n",
-                    r->roles[i].role, s->id, worst, s->last_count[worst], s->instances + s->pairs,
+                    r->roles[i].role, s->id, s->member_rank[worst], s->last_count[worst],
+                    s->instances + s->pairs,
                     (double)s->late_cost_ns[worst] / 1e6,
                     total ? 100.0 * (double)s->late_cost_ns[worst] / (double)total : 0.0);
     }

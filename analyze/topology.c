@@ -30,29 +30,43 @@ static uint64_t data_bytes(const struct pt_comm_stats *s)
     return n;
 }
 
-static int find(int *parent, int x)
+static int32_t find(int32_t *parent, int32_t x)
 {
     while (parent[x] != x)
         x = parent[x] = parent[parent[x]];
     return x;
 }
 
-/* Ranks joined by PP communicators (vLLM's pipeline group of all stages, or one 2-rank
- * communicator per hop) form chains: parent[] is a union-find over global ranks, member[] marks
- * the ranks in any PP communicator. Returns 0 when there is none. */
-static int pipeline_chains(const struct pt_collectives *c, const struct pt_role *roles, int *parent,
-                           unsigned char *member)
+/* One past the highest global rank among the communicators' members. */
+static int32_t rank_space(const struct pt_collectives *c)
 {
-    for (int g = 0; g < PT_MAX_RANKS; g++)
+    int32_t top = 0;
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+        for (int32_t m = 0; m < s->members_cap; m++)
+            if (s->member_rank[m] >= top)
+                top = s->member_rank[m] + 1;
+    }
+    return top;
+}
+
+/* Ranks joined by PP communicators (vLLM's pipeline group of all stages, or one 2-rank
+ * communicator per hop) form chains: parent[] is a union-find over the n global ranks, member[]
+ * marks the ranks in any PP communicator. Returns 0 when there is none. */
+static int pipeline_chains(const struct pt_collectives *c, const struct pt_role *roles, int32_t n,
+                           int32_t *parent, unsigned char *member)
+{
+    for (int32_t g = 0; g < n; g++)
         parent[g] = g, member[g] = 0;
     int any = 0;
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         if (strcmp(roles[i].role, "PP"))
             continue;
-        int first = -1;
-        for (int g = 0; g < PT_MAX_RANKS; g++) {
-            if (!(s->ranks_seen[g / 32] >> (g % 32) & 1))
+        int32_t first = -1;
+        for (int32_t m = 0; m < s->members_cap; m++) {
+            int32_t g = s->member_rank[m];
+            if (g < 0)
                 continue;
             any = member[g] = 1;
             if (first < 0)
@@ -64,23 +78,32 @@ static int pipeline_chains(const struct pt_collectives *c, const struct pt_role 
     return any;
 }
 
+/* The chains' arrays for the run's ranks; NULL when out of memory (freed with free(parent)). */
+static int32_t *chains_new(int32_t n, unsigned char **member)
+{
+    int32_t *parent = malloc((size_t)(n ? n : 1) * (sizeof *parent + 1));
+    *member = parent ? (unsigned char *)(parent + (n ? n : 1)) : NULL;
+    return parent;
+}
+
 /* The pipeline's depth: the longest chain. With data parallel replicas or TP groups beside it,
  * each replica is a chain of its own. */
 static int pipeline_stages(const struct pt_collectives *c, const struct pt_role *roles)
 {
-    static int parent[PT_MAX_RANKS], size[PT_MAX_RANKS];
-    static unsigned char member[PT_MAX_RANKS];
-    if (!pipeline_chains(c, roles, parent, member))
-        return 0;
+    int32_t n = rank_space(c);
+    unsigned char *member;
+    int32_t *parent = chains_new(n, &member), *size = calloc(n ? (size_t)n : 1, sizeof *size);
     int deepest = 0;
-    for (int g = 0; g < PT_MAX_RANKS; g++)
-        size[g] = 0;
-    for (int g = 0; g < PT_MAX_RANKS; g++)
-        if (member[g])
-            size[find(parent, g)]++;
-    for (int g = 0; g < PT_MAX_RANKS; g++)
-        if (parent[g] == g && size[g] > deepest)
-            deepest = size[g];
+    if (parent && size && pipeline_chains(c, roles, n, parent, member)) {
+        for (int32_t g = 0; g < n; g++)
+            if (member[g])
+                size[find(parent, g)]++;
+        for (int32_t g = 0; g < n; g++)
+            if (parent[g] == g && size[g] > deepest)
+                deepest = size[g];
+    }
+    free(parent);
+    free(size);
     return deepest;
 }
 
@@ -218,26 +241,26 @@ int pt_layout_parse(const char *text, struct pt_layout *out, char *err, size_t c
 int pt_topology_coord(const struct pt_collectives *c, const struct pt_role *roles, const char *role,
                       int32_t rank)
 {
-    if (rank < 0 || rank >= PT_MAX_RANKS)
+    if (rank < 0)
         return -1;
     if (!strcmp(role, "PP")) { /* the stage: its place in rank order along its chain */
-        static int parent[PT_MAX_RANKS];
-        static unsigned char member[PT_MAX_RANKS];
-        if (!pipeline_chains(c, roles, parent, member) || !member[rank])
-            return -1;
-        int chain = find(parent, rank), place = 0;
-        for (int32_t g = 0; g < rank; g++)
-            place += member[g] && find(parent, g) == chain;
+        int32_t n = rank_space(c), place = -1;
+        unsigned char *member;
+        int32_t *parent = rank < n ? chains_new(n, &member) : NULL;
+        if (parent && pipeline_chains(c, roles, n, parent, member) && member[rank]) {
+            int32_t chain = find(parent, rank);
+            place = 0;
+            for (int32_t g = 0; g < rank; g++)
+                place += member[g] && find(parent, g) == chain;
+        }
+        free(parent);
         return place;
     }
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        if (strcmp(roles[i].role, role) || !(s->ranks_seen[rank / 32] & 1u << (rank % 32)))
-            continue;
-        int place = 0;
-        for (int32_t g = 0; g < rank; g++)
-            place += (s->ranks_seen[g / 32] >> (g % 32)) & 1;
-        return place;
+        int32_t place = strcmp(roles[i].role, role) ? -1 : pt_comm_place_of(s, rank);
+        if (place >= 0)
+            return place;
     }
     return -1;
 }
