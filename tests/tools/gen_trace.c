@@ -20,7 +20,7 @@
  * Scenario "mixed": TP x PP x DP ranks, rank = (dp * PP + pp) * TP + tp (TP fastest). Per step
  * each rank computes, all-reduces in its TP group, sends to the next stage and receives from the
  * previous one in its pipeline group; every 4th step it all-reduces in its DP group too.
- *   gen_trace DIR mixed TP PP DP STEPS
+ *   gen_trace DIR mixed TP PP DP STEPS      (GEN_HOSTS=H: over H hosts)
  * Scenario "ep": E ranks of one EP group; each step computes C ns, then dispatches tokens by
  * grouped send/recv to every other rank: B bytes each, H x B to the hot expert's rank; every
  * rank's send/recv kernel runs D ns (the others wait for the hot rank). The hot rank receives
@@ -238,7 +238,11 @@ static int generate_mixed(const char *dir, int tp, int pp, int dp, int steps)
         int t = r % tp, s = (r / tp) % pp, d = r / (tp * pp);
         uint64_t tp_comm = 0x7100 + (uint64_t)(d * pp + s), pp_comm = 0x9900 + (uint64_t)(d * tp + t);
         uint64_t dp_comm = 0xd700 + (uint64_t)(s * tp + t);
-        FILE *f = open_rank(dir, r, t00, 0, tp > 1 ? tp_comm : pp_comm, tp > 1 ? tp : pp);
+        /* GEN_HOSTS=H: the ranks spread over H hosts in order (clocks 1 ns apart). */
+        const char *hosts_v = getenv("GEN_HOSTS");
+        int hosts = hosts_v ? atoi(hosts_v) : 1, world = tp * pp * dp;
+        uint64_t host = hosts > 1 ? (uint64_t)((int64_t)r * hosts / world) : 0;
+        FILE *f = open_rank(dir, r, t00, host, tp > 1 ? tp_comm : pp_comm, tp > 1 ? tp : pp);
         for (int k = 0; k < steps; k++) {
             uint64_t base = t00 + (uint64_t)k * period;
             put_kernel(base, base + compute, 1, 0);
@@ -329,8 +333,8 @@ int main(int argc, char **argv)
     }
     if (argc == 7 && strcmp(argv[2], "mixed") == 0) {
         int tp = atoi(argv[3]), pp = atoi(argv[4]), dp = atoi(argv[5]), steps = atoi(argv[6]);
-        if (tp < 1 || pp < 1 || dp < 1 || tp * pp * dp > 64 || steps < 4) {
-            fprintf(stderr, "gen_trace: mixed needs TP, PP, DP >= 1 (at most 64 ranks), 4 steps or more\n");
+        if (tp < 1 || pp < 1 || dp < 1 || tp * pp * dp > 16384 || steps < 4) {
+            fprintf(stderr, "gen_trace: mixed needs TP, PP, DP >= 1 (at most 16384 ranks), 4 steps or more\n");
             return 2;
         }
         return generate_mixed(argv[1], tp, pp, dp, steps);
