@@ -7,6 +7,10 @@
 #include "u64_map.h"
 
 #define OPEN_TIMEOUT_NS 2000000000ull /* an instance still missing a rank or kernel is closed */
+/* Observations held by open instances at most (48 bytes each): a rank that never comes (its file
+ * missing) leaves every instance of its communicators open until the time-out, which a dense
+ * run fills with millions; past this bound (24 MiB) the oldest are closed early instead. */
+#define OPEN_OBS_MAX (1u << 19)
 #define CALL_MAP 65536u               /* recent calls per file, to find a kernel's collective */
 
 struct obs {
@@ -76,7 +80,8 @@ struct pt_collectives {
     uint8_t *gpu;                  /* GPU side active */
     int32_t *rank;                 /* its global rank (RANK, else its index) */
     size_t n_files;
-    uint64_t now;
+    uint64_t now, next_expiry;
+    uint64_t open_obs;             /* observations held by open instances */
     /* Observation arrays of closed instances, kept for the next ones of the same size: a run
      * opens one instance per collective, and its ranks are the same every time. */
     struct spare_obs {
@@ -326,6 +331,8 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
             s->late_cost_ns[last_member] += wait;
         }
     }
+    if (o->obs)
+        c->open_obs -= (uint64_t)o->n;
     obs_done(c, o->obs, o->n);
     o->obs = NULL;
     free_entry(o);
@@ -538,6 +545,7 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
             c->open_used--;
             return;
         }
+        c->open_obs += (uint64_t)o->n;
     }
     if (o->seen < o->n) {
         if (ref)
@@ -597,23 +605,42 @@ static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, c
     return ref->comm;
 }
 
-/* Closes instances nobody has touched for a while: a rank or a kernel never came. */
-static void expire(struct pt_collectives *c)
+/* Closes instances nobody has touched for longer than age_ns: a rank or a kernel never came. */
+static void expire(struct pt_collectives *c, uint64_t age_ns)
 {
     for (size_t i = 0; i < c->open_cap; i++)
-        if (c->open[i].used && c->now > c->open[i].touched + OPEN_TIMEOUT_NS)
+        if (c->open[i].used && c->now > c->open[i].touched + age_ns)
             close_and_compact(c, &c->open[i]);
+}
+
+/* Open instances hold too many observations: closes the oldest half or more, the time-out
+ * halved until they go (each round frees at least what it scans, over time). */
+static void shed(struct pt_collectives *c)
+{
+    uint64_t age = OPEN_TIMEOUT_NS;
+    while (c->open_obs > OPEN_OBS_MAX / 2 && age) {
+        age /= 2;
+        expire(c, age);
+    }
+    if (c->open_obs > OPEN_OBS_MAX / 2) /* all touched just now: close them all */
+        for (size_t i = 0; i < c->open_cap; i++)
+            if (c->open[i].used)
+                close_and_compact(c, &c->open[i]);
 }
 
 uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
                             const struct pt_event *ev, uint16_t kind)
 {
     if (ev->ts_ns > c->now) {
-        int due = ev->ts_ns > c->now + OPEN_TIMEOUT_NS / 4;
         c->now = ev->ts_ns;
-        if (due)
-            expire(c);
+        if (c->now >= c->next_expiry) { /* a sweep every quarter of the time-out */
+            if (c->next_expiry)
+                expire(c, OPEN_TIMEOUT_NS);
+            c->next_expiry = c->now + OPEN_TIMEOUT_NS / 4;
+        }
     }
+    if (c->open_obs > OPEN_OBS_MAX)
+        shed(c);
     switch (kind) {
     case PT_REC_NCCL_CALL:
         add_call(c, ev);
