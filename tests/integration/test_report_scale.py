@@ -55,7 +55,8 @@ class Scale(TraceTest):
         err = cli("report", self.run_dir).stderr
         self.assertIn("clocks of 100 hosts aligned", err)
         self.assertNotIn("share no collective", err)
-        self.assertEqual(rep["stragglers"], [])  # no bogus straggler from a clock left as is
+        # No bogus waiting from a clock left as is: every rank arrives at once.
+        self.assertTrue(all(s["cost_ns"] == 0 for s in rep["stragglers"]), rep["stragglers"])
 
     @unittest.skipIf(SANITIZED, "the sanitizers' own memory use hides the report's")
     def test_memory_with_a_rank_missing_does_not_grow_with_the_run(self):
