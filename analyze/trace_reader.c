@@ -467,10 +467,14 @@ static int advance(struct pt_reader *r)
 static void damaged_record(struct pt_reader *r, const struct pt_rec_hdr *h, size_t avail,
                            size_t pos)
 {
-    stop(r, 0, r->buf[r->cur].end,
-         "%s: damaged record (kind %u, size %u) in frame %llu at byte %zu; %llu records read before it",
+    /* Where the damage is: the frame that holds it (a frame is the unit on disk). */
+    uint64_t at = r->buf[r->cur].start;
+    stop(r, 0, at,
+         "%s: damaged record (kind %u, size %u) in frame %llu at offset %llu, at byte %zu of the "
+         "decompressed frame; %llu records read before it",
          r->path, avail >= sizeof *h ? h->kind : 0, avail >= sizeof *h ? h->size : 0,
-         (unsigned long long)r->stats.frames, pos, (unsigned long long)r->stats.records);
+         (unsigned long long)r->stats.frames, (unsigned long long)at, pos,
+         (unsigned long long)r->stats.records);
 }
 
 /* The message for a packed frame that cannot be unpacked (why, at byte `at` of it). */

@@ -105,9 +105,7 @@ static void write_frame(uint64_t records)
         pt_info("the application closed or replaced the trace file's descriptor; opened it again");
     if (W.file.fd >= 0) {
         size_t packed = pt_pack_records(W.staging, W.staging_len, W.packed);
-        size_t n = packed ? ZSTD_compressCCtx(W.cctx, W.out, W.out_cap, W.packed, packed,
-                                              (int)pt_cfg.zstd_level)
-                          : 0;
+        size_t n = packed ? ZSTD_compress2(W.cctx, W.out, W.out_cap, W.packed, packed) : 0;
         if (!packed || ZSTD_isError(n)) {
             pt_warn("%s; frame lost", packed ? ZSTD_getErrorName(n) : "a record of unknown kind");
             W.lost_by_writer += records;
@@ -338,7 +336,14 @@ int pt_writer_start(const char *attrs, size_t attrs_bytes)
     char *work = W.out + W.out_cap;
     work += (4096 - (uintptr_t)work % 4096) % 4096;
     W.cctx = ZSTD_initStaticCCtx(work, (size_t)(W.mapping + W.mapping_bytes - work));
-    if (!W.cctx || sem_init(&W.wake, 0, 0) != 0)
+    /* Every frame carries its content size (readers size their buffer by it; a static context
+     * starts with every parameter at 0) and zstd's checksum of its content: damage inside a
+     * frame is found by the reader instead of decoding into wrong records. */
+    if (!W.cctx ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(W.cctx, ZSTD_c_compressionLevel, (int)pt_cfg.zstd_level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(W.cctx, ZSTD_c_contentSizeFlag, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(W.cctx, ZSTD_c_checksumFlag, 1)) ||
+        sem_init(&W.wake, 0, 0) != 0)
         goto fail;
     /* The writer must never run an application's signal handler. */
     sigset_t all, old;

@@ -295,6 +295,45 @@ static void test_unpacks_too_large(void)
     pt_reader_close(r);
 }
 
+/* 1.x: a damaged record is reported at the offset of the frame that holds it (not the file's
+ * end), with the records before it kept. */
+static void test_damaged_record_offset(void)
+{
+    static char file[1 << 16];
+    struct pt_file_header h;
+    header_init(&h);
+    memcpy(file, &h, sizeof h);
+    size_t len = sizeof h;
+    struct pt_rec_end e;
+    memset(&e, 0, sizeof e);
+    e.hdr.kind = PT_REC_END;
+    e.hdr.size = sizeof e;
+    len += frame(file + len, sizeof file - len, &e, sizeof e);
+    size_t second = len;
+    char raw[64];
+    memcpy(raw, &e, sizeof e);
+    struct pt_rec_hdr bad = {PT_REC_NCCL_CALL, 12, 0}; /* shorter than its kind, not 8-aligned */
+    memcpy(raw + sizeof e, &bad, sizeof bad);
+    len += frame(file + len, sizeof file - len, raw, sizeof e + sizeof bad);
+    struct pt_rec_end tail = e;
+    len += frame(file + len, sizeof file - len, &tail, sizeof tail);
+    write_file(file, len);
+    struct pt_reader *r;
+    char err[512];
+    CHECK(pt_reader_open(path, &r, err, sizeof err) == 0);
+    const struct pt_rec_hdr *x;
+    uint64_t n = 0;
+    while (pt_reader_next(r, &x) == 1)
+        n++;
+    CHECK_EQ_U64(n, 2);
+    CHECK_EQ_U64(pt_reader_stats(r)->stop_offset, second);
+    const char *w = pt_reader_warning(r);
+    char want[64];
+    snprintf(want, sizeof want, "in frame 2 at offset %zu", second);
+    CHECK(w && strstr(w, want));
+    pt_reader_close(r);
+}
+
 static void test_format(void)
 {
     static char file[1 << 16], copy[1 << 16];
@@ -341,6 +380,8 @@ static void test_format(void)
     if (packed_frames) {
         test_damage_inside_frame();
         test_unpacks_too_large();
+    } else {
+        test_damaged_record_offset();
     }
 }
 
