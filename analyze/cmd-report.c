@@ -171,6 +171,13 @@ static void print_text(void)
         printf("%016" PRIx64 " %5d %-5s  ", s->id, s->nranks, roles[i].role);
         print_wrapped(roles[i].evidence, 30);
     }
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        char note[512];
+        if (pt_report_missing_ranks(pt_collectives_comm(c, i), note, sizeof note)) {
+            printf("INCOMPLETE: ");
+            print_wrapped(note, 12);
+        }
+    }
     printf("\n%-5s %-14s %10s %8s %10s %10s %10s %10s\n", "role", "op", "bytes", "count",
            "time ms", "algbw GB/s", "busbw GB/s", "wait ms");
     for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);)
@@ -270,6 +277,11 @@ static void print_markdown(void)
         printf("| %s | `%016" PRIx64 "` | %s | %" PRIu64 " | %" PRIu64 " | %.3f | %.2f | %.2f | %.3f |\n",
                roles[w.comm].role, w.s->id, pt_op_name(w.op), w.bytes, w.k->count,
                (double)w.k->transfer_ns / 1e6, w.algbw, w.busbw, (double)w.k->wait_ns / 1e6);
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        char note[512];
+        if (pt_report_missing_ranks(pt_collectives_comm(c, i), note, sizeof note))
+            printf("\n**Incomplete:** %s.\n", note);
+    }
     printf("\n| role | communicator | straggler | last in | waiting caused ms |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
@@ -340,9 +352,9 @@ static void print_json(void)
         printf("%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":",
                i ? "," : "", s->id, s->nranks, roles[i].role);
         cli_json_string(roles[i].evidence, strlen(roles[i].evidence));
-        printf(",\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64 ",\"gpu_timed\":%d,\"pairs\":%" PRIu64
-               ",\"unpaired\":%" PRIu64 ",\"recv_imbalance\":",
-               s->instances, s->incomplete, s->gpu_times, s->pairs, s->unpaired);
+        printf(",\"ranks_in_run\":%d,\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64
+               ",\"gpu_timed\":%d,\"pairs\":%" PRIu64 ",\"unpaired\":%" PRIu64 ",\"recv_imbalance\":",
+               pt_comm_members_seen(s), s->instances, s->incomplete, s->gpu_times, s->pairs, s->unpaired);
         double ratio;
         int32_t hot = pt_comm_hot_member(s, &ratio);
         if (hot >= 0)

@@ -141,20 +141,20 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
     run_open = 1;
     int lowest = -1;
     for (size_t k = 0; k < rep.n && lowest < 0; k++)
-        if (keep[rep.by_rank[k]] && rep.run.rank[rep.by_rank[k]] >= 0)
-            lowest = rep.run.rank[rep.by_rank[k]];
+        if (keep[rep.by_rank[k]] && pt_report_rank_of(&rep, rep.by_rank[k]) >= 0)
+            lowest = pt_report_rank_of(&rep, rep.by_rank[k]);
     /* Written as Kineto does, with a space after each colon: HolisticTraceAnalysis finds the rank
      * with a regular expression that wants one. */
     out(&c, "{\"schemaVersion\": 1, \"deviceProperties\": [],\n\"distributedInfo\": {\"backend\": \"nccl\", "
             "\"rank\": %d, \"world_size\": %d},\n\"traceName\": \"partrace\", \"traceEvents\": [",
         lowest < 0 ? 0 : lowest, rep.layout.world);
     for (size_t i = 0; i < rep.n; i++) {
-        int32_t r = rep.run.rank[i];
+        int32_t r = pt_report_rank_of(&rep, i);
         if (keep[i]) {
             char name[256], e[512];
             pt_export_process_name(&rep, i, name, sizeof name);
             out(&c, "%s\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"args\":{\"name\":\"%s\"}}",
-                c.first ? "" : ",", rep.run.rank[i] >= 0 ? r : 100000 + (int)i, esc(name, e, sizeof e));
+                c.first ? "" : ",", r >= 0 ? r : 100000 + (int)i, esc(name, e, sizeof e));
             c.first = 0;
         }
     }
@@ -170,7 +170,8 @@ int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
         size_t f = ev.source;
         if ((w.phase && !pt_window_step(&w, &rw[f], &attr[f], &ev)) || !keep[f])
             continue;
-        int pid = run.rank[f] >= 0 ? run.rank[f] : 100000 + (int)f; /* one pid per rank */
+        int32_t rank = pt_report_rank_of(&rep, f);
+        int pid = rank >= 0 ? rank : 100000 + (int)f; /* one pid per rank */
         const struct pt_trace_ctx *ctx = pt_source_ctx(run.sources[f]);
         const struct pt_rec_hdr *h = ev.rec;
         char args[512];

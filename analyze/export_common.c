@@ -46,7 +46,7 @@ int pt_export_keep(const struct pt_report *r, const char *spec, uint8_t *keep)
     }
     size_t kept = 0;
     for (size_t i = 0; i < r->n; i++) {
-        int32_t rank = r->run.rank[i];
+        int32_t rank = pt_report_rank_of(r, i);
         keep[i] = !spec || (rank >= 0 && rank < PT_MAX_RANKS && ranks[rank]);
         kept += keep[i];
     }

@@ -25,7 +25,7 @@ void pt_export_process_name(const struct pt_report *r, size_t file, char *out, s
     static const char *const axes[] = {"TP", "PP", "DP", "EP"};
     const struct pt_rank_totals *t = &r->totals[file];
     const struct pt_file_header *h = pt_source_header(r->run.sources[file]);
-    int ranked = r->run.rank[file] >= 0;
+    int ranked = pt_report_is_rank(r, file);
     size_t n = ranked ? (size_t)snprintf(out, cap, "rank %d ·", t->rank) : (size_t)snprintf(out, cap, "no NCCL ·");
     int any = 0;
     for (int k = 0; k < 4 && ranked && n < cap; k++) {
@@ -376,7 +376,7 @@ int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *s
     for (int ranked = 1; ranked >= 0; ranked--)
         for (size_t k = 0; k < n; k++) {
             size_t i = x->rep.by_rank[k];
-            if ((x->rep.run.rank[i] >= 0) != ranked)
+            if (pt_report_is_rank(&x->rep, i) != ranked)
                 continue;
             x->pid[i] = (int32_t)++order;
             if (x->keep[i])

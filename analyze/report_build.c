@@ -49,6 +49,35 @@ void pt_report_categories(const struct pt_report *r, size_t i, uint64_t *cat, ui
     }
 }
 
+int pt_report_missing_ranks(const struct pt_comm_stats *s, char *out, size_t cap)
+{
+    int32_t seen = pt_comm_members_seen(s);
+    if (seen >= s->nranks)
+        return 0;
+    char coll[64] = "", pairs[64] = "";
+    if (s->instances)
+        snprintf(coll, sizeof coll, "%" PRIu64 " of %" PRIu64 " collectives", s->incomplete,
+                 s->instances);
+    if (s->pairs)
+        snprintf(pairs, sizeof pairs, "%" PRIu64 " of %" PRIu64 " send/recv pairs", s->unpaired,
+                 s->pairs);
+    snprintf(out, cap, "communicator %016" PRIx64 " has %d ranks, %d of them in this run: %s%s%s "
+             "lack a rank, and its waits, transfers, bandwidths and straggler count only the ranks "
+             "present (a trace file missing?)", s->id, s->nranks, seen, coll,
+             *coll && *pairs ? " and " : "", *coll || *pairs ? pairs : "its calls");
+    return 1;
+}
+
+int pt_report_is_rank(const struct pt_report *r, size_t file)
+{
+    return r->run.rank[file] >= 0 || r->totals[file].nccl_calls > 0;
+}
+
+int32_t pt_report_rank_of(const struct pt_report *r, size_t file)
+{
+    return pt_report_is_rank(r, file) ? r->totals[file].rank : -1;
+}
+
 int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total)
 {
     int32_t worst = -1;
@@ -188,6 +217,7 @@ static void per_rank(struct pt_rank_totals *t, const struct pt_event *ev, uint16
     if (kind == PT_REC_NCCL_CALL) {
         const struct pt_rec_nccl_call *c = (const void *)ev->rec;
         t->nccl_host_ns += c->t_exit_ns - c->t_enter_ns;
+        t->nccl_calls++;
         track(t, c->t_enter_ns, c->t_exit_ns);
     } else if (kind == PT_REC_KERNEL) {
         const struct pt_rec_kernel *k = (const void *)ev->rec;

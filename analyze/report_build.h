@@ -27,6 +27,7 @@ struct pt_rank_totals {
     const char *host;
     uint64_t first_ns, last_ns;
     uint64_t nccl_host_ns;     /* time inside NCCL calls, host side */
+    uint64_t nccl_calls;       /* NCCL calls it made (in the window) */
     uint64_t comm_kernel_ns;   /* NCCL kernels, summed */
     uint64_t other_kernel_ns;  /* all other kernels, summed */
     uint64_t kernels;
@@ -91,6 +92,15 @@ struct pt_report_row {
 };
 /* Moves row to the next row of the table. Returns 0 after the last. */
 int pt_report_next_row(const struct pt_report *r, struct pt_report_row *row);
+/* A communicator some of whose ranks are not in the run (a trace file missing): one sentence
+ * into out saying what its numbers then cover; 0 (and nothing) when it is whole. */
+int pt_report_missing_ranks(const struct pt_comm_stats *s, char *out, size_t cap);
+/* Whether a file is one of the job's ranks: its launcher gave it a rank, or it made NCCL calls
+ * (a process that creates its communicators with no launcher variables). */
+int pt_report_is_rank(const struct pt_report *r, size_t file);
+/* Its rank (the launcher's, else its place among the run's files, as the report numbers it), or
+ * -1 when it is none. */
+int32_t pt_report_rank_of(const struct pt_report *r, size_t file);
 /* The straggler of a communicator: the member whose lateness cost the others most (-1: none;
  * of equal costs, the lowest global rank); its global rank is s->member_rank[member]. *total
  * gets the waiting of all instances. */

@@ -188,6 +188,14 @@ void pt_report_html(FILE *out, const char *source, const struct pt_report *r,
         fputs("</td></tr>\n", out);
     }
     fputs("</table>\n", out);
+    for (size_t i = 0; i < pt_collectives_count(r->c); i++) {
+        char note[512];
+        if (pt_report_missing_ranks(pt_collectives_comm(r->c, i), note, sizeof note)) {
+            fputs("<p><b>Incomplete:</b> ", out);
+            esc(out, note);
+            fputs(".</p>\n", out);
+        }
+    }
     summary(out, r);
     if (r->gpu) {
         ranks_section(out, r);

@@ -204,6 +204,18 @@ class Damage(TraceTest):
         self.assertLess(len(clean.stdout.splitlines()), whole)
 
 
+class Naming(TraceTest):
+    def test_a_process_with_nccl_but_no_launcher_rank_is_named_a_rank(self):
+        run_traced([DRIVER, "--iters", "1"], self.run_dir, RANK=None, LOCAL_RANK=None)
+        chrome = os.path.join(self.tmp, "t.json")
+        cli("export", "--chrome", "-o", chrome, self.run_dir)
+        with open(chrome) as f:
+            names = [e["args"]["name"] for e in json.load(f)["traceEvents"]
+                     if e.get("name") == "process_name"]
+        self.assertEqual(len(names), 1)
+        self.assertTrue(names[0].startswith("rank 0 ·"), names)
+
+
 class CheckCommand(TraceTest):
     def test_check_refuses_what_is_no_trace(self):
         empty = os.path.join(self.tmp, "empty.pftrace")

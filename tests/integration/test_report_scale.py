@@ -58,6 +58,22 @@ class Scale(TraceTest):
         # No bogus waiting from a clock left as is: every rank arrives at once.
         self.assertTrue(all(s["cost_ns"] == 0 for s in rep["stragglers"]), rep["stragglers"])
 
+    def test_a_missing_rank_is_marked_in_every_output(self):
+        self.generate("tp", 4, 20, 1000, 500, 4096, 0, 100, 200, 300)
+        os.unlink(os.path.join(self.run_dir, "gen-103.ptrace"))
+        want = "has 4 ranks, 3 of them in this run: 20 of 20 collectives lack a rank"
+        rep, _ = self.report()
+        (comm,) = rep["communicators"]
+        self.assertEqual((comm["nranks"], comm["ranks_in_run"], comm["incomplete"]), (4, 3, 20))
+        text = cli("report", self.run_dir).stdout
+        self.assertIn("INCOMPLETE: communicator", text)
+        self.assertIn(want, " ".join(text.split()))
+        self.assertIn("**Incomplete:** communicator", cli("report", "--markdown", self.run_dir).stdout)
+        page = os.path.join(self.tmp, "r.html")
+        cli("report", "--html", page, self.run_dir)
+        with open(page) as f:
+            self.assertIn("<b>Incomplete:</b> communicator", f.read())
+
     @unittest.skipIf(SANITIZED, "the sanitizers' own memory use hides the report's")
     def test_memory_with_a_rank_missing_does_not_grow_with_the_run(self):
         peaks = []
