@@ -3,6 +3,8 @@
 # seeded from small generated runs and their exports:
 #   fuzz_report  partrace report, export --perfetto and --chrome on fuzzed traces (the records of
 #                a valid frame, or whole files)
+#   fuzz_run_dir report, info, dump and the exporters on fuzzed run directories of several
+#                files, some of them bad (empty, cut, directories, dangling links, FIFOs)
 #   fuzz_check   partrace check on fuzzed Perfetto files
 #   scripts/fuzz.sh [SECONDS per target, default 60]     (exit 1 when a target finds a crash)
 set -euo pipefail
@@ -16,7 +18,7 @@ cmake --build build-fuzz -j"$(nproc)" >/dev/null
 [ -x build/tools/gen_trace ] && [ -x build/partrace ] || {
     cmake -S . -B build >/dev/null && cmake --build build -j"$(nproc)" >/dev/null; }
 CORPUS=build-fuzz/corpus
-rm -rf "$CORPUS" && mkdir -p "$CORPUS/report" "$CORPUS/check" "$CORPUS/runs"
+rm -rf "$CORPUS" && mkdir -p "$CORPUS/report" "$CORPUS/check" "$CORPUS/run_dir" "$CORPUS/runs"
 seed=0
 for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 4096 1 3" "mixed 2 2 1 4"; do
     run=$CORPUS/runs/$seed
@@ -37,10 +39,17 @@ for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 40
         { printf '\1'; cat "$f"; } > "$CORPUS/report/raw-$seed-$(basename "$f")"
     done
     build/partrace export --perfetto -o "$CORPUS/check/$seed.pftrace" "$run" 2>/dev/null
+    # A whole run directory as one input: the reader byte, then each file as an entry of kind 0
+    # (its bytes as they are), then an empty file and a directory, cut apart by "PTFZ".
+    for reader in 0 1 2 3 4 5; do
+        { printf "\\$(printf %o $reader)"
+          for f in "$run"/*.ptrace; do printf '\0'; cat "$f"; printf 'PTFZ'; done
+          printf '\4PTFZ\5'; } > "$CORPUS/run_dir/$reader-$seed"
+    done
     seed=$((seed + 1))
 done
 status=0
-for target in fuzz_report fuzz_check; do
+for target in fuzz_report fuzz_run_dir fuzz_check; do
     corpus=$CORPUS/${target#fuzz_}
     echo "== $target, $SECONDS_EACH s"
     rm -f build-fuzz/$target-sanitizer.*

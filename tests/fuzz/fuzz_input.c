@@ -23,15 +23,10 @@ static int put(int fd, const void *p, size_t n)
     return write(fd, p, n) == (ssize_t)n ? 0 : -1;
 }
 
-int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size)
-{
-    return open_memfd(f) || put(f->fd, data, size);
-}
+int pt_fuzz_write_raw(int fd, const uint8_t *data, size_t size) { return put(fd, data, size); }
 
-int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, unsigned major)
+int pt_fuzz_write_records(int fd, const uint8_t *data, size_t size, unsigned major)
 {
-    if (open_memfd(f))
-        return -1;
     struct pt_file_header h;
     pt_file_header_init(&h);
     h.version_major = (uint16_t)major;
@@ -42,9 +37,19 @@ int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t siz
     if (!z)
         return -1;
     size_t n = ZSTD_compress(z, cap, data, size, 1);
-    int bad = ZSTD_isError(n) || put(f->fd, &h, sizeof h) || put(f->fd, z, n);
+    int bad = ZSTD_isError(n) || put(fd, &h, sizeof h) || put(fd, z, n);
     free(z);
     return bad ? -1 : 0;
+}
+
+int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size)
+{
+    return open_memfd(f) || pt_fuzz_write_raw(f->fd, data, size);
+}
+
+int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, unsigned major)
+{
+    return open_memfd(f) || pt_fuzz_write_records(f->fd, data, size, major);
 }
 
 void pt_fuzz_file_close(struct pt_fuzz_file *f)

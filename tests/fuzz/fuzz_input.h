@@ -19,5 +19,8 @@ int pt_fuzz_file_raw(struct pt_fuzz_file *f, const uint8_t *data, size_t size);
  * as they are (1.x) or packed (2.x, 3.x). Returns 0, or -1. */
 int pt_fuzz_file_records(struct pt_fuzz_file *f, const uint8_t *data, size_t size, unsigned major);
 void pt_fuzz_file_close(struct pt_fuzz_file *f);
+/* The same two forms into an open descriptor (a file of a run directory). */
+int pt_fuzz_write_raw(int fd, const uint8_t *data, size_t size);
+int pt_fuzz_write_records(int fd, const uint8_t *data, size_t size, unsigned major);
 
 #endif
