@@ -10,6 +10,10 @@ from harness import (FAKE_NCCL_DIR, PROGS, TraceTest, cli, events, main, nccl, o
                      run_traced, trace_files, traced_env)
 
 APP = os.path.join(PROGS, "hostile_app_main")
+TSAN = os.environ.get("PT_TSAN") == "1"
+# ThreadSanitizer models descriptors as memory: an application closing the writer's descriptor
+# while the writer checks it is the very thing these tests do, reported as a race in the app.
+TSAN_SUPPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tsan_hostile_app.supp")
 
 
 def plain(args):
@@ -22,7 +26,8 @@ def plain(args):
 class Descriptors(TraceTest):
     def check_app_file(self, mode):
         path = os.path.join(self.tmp, "app.txt")
-        proc = run_traced([APP, mode, path], self.run_dir, PARTRACE_FLUSH_MS=10)
+        extra = {"TSAN_OPTIONS": f"die_after_fork=0 suppressions={TSAN_SUPPRESSIONS}"} if TSAN else {}
+        proc = run_traced([APP, mode, path], self.run_dir, PARTRACE_FLUSH_MS=10, **extra)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(path, "rb") as f:
             self.assertEqual(f.read(), b"".join(b"application line %d\n" % i for i in range(5)))
@@ -40,6 +45,7 @@ class Descriptors(TraceTest):
 
 
 class Signals(TraceTest):
+    @unittest.skipIf(TSAN, "ThreadSanitizer defers signals to its own points: the plain run differs")
     def test_what_the_app_sees_of_its_handlers_is_unchanged(self):
         # SA_NODEFER kept (three Ctrl-Cs reach a handler that longjmps out), the flags and mask
         # that sigaction reports are the kernel's, before and after the recorder starts, and
@@ -54,8 +60,9 @@ class Signals(TraceTest):
         proc = run_traced([APP, "forksig", "1500"], self.run_dir)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         made, forks = (int(w) for w in proc.stdout.split()[1::2])
-        self.assertGreater(forks, 100)
-        self.assertGreater(made, 1000)
+        # It finished (it hung every time before); a fork under ThreadSanitizer is slow.
+        self.assertGreater(forks, 5 if TSAN else 100)
+        self.assertGreater(made, 5 if TSAN else 1000)
 
 
 class Threads(TraceTest):
