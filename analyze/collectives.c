@@ -18,6 +18,7 @@ struct obs {
     int32_t member;    /* rank in the communicator */
     uint8_t is_send;   /* the send side of a send/recv pair */
     uint8_t wants_gpu; /* its process records kernels: wait for the NCCL kernel's times */
+    uint8_t captured;  /* the call was captured into a CUDA graph: it runs only in replays */
     uint32_t file;     /* the call's file: with host_in, its place in the run's time order */
     uint64_t host_in, host_out, gpu_in, gpu_out; /* host_in: the call event's time too */
 };
@@ -51,7 +52,8 @@ static void free_entry(struct open_coll *o)
 struct call_ref {
     uint64_t call_id, comm, seq, bytes;
     uint16_t op;
-    int32_t obs; /* the observation the call added to its instance; -1 none or not known */
+    int32_t obs;    /* the observation the call added to its instance; -1 none or not known */
+    int32_t member; /* the caller's rank in the communicator */
 };
 
 /* The NCCL group a file's thread is in: NCCL launches one kernel for a whole group, tied to
@@ -66,6 +68,7 @@ struct pt_collectives {
     struct pt_comm_stats **comms;              /* allocated as they appear */
     size_t n_comms, comms_cap;
     struct pt_u64_map comm_index;              /* id -> index + 1 in comms */
+    struct pt_u64_map replays;                 /* (file, graph node) mixed -> replays seen */
     uint64_t cut;                              /* calls that could not be keyed or held */
     struct pt_comm_stats *last_comm;           /* the last one looked up: calls come in runs */
     struct open_coll *open;
@@ -293,10 +296,13 @@ static void add_hop(struct pt_comm_stats *s, const struct open_coll *o, int gpu)
 static void close_instance(struct pt_collectives *c, struct open_coll *o)
 {
     struct pt_comm_stats *s = comm_stats(c, o->comm, o->n);
-    int gpu = o->seen > 0;
-    for (int32_t i = 0; i < o->seen; i++)
+    int gpu = o->seen > 0, captured = o->seen > 0;
+    for (int32_t i = 0; i < o->seen; i++) {
         gpu &= o->obs[i].gpu_out != 0;
-    if (s && o->seen > 0) {
+        captured &= o->obs[i].captured && !o->obs[i].gpu_out;
+    }
+    /* A capture ran nothing: its replays are the instances (add_replay). */
+    if (s && o->seen > 0 && !captured) {
         uint64_t last = 0, end = 0;
         int32_t last_i = 0;
         /* The last to arrive; of those arriving at once, the last to call. */
@@ -477,7 +483,7 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
         c->cut++;
         return NULL;
     }
-    struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op, -1};
+    struct call_ref ref = {r->call_id, r->comm_id, key, r->bytes, r->op, -1, r->rank};
     struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
     if (slot)
         *slot = ref;
@@ -570,14 +576,67 @@ static inline void take_kernel(struct open_coll *o, struct obs *b, const struct 
     o->waiting -= b->wants_gpu && k->end_ns;
 }
 
+/* A kernel replayed from a CUDA graph: the n-th replay of a captured collective is the same
+ * instance on every rank of its communicator, keyed by the capture's sequence number and n. Its
+ * kernel is its arrival and its end. Opened by a replay inside the report's window only. */
+static uint64_t add_replay(struct pt_collectives *c, const struct pt_event *ev,
+                           const struct pt_rec_kernel *k, const struct call_ref *ref, int in_window)
+{
+    uint64_t node = pt_mix64(ev->source + 1, k->graph_node_id), n = 0, at;
+    pt_u64_map_get(&c->replays, node, &n);
+    pt_u64_map_put(&c->replays, node, n + 1);
+    if (!pt_u64_map_get(&c->comm_index, ref->comm, &at))
+        return ref->comm;
+    int32_t nranks = c->comms[at - 1]->nranks;
+    struct open_coll *o = find_open(c, ref->comm, ref->op, pt_mix64(ref->seq + 1, n + 1), in_window);
+    if (!o)
+        return ref->comm;
+    if (!o->obs) {
+        o->n = nranks;
+        o->bytes = pt_total_bytes(ref->op, ref->bytes, nranks);
+        o->obs = obs_new(c, o->n);
+        if (!o->obs) {
+            free_entry(o);
+            c->open_used--;
+            return ref->comm;
+        }
+        c->open_obs += (uint64_t)o->n;
+    }
+    if (o->seen < o->n)
+        o->obs[o->seen++] = (struct obs){.rank = c->rank[ev->source], .member = ref->member,
+                                         .file = ev->source, .host_in = k->start_ns,
+                                         .host_out = k->end_ns, .gpu_in = k->start_ns,
+                                         .gpu_out = k->end_ns};
+    o->touched = ev->ts_ns;
+    if (complete(o))
+        close_and_compact(c, o);
+    return ref->comm;
+}
+
+/* A graph node made inside a NCCL call: that call was captured, and runs only in replays. */
+static void note_capture(struct pt_collectives *c, const struct pt_event *ev)
+{
+    const struct pt_rec_graph_node *g = (const void *)ev->rec;
+    const struct call_ref *ref = g->nccl_call_id && !g->cloned
+                                     ? pt_call_map_get(&c->calls[ev->source], g->nccl_call_id)
+                                     : NULL;
+    struct open_coll *o = ref && ref->obs >= 0 ? find_open(c, ref->comm, open_op(ref->op), ref->seq, 0)
+                                               : NULL;
+    if (o && ref->obs < o->seen)
+        o->obs[ref->obs].captured = 1;
+}
+
 /* Returns the communicator of the kernel's call, 0 when unknown. */
-static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev)
+static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, const struct pt_event *ev,
+                           int in_window)
 {
     const struct pt_rec_kernel *k = (const void *)ev->rec;
     uint64_t call = pt_trace_ctx_kernel_call(pt_source_ctx(run->sources[ev->source]), k);
     const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], call);
     if (!ref)
         return 0;
+    if (k->graph_node_id && pt_op_is_collective(ref->op))
+        return add_replay(c, ev, k, ref, in_window);
     uint64_t at;
     if (is_p2p(ref->op) && pt_u64_map_get(&c->comm_index, ref->comm, &at)) {
         struct pt_coll_bucket *b = &c->comms[at - 1]->ops[ref->op][bucket_of(ref->bytes)];
@@ -629,7 +688,7 @@ static void shed(struct pt_collectives *c)
 }
 
 uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
-                            const struct pt_event *ev, uint16_t kind)
+                            const struct pt_event *ev, uint16_t kind, int in_window)
 {
     if (ev->ts_ns > c->now) {
         c->now = ev->ts_ns;
@@ -646,7 +705,10 @@ uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
         add_call(c, ev);
         break;
     case PT_REC_KERNEL:
-        return add_kernel(c, run, ev);
+        return add_kernel(c, run, ev, in_window);
+    case PT_REC_GRAPH_NODE:
+        note_capture(c, ev);
+        break;
     case PT_REC_CUDA_STATUS:
         c->gpu[ev->source] = ((const struct pt_rec_cuda_status *)ev->rec)->state == PT_CUDA_ACTIVE;
         break;
@@ -754,6 +816,7 @@ void pt_collectives_free(struct pt_collectives *c)
     }
     free(c->comms);
     pt_u64_map_free(&c->comm_index);
+    pt_u64_map_free(&c->replays);
     for (size_t i = 0; i < c->open_cap; i++)
         if (c->open[i].used)
             free(c->open[i].obs);

@@ -65,11 +65,12 @@ struct pt_collectives;
  * memory. */
 struct pt_collectives *pt_collectives_new(const struct pt_run *run);
 /* Feeds one merged event, whose record is of kind `kind` (given by the caller, which has
- * dispatched on it already, so that the compiler need not test it again). Returns, for a
- * kernel, the communicator of the NCCL call it belongs to (0 when none is known): what the
- * attribution asks next. */
+ * dispatched on it already, so that the compiler need not test it again); in_window: the event
+ * is inside the report's window (a kernel outside it still times an instance already open, and
+ * counts its graph's replays). Returns, for a kernel, the communicator of the NCCL call it
+ * belongs to (0 when none is known): what the attribution asks next. */
 uint64_t pt_collectives_add(struct pt_collectives *c, const struct pt_run *run,
-                            const struct pt_event *ev, uint16_t kind);
+                            const struct pt_event *ev, uint16_t kind, int in_window);
 /* Remembers which communicator a NCCL call (outside the report's window) belongs to, without
  * counting it, so that kernels inside the window (e.g. graph replays) still find it. */
 void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *ev);

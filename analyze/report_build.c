@@ -345,7 +345,7 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
     if (!in && kind == PT_REC_NCCL_CALL)
         pt_collectives_note_call(r->c, ev);
     else
-        comm = pt_collectives_add(r->c, &r->run, ev, kind);
+        comm = pt_collectives_add(r->c, &r->run, ev, kind, in);
     pt_attr_add(r->attr, ev, kind, name, comm);
     if (!in)
         return;

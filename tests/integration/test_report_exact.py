@@ -16,6 +16,25 @@ class ReportExact(TraceTest):
         subprocess.run([GEN, self.run_dir, *map(str, args)], check=True)
         return json.loads(cli("report", "--json", self.run_dir).stdout)
 
+    def test_graph_replays(self):
+        # 4 ranks capture 3 all-reduces into a CUDA graph and replay it 50 times: each replay's
+        # all-reduce is an instance of its own, matched across ranks by (capture, replay number);
+        # the capture itself ran nothing and is no instance.
+        ranks, k_calls, replays, period, transfer, nbytes = 4, 3, 50, 100_000, 20_000, 1 << 20
+        skew = [0, 3000, 1000, 7000]
+        rep = self.generate("graph", ranks, k_calls, replays, period, transfer, nbytes, *skew)
+        (comm,) = rep["communicators"]
+        self.assertEqual((comm["instances"], comm["incomplete"], comm["gpu_timed"]),
+                         (replays * k_calls, 0, replays * k_calls))
+        (row,) = rep["collectives"]
+        n = replays * k_calls
+        self.assertEqual((row["op"], row["bytes"], row["count"]), ("AllReduce", nbytes, n))
+        self.assertEqual(row["transfer_ns"], n * transfer)
+        self.assertEqual(row["wait_ns"], n * sum(max(skew) - s for s in skew))
+        self.assertAlmostEqual(row["busbw_gbps"], nbytes / transfer * 2 * 3 / 4, places=6)
+        (strag,) = rep["stragglers"]
+        self.assertEqual((strag["rank"], strag["last"], strag["cost_ns"]), (3, n, row["wait_ns"]))
+
     def test_tp_skew(self):
         ranks, steps, compute, transfer, nbytes = 4, 100, 50_000, 20_000, 4 << 20
         skew = [0, 3000, 1000, 7000]

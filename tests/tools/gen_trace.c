@@ -27,6 +27,13 @@
  * H x E / (H + E - 1) times the mean. GEN_EP_COUNTS=1: each step first all-gathers 64 bytes
  * (the counts of an all-to-all of uneven sizes), 1 call in 7 of the communicator's at E = 4.
  *   gen_trace DIR ep E STEPS C D B HOT H
+ * Scenario "graph": R ranks of one TP communicator capture K all-reduces of B bytes into a CUDA
+ * graph (each call makes a graph node; instantiation clones it), then replay the graph N times,
+ * one replay per period of P ns: all-reduce j of replay i is a kernel of the clone of node j,
+ * starting SKEW_r ns after its base on rank r and ending T ns after the last start. So per
+ * replayed instance: wait_r = max(skew) - skew_r, transfer = T; the straggler is the rank of the
+ * largest skew, last in all N x K.
+ *   gen_trace DIR graph R K N P T B SKEW_0 ... SKEW_{R-1}      (times in ns)
  * Files are in the format the recorder writes (3.x, packed frames); GEN_FORMAT=1 writes 1.x
  * (the records as they are), which readers still read. */
 #include <stdint.h>
@@ -171,6 +178,55 @@ static void put_kernel(uint64_t start, uint64_t end, uint32_t name_id, uint64_t 
     struct pt_rec_kernel k = {.hdr = {PT_REC_KERNEL, sizeof k, 1}, .start_ns = start, .end_ns = end,
                               .name_id = name_id, .nccl_call_id = call_id};
     put(&k, sizeof k);
+}
+
+static int generate_graph(const char *dir, int ranks, int k_calls, int replays, uint64_t period,
+                          uint64_t transfer, uint64_t bytes, const uint64_t *skew)
+{
+    const uint64_t comm = 0x96a9;
+    uint64_t most = 0;
+    for (int r = 0; r < ranks; r++)
+        most = skew[r] > most ? skew[r] : most;
+    for (int r = 0; r < ranks; r++) {
+        FILE *f = open_rank(dir, r, t00, 0, comm, ranks);
+        /* The capture: calls that launch nothing, each making a node; then the clones. */
+        for (int j = 0; j < k_calls; j++) {
+            uint64_t t = t00 + (uint64_t)j * 1000, call_id = (3ull << 40) | (uint64_t)(j + 1);
+            struct pt_rec_nccl_call call = {.hdr = {PT_REC_NCCL_CALL, sizeof call, 1},
+                                            .t_enter_ns = t, .t_exit_ns = t + 100, .comm_id = comm,
+                                            .call_id = call_id, .seq = (uint64_t)j,
+                                            .count = bytes / 2, .bytes = bytes, .peer = -1,
+                                            .rank = r, .nranks = ranks, .op = PT_OP_AllReduce,
+                                            .dtype = 9};
+            put(&call, sizeof call);
+            struct pt_rec_graph_node node = {.hdr = {PT_REC_GRAPH_NODE, sizeof node, 1},
+                                             .ts_ns = t + 50, .node_id = 1000 + (uint64_t)j,
+                                             .nccl_call_id = call_id, .graph_id = 1};
+            put(&node, sizeof node);
+        }
+        for (int j = 0; j < k_calls; j++) {
+            struct pt_rec_graph_node clone = {.hdr = {PT_REC_GRAPH_NODE, sizeof clone, 1},
+                                              .ts_ns = t00 + 100000 + (uint64_t)j,
+                                              .node_id = 5000 + (uint64_t)j,
+                                              .original_node_id = 1000 + (uint64_t)j,
+                                              .graph_id = 2, .cloned = 1};
+            put(&clone, sizeof clone);
+        }
+        for (int i = 0; i < replays; i++) {
+            for (int j = 0; j < k_calls; j++) {
+                uint64_t base = t00 + 1000000 + (uint64_t)i * period + (uint64_t)j * (most + transfer + 1000);
+                struct pt_rec_kernel kr = {.hdr = {PT_REC_KERNEL, sizeof kr, 1},
+                                           .start_ns = base + skew[r],
+                                           .end_ns = base + most + transfer, .name_id = 2,
+                                           .graph_id = 2, .graph_node_id = 5000 + (uint64_t)j};
+                put(&kr, sizeof kr);
+            }
+            if (frame_len > frame_bytes)
+                flush_frame(f);
+        }
+        close_rank(f, t00 + 1000000 + (uint64_t)replays * period);
+    }
+    return 0;
 }
 
 /* A Send or Recv of stage r to/from peer at time t; returns its call id. */
@@ -320,6 +376,19 @@ int main(int argc, char **argv)
             return 2;
         }
         frame_bytes = (size_t)v;
+    }
+    if (argc >= 9 && strcmp(argv[2], "graph") == 0) {
+        int ranks = atoi(argv[3]), k_calls = atoi(argv[4]), replays = atoi(argv[5]);
+        if (ranks < 1 || ranks > 64 || argc != 9 + ranks || k_calls < 1 || k_calls > 1000 ||
+            replays < 1) {
+            fprintf(stderr, "gen_trace: graph R K N P T B SKEW_0 ... SKEW_{R-1} (R <= 64)\n");
+            return 2;
+        }
+        uint64_t skew[64];
+        for (int r = 0; r < ranks; r++)
+            skew[r] = strtoull(argv[9 + r], NULL, 10);
+        return generate_graph(argv[1], ranks, k_calls, replays, strtoull(argv[6], NULL, 10),
+                              strtoull(argv[7], NULL, 10), strtoull(argv[8], NULL, 10), skew);
     }
     if (argc == 10 && strcmp(argv[2], "ep") == 0) {
         int experts = atoi(argv[3]), steps = atoi(argv[4]), hot = atoi(argv[8]);
