@@ -220,10 +220,10 @@ static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t 
  * or -1 when out of the communicator or of memory. */
 static int members_reserve(struct pt_comm_stats *s, int32_t m)
 {
-    if (m < s->members_cap)
-        return 0;
     if (m < 0 || m >= s->nranks)
         return -1;
+    if (m < s->members_cap)
+        return 0;
     int32_t cap = s->members_cap ? s->members_cap : 8;
     while (cap <= m)
         cap *= 2;
@@ -502,8 +502,7 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
     if (pt_run_key_earlier(at, s->first))
         s->first = at;
     int32_t g = c->rank[ev->source];
-    if (r->rank >= 0 && r->rank < s->members_cap ? s->member_rank[r->rank] != g
-                                                 : members_reserve(s, r->rank) == 0)
+    if (members_reserve(s, r->rank) == 0 && s->member_rank[r->rank] != g)
         s->member_rank[r->rank] = g;
     *placed = is_p2p(r->op) && note_peer(s, r, g) == 0;
     return s;

@@ -5,6 +5,7 @@ on, never hangs and never crashes; a bad file named alone is one clear error."""
 import json
 import os
 import shutil
+import struct
 import subprocess
 
 from harness import (DRIVER, HEADER, PARTRACE, PROGS, TraceTest, cli, events, main, of_kind, run_traced,
@@ -214,6 +215,40 @@ class Naming(TraceTest):
                      if e.get("name") == "process_name"]
         self.assertEqual(len(names), 1)
         self.assertTrue(names[0].startswith("rank 0 ·"), names)
+
+
+def plain_trace(path, records, host=b"vm"):
+    """A format 1.x trace (records as they are, one zstd frame) of the given raw records."""
+    size = 256  # sizeof(struct pt_file_header): HEADER's fields, then reserved bytes
+    head = HEADER.pack(b"PARTRACE", 1, 0, size, 1, 0, 0, 0, 0, 0, host.ljust(64, b"\0"))
+    head = head.ljust(size, b"\0")
+    with open(path + ".raw", "wb") as f:  # from a file, zstd records the content size
+        f.write(b"".join(records))
+    frame = subprocess.run(["zstd", "-q", "-c", path + ".raw"], capture_output=True,
+                           check=True).stdout
+    os.unlink(path + ".raw")
+    with open(path, "wb") as f:
+        f.write(head + frame)
+
+
+def nccl_call(t, comm, seq, rank, nranks, call_id):
+    """A pt_rec_nccl_call (format.h): an AllReduce of 1 KiB."""
+    return struct.pack("<HHI10QiiiiHBBhH", 3, 112, 1, t, t + 100, comm, call_id, 0, seq, 256, 1024,
+                       0, 0, -1, rank, nranks, 0, 1, 7, 0, 0, 0)
+
+
+class ForgedRanks(TraceTest):
+    def test_calls_with_ranks_outside_their_communicator(self):
+        # A rank of -1 or past the communicator's size (damaged or forged records): left out of
+        # the per-member tables, never written outside them (the ASan build checks).
+        os.makedirs(self.run_dir)
+        for f, rank in enumerate((-1, 99, 0, 2**31 - 1)):
+            recs = [nccl_call(1000 + k * 1000, 0xc0ffee, k, rank, 4, (f + 1) << 40 | (k + 1))
+                    for k in range(5)]
+            plain_trace(os.path.join(self.run_dir, f"r{f}.ptrace"), recs)
+        rep = json.loads(cli("report", "--json", self.run_dir).stdout)
+        (comm,) = rep["communicators"]
+        self.assertEqual((comm["nranks"], comm["ranks_in_run"]), (4, 1))
 
 
 class CheckCommand(TraceTest):
