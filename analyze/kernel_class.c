@@ -4,15 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A kernel's name (a substring of it), its communication class, and the role of that class's
+ * traffic when it runs outside NCCL: the all-reduces of vLLM/SGLang, PyTorch symmetric memory and
+ * TensorRT-LLM serve tensor parallelism; DeepEP, pplx and MoE communication kernels serve expert
+ * parallelism (NULL: its NCCL call's communicator says). */
 static const struct {
-    const char *substring, *cls;
+    const char *substring, *cls, *role;
 } builtin[] = {
-    {"ncclDevKernel", "nccl"},          {"ncclKernel", "nccl"},
-    {"ncclSymkDevKernel", "nccl"},      {"cross_device_reduce", "custom_allreduce"},
-    {"multimem_all_reduce", "symm_mem"}, {"two_shot_all_reduce", "symm_mem"},
-    {"one_shot_all_reduce", "symm_mem"}, {"deep_ep", "deepep"},
-    {"dispatchKernel", "pplx"},         {"combineKernel", "pplx"},
-    {"allreduce_fusion_kernel", "trtllm_allreduce"}, {"moe_comm", "moe_comm"},
+    {"ncclDevKernel", "nccl", NULL},
+    {"ncclKernel", "nccl", NULL},
+    {"ncclSymkDevKernel", "nccl", NULL},
+    {"cross_device_reduce", "custom_allreduce", "TP"},
+    {"multimem_all_reduce", "symm_mem", "TP"},
+    {"two_shot_all_reduce", "symm_mem", "TP"},
+    {"one_shot_all_reduce", "symm_mem", "TP"},
+    {"allreduce_fusion_kernel", "trtllm_allreduce", "TP"},
+    {"deep_ep", "deepep", "EP"},
+    {"dispatchKernel", "pplx", "EP"},
+    {"combineKernel", "pplx", "EP"},
+    {"moe_comm", "moe_comm", "EP"},
 };
 
 /* User entries, parsed once from PARTRACE_COMM_KERNELS; they are checked first. */
@@ -52,5 +62,13 @@ const char *pt_kernel_comm_class(const char *name)
     for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++)
         if (strstr(name, builtin[i].substring))
             return builtin[i].cls;
+    return NULL;
+}
+
+const char *pt_comm_class_role(const char *cls)
+{
+    for (size_t i = 0; cls && i < sizeof builtin / sizeof *builtin; i++)
+        if (!strcmp(cls, builtin[i].cls))
+            return builtin[i].role;
     return NULL;
 }

@@ -6,5 +6,9 @@
 
 /* The communication class of a kernel name ("nccl", "custom_allreduce", ...), or NULL. */
 const char *pt_kernel_comm_class(const char *name);
+/* The role ("TP", "EP") of a class's kernels that run outside NCCL, NULL when the class has none
+ * of its own ("nccl", whose calls' communicators say, and classes users named). A user entry
+ * that names a built-in class ("myreduce=custom_allreduce") takes that class's role. */
+const char *pt_comm_class_role(const char *cls);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kernel_class.h"
 #include "names.h"
 
 /* Set while re-reading a run already reported (the HTML page's phases): its warnings were said. */
@@ -20,8 +21,24 @@ static int silent;
 const char *const pt_cat_names[PT_CATS] = {"compute", "tp_comm", "pp_bubble", "ep_comm",
                                            "other_comm", "memcpy", "idle"};
 
+/* Communication kernels outside NCCL (kernel_class.h) have no communicator in the trace: they
+ * stand in the attribution under one of these ids, by the role of their class. */
+#define OUTSIDE_NCCL_TP 0xfffffffffffff001ull
+#define OUTSIDE_NCCL_EP 0xfffffffffffff002ull
+#define OUTSIDE_NCCL_OTHER 0xfffffffffffff003ull
+
+static uint64_t outside_nccl_comm(const char *cls)
+{
+    const char *role = pt_comm_class_role(cls);
+    return !role ? OUTSIDE_NCCL_OTHER : !strcmp(role, "TP") ? OUTSIDE_NCCL_TP : OUTSIDE_NCCL_EP;
+}
+
 static const char *role_of(const struct pt_report *r, uint64_t comm)
 {
+    if (comm == OUTSIDE_NCCL_TP)
+        return "TP";
+    if (comm == OUTSIDE_NCCL_EP)
+        return "EP";
     for (size_t i = 0; comm && i < pt_collectives_count(r->c); i++)
         if (pt_collectives_comm(r->c, i)->id == comm)
             return r->roles[i].role;
@@ -346,6 +363,8 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
         pt_collectives_note_call(r->c, ev);
     else
         comm = pt_collectives_add(r->c, &r->run, ev, kind, in);
+    if (!comm && name && name->comm_class && !name->nccl)
+        comm = outside_nccl_comm(name->comm_class);
     pt_attr_add(r->attr, ev, kind, name, comm);
     if (!in)
         return;

@@ -16,6 +16,20 @@ class ReportExact(TraceTest):
         subprocess.run([GEN, self.run_dir, *map(str, args)], check=True)
         return json.loads(cli("report", "--json", self.run_dir).stdout)
 
+    def test_custom_allreduce_is_tp_time(self):
+        # The same TP loop with vLLM's custom all-reduce kernels in place of NCCL's: the GPU time
+        # of those kernels is TP communication, exactly as the NCCL kernels' was.
+        args = ("tp", 4, 50, 50_000, 20_000, 4 << 20, 0, 3000, 1000, 7000)
+        nccl = self.generate(*args)
+        os.rename(self.run_dir, self.run_dir + "-nccl")
+        with mock.patch.dict(os.environ, {"GEN_CUSTOM_AR": "1"}):
+            custom = self.generate(*args)
+        self.assertEqual(custom["collectives"], [])  # no NCCL call to match (yet)
+        for a, b in zip(nccl["ranks"], custom["ranks"]):
+            self.assertGreater(a["attribution_ns"]["tp_comm"], 0)
+            self.assertEqual(b["attribution_ns"], a["attribution_ns"])
+            self.assertEqual(b["attribution_ns"]["other_comm"], 0)
+
     def test_graph_replays(self):
         # 4 ranks capture 3 all-reduces into a CUDA graph and replay it 50 times: each replay's
         # all-reduce is an instance of its own, matched across ranks by (capture, replay number);

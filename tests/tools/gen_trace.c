@@ -6,6 +6,8 @@
  * GEN_HOST_OFFSETS="o_0,...,o_{R-1}" puts rank r on a host whose clock reads o_r ns ahead
  * (ranks with equal offsets share a host). GEN_PHASE="A,B" wraps steps A..B-1 in an NVTX
  * push/pop range "decode" (pushed at step A's base time, popped at step B's).
+ * GEN_CUSTOM_AR=1: the all-reduces are vLLM's custom ones instead (no NCCL call; a kernel
+ * cross_device_reduce_1stage of the same times).
  * GEN_REQUESTS="N,T" makes rank 0 mark N requests (docs/METRICS.md): request i arrives at
  * step i's base + (i % 4) us and gets token j at the base of step i + 1 + 2j, j < T;
  * "N,T,split": rank i % R marks request i (data-parallel replicas); "N,T,all": every rank marks
@@ -155,6 +157,8 @@ static FILE *open_rank(const char *dir, int r, uint64_t t0, uint64_t host_offset
     put_string(1, "gemm_kernel");
     put_string(2, "ncclDevKernel_AllReduce_Sum_bf16_RING_LL");
     put_string(3, "ncclDevKernel_SendRecv");
+    put_string(4, "void vllm::cross_device_reduce_1stage<__nv_bfloat16, 4>(vllm::RankData*, "
+                  "vllm::RankSignals, vllm::Signal*, __nv_bfloat16*, int, int)");
     struct pt_rec_cuda_status st = {.hdr = {PT_REC_CUDA_STATUS, sizeof st, 1}, .ts_ns = t0 - 500,
                                     .state = PT_CUDA_ACTIVE, .level = 1};
     put(&st, sizeof st);
@@ -460,6 +464,8 @@ int main(int argc, char **argv)
     }
     const uint64_t comm = 0x7e57c0ffee;
     const uint64_t period = compute + max_skew + transfer + 1000;
+    const char *custom_v = getenv("GEN_CUSTOM_AR");
+    const int custom_ar = custom_v && !strcmp(custom_v, "1");
     for (int r = 0; r < ranks; r++) {
         const uint64_t t0 = t00 + host_offset[r];
         FILE *f = open_rank(argv[1], r, t0, host_offset[r], comm, ranks);
@@ -491,8 +497,12 @@ int main(int argc, char **argv)
                                             .rank = r, .nranks = ranks, .op = PT_OP_AllReduce,
                                             .dtype = 9, .redop = 0};
             put_kernel(base, base + compute, 1, 0);
-            put(&call, sizeof call);
-            put_kernel(arrive, end, 2, call_id);
+            if (custom_ar) { /* vLLM's own all-reduce: no NCCL call, a kernel of its own */
+                put_kernel(arrive, end, 4, 0);
+            } else {
+                put(&call, sizeof call);
+                put_kernel(arrive, end, 2, call_id);
+            }
             if (frame_len > frame_bytes)
                 flush_frame(f);
         }
