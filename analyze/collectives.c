@@ -319,7 +319,14 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
             wait += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
         struct pt_coll_bucket *b = &s->ops[o->op][bucket_of(o->bytes)];
         if (o->op == PT_OP_Recv) { /* a send/recv pair: its calls are counted and timed apart */
-            b->wait_ns += wait;
+            /* Each side's wait in its own row: a receiver waits for a late sender (upstream),
+             * a sender for a receiver not yet ready (downstream). */
+            for (int32_t i = 0; i < o->seen; i++) {
+                struct pt_coll_bucket *side = &s->ops[o->obs[i].is_send ? PT_OP_Send : PT_OP_Recv]
+                                                     [bucket_of(o->bytes)];
+                side->wait_ns += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
+                side->gpu_timed += gpu;
+            }
             s->pairs++;
             s->unpaired += o->seen < o->n;
             add_hop(s, o, gpu);
@@ -328,6 +335,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
             b->bytes += o->bytes;
             b->transfer_ns += end > last ? end - last : 0;
             b->wait_ns += wait;
+            b->gpu_timed += gpu;
             s->instances++;
             s->incomplete += o->seen < o->n;
         }

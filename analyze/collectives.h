@@ -22,7 +22,9 @@ struct pt_coll_bucket {
     uint64_t count;
     uint64_t bytes;          /* total bytes S as nccl-tests counts them */
     uint64_t transfer_ns;    /* sum over instances of (last end − last arrival) */
-    uint64_t wait_ns;        /* sum over instances and ranks of waits */
+    uint64_t wait_ns;        /* sum over instances and ranks of waits (send/recv: each side's
+                              * own wait in its own row) */
+    uint64_t gpu_timed;      /* instances (send/recv: pairs) timed by their kernels */
 };
 
 /* One direction of send/recv traffic between two ranks: who waited for whom. A pair is a send

@@ -66,7 +66,7 @@ class Report(TraceTest):
         self.assertIn("run: 4 ranks in 4 files; timing from host calls only", out)
         # 45 collectives and 20 send/recv pairs (5 iterations of a 4-rank ring) matched.
         self.assertRegex(out, r"rank 1, last in \d+ of 65 collectives and send/recv pairs")
-        self.assertRegex(out, r"other AllReduce +4096 +5 ")
+        self.assertRegex(out, r"other [0-9a-f]{8} AllReduce +4096 +5 +0 ")  # comm, on GPU: 0
 
     def test_fail_if_needs_gpu_records_and_good_expressions(self):
         self.run_ranks(iters=2, straggle_us=1000)
