@@ -52,6 +52,38 @@ def html_rows(text):
 
 
 class GpuSamples(unittest.TestCase):
+    def test_recorder_one_gpu(self):
+        """The recorder on one H100 with the engine: the trace whole, every frame with zstd's
+        content checksum, and the report's serving numbers as the GPU run printed them."""
+        run = os.path.join(ROOT, "samples", "gpu-recorder-one-gpu", "traced")
+        info = subprocess.run([PARTRACE, "info", run], capture_output=True, text=True, check=True).stdout
+        self.assertIn("integrity complete (ended by exit)", info)
+        (path,) = [os.path.join(run, f) for f in os.listdir(run)]
+        with open(path, "rb") as f:
+            data = f.read()
+        frames = checksummed = 0
+        at = 256
+        while at + 5 <= len(data) and data[at:at + 4] == b"\x28\xb5\x2f\xfd":
+            fhd = data[at + 4]
+            frames += 1
+            checksummed += bool(fhd & 4)
+            size_field = {0: 1 if fhd & 0x20 else 0, 1: 2, 2: 4, 3: 8}[fhd >> 6]
+            pos = at + 5 + (0 if fhd & 0x20 else 1) + {0: 0, 1: 1, 2: 2, 3: 4}[fhd & 3] + size_field
+            while True:  # blocks: a 3-byte header each, the last one flagged
+                head = int.from_bytes(data[pos:pos + 3], "little")
+                pos += 3 + (1 if (head >> 1) & 3 == 1 else head >> 3)
+                if head & 1:
+                    break
+            at = pos + (4 if fhd & 4 else 0)
+        self.assertEqual(at, len(data))
+        self.assertEqual((frames, checksummed), (18, 18))
+        rep = json.loads(subprocess.run([PARTRACE, "report", "--json", run], capture_output=True,
+                                        text=True, check=True).stdout)
+        req = rep["summary"]["requests"]
+        self.assertEqual((req["count"], req["tokens"]), (64, 2048))
+        self.assertAlmostEqual(req["ttft_ms"]["p50"], 23.964648, places=6)
+        self.assertAlmostEqual(req["tpot_ms"]["p50"], 2.420362, places=6)
+
     def test_torch_collectives(self):
         code, summary = check("torch_collectives")
         self.assertEqual(code, 0, summary)
