@@ -16,7 +16,7 @@
 #include "record_unpack.h"
 
 #define READ_CHUNK (1u << 20)
-#define MIN_BUFFER (64u << 10) /* buffers start this small and grow: small runs stay small */
+#define MIN_BUFFER (4u << 10) /* buffers start this small and grow: 10,000 small files stay small */
 
 /* A decompressed frame (cap bytes, grown to the largest; packed records in 2.x and 3.x, records in
  * 1.x) and the file offsets of its first byte and just past it. */
@@ -40,7 +40,6 @@ struct pt_reader {
     /* Decoding side: the helper thread's while a prefetch is queued or busy, else the reader's. */
     int fd;
     int eof;
-    ZSTD_DCtx *dctx;
     char *in;            /* compressed bytes read: in[in_start, in_len) not yet consumed */
     size_t in_start, in_len, in_cap;
     uint64_t in_offset;  /* file offset of in[in_start] */
@@ -156,11 +155,10 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
         return -1;
     h.host[sizeof h.host - 1] = '\0';
     struct pt_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path)) || !(r->dctx = ZSTD_createDCtx())) {
+    if (!r || !(r->path = strdup(path))) {
         fail(err, errlen, "%s: out of memory", path);
         if (r) {
             free(r->path);
-            ZSTD_freeDCtx(r->dctx);
             free(r);
         }
         close(fd);
@@ -273,6 +271,25 @@ static int failed_for_memory(struct pt_reader *r, size_t bytes)
     return failed(r, FAIL_MEMORY, r->in_offset, what);
 }
 
+/* One decompression context per decoding thread (the reading thread, the helper), not per file:
+ * a context is about 100 KB, and a run of 10,000 files would hold a gigabyte of them. */
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+
+static void dctx_free(void *d) { ZSTD_freeDCtx(d); }
+static void dctx_key_make(void) { pthread_key_create(&dctx_key, dctx_free); }
+
+static ZSTD_DCtx *thread_dctx(void)
+{
+    pthread_once(&dctx_once, dctx_key_make);
+    ZSTD_DCtx *d = pthread_getspecific(dctx_key);
+    if (!d && (d = ZSTD_createDCtx()) && pthread_setspecific(dctx_key, d) != 0) {
+        ZSTD_freeDCtx(d);
+        d = NULL;
+    }
+    return d;
+}
+
 /* Decodes the next whole frame into into. Returns 1, 0 at a clean end, -1 on failure (r->failure
  * says which). Touches only the decoding side of r. */
 static int next_frame(struct pt_reader *r, struct frame_buf *into)
@@ -304,7 +321,10 @@ static int next_frame(struct pt_reader *r, struct frame_buf *into)
              content <= PT_FRAME_MAX_BYTES;
     if (ok && grow(into, content) != 0)
         return failed_for_memory(r, content);
-    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(r->dctx, into->data, into->cap, src, csize)) || n != content)
+    ZSTD_DCtx *dctx = thread_dctx();
+    if (!dctx)
+        return failed_for_memory(r, content);
+    if (!ok || ZSTD_isError(n = ZSTD_decompressDCtx(dctx, into->data, into->cap, src, csize)) || n != content)
         return failed(r, FAIL_DAMAGED, r->in_offset, ZSTD_isError(n) ? ZSTD_getErrorName(n) : "bad content size");
     into->start = r->in_offset;
     r->in_start += csize;
@@ -568,7 +588,6 @@ void pt_reader_close(struct pt_reader *r)
         pthread_mutex_unlock(&pool.lock);
     }
     close(r->fd);
-    ZSTD_freeDCtx(r->dctx);
     free(r->in);
     free(r->buf[0].data);
     free(r->buf[1].data);
