@@ -73,6 +73,11 @@ struct pt_comm *pt_comm_add(const void *handle, uint64_t id, int rank, int nrank
             break;
         }
     }
+    if (c && c->id != id) { /* a freed communicator's address, now another's: start afresh */
+        atomic_store_explicit(&c->handle, REMOVED, memory_order_release);
+        free_slot = c;
+        c = NULL;
+    }
     if (!c && free_slot) {
         c = free_slot;
         /* Cleared before it is freed: a fork child copied between the two must not free it
@@ -94,6 +99,16 @@ struct pt_comm *pt_comm_add(const void *handle, uint64_t id, int rank, int nrank
     }
     pt_unlock_signals_restored(&lock, &saved);
     return c;
+}
+
+void pt_comm_remove_if(const void *handle, uint64_t id)
+{
+    sigset_t saved;
+    pt_lock_signals_blocked(&lock, &saved);
+    struct pt_comm *c = pt_comm_lookup(handle);
+    if (c && c->id == id)
+        atomic_store_explicit(&c->handle, REMOVED, memory_order_release);
+    pt_unlock_signals_restored(&lock, &saved);
 }
 
 void pt_comm_remove(const void *handle)

@@ -25,12 +25,17 @@ struct pt_comm {
 /* Lock-free lookup; NULL when unknown. */
 struct pt_comm *pt_comm_lookup(const void *handle);
 
-/* Adds (or refreshes) a communicator. Returns the entry, or NULL when the table is full. */
+/* Adds (or refreshes) a communicator. A handle that comes back with another id (a freed
+ * communicator's address reused) starts afresh: its sequence numbers from 0. Returns the entry,
+ * or NULL when the table is full. */
 struct pt_comm *pt_comm_add(const void *handle, uint64_t id, int rank, int nranks, int device,
                             uint32_t flags);
 
 /* Forgets a destroyed communicator. */
 void pt_comm_remove(const void *handle);
+/* Forgets it only while its entry still holds communicator id: after NCCL freed it, its address
+ * may already name a new communicator of another thread. */
+void pt_comm_remove_if(const void *handle, uint64_t id);
 
 /* Next sequence number for op on comm (peer used for Send/Recv). */
 uint64_t pt_comm_next_seq(struct pt_comm *c, int op, int peer);

@@ -49,9 +49,9 @@ void pt_call_end(struct pt_call *c, int result)
     uint64_t call_id = c->call_id;
     if (c->pushed)
         pt_cupti_pop();
-    struct pt_comm *comm = !c->comm         ? NULL
-                           : c->lookup_only ? pt_comm_lookup(c->comm)
-                                            : pt_comm_identify(c->comm);
+    struct pt_comm *comm = !c->comm || c->resolved ? NULL
+                           : c->lookup_only           ? pt_comm_lookup(c->comm)
+                                                      : pt_comm_identify(c->comm);
     /* Written in place in the ring: no copy on the hot path. */
     struct pt_rec_nccl_call *r = pt_reserve(sizeof *r);
     if (r) {
@@ -69,7 +69,13 @@ void pt_call_end(struct pt_call *c, int result)
         r->bytes = c->bytes ? c->bytes : c->count * pt_dtype_bytes(c->dtype);
         r->stream = c->stream;
         r->aux = c->aux;
-        if (comm) {
+        if (c->resolved) {
+            r->comm_id = c->comm_id;
+            r->rank = c->rank;
+            r->nranks = c->nranks;
+            r->device = c->device;
+            r->seq = c->seq;
+        } else if (comm) {
             r->comm_id = comm->id;
             r->rank = comm->rank;
             r->nranks = comm->nranks;
@@ -93,4 +99,21 @@ void pt_call_end(struct pt_call *c, int result)
     }
     pt_self.in_wrapper = 0;
     errno = saved;
+}
+
+uint64_t pt_call_resolve(struct pt_call *c)
+{
+    struct pt_comm *comm = c->comm ? pt_comm_lookup(c->comm) : NULL;
+    c->resolved = 1;
+    c->comm_id = 0;
+    c->rank = c->nranks = c->device = -1;
+    c->seq = 0;
+    if (comm) {
+        c->comm_id = comm->id;
+        c->rank = comm->rank;
+        c->nranks = comm->nranks;
+        c->device = comm->device;
+        c->seq = pt_comm_next_seq(comm, c->op, c->peer);
+    }
+    return c->comm_id;
 }

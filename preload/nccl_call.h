@@ -25,6 +25,11 @@ struct pt_call {
     uint64_t stream;
     uint64_t aux;
     int lookup_only;     /* the comm may be gone after the call: do not query or adopt it */
+    /* Set by pt_call_resolve before a call that frees the communicator: its identity and the
+     * call's sequence number, taken while the handle was still ours. */
+    int resolved;
+    uint64_t comm_id, seq;
+    int32_t rank, nranks, device;
     int pushed;          /* call_id pushed to CUPTI as external correlation */
     uint64_t call_id;
 };
@@ -54,6 +59,11 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
 
 /* Records the call with the result NCCL returned. */
 void pt_call_end(struct pt_call *c, int result);
+
+/* Before a call that may free c->comm (destroy, abort): takes its identity and sequence number
+ * now. Once NCCL has freed it, another thread may get the same address for a new communicator.
+ * Returns the identity's id (0 when unknown), for pt_comm_remove_if. */
+uint64_t pt_call_resolve(struct pt_call *c);
 
 /* Ends a guarded call without an NCCL_CALL record (creations write COMM_INIT instead). */
 static inline void pt_call_leave(const struct pt_call *c)

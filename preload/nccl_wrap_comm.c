@@ -171,10 +171,11 @@ static ncclResult_t comm_end(enum pt_nccl_sym sym, uint16_t op, ncclComm_t comm,
         return real(comm);
     c.comm = comm;
     c.lookup_only = 1;
+    uint64_t id = forget ? pt_call_resolve(&c) : 0;
     ncclResult_t r = real(comm);
     pt_call_end(&c, r);
     if (forget && r == ncclSuccess)
-        pt_comm_remove(comm);
+        pt_comm_remove_if(comm, id);
     return r;
 }
 

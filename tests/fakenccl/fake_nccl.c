@@ -250,6 +250,13 @@ static ncclResult_t end_comm(ncclComm_t comm, int free_it)
     if (free_it) {
         comm->magic = 0;
         comm_free(comm);
+        /* FAKE_NCCL_FREED_SLEEP_US: linger after freeing, as a real destroy may, so that a test
+         * can make another thread's new communicator take the freed address meanwhile. */
+        const char *v = getenv("FAKE_NCCL_FREED_SLEEP_US");
+        if (v && atol(v) > 0) {
+            struct timespec ts = {atol(v) / 1000000, (atol(v) % 1000000) * 1000};
+            nanosleep(&ts, NULL);
+        }
     }
     return ncclSuccess;
 }

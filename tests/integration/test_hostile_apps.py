@@ -79,6 +79,24 @@ class Threads(TraceTest):
         self.assertEqual(len(of_kind(evs, "thread")), 2001)
 
 
+class AddressReuse(TraceTest):
+    def test_a_destroyed_communicators_address_taken_by_another_thread(self):
+        # NCCL frees a communicator inside its destroy; another thread's new communicator may get
+        # the same address before the destroy returns. Its calls are its own: its id, its
+        # sequence numbers from 0, no communicator "adopted" for them.
+        proc = run_traced([APP, "reuse"], self.run_dir, FAKE_NCCL_FREED_SLEEP_US=200000)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("same address 1", proc.stdout)
+        evs = events(self.run_dir)
+        inits = of_kind(evs, "comm_init")
+        self.assertEqual([i["how"] for i in inits], ["InitRank", "InitRank"])
+        fresh = inits[1]["comm"]
+        ars = [e for e in nccl(evs, "AllReduce") if e["comm"] == fresh]
+        self.assertEqual([e["seq"] for e in ars], [0, 1, 2, 3, 4])
+        destroys = nccl(evs, "CommDestroy")
+        self.assertEqual(sorted(e["comm"] for e in destroys), sorted(i["comm"] for i in inits))
+
+
 @unittest.skipUnless(os.geteuid() == 0, "needs root to make files of another user")
 class RunDirectories(TraceTest):
     NOBODY = 65534

@@ -10,7 +10,10 @@
  *                   how many of three SIGINTs reached the handler
  *   forksig MS      a timer signal handler that forks every millisecond (the child _exits)
  *                   while the main loop creates and destroys communicators for MS milliseconds
- *   churn N         N threads one after another, each making 20 NCCL calls and exiting */
+ *   churn N         N threads one after another, each making 20 NCCL calls and exiting
+ *   reuse           a thread destroys its communicator; while the destroy lingers (the test
+ *                   NCCL's FAKE_NCCL_FREED_SLEEP_US), another thread's new communicator takes
+ *                   the freed address and makes 5 calls after the destroy has returned */
 #include <fcntl.h>
 #include <nccl.h>
 #include <pthread.h>
@@ -208,6 +211,31 @@ static int churn(int n)
     return 0;
 }
 
+static ncclComm_t doomed;
+
+static void *destroy_thread(void *arg)
+{
+    (void)arg;
+    ncclCommDestroy(doomed);
+    return NULL;
+}
+
+static int reuse(void)
+{
+    doomed = new_comm();
+    calls(doomed, 3);
+    pthread_t t;
+    if (pthread_create(&t, NULL, destroy_thread, NULL) != 0)
+        return 5;
+    usleep(50 * 1000); /* inside the destroy, after the free */
+    ncclComm_t fresh = new_comm();
+    printf("same address %d\n", fresh == doomed);
+    pthread_join(t, NULL);
+    calls(fresh, 5);
+    ncclCommDestroy(fresh);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "closeall"))
@@ -220,6 +248,8 @@ int main(int argc, char **argv)
         return forksig(atoi(argv[2]));
     if (argc >= 3 && !strcmp(argv[1], "churn"))
         return churn(atoi(argv[2]));
-    fprintf(stderr, "usage: hostile_app closeall|dup2 FILE | signals | forksig N | churn N\n");
+    if (argc >= 2 && !strcmp(argv[1], "reuse"))
+        return reuse();
+    fprintf(stderr, "usage: hostile_app closeall|dup2 FILE | signals | forksig MS | churn N | reuse\n");
     return 2;
 }
