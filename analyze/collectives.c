@@ -62,6 +62,23 @@ struct group_track {
     uint64_t group_id;
     int members;
     struct call_ref first;
+    struct group_memory *mem;      /* allocated at the file's first group of several calls */
+};
+
+/* A group of several calls (an all-to-all of grouped sends and receives) runs as one kernel,
+ * tied to the group's GroupEnd: that kernel times each of the group's calls. A file keeps the
+ * call ids of its last few groups until their kernels come (calls past GROUP_CALLS in a group
+ * are not timed by it). */
+#define GROUP_CALLS 32
+#define GROUPS_KEPT 64
+struct group_calls {
+    uint64_t end_call;             /* the GroupEnd's call id; 0: free */
+    int n;
+    uint64_t call[GROUP_CALLS];
+};
+struct group_memory {
+    struct group_calls open, kept[GROUPS_KEPT];
+    int next;                      /* the kept entry to reuse next */
 };
 
 struct pt_collectives {
@@ -476,13 +493,21 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
         if (gt->group_id == r->group_id && gt->members) {
             struct call_ref ref = gt->first;
             ref.call_id = r->call_id;
-            if (gt->members > 1)
+            if (gt->members > 1) {
                 ref.op = PT_OP_GroupEnd, ref.seq = 0;
+                if (gt->mem) { /* kept for the group's kernel */
+                    struct group_calls *kept = &gt->mem->kept[gt->mem->next++ % GROUPS_KEPT];
+                    *kept = gt->mem->open;
+                    kept->end_call = r->call_id;
+                }
+            }
             struct call_ref *slot = pt_call_map_slot(&c->calls[ev->source], r->call_id);
             if (slot)
                 *slot = ref;
         }
         gt->group_id = 0, gt->members = 0;
+        if (gt->mem)
+            gt->mem->open.n = 0;
         return NULL;
     }
     if (!r->comm_id || r->nranks <= 0 || r->op >= PT_OP_LIMIT)
@@ -497,9 +522,21 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
         *slot = ref;
     *added = slot;
     struct group_track *gt = &c->groups[ev->source];
-    if (r->group_id && gt->group_id != r->group_id)
-        *gt = (struct group_track){r->group_id, 0, ref};
+    if (r->group_id && gt->group_id != r->group_id) {
+        struct group_memory *mem = gt->mem;
+        *gt = (struct group_track){r->group_id, 0, ref, mem};
+        if (mem)
+            mem->open.n = 0;
+    }
     gt->members += r->group_id != 0;
+    if (gt->members > 1 && !gt->mem) /* several calls in one group: the file keeps groups */
+        gt->mem = calloc(1, sizeof *gt->mem);
+    if (r->group_id && gt->mem && gt->mem->open.n < GROUP_CALLS) {
+        if (gt->members == 2 && gt->mem->open.n == 0) /* the first call, met before the memory */
+            gt->mem->open.call[gt->mem->open.n++] = gt->first.call_id;
+        if (gt->mem->open.n < GROUP_CALLS)
+            gt->mem->open.call[gt->mem->open.n++] = r->call_id;
+    }
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
     if (!s) {
         c->cut++;
@@ -620,6 +657,39 @@ static uint64_t add_replay(struct pt_collectives *c, const struct pt_event *ev,
     return ref->comm;
 }
 
+/* The kernel's times for each call of the group it ran (found by its GroupEnd's call id): the
+ * send/recv rows' time, and each call's observation in its instance. */
+static void time_group(struct pt_collectives *c, const struct pt_event *ev,
+                       const struct pt_rec_kernel *k, uint64_t end_call)
+{
+    struct group_memory *mem = c->groups[ev->source].mem;
+    struct group_calls *gc = NULL;
+    for (int i = 0; i < GROUPS_KEPT && !gc; i++)
+        if (mem->kept[i].end_call == end_call)
+            gc = &mem->kept[i];
+    if (!gc)
+        return;
+    int32_t g = c->rank[ev->source];
+    for (int m = 0; m < gc->n; m++) {
+        const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], gc->call[m]);
+        uint64_t at;
+        if (!ref || !pt_u64_map_get(&c->comm_index, ref->comm, &at))
+            continue;
+        struct pt_coll_bucket *b = &c->comms[at - 1]->ops[ref->op][bucket_of(ref->bytes)];
+        if (is_p2p(ref->op) && b->count) /* its call counted (in the window) */
+            b->transfer_ns += k->end_ns - k->start_ns;
+        struct open_coll *o = find_open(c, ref->comm, open_op(ref->op), ref->seq, 0);
+        if (!o || ref->obs < 0 || ref->obs >= o->seen || o->obs[ref->obs].rank != g ||
+            o->obs[ref->obs].gpu_out)
+            continue;
+        take_kernel(o, &o->obs[ref->obs], k);
+        o->touched = ev->ts_ns;
+        if (complete(o))
+            close_and_compact(c, o);
+    }
+    gc->end_call = 0;
+}
+
 /* A graph node made inside a NCCL call: that call was captured, and runs only in replays. */
 static void note_capture(struct pt_collectives *c, const struct pt_event *ev)
 {
@@ -644,6 +714,10 @@ static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, c
         return 0;
     if (k->graph_node_id && pt_op_is_collective(ref->op))
         return add_replay(c, ev, k, ref, in_window);
+    if (ref->op == PT_OP_GroupEnd && c->groups[ev->source].mem) {
+        time_group(c, ev, k, call);
+        return ref->comm;
+    }
     uint64_t at;
     if (is_p2p(ref->op) && pt_u64_map_get(&c->comm_index, ref->comm, &at)) {
         struct pt_coll_bucket *b = &c->comms[at - 1]->ops[ref->op][bucket_of(ref->bytes)];
@@ -836,6 +910,8 @@ void pt_collectives_free(struct pt_collectives *c)
         pt_call_map_free(&c->calls[i]);
     free(c->calls);
     free(c->gpu);
+    for (size_t i = 0; c->groups && i < c->n_files; i++)
+        free(c->groups[i].mem);
     free(c->groups);
     free(c->rank);
     free(c->open);

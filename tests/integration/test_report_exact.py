@@ -324,6 +324,24 @@ class ReportExact(TraceTest):
         subprocess.run([GEN, pp, "pp", "4", "2", "10000", "3"], check=True)
         self.assertNotIn("imbalance", cli("report", pp).stdout)
 
+    def test_ep_group_kernel_times_every_call(self):
+        # The all-to-all as one NCCL group, its one kernel tied to the GroupEnd (as NCCL does):
+        # that kernel times each send and receive of the group, and every pair is timed on the GPU.
+        experts, steps, compute, d_ns, nbytes, hot, factor = 4, 10, 50_000, 20_000, 4096, 2, 3
+        os.makedirs(self.run_dir)
+        subprocess.run([GEN, self.run_dir, "ep", *map(str, (experts, steps, compute, d_ns, nbytes,
+                                                            hot, factor))], check=True,
+                       env=dict(os.environ, GEN_EP_GROUPED="1"))
+        rep = json.loads(cli("report", "--json", self.run_dir).stdout)
+        (comm,) = rep["communicators"]
+        self.assertEqual((comm["role"], comm["pairs"], comm["unpaired"]), ("EP", 120, 0))
+        rows = [r for r in rep["collectives"] if r["op"] in ("Send", "Recv")]
+        self.assertEqual(sum(r["count"] for r in rows), 2 * 120)
+        for r in rows:
+            self.assertEqual(r["gpu_timed"], r["count"], r)
+            self.assertEqual(r["transfer_ns"], r["count"] * d_ns, r)
+            self.assertEqual(r["wait_ns"], 0, r)  # every rank's kernel starts at once
+
     def test_ep_with_count_gathers(self):
         """An all-to-all of uneven sizes also all-gathers its counts (1 call in 7 here): still EP,
         by bytes, where the call count alone says mixed traffic."""

@@ -28,6 +28,8 @@
  * rank's send/recv kernel runs D ns (the others wait for the hot rank). The hot rank receives
  * H x E / (H + E - 1) times the mean. GEN_EP_COUNTS=1: each step first all-gathers 64 bytes
  * (the counts of an all-to-all of uneven sizes), 1 call in 7 of the communicator's at E = 4.
+ * GEN_EP_GROUPED=1: the sends and receives in one NCCL group (GroupStart ... GroupEnd), its
+ * kernel tied to the GroupEnd, as NCCL launches one kernel for a group.
  *   gen_trace DIR ep E STEPS C D B HOT H
  * Scenario "graph": R ranks of one TP communicator capture K all-reduces of B bytes into a CUDA
  * graph (each call makes a graph node; instantiation clones it), then replay the graph N times,
@@ -327,8 +329,9 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                        uint64_t bytes, int hot, uint64_t factor)
 {
     const uint64_t comm = 0xe9c0ffee, period = compute + d_ns + 1000;
-    const char *counts_env = getenv("GEN_EP_COUNTS");
+    const char *counts_env = getenv("GEN_EP_COUNTS"), *grouped_env = getenv("GEN_EP_GROUPED");
     int counts = counts_env && strcmp(counts_env, "1") == 0;
+    int grouped = grouped_env && strcmp(grouped_env, "1") == 0;
     for (int r = 0; r < experts; r++) {
         FILE *f = open_rank(dir, r, t00, 0, comm, experts);
         uint64_t seq[64] = {0};
@@ -343,6 +346,15 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                     .bytes = 64, .peer = -1, .rank = r, .nranks = experts, .op = PT_OP_AllGather, .dtype = 2};
                 put(&gather, sizeof gather);
             }
+            /* GEN_EP_GROUPED=1: the sends and receives in one NCCL group, whose one kernel is
+             * tied to its GroupEnd, as NCCL launches it. */
+            uint64_t group = grouped ? (5ull << 40) | ((uint64_t)k << 16) : 0;
+            struct pt_rec_nccl_call mark = {
+                .hdr = {PT_REC_NCCL_CALL, sizeof mark, 1}, .t_enter_ns = base + compute - 600,
+                .t_exit_ns = base + compute - 590, .call_id = group, .peer = -1, .rank = -1,
+                .nranks = -1, .op = PT_OP_GroupStart, .group_id = group};
+            if (grouped)
+                put(&mark, sizeof mark);
             for (int peer = 0; peer < experts; peer++) {
                 if (peer == r)
                     continue;
@@ -351,7 +363,8 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                     .hdr = {PT_REC_NCCL_CALL, sizeof send, 1}, .t_enter_ns = t, .t_exit_ns = t + 10,
                     .comm_id = comm, .call_id = (3ull << 40) | ((uint64_t)k << 16) | (uint64_t)(2 * peer),
                     .seq = seq[peer], .bytes = peer == hot ? factor * bytes : bytes, .peer = peer,
-                    .rank = r, .nranks = experts, .op = PT_OP_Send, .dtype = 9};
+                    .rank = r, .nranks = experts, .op = PT_OP_Send, .dtype = 9, .group_id = group,
+                    .group_depth = grouped};
                 struct pt_rec_nccl_call recv = send;
                 recv.call_id = last = send.call_id + 1;
                 recv.bytes = r == hot ? factor * bytes : bytes;
@@ -359,6 +372,13 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                 seq[peer]++;
                 put(&send, sizeof send);
                 put(&recv, sizeof recv);
+            }
+            if (grouped) {
+                mark.op = PT_OP_GroupEnd;
+                mark.call_id = last = group | 0xffff;
+                mark.t_enter_ns = base + compute - 400;
+                mark.t_exit_ns = base + compute - 390;
+                put(&mark, sizeof mark);
             }
             put_kernel(base + compute, base + compute + d_ns, 3, last);
             if (frame_len > frame_bytes)
