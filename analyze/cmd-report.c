@@ -205,7 +205,7 @@ static void print_text(void)
     print_hops();
     if (gpu) {
         printf("\nwhere each GPU's time went (%% of its span; compute > communication > copies):\n");
-        printf("%5s %9s %8s %8s %8s %8s %8s %8s %8s %10s\n", "rank", "span ms", "compute", "tp",
+        printf("%5s %11s %8s %8s %8s %8s %8s %8s %8s %10s\n", "rank", "GPU span ms", "compute", "tp",
                "pp", "ep", "other", "memcpy", "idle", "hidden ms");
         for (size_t o = 0; o < n_files; o++) {
             size_t i = by_rank[o];
@@ -213,7 +213,7 @@ static void print_text(void)
             double pct[PT_CATS];
             if (!pt_report_shares(shown, i, cat, pct, &hidden, &span))
                 continue;
-            printf("%5d %9.3f", t[i].rank, (double)span / 1e6);
+            printf("%5d %11.3f", t[i].rank, (double)span / 1e6);
             for (int k = 0; k < PT_CATS; k++)
                 printf(" %7.1f%%", pct[k]);
             printf(" %10.3f\n", (double)hidden / 1e6);
@@ -221,7 +221,8 @@ static void print_text(void)
     }
     putchar('\n');
     print_seed("");
-    printf("\n%5s %10s %12s %14s %14s\n", "rank", "span ms", "NCCL host ms", "NCCL kernel ms",
+    /* "events": first to last event of any kind (host calls too), which the GPU span is not. */
+    printf("\n%5s %10s %12s %14s %14s\n", "rank", "events ms", "NCCL host ms", "NCCL kernel ms",
            "other kernel ms");
     for (size_t o = 0; o < n_files; o++) {
         size_t i = by_rank[o];
@@ -252,7 +253,7 @@ static void print_markdown(void)
         printf(".\n\n");
     }
     if (gpu) {
-        printf("| rank | span ms |");
+        printf("| rank | GPU span ms |");
         for (int k = 0; k < PT_CATS; k++)
             printf(" %s %% |", pt_cat_names[k]);
         printf(" hidden comm ms |\n|---|---|");

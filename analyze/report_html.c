@@ -51,7 +51,7 @@ static void ranks_section(FILE *out, const struct pt_report *r)
     fputs("<h2>Where each GPU's time went</h2>\n<p>Share of each rank's GPU span; compute &gt; "
           "communication &gt; copies &gt; idle, nothing counted twice.</p>\n", out);
     legend(out);
-    fputs("<table><tr><th>rank</th><th class=l>host</th><th>GPU</th><th>span ms</th>", out);
+    fputs("<table><tr><th>rank</th><th class=l>host</th><th>GPU</th><th>GPU span ms</th>", out);
     for (int k = 0; k < PT_CATS; k++)
         fprintf(out, "<th>%s %%</th>", pt_cat_names[k]);
     fputs("<th class=l></th></tr>\n", out);

@@ -366,7 +366,7 @@ class GpuSamples(unittest.TestCase):
         rep = json.loads(subprocess.run([PARTRACE, "report", "--json", run], capture_output=True,
                                         text=True, check=True).stdout)
         for row, r in zip(ranks, rep["ranks"]):
-            # rank, host, GPU, span ms, then the categories in report order
+            # rank, host, GPU, GPU span ms, then the categories in report order
             self.assertEqual(int(row[2]), r["gpu"])
             self.assertAlmostEqual(float(row[4]), r["attribution_pct"]["compute"], delta=0.051)
             self.assertAlmostEqual(float(row[5]), r["attribution_pct"]["tp_comm"], delta=0.051)
@@ -395,7 +395,7 @@ class GpuSamples(unittest.TestCase):
         out = subprocess.run([PARTRACE, "report", "--markdown",
                               os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")],
                              capture_output=True, text=True, check=True).stdout
-        self.assertIn("| rank | span ms | compute % | tp_comm % |", out)
+        self.assertIn("| rank | GPU span ms | compute % | tp_comm % |", out)
         self.assertEqual(len([l for l in out.splitlines() if l.startswith("| 0 |") or
                               l.startswith("| 1 |") or l.startswith("| 2 |") or l.startswith("| 3 |")]), 4)
         self.assertIn("| TP | `9c04abee1c7a4c33` | AllReduce | 2097152 | 1624 |", out)
