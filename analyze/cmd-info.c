@@ -135,14 +135,12 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
     printf("  threads   %" PRIu32 "\n", s->threads);
     printf("  dropped   %" PRIu64 "%s\n", s->dropped,
            s->dropped ? " events (buffers full or file unwritable: raise PARTRACE_BUFFER_MB)" : "");
-    if (s->warning[0])
-    {
+    if (s->warning[0]) {
         printf("  integrity %s at offset %" PRIu64 ": ", s->stats.corrupt ? "DAMAGED" : "cut short",
                s->stats.stop_offset);
         pt_term_escape(stdout, s->warning, strlen(s->warning));
         putchar('\n');
-    }
-    else if (s->has_end)
+    } else if (s->has_end)
         printf("  integrity complete (ended by %s)\n", pt_end_how_name(s->end_how));
     else
         printf("  integrity whole frames, no end record (process killed, exec'd or still running; "

@@ -208,11 +208,18 @@ struct pt_collectives *pt_collectives_new(const struct pt_run *run)
     return c;
 }
 
-static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t id, int32_t n)
+/* The stats of communicator id when it has some, else NULL (nothing made). */
+static struct pt_comm_stats *comm_known(const struct pt_collectives *c, uint64_t id)
 {
     uint64_t at;
-    if (pt_u64_map_get(&c->comm_index, id, &at))
-        return c->last_comm = c->comms[at - 1];
+    return pt_u64_map_get(&c->comm_index, id, &at) ? c->comms[at - 1] : NULL;
+}
+
+static struct pt_comm_stats *comm_stats_find(struct pt_collectives *c, uint64_t id, int32_t n)
+{
+    struct pt_comm_stats *known = comm_known(c, id);
+    if (known)
+        return c->last_comm = known;
     if (c->n_comms == c->comms_cap) {
         size_t cap = c->comms_cap ? 2 * c->comms_cap : 16;
         struct pt_comm_stats **more = realloc(c->comms, cap * sizeof *more);
@@ -309,6 +316,12 @@ static void add_hop(struct pt_comm_stats *s, const struct open_coll *o, int gpu)
         hop->send_wait_ns += b - a;
 }
 
+/* When observation i arrived: its kernel's start when the instance is timed by kernels. */
+static uint64_t arrival(const struct open_coll *o, int32_t i, int gpu)
+{
+    return gpu ? o->obs[i].gpu_in : o->obs[i].host_in;
+}
+
 /* Folds a finished instance into its communicator's totals and frees it. */
 static void close_instance(struct pt_collectives *c, struct open_coll *o)
 {
@@ -324,7 +337,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
         int32_t last_i = 0;
         /* The last to arrive; of those arriving at once, the last to call. */
         for (int32_t i = 0; i < o->seen; i++) {
-            uint64_t a = gpu ? o->obs[i].gpu_in : o->obs[i].host_in;
+            uint64_t a = arrival(o, i, gpu);
             uint64_t e = gpu ? o->obs[i].gpu_out : o->obs[i].host_out;
             if (a > last || (a == last && called_after(&o->obs[i], &o->obs[last_i])))
                 last = a, last_i = i;
@@ -333,7 +346,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
         int32_t last_member = o->obs[last_i].member;
         uint64_t wait = 0;
         for (int32_t i = 0; i < o->seen; i++)
-            wait += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
+            wait += last - arrival(o, i, gpu);
         struct pt_coll_bucket *b = &s->ops[o->op][bucket_of(o->bytes)];
         if (o->op == PT_OP_Recv) { /* a send/recv pair: its calls are counted and timed apart */
             /* Each side's wait in its own row: a receiver waits for a late sender (upstream),
@@ -341,7 +354,7 @@ static void close_instance(struct pt_collectives *c, struct open_coll *o)
             for (int32_t i = 0; i < o->seen; i++) {
                 struct pt_coll_bucket *side = &s->ops[o->obs[i].is_send ? PT_OP_Send : PT_OP_Recv]
                                                      [bucket_of(o->bytes)];
-                side->wait_ns += last - (gpu ? o->obs[i].gpu_in : o->obs[i].host_in);
+                side->wait_ns += last - arrival(o, i, gpu);
                 side->gpu_timed += gpu;
             }
             s->pairs++;
@@ -432,13 +445,20 @@ static int complete(const struct open_coll *o)
     return o->seen >= o->n && !o->waiting;
 }
 
+/* An instance was given something at time ts: closed when that made it complete. */
+static void touch(struct pt_collectives *c, struct open_coll *o, uint64_t ts)
+{
+    o->touched = ts;
+    if (complete(o))
+        close_and_compact(c, o);
+}
+
 /* Who talks to whom over send/recv (the role) and who member r->rank is. Returns 0, or -1 when
  * the call cannot be placed (rank out of the communicator, out of memory). */
-static int note_peer(struct pt_comm_stats *s, const struct pt_rec_nccl_call *r, int32_t global)
+static int note_peer(struct pt_comm_stats *s, const struct pt_rec_nccl_call *r)
 {
     if (r->rank < 0 || r->rank >= s->nranks || r->peer < 0)
         return -1;
-    (void)global;
     if (!s->peer_bits) {
         s->peer_bits = calloc((size_t)s->nranks, sizeof *s->peer_bits);
         s->recv_bytes = calloc((size_t)s->nranks, sizeof *s->recv_bytes);
@@ -506,8 +526,6 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
                 *slot = ref;
         }
         gt->group_id = 0, gt->members = 0;
-        if (gt->mem)
-            gt->mem->open.n = 0;
         return NULL;
     }
     if (!r->comm_id || r->nranks <= 0 || r->op >= PT_OP_LIMIT)
@@ -529,14 +547,11 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
             mem->open.n = 0;
     }
     gt->members += r->group_id != 0;
-    if (gt->members > 1 && !gt->mem) /* several calls in one group: the file keeps groups */
-        gt->mem = calloc(1, sizeof *gt->mem);
-    if (r->group_id && gt->mem && gt->mem->open.n < GROUP_CALLS) {
-        if (gt->members == 2 && gt->mem->open.n == 0) /* the first call, met before the memory */
-            gt->mem->open.call[gt->mem->open.n++] = gt->first.call_id;
-        if (gt->mem->open.n < GROUP_CALLS)
-            gt->mem->open.call[gt->mem->open.n++] = r->call_id;
-    }
+    /* Several calls in one group: the file keeps groups from now on, this one's first call too. */
+    if (gt->members > 1 && !gt->mem && (gt->mem = calloc(1, sizeof *gt->mem)))
+        gt->mem->open.call[gt->mem->open.n++] = gt->first.call_id;
+    if (r->group_id && gt->mem && gt->mem->open.n < GROUP_CALLS)
+        gt->mem->open.call[gt->mem->open.n++] = r->call_id;
     struct pt_comm_stats *s = comm_stats(c, r->comm_id, r->nranks);
     if (!s) {
         c->cut++;
@@ -549,7 +564,7 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
     int32_t g = c->rank[ev->source];
     if (members_reserve(s, r->rank) == 0 && s->member_rank[r->rank] != g)
         s->member_rank[r->rank] = g;
-    *placed = is_p2p(r->op) && note_peer(s, r, g) == 0;
+    *placed = is_p2p(r->op) && note_peer(s, r) == 0;
     return s;
 }
 
@@ -558,6 +573,34 @@ static uint16_t open_op(uint16_t op) { return is_p2p(op) ? PT_OP_Recv : op; }
 
 /* The key that matches a call across ranks: its sequence number, or its send/recv pair. */
 static uint64_t call_key(const struct pt_rec_nccl_call *r) { return is_p2p(r->op) ? pair_key(r) : r->seq; }
+
+/* Gives a new instance, of n ranks and bytes (S), its observations. Returns 0, or -1 when out
+ * of memory (the instance is dropped). */
+static int instance_obs(struct pt_collectives *c, struct open_coll *o, int32_t n, uint64_t bytes)
+{
+    if (o->obs)
+        return 0;
+    o->n = n;
+    o->bytes = bytes;
+    if (!(o->obs = obs_new(c, n))) {
+        free_entry(o);
+        c->open_used--;
+        return -1;
+    }
+    c->open_obs += (uint64_t)n;
+    return 0;
+}
+
+/* A send or receive's kernel times its call in the send/recv row, when the call was counted
+ * (inside the report's window). */
+static void time_p2p_call(struct pt_collectives *c, const struct call_ref *ref,
+                          const struct pt_rec_kernel *k)
+{
+    struct pt_comm_stats *s = is_p2p(ref->op) ? comm_known(c, ref->comm) : NULL;
+    struct pt_coll_bucket *b = s ? &s->ops[ref->op][bucket_of(ref->bytes)] : NULL;
+    if (b && b->count)
+        b->transfer_ns += k->end_ns - k->start_ns;
+}
 
 static void add_call(struct pt_collectives *c, const struct pt_event *ev)
 {
@@ -584,19 +627,9 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
     if (!pt_op_is_collective(r->op) && !(is_p2p(r->op) && key))
         return;
     struct open_coll *o = find_open(c, r->comm_id, open_op(r->op), key, 1);
-    if (!o)
+    if (!o || instance_obs(c, o, is_p2p(r->op) ? 2 : r->nranks,
+                           pt_total_bytes(r->op, r->bytes, r->nranks)) != 0)
         return;
-    if (!o->obs) {
-        o->n = is_p2p(r->op) ? 2 : r->nranks;
-        o->bytes = pt_total_bytes(r->op, r->bytes, r->nranks);
-        o->obs = obs_new(c, o->n);
-        if (!o->obs) {
-            free_entry(o);
-            c->open_used--;
-            return;
-        }
-        c->open_obs += (uint64_t)o->n;
-    }
     if (o->seen < o->n) {
         if (ref)
             ref->obs = o->seen;
@@ -607,9 +640,7 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
                           .host_in = r->t_enter_ns, .host_out = r->t_exit_ns};
         o->waiting += b->wants_gpu;
     }
-    o->touched = ev->ts_ns;
-    if (complete(o))
-        close_and_compact(c, o);
+    touch(c, o, ev->ts_ns);
 }
 
 /* The kernel's times for observation b of instance o. */
@@ -626,34 +657,21 @@ static inline void take_kernel(struct open_coll *o, struct obs *b, const struct 
 static uint64_t add_replay(struct pt_collectives *c, const struct pt_event *ev,
                            const struct pt_rec_kernel *k, const struct call_ref *ref, int in_window)
 {
-    uint64_t node = pt_mix64(ev->source + 1, k->graph_node_id), n = 0, at;
+    uint64_t node = pt_mix64(ev->source + 1, k->graph_node_id), n = 0;
     pt_u64_map_get(&c->replays, node, &n);
     pt_u64_map_put(&c->replays, node, n + 1);
-    if (!pt_u64_map_get(&c->comm_index, ref->comm, &at))
+    const struct pt_comm_stats *s = comm_known(c, ref->comm);
+    if (!s)
         return ref->comm;
-    int32_t nranks = c->comms[at - 1]->nranks;
     struct open_coll *o = find_open(c, ref->comm, ref->op, pt_mix64(ref->seq + 1, n + 1), in_window);
-    if (!o)
+    if (!o || instance_obs(c, o, s->nranks, pt_total_bytes(ref->op, ref->bytes, s->nranks)) != 0)
         return ref->comm;
-    if (!o->obs) {
-        o->n = nranks;
-        o->bytes = pt_total_bytes(ref->op, ref->bytes, nranks);
-        o->obs = obs_new(c, o->n);
-        if (!o->obs) {
-            free_entry(o);
-            c->open_used--;
-            return ref->comm;
-        }
-        c->open_obs += (uint64_t)o->n;
-    }
     if (o->seen < o->n)
         o->obs[o->seen++] = (struct obs){.rank = c->rank[ev->source], .member = ref->member,
                                          .file = ev->source, .host_in = k->start_ns,
                                          .host_out = k->end_ns, .gpu_in = k->start_ns,
                                          .gpu_out = k->end_ns};
-    o->touched = ev->ts_ns;
-    if (complete(o))
-        close_and_compact(c, o);
+    touch(c, o, ev->ts_ns);
     return ref->comm;
 }
 
@@ -672,20 +690,15 @@ static void time_group(struct pt_collectives *c, const struct pt_event *ev,
     int32_t g = c->rank[ev->source];
     for (int m = 0; m < gc->n; m++) {
         const struct call_ref *ref = pt_call_map_get(&c->calls[ev->source], gc->call[m]);
-        uint64_t at;
-        if (!ref || !pt_u64_map_get(&c->comm_index, ref->comm, &at))
+        if (!ref)
             continue;
-        struct pt_coll_bucket *b = &c->comms[at - 1]->ops[ref->op][bucket_of(ref->bytes)];
-        if (is_p2p(ref->op) && b->count) /* its call counted (in the window) */
-            b->transfer_ns += k->end_ns - k->start_ns;
+        time_p2p_call(c, ref, k);
         struct open_coll *o = find_open(c, ref->comm, open_op(ref->op), ref->seq, 0);
         if (!o || ref->obs < 0 || ref->obs >= o->seen || o->obs[ref->obs].rank != g ||
             o->obs[ref->obs].gpu_out)
             continue;
         take_kernel(o, &o->obs[ref->obs], k);
-        o->touched = ev->ts_ns;
-        if (complete(o))
-            close_and_compact(c, o);
+        touch(c, o, ev->ts_ns);
     }
     gc->end_call = 0;
 }
@@ -718,12 +731,7 @@ static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, c
         time_group(c, ev, k, call);
         return ref->comm;
     }
-    uint64_t at;
-    if (is_p2p(ref->op) && pt_u64_map_get(&c->comm_index, ref->comm, &at)) {
-        struct pt_coll_bucket *b = &c->comms[at - 1]->ops[ref->op][bucket_of(ref->bytes)];
-        if (b->count) /* its call counted (in the window) */
-            b->transfer_ns += k->end_ns - k->start_ns;
-    }
+    time_p2p_call(c, ref, k);
     struct open_coll *o = find_open(c, ref->comm, open_op(ref->op), ref->seq, 0);
     if (!o)
         return ref->comm;
@@ -739,9 +747,7 @@ static uint64_t add_kernel(struct pt_collectives *c, const struct pt_run *run, c
             if (o->obs[i].rank == g && !o->obs[i].gpu_out)
                 take_kernel(o, &o->obs[i], k);
     }
-    o->touched = ev->ts_ns;
-    if (complete(o))
-        close_and_compact(c, o);
+    touch(c, o, ev->ts_ns);
     return ref->comm;
 }
 

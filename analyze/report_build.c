@@ -185,12 +185,9 @@ void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap)
 static void warn_missing_ranks(const struct pt_collectives *c)
 {
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
-        const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-        int seen = pt_comm_members_seen(s);
-        if (seen < s->nranks)
-            WARN("warning: communicator %016" PRIx64 " has %d ranks, %d of them in this run: "
-                      "%" PRIu64 " of %" PRIu64 " collectives lack a rank (a trace file missing?)",
-                      s->id, s->nranks, seen, s->incomplete, s->instances);
+        char note[512];
+        if (pt_report_missing_ranks(pt_collectives_comm(c, i), note, sizeof note))
+            WARN("warning: %s", note);
     }
 }
 

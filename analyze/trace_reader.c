@@ -92,24 +92,22 @@ static int open_checked(const char *path, struct pt_file_header *hp, char *err, 
         return -1;
     }
     struct stat st;
+    struct pt_file_header h;
+    memset(&h, 0, sizeof h);
+    ssize_t n;
     if (fstat(fd, &st) != 0) {
         fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-        close(fd);
-        return -1;
+        goto refused;
     }
     if (!S_ISREG(st.st_mode)) {
         fail(err, errlen, "%s: not a regular file (%s)", path, special_kind(st.st_mode));
-        close(fd);
-        return -1;
+        goto refused;
     }
     if (st.st_size == 0) {
         fail(err, errlen, "%s: empty file (a process that ended before its first write?)", path);
-        close(fd);
-        return -1;
+        goto refused;
     }
-    struct pt_file_header h;
-    memset(&h, 0, sizeof h);
-    ssize_t n = pread(fd, &h, sizeof h, 0);
+    n = pread(fd, &h, sizeof h, 0);
     if (n < (ssize_t)offsetof(struct pt_file_header, header_bytes) + 4 ||
         memcmp(h.magic, PT_MAGIC, PT_MAGIC_LEN) != 0) {
         size_t seen = n > 0 ? ((size_t)n < PT_MAGIC_LEN ? (size_t)n : PT_MAGIC_LEN) : 0;
@@ -117,23 +115,23 @@ static int open_checked(const char *path, struct pt_file_header *hp, char *err, 
             fail(err, errlen, "%s: header cut short at byte %zd (killed while starting?)", path, n);
         else
             fail(err, errlen, "%s: not a partrace trace (no '%s' magic at offset 0)", path, PT_MAGIC);
-        close(fd);
-        return -1;
+        goto refused;
     }
     if (h.version_major < PT_VERSION_MAJOR_PLAIN || h.version_major > PT_VERSION_MAJOR) {
         fail(err, errlen, "%s: trace format %u.%u; this partrace reads %u.x to %u.x", path,
              h.version_major, h.version_minor, PT_VERSION_MAJOR_PLAIN, PT_VERSION_MAJOR);
-        close(fd);
-        return -1;
+        goto refused;
     }
     if (n < (ssize_t)sizeof h || h.header_bytes < sizeof h || h.header_bytes > (1u << 20)) {
         fail(err, errlen, "%s: header is cut short or damaged (%zd bytes, header_bytes %u)", path,
              n, h.header_bytes);
-        close(fd);
-        return -1;
+        goto refused;
     }
     *hp = h;
     return fd;
+refused:
+    close(fd);
+    return -1;
 }
 
 int pt_reader_probe(const char *path, char *err, size_t errlen)

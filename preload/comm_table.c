@@ -108,16 +108,6 @@ void pt_comm_remove_if(const void *handle, uint64_t id)
     struct pt_comm *c = pt_comm_lookup(handle);
     if (c && c->id == id)
         atomic_store_explicit(&c->handle, REMOVED, memory_order_release);
-    pt_unlock_signals_restored(&lock, &saved);
-}
-
-void pt_comm_remove(const void *handle)
-{
-    sigset_t saved;
-    pt_lock_signals_blocked(&lock, &saved);
-    struct pt_comm *c = pt_comm_lookup(handle);
-    if (c)
-        atomic_store_explicit(&c->handle, REMOVED, memory_order_release);
     /* p2p_seq is freed when the slot is reused: a racing reader may still hold the entry. */
     pt_unlock_signals_restored(&lock, &saved);
 }

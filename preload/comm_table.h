@@ -31,10 +31,8 @@ struct pt_comm *pt_comm_lookup(const void *handle);
 struct pt_comm *pt_comm_add(const void *handle, uint64_t id, int rank, int nranks, int device,
                             uint32_t flags);
 
-/* Forgets a destroyed communicator. */
-void pt_comm_remove(const void *handle);
-/* Forgets it only while its entry still holds communicator id: after NCCL freed it, its address
- * may already name a new communicator of another thread. */
+/* Forgets a destroyed communicator, only while its entry still holds communicator id: after NCCL
+ * freed it, its address may already name a new communicator of another thread. */
 void pt_comm_remove_if(const void *handle, uint64_t id);
 
 /* Next sequence number for op on comm (peer used for Send/Recv). */

@@ -42,6 +42,18 @@ static void track_group(struct pt_rec_nccl_call *r, uint64_t call_id, int result
     }
 }
 
+/* The call's communicator as the record carries it, and the call's sequence number on it (taken
+ * once: recorded or dropped, the sequence advances). */
+static void take_comm(struct pt_call *c, struct pt_comm *comm)
+{
+    c->resolved = 1;
+    c->comm_id = comm ? comm->id : 0;
+    c->rank = comm ? comm->rank : -1;
+    c->nranks = comm ? comm->nranks : -1;
+    c->device = comm ? comm->device : -1;
+    c->seq = comm ? pt_comm_next_seq(comm, c->op, c->peer) : 0;
+}
+
 void pt_call_end(struct pt_call *c, int result)
 {
     int saved = errno;
@@ -49,9 +61,10 @@ void pt_call_end(struct pt_call *c, int result)
     uint64_t call_id = c->call_id;
     if (c->pushed)
         pt_cupti_pop();
-    struct pt_comm *comm = !c->comm || c->resolved ? NULL
-                           : c->lookup_only           ? pt_comm_lookup(c->comm)
-                                                      : pt_comm_identify(c->comm);
+    if (!c->resolved)
+        take_comm(c, !c->comm         ? NULL
+                     : c->lookup_only ? pt_comm_lookup(c->comm)
+                                      : pt_comm_identify(c->comm));
     /* Written in place in the ring: no copy on the hot path. */
     struct pt_rec_nccl_call *r = pt_reserve(sizeof *r);
     if (r) {
@@ -69,32 +82,18 @@ void pt_call_end(struct pt_call *c, int result)
         r->bytes = c->bytes ? c->bytes : c->count * pt_dtype_bytes(c->dtype);
         r->stream = c->stream;
         r->aux = c->aux;
-        if (c->resolved) {
-            r->comm_id = c->comm_id;
-            r->rank = c->rank;
-            r->nranks = c->nranks;
-            r->device = c->device;
-            r->seq = c->seq;
-        } else if (comm) {
-            r->comm_id = comm->id;
-            r->rank = comm->rank;
-            r->nranks = comm->nranks;
-            r->device = comm->device;
-            r->seq = pt_comm_next_seq(comm, c->op, c->peer);
-        } else {
-            r->comm_id = 0;
-            r->rank = r->nranks = r->device = -1;
-            r->seq = 0;
-        }
+        r->comm_id = c->comm_id;
+        r->rank = c->rank;
+        r->nranks = c->nranks;
+        r->device = c->device;
+        r->seq = c->seq;
         track_group(r, call_id, result);
         pt_commit(r);
         if (pt_stacks_level > 1)
             pt_stack_emit(PT_REC_NCCL_CALL, call_id);
     } else {
-        /* Dropped, but the sequence and group state must advance as if recorded. */
+        /* Dropped, but the group state must advance as if recorded (the sequence has). */
         struct pt_rec_nccl_call scratch = {.op = c->op};
-        if (comm)
-            pt_comm_next_seq(comm, c->op, c->peer);
         track_group(&scratch, call_id, result);
     }
     pt_self.in_wrapper = 0;
@@ -103,17 +102,6 @@ void pt_call_end(struct pt_call *c, int result)
 
 uint64_t pt_call_resolve(struct pt_call *c)
 {
-    struct pt_comm *comm = c->comm ? pt_comm_lookup(c->comm) : NULL;
-    c->resolved = 1;
-    c->comm_id = 0;
-    c->rank = c->nranks = c->device = -1;
-    c->seq = 0;
-    if (comm) {
-        c->comm_id = comm->id;
-        c->rank = comm->rank;
-        c->nranks = comm->nranks;
-        c->device = comm->device;
-        c->seq = pt_comm_next_seq(comm, c->op, c->peer);
-    }
+    take_comm(c, c->comm ? pt_comm_lookup(c->comm) : NULL);
     return c->comm_id;
 }

@@ -25,8 +25,8 @@ struct pt_call {
     uint64_t stream;
     uint64_t aux;
     int lookup_only;     /* the comm may be gone after the call: do not query or adopt it */
-    /* Set by pt_call_resolve before a call that frees the communicator: its identity and the
-     * call's sequence number, taken while the handle was still ours. */
+    /* The communicator's identity and the call's sequence number on it: taken by pt_call_end,
+     * or earlier by pt_call_resolve, before a call that frees the communicator. */
     int resolved;
     uint64_t comm_id, seq;
     int32_t rank, nranks, device;

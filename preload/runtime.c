@@ -81,8 +81,6 @@ static struct pt_ring *ring_acquire(void)
                  (!orphan || pt_ring_pending(pt_rings[i]) < pt_ring_pending(orphan)))
             orphan = pt_rings[i];
     }
-    if (r)
-        pt_ring_reset(r);
     uint64_t size = ring_size();
     if (!r && n < PT_MAX_RINGS && ring_bytes_mapped + size <= (uint64_t)pt_cfg.buffer_mb << 20) {
         void *mem = mmap(NULL, sizeof *r + size, PROT_READ | PROT_WRITE,
@@ -92,12 +90,13 @@ static struct pt_ring *ring_acquire(void)
             r->data = (char *)mem + sizeof *r;
             r->size = size;
             ring_bytes_mapped += size;
-            pt_ring_reset(r);
             pt_rings[n] = r;
             atomic_store(&pt_ring_count, n + 1);
         }
     }
-    if (!r)
+    if (r)
+        pt_ring_reset(r); /* a free or new ring; an adopted one keeps its records */
+    else
         r = orphan;
     if (r)
         atomic_store(&r->state, PT_RING_ACTIVE);
