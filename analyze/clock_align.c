@@ -6,6 +6,8 @@
 
 #include <partrace/format.h>
 
+#include "format/nccl_ops.h"
+
 #include "trace_context.h"
 #include "trace_reader.h"
 #include "u64_map.h"
@@ -39,7 +41,7 @@ static void read_ends(const char *path, struct ends *e)
         pt_trace_ctx_learn(&ctx, h);
         if (h->kind == PT_REC_NCCL_CALL) {
             const struct pt_rec_nccl_call *c = (const void *)h;
-            if (!c->comm_id || c->op > PT_OP_Scatter || c->op == 0)
+            if (!c->comm_id || !pt_op_is_collective(c->op))
                 continue;
             uint64_t k = key_of(c->comm_id, c->op, c->seq);
             calls[c->call_id % CALLS].call = c->call_id;
@@ -169,52 +171,3 @@ void pt_clock_align_free(struct pt_clock_align *a)
     memset(a, 0, sizeof *a);
 }
 
-#define SHIFT(field) (field) = (uint64_t)((int64_t)(field) + delta)
-
-void pt_record_shift(struct pt_rec_hdr *h, int64_t delta)
-{
-    switch (h->kind) {
-    case PT_REC_NCCL_CALL: {
-        struct pt_rec_nccl_call *c = (void *)h;
-        SHIFT(c->t_enter_ns), SHIFT(c->t_exit_ns);
-        break;
-    }
-    case PT_REC_COMM_INIT: {
-        struct pt_rec_comm_init *c = (void *)h;
-        SHIFT(c->t_enter_ns), SHIFT(c->t_exit_ns);
-        break;
-    }
-    case PT_REC_KERNEL: {
-        struct pt_rec_kernel *k = (void *)h;
-        SHIFT(k->start_ns), SHIFT(k->end_ns);
-        break;
-    }
-    case PT_REC_MEMCPY: {
-        struct pt_rec_memcpy *m = (void *)h;
-        SHIFT(m->start_ns), SHIFT(m->end_ns);
-        break;
-    }
-    case PT_REC_MEMSET: {
-        struct pt_rec_memset *m = (void *)h;
-        SHIFT(m->start_ns), SHIFT(m->end_ns);
-        break;
-    }
-    case PT_REC_SYNC: {
-        struct pt_rec_sync *s = (void *)h;
-        SHIFT(s->start_ns), SHIFT(s->end_ns);
-        break;
-    }
-    case PT_REC_CUDA_API: {
-        struct pt_rec_cuda_api *a = (void *)h;
-        SHIFT(a->start_ns), SHIFT(a->end_ns);
-        break;
-    }
-    case PT_REC_THREAD: SHIFT(((struct pt_rec_thread *)h)->ts_ns); break;
-    case PT_REC_FLUSH: SHIFT(((struct pt_rec_flush *)h)->ts_ns); break;
-    case PT_REC_END: SHIFT(((struct pt_rec_end *)h)->ts_ns); break;
-    case PT_REC_MEMORY: SHIFT(((struct pt_rec_memory *)h)->ts_ns); break;
-    case PT_REC_NVTX: SHIFT(((struct pt_rec_nvtx *)h)->ts_ns); break;
-    case PT_REC_CUDA_STATUS: SHIFT(((struct pt_rec_cuda_status *)h)->ts_ns); break;
-    case PT_REC_GRAPH_NODE: SHIFT(((struct pt_rec_graph_node *)h)->ts_ns); break;
-    }
-}

@@ -27,8 +27,4 @@ struct pt_clock_align {
 int pt_clock_align_run(char **paths, size_t n, struct pt_clock_align *a);
 void pt_clock_align_free(struct pt_clock_align *a);
 
-/* Shifts every time field of a record by delta ns. */
-struct pt_rec_hdr;
-void pt_record_shift(struct pt_rec_hdr *h, int64_t delta);
-
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "names.h"
+#include "format/names.h"
 #include "report_build.h"
 
 /* What is compared of one run: means over the ranks that have GPU attribution. */

@@ -8,7 +8,7 @@
 #include <partrace/format.h>
 
 #include "cli.h"
-#include "names.h"
+#include "format/names.h"
 #include "text_escape.h"
 #include "trace_reader.h"
 #include "trace_set.h"

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "fail_if.h"
-#include "names.h"
+#include "format/names.h"
 #include "report_build.h"
 #include "report_html.h"
 #include "text_escape.h"

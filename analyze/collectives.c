@@ -136,8 +136,6 @@ static void obs_done(struct pt_collectives *c, struct obs *o, int32_t n)
     c->spare_n = n;
 }
 
-static int is_p2p(uint16_t op) { return op == PT_OP_Send || op == PT_OP_Recv; }
-
 /* A send and its receive are one pair: (communicator, sender, receiver, the per-peer sequence
  * number both sides count). Open pairs use the op PT_OP_Recv, which no collective uses.
  * Returns 0 when the ranks do not fit the key. */
@@ -147,41 +145,6 @@ static uint64_t pair_key(const struct pt_rec_nccl_call *r)
     if (from < 0 || to < 0 || from >= PT_MAX_RANKS || to >= PT_MAX_RANKS || r->seq >= (1ull << 31))
         return 0;
     return (r->seq << 32 | (uint64_t)from << 16 | (uint64_t)to) + 1;
-}
-
-int pt_op_is_collective(uint16_t op)
-{
-    switch (op) {
-    case PT_OP_AllReduce: case PT_OP_Broadcast: case PT_OP_Bcast: case PT_OP_Reduce:
-    case PT_OP_AllGather: case PT_OP_ReduceScatter: case PT_OP_AlltoAll: case PT_OP_Gather:
-    case PT_OP_Scatter:
-        return 1;
-    }
-    return 0;
-}
-
-double pt_busbw_factor(uint16_t op, int32_t n)
-{
-    if (n <= 1)
-        return 1.0;
-    switch (op) {
-    case PT_OP_AllReduce:
-        return 2.0 * (n - 1) / n;
-    case PT_OP_AllGather: case PT_OP_ReduceScatter: case PT_OP_AlltoAll:
-        return (double)(n - 1) / n;
-    }
-    return 1.0;
-}
-
-uint64_t pt_total_bytes(uint16_t op, uint64_t call_bytes, int32_t n)
-{
-    /* nccl-tests' S: the whole buffer. Our calls record per-rank counts for these ops. */
-    switch (op) {
-    case PT_OP_AllGather: case PT_OP_ReduceScatter: case PT_OP_AlltoAll: case PT_OP_Gather:
-    case PT_OP_Scatter:
-        return call_bytes * (uint64_t)(n > 0 ? n : 1);
-    }
-    return call_bytes;
 }
 
 struct pt_collectives *pt_collectives_new(const struct pt_run *run)
@@ -564,15 +527,15 @@ static struct pt_comm_stats *register_call(struct pt_collectives *c, const struc
     int32_t g = c->rank[ev->source];
     if (members_reserve(s, r->rank) == 0 && s->member_rank[r->rank] != g)
         s->member_rank[r->rank] = g;
-    *placed = is_p2p(r->op) && note_peer(s, r) == 0;
+    *placed = pt_op_is_p2p(r->op) && note_peer(s, r) == 0;
     return s;
 }
 
 /* The op an instance is opened under: its own, or PT_OP_Recv for a send/recv pair. */
-static uint16_t open_op(uint16_t op) { return is_p2p(op) ? PT_OP_Recv : op; }
+static uint16_t open_op(uint16_t op) { return pt_op_is_p2p(op) ? PT_OP_Recv : op; }
 
 /* The key that matches a call across ranks: its sequence number, or its send/recv pair. */
-static uint64_t call_key(const struct pt_rec_nccl_call *r) { return is_p2p(r->op) ? pair_key(r) : r->seq; }
+static uint64_t call_key(const struct pt_rec_nccl_call *r) { return pt_op_is_p2p(r->op) ? pair_key(r) : r->seq; }
 
 /* Gives a new instance, of n ranks and bytes (S), its observations. Returns 0, or -1 when out
  * of memory (the instance is dropped). */
@@ -596,7 +559,7 @@ static int instance_obs(struct pt_collectives *c, struct open_coll *o, int32_t n
 static void time_p2p_call(struct pt_collectives *c, const struct call_ref *ref,
                           const struct pt_rec_kernel *k)
 {
-    struct pt_comm_stats *s = is_p2p(ref->op) ? comm_known(c, ref->comm) : NULL;
+    struct pt_comm_stats *s = pt_op_is_p2p(ref->op) ? comm_known(c, ref->comm) : NULL;
     struct pt_coll_bucket *b = s ? &s->ops[ref->op][bucket_of(ref->bytes)] : NULL;
     if (b && b->count)
         b->transfer_ns += k->end_ns - k->start_ns;
@@ -613,7 +576,7 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         return;
     if (placed && r->op == PT_OP_Recv)
         s->recv_bytes[r->rank] += r->bytes;
-    if (is_p2p(r->op)) {
+    if (pt_op_is_p2p(r->op)) {
         /* Send/recv rows: counted per call; timed by the kernel (wait included) when the GPU
          * side is recorded, else by the host call. */
         struct pt_coll_bucket *b = &s->ops[r->op][bucket_of(r->bytes)];
@@ -622,12 +585,12 @@ static void add_call(struct pt_collectives *c, const struct pt_event *ev)
         if (!c->gpu[ev->source])
             b->transfer_ns += r->t_exit_ns - r->t_enter_ns;
     }
-    if (is_p2p(r->op) && !key)
+    if (pt_op_is_p2p(r->op) && !key)
         c->cut++;
-    if (!pt_op_is_collective(r->op) && !(is_p2p(r->op) && key))
+    if (!pt_op_is_collective(r->op) && !(pt_op_is_p2p(r->op) && key))
         return;
     struct open_coll *o = find_open(c, r->comm_id, open_op(r->op), key, 1);
-    if (!o || instance_obs(c, o, is_p2p(r->op) ? 2 : r->nranks,
+    if (!o || instance_obs(c, o, pt_op_is_p2p(r->op) ? 2 : r->nranks,
                            pt_total_bytes(r->op, r->bytes, r->nranks)) != 0)
         return;
     if (o->seen < o->n) {

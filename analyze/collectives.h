@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/nccl_ops.h"
 #include "run_merge.h"
 
 /* The largest rank the report keys (a communicator's size, a member, a global rank): far past
@@ -103,11 +104,5 @@ int pt_comm_max_peers(const struct pt_comm_stats *s);
 /* The member that received the most bytes, and its bytes over the members' mean (1.0 when
  * even); -1 without receives. */
 int32_t pt_comm_hot_member(const struct pt_comm_stats *s, double *ratio);
-
-/* Whether op is a collective (AllReduce … Scatter): matched across all ranks by sequence number. */
-int pt_op_is_collective(uint16_t op);
-/* nccl-tests: bus bandwidth factor of an op over n ranks, and total bytes S from a call's bytes. */
-double pt_busbw_factor(uint16_t op, int32_t n);
-uint64_t pt_total_bytes(uint16_t op, uint64_t call_bytes, int32_t n);
 
 #endif

@@ -2,7 +2,8 @@
 
 #include "clock_align.h"
 #include "min_heap.h"
-#include "record_copy.h"
+#include "format/record_copy.h"
+#include "format/record_kinds.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -141,44 +142,6 @@ static void record_release(struct pt_source *s, struct pt_rec_hdr *h)
     union slot *sl = (union slot *)h;
     sl->next = s->free_slots;
     s->free_slots = sl;
-}
-
-/* Every kind with a time keeps it in the first word after the header: one load, no switch
- * on the kind (the reader asks for it once per record). */
-#define TIMED_KINDS                                                                           \
-    (1ull << PT_REC_NCCL_CALL | 1ull << PT_REC_COMM_INIT | 1ull << PT_REC_THREAD |            \
-     1ull << PT_REC_FLUSH | 1ull << PT_REC_END | 1ull << PT_REC_KERNEL | 1ull << PT_REC_MEMCPY | \
-     1ull << PT_REC_MEMSET | 1ull << PT_REC_MEMORY | 1ull << PT_REC_SYNC | 1ull << PT_REC_NVTX | \
-     1ull << PT_REC_CUDA_API | 1ull << PT_REC_CUDA_STATUS | 1ull << PT_REC_GRAPH_NODE)
-#define TIME_AT(type, field) \
-    _Static_assert(offsetof(type, field) == sizeof(struct pt_rec_hdr), #type)
-TIME_AT(struct pt_rec_nccl_call, t_enter_ns);
-TIME_AT(struct pt_rec_comm_init, t_enter_ns);
-TIME_AT(struct pt_rec_thread, ts_ns);
-TIME_AT(struct pt_rec_flush, ts_ns);
-TIME_AT(struct pt_rec_end, ts_ns);
-TIME_AT(struct pt_rec_kernel, start_ns);
-TIME_AT(struct pt_rec_memcpy, start_ns);
-TIME_AT(struct pt_rec_memset, start_ns);
-TIME_AT(struct pt_rec_memory, ts_ns);
-TIME_AT(struct pt_rec_sync, start_ns);
-TIME_AT(struct pt_rec_nvtx, ts_ns);
-TIME_AT(struct pt_rec_cuda_api, start_ns);
-TIME_AT(struct pt_rec_cuda_status, ts_ns);
-TIME_AT(struct pt_rec_graph_node, ts_ns);
-_Static_assert(PT_REC_KIND_LIMIT <= 64, "TIMED_KINDS is one 64-bit mask");
-
-/* The time of a record of a kind in TIMED_KINDS. */
-static inline uint64_t time_word(const struct pt_rec_hdr *h)
-{
-    uint64_t t;
-    memcpy(&t, (const char *)h + sizeof *h, sizeof t);
-    return t;
-}
-
-uint64_t pt_record_time(const struct pt_rec_hdr *h)
-{
-    return h->kind < 64 && (TIMED_KINDS >> h->kind & 1) ? time_word(h) : 0;
 }
 
 static int before(const struct pt_held *a, const struct pt_held *b)
@@ -431,11 +394,9 @@ static void evict_first(struct pt_source *s)
     reuse_arena(s, a);
 }
 
-/* Kinds with a time that the context does not learn from and that are not attributes. */
-#define TIMED_ONLY (1ull << PT_REC_KERNEL | 1ull << PT_REC_NCCL_CALL | 1ull << PT_REC_MEMCPY | \
-                    1ull << PT_REC_MEMSET | 1ull << PT_REC_NVTX | 1ull << PT_REC_CUDA_API)
-_Static_assert(!(TIMED_ONLY & PT_CTX_LEARNS) && !(TIMED_ONLY >> PT_REC_ATTR & 1), "see TIMED_ONLY");
-_Static_assert((TIMED_ONLY & TIMED_KINDS) == TIMED_ONLY, "their time is the word after the header");
+/* Kinds with a time that the context does not learn from and that are not attributes: most
+ * records (kernels, calls), whose time is all there is to take. */
+#define TIMED_ONLY (PT_TIMED_KINDS & ~(uint64_t)PT_CTX_LEARNS & ~(1ull << PT_REC_ATTR))
 
 /* Reads the next frame: its records are learnt and held. Returns 0 at the end. */
 static int read_frame(struct pt_source *s)
@@ -469,12 +430,12 @@ static int read_frame(struct pt_source *s)
         /* Most records (kernels, calls) have a time and nothing to learn: one test for them. */
         uint64_t ts;
         if (h->kind < 64 && (TIMED_ONLY >> h->kind & 1)) {
-            ts = time_word(h);
+            ts = pt_rec_time(h);
         } else {
             pt_trace_ctx_learn(&s->ctx, h);
             if (h->kind == PT_REC_ATTR && ((const struct pt_rec_attr *)h)->attr == PT_ATTR_ENV)
                 keep_env(s, (const void *)h);
-            ts = pt_record_time(h);
+            ts = pt_rec_time(h);
         }
         if (!ts)
             continue;
@@ -614,7 +575,7 @@ int pt_source_next(struct pt_source *s, struct pt_event *ev)
     else
         s->last_ts = h.ts;
     if (s->shift) {
-        pt_record_shift(h.rec, s->shift);
+        pt_rec_shift_times(h.rec, s->shift);
         h.ts = (uint64_t)((int64_t)h.ts + s->shift);
     }
     *ev = (struct pt_event){h.ts, s->index, h.seq, h.rec};

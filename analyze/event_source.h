@@ -80,7 +80,4 @@ size_t pt_source_window_bytes(const struct pt_source *s);
 const char *pt_source_env(const struct pt_source *s, const char *name);
 void pt_source_close(struct pt_source *s);
 
-/* The time a record is ordered by; 0 for records that carry none. */
-uint64_t pt_record_time(const struct pt_rec_hdr *h);
-
 #endif

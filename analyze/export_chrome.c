@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "demangle.h"
 #include "export_common.h"
-#include "names.h"
+#include "format/names.h"
 #include "report_build.h"
 #include "text_escape.h"
 

@@ -9,7 +9,7 @@
 #include "demangle.h"
 #include "export_common.h"
 #include "exporter.h"
-#include "names.h"
+#include "format/names.h"
 
 /* Recent NCCL calls, to describe their kernels: 4-way sets, the oldest entry of a set replaced.
  * A kernel can start a thousand calls after its own (the host runs ahead of the GPU). The sets

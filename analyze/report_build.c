@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "kernel_class.h"
-#include "names.h"
+#include "format/names.h"
 
 /* Set while re-reading a run already reported (the HTML page's phases): its warnings were said. */
 static int silent;

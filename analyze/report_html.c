@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "names.h"
+#include "format/names.h"
 #include "text_escape.h"
 
 static const char *const colours[PT_CATS] = {"#4c9a2a", "#d1495b", "#edae49", "#8e44ad",

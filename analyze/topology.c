@@ -8,7 +8,7 @@ static uint64_t data_calls(const struct pt_comm_stats *s)
 {
     uint64_t n = 0;
     for (int op = 1; op < PT_OP_LIMIT; op++)
-        if (op <= PT_OP_Recv)
+        if (pt_op_moves_data((uint16_t)op))
             n += s->calls[op];
     return n;
 }
@@ -25,8 +25,9 @@ static uint64_t op_bytes(const struct pt_comm_stats *s, int op)
 static uint64_t data_bytes(const struct pt_comm_stats *s)
 {
     uint64_t n = 0;
-    for (int op = 1; op <= PT_OP_Recv && op < PT_OP_LIMIT; op++)
-        n += op_bytes(s, op);
+    for (int op = 1; op < PT_OP_LIMIT; op++)
+        if (pt_op_moves_data((uint16_t)op))
+            n += op_bytes(s, op);
     return n;
 }
 

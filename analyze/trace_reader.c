@@ -12,8 +12,8 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "record_check.h"
-#include "record_unpack.h"
+#include "format/record_kinds.h"
+#include "format/record_unpack.h"
 
 #define READ_CHUNK (1u << 20)
 #define MIN_BUFFER (4u << 10) /* buffers start this small and grow: 10,000 small files stay small */

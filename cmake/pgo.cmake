@@ -1,4 +1,4 @@
-# Profile-guided optimization of the analysis side (pt_reader, pt_commands, `partrace`) in
+# Profile-guided optimization of the analysis side (pt_format, pt_reader, pt_commands, `partrace`) in
 # optimized GCC builds: a copy of the project is built with profiling into <build>/pgo/build,
 # its `partrace` runs the reports of scripts/pgo-train.sh (generated runs of each layout and
 # the bundled GPU samples), and this build compiles the analysis side with what that measured.
@@ -43,7 +43,7 @@ add_custom_command(OUTPUT ${PT_PGO_DIR}/trained
 add_custom_target(pt_pgo_trained DEPENDS ${PT_PGO_DIR}/trained)
 add_dependencies(pt_pgo_trained pt_pgo_instrumented)
 
-foreach(t pt_reader pt_commands partrace_cli)
+foreach(t pt_format pt_reader pt_commands partrace_cli)
   add_dependencies(${t} pt_pgo_trained)
   # -fprofile-partial-training: code the training did not run stays optimized as usual.
   target_compile_options(${t} PRIVATE -fprofile-use -fprofile-dir=${pt_pgo_data}

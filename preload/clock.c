@@ -9,6 +9,8 @@
 
 #include <partrace/format.h>
 
+#include "format/record_kinds.h"
+
 #include "log.h"
 
 int pt_clock_uses_tsc;
@@ -94,6 +96,11 @@ void pt_tick_map_update(struct pt_tick_map *m)
     m->ref_ns = ns;
 }
 
+static uint64_t tick_to_ns(uint64_t tick, const void *map)
+{
+    return pt_tick_map_ns(map, tick);
+}
+
 void pt_records_ticks_to_ns(char *buf, size_t bytes, const struct pt_tick_map *m)
 {
     if (!pt_clock_uses_tsc)
@@ -102,37 +109,8 @@ void pt_records_ticks_to_ns(char *buf, size_t bytes, const struct pt_tick_map *m
         struct pt_rec_hdr *h = (void *)(buf + off);
         if (h->size < sizeof *h)
             return;
-        switch (h->kind) {
-        case PT_REC_NCCL_CALL: {
-            struct pt_rec_nccl_call *c = (void *)h;
-            c->t_enter_ns = pt_tick_map_ns(m, c->t_enter_ns);
-            c->t_exit_ns = pt_tick_map_ns(m, c->t_exit_ns);
-            break;
-        }
-        case PT_REC_COMM_INIT: {
-            struct pt_rec_comm_init *c = (void *)h;
-            c->t_enter_ns = pt_tick_map_ns(m, c->t_enter_ns);
-            c->t_exit_ns = pt_tick_map_ns(m, c->t_exit_ns);
-            break;
-        }
-        case PT_REC_THREAD:
-            ((struct pt_rec_thread *)h)->ts_ns = pt_tick_map_ns(m, ((struct pt_rec_thread *)h)->ts_ns);
-            break;
-        case PT_REC_GRAPH_NODE:
-            ((struct pt_rec_graph_node *)h)->ts_ns =
-                pt_tick_map_ns(m, ((struct pt_rec_graph_node *)h)->ts_ns);
-            break;
-        case PT_REC_NVTX:
-            ((struct pt_rec_nvtx *)h)->ts_ns = pt_tick_map_ns(m, ((struct pt_rec_nvtx *)h)->ts_ns);
-            break;
-        case PT_REC_MEMORY: /* from the VMM callbacks; CUPTI's own come in ns */
-            ((struct pt_rec_memory *)h)->ts_ns = pt_tick_map_ns(m, ((struct pt_rec_memory *)h)->ts_ns);
-            break;
-        case PT_REC_CUDA_STATUS:
-            ((struct pt_rec_cuda_status *)h)->ts_ns =
-                pt_tick_map_ns(m, ((struct pt_rec_cuda_status *)h)->ts_ns);
-            break;
-        }
+        if (pt_rec_stamped_in_ticks(h->kind))
+            pt_rec_map_times(h, tick_to_ns, m);
         off += h->size;
     }
 }

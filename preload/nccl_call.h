@@ -9,6 +9,8 @@
 
 #include <partrace/format.h>
 
+#include "format/nccl_ops.h"
+
 #include "../cupti/cupti_session.h"
 #include "clock.h"
 #include "runtime.h"
@@ -45,7 +47,7 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
     c->call_id = pt_self.current_call_id = pt_next_call_id();
     /* Collectives and send/recv, once a non-blocking communicator exists (only its graph nodes
      * are made outside any call): a store to one shared line, skipped by everyone else. */
-    if (op <= PT_OP_Recv && atomic_load_explicit(&pt_cupti_hint_wanted, memory_order_relaxed))
+    if (pt_op_moves_data(op) && atomic_load_explicit(&pt_cupti_hint_wanted, memory_order_relaxed))
         atomic_store_explicit(&pt_cupti_last_call, c->call_id, memory_order_relaxed);
     /* GPU work launched inside the call (the kernel, graph nodes) carries the call's id. */
     if (atomic_load_explicit(&pt_cupti_tie, memory_order_relaxed)) {

@@ -56,32 +56,58 @@ static inline void pt_file_header_init(struct pt_file_header *h)
     h->header_bytes = sizeof *h;
 }
 
-/* Record kinds. X(name, value, struct, label). Values are stable forever. */
-#define PT_REC_KINDS(X)                                                                    \
-    X(ATTR, 1, pt_rec_attr, "attr")             /* process attribute (cmdline, env var) */  \
-    X(THREAD, 2, pt_rec_thread, "thread")       /* a thread's first record */              \
-    X(NCCL_CALL, 3, pt_rec_nccl_call, "nccl")   /* one NCCL API call */                    \
-    X(COMM_INIT, 4, pt_rec_comm_init, "comm_init") /* communicator created */              \
-    X(FLUSH, 5, pt_rec_flush, "flush")          /* writer's per-frame bookkeeping */       \
-    X(END, 6, pt_rec_end, "end")                /* orderly end of the trace */             \
-    X(STRING, 7, pt_rec_string, "string")       /* interned string (id → text) */        \
-    X(KERNEL, 8, pt_rec_kernel, "kernel")       /* GPU kernel (CUPTI) */                   \
-    X(MEMCPY, 9, pt_rec_memcpy, "memcpy")       /* copy (CUPTI) */                         \
-    X(MEMSET, 10, pt_rec_memset, "memset")      /* memset (CUPTI) */                       \
-    X(MEMORY, 11, pt_rec_memory, "memory")      /* allocation or free (CUPTI) */           \
-    X(SYNC, 12, pt_rec_sync, "sync")            /* host-device synchronization (CUPTI) */  \
-    X(EXT_CORR, 13, pt_rec_ext_corr, "ext_corr") /* CUDA correlation id → NCCL call id */  \
-    X(GPU, 14, pt_rec_gpu, "gpu")               /* a GPU this process used */              \
-    X(GRAPH_NODE, 15, pt_rec_graph_node, "graph_node") /* CUDA graph node → NCCL call */   \
-    X(NVTX, 16, pt_rec_nvtx, "nvtx")            /* NVTX range or mark */                   \
-    X(CUDA_STATUS, 17, pt_rec_cuda_status, "cuda_status") /* GPU-side recording state */ \
-    X(STACK, 18, pt_rec_stack, "stack")         /* call stack of another record (PCs) */   \
-    X(MODULE, 19, pt_rec_module, "module")      /* a loaded object: address range and path */ \
-    X(CUDA_API, 20, pt_rec_cuda_api, "cuda_api") /* CUDA runtime/driver call (PARTRACE_CUDA=launches) */ \
-    X(STREAM, 21, pt_rec_stream, "stream")      /* cudaStream_t value → CUPTI stream id */
+/* Record kinds, one row each:
+ * X(name, value, struct, label, time, start, end, clock, tail_length, tail_unit).
+ * Values are stable forever. The columns are the kind's facts, which the recorder, the codec
+ * (format/record_kinds.h) and the reader take from here, never from a list of their own:
+ *   time        NONE; AT: one time, `start`, right after the header; SPAN: `start` right after
+ *               the header and `end` after it (PT_TIME_*; hdr where there is none)
+ *   clock       TICKS: stamped on a host thread with the recorder's tick clock and turned into
+ *               ns by the writer; NS: stamped in ns (CUPTI, the writer itself), or no time
+ *   tail_length the field counting the variable tail after the struct (hdr: no counted tail)
+ *   tail_unit   bytes per unit of that count (0: no counted tail)
+ * Adding a kind: a row here, its struct below, a size assert at the end, its producer in the
+ * recorder and its printer in the dump (docs/FORMAT.md, "Adding a record kind").
+ * What each kind holds is said at its struct below; in short: attr (process attribute),
+ * thread (a thread's first record), nccl (one NCCL API call), comm_init (communicator made),
+ * flush (writer's per-frame bookkeeping), end (orderly end), string (interned text), kernel,
+ * memcpy, memset, memory, sync (CUPTI activity; memory also from cuMemCreate, in ticks through
+ * the rings), ext_corr (CUDA correlation id → NCCL call), gpu, graph_node (graph node → NCCL
+ * call), nvtx, cuda_status (GPU-side recording state), stack (PCs of another record), module
+ * (a loaded object), cuda_api (runtime/driver call), stream (cudaStream_t → CUPTI id). */
+#define PT_REC_KINDS(X)                                                                                 \
+    X(ATTR,        1,  pt_rec_attr,        "attr",        NONE, hdr,        hdr,       NS,    value_bytes, 1) \
+    X(THREAD,      2,  pt_rec_thread,      "thread",      AT,   ts_ns,      hdr,       TICKS, hdr,         0) \
+    X(NCCL_CALL,   3,  pt_rec_nccl_call,   "nccl",        SPAN, t_enter_ns, t_exit_ns, TICKS, hdr,         0) \
+    X(COMM_INIT,   4,  pt_rec_comm_init,   "comm_init",   SPAN, t_enter_ns, t_exit_ns, TICKS, hdr,         0) \
+    X(FLUSH,       5,  pt_rec_flush,       "flush",       AT,   ts_ns,      hdr,       NS,    hdr,         0) \
+    X(END,         6,  pt_rec_end,         "end",         AT,   ts_ns,      hdr,       NS,    hdr,         0) \
+    X(STRING,      7,  pt_rec_string,      "string",      NONE, hdr,        hdr,       NS,    text_bytes,  1) \
+    X(KERNEL,      8,  pt_rec_kernel,      "kernel",      SPAN, start_ns,   end_ns,    NS,    hdr,         0) \
+    X(MEMCPY,      9,  pt_rec_memcpy,      "memcpy",      SPAN, start_ns,   end_ns,    NS,    hdr,         0) \
+    X(MEMSET,      10, pt_rec_memset,      "memset",      SPAN, start_ns,   end_ns,    NS,    hdr,         0) \
+    X(MEMORY,      11, pt_rec_memory,      "memory",      AT,   ts_ns,      hdr,       TICKS, hdr,         0) \
+    X(SYNC,        12, pt_rec_sync,        "sync",        SPAN, start_ns,   end_ns,    NS,    hdr,         0) \
+    X(EXT_CORR,    13, pt_rec_ext_corr,    "ext_corr",    NONE, hdr,        hdr,       NS,    hdr,         0) \
+    X(GPU,         14, pt_rec_gpu,         "gpu",         NONE, hdr,        hdr,       NS,    hdr,         0) \
+    X(GRAPH_NODE,  15, pt_rec_graph_node,  "graph_node",  AT,   ts_ns,      hdr,       TICKS, hdr,         0) \
+    X(NVTX,        16, pt_rec_nvtx,        "nvtx",        AT,   ts_ns,      hdr,       TICKS, text_bytes,  1) \
+    X(CUDA_STATUS, 17, pt_rec_cuda_status, "cuda_status", AT,   ts_ns,      hdr,       TICKS, hdr,         0) \
+    X(STACK,       18, pt_rec_stack,       "stack",       NONE, hdr,        hdr,       NS,    frames,      8) \
+    X(MODULE,      19, pt_rec_module,      "module",      NONE, hdr,        hdr,       NS,    hdr,         0) \
+    X(CUDA_API,    20, pt_rec_cuda_api,    "cuda_api",    SPAN, start_ns,   end_ns,    NS,    hdr,         0) \
+    X(STREAM,      21, pt_rec_stream,      "stream",      NONE, hdr,        hdr,       NS,    hdr,         0)
+
+/* The time column's values. */
+#define PT_TIME_NONE 0
+#define PT_TIME_AT 1
+#define PT_TIME_SPAN 2
+/* The clock column's values. */
+#define PT_CLOCK_NS 0
+#define PT_CLOCK_TICKS 1
 
 enum pt_rec_kind {
-#define PT_X(name, val, st, label) PT_REC_##name = val,
+#define PT_X(name, val, st, label, time, start, end, clock, tail, unit) PT_REC_##name = val,
     PT_REC_KINDS(PT_X)
 #undef PT_X
     PT_REC_KIND_LIMIT
@@ -126,40 +152,61 @@ struct pt_rec_thread {
     char name[16];   /* as prctl(PR_GET_NAME), NUL-terminated */
 };
 
-/* NCCL entry points we record. X(name, value, family). Values are stable forever.
- * Families: COLL collective with a seq per comm; P2P send/recv with a seq per comm and peer;
- * GROUP group markers; COMM communicator management; QUERY comm queries; MEM memory/registration. */
-#define PT_NCCL_OPS(X)                       \
-    X(AllReduce, 1, COLL)                    \
-    X(Broadcast, 2, COLL)                    \
-    X(Bcast, 3, COLL)                        \
-    X(Reduce, 4, COLL)                       \
-    X(AllGather, 5, COLL)                    \
-    X(ReduceScatter, 6, COLL)                \
-    X(AlltoAll, 7, COLL)                     \
-    X(Gather, 8, COLL)                       \
-    X(Scatter, 9, COLL)                      \
-    X(Send, 10, P2P)                         \
-    X(Recv, 11, P2P)                         \
-    X(GroupStart, 12, GROUP)                 \
-    X(GroupEnd, 13, GROUP)                   \
-    X(GroupSimulateEnd, 14, GROUP)           \
-    X(CommFinalize, 15, COMM)                \
-    X(CommDestroy, 16, COMM)                 \
-    X(CommAbort, 17, COMM)                   \
-    X(CommRevoke, 18, COMM)                  \
-    X(CommCount, 19, QUERY)                  \
-    X(CommCuDevice, 20, QUERY)               \
-    X(CommUserRank, 21, QUERY)               \
-    X(CommRegister, 22, MEM)                 \
-    X(CommDeregister, 23, MEM)               \
-    X(CommWindowRegister, 24, MEM)           \
-    X(CommWindowDeregister, 25, MEM)         \
-    X(MemAlloc, 26, MEM)                     \
-    X(MemFree, 27, MEM)
+/* NCCL entry points we record, one row each: X(name, value, family, busbw, bytes). Values are
+ * stable forever. The analyses take an op's nature from these columns (format/nccl_ops.h), never
+ * from its value's place in the list:
+ *   family  COLL collective with a seq per comm; P2P send/recv with a seq per comm and peer;
+ *           GROUP group markers; COMM communicator management; QUERY comm queries;
+ *           MEM memory/registration (PT_FAMILY_*)
+ *   busbw   nccl-tests' bus bandwidth factor over algorithm bandwidth for n ranks: ALLREDUCE
+ *           2(n-1)/n; SPREAD (n-1)/n; ONE 1 (PT_BUSBW_*)
+ *   bytes   what nccl-tests count as the op's size S: CALL the call's own bytes; PER_RANK the
+ *           call's bytes times n (the call records a per-rank count) (PT_OPBYTES_*)
+ * Adding an op: a row here, its wrapper in preload/nccl_wrap_*.c (docs/FORMAT.md). */
+#define PT_NCCL_OPS(X)                                  \
+    X(AllReduce, 1, COLL, ALLREDUCE, CALL)              \
+    X(Broadcast, 2, COLL, ONE, CALL)                    \
+    X(Bcast, 3, COLL, ONE, CALL)                        \
+    X(Reduce, 4, COLL, ONE, CALL)                       \
+    X(AllGather, 5, COLL, SPREAD, PER_RANK)             \
+    X(ReduceScatter, 6, COLL, SPREAD, PER_RANK)         \
+    X(AlltoAll, 7, COLL, SPREAD, PER_RANK)              \
+    X(Gather, 8, COLL, ONE, PER_RANK)                   \
+    X(Scatter, 9, COLL, ONE, PER_RANK)                  \
+    X(Send, 10, P2P, ONE, CALL)                         \
+    X(Recv, 11, P2P, ONE, CALL)                         \
+    X(GroupStart, 12, GROUP, ONE, CALL)                 \
+    X(GroupEnd, 13, GROUP, ONE, CALL)                   \
+    X(GroupSimulateEnd, 14, GROUP, ONE, CALL)           \
+    X(CommFinalize, 15, COMM, ONE, CALL)                \
+    X(CommDestroy, 16, COMM, ONE, CALL)                 \
+    X(CommAbort, 17, COMM, ONE, CALL)                   \
+    X(CommRevoke, 18, COMM, ONE, CALL)                  \
+    X(CommCount, 19, QUERY, ONE, CALL)                  \
+    X(CommCuDevice, 20, QUERY, ONE, CALL)               \
+    X(CommUserRank, 21, QUERY, ONE, CALL)               \
+    X(CommRegister, 22, MEM, ONE, CALL)                 \
+    X(CommDeregister, 23, MEM, ONE, CALL)               \
+    X(CommWindowRegister, 24, MEM, ONE, CALL)           \
+    X(CommWindowDeregister, 25, MEM, ONE, CALL)         \
+    X(MemAlloc, 26, MEM, ONE, CALL)                     \
+    X(MemFree, 27, MEM, ONE, CALL)
+
+/* The op columns' values. */
+#define PT_FAMILY_COLL 1
+#define PT_FAMILY_P2P 2
+#define PT_FAMILY_GROUP 3
+#define PT_FAMILY_COMM 4
+#define PT_FAMILY_QUERY 5
+#define PT_FAMILY_MEM 6
+#define PT_BUSBW_ONE 0
+#define PT_BUSBW_ALLREDUCE 1
+#define PT_BUSBW_SPREAD 2
+#define PT_OPBYTES_CALL 0
+#define PT_OPBYTES_PER_RANK 1
 
 enum pt_nccl_op {
-#define PT_X(name, val, fam) PT_OP_##name = val,
+#define PT_X(name, val, fam, busbw, bytes) PT_OP_##name = val,
     PT_NCCL_OPS(PT_X)
 #undef PT_X
     PT_OP_LIMIT
@@ -481,7 +528,7 @@ struct pt_rec_stream {
  * PT_PACK_REFS, named in the lead byte, which follows kinds that interleave (a step's kernels,
  * a call and its kernel): a third fewer changed words on GPU traces. Each frame is packed on its
  * own (the state below starts empty at every frame), so frames stay independent. The writer
- * packs (preload/record_pack.c); readers unpack (analyze/record_unpack.c) back into the records
+ * packs (format/record_pack.c); readers unpack (format/record_unpack.c) back into the records
  * a 1.x frame holds. */
 
 #define PT_PACK_KIND_LIMIT 128u   /* kinds a 2.x packed frame can hold: 1..127 */

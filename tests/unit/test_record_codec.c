@@ -1,7 +1,7 @@
 /* Packed frames (include/partrace/format.h), in both packed formats (2.x: deltas from the last
  * record of a kind; 3.x: from one of the last four): every mix of records packs to no more than
  * its own size and unpacks to exactly the same bytes, also when the unpacker is given room one
- * record at a time, and record by record in place (analyze/record_unpack.h, the reader's way);
+ * record at a time, and record by record in place (format/record_unpack.h, the reader's way);
  * kinds that interleave pack smaller in 3.x; damaged packed input is refused with a reason and
  * an offset by both unpackers. */
 #include <stdint.h>
@@ -12,7 +12,7 @@
 #include <partrace/format.h>
 
 #include "check.h"
-#include "record_unpack.h"
+#include "format/record_unpack.h"
 
 static _Alignas(8) uint8_t recs[1 << 20], packed[(1 << 20) + PT_PACK_SLACK], out[1 << 20];
 static unsigned major = PT_VERSION_MAJOR; /* the packed format under test */

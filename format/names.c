@@ -1,4 +1,4 @@
-#include "names.h"
+#include "format/names.h"
 
 #include <stddef.h>
 
@@ -7,7 +7,7 @@
 const char *pt_kind_name(uint16_t kind)
 {
     switch (kind) {
-#define PT_X(name, val, st, label) \
+#define PT_X(name, val, st, label, time, start, end, clock, tail, unit) \
     case val:                      \
         return label;
         PT_REC_KINDS(PT_X)
@@ -19,7 +19,7 @@ const char *pt_kind_name(uint16_t kind)
 const char *pt_op_name(uint16_t op)
 {
     switch (op) {
-#define PT_X(name, val, fam) \
+#define PT_X(name, val, fam, busbw, bytes) \
     case val:                \
         return #name;
         PT_NCCL_OPS(PT_X)

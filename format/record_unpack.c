@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record_check.h"
-#include "record_copy.h"
-#include "record_unpack.h"
+#include "format/record_copy.h"
+#include "format/record_kinds.h"
+#include "format/record_unpack.h"
 
 /* Reads a varint of at most max_bits into *v. Returns the byte after it, or NULL. */
 static inline const uint8_t *get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v,
@@ -243,7 +243,7 @@ unpack_frame_as(struct pt_unpack_state *s, const void *in, size_t len, void *out
             if (!(p = apply_changes(p, end, o + used, size, why)))
                 BAD(*why);
         }
-        if (counts && !whole && kind < 64 && ((pt_known_kinds & ~PT_LENGTH_KINDS) >> kind & 1)) {
+        if (counts && !whole && kind < 64 && ((PT_KNOWN_KINDS & ~PT_LENGTH_KINDS) >> kind & 1)) {
             counts->known++; /* a delta of a known kind without lengths inside: nothing to check */
         } else if (counts) {
             const struct pt_rec_hdr *h = (const void *)(o + used);
