@@ -1,4 +1,4 @@
-#include "activity_convert.h"
+#include "cupti/activity_convert.h"
 
 #include <string.h>
 #include <sys/mman.h>

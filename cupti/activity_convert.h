@@ -10,7 +10,7 @@
 
 #include <partrace/format.h>
 
-typedef void (*pt_put_fn)(const void *rec, size_t bytes, void *arg);
+#include "preload/gpu_hooks.h" /* pt_put_fn, the writer's sink */
 
 #define PT_STRINGS_CAP 8192u      /* distinct names remembered; past it names are re-sent */
 #define PT_CORR_CAP 65536u        /* correlation ids remembered (direct-mapped) */

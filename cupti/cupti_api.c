@@ -1,4 +1,4 @@
-#include "cupti_api.h"
+#include "cupti/cupti_api.h"
 
 #include <dlfcn.h>
 #include <link.h>

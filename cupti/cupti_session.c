@@ -1,4 +1,4 @@
-#include "cupti_session.h"
+#include "cupti/cupti_session.h"
 
 #include <cuda.h>
 #include <dlfcn.h>
@@ -11,15 +11,15 @@
 
 #include <partrace/format.h>
 
-#include "../preload/clock.h"
-#include "../preload/config.h"
-#include "../preload/export.h"
-#include "../preload/log.h"
-#include "../preload/runtime.h"
-#include "../preload/stacks.h"
-#include "cupti_api.h"
-#include "nvtx_inject.h"
-#include "vmm_memory.h"
+#include "preload/clock.h"
+#include "preload/config.h"
+#include "preload/export.h"
+#include "preload/log.h"
+#include "preload/runtime.h"
+#include "preload/stacks.h"
+#include "cupti/cupti_api.h"
+#include "cupti/nvtx_inject.h"
+#include "cupti/vmm_memory.h"
 
 /* 1 MiB (~4,800 kernel records): CUPTI hands a buffer back only when every record in it is
  * complete, which in a busy program means when it is full, so the buffer size is how far kernel
@@ -78,10 +78,6 @@ static void parse_records(const char *v)
     }
     memcpy(record_wanted, wanted, sizeof wanted);
 }
-_Atomic int pt_cupti_tie;
-_Atomic uint64_t pt_cupti_last_call;
-_Atomic int pt_cupti_hint_wanted;
-
 static _Atomic int started;
 static _Atomic int active;
 static CUpti_SubscriberHandle subscriber;
@@ -99,7 +95,7 @@ static struct {
 } full[MAX_BUFFERS];
 static int n_full;
 
-void pt_cuda_config(void)
+static void configure(void)
 {
     const char *v = getenv("PARTRACE_CUDA");
     if (v && strcmp(v, "off") == 0)
@@ -126,7 +122,7 @@ void pt_cuda_config(void)
         pt_warn("PARTRACE_CUDA_CAPTURE='%.32s' is not all or profiler; using all", capture);
     const char *inj = getenv("CUDA_INJECTION64_PATH");
     Dl_info self;
-    if (!dladdr((void *)pt_cuda_config, &self) || !self.dli_fname)
+    if (!dladdr((void *)configure, &self) || !self.dli_fname)
         return;
     if (!inj || !*inj)
         setenv("CUDA_INJECTION64_PATH", self.dli_fname, 1);
@@ -283,7 +279,7 @@ static void record_graph_node(const CUpti_GraphData *g, int cloned)
          * thread): the call entered last is the likely owner. Passed to the writer in this
          * otherwise unused field, which the writer clears before the record is written. */
         if (!r.nccl_call_id)
-            r.original_node_id = atomic_load_explicit(&pt_cupti_last_call, memory_order_relaxed);
+            r.original_node_id = atomic_load_explicit(&pt_gpu_last_call, memory_order_relaxed);
     }
     pt_emit(&r, sizeof r);
 }
@@ -497,7 +493,7 @@ static void start(void)
         return;
     }
     /* With API activity records, CUPTI's own external correlation works too. */
-    atomic_store(&pt_cupti_tie, pt_cuda_level >= 2);
+    atomic_store(&pt_gpu_tie, pt_cuda_level >= 2);
     pt_info("GPU activity through %s", pt_cupti.path);
     emit_status(PT_CUDA_ACTIVE);
 }
@@ -544,7 +540,7 @@ static int convert_returned(pt_put_fn put, void *arg, int most)
  * rings were drained, so every NCCL call whose kernel is in them has been learned. */
 static int ready;
 
-void pt_cupti_flush(void)
+static void before_drain(void)
 {
     if (!atomic_load(&active))
         return;
@@ -554,7 +550,7 @@ void pt_cupti_flush(void)
     pthread_mutex_unlock(&pool_lock);
 }
 
-void pt_cupti_collect(pt_put_fn put, void *arg, int final)
+static void after_drain(pt_put_fn put, void *arg, int final)
 {
     if (!atomic_load(&active))
         return;
@@ -578,7 +574,7 @@ void pt_cupti_collect(pt_put_fn put, void *arg, int final)
     }
 }
 
-void pt_cupti_learn(char *records, size_t bytes)
+static void learn(char *records, size_t bytes)
 {
     if (!atomic_load(&active))
         return;
@@ -600,24 +596,40 @@ void pt_cupti_learn(char *records, size_t bytes)
     }
 }
 
-void pt_cupti_push(uint64_t nccl_call_id)
+static void call_enter(uint64_t nccl_call_id)
 {
     pt_cupti.cuptiActivityPushExternalCorrelationId(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0,
                                                     nccl_call_id);
 }
 
-void pt_cupti_pop(void)
+static void call_exit(void)
 {
     uint64_t last;
     pt_cupti.cuptiActivityPopExternalCorrelationId(CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0, &last);
 }
 
-void pt_cupti_after_fork(void)
+static void after_fork(void)
 {
     atomic_store(&active, 0);
-    atomic_store(&pt_cupti_tie, 0);
+    atomic_store(&pt_gpu_tie, 0);
     atomic_store(&capturing, 0);
     pthread_mutex_init(&pool_lock, NULL);
     if (convert.slots)
         pt_convert_reset_strings(&convert);
+}
+
+/* Registered before the recorder's constructor runs (which calls configure): priorities run
+ * first, lowest first, and the recorder's constructor has none. */
+__attribute__((constructor(101))) static void register_hooks(void)
+{
+    static const struct pt_gpu_hooks hooks = {
+        .configure = configure,
+        .before_drain = before_drain,
+        .learn = learn,
+        .after_drain = after_drain,
+        .call_enter = call_enter,
+        .call_exit = call_exit,
+        .after_fork = after_fork,
+    };
+    pt_gpu_hooks_register(&hooks);
 }

@@ -11,11 +11,11 @@
 
 #include <partrace/format.h>
 
-#include "nvtx_inject.h"
+#include "cupti/nvtx_inject.h"
 
-#include "../preload/clock.h"
-#include "../preload/export.h"
-#include "../preload/runtime.h"
+#include "preload/clock.h"
+#include "preload/export.h"
+#include "preload/runtime.h"
 
 #define PT_NVTX_DOMAIN_IDS (1u << 23)
 

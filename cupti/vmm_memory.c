@@ -1,14 +1,14 @@
 /* Physical memory of the CUDA virtual memory API (vmm_memory.h). */
-#include "vmm_memory.h"
+#include "cupti/vmm_memory.h"
 
 #include <pthread.h>
 #include <string.h>
 
 #include <partrace/format.h>
 
-#include "../preload/clock.h"
-#include "../preload/runtime.h"
-#include "../preload/stacks.h"
+#include "preload/clock.h"
+#include "preload/runtime.h"
+#include "preload/stacks.h"
 
 /* Releases need the size that creation saw: a small table keeps it. */
 #define VMM_CAP 4096

@@ -1,4 +1,4 @@
-#include "attrs.h"
+#include "preload/attrs.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

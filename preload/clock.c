@@ -1,4 +1,4 @@
-#include "clock.h"
+#include "preload/clock.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 
 #include "format/record_kinds.h"
 
-#include "log.h"
+#include "preload/log.h"
 
 int pt_clock_uses_tsc;
 static uint64_t start_tick, start_ns;

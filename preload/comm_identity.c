@@ -1,12 +1,12 @@
-#include "comm_identity.h"
+#include "preload/comm_identity.h"
 
 #include <nccl.h>
 #include <string.h>
 
-#include "clock.h"
-#include "nccl_resolve.h"
-#include "runtime.h"
-#include "stacks.h"
+#include "preload/clock.h"
+#include "preload/nccl_resolve.h"
+#include "preload/runtime.h"
+#include "preload/stacks.h"
 
 typedef ncclResult_t (*comm_query_fn)(const ncclComm_t, int *);
 

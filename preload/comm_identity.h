@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "comm_table.h"
+#include "preload/comm_table.h"
 
 /* Facts about a creation, filled by the creating wrapper. */
 struct pt_comm_birth {

@@ -1,10 +1,10 @@
-#include "comm_table.h"
+#include "preload/comm_table.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "signal_safe_lock.h"
+#include "preload/signal_safe_lock.h"
 
 #define CAPACITY 4096u /* power of two */
 #define REMOVED ((uintptr_t)1)

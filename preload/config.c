@@ -1,11 +1,11 @@
-#include "config.h"
+#include "preload/config.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
+#include "preload/log.h"
 
 struct pt_config pt_cfg;
 

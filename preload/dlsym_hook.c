@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "libc_real.h"
-#include "nccl_resolve.h"
-#include "runtime.h"
+#include "preload/libc_real.h"
+#include "preload/nccl_resolve.h"
+#include "preload/runtime.h"
 
 __attribute__((visibility("hidden"))) void *pt_dlsym_hook(void *handle, const char *name)
 {

@@ -1,4 +1,4 @@
-#include "libc_real.h"
+#include "preload/libc_real.h"
 
 #include <dlfcn.h>
 #include <errno.h>

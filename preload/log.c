@@ -1,4 +1,4 @@
-#include "log.h"
+#include "preload/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "preload/config.h"
 
 static void log_line(const char *fmt, va_list ap)
 {

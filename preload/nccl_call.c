@@ -1,10 +1,10 @@
-#include "nccl_call.h"
+#include "preload/nccl_call.h"
 
 #include <nccl.h>
 
-#include "comm_identity.h"
-#include "comm_table.h"
-#include "stacks.h"
+#include "preload/comm_identity.h"
+#include "preload/comm_table.h"
+#include "preload/stacks.h"
 
 unsigned pt_dtype_bytes(int dtype)
 {
@@ -60,7 +60,7 @@ void pt_call_end(struct pt_call *c, int result)
     uint64_t t_exit = pt_ticks();
     uint64_t call_id = c->call_id;
     if (c->pushed)
-        pt_cupti_pop();
+        pt_gpu_call_exit();
     if (!c->resolved)
         take_comm(c, !c->comm         ? NULL
                      : c->lookup_only ? pt_comm_lookup(c->comm)

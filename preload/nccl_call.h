@@ -11,9 +11,9 @@
 
 #include "format/nccl_ops.h"
 
-#include "../cupti/cupti_session.h"
-#include "clock.h"
-#include "runtime.h"
+#include "preload/gpu_hooks.h"
+#include "preload/clock.h"
+#include "preload/runtime.h"
 
 struct pt_call {
     uint64_t t_enter_ns;
@@ -47,11 +47,11 @@ static inline int pt_call_begin(struct pt_call *c, uint16_t op)
     c->call_id = pt_self.current_call_id = pt_next_call_id();
     /* Collectives and send/recv, once a non-blocking communicator exists (only its graph nodes
      * are made outside any call): a store to one shared line, skipped by everyone else. */
-    if (pt_op_moves_data(op) && atomic_load_explicit(&pt_cupti_hint_wanted, memory_order_relaxed))
-        atomic_store_explicit(&pt_cupti_last_call, c->call_id, memory_order_relaxed);
+    if (pt_op_moves_data(op) && atomic_load_explicit(&pt_gpu_hint_wanted, memory_order_relaxed))
+        atomic_store_explicit(&pt_gpu_last_call, c->call_id, memory_order_relaxed);
     /* GPU work launched inside the call (the kernel, graph nodes) carries the call's id. */
-    if (atomic_load_explicit(&pt_cupti_tie, memory_order_relaxed)) {
-        pt_cupti_push(c->call_id);
+    if (atomic_load_explicit(&pt_gpu_tie, memory_order_relaxed)) {
+        pt_gpu_call_enter(c->call_id);
         c->pushed = 1;
     }
     c->t_enter_ns = pt_ticks();
@@ -71,7 +71,7 @@ uint64_t pt_call_resolve(struct pt_call *c);
 static inline void pt_call_leave(const struct pt_call *c)
 {
     if (c->pushed)
-        pt_cupti_pop();
+        pt_gpu_call_exit();
     pt_self.in_wrapper = 0;
 }
 

@@ -1,4 +1,4 @@
-#include "nccl_resolve.h"
+#include "preload/nccl_resolve.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -7,9 +7,9 @@
 
 #include <nccl.h>
 
-#include "config.h"
-#include "libc_real.h"
-#include "log.h"
+#include "preload/config.h"
+#include "preload/libc_real.h"
+#include "preload/log.h"
 
 _Atomic(void *) pt_nccl_real_slot[PT_SYM_COUNT];
 

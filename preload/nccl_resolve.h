@@ -8,7 +8,7 @@
 
 #include <stdatomic.h>
 
-#include "nccl_syms.h"
+#include "preload/nccl_syms.h"
 
 extern _Atomic(void *) pt_nccl_real_slot[PT_SYM_COUNT];
 

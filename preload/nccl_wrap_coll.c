@@ -2,9 +2,9 @@
  * real function, records around it, and returns exactly what NCCL returned. */
 #include <nccl.h>
 
-#include "export.h"
-#include "nccl_call.h"
-#include "nccl_resolve.h"
+#include "preload/export.h"
+#include "preload/nccl_call.h"
+#include "preload/nccl_resolve.h"
 
 #define REAL(name, type)                                         \
     type real = (type)pt_nccl_real(PT_SYM_##name);                \

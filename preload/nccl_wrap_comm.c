@@ -4,10 +4,10 @@
 #include <nccl.h>
 #include <string.h>
 
-#include "comm_identity.h"
-#include "export.h"
-#include "nccl_call.h"
-#include "nccl_resolve.h"
+#include "preload/comm_identity.h"
+#include "preload/export.h"
+#include "preload/nccl_call.h"
+#include "preload/nccl_resolve.h"
 
 #define REAL(name, type)                                         \
     type real = (type)pt_nccl_real(PT_SYM_##name);                \
@@ -34,7 +34,7 @@ static void born(const struct pt_call *c, const ncclComm_t *comm, struct pt_comm
 {
     /* From now on, graph nodes NCCL makes on its own threads need to know the call entered last. */
     if (b->flags & PT_COMM_NONBLOCKING)
-        atomic_store_explicit(&pt_cupti_hint_wanted, 1, memory_order_relaxed);
+        atomic_store_explicit(&pt_gpu_hint_wanted, 1, memory_order_relaxed);
     pt_comm_born(comm && (r == ncclSuccess || r == ncclInProgress) ? *comm : NULL, b, r);
     pt_call_leave(c);
 }

@@ -8,9 +8,9 @@
 
 #include <partrace/format.h>
 
-#include "export.h"
-#include "libc_real.h"
-#include "runtime.h"
+#include "preload/export.h"
+#include "preload/libc_real.h"
+#include "preload/runtime.h"
 
 static void before_exec(void)
 {

@@ -1,4 +1,4 @@
-#include "ring.h"
+#include "preload/ring.h"
 
 #include <partrace/format.h>
 

@@ -1,4 +1,4 @@
-#include "rundir.h"
+#include "preload/rundir.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "runtime.h"
+#include "preload/config.h"
+#include "preload/runtime.h"
 
 static char run_dir[PATH_MAX];
 

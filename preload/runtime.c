@@ -1,4 +1,4 @@
-#include "runtime.h"
+#include "preload/runtime.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,17 +12,17 @@
 
 #include <partrace/format.h>
 
-#include "../cupti/cupti_session.h"
-#include "attrs.h"
-#include "clock.h"
-#include "comm_table.h"
-#include "config.h"
-#include "log.h"
-#include "rundir.h"
-#include "signal_safe_lock.h"
-#include "signals.h"
-#include "stacks.h"
-#include "writer.h"
+#include "preload/gpu_hooks.h"
+#include "preload/attrs.h"
+#include "preload/clock.h"
+#include "preload/comm_table.h"
+#include "preload/config.h"
+#include "preload/log.h"
+#include "preload/rundir.h"
+#include "preload/signal_safe_lock.h"
+#include "preload/signals.h"
+#include "preload/stacks.h"
+#include "preload/writer.h"
 
 __thread struct pt_thread_state pt_self __attribute__((tls_model("initial-exec")));
 _Atomic int pt_state = PT_OFF;
@@ -247,7 +247,7 @@ static void atfork_child(void)
     pthread_mutex_init(&registry_lock, NULL);
     pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
     pt_comm_table_after_fork();
-    pt_cupti_after_fork();
+    pt_gpu_after_fork();
     pt_modules_forget();
     if (atomic_load(&pt_state) == PT_OFF)
         return;
@@ -281,7 +281,7 @@ __attribute__((constructor)) static void pt_runtime_init(void)
         errno = saved;
         return;
     }
-    pt_cuda_config();
+    pt_gpu_configure();
     pt_stacks_config();
     if (gethostname(pt_host, sizeof pt_host - 1) != 0)
         strcpy(pt_host, "unknown");

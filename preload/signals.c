@@ -1,4 +1,4 @@
-#include "signals.h"
+#include "preload/signals.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -8,9 +8,9 @@
 
 #include <partrace/format.h>
 
-#include "export.h"
-#include "libc_real.h"
-#include "runtime.h"
+#include "preload/export.h"
+#include "preload/libc_real.h"
+#include "preload/runtime.h"
 
 static const int handled[] = {SIGTERM, SIGINT};
 #define N_HANDLED (sizeof handled / sizeof *handled)

@@ -1,4 +1,4 @@
-#include "stacks.h"
+#include "preload/stacks.h"
 
 #include <link.h>
 #include <stdatomic.h>
@@ -11,8 +11,8 @@
 
 #include <partrace/format.h>
 
-#include "log.h"
-#include "runtime.h"
+#include "preload/log.h"
+#include "preload/runtime.h"
 
 int pt_stacks_level;
 static unsigned long long modules_adds = ~0ull, modules_subs = ~0ull;

@@ -1,4 +1,4 @@
-#include "trace_fd.h"
+#include "preload/trace_fd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "writer.h"
+#include "preload/writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,14 +19,14 @@
 
 #include <partrace/format.h>
 
-#include "../cupti/cupti_session.h"
-#include "clock.h"
-#include "config.h"
-#include "log.h"
-#include "rundir.h"
-#include "runtime.h"
-#include "stacks.h"
-#include "trace_fd.h"
+#include "preload/gpu_hooks.h"
+#include "preload/clock.h"
+#include "preload/config.h"
+#include "preload/log.h"
+#include "preload/rundir.h"
+#include "preload/runtime.h"
+#include "preload/stacks.h"
+#include "preload/trace_fd.h"
 
 /* Uncompressed bytes per frame; below PT_FRAME_MAX_BYTES so readers can trust the bound. */
 #define STAGING_BYTES (1u << 20)
@@ -173,7 +173,7 @@ static void drain_pass(uint32_t reason, int forced, int final)
     W.busy = 0;
     pt_tick_map_update(&W.ticks);
     pt_modules_collect(put_record, NULL); /* before any stack that needs them */
-    pt_cupti_flush(); /* first: the kernels it brings back have their calls in the rings now */
+    pt_gpu_before_drain(); /* first: the kernels it brings back have their calls in the rings now */
     uint32_t n = atomic_load(&pt_ring_count);
     for (uint32_t i = 0; i < n; i++) {
         struct pt_ring *r = pt_rings[i];
@@ -186,7 +186,7 @@ static void drain_pass(uint32_t reason, int forced, int final)
             size_t got = pt_ring_drain(r, W.staging + W.staging_len,
                                        STAGING_BYTES - RESERVE - W.staging_len, &W.frame_records);
             pt_records_ticks_to_ns(W.staging + W.staging_len, got, &W.ticks);
-            pt_cupti_learn(W.staging + W.staging_len, got);
+            pt_gpu_learn(W.staging + W.staging_len, got);
             W.staging_len += got;
             if (pt_ring_pending(r) == 0)
                 break;
@@ -198,7 +198,7 @@ static void drain_pass(uint32_t reason, int forced, int final)
     }
     /* GPU activity after the rings: graph nodes and NCCL calls recorded by application threads
      * before a kernel ran are then in the file before that kernel. */
-    pt_cupti_collect(put_record, NULL, final);
+    pt_gpu_after_drain(put_record, NULL, final);
     uint64_t dropped = dropped_total();
     if (W.frame_records || W.staging_len || forced || dropped != last_dropped)
         end_frame(reason);

@@ -5,7 +5,7 @@
 
 #include <partrace/format.h>
 
-#include "activity_convert.h"
+#include "cupti/activity_convert.h"
 #include "check.h"
 
 static char out[1 << 16];

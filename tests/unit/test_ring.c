@@ -7,7 +7,7 @@
 #include <partrace/format.h>
 
 #include "check.h"
-#include "ring.h"
+#include "preload/ring.h"
 
 static struct pt_rec_nccl_call make(uint64_t i)
 {
