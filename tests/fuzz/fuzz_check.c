@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "fuzz_input.h"
-#include "perfetto_check.h"
+#include "outputs/perfetto_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "export_chrome.h"
-#include "export_perfetto.h"
+#include "commands/cli.h"
+#include "outputs/export_chrome.h"
+#include "outputs/export_perfetto.h"
 #include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

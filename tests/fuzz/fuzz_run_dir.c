@@ -16,9 +16,9 @@
 
 #include <partrace/format.h>
 
-#include "cli.h"
-#include "export_chrome.h"
-#include "export_perfetto.h"
+#include "commands/cli.h"
+#include "outputs/export_chrome.h"
+#include "outputs/export_perfetto.h"
 #include "fuzz_input.h"
 
 #define MAX_ENTRIES 8

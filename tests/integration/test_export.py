@@ -13,7 +13,7 @@ import unittest
 from harness import BUILD, PARTRACE, PROGS, cli, events, main, nccl, of_kind, run_traced
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-PROTO_DIR = os.path.join(ROOT, "analyze", "proto")
+PROTO_DIR = os.path.join(ROOT, "analyze", "outputs", "proto")
 PROTO = os.path.join(PROTO_DIR, "perfetto_trace.proto")
 SAMPLE = os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")
 GEN = os.path.join(BUILD, "tools", "gen_trace")

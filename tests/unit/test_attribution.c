@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attribution.h"
+#include "analyses/attribution.h"
 #include "check.h"
 
 /* Random intervals (in order of start, some overlapping, some with gaps) against a count of

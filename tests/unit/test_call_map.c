@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "call_map.h"
+#include "analyses/call_map.h"
 #include "check.h"
 
 #define MAX 4096u

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "demangle.h"
+#include "util/demangle.h"
 
 static void expect(const char *mangled, const char *want)
 {

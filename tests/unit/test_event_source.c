@@ -20,7 +20,7 @@
 #include <partrace/format.h>
 
 #include "check.h"
-#include "event_source.h"
+#include "read/event_source.h"
 
 #define MAX_RECORDS 640000
 #define FRAME_RECORDS 4000 /* records per frame */

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "perfetto_check.h"
-#include "perfetto_out.h"
+#include "outputs/perfetto_check.h"
+#include "outputs/perfetto_out.h"
 
 static char dir[] = "/tmp/pt_perfetto_out_XXXXXX";
 

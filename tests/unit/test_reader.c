@@ -12,7 +12,7 @@
 #include <partrace/format.h>
 
 #include "check.h"
-#include "trace_reader.h"
+#include "read/trace_reader.h"
 
 static char path[] = "/tmp/pt-unit-reader-XXXXXX";
 static unsigned packed_frames; /* files are written in this packed format's major (2, 3), or 1.x */

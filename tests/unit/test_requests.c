@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "requests.h"
+#include "analyses/requests.h"
 
 struct mark {
     uint32_t file;

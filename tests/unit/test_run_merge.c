@@ -14,7 +14,7 @@
 #include <partrace/format.h>
 
 #include "check.h"
-#include "run_merge.h"
+#include "read/run_merge.h"
 
 #define MAX_FILES 64
 #define MAX_EVENTS 3000

@@ -8,7 +8,7 @@
 #include <partrace/format.h>
 
 #include "check.h"
-#include "text_escape.h"
+#include "util/text_escape.h"
 
 typedef void (*escaper)(FILE *, const char *, size_t);
 

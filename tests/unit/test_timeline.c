@@ -2,9 +2,9 @@
  * boundaries, and stay so when buckets merge (the width doubles) on a long run. */
 #include <string.h>
 
-#include "attribution.h"
+#include "analyses/attribution.h"
 #include "check.h"
-#include "timeline.h"
+#include "analyses/timeline.h"
 
 /* 10 µs of compute every 20 µs, then a copy of 5 µs, for `periods` periods from t0. */
 static void run(struct pt_timeline *t, struct pt_attr_rank *a, uint64_t t0, int periods)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "trace_context.h"
+#include "read/trace_context.h"
 
 static void learn(struct pt_trace_ctx *c, uint32_t id, const char *text)
 {

@@ -1,0 +1,65 @@
+#include "outputs/export_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/diag.h"
+#include "analyses/report_build.h"
+
+/* Parses "0,2-3" into a bitmap of ranks below max. Returns 0, or -1 (bad list). */
+static int ranks_parse(const char *s, uint8_t *ranks, int max)
+{
+    memset(ranks, 0, (size_t)max);
+    if (!s || !*s)
+        return -1;
+    while (*s) {
+        char *end;
+        long a = strtol(s, &end, 10), b = a;
+        if (end == s || a < 0 || a >= max)
+            return -1;
+        s = end;
+        if (*s == '-') {
+            b = strtol(s + 1, &end, 10);
+            if (end == s + 1 || b < a || b >= max)
+                return -1;
+            s = end;
+        }
+        for (long r = a; r <= b; r++)
+            ranks[r] = 1;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return 0;
+}
+
+int pt_export_keep(const struct pt_report *r, const char *spec, uint8_t *keep)
+{
+    static uint8_t ranks[PT_MAX_RANKS];
+    if (spec && ranks_parse(spec, ranks, PT_MAX_RANKS) != 0) {
+        pt_error("--ranks '%s': give ranks and ranges, e.g. 0,2-3 (ranks below %d)", spec, PT_MAX_RANKS);
+        return 2;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        int32_t rank = pt_report_rank_of(r, i);
+        keep[i] = !spec || (rank >= 0 && rank < PT_MAX_RANKS && ranks[rank]);
+        kept += keep[i];
+    }
+    if (!kept)
+        pt_error("warning: --ranks %s matches no rank of this run", spec);
+    return 0;
+}
+
+int pt_export_create(const char *path, int force, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
+    if (fd < 0)
+        snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+                 errno == EEXIST ? " (use --force to overwrite it)" : "");
+    return fd;
+}
