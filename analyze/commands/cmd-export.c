@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "commands/cli.h"
-#include "outputs/export_chrome.h"
-#include "outputs/export_perfetto.h"
+#include "outputs/output.h"
 
 #define USAGE "usage: partrace export --perfetto|--chrome -o FILE [--force] [--gz] [--ranks LIST] " \
               "[--from S] [--to S] [--phase NAME] RUN"
@@ -30,7 +29,7 @@ static int seconds(const char *opt, const char *v, double *out)
 
 int cmd_export(int argc, char **argv)
 {
-    struct pt_export_opts o = {.window = {.from_s = 0, .to_s = -1}};
+    struct pt_output_opts o = {.window = {.from_s = 0, .to_s = -1}};
     int perfetto = 0, chrome = 0, gz = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -81,7 +80,7 @@ int cmd_export(int argc, char **argv)
     }
     o.gz = gz || ends_with(o.out, ".gz");
     struct pt_export_stats st;
-    int rc = perfetto ? pt_export_perfetto(&o, &st) : pt_export_chrome(&o, &st);
+    int rc = (perfetto ? &pt_output_perfetto : &pt_output_chrome)->trace(&o, &st);
     if (rc == 0)
         fprintf(stderr, "partrace: wrote %s: %llu events in, %llu slices (%llu collectives timed), %llu flows, "
                         "%llu counter values, %llu packets, %llu bytes before compression (%.1f per event)\n",

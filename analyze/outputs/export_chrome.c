@@ -1,4 +1,8 @@
-#include "outputs/export_chrome.h"
+/* `partrace export --chrome`: a run as Chrome Trace Event JSON, with the fields Kineto-based
+ * tools (PyTorch profiler traces, HolisticTraceAnalysis) read: complete events ("X") with pid per
+ * rank and tid per CUDA stream or host thread, categories kernel / gpu_memcpy / gpu_memset /
+ * cpu_op (NCCL calls) / user_annotation (NVTX ranges), args with device, stream and correlation,
+ * and a top-level distributedInfo with rank and world size. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +17,7 @@
 #include "util/diag.h"
 #include "util/demangle.h"
 #include "outputs/export_common.h"
+#include "outputs/output.h"
 #include "format/names.h"
 #include "analyses/report_build.h"
 #include "util/text_escape.h"
@@ -103,7 +108,7 @@ static void range_event(struct chrome *c, size_t file, int pid, const struct pt_
 
 static int in_window(uint64_t start, uint64_t from, uint64_t to) { return start >= from && (!to || start < to); }
 
-int pt_export_chrome(const struct pt_export_opts *o, struct pt_export_stats *st)
+static int export_chrome(const struct pt_output_opts *o, struct pt_export_stats *st)
 {
     memset(st, 0, sizeof *st);
     struct pt_report rep;
@@ -257,3 +262,5 @@ done:
     pt_report_free(&rep);
     return status;
 }
+
+const struct pt_output pt_output_chrome = {.name = "chrome", .trace = export_chrome};

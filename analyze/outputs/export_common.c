@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,4 +63,28 @@ int pt_export_create(const char *path, int force, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
                  errno == EEXIST ? " (use --force to overwrite it)" : "");
     return fd;
+}
+
+void pt_export_process_name(const struct pt_report *r, size_t file, char *out, size_t cap)
+{
+    static const char *const axes[] = {"TP", "PP", "DP", "EP"};
+    const struct pt_rank_totals *t = &r->totals[file];
+    const struct pt_file_header *h = pt_source_header(r->run.sources[file]);
+    int ranked = pt_report_is_rank(r, file);
+    size_t n = ranked ? (size_t)snprintf(out, cap, "rank %d ·", t->rank) : (size_t)snprintf(out, cap, "no NCCL ·");
+    int any = 0;
+    for (int k = 0; k < 4 && ranked && n < cap; k++) {
+        int at = pt_topology_coord(r->c, r->roles, axes[k], t->rank);
+        int size = k == 0 ? r->layout.tp : k == 1 ? r->layout.pp : k == 2 ? r->layout.dp : r->layout.ep;
+        if (at >= 0 && size > 1) {
+            n += (size_t)snprintf(out + n, cap - n, " %s%d", axes[k], at);
+            any = 1;
+        }
+    }
+    if (n < cap && any)
+        n += (size_t)snprintf(out + n, cap - n, " ·");
+    if (n < cap)
+        n += (size_t)snprintf(out + n, cap - n, " %s:%" PRIu32, t->host, h->pid);
+    if (n < cap && t->gpu >= 0)
+        snprintf(out + n, cap - n, " · GPU%d", t->gpu);
 }

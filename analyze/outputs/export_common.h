@@ -17,4 +17,7 @@ int pt_export_keep(const struct pt_report *r, const char *spec, uint8_t *keep);
  * the reason in err. */
 int pt_export_create(const char *path, int force, char *err, size_t errlen);
 
+/* "rank 3 · TP1 PP0 · node1:4711 · GPU3": the name of file `file`'s process in a built report. */
+void pt_export_process_name(const struct pt_report *r, size_t file, char *out, size_t cap);
+
 #endif

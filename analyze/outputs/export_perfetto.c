@@ -1,4 +1,8 @@
-#include "outputs/export_perfetto.h"
+/* `partrace export --perfetto`: a run as a Perfetto trace. One process track per rank (in rank
+ * order, named with rank, coordinates, host:pid and GPU), a "GPU" group in it with one track
+ * per CUDA stream (kernels, copies, memsets), its host threads (NCCL calls, NVTX ranges), a
+ * device-memory counter per GPU; a flow from each NCCL call to its kernel, and the same
+ * collective on every rank sharing one correlation id. */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,31 +22,6 @@
 #define CALL_WAYS 4u
 #define CALL_CACHE 65536u
 #define FIRST_CALL_SETS 64u
-
-/* "rank 3 · TP1 PP0 · node1:4711 · GPU3" */
-void pt_export_process_name(const struct pt_report *r, size_t file, char *out, size_t cap)
-{
-    static const char *const axes[] = {"TP", "PP", "DP", "EP"};
-    const struct pt_rank_totals *t = &r->totals[file];
-    const struct pt_file_header *h = pt_source_header(r->run.sources[file]);
-    int ranked = pt_report_is_rank(r, file);
-    size_t n = ranked ? (size_t)snprintf(out, cap, "rank %d ·", t->rank) : (size_t)snprintf(out, cap, "no NCCL ·");
-    int any = 0;
-    for (int k = 0; k < 4 && ranked && n < cap; k++) {
-        int at = pt_topology_coord(r->c, r->roles, axes[k], t->rank);
-        int size = k == 0 ? r->layout.tp : k == 1 ? r->layout.pp : k == 2 ? r->layout.dp : r->layout.ep;
-        if (at >= 0 && size > 1) {
-            n += (size_t)snprintf(out + n, cap - n, " %s%d", axes[k], at);
-            any = 1;
-        }
-    }
-    if (n < cap && any)
-        n += (size_t)snprintf(out + n, cap - n, " ·");
-    if (n < cap)
-        n += (size_t)snprintf(out + n, cap - n, " %s:%" PRIu32, t->host, h->pid);
-    if (n < cap && t->gpu >= 0)
-        snprintf(out + n, cap - n, " · GPU%d", t->gpu);
-}
 
 static void describe_process(struct exporter *x, size_t file, int32_t order)
 {
@@ -328,7 +307,7 @@ static void free_exporter(struct exporter *x)
     free(x->ids.role);
 }
 
-int pt_export_perfetto(const struct pt_export_opts *o, struct pt_export_stats *st)
+static int export_perfetto(const struct pt_output_opts *o, struct pt_export_stats *st)
 {
     static struct exporter zero;
     struct exporter *x = calloc(1, sizeof *x);
@@ -430,3 +409,4 @@ out:
     return status;
 }
 
+const struct pt_output pt_output_perfetto = {.name = "perfetto", .trace = export_perfetto};

@@ -10,7 +10,7 @@
 #include <partrace/format.h>
 
 #include "outputs/export_instances.h"
-#include "outputs/export_perfetto.h"
+#include "outputs/output.h"
 #include "outputs/perfetto_out.h"
 #include "analyses/report_build.h"
 #include "util/u64_map.h"

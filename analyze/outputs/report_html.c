@@ -1,6 +1,8 @@
-/* The report as one offline HTML page (report_html.h). Bars are plain CSS widths, so the page
- * renders anywhere, prints, and needs nothing but itself. */
-#include "outputs/report_html.h"
+/* `partrace report --html FILE`: one self-contained page (inline CSS, no script, no network)
+ * with a stacked bar of each rank's attribution, a per-phase view, the collectives and the
+ * stragglers. Bars are plain CSS widths, so the page renders anywhere, prints, and needs nothing but
+ * itself. */
+#include "outputs/output.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -77,7 +79,7 @@ static void ranks_section(FILE *out, const struct pt_report *r)
     fputs("</table>\n", out);
 }
 
-static void phases_section(FILE *out, const struct pt_html_phase *phases, int n)
+static void phases_section(FILE *out, const struct pt_report_phase *phases, int n)
 {
     fputs("<h2>Per phase</h2>\n<p>Mean over ranks, inside the NVTX ranges of each name.</p>\n", out);
     if (!n) {
@@ -163,8 +165,8 @@ static void summary(FILE *out, const struct pt_report *r)
     fputs("</p>\n", out);
 }
 
-void pt_report_html(FILE *out, const char *source, const struct pt_report *r,
-                    const char *window_text, const struct pt_html_phase *phases, int n_phases)
+static void page(FILE *out, const char *source, const struct pt_report *r, const char *window_text,
+                 const struct pt_report_phase *phases, int n_phases)
 {
     const struct pt_layout *l = &r->layout;
     head(out, source);
@@ -207,3 +209,13 @@ void pt_report_html(FILE *out, const char *source, const struct pt_report *r,
     collectives_section(out, r);
     fputs("<p><small>partrace; definitions in docs/METRICS.md.</small></p>\n</body></html>\n", out);
 }
+
+static void report_html(FILE *out, const struct pt_report_view *v)
+{
+    char window[512];
+    if (v->window)
+        pt_report_describe_window(v->window, window, sizeof window);
+    page(out, v->source, v->rep, v->window ? window : NULL, v->phases, v->n_phases);
+}
+
+const struct pt_output pt_output_html = {.name = "html", .report = report_html};
