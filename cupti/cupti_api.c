@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "preload/config.h"
+
 struct pt_cupti_api pt_cupti;
 
 static const char *const sonames[] = {"libcupti.so.13", "libcupti.so.12", "libcupti.so"};
@@ -43,8 +45,8 @@ static void *open_in(const char *dir)
 
 static void *find_library(void)
 {
-    const char *explicit_path = getenv("PARTRACE_CUPTI_LIB");
-    if (explicit_path && *explicit_path)
+    const char *explicit_path = pt_cfg.cupti_lib;
+    if (*explicit_path)
         return dlopen(explicit_path, RTLD_NOW | RTLD_LOCAL); /* this one or none */
     for (size_t i = 0; i < sizeof sonames / sizeof *sonames; i++) {
         void *h = dlopen(sonames[i], RTLD_NOW | RTLD_NOLOAD);

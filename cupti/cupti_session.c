@@ -97,29 +97,14 @@ static int n_full;
 
 static void configure(void)
 {
-    const char *v = getenv("PARTRACE_CUDA");
-    if (v && strcmp(v, "off") == 0)
-        pt_cuda_level = 0;
-    else if (v && strcmp(v, "launches") == 0)
-        pt_cuda_level = 2;
-    else {
-        pt_cuda_level = 1;
-        if (v && *v && strcmp(v, "kernels") != 0)
-            pt_warn("PARTRACE_CUDA='%.32s' is not off, kernels or launches; using kernels", v);
-    }
+    pt_cuda_level = pt_cfg.cuda; /* PT_CUDA_OFF, _KERNELS, _LAUNCHES: 0, 1, 2 */
     if (!pt_cuda_level)
         return;
-    parse_records(getenv("PARTRACE_CUDA_RECORDS"));
-    const char *tie = getenv("PARTRACE_CUDA_TIE");
-    if (tie && strcmp(tie, "none") == 0)
+    parse_records(pt_cfg.cuda_records);
+    if (pt_cfg.cuda_tie == PT_CUDA_TIE_NONE)
         tie_by_callback = 0;
-    else if (tie && *tie && strcmp(tie, "callback") != 0)
-        pt_warn("PARTRACE_CUDA_TIE='%.32s' is not callback or none; using callback", tie);
-    const char *capture = getenv("PARTRACE_CUDA_CAPTURE");
-    if (capture && strcmp(capture, "profiler") == 0)
+    if (pt_cfg.cuda_capture == PT_CUDA_CAPTURE_PROFILER)
         capture_by_profiler = 1;
-    else if (capture && *capture && strcmp(capture, "all") != 0)
-        pt_warn("PARTRACE_CUDA_CAPTURE='%.32s' is not all or profiler; using all", capture);
     const char *inj = getenv("CUDA_INJECTION64_PATH");
     Dl_info self;
     if (!dladdr((void *)configure, &self) || !self.dli_fname)
@@ -129,7 +114,7 @@ static void configure(void)
     const char *nvtx = getenv("NVTX_INJECTION64_PATH");
     if (!nvtx || !*nvtx)
         setenv("NVTX_INJECTION64_PATH", self.dli_fname, 1);
-    else if (strcmp(inj, self.dli_fname) != 0)
+    else if (inj && *inj && strcmp(inj, self.dli_fname) != 0)
         pt_info("CUDA_INJECTION64_PATH is %s: GPU activity only if that is partrace", inj);
 }
 

@@ -7,7 +7,7 @@
 const char *pt_kind_name(uint16_t kind)
 {
     switch (kind) {
-#define PT_X(name, val, st, label, time, start, end, clock, tail, unit) \
+#define PT_X(name, val, st, label, time, start, end, stamp, tail, unit) \
     case val:                      \
         return label;
         PT_REC_KINDS(PT_X)

@@ -13,26 +13,26 @@
 
 /* Kinds below 64 as bit masks of the table's columns: one test of a bit where a switch would
  * jump (the reader asks once or twice per record). */
-#define PT_KNOWN_KINDS_BIT(name, val, st, label, time, start, end, clock, tail, unit) | (1ull << (val))
+#define PT_KNOWN_KINDS_BIT(name, val, st, label, time, start, end, stamp, tail, unit) | (1ull << (val))
 #define PT_KNOWN_KINDS (0 PT_REC_KINDS(PT_KNOWN_KINDS_BIT))
-#define PT_TIMED_KINDS_BIT(name, val, st, label, time, start, end, clock, tail, unit) \
+#define PT_TIMED_KINDS_BIT(name, val, st, label, time, start, end, stamp, tail, unit) \
     | (PT_TIME_##time != PT_TIME_NONE ? 1ull << (val) : 0)
 #define PT_TIMED_KINDS (0 PT_REC_KINDS(PT_TIMED_KINDS_BIT))
-#define PT_SPAN_KINDS_BIT(name, val, st, label, time, start, end, clock, tail, unit) \
+#define PT_SPAN_KINDS_BIT(name, val, st, label, time, start, end, stamp, tail, unit) \
     | (PT_TIME_##time == PT_TIME_SPAN ? 1ull << (val) : 0)
 #define PT_SPAN_KINDS (0 PT_REC_KINDS(PT_SPAN_KINDS_BIT))
-#define PT_TICK_KINDS_BIT(name, val, st, label, time, start, end, clock, tail, unit) \
-    | (PT_CLOCK_##clock == PT_CLOCK_TICKS ? 1ull << (val) : 0)
+#define PT_TICK_KINDS_BIT(name, val, st, label, time, start, end, stamp, tail, unit) \
+    | (PT_STAMP_##stamp == PT_STAMP_TICKS ? 1ull << (val) : 0)
 #define PT_TICK_KINDS (0 PT_REC_KINDS(PT_TICK_KINDS_BIT))
-#define PT_LENGTH_KINDS_BIT(name, val, st, label, time, start, end, clock, tail, unit) | ((unit) ? 1ull << (val) : 0)
+#define PT_LENGTH_KINDS_BIT(name, val, st, label, time, start, end, stamp, tail, unit) | ((unit) ? 1ull << (val) : 0)
 #define PT_LENGTH_KINDS (0 PT_REC_KINDS(PT_LENGTH_KINDS_BIT))
-#define PT_X(name, val, st, label, time, start, end, clock, tail, unit) && (val) < 64
+#define PT_X(name, val, st, label, time, start, end, stamp, tail, unit) && (val) < 64
 _Static_assert(1 PT_REC_KINDS(PT_X), "the kind masks are 64-bit: kinds 64 and up need another word");
 #undef PT_X
 
 /* The table's time columns hold what the masks above assume: the start right after the header,
  * a span's end right after the start. */
-#define PT_X(name, val, st, label, time, start, end, clock, tail, unit)                             \
+#define PT_X(name, val, st, label, time, start, end, stamp, tail, unit)                             \
     _Static_assert(PT_TIME_##time == PT_TIME_NONE ||                                              \
                        offsetof(struct st, start) == sizeof(struct pt_rec_hdr),                   \
                    #name ": its time follows the header");                                         \
@@ -46,7 +46,7 @@ PT_REC_KINDS(PT_X)
 static inline size_t pt_rec_min_size_of(uint16_t kind)
 {
     switch (kind) {
-#define PT_X(name, val, st, label, time, start, end, clock, tail, unit) \
+#define PT_X(name, val, st, label, time, start, end, stamp, tail, unit) \
     case PT_REC_##name:                                                  \
         return sizeof(struct st);
         PT_REC_KINDS(PT_X)
@@ -67,7 +67,7 @@ struct pt_rec_tail {
 static inline struct pt_rec_tail pt_rec_tail_of(uint16_t kind)
 {
     switch (kind) {
-#define PT_X(name, val, st, label, time, start, end, clock, tail, unit)                              \
+#define PT_X(name, val, st, label, time, start, end, stamp, tail, unit)                              \
     case PT_REC_##name:                                                                               \
         return (struct pt_rec_tail){offsetof(struct st, tail), sizeof(((struct st *)0)->tail), unit};
         PT_REC_KINDS(PT_X)

@@ -9,6 +9,7 @@
 
 #include <partrace/format.h>
 
+#include "preload/config.h"
 #include "format/record_kinds.h"
 
 #include "preload/log.h"
@@ -60,17 +61,10 @@ static int tsc_is_trustworthy(void)
 #endif
 }
 
-void pt_clock_init(const char *setting)
+void pt_clock_init(int setting)
 {
-    if (setting && strcmp(setting, "monotonic") == 0)
-        pt_clock_uses_tsc = 0;
-    else if (setting && strcmp(setting, "tsc") == 0)
-        pt_clock_uses_tsc = tsc_is_trustworthy();
-    else {
-        if (setting && *setting && strcmp(setting, "auto") != 0)
-            pt_warn("PARTRACE_CLOCK='%.32s' is not auto, tsc or monotonic; using auto", setting);
-        pt_clock_uses_tsc = tsc_is_trustworthy();
-    }
+    /* tsc is auto: the TSC only where it is trustworthy */
+    pt_clock_uses_tsc = setting != PT_CLOCK_MONOTONIC && tsc_is_trustworthy();
     sample(&start_tick, &start_ns);
 }
 

@@ -41,9 +41,9 @@ static inline uint64_t pt_ticks(void)
     return pt_now_ns();
 }
 
-/* Chooses the tick source (PARTRACE_CLOCK=tsc|monotonic overrides) and takes the first
- * calibration point. Constructor time. */
-void pt_clock_init(const char *setting);
+/* Chooses the tick source (setting: PARTRACE_CLOCK's PT_CLOCK_* in preload/config.h) and takes
+ * the first calibration point. Constructor time. */
+void pt_clock_init(int setting);
 
 /* The writer's tick→ns map: slope from a calibration baseline of 1–2 s, offset from the
  * latest point, so records between two passes land within tens of ns of CLOCK_MONOTONIC. */

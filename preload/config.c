@@ -1,6 +1,7 @@
 #include "preload/config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,9 +36,56 @@ int pt_parse_bool(const char *s, int *out)
     return -1;
 }
 
-static void copy_path(char *dst, const char *var)
+static void load_int(long *field, const char *var, const char *v, long def, long lo, long hi)
 {
-    const char *v = getenv(var);
+    *field = def;
+    if (v && pt_parse_long(v, lo, hi, field) != 0)
+        pt_warn("%s='%.64s' is not a whole number in %ld..%ld; using %ld", var, v, lo, hi, def);
+}
+
+static void load_bool(int *field, const char *var, const char *v, int def)
+{
+    *field = def;
+    if (v && pt_parse_bool(v, field) != 0)
+        pt_warn("%s='%.64s' is not one of 1/0/true/false/yes/no/on/off; using %d", var, v, def);
+}
+
+/* choices: "a|b|c". The warning lists them as "a, b or c". */
+static void load_choice(int *field, const char *var, const char *v, int def, const char *choices)
+{
+    *field = def;
+    if (!v || !*v)
+        return;
+    int i = 0;
+    for (const char *c = choices;; i++) {
+        size_t n = strcspn(c, "|");
+        if (strlen(v) == n && !strncmp(v, c, n)) {
+            *field = i;
+            return;
+        }
+        if (!c[n])
+            break;
+        c += n + 1;
+    }
+    char list[128];
+    size_t at = 0;
+    const char *c = choices, *dflt = "";
+    size_t dflt_len = 0;
+    for (int k = 0; at < sizeof list; k++) {
+        size_t n = strcspn(c, "|");
+        if (k == def)
+            dflt = c, dflt_len = n;
+        const char *sep = k == 0 ? "" : c[n] ? ", " : " or ";
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%.*s", sep, (int)n, c);
+        if (!c[n])
+            break;
+        c += n + 1;
+    }
+    pt_warn("%s='%.32s' is not %s; using %.*s", var, v, list, (int)dflt_len, dflt);
+}
+
+static void load_text(char *dst, const char *var, const char *v)
+{
     dst[0] = '\0';
     if (!v || !*v)
         return;
@@ -48,30 +96,17 @@ static void copy_path(char *dst, const char *var)
     strcpy(dst, v);
 }
 
+#define PT_LOAD_INT(field, var, v, def, lo, hi, choices) load_int(&pt_cfg.field, var, v, def, lo, hi)
+#define PT_LOAD_BOOL(field, var, v, def, lo, hi, choices) load_bool(&pt_cfg.field, var, v, def)
+#define PT_LOAD_CHOICE(field, var, v, def, lo, hi, choices) load_choice(&pt_cfg.field, var, v, def, choices)
+#define PT_LOAD_TEXT(field, var, v, def, lo, hi, choices) load_text(pt_cfg.field, var, v)
+
 void pt_config_load(void)
 {
     int saved = errno;
-#define PT_X(field, var, def, lo, hi)                                                        \
-    do {                                                                                    \
-        const char *v = getenv(var);                                                        \
-        pt_cfg.field = def;                                                                 \
-        if (v && pt_parse_long(v, lo, hi, &pt_cfg.field) != 0)                              \
-            pt_warn("%s='%.64s' is not a whole number in %ld..%ld; using %ld", var, v,      \
-                    (long)(lo), (long)(hi), (long)(def));                                    \
-    } while (0);
-    PT_INT_SETTINGS(PT_X)
+#define PT_X(field, var, type, def, lo, hi, choices) \
+    PT_LOAD_##type(field, var, getenv(var), def, lo, hi, choices);
+    PT_SETTINGS(PT_X)
 #undef PT_X
-#define PT_X(field, var, def)                                                                \
-    do {                                                                                    \
-        const char *v = getenv(var);                                                        \
-        pt_cfg.field = def;                                                                 \
-        if (v && pt_parse_bool(v, &pt_cfg.field) != 0)                                      \
-            pt_warn("%s='%.64s' is not one of 1/0/true/false/yes/no/on/off; using %d", var, \
-                    v, def);                                                                \
-    } while (0);
-    PT_BOOL_SETTINGS(PT_X)
-#undef PT_X
-    copy_path(pt_cfg.dir, "PARTRACE_DIR");
-    copy_path(pt_cfg.nccl_lib, "PARTRACE_NCCL_LIB");
     errno = saved;
 }

@@ -276,7 +276,7 @@ __attribute__((constructor)) static void pt_runtime_init(void)
     pt_start_monotonic_ns = pt_now_ns();
     pt_pid = (uint32_t)getpid();
     pt_config_load();
-    pt_clock_init(getenv("PARTRACE_CLOCK"));
+    pt_clock_init(pt_cfg.clock);
     if (pt_cfg.disabled) {
         errno = saved;
         return;

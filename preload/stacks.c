@@ -11,6 +11,7 @@
 
 #include <partrace/format.h>
 
+#include "preload/config.h"
 #include "preload/log.h"
 #include "preload/runtime.h"
 
@@ -19,15 +20,7 @@ static unsigned long long modules_adds = ~0ull, modules_subs = ~0ull;
 
 void pt_stacks_config(void)
 {
-    const char *v = getenv("PARTRACE_STACKS");
-    if (!v || !*v || strcmp(v, "0") == 0)
-        pt_stacks_level = 0;
-    else if (strcmp(v, "1") == 0)
-        pt_stacks_level = 1;
-    else if (strcmp(v, "all") == 0)
-        pt_stacks_level = 2;
-    else
-        pt_warn("PARTRACE_STACKS='%.32s' is not 0, 1 or all; using 0", v);
+    pt_stacks_level = pt_cfg.stacks; /* its choices are "0|1|all": 0, 1, 2 */
     pt_stacks_skip_object((const void *)pt_stacks_config);
     if (pt_stacks_level) /* each thread caches its own unwind info: no lock shared per stack */
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);

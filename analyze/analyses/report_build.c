@@ -9,6 +9,7 @@
 #include "util/diag.h"
 #include "read/kernel_class.h"
 #include "format/names.h"
+#include "util/settings.h"
 
 /* Set while re-reading a run already reported (the HTML page's phases): its warnings were said. */
 static int silent;
@@ -442,8 +443,7 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
     }
     /* Files in turns (run_merge.h), unless the pass also paints the attribution over time,
      * which steps the whole run's clock. PARTRACE_REPORT_TURNS=0: strict time order. */
-    const char *turns = getenv("PARTRACE_REPORT_TURNS");
-    if (!o->timeline && !(turns && !strcmp(turns, "0")))
+    if (!o->timeline && pt_settings()->report_turns)
         pt_run_take_turns(&r->run, REPORT_TURN_NS);
     size_t n = r->n = r->run.n;
     r->c = pt_collectives_new(&r->run);

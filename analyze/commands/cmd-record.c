@@ -17,6 +17,7 @@
 #include "commands/cli.h"
 #include "read/trace_set.h"
 #include "read/trace_summary.h"
+#include "util/settings.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -29,8 +30,8 @@ static void forward(int sig)
 /* libpartrace.so: $PARTRACE_LIB, else beside this executable, else in ../lib. */
 static int find_library(char *out, size_t cap)
 {
-    const char *env = getenv("PARTRACE_LIB");
-    if (env && *env) {
+    const char *env = pt_settings()->lib;
+    if (env) {
         if (access(env, R_OK) != 0) {
             pt_error("record: PARTRACE_LIB='%s': %s", env, strerror(errno));
             return -1;

@@ -430,7 +430,7 @@ static void dump_STREAM(const struct pt_rec_hdr *h, const struct dump_at *at)
 
 typedef void dump_fn(const struct pt_rec_hdr *h, const struct dump_at *at);
 static dump_fn *const printers[PT_REC_KIND_LIMIT] = {
-#define PT_X(name, val, st, label, time, start, end, clock, tail, unit) [PT_REC_##name] = dump_##name,
+#define PT_X(name, val, st, label, time, start, end, stamp, tail, unit) [PT_REC_##name] = dump_##name,
     PT_REC_KINDS(PT_X)
 #undef PT_X
 };

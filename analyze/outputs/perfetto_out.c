@@ -10,6 +10,7 @@
 
 #include "outputs/export_common.h"
 #include "perfetto_trace.pb-c.h"
+#include "util/settings.h"
 
 #define SEQUENCE_ID 1
 #define PT_PF_PENDING (256u << 10) /* output gathered before one write */
@@ -22,8 +23,7 @@ int pt_pf_open(struct pt_pf_out *o, const char *path, int gz, int force, char *e
 {
     memset(o, 0, sizeof *o);
     o->next_iid = 1;
-    const char *generic = getenv("PT_EXPORT_GENERIC_PACKER");
-    o->generic = generic && strcmp(generic, "1") == 0;
+    o->generic = pt_settings()->generic_packer;
     int fd = pt_export_create(path, force, err, errlen);
     if (fd < 0)
         return -1;
@@ -347,7 +347,7 @@ static void pack_defs_alone(struct pt_pf_out *o)
 }
 
 /* The event through protobuf-c: for packets that carry definitions, and for every packet under
- * PT_EXPORT_GENERIC_PACKER=1, which the tests compare with the bytes packed by hand. */
+ * PARTRACE_EXPORT_GENERIC_PACKER=1, which the tests compare with the bytes packed by hand. */
 static void pack_generic(struct pt_pf_out *o, uint64_t delta, const struct event *ev, int with_defs)
 {
     struct defs_msg m;

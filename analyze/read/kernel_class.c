@@ -1,4 +1,5 @@
 #include "read/kernel_class.h"
+#include "util/settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ static int n_user = -1;
 static void parse_user(void)
 {
     n_user = 0;
-    const char *v = getenv("PARTRACE_COMM_KERNELS");
+    const char *v = pt_settings()->comm_kernels;
     while (v && *v && n_user < 32) {
         const char *end = strchr(v, ','), *eq = strchr(v, '=');
         size_t len = end ? (size_t)(end - v) : strlen(v);

@@ -14,6 +14,7 @@
 
 #include "format/record_kinds.h"
 #include "format/record_unpack.h"
+#include "util/settings.h"
 
 #define READ_CHUNK (1u << 20)
 #define MIN_BUFFER (4u << 10) /* buffers start this small and grow: 10,000 small files stay small */
@@ -392,8 +393,8 @@ static int wants_read_ahead(size_t bytes)
 {
     static int mode = -1; /* 0 off, 1 on, 2 by size; set by the first open (one thread) */
     if (mode < 0) {
-        const char *v = getenv("PARTRACE_READ_AHEAD");
-        mode = v && !strcmp(v, "0") ? 0 : v && !strcmp(v, "1") ? 1 : sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 0;
+        int v = pt_settings()->read_ahead; /* 0, 1, or -1: by size */
+        mode = v >= 0 ? v : sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 0;
     }
     return mode == 1 || (mode == 2 && bytes >= READ_AHEAD_BYTES);
 }

@@ -57,12 +57,12 @@ static inline void pt_file_header_init(struct pt_file_header *h)
 }
 
 /* Record kinds, one row each:
- * X(name, value, struct, label, time, start, end, clock, tail_length, tail_unit).
+ * X(name, value, struct, label, time, start, end, stamp, tail_length, tail_unit).
  * Values are stable forever. The columns are the kind's facts, which the recorder, the codec
  * (format/record_kinds.h) and the reader take from here, never from a list of their own:
  *   time        NONE; AT: one time, `start`, right after the header; SPAN: `start` right after
  *               the header and `end` after it (PT_TIME_*; hdr where there is none)
- *   clock       TICKS: stamped on a host thread with the recorder's tick clock and turned into
+ *   stamp       TICKS: stamped on a host thread with the recorder's tick clock and turned into
  *               ns by the writer; NS: stamped in ns (CUPTI, the writer itself), or no time
  *   tail_length the field counting the variable tail after the struct (hdr: no counted tail)
  *   tail_unit   bytes per unit of that count (0: no counted tail)
@@ -102,12 +102,12 @@ static inline void pt_file_header_init(struct pt_file_header *h)
 #define PT_TIME_NONE 0
 #define PT_TIME_AT 1
 #define PT_TIME_SPAN 2
-/* The clock column's values. */
-#define PT_CLOCK_NS 0
-#define PT_CLOCK_TICKS 1
+/* The stamp column's values. */
+#define PT_STAMP_NS 0
+#define PT_STAMP_TICKS 1
 
 enum pt_rec_kind {
-#define PT_X(name, val, st, label, time, start, end, clock, tail, unit) PT_REC_##name = val,
+#define PT_X(name, val, st, label, time, start, end, stamp, tail, unit) PT_REC_##name = val,
     PT_REC_KINDS(PT_X)
 #undef PT_X
     PT_REC_KIND_LIMIT

@@ -177,7 +177,7 @@ class Export(unittest.TestCase):
             for generic in ("0", "1"):
                 path = os.path.join(self.tmp, f"t{generic}.pftrace")
                 subprocess.run([PARTRACE, "export", "--perfetto", "--force", "-o", path, run], check=True,
-                               capture_output=True, env=dict(os.environ, PT_EXPORT_GENERIC_PACKER=generic))
+                               capture_output=True, env=dict(os.environ, PARTRACE_EXPORT_GENERIC_PACKER=generic))
                 out[generic] = open(path, "rb").read()
             self.assertGreater(len(out["0"]), 100000)
             self.assertEqual(out["0"], out["1"], run)
