@@ -2,7 +2,7 @@
 # optimized GCC builds: a copy of the project is built with profiling into <build>/pgo/build,
 # its `partrace` runs the reports of scripts/pgo-train.sh (generated runs of each layout and
 # the bundled GPU samples), and this build compiles the analysis side with what that measured.
-# The report takes ~9 % fewer instructions (docs/PERFORMANCE.md); its output is the same.
+# The report takes fewer instructions (docs/PERFORMANCE.md); its output is the same.
 # -DPT_PGO=OFF builds without it.
 #
 # The two builds' object files differ only in their directory, which -fprofile-prefix-path

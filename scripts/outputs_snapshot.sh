@@ -26,9 +26,8 @@ GEN_EP_GROUPED=1 gen "$work/epg" ep 4 6 80000 20000 65536 2 2
 gen "$work/graph" graph 4 3 20 100000 20000 1048576 0 3000 1000 7000
 
 runs=""
-for d in $(cd "$root" && find samples -mindepth 2 -maxdepth 3 -type d \
-             \( -name traced -o -name extras -o -name '*-issued' -o -name issued \
-                -o -name pynccl_ctypes -o -name torch_collectives \) | sort); do
+# Every directory of the samples that holds trace files.
+for d in $(cd "$root" && find samples -name '*.ptrace' -printf '%h\n' | sort -u); do
   runs="$runs $root/$d"
 done
 for g in tp pp mixed ep custom epg graph; do runs="$runs $work/$g"; done

@@ -377,8 +377,7 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
 /* The loop of the pass over the merged events, compiled twice: with the export's timeline and
  * without it (the report), whose loop then has no test for it at every event. Returns the last
  * event's time. Flattened (read_run): every analysis an event goes through (and the merge under
- * them) is compiled into this loop, which spares the calls and returns between them (70
- * instructions an event of ~970, measured). */
+ * them) is compiled into this loop, which spares the calls and returns between them. */
 static inline __attribute__((always_inline)) uint64_t pass(struct pt_report *r, struct pt_report_opts *o,
                                                            struct pt_rank_window *rw, uint8_t *inside,
                                                            const int timeline)

@@ -1,7 +1,7 @@
 /* Which role each communicator plays, from its size and traffic: EP when all-to-all carries
  * most of its data calls, PP when it only sends and receives, TP for the busiest all-reduce
  * communicator, DP for other all-reduce/all-gather communicators; "other" otherwise. The
- * evidence is kept as text. A first, deliberately simple inference (issue 4 refines it). */
+ * evidence is kept as text. */
 #ifndef PT_TOPOLOGY_H
 #define PT_TOPOLOGY_H
 

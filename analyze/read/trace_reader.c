@@ -183,7 +183,6 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
 }
 
 const struct pt_file_header *pt_reader_header(const struct pt_reader *r) { return &r->header; }
-const char *pt_reader_path(const struct pt_reader *r) { return r->path; }
 const struct pt_reader_stats *pt_reader_stats(const struct pt_reader *r) { return &r->stats; }
 const char *pt_reader_warning(const struct pt_reader *r)
 {

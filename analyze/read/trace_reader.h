@@ -34,7 +34,6 @@ int pt_reader_open(const char *path, struct pt_reader **out, char *err, size_t e
 int pt_reader_probe(const char *path, char *err, size_t errlen);
 
 const struct pt_file_header *pt_reader_header(const struct pt_reader *r);
-const char *pt_reader_path(const struct pt_reader *r);
 
 /* Next record: 1 with *rec pointing at it (valid until the next call), 0 at the end.
  * A damaged packed record ends the stream after the records of its frame before it.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# GPU overhead measured inside one process (issue 3): tests/gpu/tp_loop.py with TP_AB, blocks
+# GPU overhead measured inside one process: tests/gpu/tp_loop.py with TP_AB, blocks
 # with the tracer on and off in alternating pairs, so that what drifts between processes and
-# rounds (the spread that swamped bench/gpu_overhead.sh) hits both sides of every pair alike.
+# rounds (the spread that swamps comparisons across processes) hits both sides of every pair alike.
 # Per round: "none" (no tracer: the method's own spread), "partrace" (LD_PRELOADed with
 # PARTRACE_CUDA_CAPTURE=profiler, switched by torch.cuda.profiler.start/stop) and "torch"
 # (torch.profiler CPU+CUDA per on-block, no partrace). Run on the GPU machine from the repository

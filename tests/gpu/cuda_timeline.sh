@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU scenario for the CUDA timeline (issue 3): tests/gpu/tp_loop.py on N ranks
+# GPU scenario for the CUDA timeline: tests/gpu/tp_loop.py on N ranks
 #   1. under partrace (PARTRACE_CUDA=kernels): kernels, NVTX, NCCL calls, eager and CUDA graph;
 #   2. under torch.profiler, without partrace: the kernel counts to compare with;
 #   3. plain and with PARTRACE_CUDA=off: the overhead table.

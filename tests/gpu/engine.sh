@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU scenario for the reference engine (issue 6), on a 4-GPU machine from the repository root:
+# GPU scenario for the reference engine, on a 4-GPU machine from the repository root:
 #   bash tests/gpu/engine.sh BUILD_DIR OUT_DIR
 # 1. Correctness: the tiny model's logits of one step under tp=2, tp=4, dp=2, tp=2,dp=2, pp=2,
 #    pp=4 and tp=2,pp=2, and moe-tiny's under tp=4, ep=4, ep=2 and pp=2, equal the single-GPU
@@ -16,7 +16,7 @@
 # 7. Open loop (--rate) with TP, PP and EP on 2 GPUs.
 # PARTS="logits prefix" runs only those sections (default: all). NGPU=8 runs sections 4 and 5
 # (the layout matrix) on 8 GPUs with the seed's 8-GPU layouts (A TP8, B TP4xPP2, C TP2xPP2xDP2,
-# D DP8; MoE as EP8 and TP8): NGPU=8 PARTS="dense moe" bash tests/gpu/engine.sh ... (issue 8).
+# D DP8; MoE as EP8 and TP8): NGPU=8 PARTS="dense moe" bash tests/gpu/engine.sh ....
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
 # the straggler run).
 set -uo pipefail

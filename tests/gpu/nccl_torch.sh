@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU scenario for the recorder core (issue 2): under libpartrace.so,
+# GPU scenario for the recorder core: under libpartrace.so,
 #   1. torchrun, N ranks, PyTorch's NCCL backend: all_reduce, all_gather_into_tensor,
 #      reduce_scatter_tensor, all_to_all_single, broadcast, batched and blocking send/recv;
 #   2. torchrun, N ranks, NCCL bound through ctypes as vLLM's pynccl does.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU scenario for the report's PP and EP inference (issue 4): tests/gpu/pp_ep_loop.py on N ranks
+# GPU scenario for the report's PP and EP inference: tests/gpu/pp_ep_loop.py on N ranks
 # under partrace, then `partrace report` of the whole run and of each phase, checked by
 # check_pp_ep.py. Run on the GPU machine from the repository root:
 #   bash tests/gpu/pp_ep.sh BUILD_DIR OUT_DIR     (NPROC=4)

@@ -92,7 +92,7 @@ static void test_layout(void)
     CHECK(c.tp == 1 && c.stage == 0 && c.dp == 1 && c.first_layer == 0 && c.n_layers == 2);
     pt_layout_coords(&l, &m, 6, &c);
     CHECK(c.tp == 0 && c.stage == 1 && c.first_layer == 2 && c.n_layers == 2);
-    /* The 8-GPU matrix of tests/gpu/engine.sh (NGPU=8, issue 8) fits its models. */
+    /* The 8-GPU matrix of tests/gpu/engine.sh (NGPU=8) fits its models. */
     struct pt_model_config small, moe_small;
     CHECK(pt_model_preset("small", &small) == 0 && pt_model_preset("moe-small", &moe_small) == 0);
     static const char *const dense8[] = {"tp=8", "tp=4,pp=2", "tp=2,pp=2,dp=2", "dp=8"};
