@@ -149,3 +149,9 @@ const char *pt_cuda_level_name(uint32_t level)
     static const char *const names[] = {"off", "kernels", "launches"};
     return NAME_OF(names, level);
 }
+
+const char *pt_metric_type_name(uint8_t type)
+{
+    static const char *const names[] = {"untyped", "counter", "gauge", "histogram", "summary"};
+    return type < sizeof names / sizeof *names ? names[type] : "unknown";
+}

@@ -19,5 +19,6 @@ const char *pt_pool_type_name(uint8_t type);      /* "none", "local", "imported"
 const char *pt_nvtx_event_name(uint16_t event);   /* "push", "pop", "start", "end", "mark" */
 const char *pt_cuda_state_name(uint32_t state);   /* "active", "no CUPTI", ... */
 const char *pt_cuda_level_name(uint32_t level);   /* "off", "kernels", "launches" */
+const char *pt_metric_type_name(uint8_t type);    /* "untyped", "counter", "gauge", ... */
 
 #endif

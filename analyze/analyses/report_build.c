@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "util/diag.h"
@@ -371,6 +372,11 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
         const struct pt_rec_nvtx *mark = (const void *)ev->rec;
         pt_requests_mark(&r->requests, ev->source, mark->text, mark->text_bytes, mark->ts_ns);
     }
+    if (kind == PT_REC_METRIC) {
+        const struct pt_rec_metric *m = (const void *)ev->rec;
+        pt_serving_add(&r->serving, ev->source, m,
+                       pt_trace_ctx_string(pt_source_ctx(r->run.sources[ev->source]), m->series_id));
+    }
     r->gpu |= kind == PT_REC_KERNEL;
 }
 
@@ -424,6 +430,7 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
 {
     memset(r, 0, sizeof *r);
     pt_requests_init(&r->requests);
+    pt_serving_init(&r->serving);
     silent = o->again;
     char err[1024];
     if (pt_trace_set_open(path, &r->set, err, sizeof err) != 0) {
@@ -531,6 +538,7 @@ int pt_report_build(const char *path, struct pt_report_opts *o, struct pt_report
 void pt_report_free(struct pt_report *r)
 {
     pt_requests_free(&r->requests);
+    pt_serving_free(&r->serving);
     pt_timeline_free(&r->timeline);
     if (r->attr)
         pt_attr_free(r->attr, r->n);
@@ -546,4 +554,24 @@ void pt_report_free(struct pt_report *r)
     free(r->shift);
     pt_trace_set_free(&r->set);
     memset(r, 0, sizeof *r);
+}
+
+int pt_report_serving(const struct pt_report *r, struct pt_report_serving *out)
+{
+    struct pt_request_stats q;
+    int scraped = pt_serving_stats(&r->serving, &out->s);
+    if (pt_requests_stats(&r->requests, &q)) {
+        out->source = "nvtx";
+        out->s.requests = (double)q.requests;
+        memcpy(out->s.ttft_ms, q.ttft_ms, sizeof q.ttft_ms);
+        memcpy(out->s.tpot_ms, q.tpot_ms, sizeof q.tpot_ms);
+        out->s.output_tokens_per_s = q.tokens_per_s;
+        if (!scraped) {
+            out->s.kv_hit_rate = out->s.kv_usage_max = NAN;
+            out->s.running_max = out->s.waiting_max = NAN;
+        }
+        return 1;
+    }
+    out->source = "prometheus";
+    return scraped;
 }

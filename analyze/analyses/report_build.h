@@ -12,6 +12,7 @@
 #include "analyses/collectives.h"
 #include "analyses/report_window.h"
 #include "analyses/requests.h"
+#include "analyses/serving.h"
 #include "read/run_merge.h"
 #include "analyses/timeline.h"
 #include "analyses/topology.h"
@@ -61,6 +62,7 @@ struct pt_report {
     struct pt_run_key phase_first[PT_REPORT_PHASES]; /* each name's first range (run_key.h) */
     int n_phase_names;
     struct pt_requests requests;            /* serving marks inside the window */
+    struct pt_serving serving;              /* server metrics scraped inside the window */
     struct pt_timeline timeline;            /* when asked for (opts.timeline) */
     uint64_t capture_ranges;                /* PT_CAPTURE_RANGE_NAME ranges seen (all files) */
 };
@@ -109,6 +111,15 @@ int32_t pt_report_straggler(const struct pt_comm_stats *s, uint64_t *total);
 void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap);
 /* Means over the ranks with attribution: GPU busy (not idle) and exposed communication, in %. */
 void pt_report_seed(const struct pt_report *r, double *gpu_busy_pct, double *exposed_comm_pct);
+
+/* The serving figures the outputs show: from the application's NVTX request marks when the run
+ * has them, else from the server's scraped metrics; KV-cache and queue figures come from the
+ * metrics either way (NaN without them). Returns 0 when the run has neither. */
+struct pt_report_serving {
+    const char *source; /* "nvtx" or "prometheus" */
+    struct pt_serving_stats s;
+};
+int pt_report_serving(const struct pt_report *r, struct pt_report_serving *out);
 void pt_report_free(struct pt_report *r);
 
 #endif

@@ -1,5 +1,6 @@
-/* partrace record [-o DIR] [--force] [--] CMD [ARGS...]: runs CMD with libpartrace.so preloaded
- * and every trace in DIR, passes CMD's exit status through, and prints a summary on stderr. */
+/* partrace record [-o DIR] [--force] [--metrics URL[,URL...]] [--] CMD [ARGS...]: runs CMD with
+ * libpartrace.so preloaded and every trace in DIR (with the servers' metrics scraped beside
+ * them), passes CMD's exit status through, and prints a summary on stderr. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -15,15 +16,21 @@
 #include <partrace/format.h>
 
 #include "commands/cli.h"
+#include "commands/metrics_scraper.h"
 #include "read/trace_set.h"
 #include "read/trace_summary.h"
 #include "util/settings.h"
 
 static volatile sig_atomic_t child_pid;
+/* While metrics are scraped, a signal for the job waits until they are scraped once more (the
+ * job's servers end with it): the handler notes it, the waiting loop forwards it. */
+static volatile sig_atomic_t hold_signals, held_signal;
 
 static void forward(int sig)
 {
-    if (child_pid > 0)
+    if (hold_signals)
+        held_signal = sig;
+    else if (child_pid > 0)
         kill((pid_t)child_pid, sig);
 }
 
@@ -118,7 +125,8 @@ static void summarize(const char *dir)
 
 int cmd_record(int argc, char **argv)
 {
-    const char *out = NULL, *capture = NULL;
+    const char *out = NULL, *capture = NULL, *metrics = NULL;
+    long metrics_ms = 1000;
     int force = 0, i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -128,6 +136,22 @@ int cmd_record(int argc, char **argv)
             out = argv[++i];
         else if (strcmp(argv[i], "--force") == 0)
             force = 1;
+        else if (strcmp(argv[i], "--metrics") == 0 || strncmp(argv[i], "--metrics=", 10) == 0) {
+            metrics = argv[i][9] == '=' ? argv[i] + 10 : i + 1 < argc ? argv[++i] : "";
+            if (!*metrics) {
+                pt_error("record: --metrics needs a URL, e.g. http://127.0.0.1:8000/metrics");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--metrics-interval-ms") == 0 ||
+                   strncmp(argv[i], "--metrics-interval-ms=", 22) == 0) {
+            const char *v = argv[i][21] == '=' ? argv[i] + 22 : i + 1 < argc ? argv[++i] : "";
+            char *end;
+            metrics_ms = strtol(v, &end, 10);
+            if (!*v || *end || metrics_ms < 100 || metrics_ms > 3600000) {
+                pt_error("record: --metrics-interval-ms takes 100..3600000, not '%s'", v);
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "--capture-range") == 0 || strncmp(argv[i], "--capture-range=", 16) == 0) {
             /* nsys's spelling: GPU records only between cudaProfilerStart and Stop. */
             const char *v = argv[i][15] == '=' ? argv[i] + 16 : i + 1 < argc ? argv[++i] : "";
@@ -138,7 +162,8 @@ int cmd_record(int argc, char **argv)
             capture = strcmp(v, "none") == 0 ? "all" : "profiler";
         } else if (argv[i][0] == '-') {
             pt_error("record: unknown option '%s' (usage: partrace record [-o DIR] [--force] "
-                      "[--capture-range cudaProfilerApi] -- CMD [ARGS...])", argv[i]);
+                      "[--capture-range cudaProfilerApi] [--metrics URL[,URL...]] "
+                      "[--metrics-interval-ms N] -- CMD [ARGS...])", argv[i]);
             return 2;
         } else
             break;
@@ -175,6 +200,15 @@ int cmd_record(int argc, char **argv)
     setenv("NVTX_INJECTION64_PATH", lib, 0);
     free(preload);
 
+    struct pt_scraper *scraper = NULL;
+    if (metrics) {
+        char err[512];
+        if (!(scraper = pt_scraper_start(metrics, metrics_ms, abs_dir, err, sizeof err))) {
+            pt_error("record: --metrics: %s", err);
+            return 2;
+        }
+        hold_signals = 1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         pt_error("record: fork: %s", strerror(errno));
@@ -182,7 +216,7 @@ int cmd_record(int argc, char **argv)
     }
     if (pid == 0) {
         execvp(argv[i], argv + i);
-        fprintf(stderr, "partrace: record: cannot run '%s': %s\n", argv[i], strerror(errno));
+        dprintf(2, "partrace: record: cannot run '%s': %s\n", argv[i], strerror(errno));
         _exit(127);
     }
     child_pid = pid;
@@ -199,7 +233,15 @@ int cmd_record(int argc, char **argv)
             pt_error("record: waitpid: %s", strerror(errno));
             return 2;
         }
+        if (held_signal) {
+            int sig = held_signal;
+            held_signal = 0;
+            pt_scraper_scrape_now(scraper);
+            kill(pid, sig);
+        }
     }
+    if (scraper)
+        pt_scraper_stop(scraper);
     summarize(abs_dir);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);

@@ -4,6 +4,7 @@
 #include "outputs/dump_records.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -425,6 +426,25 @@ static void dump_STREAM(const struct pt_rec_hdr *h, const struct dump_at *at)
     } else {
         printf("- %" PRIu32 " stream 0x%" PRIx64 " = CUPTI stream %" PRIu32 "\n", at->pid, s->handle,
                s->stream_id);
+    }
+}
+
+static void dump_METRIC(const struct pt_rec_hdr *h, const struct dump_at *at)
+{
+    const struct pt_rec_metric *m = (const void *)h;
+    const char *series = pt_trace_ctx_string(at->ctx, m->series_id);
+    if (at->json) {
+        printf(",\"ts_ns\":%" PRIu64 ",\"series\":", m->ts_ns);
+        pt_json_string(series, strlen(series));
+        if (isfinite(m->value))
+            printf(",\"value\":%.17g", m->value);
+        else
+            printf(",\"value\":\"%s\"", isnan(m->value) ? "NaN" : m->value > 0 ? "+Inf" : "-Inf");
+        printf(",\"type\":\"%s\"}\n", pt_metric_type_name(m->type));
+    } else {
+        printf("%" PRIu64 " %" PRIu32 " metric %s ", m->ts_ns, at->pid, pt_metric_type_name(m->type));
+        pt_term_escape(stdout, series, strlen(series));
+        printf(" %.17g\n", m->value);
     }
 }
 

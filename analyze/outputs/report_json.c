@@ -1,6 +1,7 @@
 /* `partrace report --json`: everything the report built, as one JSON object (schema in
  * docs/partrace-report.md). */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,26 @@ static void json_string(const char *s, size_t n)
     fputc('"', out);
 }
 
+/* A number, or null where the run does not tell (NaN). */
+static void number(double v)
+{
+    if (isnan(v) || isinf(v))
+        fprintf(out, "null");
+    else
+        fprintf(out, "%.9g", v);
+}
+
+static void percentiles(const double v[3])
+{
+    fprintf(out, "{\"p50\":");
+    number(v[0]);
+    fprintf(out, ",\"p90\":");
+    number(v[1]);
+    fprintf(out, ",\"p99\":");
+    number(v[2]);
+    fputc('}', out);
+}
+
 static void print_seed_json(void)
 {
     double busy, exposed;
@@ -43,6 +64,25 @@ static void print_seed_json(void)
                q.with_ttft, q.tpot_ms[0], q.tpot_ms[1], q.tpot_ms[2], q.with_tpot);
     else
         fprintf(out, "\"requests\":null}");
+    struct pt_report_serving sv;
+    if (!pt_report_serving(shown, &sv)) {
+        fprintf(out, ",\"serving\":null");
+        return;
+    }
+    const struct pt_serving_stats *s = &sv.s;
+    fprintf(out, ",\"serving\":{\"source\":\"%s\",\"requests\":", sv.source);
+    number(s->requests);
+    fprintf(out, ",\"ttft_ms\":");
+    percentiles(s->ttft_ms);
+    fprintf(out, ",\"tpot_ms\":");
+    percentiles(s->tpot_ms);
+    const char *names[] = {"output_tokens_per_s", "kv_hit_rate", "kv_usage_max", "running_max", "waiting_max"};
+    const double values[] = {s->output_tokens_per_s, s->kv_hit_rate, s->kv_usage_max, s->running_max, s->waiting_max};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        fprintf(out, ",\"%s\":", names[i]);
+        number(values[i]);
+    }
+    fprintf(out, ",\"metric_samples\":%" PRIu64 "}", s->samples);
 }
 
 /* A rank's host, GPU and coordinates along each axis, as JSON members. */

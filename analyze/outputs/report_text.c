@@ -1,6 +1,7 @@
 /* `partrace report`'s text: communicators and roles, the layout, the collectives matched across
  * ranks, the stragglers, where each GPU's time went, for a terminal of 100 columns. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,15 @@ static void print_imbalance(void)
     }
 }
 
+/* v × scale in fmt, or "-" when the run does not tell (NaN). */
+static const char *figure(char *buf, size_t cap, const char *fmt, double v, double scale)
+{
+    if (isnan(v))
+        return "-";
+    snprintf(buf, cap, fmt, v * scale);
+    return buf;
+}
+
 /* One line of seed metrics: GPU busy and exposed communication, then the serving metrics when
  * the application marked its requests (`prefix` starts each line). */
 static void print_seed_line(const char *prefix)
@@ -66,6 +76,8 @@ static void print_seed_line(const char *prefix)
         fprintf(out, "%sGPU busy %.1f %%, exposed communication %.1f %% (means over ranks)\n", prefix, busy,
                exposed);
     }
+    struct pt_report_serving sv;
+    int serving = pt_report_serving(shown, &sv);
     if (pt_requests_stats(&shown->requests, &q)) {
         fprintf(out, "%srequests %zu, tokens %" PRIu64 ", %.1f tokens/s\n", prefix, q.requests, q.tokens,
                q.tokens_per_s);
@@ -73,9 +85,23 @@ static void print_seed_line(const char *prefix)
                q.ttft_ms[1], q.ttft_ms[2], q.with_ttft);
         fprintf(out, "%sTPOT ms p50 %.3f p90 %.3f p99 %.3f (%zu requests)\n", prefix, q.tpot_ms[0],
                q.tpot_ms[1], q.tpot_ms[2], q.with_tpot);
+    } else if (serving) {
+        char a[32], b[32], c[32];
+        fprintf(out, "%sserver metrics: %s requests, %s output tokens/s\n", prefix,
+                figure(a, sizeof a, "%.0f", sv.s.requests, 1), figure(b, sizeof b, "%.1f", sv.s.output_tokens_per_s, 1));
+        fprintf(out, "%sTTFT ms p50 %s p90 %s p99 %s\n", prefix, figure(a, sizeof a, "%.3f", sv.s.ttft_ms[0], 1),
+                figure(b, sizeof b, "%.3f", sv.s.ttft_ms[1], 1), figure(c, sizeof c, "%.3f", sv.s.ttft_ms[2], 1));
+        fprintf(out, "%sTPOT ms p50 %s p90 %s p99 %s\n", prefix, figure(a, sizeof a, "%.3f", sv.s.tpot_ms[0], 1),
+                figure(b, sizeof b, "%.3f", sv.s.tpot_ms[1], 1), figure(c, sizeof c, "%.3f", sv.s.tpot_ms[2], 1));
     } else
         fprintf(out, "%srequests: none marked (NVTX marks \"req ID arrive\", \"req ID token\": docs/METRICS.md)\n",
                prefix);
+    if (serving && sv.s.samples) {
+        char a[32], b[32], c[32], d[32];
+        fprintf(out, "%sKV cache hit rate %s %%, KV cache use max %s %%, running max %s, waiting max %s\n", prefix,
+                figure(a, sizeof a, "%.1f", sv.s.kv_hit_rate, 100), figure(b, sizeof b, "%.1f", sv.s.kv_usage_max, 100),
+                figure(c, sizeof c, "%.0f", sv.s.running_max, 1), figure(d, sizeof d, "%.0f", sv.s.waiting_max, 1));
+    }
 }
 
 static const struct pt_hop *sorting_hops; /* the hops more_waiting_first compares */

@@ -17,7 +17,7 @@
 #define PT_MAGIC "PARTRACE"
 #define PT_MAGIC_LEN 8
 #define PT_VERSION_MAJOR 3 /* what writers write; readers refuse majors they do not know */
-#define PT_VERSION_MINOR 0 /* new record kinds or appended fields: readers of older minors skip them */
+#define PT_VERSION_MINOR 1 /* new record kinds or appended fields: readers of older minors skip them */
 #define PT_VERSION_MAJOR_PLAIN 1 /* the major whose frames hold records unpacked; still read */
 #define PT_VERSION_MAJOR_ONE_BASE 2 /* packed, each delta from the last record of its kind; read */
 #define PT_FILE_SUFFIX ".ptrace"
@@ -74,7 +74,8 @@ static inline void pt_file_header_init(struct pt_file_header *h)
  * memcpy, memset, memory, sync (CUPTI activity; memory also from cuMemCreate, in ticks through
  * the rings), ext_corr (CUDA correlation id → NCCL call), gpu, graph_node (graph node → NCCL
  * call), nvtx, cuda_status (GPU-side recording state), stack (PCs of another record), module
- * (a loaded object), cuda_api (runtime/driver call), stream (cudaStream_t → CUPTI id). */
+ * (a loaded object), cuda_api (runtime/driver call), stream (cudaStream_t → CUPTI id),
+ * metric (a sample of a server's Prometheus metric, format 3.1). */
 #define PT_REC_KINDS(X)                                                                                 \
     X(ATTR,        1,  pt_rec_attr,        "attr",        NONE, hdr,        hdr,       NS,    value_bytes, 1) \
     X(THREAD,      2,  pt_rec_thread,      "thread",      AT,   ts_ns,      hdr,       TICKS, hdr,         0) \
@@ -96,7 +97,8 @@ static inline void pt_file_header_init(struct pt_file_header *h)
     X(STACK,       18, pt_rec_stack,       "stack",       NONE, hdr,        hdr,       NS,    frames,      8) \
     X(MODULE,      19, pt_rec_module,      "module",      NONE, hdr,        hdr,       NS,    hdr,         0) \
     X(CUDA_API,    20, pt_rec_cuda_api,    "cuda_api",    SPAN, start_ns,   end_ns,    NS,    hdr,         0) \
-    X(STREAM,      21, pt_rec_stream,      "stream",      NONE, hdr,        hdr,       NS,    hdr,         0)
+    X(STREAM,      21, pt_rec_stream,      "stream",      NONE, hdr,        hdr,       NS,    hdr,         0) \
+    X(METRIC,      22, pt_rec_metric,      "metric",      AT,   ts_ns,      hdr,       NS,    hdr,         0)
 
 /* The time column's values. */
 #define PT_TIME_NONE 0
@@ -519,6 +521,20 @@ struct pt_rec_stream {
     uint32_t context_id;
 };
 
+/* One sample of a server's Prometheus metric, scraped by `partrace record --metrics` into a
+ * file of its own in the run (32 bytes; format 3.1). series_id: a STRING record holding the
+ * series as the endpoint wrote it, `name{labels}`. All samples of one scrape of all endpoints
+ * carry the same time. */
+struct pt_rec_metric {
+    struct pt_rec_hdr hdr;
+    uint64_t ts_ns;            /* CLOCK_MONOTONIC ns when the scrape started */
+    double value;
+    uint32_t series_id;
+    uint8_t type;              /* the family's "# TYPE": 0 untyped, 1 counter, 2 gauge,
+                                * 3 histogram, 4 summary */
+    uint8_t reserved[3];
+};
+
 /* ---- Packed frames (formats 2.x and 3.x): how a frame's records are stored before zstd
  * compresses them (docs/FORMAT.md, "Packed records"). Records are fixed structs, and a record
  * differs from one of the last few records of its kind in a few of its 32-bit words (timestamps,
@@ -598,5 +614,6 @@ _Static_assert(sizeof(struct pt_rec_stack) == 24, "stack record head is 24 bytes
 _Static_assert(sizeof(struct pt_rec_module) == 32, "module record head is 32 bytes");
 _Static_assert(sizeof(struct pt_rec_cuda_api) == 48, "cuda_api record is 48 bytes");
 _Static_assert(sizeof(struct pt_rec_stream) == 24, "stream record is 24 bytes");
+_Static_assert(sizeof(struct pt_rec_metric) == 32, "metric record is 32 bytes");
 
 #endif
