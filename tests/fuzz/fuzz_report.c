@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "commands/cli.h"
-#include "outputs/export_chrome.h"
-#include "outputs/export_perfetto.h"
+#include "outputs/output.h"
 #include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                          : PT_VERSION_MAJOR;
     if ((raw ? pt_fuzz_file_raw(&f, data + 1, size - 1)
              : pt_fuzz_file_records(&f, data + 1, size - 1, major)) == 0) {
-        struct pt_export_opts e = {.run = f.path, .out = "/dev/null", .force = 1,
+        struct pt_output_opts e = {.run = f.path, .out = "/dev/null", .force = 1,
                                    .window = {.from_s = 0, .to_s = -1}};
         struct pt_export_stats st;
         static char name[] = "report", json[] = "--json", md[] = "--markdown", html[] = "--html",
@@ -39,9 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (what == 0)
             cmd_report(argc[format], argv[format]);
         else if (what == 1)
-            pt_export_perfetto(&e, &st);
+            pt_output_perfetto.trace(&e, &st);
         else if (what == 2)
-            pt_export_chrome(&e, &st);
+            pt_output_chrome.trace(&e, &st);
     }
     pt_fuzz_file_close(&f);
     return 0;

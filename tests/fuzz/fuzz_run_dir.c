@@ -17,8 +17,7 @@
 #include <partrace/format.h>
 
 #include "commands/cli.h"
-#include "outputs/export_chrome.h"
-#include "outputs/export_perfetto.h"
+#include "outputs/output.h"
 #include "fuzz_input.h"
 
 #define MAX_ENTRIES 8
@@ -105,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static char report[] = "report", info[] = "info", dump[] = "dump", json[] = "--json";
     char *argv[4] = {NULL, NULL, NULL, NULL};
-    struct pt_export_opts e = {.run = dir, .out = "/dev/null", .force = 1,
+    struct pt_output_opts e = {.run = dir, .out = "/dev/null", .force = 1,
                                .window = {.from_s = 0, .to_s = -1}};
     struct pt_export_stats st;
     switch (data[0] % 6) {
@@ -113,8 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: argv[0] = report, argv[1] = json, argv[2] = dir; cmd_report(3, argv); break;
     case 2: argv[0] = info, argv[1] = dir; cmd_info(2, argv); break;
     case 3: argv[0] = dump, argv[1] = json, argv[2] = dir; cmd_dump(3, argv); break;
-    case 4: pt_export_perfetto(&e, &st); break;
-    case 5: pt_export_chrome(&e, &st); break;
+    case 4: pt_output_perfetto.trace(&e, &st); break;
+    case 5: pt_output_chrome.trace(&e, &st); break;
     }
     return 0;
 }
