@@ -20,6 +20,8 @@ static const struct command {
                        "                                              two runs, category by category; CI gate"},
     {"export", cmd_export, "export --perfetto|--chrome -o FILE [--force] [--gz] [--ranks L] [--from S]\n"
                            "       [--to S] [--phase NAME] PATH           a trace for ui.perfetto.dev / Chrome JSON"},
+    {"compare", cmd_compare, "compare [--json|--markdown] [--html FILE] [--phase NAME] RUN RUN...\n"
+                             "                                              layouts side by side, with findings"},
     {"check", cmd_check, "check FILE.pftrace                          a Perfetto trace's validity"},
 };
 

@@ -1,6 +1,6 @@
 /* Every output of the analysis side behind one interface, and the options they share. Two
- * families: report outputs print a built report (text, markdown, json, html); trace outputs
- * stream a run into a trace file (perfetto, chrome). A command picks an output by name and fills
+ * families: report outputs print a built report, or a comparison of runs (text, markdown, json,
+ * html); trace outputs stream a run into a trace file (perfetto, chrome). A command picks an output by name and fills
  * the neutral options below; adding an output is one struct pt_output in a file of its own and
  * one line in outputs/output.c. */
 #ifndef PT_OUTPUT_H
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analyses/compare.h"
 #include "analyses/report_build.h"
 #include "analyses/report_window.h"
 
@@ -52,7 +53,15 @@ struct pt_output {
     /* Trace outputs: writes the run to o->out. Returns 0, 1 when the run could not be read or the
      * output not written, 2 for a bad --ranks list (said on stderr). */
     int (*trace)(const struct pt_output_opts *o, struct pt_export_stats *st);
+    /* Report outputs also print a comparison of runs (`partrace compare`). */
+    void (*compare)(FILE *out, const struct pt_compare *c);
 };
+
+/* The comparison printers of the report outputs (outputs/compare_*.c). */
+void pt_compare_text(FILE *out, const struct pt_compare *c);
+void pt_compare_markdown(FILE *out, const struct pt_compare *c);
+void pt_compare_json(FILE *out, const struct pt_compare *c);
+void pt_compare_html(FILE *out, const struct pt_compare *c);
 
 extern const struct pt_output pt_output_text, pt_output_markdown, pt_output_json, pt_output_html,
     pt_output_perfetto, pt_output_chrome;

@@ -218,4 +218,4 @@ static void report_html(FILE *out, const struct pt_report_view *v)
     page(out, v->source, v->rep, v->window ? window : NULL, v->phases, v->n_phases);
 }
 
-const struct pt_output pt_output_html = {.name = "html", .report = report_html};
+const struct pt_output pt_output_html = {.name = "html", .report = report_html, .compare = pt_compare_html};

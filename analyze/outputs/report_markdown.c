@@ -89,4 +89,4 @@ static void report_markdown(FILE *to, const struct pt_report_view *v)
     print_markdown();
 }
 
-const struct pt_output pt_output_markdown = {.name = "markdown", .report = report_markdown};
+const struct pt_output pt_output_markdown = {.name = "markdown", .report = report_markdown, .compare = pt_compare_markdown};

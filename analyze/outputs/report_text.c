@@ -250,4 +250,4 @@ static void report_text(FILE *to, const struct pt_report_view *v)
     print_text();
 }
 
-const struct pt_output pt_output_text = {.name = "text", .report = report_text};
+const struct pt_output pt_output_text = {.name = "text", .report = report_text, .compare = pt_compare_text};
