@@ -1,9 +1,12 @@
 #include "analyses/fail_if.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "analyses/compare.h"
 
 static const char *const metrics[PT_GATE_METRICS] = {"compute_pct", "tp_comm_pct", "pp_bubble_pct",
                                                      "ep_comm_pct", "other_comm_pct", "memcpy_pct",
@@ -54,10 +57,22 @@ int pt_gate_parse(const char *text, struct pt_gate *g, char *err, size_t errlen)
             p += 5;
         }
     if ((g->metric = parse_metric(&p)) < 0) {
-        snprintf(err, errlen, "'%s': unknown metric at offset %d (known: compute_pct, tp_comm_pct, "
-                              "pp_bubble_pct, ep_comm_pct, other_comm_pct, memcpy_pct, idle_pct)",
-                 text, (int)(p - text));
-        return -1;
+        char name[64];
+        size_t n = 0;
+        while (n + 1 < sizeof name && (isalnum((unsigned char)p[n]) || p[n] == '_'))
+            name[n] = p[n], n++;
+        name[n] = 0;
+        g->run_metric = wrapped ? -1 : pt_run_metric_find(name);
+        if (g->run_metric < 0) {
+            snprintf(err, errlen, "'%s': unknown metric at offset %d (known: compute_pct, tp_comm_pct, "
+                                  "pp_bubble_pct, ep_comm_pct, other_comm_pct, memcpy_pct, idle_pct, "
+                                  "and of the whole run ttft_p50_ms, ttft_p99_ms, tpot_p50_ms, "
+                                  "tpot_p99_ms, output_tokens_per_s, kv_hit_rate, gpu_busy_pct, "
+                                  "exposed_comm_pct, mem_peak_gib)",
+                     text, (int)(p - text));
+            return -1;
+        }
+        p += n;
     }
     skip_space(&p);
     if (wrapped) {
@@ -94,6 +109,23 @@ int pt_gate_parse(const char *text, struct pt_gate *g, char *err, size_t errlen)
     return 0;
 }
 
+static int holds(const struct pt_gate *g, double v)
+{
+    switch (g->op) {
+    case 0: return v > g->threshold;
+    case 1: return v >= g->threshold;
+    case 2: return v < g->threshold;
+    case 3: return v <= g->threshold;
+    case 4: return v == g->threshold;
+    default: return v != g->threshold;
+    }
+}
+
+int pt_gate_eval_value(const struct pt_gate *g, double v)
+{
+    return isnan(v) ? -1 : holds(g, v);
+}
+
 int pt_gate_eval(const struct pt_gate *g, const double (*pct)[PT_GATE_METRICS], size_t n,
                  double *value)
 {
@@ -108,12 +140,5 @@ int pt_gate_eval(const struct pt_gate *g, const double (*pct)[PT_GATE_METRICS], 
             v = x;
     }
     *value = v;
-    switch (g->op) {
-    case 0: return v > g->threshold;
-    case 1: return v >= g->threshold;
-    case 2: return v < g->threshold;
-    case 3: return v <= g->threshold;
-    case 4: return v == g->threshold;
-    default: return v != g->threshold;
-    }
+    return holds(g, v);
 }

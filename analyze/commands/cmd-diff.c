@@ -6,20 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyses/compare.h"
 #include "commands/cli.h"
 #include "format/names.h"
 #include "analyses/report_build.h"
 
-/* What is compared of one run: means over the ranks that have GPU attribution. */
+/* What is compared of one run: means over the ranks that have GPU attribution, and the run's
+ * serving figures (NaN where it has none). */
 struct run_means {
     int ranks;
     double span_ms;          /* mean attributed span (GPU), else mean wall time (host) */
     double pct[PT_CATS];     /* mean share of each category, % */
+    struct pt_compare_run run;
 };
 
-static void means_of(const struct pt_report *r, struct run_means *m)
+/* The serving figures diff shows: the run metrics before the GPU shares. */
+#define SERVING_METRICS PT_RM_gpu_busy_pct
+
+static void means_of(const struct pt_report *r, const char *path, struct run_means *m)
 {
     memset(m, 0, sizeof *m);
+    pt_compare_run_of(r, path, &m->run);
     uint64_t span = 0, ns[PT_CATS];
     if (r->gpu) {
         m->ranks = pt_report_mean_shares(r, m->pct, ns, &span);
@@ -81,6 +88,14 @@ static int regressions(const struct run_means *a, const struct run_means *b, dou
                       b->pct[k] - a->pct[k], a->pct[k], b->pct[k], limit);
             n++;
         }
+    for (int k = 0; k < SERVING_METRICS; k++) {
+        double x = a->run.v[k], y = b->run.v[k], c = change_pct(x, y);
+        if (isnan(x) || isnan(y) || !(pt_run_metric_higher_better[k] ? -c > limit : c > limit))
+            continue;
+        pt_error("diff: %s got worse by %.2f %% (%.3f -> %.3f), more than %g %%", pt_run_metric_names[k],
+                 fabs(c), x, y, limit);
+        n++;
+    }
     return n;
 }
 
@@ -96,6 +111,23 @@ static void print_text(const char *base, const char *now, const struct pt_report
     for (int k = 0; ra->gpu && rb->gpu && k < PT_CATS; k++)
         printf("%-18s %11.2f%% %11.2f%% %+7.2f pts\n", pt_cat_names[k], a->pct[k], b->pct[k],
                b->pct[k] - a->pct[k]);
+    for (int k = 0; k < SERVING_METRICS; k++) {
+        double x = a->run.v[k], y = b->run.v[k];
+        if (isnan(x) && isnan(y))
+            continue;
+        printf("%-18s", pt_run_metric_labels[k]);
+        for (int side = 0; side < 2; side++) {
+            double v = side ? y : x;
+            if (isnan(v))
+                printf(" %12s", "-");
+            else
+                printf(" %12.3f", k == PT_RM_kv_hit_rate ? 100 * v : v);
+        }
+        if (isnan(x) || isnan(y))
+            printf("\n");
+        else
+            printf(" %+9.2f%%\n", change_pct(x, y));
+    }
     struct coll_total ca[128], cb[128];
     size_t na = collect(ra, ca, 128), nb = collect(rb, cb, 128);
     printf("\n%-5s %-14s %10s %8s %8s %11s %11s %9s\n", "role", "op", "bytes", "count", "count",
@@ -140,6 +172,17 @@ static void print_json(const struct pt_report *ra, const struct pt_report *rb,
     printf(",\"span_change_pct\":%.4f,\"attribution_change_pts\":{", change_pct(a->span_ms, b->span_ms));
     for (int k = 0; k < PT_CATS; k++)
         printf("%s\"%s\":%.4f", k ? "," : "", pt_cat_names[k], b->pct[k] - a->pct[k]);
+    printf("},\"serving\":{");
+    for (int k = 0; k < SERVING_METRICS; k++) {
+        printf("%s\"%s\":{\"base\":", k ? "," : "", pt_run_metric_names[k]);
+        for (int side = 0; side < 2; side++) {
+            double v = m[side]->run.v[k];
+            printf(isnan(v) ? "%snull" : "%s%.9g", side ? ",\"new\":" : "", v);
+        }
+        double x = a->run.v[k], y = b->run.v[k];
+        printf(isnan(x) || isnan(y) || !(x > 0) ? ",\"change_pct\":null}" : ",\"change_pct\":%.4f}",
+               change_pct(x, y));
+    }
     printf("},\"regressions\":%d}\n", regressed);
 }
 
@@ -192,7 +235,7 @@ int cmd_diff(int argc, char **argv)
             pt_report_free(&rep[1]);
             return 1;
         }
-        means_of(&rep[side], &m[side]);
+        means_of(&rep[side], paths[side], &m[side]);
     }
     if (rep[0].gpu != rep[1].gpu)
         pt_error("warning: %s has %s records, %s has %s: only spans are compared", paths[0],

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyses/compare.h"
 #include "analyses/fail_if.h"
 #include "analyses/report_build.h"
 #include "commands/cli.h"
@@ -13,8 +14,11 @@
 
 
 /* Evaluates every --fail-if over the ranks' attribution. Returns 3 when any holds, else 0. */
-static int run_gates(const struct pt_report *shown, const struct pt_gate *gates, int n_gates)
+static int run_gates(const struct pt_report *shown, const char *path, const struct pt_gate *gates,
+                     int n_gates)
 {
+    struct pt_compare_run run; /* the run's own figures, for gates that name one */
+    int have_run = 0;
     size_t n = shown->n;
     double (*pct)[PT_GATE_METRICS] = calloc(n ? n : 1, sizeof *pct);
     size_t ranks = 0;
@@ -28,6 +32,20 @@ static int run_gates(const struct pt_report *shown, const struct pt_gate *gates,
     int status = 0;
     for (int g = 0; g < n_gates; g++) {
         double v = 0;
+        if (gates[g].metric < 0) {
+            if (!have_run++)
+                pt_compare_run_of(shown, path, &run);
+            v = run.v[gates[g].run_metric];
+            int holds = pt_gate_eval_value(&gates[g], v);
+            if (holds < 0)
+                pt_error("fail-if '%s': this run does not tell %s", gates[g].text,
+                         pt_run_metric_names[gates[g].run_metric]);
+            else if (holds)
+                pt_error("fail-if '%s' holds: %.3f", gates[g].text, v);
+            if (holds)
+                status = 3;
+            continue;
+        }
         int holds = pct ? pt_gate_eval(&gates[g], (const double(*)[PT_GATE_METRICS])pct, ranks, &v) : -1;
         if (holds < 0) {
             pt_error("fail-if '%s': no GPU attribution in this run (no kernel records)", gates[g].text);
@@ -175,7 +193,7 @@ int cmd_report(int argc, char **argv)
     const struct pt_output *shown_as = json ? &pt_output_json : markdown ? &pt_output_markdown : &pt_output_text;
     shown_as->report(stdout, &view);
     fflush(stdout);
-    int status = run_gates(&rep, gates, n_gates);
+    int status = run_gates(&rep, path, gates, n_gates);
     if (html && write_html(html, &view, &opts) != 0 && status == 0)
         status = 1;
     pt_report_free(&rep);

@@ -114,6 +114,33 @@ class Compare(TraceTest):
         self.assertIn("exists", again.stderr)
         self.assertEqual(cli("compare", "--html", page, "--force", tp, pp, check=False).returncode, 0)
 
+    def test_run_metrics_gate_ci_and_show_in_diff(self):
+        straggle = os.path.join(SAMPLES, "gpu-engine-straggle", "traced")
+        timeline = os.path.join(SAMPLES, "gpu-cuda-timeline", "traced")
+        ttft = self.compare(straggle)["runs"][0]["metrics"]["ttft_p50_ms"]
+        proc = cli("report", "--fail-if", f"ttft_p50_ms > {ttft - 0.001}", straggle, check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn(f"holds: {ttft:.3f}", proc.stderr)
+        self.assertEqual(cli("report", "--fail-if", f"ttft_p50_ms > {ttft + 0.001}",
+                             "--fail-if", "gpu_busy_pct < 1", straggle, check=False).returncode, 0)
+        proc = cli("report", "--fail-if", "tpot_p99_ms > 1", timeline, check=False)
+        self.assertEqual(proc.returncode, 3)  # a gate on a figure the run lacks fails, loudly
+        self.assertIn("does not tell tpot_p99_ms", proc.stderr)
+        self.assertEqual(cli("report", "--fail-if", "max(rank.ttft_p50_ms) > 1", straggle,
+                             check=False).returncode, 2)
+        ep = os.path.join(SAMPLES, "gpu-engine-ep-skew", "traced")
+        diff = json.loads(cli("diff", "--json", straggle, ep).stdout)["serving"]
+        cmp = self.compare(straggle, ep)
+        for name in ("ttft_p50_ms", "tpot_p99_ms", "output_tokens_per_s"):
+            self.assertEqual(diff[name]["base"], cmp["runs"][0]["metrics"][name])
+            self.assertEqual(diff[name]["new"], cmp["runs"][1]["metrics"][name])
+        self.assertIsNone(diff["kv_hit_rate"]["change_pct"])
+        text = cli("diff", straggle, ep).stdout
+        self.assertIn("TTFT p50 ms", text)
+        proc = cli("diff", "--max-regression", "10", straggle, ep, check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("ttft_p50_ms got worse", proc.stderr)
+
     def test_bad_input(self):
         tp = self.gen("tp", "tp", 2, 5, 100_000, 20_000, 1 << 20, 0, 0)
         missing = os.path.join(self.tmp, "nope")
