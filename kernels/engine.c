@@ -11,6 +11,7 @@
 
 #include "comm.h"
 #include "engine_error.h"
+#include "metrics_server.h"
 #include "scheduler.h"
 #include "serving_stats.h"
 
@@ -78,6 +79,7 @@ static int pass_tokens(struct pt_model *m, const struct pt_coords *at, const str
 struct request_state {
     struct pt_seq seq;
     struct pt_request_times t;
+    double last_token_s;
 };
 
 /* The logits of each request's first sampled token (its prompt's last), as pt_engine
@@ -144,6 +146,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     FILE *dump = NULL;
     int status = 0;
     int32_t *flag_dev = NULL, *count_dev = NULL; /* EP's "more to do" flag, open loop's arrivals */
+    struct pt_metrics metrics_store, *metrics = NULL;
     if (dumper) {
         char path[4096];
         snprintf(path, sizeof path, "%s.%u", o->dump_logits, at.dp);
@@ -162,6 +165,14 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
     }
     for (uint32_t i = at.dp; i < n_all; i += dp)
         mine[n_mine++].seq.id = i;
+    /* The endpoint is up before the warm-up, so that its first scrape sees every request. */
+    if (o->metrics_port && leader) {
+        if (pt_metrics_start(&metrics_store, o->metrics_port + (int)at.dp, o->model.name, err, errlen)) {
+            status = -1;
+            goto out;
+        }
+        metrics = &metrics_store;
+    }
     /* One step of one token before the clock starts: CUDA loads the kernels, cuBLAS picks its
      * algorithms and NCCL connects at their first use, which would land on the first requests'
      * TTFT. Its KV goes to block 0, which any sequence overwrites before reading. */
@@ -224,6 +235,8 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             r->t.prompt_tokens = q->n_prompt;
             in_flight++;
             mark(leader, id, "arrive");
+            if (metrics)
+                pt_metrics_arrive(metrics);
         }
         uint32_t planned = pt_sched_step(sched, &b);
         if (comms.ep) { /* EP: go on while any replica has requests left */
@@ -270,7 +283,15 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             if (!r->t.out_tokens++) {
                 r->t.first_s = t;
                 r->t.cached_tokens = r->seq.cached_tokens;
+                char what[48];
+                snprintf(what, sizeof what, "prefix %u %u", r->t.cached_tokens, r->t.prompt_tokens);
+                mark(leader, r->seq.id, what);
+                if (metrics)
+                    pt_metrics_first_token(metrics, t - r->t.arrive_s, r->t.prompt_tokens, r->t.cached_tokens);
+            } else if (metrics) {
+                pt_metrics_token(metrics, t - r->last_token_s);
             }
+            r->last_token_s = t;
             mark(leader, r->seq.id, "token");
         }
         pt_sched_finish_step(sched, &b, sampled);
@@ -283,7 +304,13 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
                 r->t.end_s = t;
                 in_flight--;
                 done++;
+                if (metrics)
+                    pt_metrics_finish(metrics, t - r->t.arrive_s);
             }
+        if (metrics) {
+            struct pt_kv_stats ks = pt_kv_stats(kv);
+            pt_metrics_kv_usage(metrics, 1.0 - (double)ks.free_blocks / run.kv_blocks);
+        }
     }
     if (!status) { /* this rank's GPU memory, for the summary */
         char path[4096];
@@ -306,7 +333,13 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             fprintf(stderr, "pt_engine: replica %u: %llu token rows sent to EP rank %u's experts\n", at.dp,
                     (unsigned long long)sent[r], r);
     }
+    if (metrics) { /* up a little longer, so that a scraper's last scrape sees the end */
+        struct timespec linger = {1, 500000000L};
+        nanosleep(&linger, NULL);
+    }
 out:
+    if (metrics)
+        pt_metrics_stop(metrics);
     cudaFree(flag_dev);
     cudaFree(count_dev);
     for (uint32_t i = 0; i < n_mine; i++)

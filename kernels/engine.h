@@ -3,7 +3,8 @@
  * same steps from the same inputs. With PP the last stage's sampled tokens go round the
  * pipeline after each step (last → first → second → ...), on the PP communicator. The leader of
  * each replica (first stage, TP index 0) marks requests with NVTX ("req ID arrive", "req ID
- * token") and steps with ranges "prefill" / "decode", as `partrace report` reads them, and writes
+ * token", "req ID prefix HIT PROMPT" for the prompt tokens its first step found in the prefix
+ * cache) and steps with ranges "prefill" / "decode", as `partrace report` reads them, and writes
  * its requests' times to OUT/requests-DP.tsv. With EP the replicas step together (their experts
  * serve each other's tokens): a replica with nothing to do runs empty steps until all are done.
  * Open loop (--rate): the replica's leader decides which requests have arrived, and its TP
@@ -32,6 +33,8 @@ struct pt_engine_opts {
     int no_prefix_cache;
     int32_t straggle_rank;     /* -1: none */
     uint32_t straggle_us;
+    int metrics_port;          /* > 0: each replica's leader serves /metrics on 127.0.0.1 at this
+                                * port + its DP index (metrics_server.h); 0: none */
 };
 
 /* Runs the rank to the end of its load. Returns 0, or -1 with a message. */

@@ -6,7 +6,8 @@
  * --output L --concurrency C | --rate R --shared-prefix F --seed S --kv-blocks N
  * --block-tokens B --max-seqs N --max-batch-tokens N --micro-batches M (PP; default pp)
  * --out DIR --dump-logits PREFIX (.DP added) --straggle RANK:US --route-skew S (MoE: added to
- * expert 0's router logit) --prefix-cache on|off */
+ * expert 0's router logit) --prefix-cache on|off --metrics-port P (each replica's leader serves
+ * /metrics under vLLM's names on 127.0.0.1:P+DP index) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static int usage(const char *why)
                     "       [--requests N] [--input L] [--output L] [--concurrency C | --rate R] [--shared-prefix F]\n"
                     "       [--seed S] [--kv-blocks N] [--block-tokens B] [--max-seqs N] [--max-batch-tokens N]\n"
                     "       [--micro-batches M] [--out DIR] [--dump-logits PREFIX] [--straggle RANK:US] [--route-skew S]\n"
-                    "       [--prefix-cache on|off]\n"
+                    "       [--prefix-cache on|off] [--metrics-port P]\n"
                     "       pt_engine summarise OUT_DIR\n",
             why, pt_model_presets());
     return 2;
@@ -116,6 +117,8 @@ int main(int argc, char **argv)
             o.out_dir = v;
         else if (!strcmp(a, "--dump-logits"))
             o.dump_logits = v;
+        else if (!strcmp(a, "--metrics-port"))
+            o.metrics_port = (int)number(a, v, 1, 65535);
         else if (!strcmp(a, "--straggle")) {
             char *colon = strchr(v, ':');
             long r = colon ? strtol(v, NULL, 10) : -1, us = colon ? strtol(colon + 1, NULL, 10) : -1;

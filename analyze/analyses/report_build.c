@@ -570,6 +570,8 @@ int pt_report_serving(const struct pt_report *r, struct pt_report_serving *out)
             out->s.kv_hit_rate = out->s.kv_usage_max = NAN;
             out->s.running_max = out->s.waiting_max = NAN;
         }
+        if (q.with_prefix)
+            out->s.kv_hit_rate = q.kv_hit_rate;
         return 1;
     }
     out->source = "prometheus";

@@ -1,6 +1,7 @@
 /* Serving metrics from NVTX marks (requests.h). */
 #include "analyses/requests.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,14 @@ void pt_requests_mark(struct pt_requests *q, uint32_t source, const char *text, 
         if (!r->tokens++)
             r->first_ns = ts;
         r->last_ns = ts;
+    } else if (!strncmp(end + 1, "prefix ", 7)) {
+        unsigned hit, prompt;
+        char tail;
+        if (sscanf(end + 8, "%u %u%c", &hit, &prompt, &tail) != 2 || hit > prompt) {
+            q->bad_marks++;
+            return;
+        }
+        r->prefix_hit = hit, r->prefix_prompt = prompt, r->has_prefix = 1;
     } else {
         q->bad_marks++;
     }
@@ -99,7 +108,7 @@ int pt_requests_stats(const struct pt_requests *q, struct pt_request_stats *s)
         free(tpot);
         return 0;
     }
-    uint64_t first_arrive = UINT64_MAX, last_token = 0;
+    uint64_t first_arrive = UINT64_MAX, last_token = 0, hit = 0, prompt = 0;
     for (size_t i = 0; i < q->n; i++) {
         const struct pt_request *r = &q->all[i];
         s->tokens += r->tokens;
@@ -111,7 +120,10 @@ int pt_requests_stats(const struct pt_requests *q, struct pt_request_stats *s)
             ttft[s->with_ttft++] = (double)(r->first_ns - r->arrive_ns) / 1e6;
         if (r->tokens >= 2)
             tpot[s->with_tpot++] = (double)(r->last_ns - r->first_ns) / 1e6 / (r->tokens - 1);
+        if (r->has_prefix)
+            s->with_prefix++, hit += r->prefix_hit, prompt += r->prefix_prompt;
     }
+    s->kv_hit_rate = prompt ? (double)hit / (double)prompt : 0.0;
     s->requests = q->n;
     percentiles(ttft, s->with_ttft, s->ttft_ms);
     percentiles(tpot, s->with_tpot, s->tpot_ms);

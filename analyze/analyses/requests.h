@@ -1,7 +1,8 @@
 /* Serving metrics from the application's NVTX marks (docs/METRICS.md, "Requests"): a mark
  * "req ID arrive" when request ID arrives, "req ID token" each time a token of it is produced.
  * TTFT = first token − arrival; TPOT = (last token − first token) / (tokens − 1); throughput =
- * tokens / (last token − first arrival). Each request's marks are taken from the process that
+ * tokens / (last token − first arrival). "req ID prefix HIT PROMPT": HIT of the request's PROMPT
+ * tokens came from the prefix cache (KV hit rate = all hits / all prompt tokens). Each request's marks are taken from the process that
  * marked it first: data-parallel replicas each mark their own requests, and ranks that all
  * mark the same request (every TP rank, say) do not count it once per rank. */
 #ifndef PT_REQUESTS_H
@@ -16,6 +17,8 @@
 struct pt_request {
     uint64_t arrive_ns, first_ns, last_ns;
     uint32_t tokens;
+    uint32_t prefix_hit, prefix_prompt; /* from its "prefix" mark */
+    int has_prefix;
     struct pt_run_key owner;   /* the file whose marks of it count, and its earliest mark: the
                                 * earliest of all in the run's order (run_key.h) */
 };
@@ -32,6 +35,8 @@ struct pt_request_stats {
     uint64_t tokens;
     double ttft_ms[3], tpot_ms[3]; /* p50, p90, p99 */
     double tokens_per_s;
+    size_t with_prefix;            /* requests with a prefix mark */
+    double kv_hit_rate;            /* their hits over their prompt tokens (0..1) */
 };
 
 void pt_requests_init(struct pt_requests *q);

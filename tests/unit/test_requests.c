@@ -53,6 +53,21 @@ int main(void)
         CHECK(s.ttft_ms[2] > 0.00119 && s.ttft_ms[2] < 0.00121);
         CHECK(s.tpot_ms[0] > 0.000099 && s.tpot_ms[0] < 0.000101);
     }
+    /* Prefix-cache hits: the tokens of every request's prompt found in the cache, over all. */
+    struct pt_requests q;
+    pt_requests_init(&q);
+    static const char *const prefix[] = {"req 1 arrive", "req 1 prefix 10 40", "req 1 token",
+                                         "req 2 arrive", "req 2 prefix 30 40", "req 2 token",
+                                         "req 3 arrive", "req 3 token", "req 4 prefix 50 40",
+                                         "req 5 prefix 1 2 3"};
+    for (size_t i = 0; i < sizeof prefix / sizeof *prefix; i++)
+        pt_requests_mark(&q, 0, prefix[i], strlen(prefix[i]), 10 * (i + 1));
+    struct pt_request_stats p;
+    CHECK(pt_requests_stats(&q, &p));
+    CHECK_EQ_U64(p.with_prefix, 2);
+    CHECK(p.kv_hit_rate == 0.5); /* 40 of 80; request 3 has no mark */
+    CHECK_EQ_U64(q.bad_marks, 2);  /* more hits than prompt tokens; a third number */
+    pt_requests_free(&q);
     printf("requests: a request marked by 3 files counts once, the earliest file's marks, in all 6 "
            "orders of the files\n");
     return 0;
