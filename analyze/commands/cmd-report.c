@@ -59,41 +59,39 @@ static int run_gates(const struct pt_report *shown, const char *path, const stru
     return status;
 }
 
-/* The HTML page: this report, and one more pass per NVTX range name for the per-phase view
- * (unless the report is itself one phase). Returns 0, or -1 when FILE could not be written. */
-static int write_html(const char *file, const struct pt_report_view *view,
-                      const struct pt_report_opts *opts)
+/* Each NVTX phase's own report (one more pass per range name), for the per-phase views of the
+ * text, Markdown and HTML (unless the report is itself one phase). Returns how many. */
+static int phase_reports(const char *source, const struct pt_report *rep, const struct pt_report_opts *opts,
+                         struct pt_report *reps, struct pt_report_phase *phases)
 {
-    const struct pt_report *rep = view->rep;
-    struct pt_report phase_reps[PT_REPORT_PHASES];
-    struct pt_report_phase phases[PT_REPORT_PHASES];
     int n = 0;
     for (int p = 0; !opts->window.phase && p < rep->n_phase_names; p++) {
         struct pt_report_opts o = *opts;
         o.window.phase = rep->phase_names[p];
         o.window.run_start = 0;
         o.again = o.quiet = 1;
-        if (pt_report_build(view->source, &o, &phase_reps[n]) != 0) {
-            pt_report_free(&phase_reps[n]);
+        if (pt_report_build(source, &o, &reps[n]) != 0) {
+            pt_report_free(&reps[n]);
             continue;
         }
-        phases[n] = (struct pt_report_phase){rep->phase_names[p], &phase_reps[n]};
+        phases[n] = (struct pt_report_phase){rep->phase_names[p], &reps[n]};
         n++;
     }
-    struct pt_report_view page = *view;
-    page.phases = phases;
-    page.n_phases = n;
+    return n;
+}
+
+/* The HTML page. Returns 0, or -1 when FILE could not be written. */
+static int write_html(const char *file, const struct pt_report_view *view)
+{
     FILE *out = fopen(file, "w");
     int bad = !out;
     if (out) {
-        pt_output_html.report(out, &page);
+        pt_output_html.report(out, view);
         bad = ferror(out);
         bad |= fclose(out) != 0;
     }
     if (bad)
         pt_error("report: cannot write --html %s", file);
-    for (int p = 0; p < n; p++)
-        pt_report_free(&phase_reps[p]);
     return bad ? -1 : 0;
 }
 
@@ -187,15 +185,21 @@ int cmd_report(int argc, char **argv)
         pt_report_free(&rep);
         return 1;
     }
+    struct pt_report phase_reps[PT_REPORT_PHASES];
+    struct pt_report_phase phases[PT_REPORT_PHASES];
+    int n_phases = json && !html ? 0 : phase_reports(path, &rep, &opts, phase_reps, phases);
     const struct pt_report_view view = {.source = path, .rep = &rep,
                                         .window = rep.windowed ? &opts.window : NULL,
-                                        .clocks_trusted = opts.trust_clocks};
+                                        .clocks_trusted = opts.trust_clocks,
+                                        .phases = phases, .n_phases = n_phases};
     const struct pt_output *shown_as = json ? &pt_output_json : markdown ? &pt_output_markdown : &pt_output_text;
     shown_as->report(stdout, &view);
     fflush(stdout);
     int status = run_gates(&rep, path, gates, n_gates);
-    if (html && write_html(html, &view, &opts) != 0 && status == 0)
+    if (html && write_html(html, &view) != 0 && status == 0)
         status = 1;
+    for (int p = 0; p < n_phases; p++)
+        pt_report_free(&phase_reps[p]);
     pt_report_free(&rep);
     return status;
 }

@@ -14,6 +14,7 @@
 static FILE *out;
 static const struct pt_report *shown;
 static const struct pt_window *report_window; /* NULL: the whole run */
+static const struct pt_report_view *view;
 
 /* The same content for a CI job summary (GitHub-flavoured Markdown tables). */
 static void print_markdown(void)
@@ -54,6 +55,29 @@ static void print_markdown(void)
             fprintf(out, " %.3f |\n", (double)hidden / 1e6);
         }
         fprintf(out, "\n");
+        if (view->n_phases) {
+            fprintf(out, "Per phase (NVTX ranges of each name; %% of GPU time inside them, mean over ranks):\n\n"
+                         "| phase | GPU ms/rank |");
+            for (int k = 0; k < PT_CATS; k++)
+                fprintf(out, " %s %% |", pt_cat_names[k]);
+            fprintf(out, "\n|---|---|");
+            for (int k = 0; k < PT_CATS; k++)
+                fprintf(out, "---|");
+            fprintf(out, "\n");
+        }
+        for (int p = 0; p < view->n_phases; p++) {
+            double pct[PT_CATS];
+            uint64_t ns[PT_CATS], span = 0;
+            int ranks = pt_report_mean_shares(view->phases[p].report, pct, ns, &span);
+            fprintf(out, "| ");
+            pt_md_escape(out, view->phases[p].name, strlen(view->phases[p].name));
+            fprintf(out, " | %.3f |", ranks ? (double)span / 1e6 / ranks : 0.0);
+            for (int k = 0; k < PT_CATS; k++)
+                fprintf(out, " %.1f |", pct[k]);
+            fprintf(out, "\n");
+        }
+        if (view->n_phases)
+            fprintf(out, "\n");
     }
     pt_report_print_seed(out, shown, "- ");
     fprintf(out, "\n");
@@ -84,6 +108,7 @@ static void print_markdown(void)
 static void report_markdown(FILE *to, const struct pt_report_view *v)
 {
     out = to;
+    view = v;
     shown = v->rep;
     report_window = v->window;
     print_markdown();

@@ -15,6 +15,7 @@
 static FILE *out;
 static const struct pt_report *shown;
 static const struct pt_window *report_window; /* NULL: the whole run */
+static const struct pt_report_view *view;
 
 /* Prints text from column `column` on, within 100 columns: breaks after "; " or ", " (or
  * spaces) and goes on at that column. */
@@ -220,6 +221,22 @@ static void print_text(void)
                 fprintf(out, " %7.1f%%", pct[k]);
             fprintf(out, " %10.3f\n", (double)hidden / 1e6);
         }
+        if (view->n_phases) {
+            fprintf(out, "\nper phase (NVTX ranges of each name; %% of GPU time inside them, mean over ranks):\n");
+            fprintf(out, "%-16s %11s %8s %8s %8s %8s %8s %8s %8s\n", "phase", "GPU ms/rank", "compute", "tp",
+                    "pp", "ep", "other", "memcpy", "idle");
+        }
+        for (int p = 0; p < view->n_phases; p++) {
+            double pct[PT_CATS];
+            uint64_t ns[PT_CATS], span = 0;
+            int ranks = pt_report_mean_shares(view->phases[p].report, pct, ns, &span);
+            char name[64];
+            pt_term_escape_buf(name, sizeof name, view->phases[p].name, strlen(view->phases[p].name));
+            fprintf(out, "%-16s %11.3f", name, ranks ? (double)span / 1e6 / ranks : 0.0);
+            for (int k = 0; k < PT_CATS; k++)
+                fprintf(out, " %7.1f%%", pct[k]);
+            fputc('\n', out);
+        }
     }
     fputc('\n', out);
     print_seed_line("");
@@ -245,6 +262,7 @@ void pt_report_print_seed(FILE *to, const struct pt_report *rep, const char *pre
 static void report_text(FILE *to, const struct pt_report_view *v)
 {
     out = to;
+    view = v;
     shown = v->rep;
     report_window = v->window;
     print_text();

@@ -141,6 +141,21 @@ class Compare(TraceTest):
         self.assertEqual(proc.returncode, 3)
         self.assertIn("ttft_p50_ms got worse", proc.stderr)
 
+    def test_reports_show_each_phase(self):
+        # The text and Markdown reports carry the per-phase table the HTML page has: each phase's
+        # shares are those of `report --phase NAME`.
+        straggle = os.path.join(SAMPLES, "gpu-engine-straggle", "traced")
+        text = cli("report", straggle).stdout.split("per phase")[1].splitlines()[2:5]
+        md = cli("report", "--markdown", straggle).stdout
+        for line, phase in zip(text, ("warmup", "prefill", "decode")):
+            rep = json.loads(cli("report", "--json", "--phase", phase, straggle).stdout)
+            pcts = [r["attribution_pct"] for r in rep["ranks"] if r.get("attribution_pct")]
+            idle = sum(p["idle"] for p in pcts) / len(pcts)
+            cells = line.split()
+            self.assertEqual(cells[0], phase)
+            self.assertEqual(cells[-1], "%.1f%%" % idle)
+            self.assertIn("| %s |" % phase, md)
+
     def test_bad_input(self):
         tp = self.gen("tp", "tp", 2, 5, 100_000, 20_000, 1 << 20, 0, 0)
         missing = os.path.join(self.tmp, "nope")
