@@ -5,6 +5,7 @@
 #include "outputs/output.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "format/names.h"
@@ -148,12 +149,27 @@ static void summary(FILE *out, const struct pt_report *r)
         fprintf(out, "GPU busy <b>%.1f %%</b>, exposed communication <b>%.1f %%</b> (means over "
                      "ranks). ", busy, exposed);
     }
+    struct pt_report_serving sv;
     if (pt_requests_stats(&r->requests, &q))
         fprintf(out, "%zu requests, %.1f tokens/s; TTFT p50 %.3f ms, p99 %.3f ms; TPOT p50 %.3f ms, "
                      "p99 %.3f ms. ", q.requests, q.tokens_per_s, q.ttft_ms[0], q.ttft_ms[2],
                 q.tpot_ms[0], q.tpot_ms[2]);
+    else if (pt_report_serving(r, &sv))
+        fprintf(out, "Server metrics: %.0f requests, %.1f output tokens/s; TTFT p50 %.3f ms, p99 %.3f ms; "
+                     "TPOT p50 %.3f ms, p99 %.3f ms. ", sv.s.requests, sv.s.output_tokens_per_s,
+                sv.s.ttft_ms[0], sv.s.ttft_ms[2], sv.s.tpot_ms[0], sv.s.tpot_ms[2]);
     else
-        fputs("No request marks (NVTX <code>req ID arrive</code> / <code>req ID token</code>). ", out);
+        fputs("No request marks (NVTX <code>req ID arrive</code> / <code>req ID token</code>) and no "
+              "server metrics (<code>partrace record --metrics URL</code>). ", out);
+    if (pt_report_serving(r, &sv)) {
+        const char *labels[] = {"KV cache hit rate %.1f %%. ", "KV cache use at most %.1f %%. ",
+                                "At most %.0f requests running. ", "At most %.0f waiting. "};
+        const double values[] = {100 * sv.s.kv_hit_rate, 100 * sv.s.kv_usage_max, sv.s.running_max,
+                                 sv.s.waiting_max};
+        for (int k = 0; k < 4; k++)
+            if (!isnan(values[k]))
+                fprintf(out, labels[k], values[k]);
+    }
     for (size_t i = 0; i < pt_collectives_count(r->c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(r->c, i);
         double ratio;

@@ -139,6 +139,14 @@ class Metrics(TraceTest):
         text = cli("report", self.run_dir).stdout
         self.assertIn("TTFT ms p50 100.000 p90 750.000 p99 975.000", text)
         self.assertIn("KV cache hit rate 25.0 %", text)
+        page = os.path.join(self.tmp, "r.html")
+        cli("report", "--html", page, self.run_dir)
+        html = open(page).read()
+        self.assertIn(f"Server metrics: {10 * (rounds - 1)} requests", html)
+        self.assertIn("TTFT p50 100.000 ms, p99 975.000 ms", html)
+        self.assertIn("KV cache hit rate 25.0 %", html)
+        md = cli("report", "--markdown", self.run_dir).stdout
+        self.assertIn("- TTFT ms p50 100.000 p90 750.000 p99 975.000", md)
 
     def test_counter_reset_counts_what_came_after(self):
         ep = Endpoint(reset_at=4)  # the 4th answer comes from a restarted server
