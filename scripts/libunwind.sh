@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds libunwind as a position-independent static library under .deps/libunwind, from
-# Debian's own source package (verified by apt against the signed archive index).
+# Debian's own source package (verified by apt against the signed archive index), fetched from
+# the package sources this machine is configured with.
 # Why: libpartrace.so links libunwind statically (it must need only libc at run time), and
 # Debian's packaged libunwind.a is not built with -fPIC, so it cannot go into a shared library.
 set -euo pipefail
@@ -13,13 +14,20 @@ trap 'rm -rf "$work"' EXIT
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "partrace: building libunwind (PIC, static) from Debian's source package" >&2
-# A source list of our own, so the machine's apt configuration is left as it is.
-codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-echo "deb-src http://deb.debian.org/debian $codename main" >"$work/src.list"
-apt_src=(-o Dir::Etc::SourceList="$work/src.list" -o Dir::Etc::SourceParts=/dev/null
+# The machine's own configured sources, as source-package sources, in a configuration of our own:
+# the machine's apt configuration is left as it is.
+mkdir -p "$work/lists/partial" "$work/src.d"
+: >"$work/src.list"
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] && sed -n 's/^deb \(.*\)/deb-src \1/p' "$f" >>"$work/src.list"
+done
+for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && sed 's/^Types:.*/Types: deb-src/' "$f" >"$work/src.d/$(basename "$f")"
+done
+apt_src=(-o Dir::Etc::SourceList="$work/src.list" -o Dir::Etc::SourceParts="$work/src.d"
          -o Dir::State::Lists="$work/lists" -o APT::Sandbox::User=root)
-mkdir -p "$work/lists/partial"
-$sudo apt-get "${apt_src[@]}" update -qq
+# A configured source without source packages only warns here: the one that has libunwind counts.
+$sudo apt-get "${apt_src[@]}" update -qq || true
 (cd "$work" && $sudo apt-get "${apt_src[@]}" source --download-only -qq libunwind >/dev/null)
 tar -xzf "$work"/libunwind_*.orig.tar.gz -C "$work"
 cd "$work"/libunwind-*/
