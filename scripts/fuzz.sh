@@ -48,6 +48,18 @@ for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 40
     done
     seed=$((seed + 1))
 done
+# A server's scraped metrics beside a TP run: metric records for every reader.
+run=$CORPUS/runs/$seed
+mkdir -p "$run"
+build/tools/gen_trace "$run" tp 2 3 1000 500 1024 0 300
+build/tools/gen_trace "$run" metrics 4 1000
+f=$run/gen-metrics.ptrace
+{ printf '\40'; tail -c +257 "$f" | zstd -dc 2>/dev/null; } > "$CORPUS/report/packed0-metrics"
+{ printf '\1'; cat "$f"; } > "$CORPUS/report/raw-metrics"
+for reader in 0 1 2 3 4 5; do
+    { printf "\\$(printf %o $reader)"
+      for f in "$run"/*.ptrace; do printf '\0'; cat "$f"; printf 'PTFZ'; done; } > "$CORPUS/run_dir/$reader-metrics"
+done
 status=0
 for target in fuzz_report fuzz_run_dir fuzz_check; do
     corpus=$CORPUS/${target#fuzz_}

@@ -24,13 +24,14 @@ gen "$work/ep" ep 4 10 80000 20000 65536 1 3
 GEN_CUSTOM_AR=1 gen "$work/custom" tp 2 10 100000 20000 65536 0 200000
 GEN_EP_GROUPED=1 gen "$work/epg" ep 4 6 80000 20000 65536 2 2
 gen "$work/graph" graph 4 3 20 100000 20000 1048576 0 3000 1000 7000
+gen "$work/metrics" tp 2 20 100000 20000 1048576 0 0 && "$gen" "$work/metrics" metrics 8 1000000
 
 runs=""
 # Every directory of the samples that holds trace files.
 for d in $(cd "$root" && find samples -name '*.ptrace' -printf '%h\n' | sort -u); do
   runs="$runs $root/$d"
 done
-for g in tp pp mixed ep custom epg graph; do runs="$runs $work/$g"; done
+for g in tp pp mixed ep custom epg graph metrics; do runs="$runs $work/$g"; done
 
 n=0
 for r in $runs; do

@@ -99,8 +99,8 @@ static void print_seed_line(const char *prefix)
                prefix);
     if (serving && sv.s.samples) {
         char a[32], b[32], c[32], d[32];
-        fprintf(out, "%sKV cache hit rate %s %%, KV cache use max %s %%, running max %s, waiting max %s\n", prefix,
-                figure(a, sizeof a, "%.1f", sv.s.kv_hit_rate, 100), figure(b, sizeof b, "%.1f", sv.s.kv_usage_max, 100),
+        fprintf(out, "%sKV cache hit rate %s, KV cache use max %s, running max %s, waiting max %s\n", prefix,
+                figure(a, sizeof a, "%.1f %%", sv.s.kv_hit_rate, 100), figure(b, sizeof b, "%.1f %%", sv.s.kv_usage_max, 100),
                 figure(c, sizeof c, "%.0f", sv.s.running_max, 1), figure(d, sizeof d, "%.0f", sv.s.waiting_max, 1));
     }
 }

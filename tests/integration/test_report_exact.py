@@ -16,6 +16,27 @@ class ReportExact(TraceTest):
         subprocess.run([GEN, self.run_dir, *map(str, args)], check=True)
         return json.loads(cli("report", "--json", self.run_dir).stdout)
 
+    def test_server_metrics_in_a_window(self):
+        # A TP run with a server's scraped metrics beside it: 8 scrapes 1 ms apart, each adding
+        # 10 requests (TTFT 5 up to 0.1 s, 3 to 0.5 s, 2 to 1 s), 100 tokens, 40 prefix-cache
+        # queries with 10 hits. Over the whole run: 7 increments; in a window holding the scrapes
+        # at 2, 3, 4 and 5 ms: 3.
+        self.generate("tp", 2, 20, 100_000, 20_000, 1 << 20, 0, 0)
+        subprocess.run([GEN, self.run_dir, "metrics", "8", "1000000"], check=True)
+        whole = json.loads(cli("report", "--json", self.run_dir).stdout)["serving"]
+        self.assertEqual(whole["source"], "prometheus")
+        self.assertEqual(whole["requests"], 70)
+        self.assertEqual(whole["ttft_ms"], {"p50": 100, "p90": 750, "p99": 975})
+        self.assertEqual(whole["kv_hit_rate"], 0.25)
+        self.assertEqual(whole["output_tokens_per_s"], 100_000)  # 700 tokens over 7 ms
+        self.assertEqual((whole["running_max"], whole["kv_usage_max"]), (6, None))
+        part = json.loads(cli("report", "--json", "--from", "0.002", "--to", "0.0055",
+                              self.run_dir).stdout)["serving"]
+        self.assertEqual(part["requests"], 30)
+        self.assertEqual(part["metric_samples"], 32)
+        self.assertEqual(part["running_max"], 6)  # scrapes 3..6
+        self.assertIn("KV cache use max -,", cli("report", self.run_dir).stdout)
+
     def test_custom_allreduce_is_tp_time(self):
         # The same TP loop with vLLM's custom all-reduce kernels in place of NCCL's: the GPU time
         # of those kernels is TP communication, exactly as the NCCL kernels' was.

@@ -38,6 +38,7 @@
  * replayed instance: wait_r = max(skew) - skew_r, transfer = T; the straggler is the rank of the
  * largest skew, last in all N x K.
  *   gen_trace DIR graph R K N P T B SKEW_0 ... SKEW_{R-1}      (times in ns)
+ *   gen_trace DIR metrics S INTERVAL     a server's scraped metrics, S scrapes (generate_metrics)
  * Files are in the format the recorder writes (3.x, packed frames); GEN_FORMAT=1 writes 1.x
  * (the records as they are), which readers still read. */
 #include <stdint.h>
@@ -47,6 +48,8 @@
 #include <zstd.h>
 
 #include <partrace/format.h>
+
+#include "format/trace_file.h"
 
 static char frame[1 << 20];
 /* Records staged before a frame is written: the recorder's half-megabyte by default;
@@ -389,6 +392,56 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
     return 0;
 }
 
+/* A server's scraped metrics (docs/FORMAT.md, "metric"), as `partrace record --metrics` writes
+ * them: S scrapes INTERVAL ns apart from t00, each adding 10 first-token times (5 up to 0.1 s,
+ * 3 in (0.1, 0.5], 2 in (0.5, 1.0]), 100 generated tokens and 40 prefix-cache queries with 10
+ * hits; running requests k % 7 at scrape k. */
+static int generate_metrics(const char *dir, int scrapes, uint64_t interval)
+{
+    char path[4096], err[256];
+    snprintf(path, sizeof path, "%s/gen-metrics.ptrace", dir);
+    struct pt_file_header h;
+    pt_file_header_init(&h);
+    h.pid = 99;
+    h.start_monotonic_ns = t00 - 1000;
+    snprintf(h.host, sizeof h.host, "gen-0");
+    struct pt_trace_file f;
+    if (pt_trace_file_create(&f, path, &h, 0, 1 << 16, err, sizeof err) != 0) {
+        fprintf(stderr, "gen_trace: %s\n", err);
+        return 1;
+    }
+    static const char *const series[] = {
+        "vllm:time_to_first_token_seconds_bucket{le=\"0.1\",model_name=\"m\"}",
+        "vllm:time_to_first_token_seconds_bucket{le=\"0.5\",model_name=\"m\"}",
+        "vllm:time_to_first_token_seconds_bucket{le=\"1.0\",model_name=\"m\"}",
+        "vllm:time_to_first_token_seconds_bucket{le=\"+Inf\",model_name=\"m\"}",
+        "vllm:generation_tokens_total{model_name=\"m\"}",
+        "vllm:prefix_cache_queries_total{model_name=\"m\"}",
+        "vllm:prefix_cache_hits_total{model_name=\"m\"}",
+        "vllm:num_requests_running{model_name=\"m\"}"};
+    static const uint8_t types[] = {3, 3, 3, 3, 1, 1, 1, 2};
+    for (uint32_t i = 0; i < 8; i++) {
+        _Alignas(8) char buf[256];
+        size_t n = strlen(series[i]), size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
+        struct pt_rec_string *r = (void *)buf;
+        memset(buf, 0, size);
+        r->hdr = (struct pt_rec_hdr){PT_REC_STRING, (uint16_t)size, 1};
+        r->id = i + 1;
+        r->text_bytes = (uint32_t)n;
+        memcpy(r->text, series[i], n);
+        pt_trace_file_put(&f, r, size);
+    }
+    for (int k = 1; k <= scrapes; k++) {
+        const double v[8] = {5.0 * k, 8.0 * k, 10.0 * k, 10.0 * k, 100.0 * k, 40.0 * k, 10.0 * k, k % 7};
+        for (uint32_t i = 0; i < 8; i++) {
+            struct pt_rec_metric m = {.hdr = {PT_REC_METRIC, sizeof m, 1}, .ts_ns = t00 + (uint64_t)(k - 1) * interval,
+                                      .value = v[i], .series_id = i + 1, .type = types[i]};
+            pt_trace_file_put(&f, &m, sizeof m);
+        }
+    }
+    return pt_trace_file_close(&f) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *fb = getenv("GEN_FRAME_BYTES");
@@ -413,6 +466,15 @@ int main(int argc, char **argv)
             skew[r] = strtoull(argv[9 + r], NULL, 10);
         return generate_graph(argv[1], ranks, k_calls, replays, strtoull(argv[6], NULL, 10),
                               strtoull(argv[7], NULL, 10), strtoull(argv[8], NULL, 10), skew);
+    }
+    if (argc == 5 && strcmp(argv[2], "metrics") == 0) {
+        int scrapes = atoi(argv[3]);
+        uint64_t interval = strtoull(argv[4], NULL, 10);
+        if (scrapes < 1 || scrapes > 100000 || interval < 1) {
+            fprintf(stderr, "gen_trace: metrics needs 1..100000 scrapes, an interval >= 1 ns\n");
+            return 2;
+        }
+        return generate_metrics(argv[1], scrapes, interval);
     }
     if (argc == 10 && strcmp(argv[2], "ep") == 0) {
         int experts = atoi(argv[3]), steps = atoi(argv[4]), hot = atoi(argv[8]);
@@ -446,7 +508,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: gen_trace DIR tp RANKS STEPS COMPUTE_NS TRANSFER_NS BYTES SKEW_0..\n"
                         "       gen_trace DIR pp STAGES MICRO_BATCHES F_NS STEPS\n"
                         "       gen_trace DIR mixed TP PP DP STEPS\n"
-                        "       gen_trace DIR ep E STEPS C_NS D_NS BYTES HOT H\n");
+                        "       gen_trace DIR ep E STEPS C_NS D_NS BYTES HOT H\n"
+                        "       gen_trace DIR metrics SCRAPES INTERVAL_NS\n");
         return 2;
     }
     int ranks = atoi(argv[3]), steps = atoi(argv[4]);
