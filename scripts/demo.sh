@@ -34,3 +34,7 @@ TRACE=$(dirname "$RUN")/tp-loop.pftrace
 build/partrace export --perfetto -o "$TRACE" samples/gpu-cuda-timeline/traced
 build/partrace check "$TRACE"
 echo "Perfetto trace (open it at ui.perfetto.dev): $TRACE"
+echo
+echo "four bundled GPU runs side by side (partrace compare; docs/partrace-compare.md):"
+build/partrace compare samples/gpu-engine-straggle/traced samples/gpu-engine-ep-skew/traced \
+    samples/gpu-pp-ep/traced samples/gpu-recorder-one-gpu/traced
