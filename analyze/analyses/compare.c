@@ -10,19 +10,25 @@
 #include "util/diag.h"
 
 const char *const pt_run_metric_names[PT_RUN_METRIC_COUNT] = {
-#define PT_X(name, label, better) #name,
+#define PT_X(name, label, better, group) #name,
     PT_RUN_METRICS(PT_X)
 #undef PT_X
 };
 const char *const pt_run_metric_labels[PT_RUN_METRIC_COUNT] = {
-#define PT_X(name, label, better) label,
+#define PT_X(name, label, better, group) label,
     PT_RUN_METRICS(PT_X)
 #undef PT_X
 };
 #define LOW 0
 #define HIGH 1
 const int pt_run_metric_higher_better[PT_RUN_METRIC_COUNT] = {
-#define PT_X(name, label, better) better,
+#define PT_X(name, label, better, group) better,
+    PT_RUN_METRICS(PT_X)
+#undef PT_X
+};
+
+const char *const pt_run_metric_groups[PT_RUN_METRIC_COUNT] = {
+#define PT_X(name, label, better, group) #group,
     PT_RUN_METRICS(PT_X)
 #undef PT_X
 };

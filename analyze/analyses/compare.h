@@ -13,25 +13,26 @@
 #define PT_COMPARE_MAX_RUNS 16
 #define PT_COMPARE_MAX_FINDINGS 64
 
-/* The columns, one row each: X(name, label, better). name is the JSON key (and the metric's
- * name wherever a run's figure is named: diff, --fail-if); better: LOW or HIGH. */
-#define PT_RUN_METRICS(X)                                              \
-    X(ttft_p50_ms,         "TTFT p50 ms",    LOW)                      \
-    X(ttft_p99_ms,         "TTFT p99 ms",    LOW)                      \
-    X(tpot_p50_ms,         "TPOT p50 ms",    LOW)                      \
-    X(tpot_p99_ms,         "TPOT p99 ms",    LOW)                      \
-    X(output_tokens_per_s, "out tok/s",      HIGH)                     \
-    X(kv_hit_rate,         "KV hit",         HIGH)                     \
-    X(gpu_busy_pct,        "GPU busy %",     HIGH)                     \
-    X(exposed_comm_pct,    "exposed comm %", LOW)                      \
-    X(tp_comm_pct,         "TP %",           LOW)                      \
-    X(pp_bubble_pct,       "PP bubble %",    LOW)                      \
-    X(ep_comm_pct,         "EP %",           LOW)                      \
-    X(idle_pct,            "idle %",         LOW)                      \
-    X(mem_peak_gib,        "peak mem GiB",   LOW)
+/* The columns, one row each: X(name, label, better, group). name is the JSON key (and the
+ * metric's name wherever a run's figure is named: diff, --fail-if); better: LOW or HIGH; group:
+ * the JSON object of `compare` that holds it (serving, shares, memory). */
+#define PT_RUN_METRICS(X)                                                      \
+    X(ttft_p50_ms,         "TTFT p50 ms",    LOW,  serving)                    \
+    X(ttft_p99_ms,         "TTFT p99 ms",    LOW,  serving)                    \
+    X(tpot_p50_ms,         "TPOT p50 ms",    LOW,  serving)                    \
+    X(tpot_p99_ms,         "TPOT p99 ms",    LOW,  serving)                    \
+    X(output_tokens_per_s, "out tok/s",      HIGH, serving)                    \
+    X(kv_hit_rate,         "KV hit",         HIGH, serving)                    \
+    X(gpu_busy_pct,        "GPU busy %",     HIGH, shares)                     \
+    X(exposed_comm_pct,    "exposed comm %", LOW,  shares)                     \
+    X(tp_comm_pct,         "TP %",           LOW,  shares)                     \
+    X(pp_bubble_pct,       "PP bubble %",    LOW,  shares)                     \
+    X(ep_comm_pct,         "EP %",           LOW,  shares)                     \
+    X(idle_pct,            "idle %",         LOW,  shares)                     \
+    X(mem_peak_gib,        "peak mem GiB",   LOW,  memory)
 
 enum pt_run_metric {
-#define PT_X(name, label, better) PT_RM_##name,
+#define PT_X(name, label, better, group) PT_RM_##name,
     PT_RUN_METRICS(PT_X)
 #undef PT_X
     PT_RUN_METRIC_COUNT
@@ -39,6 +40,7 @@ enum pt_run_metric {
 extern const char *const pt_run_metric_names[PT_RUN_METRIC_COUNT];
 extern const char *const pt_run_metric_labels[PT_RUN_METRIC_COUNT];
 extern const int pt_run_metric_higher_better[PT_RUN_METRIC_COUNT];
+extern const char *const pt_run_metric_groups[PT_RUN_METRIC_COUNT];
 
 /* The index of a metric by name, or -1. */
 int pt_run_metric_find(const char *name);

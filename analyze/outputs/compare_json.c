@@ -1,5 +1,5 @@
 /* `partrace compare --json` (schema in docs/partrace-compare.md): {schema, runs: [{dir, layout,
- * ranks, serving_source, metrics, straggler}], best: {metric: dir}, findings: [{cost_ms, run,
+ * ranks, serving, shares, memory, straggler}], best: {metric: dir}, findings: [{cost, run,
  * text}]}. */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +23,19 @@ static void number(FILE *out, double v)
         fprintf(out, "%.9g", v);
 }
 
+/* The run's metrics of one group as the members of an object. */
+static void group(FILE *out, const struct pt_compare_run *r, const char *name)
+{
+    int first = 1;
+    for (int m = 0; m < PT_RUN_METRIC_COUNT; m++) {
+        if (strcmp(pt_run_metric_groups[m], name))
+            continue;
+        fprintf(out, "%s\"%s\":", first ? "" : ",", pt_run_metric_names[m]);
+        number(out, r->v[m]);
+        first = 0;
+    }
+}
+
 void pt_compare_json(FILE *out, const struct pt_compare *c)
 {
     fprintf(out, "{\"schema\":\"partrace.compare/0\",\"runs\":[");
@@ -32,17 +45,21 @@ void pt_compare_json(FILE *out, const struct pt_compare *c)
         string(out, r->dir);
         fprintf(out, ",\"layout\":{\"label\":");
         string(out, r->layout);
-        fprintf(out, ",\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d},\"ranks\":%d,\"serving_source\":",
+        fprintf(out, ",\"tp\":%d,\"pp\":%d,\"dp\":%d,\"ep\":%d},\"ranks\":%d,\"serving\":",
                 r->l.tp, r->l.pp, r->l.dp, r->l.ep, r->ranks);
-        if (r->serving_source)
+        if (r->serving_source) {
+            fprintf(out, "{\"source\":");
             string(out, r->serving_source);
-        else
+            fputc(',', out);
+            group(out, r, "serving");
+            fputc('}', out);
+        } else {
             fprintf(out, "null");
-        fprintf(out, ",\"metrics\":{");
-        for (int m = 0; m < PT_RUN_METRIC_COUNT; m++) {
-            fprintf(out, "%s\"%s\":", m ? "," : "", pt_run_metric_names[m]);
-            number(out, r->v[m]);
         }
+        fprintf(out, ",\"shares\":{");
+        group(out, r, "shares");
+        fprintf(out, "},\"memory\":{");
+        group(out, r, "memory");
         fprintf(out, "},\"straggler\":");
         if (r->straggler_rank >= 0) {
             fprintf(out, "{\"rank\":%d,\"role\":", r->straggler_rank);
@@ -64,7 +81,7 @@ void pt_compare_json(FILE *out, const struct pt_compare *c)
     }
     fprintf(out, "},\"findings\":[");
     for (int f = 0; f < c->n_findings; f++) {
-        fprintf(out, "%s{\"cost_ms\":%.9g,\"run\":", f ? "," : "", c->findings[f].cost_ms);
+        fprintf(out, "%s{\"cost\":%.9g,\"run\":", f ? "," : "", c->findings[f].cost_ms);
         string(out, c->runs[c->findings[f].run].dir);
         fprintf(out, ",\"text\":");
         string(out, c->findings[f].text);

@@ -21,7 +21,18 @@ class Compare(TraceTest):
         return path
 
     def compare(self, *args):
-        return json.loads(cli("compare", "--json", *args).stdout)
+        """compare --json, each run's figures gathered into "metrics" for the checks below."""
+        cmp = json.loads(cli("compare", "--json", *args).stdout)
+        for run in cmp["runs"]:
+            serving = run["serving"] or {}
+            self.assertEqual(set(run["shares"]), {"gpu_busy_pct", "exposed_comm_pct", "tp_comm_pct",
+                                                  "pp_bubble_pct", "ep_comm_pct", "idle_pct"})
+            run["metrics"] = {**{k: serving.get(k) for k in ("ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms",
+                                                           "tpot_p99_ms", "output_tokens_per_s",
+                                                           "kv_hit_rate")},
+                              **run["shares"], **run["memory"]}
+            run["serving_source"] = serving.get("source")
+        return cmp
 
     def assert_like_reports(self, cmp):
         """Every run's figures are its own report's."""
@@ -66,7 +77,7 @@ class Compare(TraceTest):
         self.assertEqual(cmp["runs"][0]["straggler"], {"rank": 2, "role": "TP", "wait_ms": 18.0})
         self.assert_like_reports(cmp)
         self.assert_best(cmp)
-        costs = [f["cost_ms"] for f in cmp["findings"]]
+        costs = [f["cost"] for f in cmp["findings"]]
         self.assertEqual(costs, sorted(costs, reverse=True))
         texts = {f["run"]: [] for f in cmp["findings"]}
         for f in cmp["findings"]:
