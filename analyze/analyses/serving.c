@@ -16,6 +16,7 @@ struct pt_series {
     double le;
     double last, increase;
     uint64_t first_ts, last_ts;
+    uint64_t rise_from, rise_to; /* the sample before its first increase, and its last increase */
     int seen;
 };
 
@@ -131,10 +132,17 @@ void pt_serving_add(struct pt_serving *s, uint32_t file, const struct pt_rec_met
             g->scrapes++, g->ts = m->ts_ns;
         g->now += m->value;
     }
-    if (x->seen)
-        x->increase += m->value >= x->last ? m->value - x->last : m->value;
-    else
+    if (x->seen) {
+        double up = m->value >= x->last ? m->value - x->last : m->value;
+        if (up > 0) {
+            if (x->increase == 0)
+                x->rise_from = x->last_ts;
+            x->rise_to = m->ts_ns;
+        }
+        x->increase += up;
+    } else {
         x->first_ts = m->ts_ns;
+    }
     x->last = m->value, x->last_ts = m->ts_ns, x->seen = 1;
 }
 
@@ -197,18 +205,20 @@ static double quantiles_ms(const struct pt_serving *s, int metric, double ms[3])
     return count;
 }
 
-/* A counter family's increase over all its series, and the time it spans (ns). */
+/* A counter family's increase over all its series, and the time it rose over (ns): from the
+ * sample before its first increase to its last, so that a server idle before or after its load
+ * (starting up, lingering) does not dilute the rate. */
 static double counter_increase(const struct pt_serving *s, int metric, uint64_t *span_ns)
 {
     double inc = 0;
     uint64_t first = UINT64_MAX, last = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct pt_series *x = &s->series[i];
-        if (x->metric != metric || x->part != PART_VALUE)
+        if (x->metric != metric || x->part != PART_VALUE || !(x->increase > 0))
             continue;
         inc += x->increase;
-        first = x->first_ts < first ? x->first_ts : first;
-        last = x->last_ts > last ? x->last_ts : last;
+        first = x->rise_from < first ? x->rise_from : first;
+        last = x->rise_to > last ? x->rise_to : last;
     }
     *span_ns = last > first ? last - first : 0;
     return inc;

@@ -84,6 +84,31 @@ class GpuSamples(unittest.TestCase):
         self.assertAlmostEqual(req["ttft_ms"]["p50"], 23.964648, places=6)
         self.assertAlmostEqual(req["tpot_ms"]["p50"], 2.420362, places=6)
 
+    def test_engine_metrics(self):
+        """The engine's /metrics scraped on one H100: the serving figures from the metrics file
+        alone and from the whole run's NVTX marks, as the GPU run's check found them, against
+        the engine's own summary."""
+        sample = os.path.join(ROOT, "samples", "gpu-engine-metrics")
+        run = os.path.join(sample, "traced")
+        engine = json.load(open(os.path.join(sample, "engine-summary.json")))
+
+        def serving(path):
+            return json.loads(subprocess.run([PARTRACE, "report", "--json", path], capture_output=True,
+                                             text=True, check=True).stdout)["serving"]
+        prom = serving(os.path.join(run, "vm-612.metrics.ptrace"))
+        nvtx = serving(run)
+        self.assertEqual((prom["source"], nvtx["source"]), ("prometheus", "nvtx"))
+        self.assertEqual(prom["metric_samples"], 16752)
+        self.assertEqual(prom["requests"], engine["requests"])
+        self.assertEqual(nvtx["requests"], engine["requests"])
+        self.assertAlmostEqual(prom["ttft_ms"]["p50"], 17.6406, places=3)
+        self.assertLess(abs(prom["ttft_ms"]["p50"] / engine["ttft_p50_ms"] - 1), 0.05)
+        self.assertLess(abs(prom["tpot_ms"]["p50"] / engine["tpot_p50_ms"] - 1), 0.05)
+        self.assertEqual(prom["kv_hit_rate"], engine["kv_hit_rate"])
+        self.assertEqual(nvtx["kv_hit_rate"], engine["kv_hit_rate"])
+        self.assertEqual((prom["running_max"], prom["waiting_max"]), (8, 8))
+        self.assertAlmostEqual(nvtx["ttft_ms"]["p50"], 17.665158, places=5)
+
     def test_torch_collectives(self):
         code, summary = check("torch_collectives")
         self.assertEqual(code, 0, summary)

@@ -129,6 +129,15 @@ static void figures(void)
     CHECK(isnan(st.kv_hit_rate) && isnan(st.kv_usage_max) && isnan(st.tpot_ms[0]));
     CHECK(st.samples == 21);     /* the unknown family does not count */
     pt_serving_free(&s);
+    /* A server idle before and after its load: the rate is over the time the counter rose,
+     * from the sample before its first increase (2 s) to its last increase (4 s). */
+    pt_serving_init(&s);
+    const double idle_around[] = {0, 0, 100, 200, 200, 200};
+    for (int k = 0; k < 6; k++)
+        metric(&s, 0, 1, 1000000000ull * (uint64_t)(k + 1), idle_around[k], tok);
+    CHECK(pt_serving_stats(&s, &st));
+    NEAR(st.output_tokens_per_s, 100.0);
+    pt_serving_free(&s);
     CHECK(pt_server_metric_of("sglang:num_queue_reqs", 21) == PT_SM_waiting);
     CHECK(pt_server_metric_of("vllm:time_to_first_token_seconds", 32) == -1); /* no such sample */
     CHECK(pt_server_metric_of("vllm:time_to_first_token_seconds_sum", 36) == PT_SM_ttft);
