@@ -20,15 +20,8 @@
 # Results: OUT_DIR/summary.txt and OUT_DIR/engine.tar.gz (reports, summaries, logs; traces of
 # the straggler run).
 set -uo pipefail
-BUILD=$(realpath "$1")
-OUT=$(realpath "$2")
-ENGINE=$BUILD/pt_engine PT=$BUILD/partrace LIB=$BUILD/libpartrace.so
-WORK=$(mktemp -d)
-status=0
 . "$(dirname "$0")/machine_info.sh"
-engine_libs
-machine_info > "$WORK/machine.txt" 2>&1
-say() { echo "$*" | tee -a "$WORK/summary.txt"; }
+scenario_start "$1" "$2"
 NGPU=${NGPU:-4}
 # traced NAME ENGINE_ARGS...: pt_engine on NP GPUs (4) under partrace, its results in $WORK/NAME, its log
 # in NAME.log, `partrace report` of its trace in NAME-report.txt and NAME-report.json.

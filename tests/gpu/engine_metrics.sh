@@ -11,15 +11,8 @@
 # Results: OUT_DIR/summary.txt, OUT_DIR/engine-metrics.tar.gz (reports, logs), and the run's
 # traces in OUT_DIR/engine-metrics-traces.tar.gz.
 set -uo pipefail
-BUILD=$(realpath "$1")
-OUT=$(realpath "$2")
-ENGINE=$BUILD/pt_engine PT=$BUILD/partrace
-WORK=$(mktemp -d)
-status=0
 . "$(dirname "$0")/machine_info.sh"
-engine_libs
-machine_info > "$WORK/machine.txt" 2>&1
-say() { echo "$*" | tee -a "$WORK/summary.txt"; }
+scenario_start "$1" "$2"
 PORT=${PORT:-18231}
 load=(--model small --requests 64 --input 256 --output 32 --concurrency 8 --seed 3 --shared-prefix 0.5)
 

@@ -16,3 +16,17 @@ machine_info() {
 engine_libs() {
     export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$(ls -d /opt/torch/.venv/lib/python3*/site-packages/nvidia/cu13/lib 2>/dev/null | head -1):${LD_LIBRARY_PATH:-}
 }
+
+# The start of an engine scenario: BUILD and OUT from the script's arguments, the binaries,
+# a work folder with the machine's facts, status 0, and say (a line to the terminal and to
+# WORK/summary.txt).
+scenario_start() {
+    BUILD=$(realpath "$1")
+    OUT=$(realpath "$2")
+    ENGINE=$BUILD/pt_engine PT=$BUILD/partrace LIB=$BUILD/libpartrace.so
+    WORK=$(mktemp -d)
+    status=0
+    engine_libs
+    machine_info > "$WORK/machine.txt" 2>&1
+}
+say() { echo "$*" | tee -a "$WORK/summary.txt"; }

@@ -11,15 +11,8 @@
 #   bash tests/gpu/recorder_one_gpu.sh BUILD_DIR OUT_DIR
 # Results: OUT_DIR/summary.txt, OUT_DIR/recorder-one-gpu.tar.gz (reports, infos, logs).
 set -uo pipefail
-BUILD=$(realpath "$1")
-OUT=$(realpath "$2")
-ENGINE=$BUILD/pt_engine PT=$BUILD/partrace LIB=$BUILD/libpartrace.so
-WORK=$(mktemp -d)
-status=0
 . "$(dirname "$0")/machine_info.sh"
-engine_libs
-machine_info > "$WORK/machine.txt" 2>&1
-say() { echo "$*" | tee -a "$WORK/summary.txt"; }
+scenario_start "$1" "$2"
 load=(--model small --requests 64 --input 256 --output 32 --concurrency 8 --seed 3)
 
 # 1. A whole run.
