@@ -30,7 +30,9 @@
     X(cuda_capture,     "PARTRACE_CUDA_CAPTURE",     CHOICE, 0,    0, 0,     "all|profiler")       \
     X(stacks,           "PARTRACE_STACKS",           CHOICE, 0,    0, 0,     "0|1|all")            \
     X(cuda_buffer_mb,   "PARTRACE_CUDA_BUFFER_MB",   INT,    32,   8, 1024,  "")                   \
-    X(cupti_lib,        "PARTRACE_CUPTI_LIB",        TEXT,   0,    0, 0,     "")
+    X(cupti_lib,        "PARTRACE_CUPTI_LIB",        TEXT,   0,    0, 0,     "")                   \
+    X(metrics_url,      "PARTRACE_METRICS_URL",      TEXT,   0,    0, 0,     "")                   \
+    X(metrics_interval_ms, "PARTRACE_METRICS_INTERVAL_MS", INT, 1000, 100, 3600000, "")
 
 /* The choices' indices, as the CHOICE fields hold them. */
 enum { PT_CLOCK_AUTO, PT_CLOCK_TSC, PT_CLOCK_MONOTONIC };

@@ -18,6 +18,7 @@
 #include "preload/comm_table.h"
 #include "preload/config.h"
 #include "preload/log.h"
+#include "preload/metrics_scrape.h"
 #include "preload/rundir.h"
 #include "preload/signal_safe_lock.h"
 #include "preload/signals.h"
@@ -163,6 +164,8 @@ static int runtime_start(void)
         pt_signals_take_over();
         int ok = attrs && pt_writer_start(attrs, attrs_bytes) == 0;
         atomic_store(&pt_state, ok ? PT_RUNNING : PT_STOPPED);
+        if (ok)
+            pt_metrics_scrape_start();
         return ok ? 0 : -1;
     }
     while (expected == PT_STARTING) {

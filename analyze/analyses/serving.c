@@ -4,70 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/prom_text.h"
+#include "format/prom_text.h"
 
 /* One series of one file: its family, what part of it (a bucket and its bound, the sum, the
  * count, a counter, a gauge), and its increase over the window as PromQL's increase() counts
  * it: a drop is a restart of the server, and the value after it is all new. */
-enum part { PART_VALUE, PART_BUCKET, PART_SUM, PART_COUNT };
 struct pt_series {
     int metric;
-    enum part part;
+    enum pt_metric_part part;
     double le;
     double last, increase;
     uint64_t first_ts, last_ts;
     uint64_t rise_from, rise_to; /* the sample before its first increase, and its last increase */
     int seen;
 };
-
-static const char *const vllm_names[] = {
-#define PT_X(field, type, vllm, sglang) vllm,
-    PT_SERVER_METRICS(PT_X)
-#undef PT_X
-};
-static const char *const sglang_names[] = {
-#define PT_X(field, type, vllm, sglang) sglang,
-    PT_SERVER_METRICS(PT_X)
-#undef PT_X
-};
-static const int is_histogram[] = {
-#define PT_X(field, type, vllm, sglang) PT_PROM_##type == PT_PROM_HISTOGRAM,
-    PT_SERVER_METRICS(PT_X)
-#undef PT_X
-};
-static const int is_gauge[] = {
-#define PT_X(field, type, vllm, sglang) PT_PROM_##type == PT_PROM_GAUGE,
-    PT_SERVER_METRICS(PT_X)
-#undef PT_X
-};
-
-/* Whether name[0..len) is family (of len n) followed by suffix. */
-static int named(const char *name, size_t len, const char *family, const char *suffix)
-{
-    size_t n = strlen(family), k = strlen(suffix);
-    return n && len == n + k && !memcmp(name, family, n) && !memcmp(name + n, suffix, k);
-}
-
-static int metric_and_part(const char *name, size_t len, enum part *part)
-{
-    static const char *const suffixes[] = {"", "_bucket", "_sum", "_count"};
-    for (int m = 0; m < PT_SERVER_METRIC_COUNT; m++)
-        for (int k = 0; k < (is_histogram[m] ? 4 : 1); k++)
-            if (named(name, len, vllm_names[m], suffixes[k]) ||
-                named(name, len, sglang_names[m], suffixes[k])) {
-                if (is_histogram[m] && k == 0)
-                    continue; /* a histogram has no sample of its family's own name */
-                *part = (enum part)k;
-                return m;
-            }
-    return -1;
-}
-
-int pt_server_metric_of(const char *name, size_t len)
-{
-    enum part part;
-    return metric_and_part(name, len, &part);
-}
 
 void pt_serving_init(struct pt_serving *s)
 {
@@ -88,10 +38,10 @@ static struct pt_series *series_of(struct pt_serving *s, uint32_t file, uint32_t
     if (pt_u64_map_get(&s->index, key, &slot))
         return slot ? &s->series[slot - 1] : NULL;
     size_t len = strcspn(text, "{");
-    enum part part = PART_VALUE;
-    int metric = metric_and_part(text, len, &part);
+    enum pt_metric_part part = PT_PART_VALUE;
+    int metric = pt_server_metric_of(text, len, &part);
     double le = NAN;
-    if (metric >= 0 && part == PART_BUCKET) {
+    if (metric >= 0 && part == PT_PART_BUCKET) {
         const char *labels = text + len + (text[len] == '{');
         char bound[64];
         if (!pt_prom_label(labels, strcspn(labels, "}"), "le", bound, sizeof bound) ||
@@ -121,7 +71,7 @@ void pt_serving_add(struct pt_serving *s, uint32_t file, const struct pt_rec_met
     if (!x || isnan(m->value))
         return;
     s->samples++;
-    if (is_gauge[x->metric]) {
+    if (pt_server_metric_is_gauge(x->metric)) {
         struct pt_gauge_sums *g = &s->gauge[x->metric];
         if (g->scrapes && g->ts != m->ts_ns) { /* a new scrape: the last one's sum is complete */
             g->max = g->scrapes == 1 || g->now > g->max ? g->now : g->max;
@@ -180,7 +130,7 @@ static double quantiles_ms(const struct pt_serving *s, int metric, double ms[3])
         return 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct pt_series *x = &s->series[i];
-        if (x->metric != metric || x->part != PART_BUCKET)
+        if (x->metric != metric || x->part != PT_PART_BUCKET)
             continue;
         size_t k = 0;
         while (k < n && pairs[k][0] != x->le)
@@ -214,7 +164,7 @@ static double counter_increase(const struct pt_serving *s, int metric, uint64_t 
     uint64_t first = UINT64_MAX, last = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct pt_series *x = &s->series[i];
-        if (x->metric != metric || x->part != PART_VALUE || !(x->increase > 0))
+        if (x->metric != metric || x->part != PT_PART_VALUE || !(x->increase > 0))
             continue;
         inc += x->increase;
         first = x->rise_from < first ? x->rise_from : first;

@@ -11,37 +11,8 @@
 
 #include <partrace/format.h>
 
+#include "format/server_metrics.h"
 #include "util/u64_map.h"
-
-/* The families the report reads, one row each: X(field, type, vLLM's name, SGLang's name)
- * ("" where the server has none). Counters by their samples' name (with _total), histograms by
- * their family's (samples _bucket, _sum, _count). Where two rows give the same figure, the
- * first with data wins (itl before tpot; kv_usage before gpu_cache_usage). */
-#define PT_SERVER_METRICS(X)                                                                          \
-    X(ttft,              HISTOGRAM, "vllm:time_to_first_token_seconds",   "sglang:time_to_first_token_seconds")   \
-    X(itl,               HISTOGRAM, "vllm:inter_token_latency_seconds",   "sglang:inter_token_latency_seconds")   \
-    X(tpot,              HISTOGRAM, "vllm:time_per_output_token_seconds", "sglang:time_per_output_token_seconds") \
-    X(e2e,               HISTOGRAM, "vllm:e2e_request_latency_seconds",   "sglang:e2e_request_latency_seconds")   \
-    X(prompt_tokens,     COUNTER,   "vllm:prompt_tokens_total",           "sglang:prompt_tokens_total")           \
-    X(generation_tokens, COUNTER,   "vllm:generation_tokens_total",       "sglang:generation_tokens_total")       \
-    X(prefix_queries,    COUNTER,   "vllm:prefix_cache_queries_total",    "")                                     \
-    X(prefix_hits,       COUNTER,   "vllm:prefix_cache_hits_total",       "")                                     \
-    X(cache_hit_rate,    GAUGE,     "",                                   "sglang:cache_hit_rate")                \
-    X(kv_usage,          GAUGE,     "vllm:kv_cache_usage_perc",           "sglang:token_usage")                   \
-    X(gpu_cache_usage,   GAUGE,     "vllm:gpu_cache_usage_perc",          "")                                     \
-    X(running,           GAUGE,     "vllm:num_requests_running",          "sglang:num_running_reqs")              \
-    X(waiting,           GAUGE,     "vllm:num_requests_waiting",          "sglang:num_queue_reqs")
-
-enum pt_server_metric {
-#define PT_X(field, type, vllm, sglang) PT_SM_##field,
-    PT_SERVER_METRICS(PT_X)
-#undef PT_X
-    PT_SERVER_METRIC_COUNT
-};
-
-/* The known family of a sample's name ("vllm:time_to_first_token_seconds_bucket" →
- * PT_SM_ttft), or -1. */
-int pt_server_metric_of(const char *name, size_t len);
 
 /* What the report shows; NaN where the run does not tell. */
 struct pt_serving_stats {

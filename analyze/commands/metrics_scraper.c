@@ -11,11 +11,11 @@
 
 #include <partrace/format.h>
 
-#include "analyses/serving.h"
+#include "format/server_metrics.h"
 #include "format/trace_file.h"
 #include "util/diag.h"
-#include "util/http_get.h"
-#include "util/prom_text.h"
+#include "format/http_get.h"
+#include "format/prom_text.h"
 #include "util/u64_map.h"
 
 #define MAX_URLS 16
@@ -91,13 +91,11 @@ static uint32_t series_id(struct pt_scraper *s, const char *text, size_t n)
 static int take_sample(const struct pt_prom_sample *p, void *arg)
 {
     struct pt_scraper *s = arg;
-    if (pt_server_metric_of(p->name, p->name_len) < 0)
+    if (pt_server_metric_of(p->name, p->name_len, NULL) < 0)
         return 0;
     char text[MAX_SERIES_BYTES];
-    int n = p->labels_len ? snprintf(text, sizeof text, "%.*s{%.*s}", (int)p->name_len, p->name,
-                                     (int)p->labels_len, p->labels)
-                          : snprintf(text, sizeof text, "%.*s", (int)p->name_len, p->name);
-    uint32_t id = n > 0 && (size_t)n < sizeof text ? series_id(s, text, (size_t)n) : 0;
+    size_t n = pt_server_series_text(p, text, sizeof text);
+    uint32_t id = n ? series_id(s, text, n) : 0;
     if (!id) {
         s->left_out++;
         return 0;

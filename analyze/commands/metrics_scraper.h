@@ -1,6 +1,6 @@
 /* `partrace record --metrics URL[,URL...]`: a thread of the record command that scrapes the
  * servers' Prometheus endpoints while the job runs and writes the samples of the families the
- * report reads (analyses/serving.h) into a trace file of its own in the run
+ * report reads (format/server_metrics.h) into a trace file of its own in the run
  * (<host>-<pid>.metrics.ptrace; docs/FORMAT.md, "metric"). An endpoint that is not up yet, goes
  * away, hangs or answers something else costs one warning line (again only after it answered
  * in between), never the job. */

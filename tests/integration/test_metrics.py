@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import PARTRACE, TraceTest, cli, main, traced_env
+from harness import DRIVER, PARTRACE, TraceTest, cli, main, run_traced, trace_files, traced_env
 
 
 def exposition(n, model="m"):
@@ -216,6 +216,43 @@ class Metrics(TraceTest):
         finally:
             ep.close()
         self.assertEqual(proc.returncode, 7, proc.stderr)
+
+    def test_plain_ld_preload_runs_scrape_once_per_run(self):
+        # PARTRACE_METRICS_URL, no `partrace record`: a driver that forks (two traced
+        # processes) and a second driver in the same run: one of them scrapes, into its own file.
+        ep = Endpoint()
+        try:
+            env = {"PARTRACE_METRICS_URL": ep.url, "PARTRACE_METRICS_INTERVAL_MS": 100}
+            first = subprocess.Popen([DRIVER, "--iters", "40", "--sleep-us", "30000", "--fork"],
+                                     env=traced_env(self.run_dir, **env), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+            second = run_traced([DRIVER, "--iters", "40", "--sleep-us", "30000"], self.run_dir, **env)
+            out, err = first.communicate(timeout=60)
+        finally:
+            ep.close()
+        self.assertEqual(first.returncode, 0, err)
+        self.assertNotIn("PARTRACE_METRICS_URL", err + second.stderr)
+        files = trace_files(self.run_dir)
+        self.assertGreaterEqual(len(files), 3)
+        with_metrics = [f for f in files
+                        if any(json.loads(l)["kind"] == "metric"
+                               for l in cli("dump", "--json", f).stdout.splitlines())]
+        self.assertEqual(len(with_metrics), 1, files)
+        rounds = len(self.scrapes())
+        self.assertGreaterEqual(rounds, 5)
+        s = self.serving()
+        self.assertEqual(s["source"], "prometheus")
+        self.assertEqual(s["requests"], 10 * (rounds - 1))
+        self.assertAlmostEqual(s["ttft_ms"]["p90"], 750.0, places=6)
+        self.assertAlmostEqual(s["kv_hit_rate"], 0.25, places=9)
+
+    def test_plain_ld_preload_with_a_dead_endpoint(self):
+        port = free_port()
+        proc = run_traced([DRIVER, "--iters", "10", "--sleep-us", "30000"], self.run_dir,
+                          PARTRACE_METRICS_URL=f"http://127.0.0.1:{port}/metrics",
+                          PARTRACE_METRICS_INTERVAL_MS=100)
+        self.assertEqual(proc.stderr.count("PARTRACE_METRICS_URL"), 1, proc.stderr)
+        self.assertIn("will keep trying", proc.stderr)
 
     def test_bad_urls_are_refused_before_the_job(self):
         for url, said in [("ftp://x/metrics", "not an http:// URL"),

@@ -7,8 +7,8 @@
 #include "analyses/serving.h"
 #include "check.h"
 #include "metrics_server.h"
-#include "util/http_get.h"
-#include "util/prom_text.h"
+#include "format/http_get.h"
+#include "format/prom_text.h"
 
 struct feed {
     struct pt_serving *s;

@@ -5,7 +5,7 @@
 
 #include "analyses/serving.h"
 #include "check.h"
-#include "util/prom_text.h"
+#include "format/prom_text.h"
 
 #define NEAR(a, b) CHECK(fabs((a) - (b)) < 1e-9)
 
@@ -138,9 +138,9 @@ static void figures(void)
     CHECK(pt_serving_stats(&s, &st));
     NEAR(st.output_tokens_per_s, 100.0);
     pt_serving_free(&s);
-    CHECK(pt_server_metric_of("sglang:num_queue_reqs", 21) == PT_SM_waiting);
-    CHECK(pt_server_metric_of("vllm:time_to_first_token_seconds", 32) == -1); /* no such sample */
-    CHECK(pt_server_metric_of("vllm:time_to_first_token_seconds_sum", 36) == PT_SM_ttft);
+    CHECK(pt_server_metric_of("sglang:num_queue_reqs", 21, NULL) == PT_SM_waiting);
+    CHECK(pt_server_metric_of("vllm:time_to_first_token_seconds", 32, NULL) == -1); /* no such sample */
+    CHECK(pt_server_metric_of("vllm:time_to_first_token_seconds_sum", 36, NULL) == PT_SM_ttft);
 }
 
 int main(void)

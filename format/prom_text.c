@@ -1,4 +1,4 @@
-#include "util/prom_text.h"
+#include "format/prom_text.h"
 
 #include <math.h>
 #include <stdio.h>

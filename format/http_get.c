@@ -1,4 +1,4 @@
-#include "util/http_get.h"
+#include "format/http_get.h"
 
 #include <errno.h>
 #include <netdb.h>
