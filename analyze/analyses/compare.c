@@ -73,7 +73,8 @@ static double memory_peak_gib(const struct pt_report *r)
     return peak > 0 ? (double)peak / (1024.0 * 1024.0 * 1024.0) : NAN;
 }
 
-void pt_compare_run_of(const struct pt_report *r, const char *dir, struct pt_compare_run *out)
+void pt_compare_run_of(const struct pt_report *r, const char *dir, int with_memory,
+                       struct pt_compare_run *out)
 {
     memset(out, 0, sizeof *out);
     out->dir = dir;
@@ -102,7 +103,8 @@ void pt_compare_run_of(const struct pt_report *r, const char *dir, struct pt_com
         out->v[PT_RM_ep_comm_pct] = pct[PT_CAT_EP];
         out->v[PT_RM_idle_pct] = pct[PT_CAT_IDLE];
     }
-    out->v[PT_RM_mem_peak_gib] = memory_peak_gib(r);
+    if (with_memory)
+        out->v[PT_RM_mem_peak_gib] = memory_peak_gib(r);
     out->straggler_rank = -1;
     uint64_t worst = 0;
     for (size_t i = 0; i < pt_collectives_count(r->c); i++) {
@@ -232,7 +234,7 @@ int pt_compare_build(const char *const *dirs, int n, const struct pt_window *w, 
             pt_report_free(&r);
             return 1;
         }
-        pt_compare_run_of(&r, dirs[i], &c->runs[i]);
+        pt_compare_run_of(&r, dirs[i], 1, &c->runs[i]);
         c->n = i + 1;
         find(c, i, &r, &o.window);
         pt_report_free(&r);

@@ -71,8 +71,10 @@ struct pt_compare {
     int n_findings;
 };
 
-/* One run's figures from its built report (and its trace files, for memory). */
-void pt_compare_run_of(const struct pt_report *r, const char *dir, struct pt_compare_run *out);
+/* One run's figures from its built report. Peak memory (NaN without with_memory) takes one more
+ * read of every trace file: only callers that show it ask for it. */
+void pt_compare_run_of(const struct pt_report *r, const char *dir, int with_memory,
+                       struct pt_compare_run *out);
 
 /* Builds the comparison of n runs (at most PT_COMPARE_MAX_RUNS), each reported over window w.
  * Returns 0, or 1 when a run could not be read (said on stderr). */

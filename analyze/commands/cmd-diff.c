@@ -26,7 +26,7 @@ struct run_means {
 static void means_of(const struct pt_report *r, const char *path, struct run_means *m)
 {
     memset(m, 0, sizeof *m);
-    pt_compare_run_of(r, path, &m->run);
+    pt_compare_run_of(r, path, 0, &m->run); /* diff shows no memory */
     uint64_t span = 0, ns[PT_CATS];
     if (r->gpu) {
         m->ranks = pt_report_mean_shares(r, m->pct, ns, &span);

@@ -33,8 +33,12 @@ static int run_gates(const struct pt_report *shown, const char *path, const stru
     for (int g = 0; g < n_gates; g++) {
         double v = 0;
         if (gates[g].metric < 0) {
-            if (!have_run++)
-                pt_compare_run_of(shown, path, &run);
+            if (!have_run++) {
+                int with_memory = 0;
+                for (int k = 0; k < n_gates; k++)
+                    with_memory |= gates[k].metric < 0 && gates[k].run_metric == PT_RM_mem_peak_gib;
+                pt_compare_run_of(shown, path, with_memory, &run);
+            }
             v = run.v[gates[g].run_metric];
             int holds = pt_gate_eval_value(&gates[g], v);
             if (holds < 0)
