@@ -1,7 +1,10 @@
 #include "format/server_metrics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "format/http_get.h"
 
 static const char *const vllm_names[] = {
 #define PT_X(field, type, vllm, sglang) vllm,
@@ -59,4 +62,25 @@ size_t pt_server_series_text(const struct pt_prom_sample *p, char *out, size_t c
                                      (int)p->labels_len, p->labels)
                           : snprintf(out, cap, "%.*s", (int)p->name_len, p->name);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static int check_only(const struct pt_prom_sample *p, void *arg)
+{
+    (void)p, (void)arg;
+    return 0;
+}
+
+int pt_server_scrape(const char *url, int timeout_ms,
+                     int (*take)(const struct pt_prom_sample *s, void *arg), void *arg, char *err,
+                     size_t errlen)
+{
+    size_t len = 0;
+    char *body = pt_http_get(url, timeout_ms, 16u << 20, &len, err, errlen);
+    if (!body)
+        return -1;
+    int rc = pt_prom_parse(body, len, check_only, NULL, err, errlen) == 0 ? 0 : -2;
+    if (!rc)
+        pt_prom_parse(body, len, take, arg, err, errlen);
+    free(body);
+    return rc;
 }

@@ -48,6 +48,14 @@ int pt_server_metric_of(const char *name, size_t len, enum pt_metric_part *part)
  * than cap - 1. */
 size_t pt_server_series_text(const struct pt_prom_sample *p, char *out, size_t cap);
 
+/* One scrape of an endpoint, as both scrapers make it: a GET within timeout_ms (a body of at
+ * most 16 MiB), the whole answer checked as Prometheus text before any sample goes to take, so
+ * garbage is refused whole. Returns 0; -1 when the endpoint did not answer, -2 when its answer
+ * is not the text format, with the reason in err. */
+int pt_server_scrape(const char *url, int timeout_ms,
+                     int (*take)(const struct pt_prom_sample *s, void *arg), void *arg, char *err,
+                     size_t errlen);
+
 /* Whether a family is a histogram, a gauge (else a counter). */
 int pt_server_metric_is_histogram(int metric);
 int pt_server_metric_is_gauge(int metric);

@@ -13,7 +13,6 @@
 
 #include <partrace/format.h>
 
-#include "format/http_get.h"
 #include "format/prom_text.h"
 #include "format/server_metrics.h"
 #include "preload/clock.h"
@@ -80,12 +79,6 @@ static int take(const struct pt_prom_sample *p, void *arg)
     return 0;
 }
 
-static int check_only(const struct pt_prom_sample *p, void *arg)
-{
-    (void)p, (void)arg;
-    return 0;
-}
-
 /* Claims the run's one scraper: the first process to create the file. */
 static int claim(void)
 {
@@ -119,19 +112,16 @@ static void *scrape_main(void *arg)
             char url[1024], err[512];
             snprintf(url, sizeof url, "%.*s", (int)n, u);
             u += n + (u[n] == ',');
-            size_t len = 0;
-            char *body = pt_http_get(url, (int)timeout, 16u << 20, &len, err, sizeof err);
-            if (body && pt_prom_parse(body, len, check_only, NULL, err, sizeof err) == 0) {
-                pt_prom_parse(body, len, take, NULL, err, sizeof err);
+            int rc = pt_server_scrape(url, (int)timeout, take, NULL, err, sizeof err);
+            if (rc == 0) {
                 if (S.failing[i])
                     pt_warn("PARTRACE_METRICS_URL: %.200s answers again", url);
                 S.failing[i] = 0;
             } else if (!S.failing[i]) {
                 pt_warn("PARTRACE_METRICS_URL: %.300s%s (will keep trying)", err,
-                        body ? " (not Prometheus text)" : "");
+                        rc == -2 ? " (not Prometheus text)" : "");
                 S.failing[i] = 1;
             }
-            free(body);
         }
         struct timespec wait = {interval / 1000, (interval % 1000) * 1000000L};
         nanosleep(&wait, NULL);

@@ -19,7 +19,6 @@
 #include "util/u64_map.h"
 
 #define MAX_URLS 16
-#define MAX_BODY_BYTES (16u << 20)
 #define MAX_SERIES_BYTES 1024u
 #define MAX_SERIES 65536u /* distinct series kept; more are left out (counted) */
 
@@ -108,12 +107,6 @@ static int take_sample(const struct pt_prom_sample *p, void *arg)
     return 0;
 }
 
-static int check_only(const struct pt_prom_sample *p, void *arg)
-{
-    (void)p, (void)arg;
-    return 0;
-}
-
 static void scrape_round(struct pt_scraper *s)
 {
     s->round_ts = monotonic_ns();
@@ -121,24 +114,20 @@ static void scrape_round(struct pt_scraper *s)
     for (int i = 0; i < s->n_ep; i++) {
         struct endpoint *e = &s->ep[i];
         char err[512] = "";
-        size_t len = 0;
-        char *body = pt_http_get(e->url, (int)timeout, MAX_BODY_BYTES, &len, err, sizeof err);
-        /* Garbage is refused whole: a scrape counts only when all of it is the format. */
-        if (body && pt_prom_parse(body, len, check_only, NULL, err, sizeof err) == 0) {
-            pt_prom_parse(body, len, take_sample, s, err, sizeof err);
+        int rc = pt_server_scrape(e->url, (int)timeout, take_sample, s, err, sizeof err);
+        if (rc == 0) {
             if (e->failing && !s->quiet)
                 pt_error("metrics: %s answers again", e->url);
             e->failing = 0;
         } else {
             if (!e->failing && !s->quiet) {
-                if (body)
+                if (rc == -2)
                     pt_error("warning: metrics: %s: not Prometheus text: %s", e->url, err);
                 else
                     pt_error("warning: metrics: %s (will keep trying)", err);
             }
             e->failing = 1;
         }
-        free(body);
     }
     pt_trace_file_flush(&s->file);
 }
