@@ -14,11 +14,24 @@
 
 static double bound(int k) { return 1e-4 * pow(1.03, k); }
 
-static void observe(struct pt_hist *h, double v)
+/* The first bucket whose bound v does not pass (PT_HIST_BUCKETS: +Inf). From the logarithm, then
+ * a step either way where rounding put it one off: a few pow() calls a token, not hundreds. */
+static int bucket_of(double v)
 {
-    int k = 0;
+    if (!(v > bound(0)))
+        return 0;
+    double at = ceil(log(v / 1e-4) / log(1.03));
+    int k = at > PT_HIST_BUCKETS ? PT_HIST_BUCKETS : (int)at;
+    while (k > 0 && v <= bound(k - 1))
+        k--;
     while (k < PT_HIST_BUCKETS && v > bound(k))
         k++;
+    return k;
+}
+
+static void observe(struct pt_hist *h, double v)
+{
+    int k = bucket_of(v);
     h->counts[k]++;
     h->count++;
     h->sum += v;
