@@ -1,27 +1,13 @@
 /* `partrace compare --json` (schema in docs/partrace-compare.md): {schema, runs: [{dir, layout,
  * ranks, serving, shares, memory, straggler}], best: {metric: dir}, findings: [{cost, run,
  * text}]}. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "outputs/output.h"
 #include "util/text_escape.h"
 
-static void string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    pt_json_escape(out, s, strlen(s));
-    fputc('"', out);
-}
-
-static void number(FILE *out, double v)
-{
-    if (isnan(v) || isinf(v))
-        fprintf(out, "null");
-    else
-        fprintf(out, "%.9g", v);
-}
+static void string(FILE *out, const char *s) { pt_json_quoted(out, s, strlen(s)); }
 
 /* The run's metrics of one group as the members of an object. */
 static void group(FILE *out, const struct pt_compare_run *r, const char *name)
@@ -31,7 +17,7 @@ static void group(FILE *out, const struct pt_compare_run *r, const char *name)
         if (strcmp(pt_run_metric_groups[m], name))
             continue;
         fprintf(out, "%s\"%s\":", first ? "" : ",", pt_run_metric_names[m]);
-        number(out, r->v[m]);
+        pt_json_number(out, r->v[m]);
         first = 0;
     }
 }

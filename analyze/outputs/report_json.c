@@ -1,7 +1,6 @@
 /* `partrace report --json`: everything the report built, as one JSON object (schema in
  * docs/partrace-report.md). */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,31 +16,15 @@ static const struct pt_report *shown;
 static const struct pt_window *report_window; /* NULL: the whole run */
 static int clocks_trusted; /* --trust-clocks */
 
-/* n bytes of s as a JSON string literal. */
-static void json_string(const char *s, size_t n)
-{
-    fputc('"', out);
-    pt_json_escape(out, s, n);
-    fputc('"', out);
-}
-
-/* A number, or null where the run does not tell (NaN). */
-static void number(double v)
-{
-    if (isnan(v) || isinf(v))
-        fprintf(out, "null");
-    else
-        fprintf(out, "%.9g", v);
-}
 
 static void percentiles(const double v[3])
 {
     fprintf(out, "{\"p50\":");
-    number(v[0]);
+    pt_json_number(out, v[0]);
     fprintf(out, ",\"p90\":");
-    number(v[1]);
+    pt_json_number(out, v[1]);
     fprintf(out, ",\"p99\":");
-    number(v[2]);
+    pt_json_number(out, v[2]);
     fputc('}', out);
 }
 
@@ -71,7 +54,7 @@ static void print_seed_json(void)
     }
     const struct pt_serving_stats *s = &sv.s;
     fprintf(out, ",\"serving\":{\"source\":\"%s\",\"requests\":", sv.source);
-    number(s->requests);
+    pt_json_number(out, s->requests);
     fprintf(out, ",\"ttft_ms\":");
     percentiles(s->ttft_ms);
     fprintf(out, ",\"tpot_ms\":");
@@ -80,7 +63,7 @@ static void print_seed_json(void)
     const double values[] = {s->output_tokens_per_s, s->kv_hit_rate, s->kv_usage_max, s->running_max, s->waiting_max};
     for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
         fprintf(out, ",\"%s\":", names[i]);
-        number(values[i]);
+        pt_json_number(out, values[i]);
     }
     fprintf(out, ",\"metric_samples\":%" PRIu64 "}", s->samples);
 }
@@ -91,7 +74,7 @@ static void print_rank_place(const struct pt_collectives *c, const struct pt_rol
 {
     static const char *const axes[] = {"TP", "PP", "DP", "EP"}, *const keys[] = {"tp", "pp", "dp", "ep"};
     fprintf(out, ",\"host\":");
-    json_string(t->host, strlen(t->host));
+    pt_json_quoted(out, t->host, strlen(t->host));
     if (t->gpu >= 0)
         fprintf(out, ",\"gpu\":%d", t->gpu);
     else
@@ -124,7 +107,7 @@ static void print_json(void)
             fprintf(out, "null");
         fprintf(out, ",\"phase\":");
         if (report_window->phase)
-            json_string(report_window->phase, strlen(report_window->phase));
+            pt_json_quoted(out, report_window->phase, strlen(report_window->phase));
         else
             fprintf(out, "null");
         fprintf(out, "},");
@@ -133,7 +116,7 @@ static void print_json(void)
     for (int h = 0; 1 && h < shown->clocks.n_hosts; h++) {
         const struct pt_clock_host *x = &shown->clocks.hosts[h];
         fprintf(out, "%s{\"host\":", h ? "," : "");
-        json_string(x->name, strlen(x->name));
+        pt_json_quoted(out, x->name, strlen(x->name));
         fprintf(out, ",\"offset_ns\":%" PRId64 ",\"residual_ns\":%" PRIu64 ",\"samples\":%" PRIu64 "}",
                clocks_trusted ? 0 : x->offset_ns, x->residual_ns, x->samples);
     }
@@ -142,7 +125,7 @@ static void print_json(void)
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);
         fprintf(out, "%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":",
                i ? "," : "", s->id, s->nranks, roles[i].role);
-        json_string(roles[i].evidence, strlen(roles[i].evidence));
+        pt_json_quoted(out, roles[i].evidence, strlen(roles[i].evidence));
         fprintf(out, ",\"ranks_in_run\":%d,\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64
                ",\"gpu_timed\":%d,\"pairs\":%" PRIu64 ",\"unpaired\":%" PRIu64 ",\"recv_imbalance\":",
                pt_comm_members_seen(s), s->instances, s->incomplete, s->gpu_times, s->pairs, s->unpaired);

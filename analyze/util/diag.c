@@ -23,7 +23,5 @@ void pt_error(const char *fmt, ...)
 /* Prints a string as a JSON string literal (text_escape.h: valid UTF-8 kept as it is). */
 void pt_json_string(const char *s, size_t n)
 {
-    putchar('"');
-    pt_json_escape(stdout, s, n);
-    putchar('"');
+    pt_json_quoted(stdout, s, n);
 }

@@ -1,5 +1,6 @@
 #include "util/text_escape.h"
 
+#include <math.h>
 #include <string.h>
 
 size_t pt_utf8_char_len(const char *s, size_t n)
@@ -170,6 +171,21 @@ static const char *to_buf(char *buf, size_t cap, const char *s, size_t n, char_r
 }
 
 void pt_json_escape(FILE *out, const char *s, size_t n) { to_file(out, s, n, json_rule); }
+
+void pt_json_quoted(FILE *out, const char *s, size_t n)
+{
+    fputc('"', out);
+    pt_json_escape(out, s, n);
+    fputc('"', out);
+}
+
+void pt_json_number(FILE *out, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", out);
+    else
+        fprintf(out, "%.9g", v);
+}
 void pt_term_escape(FILE *out, const char *s, size_t n) { to_file(out, s, n, term_rule); }
 void pt_html_escape(FILE *out, const char *s, size_t n) { to_file(out, s, n, html_rule); }
 void pt_md_escape(FILE *out, const char *s, size_t n) { to_file(out, s, n, md_rule); }

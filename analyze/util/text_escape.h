@@ -17,6 +17,10 @@ size_t pt_utf8_char_len(const char *s, size_t n);
 void pt_json_escape(FILE *out, const char *s, size_t n);
 /* The same into buf (cap >= 8); cut at a character boundary when full. Returns buf. */
 const char *pt_json_escape_buf(char *buf, size_t cap, const char *s, size_t n);
+/* A whole JSON string literal: the quotes and the escaped inside. */
+void pt_json_quoted(FILE *out, const char *s, size_t n);
+/* A JSON number (%.9g), or null for NaN and infinities (a figure the run does not tell). */
+void pt_json_number(FILE *out, double v);
 
 /* Terminal: control characters (C0, DEL, C1) and invalid bytes shown as \n, \t, \r, \e or
  * \xNN / \u00NN, so no name can move the cursor, recolour or retitle the terminal. */
