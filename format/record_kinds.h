@@ -135,16 +135,15 @@ static inline void pt_rec_map_times(struct pt_rec_hdr *h, uint64_t (*f)(uint64_t
     }
 }
 
+static inline uint64_t pt_time_plus(uint64_t t, const void *delta)
+{
+    return (uint64_t)((int64_t)t + *(const int64_t *)delta);
+}
+
 /* Moves a record's times by delta ns (clock alignment of hosts). */
 static inline void pt_rec_shift_times(struct pt_rec_hdr *h, int64_t delta)
 {
-    char *w = (char *)h + sizeof *h;
-    for (int i = pt_rec_time_words(h->kind); i > 0; i--, w += sizeof(uint64_t)) {
-        uint64_t t;
-        memcpy(&t, w, sizeof t);
-        t = (uint64_t)((int64_t)t + delta);
-        memcpy(w, &t, sizeof t);
-    }
+    pt_rec_map_times(h, pt_time_plus, &delta);
 }
 
 /* Whether a kind's times are stamped in ticks on host threads (turned into ns by the writer). */
