@@ -1,17 +1,5 @@
 #include "format/nccl_ops.h"
 
-int pt_op_family(uint16_t op)
-{
-    switch (op) {
-#define PT_X(name, val, fam, busbw, bytes) \
-    case val:                              \
-        return PT_FAMILY_##fam;
-        PT_NCCL_OPS(PT_X)
-#undef PT_X
-    }
-    return 0;
-}
-
 static int busbw_kind(uint16_t op)
 {
     switch (op) {

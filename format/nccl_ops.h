@@ -27,9 +27,6 @@ static inline int pt_op_is_p2p(uint16_t op) { return pt_op_in(PT_P2P_OPS, op); }
 /* Moves data between ranks (a collective or a send/receive): what launches a kernel of NCCL's. */
 static inline int pt_op_moves_data(uint16_t op) { return pt_op_in(PT_COLLECTIVE_OPS | PT_P2P_OPS, op); }
 
-/* The family of an op (PT_FAMILY_*), 0 for ops this build does not know. */
-int pt_op_family(uint16_t op);
-
 /* nccl-tests' bus bandwidth over algorithm bandwidth for an op on n ranks (1 for n <= 1). */
 double pt_busbw_factor(uint16_t op, int32_t n);
 

@@ -51,7 +51,6 @@ int pt_server_metric_of(const char *name, size_t len, enum pt_metric_part *part)
 }
 
 
-int pt_server_metric_is_histogram(int metric) { return metric >= 0 && metric < PT_SERVER_METRIC_COUNT && is_histogram[metric]; }
 int pt_server_metric_is_gauge(int metric) { return metric >= 0 && metric < PT_SERVER_METRIC_COUNT && is_gauge[metric]; }
 
 size_t pt_server_series_text(const struct pt_prom_sample *p, char *out, size_t cap)

@@ -56,8 +56,7 @@ int pt_server_scrape(const char *url, int timeout_ms,
                      int (*take)(const struct pt_prom_sample *s, void *arg), void *arg, char *err,
                      size_t errlen);
 
-/* Whether a family is a histogram, a gauge (else a counter). */
-int pt_server_metric_is_histogram(int metric);
+/* Whether a family is a gauge (else a counter or a histogram). */
 int pt_server_metric_is_gauge(int metric);
 
 #endif

@@ -1,8 +1,8 @@
 /* Every output of the analysis side behind one interface, and the options they share. Two
  * families: report outputs print a built report, or a comparison of runs (text, markdown, json,
- * html); trace outputs stream a run into a trace file (perfetto, chrome). A command picks an output by name and fills
- * the neutral options below; adding an output is one struct pt_output in a file of its own and
- * one line in outputs/output.c. */
+ * html); trace outputs stream a run into a trace file (perfetto, chrome). A command takes the
+ * output its options ask for (pt_output_json for --json, ...) and fills the neutral options
+ * below; adding an output is one struct pt_output in a file of its own, declared here. */
 #ifndef PT_OUTPUT_H
 #define PT_OUTPUT_H
 
@@ -65,8 +65,5 @@ void pt_compare_html(FILE *out, const struct pt_compare *c);
 
 extern const struct pt_output pt_output_text, pt_output_markdown, pt_output_json, pt_output_html,
     pt_output_perfetto, pt_output_chrome;
-
-/* The output of that name, NULL when there is none. */
-const struct pt_output *pt_output_find(const char *name);
 
 #endif
