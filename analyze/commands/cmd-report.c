@@ -191,7 +191,9 @@ int cmd_report(int argc, char **argv)
     }
     struct pt_report phase_reps[PT_REPORT_PHASES];
     struct pt_report_phase phases[PT_REPORT_PHASES];
-    int n_phases = json && !html ? 0 : phase_reports(path, &rep, &opts, phase_reps, phases);
+    /* Only the outputs that show them, and only with GPU records (the per-phase view is of GPU
+     * time): each phase is one more pass over the run. */
+    int n_phases = (json && !html) || !rep.gpu ? 0 : phase_reports(path, &rep, &opts, phase_reps, phases);
     const struct pt_report_view view = {.source = path, .rep = &rep,
                                         .window = rep.windowed ? &opts.window : NULL,
                                         .clocks_trusted = opts.trust_clocks,
