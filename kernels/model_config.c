@@ -31,3 +31,21 @@ uint64_t pt_model_params(const struct pt_model_config *c)
     uint64_t mlp = c->n_experts ? c->n_experts * 3 * d * c->expert_d_ff + d * c->n_experts : 3 * d * c->d_ff;
     return (uint64_t)c->vocab * d * 2 + c->n_layers * (attn + mlp + 2 * d) + d;
 }
+
+int pt_model_config_json(const struct pt_model_config *c, FILE *out)
+{
+    fprintf(out, "{\n  \"model_type\": \"%s\",\n  \"name_or_path\": \"pt_engine/%s\",\n",
+            c->n_experts ? "mixtral" : "llama", c->name);
+    fprintf(out, "  \"vocab_size\": %u,\n  \"hidden_size\": %u,\n  \"num_hidden_layers\": %u,\n"
+                 "  \"num_attention_heads\": %u,\n  \"num_key_value_heads\": %u,\n  \"head_dim\": %u,\n",
+            c->vocab, c->d_model, c->n_layers, c->n_heads, c->n_kv_heads, c->head_dim);
+    if (c->n_experts)
+        fprintf(out, "  \"intermediate_size\": %u,\n  \"num_local_experts\": %u,\n  \"num_experts_per_tok\": %u,\n",
+                c->expert_d_ff, c->n_experts, c->top_k);
+    else
+        fprintf(out, "  \"intermediate_size\": %u,\n", c->d_ff);
+    fprintf(out, "  \"rope_theta\": %.1f,\n  \"rms_norm_eps\": %g,\n  \"tie_word_embeddings\": false,\n"
+                 "  \"torch_dtype\": \"bfloat16\"\n}\n",
+            c->rope_theta, c->norm_eps);
+    return ferror(out) ? -1 : 0;
+}

@@ -5,6 +5,7 @@
 #define PT_MODEL_CONFIG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct pt_model_config {
     char name[32];
@@ -24,5 +25,8 @@ int pt_model_preset(const char *name, struct pt_model_config *c);
 const char *pt_model_presets(void);
 /* Parameters of the whole model (all experts). */
 uint64_t pt_model_params(const struct pt_model_config *c);
+/* Writes the preset as a Hugging Face config.json (the keys `partrace whatif --model-config`
+ * reads): returns 0, -1 when the write failed. */
+int pt_model_config_json(const struct pt_model_config *c, FILE *out);
 
 #endif

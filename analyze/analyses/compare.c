@@ -239,6 +239,12 @@ int pt_compare_build(const char *const *dirs, int n, const struct pt_window *w, 
         find(c, i, &r, &o.window);
         pt_report_free(&r);
     }
+    pt_compare_rank(c);
+    return 0;
+}
+
+void pt_compare_rank(struct pt_compare *c)
+{
     for (int m = 0; m < PT_RUN_METRIC_COUNT; m++) {
         c->best[m] = -1;
         for (int i = 0; i < c->n; i++) {
@@ -251,5 +257,4 @@ int pt_compare_build(const char *const *dirs, int n, const struct pt_window *w, 
         }
     }
     qsort(c->findings, (size_t)c->n_findings, sizeof *c->findings, costlier);
-    return 0;
 }

@@ -10,7 +10,7 @@
 
 #include "analyses/report_build.h"
 
-#define PT_COMPARE_MAX_RUNS 16
+#define PT_COMPARE_MAX_RUNS 26 /* lettered A to Z */
 #define PT_COMPARE_MAX_FINDINGS 64
 
 /* The columns, one row each: X(name, label, better, group). name is the JSON key (and the
@@ -69,6 +69,7 @@ struct pt_compare {
     int best[PT_RUN_METRIC_COUNT];   /* the run with the best value, -1 when none has one */
     struct pt_finding findings[PT_COMPARE_MAX_FINDINGS];
     int n_findings;
+    int without_findings;            /* rows with no reports behind them (whatif's): no section */
 };
 
 /* One run's figures from its built report. Peak memory (NaN without with_memory) takes one more
@@ -79,5 +80,8 @@ void pt_compare_run_of(const struct pt_report *r, const char *dir, int with_memo
 /* Builds the comparison of n runs (at most PT_COMPARE_MAX_RUNS), each reported over window w.
  * Returns 0, or 1 when a run could not be read (said on stderr). */
 int pt_compare_build(const char *const *dirs, int n, const struct pt_window *w, struct pt_compare *c);
+/* Marks each column's best run and orders the findings, most costly first (again after rows
+ * were added: `compare --whatif`). */
+void pt_compare_rank(struct pt_compare *c);
 
 #endif

@@ -86,8 +86,7 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* p50, p90, p99 of v[0..n) (nearest rank), sorting v. */
-static void percentiles(double *v, size_t n, double out[3])
+void pt_percentiles(double *v, size_t n, double out[3])
 {
     static const double ps[3] = {0.50, 0.90, 0.99};
     qsort(v, n, sizeof *v, by_value);
@@ -125,8 +124,8 @@ int pt_requests_stats(const struct pt_requests *q, struct pt_request_stats *s)
     }
     s->kv_hit_rate = prompt ? (double)hit / (double)prompt : 0.0;
     s->requests = q->n;
-    percentiles(ttft, s->with_ttft, s->ttft_ms);
-    percentiles(tpot, s->with_tpot, s->tpot_ms);
+    pt_percentiles(ttft, s->with_ttft, s->ttft_ms);
+    pt_percentiles(tpot, s->with_tpot, s->tpot_ms);
     if (first_arrive != UINT64_MAX && last_token > first_arrive)
         s->tokens_per_s = (double)s->tokens / ((double)(last_token - first_arrive) / 1e9);
     free(ttft);

@@ -45,5 +45,7 @@ void pt_requests_mark(struct pt_requests *q, uint32_t source, const char *text, 
 /* Returns 0 when no request was marked. */
 int pt_requests_stats(const struct pt_requests *q, struct pt_request_stats *s);
 void pt_requests_free(struct pt_requests *q);
+/* p50, p90, p99 of v[0..n) (nearest rank, 0 when n is 0), sorting v. */
+void pt_percentiles(double *v, size_t n, double out[3]);
 
 #endif

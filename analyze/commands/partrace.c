@@ -22,6 +22,8 @@ static const struct command {
                            "       [--to S] [--phase NAME] PATH           a trace for ui.perfetto.dev / Chrome JSON"},
     {"compare", cmd_compare, "compare [--json|--markdown] [--html FILE] [--phase NAME] RUN RUN...\n"
                              "                                              layouts side by side, with findings"},
+    {"whatif", cmd_whatif, "whatif [--json|--markdown] --model-config FILE [--gpus N] [--layout L]... RUN\n"
+                           "                                              other layouts predicted from RUN's steps"},
     {"check", cmd_check, "check FILE.pftrace                          a Perfetto trace's validity"},
 };
 

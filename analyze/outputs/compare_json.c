@@ -1,5 +1,5 @@
 /* `partrace compare --json` (schema in docs/partrace-compare.md): {schema, runs: [{dir, layout,
- * ranks, serving, shares, memory, straggler}], best: {metric: dir}, findings: [{cost, run,
+ * ranks, serving, shares, memory, straggler}], best: {metric: dir}, best_row: {metric: index in runs}, findings: [{cost, run,
  * text}]}. */
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +65,13 @@ void pt_compare_json(FILE *out, const struct pt_compare *c)
         string(out, c->runs[c->best[m]].dir);
         first = 0;
     }
+    fprintf(out, "},\"best_row\":{");
+    first = 1;
+    for (int m = 0; m < PT_RUN_METRIC_COUNT; m++)
+        if (c->best[m] >= 0) {
+            fprintf(out, "%s\"%s\":%d", first ? "" : ",", pt_run_metric_names[m], c->best[m]);
+            first = 0;
+        }
     fprintf(out, "},\"findings\":[");
     for (int f = 0; f < c->n_findings; f++) {
         fprintf(out, "%s{\"cost\":%.9g,\"run\":", f ? "," : "", c->findings[f].cost_ms);

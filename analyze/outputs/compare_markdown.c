@@ -36,6 +36,8 @@ void pt_compare_markdown(FILE *out, const struct pt_compare *c)
         else
             fprintf(out, " - |\n");
     }
+    if (c->without_findings)
+        return;
     fprintf(out, "\n### Findings\n\n");
     if (!c->n_findings)
         fprintf(out, "None.\n");

@@ -61,6 +61,8 @@ void pt_compare_text(FILE *out, const struct pt_compare *c)
     table(out, c, PT_RM_ttft_p50_ms, PT_RM_gpu_busy_pct, 0);
     fprintf(out, "\nGPU time (%% of each rank's span, mean over ranks; * best):\n");
     table(out, c, PT_RM_gpu_busy_pct, PT_RUN_METRIC_COUNT, 1);
+    if (c->without_findings)
+        return;
     fprintf(out, "\nfindings, most costly first:\n");
     if (!c->n_findings)
         fprintf(out, "  none\n");

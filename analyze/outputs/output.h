@@ -12,6 +12,7 @@
 #include "analyses/compare.h"
 #include "analyses/report_build.h"
 #include "analyses/report_window.h"
+#include "analyses/whatif.h"
 
 /* What a trace output is asked for. */
 struct pt_output_opts {
@@ -53,8 +54,10 @@ struct pt_output {
     /* Trace outputs: writes the run to o->out. Returns 0, 1 when the run could not be read or the
      * output not written, 2 for a bad --ranks list (said on stderr). */
     int (*trace)(const struct pt_output_opts *o, struct pt_export_stats *st);
-    /* Report outputs also print a comparison of runs (`partrace compare`). */
+    /* Report outputs also print a comparison of runs (`partrace compare`), and (not HTML) the
+     * predictions of `partrace whatif`: the profile they came from, then c, their rows. */
     void (*compare)(FILE *out, const struct pt_compare *c);
+    void (*whatif)(FILE *out, const struct pt_whatif *w, const struct pt_compare *c);
 };
 
 /* The comparison printers of the report outputs (outputs/compare_*.c). */
@@ -62,6 +65,10 @@ void pt_compare_text(FILE *out, const struct pt_compare *c);
 void pt_compare_markdown(FILE *out, const struct pt_compare *c);
 void pt_compare_json(FILE *out, const struct pt_compare *c);
 void pt_compare_html(FILE *out, const struct pt_compare *c);
+/* The predictions' printers (outputs/whatif_*.c). */
+void pt_whatif_text(FILE *out, const struct pt_whatif *w, const struct pt_compare *c);
+void pt_whatif_markdown(FILE *out, const struct pt_whatif *w, const struct pt_compare *c);
+void pt_whatif_json(FILE *out, const struct pt_whatif *w, const struct pt_compare *c);
 
 extern const struct pt_output pt_output_text, pt_output_markdown, pt_output_json, pt_output_html,
     pt_output_perfetto, pt_output_chrome;

@@ -210,4 +210,5 @@ static void report_json(FILE *to, const struct pt_report_view *v)
     print_json();
 }
 
-const struct pt_output pt_output_json = {.name = "json", .report = report_json, .compare = pt_compare_json};
+const struct pt_output pt_output_json = {.name = "json", .report = report_json, .compare = pt_compare_json,
+                                       .whatif = pt_whatif_json};

@@ -114,4 +114,5 @@ static void report_markdown(FILE *to, const struct pt_report_view *v)
     print_markdown();
 }
 
-const struct pt_output pt_output_markdown = {.name = "markdown", .report = report_markdown, .compare = pt_compare_markdown};
+const struct pt_output pt_output_markdown = {.name = "markdown", .report = report_markdown, .compare = pt_compare_markdown,
+                                       .whatif = pt_whatif_markdown};

@@ -268,4 +268,5 @@ static void report_text(FILE *to, const struct pt_report_view *v)
     print_text();
 }
 
-const struct pt_output pt_output_text = {.name = "text", .report = report_text, .compare = pt_compare_text};
+const struct pt_output pt_output_text = {.name = "text", .report = report_text, .compare = pt_compare_text,
+                                       .whatif = pt_whatif_text};
