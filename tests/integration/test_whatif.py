@@ -200,6 +200,34 @@ class Whatif(TraceTest):
         self.assertEqual(r.returncode, 1)
         self.assertIn("whatif predicts from a run without PP or EP; this one has PP=2 EP=1", r.stderr)
 
+    def test_compare_shows_predictions(self):
+        run = self.serving_run()
+        alone = self.whatif("--gpus", "2", "--layout", "tp=2", "--layout", "dp=2", run)["compare"]["runs"]
+        other = os.path.join(self.tmp, "tp")
+        os.makedirs(other)
+        subprocess.run([GEN, other, "tp", "2", "4", "1000", "1000", "1024", "0", "0"], check=True,
+                       capture_output=True)
+        cmp = json.loads(cli("compare", "--json", "--whatif", "tp=2", "--whatif", "dp=2", "--gpus", "2",
+                             "--model-config", self.config, run, other).stdout)
+        runs = cmp["runs"]
+        self.assertEqual([r["serving"] and r["serving"]["source"] for r in runs], ["nvtx", None, "whatif", "whatif", "whatif"])
+        self.assertEqual([r["layout"]["label"] for r in runs[2:]], ["1 GPU", "TP2", "DP2"])
+        for got, want in zip(runs[2:], alone[1:]):  # the same rows as whatif's own
+            self.assertEqual(got["serving"], want["serving"])
+            self.assertEqual(got["shares"], want["shares"])
+        best = cmp["best_row"]["output_tokens_per_s"]
+        self.assertEqual(runs[best]["serving"]["output_tokens_per_s"],
+                         max(r["serving"]["output_tokens_per_s"] for r in runs if r["serving"]))
+        text = cli("compare", "--whatif", "tp=2", "--model-config", self.config, run).stdout
+        self.assertIn("serving from whatif", text)
+        for args, want in [(["--model-config", self.config], "--model-config is for --whatif"),
+                           (["--whatif", "tp=2"], "compare: --whatif: whatif needs the model's shapes"),
+                           (["--whatif", "tp=3", "--model-config", self.config],
+                            "tp=3 does not divide the model's 8 attention and 4 KV heads")]:
+            r = cli("compare", *args, run, check=False)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(want, r.stderr, args)
+
     def test_engine_sample(self):
         """The bundled one-GPU engine run (small model) predicts the 4-GPU layouts; the replay
         matches every step's sampled rows."""
