@@ -5,15 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "analyses/compare.h"
 #include "analyses/whatif.h"
 #include "commands/cli.h"
+#include "commands/options.h"
 #include "outputs/output.h"
 
-#define USAGE "usage: partrace compare [--json|--markdown] [--html FILE [--force]] [--phase NAME] " \
-              "[--from S] [--to S] [--whatif LAYOUT... --model-config FILE [--gpus N]] RUN RUN..."
 
 /* The layouts predicted from the first run (whatif.h) as rows after the measured ones. */
 static int add_predictions(struct pt_compare *c, const char *run, const char *config, const char *const *layouts,
@@ -41,92 +39,51 @@ static int add_predictions(struct pt_compare *c, const char *run, const char *co
     return rc;
 }
 
+static const struct pt_option options[] = {
+    {"--json", NULL, "print JSON", 0},
+    {"--markdown", NULL, "print Markdown", 0},
+    {"--html", "FILE", "also write a page with charts", 0},
+    {"--force", NULL, "replace the --html FILE if it exists", 0},
+    {"--phase", "NAME", "every run inside NVTX ranges NAME", 0},
+    {"--from", "S", "every run from S seconds after its first event", 0},
+    {"--to", "S", "every run up to S seconds after its first event", 0},
+    {"--whatif", "L", "the first run's load predicted under layout L (tp=N,pp=N,dp=N,ep=N)", 1},
+    {"--model-config", "FILE", "the model's config.json, for --whatif", 0},
+    {"--gpus", "N", "the GPUs of --whatif layouts (dp fills them)", 0},
+    {0},
+};
+const struct pt_command pt_cmd_compare = {
+    "compare", "RUN RUN...", "layouts side by side, with findings", options, cmd_compare, 1, PT_COMPARE_MAX_RUNS, 0,
+    "docs/partrace-compare.md", "which runs?"};
+
 int cmd_compare(int argc, char **argv)
 {
-    const char *html = NULL, *runs[PT_COMPARE_MAX_RUNS], *config = NULL, *whatif[PT_WHATIF_MAX];
-    int n = 0, json = 0, markdown = 0, force = 0, n_whatif = 0;
-    long gpus = 0;
+    struct pt_args a;
+    int parsed = pt_args_parse(&pt_cmd_compare, argc, argv, &a);
+    if (parsed)
+        return parsed == 1 ? PT_EXIT_OK : PT_EXIT_USAGE;
+    const struct pt_output *shown;
     struct pt_window w = {.from_s = 0, .to_s = -1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int takes = !strcmp(a, "--html") || !strcmp(a, "--phase") || !strcmp(a, "--from") ||
-                    !strcmp(a, "--to") || !strcmp(a, "--whatif") || !strcmp(a, "--model-config") ||
-                    !strcmp(a, "--gpus");
-        if (takes && (i + 1 >= argc || !argv[i + 1][0])) {
-            pt_error("compare: %s needs a value (%s)", a, USAGE);
-            return 2;
-        }
-        if (!strcmp(a, "--json"))
-            json = 1;
-        else if (!strcmp(a, "--markdown"))
-            markdown = 1;
-        else if (!strcmp(a, "--force"))
-            force = 1;
-        else if (!strcmp(a, "--html"))
-            html = argv[++i];
-        else if (!strcmp(a, "--phase"))
-            w.phase = argv[++i];
-        else if (!strcmp(a, "--model-config"))
-            config = argv[++i];
-        else if (!strcmp(a, "--whatif")) {
-            if (n_whatif == PT_WHATIF_MAX) {
-                pt_error("compare: at most %d --whatif layouts", PT_WHATIF_MAX);
-                return 2;
-            }
-            whatif[n_whatif++] = argv[++i];
-        } else if (!strcmp(a, "--gpus")) {
-            char *end;
-            gpus = strtol(argv[++i], &end, 10);
-            if (*end || gpus < 1 || gpus > 4096) {
-                pt_error("compare: --gpus takes a whole number from 1 to 4096, not '%s'", argv[i]);
-                return 2;
-            }
-        }
-        else if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
-            char *end;
-            double v = strtod(argv[i + 1], &end);
-            if (end == argv[i + 1] || *end || v < 0) {
-                pt_error("compare: %s takes seconds after the run's start, not '%s'", a, argv[i + 1]);
-                return 2;
-            }
-            *(a[2] == 'f' ? &w.from_s : &w.to_s) = v;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            pt_error("compare: unknown option '%s' (%s)", a, USAGE);
-            return 2;
-        } else if (n == PT_COMPARE_MAX_RUNS) {
-            pt_error("compare: at most %d runs", PT_COMPARE_MAX_RUNS);
-            return 2;
-        } else {
-            runs[n++] = a;
-        }
-    }
-    if (json && markdown) {
-        pt_error("compare: choose one of --json and --markdown");
-        return 2;
-    }
-    if (n < 1) {
-        pt_error("compare: which runs? (%s)", USAGE);
-        return 2;
-    }
+    long gpus = 0;
+    if (pt_arg_output(&a, &shown) || pt_arg_window(&a, &w) || pt_arg_whole(&a, "--gpus", 1, 4096, &gpus))
+        return PT_EXIT_USAGE;
+    const char *html = pt_arg(&a, "--html"), *config = pt_arg(&a, "--model-config");
+    int n = a.n_operands, n_whatif = pt_arg_count(&a, "--whatif");
     if ((config || gpus) && !n_whatif) {
         pt_error("compare: %s is for --whatif", config ? "--model-config" : "--gpus");
-        return 2;
+        return PT_EXIT_USAGE;
     }
     if (n + n_whatif + 1 > PT_COMPARE_MAX_RUNS) {
         pt_error("compare: at most %d rows: %d runs, %d --whatif layouts and the first run's own predicted",
                  PT_COMPARE_MAX_RUNS, n, n_whatif);
-        return 2;
+        return PT_EXIT_USAGE;
     }
-    if (w.to_s >= 0 && w.to_s <= w.from_s) {
-        pt_error("compare: --to (%g s) must come after --from (%g s)", w.to_s, w.from_s);
-        return 2;
-    }
-    struct stat st;
-    if (html && !force && stat(html, &st) == 0) {
-        pt_error("compare: %s exists (--force replaces it)", html);
-        return 2;
-    }
+    if (html && pt_output_file_ready("compare", html, pt_flag(&a, "--force")) != 0)
+        return PT_EXIT_USAGE;
+    const char *whatif[PT_WHATIF_MAX];
+    for (int i = 0; i < n_whatif; i++)
+        whatif[i] = pt_arg_at(&a, "--whatif", i);
+    const char *const *runs = a.operands;
     struct pt_compare *c = malloc(sizeof *c);
     if (!c) {
         pt_error("out of memory");
@@ -141,7 +98,6 @@ int cmd_compare(int argc, char **argv)
         free(c);
         return predicted;
     }
-    const struct pt_output *shown = json ? &pt_output_json : markdown ? &pt_output_markdown : &pt_output_text;
     shown->compare(stdout, c);
     int status = fflush(stdout) != 0;
     if (html) {

@@ -8,6 +8,7 @@
 
 #include "analyses/compare.h"
 #include "commands/cli.h"
+#include "commands/options.h"
 #include "format/names.h"
 #include "analyses/report_build.h"
 
@@ -186,44 +187,35 @@ static void print_json(const struct pt_report *ra, const struct pt_report *rb,
     printf("},\"regressions\":%d}\n", regressed);
 }
 
+static const struct pt_option options[] = {
+    {"--json", NULL, "print JSON", 0},
+    {"--max-regression", "PCT", "exit 3 when a figure got worse by more than PCT %", 0},
+    {"--phase", "NAME", "both runs inside NVTX ranges NAME", 0},
+    {0},
+};
+const struct pt_command pt_cmd_diff = {
+    "diff", "BASE NEW", "two runs, category by category; a CI gate", options, cmd_diff, 2, 2, 0,
+    "docs/partrace-diff.md", "needs two runs, BASE and NEW"};
+
 int cmd_diff(int argc, char **argv)
 {
-    const char *paths[2] = {NULL, NULL};
+    struct pt_args a;
+    int parsed = pt_args_parse(&pt_cmd_diff, argc, argv, &a);
+    if (parsed)
+        return parsed == 1 ? PT_EXIT_OK : PT_EXIT_USAGE;
+    const char *paths[2] = {a.operands[0], a.operands[1]};
+    int json = pt_flag(&a, "--json");
     double limit = NAN;
-    int json = 0;
     struct pt_report_opts opts[2] = {{.window = {.from_s = 0, .to_s = -1}}, {.window = {.from_s = 0, .to_s = -1}}};
-    for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "--max-regression") || !strcmp(argv[i], "--phase")) &&
-            (i + 1 >= argc || !argv[i + 1][0])) {
-            pt_error("diff: %s needs a value", argv[i]);
-            return 2;
+    opts[0].window.phase = opts[1].window.phase = pt_arg(&a, "--phase");
+    const char *v = pt_arg(&a, "--max-regression");
+    if (v) {
+        char *end;
+        limit = strtod(v, &end);
+        if (end == v || *end || !(limit >= 0)) {
+            pt_error("diff: --max-regression takes a percentage >= 0, not '%s'", v);
+            return PT_EXIT_USAGE;
         }
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--max-regression") && i + 1 < argc) {
-            char *end;
-            limit = strtod(argv[++i], &end);
-            if (end == argv[i] || *end || !(limit >= 0)) {
-                pt_error("diff: --max-regression takes a percentage >= 0, not '%s'", argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--phase") && i + 1 < argc && argv[i + 1][0]) {
-            opts[0].window.phase = opts[1].window.phase = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            pt_error("diff: unknown option '%s' (usage: partrace diff [--json] "
-                      "[--max-regression PCT] [--phase NAME] BASE NEW)", argv[i]);
-            return 2;
-        } else if (!paths[0] || !paths[1]) {
-            paths[paths[0] ? 1 : 0] = argv[i];
-        } else {
-            pt_error("diff: more than two runs ('%s')", argv[i]);
-            return 2;
-        }
-    }
-    if (!paths[1]) {
-        pt_error("diff: needs two runs (usage: partrace diff [--json] [--max-regression PCT] "
-                  "[--phase NAME] BASE NEW)");
-        return 2;
     }
     struct pt_report rep[2];
     struct run_means m[2];
@@ -247,5 +239,5 @@ int cmd_diff(int argc, char **argv)
         print_text(paths[0], paths[1], &rep[0], &rep[1], &m[0], &m[1]);
     pt_report_free(&rep[0]);
     pt_report_free(&rep[1]);
-    return regressed ? 3 : 0;
+    return regressed ? PT_EXIT_GATE : PT_EXIT_OK;
 }

@@ -1,5 +1,6 @@
-/* partrace dump [--json] PATH: every record of every trace file, one line each, in file order.
- * --json prints JSON Lines (schema in docs/partrace-dump.md). */
+/* partrace dump [--json] [--mangled] RUN: every record of every trace file, one line each, in
+ * file order, kernel names demangled unless --mangled. --json prints JSON Lines (schema in
+ * docs/partrace-dump.md). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,27 +13,23 @@
 #include "read/trace_reader.h"
 #include "read/trace_set.h"
 
+static const struct pt_option options[] = {
+    {"--json", NULL, "one JSON object a line", 0},
+    {"--mangled", NULL, "kernel names as the compiler wrote them (demangled otherwise)", 0},
+    {0},
+};
+const struct pt_command pt_cmd_dump = {
+    "dump", "RUN", "every record of every trace file, one line each, in file order", options, cmd_dump, 1, 1, 0,
+    "docs/partrace-dump.md", "which run?"};
+
 int cmd_dump(int argc, char **argv)
 {
-    int json = 0;
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            pt_error("dump: unknown option '%s' (usage: partrace dump [--json] PATH)", argv[i]);
-            return 2;
-        } else if (!path)
-            path = argv[i];
-        else {
-            pt_error("dump: more than one PATH ('%s', '%s')", path, argv[i]);
-            return 2;
-        }
-    }
-    if (!path) {
-        pt_error("dump: missing PATH (usage: partrace dump [--json] PATH)");
-        return 2;
-    }
+    struct pt_args a;
+    int parsed = pt_args_parse(&pt_cmd_dump, argc, argv, &a);
+    if (parsed)
+        return parsed == 1 ? PT_EXIT_OK : PT_EXIT_USAGE;
+    int json = pt_flag(&a, "--json");
+    const char *path = a.operands[0];
     char err[1024];
     struct pt_trace_set set;
     if (pt_trace_set_open(path, &set, err, sizeof err) != 0) {
@@ -54,7 +51,7 @@ int cmd_dump(int argc, char **argv)
         const struct pt_rec_hdr *h;
         while (pt_reader_next(r, &h) == 1) {
             pt_trace_ctx_learn(&ctx, h);
-            pt_dump_record(h, pid, &ctx, json);
+            pt_dump_record(h, pid, &ctx, json, pt_flag(&a, "--mangled"));
         }
         pt_trace_ctx_free(&ctx);
         const char *w = pt_reader_warning(r);

@@ -1,14 +1,28 @@
-/* partrace export --perfetto|--chrome [-o FILE] [--force] [--gz] [--ranks L] [--from S] [--to S]
- * [--phase NAME] RUN: the run as a trace file for ui.perfetto.dev (or Chrome-JSON tools). */
+/* partrace export --perfetto|--chrome -o FILE [OPTIONS] RUN: the run as a trace file for
+ * ui.perfetto.dev (or Chrome-JSON tools). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands/cli.h"
+#include "commands/options.h"
 #include "outputs/output.h"
 
-#define USAGE "usage: partrace export --perfetto|--chrome -o FILE [--force] [--gz] [--ranks LIST] " \
-              "[--from S] [--to S] [--phase NAME] RUN"
+static const struct pt_option options[] = {
+    {"--perfetto", NULL, "a Perfetto trace (ui.perfetto.dev)", 0},
+    {"--chrome", NULL, "Chrome trace JSON in Kineto's shape", 0},
+    {"-o", "FILE", "the output file (its folders are created)", 0},
+    {"--force", NULL, "replace FILE if it exists", 0},
+    {"--gz", NULL, "gzip the output (also when FILE ends in .gz)", 0},
+    {"--ranks", "LIST", "only these ranks: 0,2-3", 0},
+    {"--from", "S", "from S seconds after the run's first event", 0},
+    {"--to", "S", "up to S seconds after the run's first event", 0},
+    {"--phase", "NAME", "only inside NVTX ranges NAME", 0},
+    {0},
+};
+const struct pt_command pt_cmd_export = {
+    "export", "RUN", "the run as a Perfetto trace or Chrome JSON", options, cmd_export, 1, 1, 0,
+    "docs/partrace-export.md", "which run?"};
 
 static int ends_with(const char *s, const char *tail)
 {
@@ -16,69 +30,28 @@ static int ends_with(const char *s, const char *tail)
     return a >= b && !strcmp(s + a - b, tail);
 }
 
-static int seconds(const char *opt, const char *v, double *out)
-{
-    char *end;
-    *out = strtod(v, &end);
-    if (end == v || *end || !(*out >= 0)) {
-        pt_error("export: %s takes seconds >= 0 after the run's first event, not '%s'", opt, v);
-        return -1;
-    }
-    return 0;
-}
-
 int cmd_export(int argc, char **argv)
 {
+    struct pt_args a;
+    int parsed = pt_args_parse(&pt_cmd_export, argc, argv, &a);
+    if (parsed)
+        return parsed == 1 ? PT_EXIT_OK : PT_EXIT_USAGE;
     struct pt_output_opts o = {.window = {.from_s = 0, .to_s = -1}};
-    int perfetto = 0, chrome = 0, gz = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int takes = !strcmp(a, "-o") || !strcmp(a, "--ranks") || !strcmp(a, "--from") ||
-                    !strcmp(a, "--to") || !strcmp(a, "--phase");
-        if (takes && (i + 1 >= argc || !argv[i + 1][0])) {
-            pt_error("export: %s needs a value (%s)", a, USAGE);
-            return 2;
-        }
-        if (!strcmp(a, "--perfetto"))
-            perfetto = 1;
-        else if (!strcmp(a, "--chrome"))
-            chrome = 1;
-        else if (!strcmp(a, "--force"))
-            o.force = 1;
-        else if (!strcmp(a, "--gz"))
-            gz = 1;
-        else if (!strcmp(a, "-o"))
-            o.out = argv[++i];
-        else if (!strcmp(a, "--ranks"))
-            o.ranks = argv[++i];
-        else if (!strcmp(a, "--phase"))
-            o.window.phase = argv[++i];
-        else if (!strcmp(a, "--from")) {
-            if (seconds(a, argv[++i], &o.window.from_s))
-                return 2;
-        } else if (!strcmp(a, "--to")) {
-            if (seconds(a, argv[++i], &o.window.to_s))
-                return 2;
-        } else if (a[0] == '-' && a[1]) {
-            pt_error("export: unknown option '%s' (%s)", a, USAGE);
-            return 2;
-        } else if (!o.run)
-            o.run = a;
-        else {
-            pt_error("export: one run at a time ('%s' and '%s')", o.run, a);
-            return 2;
-        }
+    int perfetto = pt_flag(&a, "--perfetto"), chrome = pt_flag(&a, "--chrome");
+    o.run = a.operands[0];
+    o.out = pt_arg(&a, "-o");
+    o.force = pt_flag(&a, "--force");
+    o.ranks = pt_arg(&a, "--ranks");
+    if (pt_arg_window(&a, &o.window))
+        return PT_EXIT_USAGE;
+    if (perfetto + chrome != 1 || !o.out) {
+        pt_error("export: %s ('partrace export --help')",
+                 perfetto + chrome != 1 ? "choose one of --perfetto and --chrome" : "-o FILE is needed");
+        return PT_EXIT_USAGE;
     }
-    if (perfetto + chrome != 1 || !o.run || !o.out) {
-        pt_error("export: %s (%s)", perfetto + chrome != 1 ? "choose one of --perfetto and --chrome"
-                                     : !o.run ? "which run?" : "-o FILE is needed", USAGE);
-        return 2;
-    }
-    if (o.window.to_s >= 0 && o.window.to_s <= o.window.from_s) {
-        pt_error("export: --to %g is not after --from %g", o.window.to_s, o.window.from_s);
-        return 2;
-    }
-    o.gz = gz || ends_with(o.out, ".gz");
+    if (pt_output_file_ready("export", o.out, o.force) != 0)
+        return PT_EXIT_USAGE;
+    o.gz = pt_flag(&a, "--gz") || ends_with(o.out, ".gz");
     struct pt_export_stats st;
     int rc = (perfetto ? &pt_output_perfetto : &pt_output_chrome)->trace(&o, &st);
     if (rc == 0)

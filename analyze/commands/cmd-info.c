@@ -148,15 +148,19 @@ static void print_summary(const char *path, const struct pt_trace_summary *s)
                s->last_flush_reason ? pt_flush_reason_name(s->last_flush_reason) : "none");
 }
 
+const struct pt_command pt_cmd_info = {
+    "info", "RUN", "who was recorded, what, and whether each trace file is whole", NULL, cmd_info, 1, 1, 0,
+    "docs/partrace-info.md", "which run?"};
+
 int cmd_info(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        pt_error("info: usage: partrace info PATH");
-        return 2;
-    }
+    struct pt_args a;
+    int parsed = pt_args_parse(&pt_cmd_info, argc, argv, &a);
+    if (parsed)
+        return parsed == 1 ? PT_EXIT_OK : PT_EXIT_USAGE;
     char err[1024];
     struct pt_trace_set set;
-    if (pt_trace_set_open(argv[1], &set, err, sizeof err) != 0) {
+    if (pt_trace_set_open(a.operands[0], &set, err, sizeof err) != 0) {
         pt_error("%s", err);
         return 1;
     }

@@ -1,7 +1,9 @@
 /* partrace record [-o DIR] [--force] [--metrics URL[,URL...]] [--] CMD [ARGS...]: runs CMD with
  * libpartrace.so preloaded and every trace in DIR (with the servers' metrics scraped beside
  * them), passes CMD's exit status through, and prints a summary on stderr. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <partrace/format.h>
 
 #include "commands/cli.h"
+#include "commands/options.h"
 #include "commands/metrics_scraper.h"
 #include "read/trace_set.h"
 #include "read/trace_summary.h"
@@ -64,31 +67,50 @@ static int find_library(char *out, size_t cap)
     return -1;
 }
 
+/* The run's folder: created with its parents; one that holds traces already is refused, or with
+ * --force emptied of them first (the next report would mix two runs otherwise). */
 static int make_dir(const char *dir, int force)
 {
     struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) {
-            pt_error("record: '%s' exists and is not a directory", dir);
+    if (stat(dir, &st) != 0) {
+        if (pt_output_file_ready("record", dir, 0) != 0) /* its parents */
             return -1;
-        }
-        struct pt_trace_set set;
-        char err[256];
-        if (pt_trace_set_open(dir, &set, err, sizeof err) == 0) {
-            pt_trace_set_free(&set);
-            if (!force) {
-                pt_error("record: '%s' already holds traces; choose another -o or add --force",
-                          dir);
-                return -1;
-            }
+        if (mkdir(dir, 0750) != 0) {
+            pt_error("record: cannot create '%s': %s", dir, strerror(errno));
+            return -1;
         }
         return 0;
     }
-    if (mkdir(dir, 0750) != 0) {
-        pt_error("record: cannot create '%s': %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        pt_error("record: '%s' exists and is not a directory", dir);
         return -1;
     }
-    return 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        pt_error("record: cannot read '%s': %s", dir, strerror(errno));
+        return -1;
+    }
+    size_t old = 0, suffix = strlen(PT_FILE_SUFFIX);
+    struct dirent *e;
+    int status = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        int trace = n > suffix && !strcmp(e->d_name + n - suffix, PT_FILE_SUFFIX);
+        if (!trace && strcmp(e->d_name, ".metrics-scraper") != 0)
+            continue;
+        old += trace;
+        if (force && unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT) {
+            pt_error("record: cannot remove %s/%s: %s", dir, e->d_name, strerror(errno));
+            status = -1;
+        }
+    }
+    closedir(d);
+    if (old && !force) {
+        pt_error("record: '%s' already holds %zu trace files; choose another -o or add --force (removes them)", dir,
+                 old);
+        return -1;
+    }
+    return status;
 }
 
 static void summarize(const char *dir)
@@ -123,54 +145,36 @@ static void summarize(const char *dir)
     pt_trace_set_free(&set);
 }
 
+static const struct pt_option options[] = {
+    {"-o", "DIR", "where the traces go (default: partrace-DATE-TIME; its folders are created)", 0},
+    {"--force", NULL, "DIR may hold an earlier run: its traces are removed first", 0},
+    {"--metrics", "URL", "scrape a server's Prometheus endpoint(s) during the run (URL[,URL...])", 0},
+    {"--metrics-interval-ms", "N", "between scrapes (100..3600000, default 1000)", 0},
+    {"--capture-range", "RANGE", "cudaProfilerApi: GPU records only between cudaProfilerStart and Stop; none", 0},
+    {0},
+};
+const struct pt_command pt_cmd_record = {
+    "record", "[--] CMD [ARGS...]", "run CMD under partrace, every trace in one folder", options, cmd_record, 1, -1,
+    1, "docs/partrace-record.md", "no command to run"};
+
 int cmd_record(int argc, char **argv)
 {
-    const char *out = NULL, *capture = NULL, *metrics = NULL;
+    struct pt_args a;
+    int parsed = pt_args_parse(&pt_cmd_record, argc, argv, &a);
+    if (parsed)
+        return parsed == 1 ? PT_EXIT_OK : PT_EXIT_USAGE;
+    const char *out = pt_arg(&a, "-o"), *capture = NULL, *metrics = pt_arg(&a, "--metrics");
     long metrics_ms = 1000;
-    int force = 0, i = 1;
-    for (; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "--force") == 0)
-            force = 1;
-        else if (strcmp(argv[i], "--metrics") == 0 || strncmp(argv[i], "--metrics=", 10) == 0) {
-            metrics = argv[i][9] == '=' ? argv[i] + 10 : i + 1 < argc ? argv[++i] : "";
-            if (!*metrics) {
-                pt_error("record: --metrics needs a URL, e.g. http://127.0.0.1:8000/metrics");
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--metrics-interval-ms") == 0 ||
-                   strncmp(argv[i], "--metrics-interval-ms=", 22) == 0) {
-            const char *v = argv[i][21] == '=' ? argv[i] + 22 : i + 1 < argc ? argv[++i] : "";
-            char *end;
-            metrics_ms = strtol(v, &end, 10);
-            if (!*v || *end || metrics_ms < 100 || metrics_ms > 3600000) {
-                pt_error("record: --metrics-interval-ms takes 100..3600000, not '%s'", v);
-                return 2;
-            }
+    int force = pt_flag(&a, "--force"), i = a.first_operand;
+    if (pt_arg_whole(&a, "--metrics-interval-ms", 100, 3600000, &metrics_ms))
+        return PT_EXIT_USAGE;
+    const char *range = pt_arg(&a, "--capture-range");
+    if (range) { /* nsys's spelling */
+        if (strcmp(range, "cudaProfilerApi") != 0 && strcmp(range, "none") != 0) {
+            pt_error("record: --capture-range takes cudaProfilerApi or none, not '%s'", range);
+            return PT_EXIT_USAGE;
         }
-        else if (strcmp(argv[i], "--capture-range") == 0 || strncmp(argv[i], "--capture-range=", 16) == 0) {
-            /* nsys's spelling: GPU records only between cudaProfilerStart and Stop. */
-            const char *v = argv[i][15] == '=' ? argv[i] + 16 : i + 1 < argc ? argv[++i] : "";
-            if (strcmp(v, "cudaProfilerApi") != 0 && strcmp(v, "none") != 0) {
-                pt_error("record: --capture-range takes cudaProfilerApi or none, not '%s'", v);
-                return 2;
-            }
-            capture = strcmp(v, "none") == 0 ? "all" : "profiler";
-        } else if (argv[i][0] == '-') {
-            pt_error("record: unknown option '%s' (usage: partrace record [-o DIR] [--force] "
-                      "[--capture-range cudaProfilerApi] [--metrics URL[,URL...]] "
-                      "[--metrics-interval-ms N] -- CMD [ARGS...])", argv[i]);
-            return 2;
-        } else
-            break;
-    }
-    if (i >= argc) {
-        pt_error("record: no command to run (usage: partrace record [-o DIR] -- CMD [ARGS...])");
-        return 2;
+        capture = strcmp(range, "none") == 0 ? "all" : "profiler";
     }
     char lib[PATH_MAX], dir[PATH_MAX], abs_dir[PATH_MAX];
     if (find_library(lib, sizeof lib) != 0)

@@ -10,6 +10,7 @@
 #include "analyses/fail_if.h"
 #include "analyses/report_build.h"
 #include "commands/cli.h"
+#include "commands/options.h"
 #include "outputs/output.h"
 
 
@@ -99,91 +100,50 @@ static int write_html(const char *file, const struct pt_report_view *view)
     return bad ? -1 : 0;
 }
 
+static const struct pt_option options[] = {
+    {"--json", NULL, "print JSON", 0},
+    {"--markdown", NULL, "print Markdown", 0},
+    {"--html", "FILE", "also write an offline page", 0},
+    {"--force", NULL, "replace the --html FILE if it exists", 0},
+    {"--from", "S", "from S seconds after the run's first event", 0},
+    {"--to", "S", "up to S seconds after the run's first event", 0},
+    {"--phase", "NAME", "inside NVTX ranges NAME", 0},
+    {"--layout", "L", "tp=N,pp=N,dp=N,ep=N instead of the inferred axes", 0},
+    {"--trust-clocks", NULL, "take the hosts' clocks as they are (no alignment)", 0},
+    {"--fail-if", "EXPR", "exit 3 when EXPR holds: 'tp_comm_pct > 15'", 1},
+    {0},
+};
+const struct pt_command pt_cmd_report = {
+    "report", "RUN", "collectives, stragglers, where GPU time went, serving; a CI gate", options, cmd_report, 1, 1,
+    0, "docs/partrace-report.md", "which run?"};
+
 int cmd_report(int argc, char **argv)
 {
-    int json = 0, markdown = 0, n_gates = 0;
-    const char *html = NULL;
+    struct pt_args a;
+    int parsed = pt_args_parse(&pt_cmd_report, argc, argv, &a);
+    if (parsed)
+        return parsed == 1 ? PT_EXIT_OK : PT_EXIT_USAGE;
+    const struct pt_output *shown_as;
     struct pt_report_opts opts = {.window = {.from_s = 0, .to_s = -1}};
-    struct pt_gate gates[16];
-    const char *path = NULL;
-    static const char *const with_value[] = {"--from", "--to", "--phase", "--layout", "--html"};
-    for (int i = 1; i < argc; i++) {
-        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
-            if (!strcmp(argv[i], with_value[k]) && (i + 1 >= argc || !argv[i + 1][0])) {
-                pt_error("report: %s needs a value", argv[i]);
-                return 2;
-            }
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (strcmp(argv[i], "--markdown") == 0)
-            markdown = 1;
-        else if (strcmp(argv[i], "--trust-clocks") == 0)
-            opts.trust_clocks = 1;
-        else if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--to") == 0) && i + 1 < argc) {
-            char *end = NULL;
-            double v = strtod(argv[i + 1], &end);
-            if (end == argv[i + 1] || *end || v < 0) {
-                pt_error("report: %s takes seconds after the run's start, not '%s'", argv[i],
-                          argv[i + 1]);
-                return 2;
-            }
-            *(argv[i][2] == 'f' ? &opts.window.from_s : &opts.window.to_s) = v;
-            i++;
-        } else if (strcmp(argv[i], "--layout") == 0 && i + 1 < argc) {
-            char err[256];
-            if (pt_layout_parse(argv[i + 1], &opts.given, err, sizeof err) != 0) {
-                pt_error("report: --layout '%s': %s", argv[i + 1], err);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc && argv[i + 1][0]) {
-            html = argv[++i];
-        } else if (strcmp(argv[i], "--phase") == 0 && i + 1 < argc && argv[i + 1][0])
-            opts.window.phase = argv[++i];
-        else if (strcmp(argv[i], "--fail-if") == 0) {
-            char err[512];
-            if (i + 1 >= argc) {
-                pt_error("report: --fail-if needs an expression, e.g. 'tp_comm_pct > 15'");
-                return 2;
-            }
-            if (n_gates == 16) {
-                pt_error("report: at most 16 --fail-if");
-                return 2;
-            }
-            if (pt_gate_parse(argv[++i], &gates[n_gates], err, sizeof err) != 0) {
-                pt_error("report: --fail-if %s", err);
-                return 2;
-            }
-            n_gates++;
-        }
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            pt_error("report: unknown option '%s' (usage: partrace report [--json|--markdown] "
-                      "[--from S] [--to S] [--phase NAME] [--layout tp=N,pp=N,dp=N,ep=N] [--html FILE] [--trust-clocks] "
-                      "[--fail-if EXPR]... PATH)",
-                      argv[i]);
-            return 2;
-        } else if (!path)
-            path = argv[i];
-        else {
-            pt_error("report: more than one PATH ('%s', '%s')", path, argv[i]);
-            return 2;
-        }
+    if (pt_arg_output(&a, &shown_as) || pt_arg_window(&a, &opts.window))
+        return PT_EXIT_USAGE;
+    int json = pt_flag(&a, "--json"), n_gates = pt_arg_count(&a, "--fail-if");
+    const char *path = a.operands[0], *html = pt_arg(&a, "--html");
+    opts.trust_clocks = pt_flag(&a, "--trust-clocks");
+    char err[512];
+    if (pt_arg(&a, "--layout") && pt_layout_parse(pt_arg(&a, "--layout"), &opts.given, err, sizeof err) != 0) {
+        pt_error("report: --layout '%s': %s", pt_arg(&a, "--layout"), err);
+        return PT_EXIT_USAGE;
     }
-    if (!path) {
-        pt_error("report: missing PATH (usage: partrace report [--json|--markdown] "
-                  "[--fail-if EXPR]... PATH)");
-        return 2;
-    }
+    struct pt_gate gates[PT_MAX_REPEATS];
+    for (int g = 0; g < n_gates; g++)
+        if (pt_gate_parse(pt_arg_at(&a, "--fail-if", g), &gates[g], err, sizeof err) != 0) {
+            pt_error("report: --fail-if %s", err);
+            return PT_EXIT_USAGE;
+        }
+    if (html && pt_output_file_ready("report", html, pt_flag(&a, "--force")) != 0)
+        return PT_EXIT_USAGE;
     opts.quiet = json;
-    if (json && markdown) {
-        pt_error("report: choose one of --json and --markdown");
-        return 2;
-    }
-    if (opts.window.to_s >= 0 && opts.window.to_s <= opts.window.from_s) {
-        pt_error("report: --to (%g s) must come after --from (%g s)", opts.window.to_s,
-                  opts.window.from_s);
-        return 2;
-    }
     struct pt_report rep;
     if (pt_report_build(path, &opts, &rep) != 0) {
         pt_report_free(&rep);
@@ -198,7 +158,6 @@ int cmd_report(int argc, char **argv)
                                         .window = rep.windowed ? &opts.window : NULL,
                                         .clocks_trusted = opts.trust_clocks,
                                         .phases = phases, .n_phases = n_phases};
-    const struct pt_output *shown_as = json ? &pt_output_json : markdown ? &pt_output_markdown : &pt_output_text;
     shown_as->report(stdout, &view);
     fflush(stdout);
     int status = run_gates(&rep, path, gates, n_gates);

@@ -1,61 +1,35 @@
-/* partrace: entry point and command table. */
+/* partrace: the commands' table and the entry point. Each command is cmd-<name>.c with its
+ * options in a struct pt_command (options.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include <partrace/format.h>
-
 #include "commands/cli.h"
+#include "commands/options.h"
 
-static const struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *usage;
-} commands[] = {
-    {"record", cmd_record, "record [-o DIR] [--force] -- CMD [ARGS...]   run CMD under partrace"},
-    {"info", cmd_info, "info PATH                                   header, span, counts, integrity"},
-    {"dump", cmd_dump, "dump [--json] PATH                          one line per event"},
-    {"report", cmd_report, "report [--json|--markdown] [--from S] [--to S] [--phase NAME] [--layout L]\n"
-                           "       [--fail-if EXPR]... PATH               collectives, stragglers, GPU time; CI gate"},
-    {"diff", cmd_diff, "diff [--json] [--max-regression PCT] [--phase NAME] BASE NEW\n"
-                       "                                              two runs, category by category; CI gate"},
-    {"export", cmd_export, "export --perfetto|--chrome -o FILE [--force] [--gz] [--ranks L] [--from S]\n"
-                           "       [--to S] [--phase NAME] PATH           a trace for ui.perfetto.dev / Chrome JSON"},
-    {"compare", cmd_compare, "compare [--json|--markdown] [--html FILE] [--phase NAME] RUN RUN...\n"
-                             "                                              layouts side by side, with findings"},
-    {"whatif", cmd_whatif, "whatif [--json|--markdown] --model-config FILE [--gpus N] [--layout L]... RUN\n"
-                           "                                              other layouts predicted from RUN's steps"},
-    {"check", cmd_check, "check FILE.pftrace                          a Perfetto trace's validity"},
+const struct pt_command *const pt_commands[] = {
+    &pt_cmd_record, &pt_cmd_info, &pt_cmd_dump, &pt_cmd_report, &pt_cmd_diff, &pt_cmd_compare,
+    &pt_cmd_whatif, &pt_cmd_export, &pt_cmd_check, &pt_cmd_help,
 };
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: partrace COMMAND [ARGS]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(out, "  %s\n", commands[i].usage);
-    fprintf(out, "\nPATH is a trace file (*%s) or a run directory.\n"
-                 "Settings of the recorder are PARTRACE_* variables: see docs/CONFIG.md.\n",
-            PT_FILE_SUFFIX);
-}
+const int pt_n_commands = sizeof pt_commands / sizeof *pt_commands;
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
-        return 2;
+        pt_usage(stderr);
+        return PT_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return 0;
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        pt_usage(stdout);
+        return PT_EXIT_OK;
     }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("partrace, trace format %d.%d\n", PT_VERSION_MAJOR, PT_VERSION_MINOR);
-        return 0;
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        pt_version(stdout);
+        return PT_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
-    pt_error("unknown command '%s'", argv[1]);
-    usage(stderr);
-    return 2;
+    const struct pt_command *c = pt_command_find(argv[1]);
+    if (!c) {
+        pt_error("unknown command '%s' ('partrace help' lists them)", argv[1]);
+        return PT_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
 }

@@ -12,13 +12,21 @@
 
 #include "util/diag.h"
 #include "format/names.h"
+#include "util/demangle.h"
 #include "util/text_escape.h"
 
 struct dump_at {
     uint32_t pid;
     const struct pt_trace_ctx *ctx;
-    int json;
+    int json, mangled;
 };
+
+/* A kernel's name as shown: demangled unless the mangled one was asked for. */
+static const char *kernel_name(const struct dump_at *at, uint32_t id, char *buf, size_t cap)
+{
+    const char *name = pt_trace_ctx_string(at->ctx, id);
+    return at->mangled ? name : pt_demangle_name(name, buf, cap);
+}
 
 /* nvidia-smi's spelling of a GPU UUID. */
 static void format_uuid(const uint8_t *u, char *out, size_t cap)
@@ -177,7 +185,8 @@ static void dump_KERNEL(const struct pt_rec_hdr *h, const struct dump_at *at)
 {
     const struct pt_rec_kernel *k = (const void *)h;
     if (at->json) {
-        const char *name = pt_trace_ctx_string(at->ctx, k->name_id);
+        char buf[512];
+        const char *name = kernel_name(at, k->name_id, buf, sizeof buf);
         const char *cls = pt_trace_ctx_comm_class(at->ctx, k->name_id);
         uint64_t call = pt_trace_ctx_kernel_call(at->ctx, k);
         printf(",\"ts_ns\":%" PRIu64 ",\"dur_ns\":%" PRIu64 ",\"name\":", k->start_ns,
@@ -199,7 +208,8 @@ static void dump_KERNEL(const struct pt_rec_hdr *h, const struct dump_at *at)
         else
             printf(",\"nccl_call\":null}\n");
     } else {
-        const char *name = pt_trace_ctx_string(at->ctx, k->name_id);
+        char buf[512];
+        const char *name = kernel_name(at, k->name_id, buf, sizeof buf);
         char shown[161];
         printf("%" PRIu64 " %" PRIu32 " kernel dev=%" PRIu32 " stream=%" PRIu32 " dur=%" PRIu64
                "ns corr=%" PRIu32 " nccl_call=%" PRIu64 " graph_node=%" PRIu64 " %s\n",
@@ -455,9 +465,10 @@ static dump_fn *const printers[PT_REC_KIND_LIMIT] = {
 #undef PT_X
 };
 
-void pt_dump_record(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx, int json)
+void pt_dump_record(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx, int json,
+                    int mangled)
 {
-    const struct dump_at at = {pid, ctx, json};
+    const struct dump_at at = {pid, ctx, json, mangled};
     dump_fn *print = h->kind < PT_REC_KIND_LIMIT ? printers[h->kind] : NULL;
     if (json)
         printf("{\"kind\":\"%s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32, pt_kind_name(h->kind), pid, h->tid);

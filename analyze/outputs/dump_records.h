@@ -8,6 +8,7 @@
 
 /* Prints record h of process pid as one line on stdout: text, or JSON (json != 0). ctx is what
  * its file taught so far (names, stacks' symbols, kernels' calls). */
-void pt_dump_record(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx, int json);
+void pt_dump_record(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx, int json,
+                    int mangled);
 
 #endif

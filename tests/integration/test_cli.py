@@ -42,9 +42,10 @@ class Cli(TraceTest):
         self.assertEqual(record("-o", self.run_dir, "--", DRIVER, "--iters", "1").returncode, 0)
         proc = record("-o", self.run_dir, "--", DRIVER, "--iters", "1")
         self.assertEqual(proc.returncode, 2)
-        self.assertIn("already holds traces", proc.stderr)
+        self.assertIn("already holds 1 trace files", proc.stderr)
+        # --force replaces the earlier run: its traces are removed, never mixed with the new one's
         self.assertEqual(record("-o", self.run_dir, "--force", "--", DRIVER, "--iters", "1").returncode, 0)
-        self.assertEqual(len(trace_files(self.run_dir)), 2)
+        self.assertEqual(len(trace_files(self.run_dir)), 1)
 
     def test_record_capture_range(self):
         # --capture-range cudaProfilerApi sets PARTRACE_CUDA_CAPTURE=profiler for the command
@@ -55,15 +56,16 @@ class Cli(TraceTest):
             out = os.path.join(self.tmp, "env-" + want + str(len(how)))
             proc = record("-o", out, *how, "--", "/bin/sh", "-c", "echo $PARTRACE_CUDA_CAPTURE")
             self.assertEqual((proc.returncode, proc.stdout.strip()), (0, want), proc.stderr)
-        for bad in (["--capture-range=nvtx"], ["--capture-range"]):
+        for bad, said in ((["--capture-range=nvtx", "true"], "--capture-range takes cudaProfilerApi or none"),
+                          (["--capture-range"], "--capture-range needs a value")):
             proc = record("-o", os.path.join(self.tmp, "bad"), *bad)
             self.assertEqual(proc.returncode, 2)
-            self.assertIn("--capture-range takes cudaProfilerApi or none", proc.stderr)
+            self.assertIn(said, proc.stderr)
 
     def test_bad_usage(self):
         cases = [([], 2, "usage"), (["frobnicate"], 2, "unknown command 'frobnicate'"),
-                 (["dump"], 2, "missing PATH"), (["dump", "--yaml", "x"], 2, "unknown option '--yaml'"),
-                 (["info"], 2, "usage: partrace info PATH"), (["record"], 2, "no command to run"),
+                 (["dump"], 2, "dump: which run?"), (["dump", "--yaml", "x"], 2, "unknown option '--yaml'"),
+                 (["info"], 2, "usage: partrace info [OPTIONS] RUN"), (["record"], 2, "no command to run"),
                  (["record", "-x", "--", "true"], 2, "unknown option '-x'"),
                  (["dump", "/no/such/path"], 1, "/no/such/path: No such file or directory"),
                  (["info", self.tmp], 1, "no .ptrace files in this directory")]

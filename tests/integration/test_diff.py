@@ -56,7 +56,7 @@ class Diff(TraceTest):
         for args, text in ((["diff", base], "needs two runs"),
                            (["diff", "--max-regression", "lots", base, base], "not 'lots'"),
                            (["diff", "--wat", base, base], "unknown option '--wat'"),
-                           (["diff", base, base, base], "more than two runs"),
+                           (["diff", base, base, base], "too many operands"),
                            (["diff", base, base, "--max-regression"], "--max-regression needs a value"),
                            (["diff", base, base, "--phase"], "--phase needs a value")):
             proc = cli(*args, check=False)

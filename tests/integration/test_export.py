@@ -214,9 +214,9 @@ class Export(unittest.TestCase):
         with open(out, "rb") as f:
             self.assertEqual(f.read(2), b"\x1f\x8b")
         self.assertEqual(self.check(out)[0], 0)
-        proc = cli("export", "--perfetto", "-o", out, SAMPLE, check=False)
-        self.assertEqual(proc.returncode, 1)
-        self.assertIn("use --force to overwrite it", proc.stderr)
+        proc = cli("export", "--perfetto", "-o", out, SAMPLE, check=False)  # refused before any work
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(out + " exists (--force replaces it)", proc.stderr)
         proc = cli("export", "--perfetto", "--force", "-o", out, SAMPLE, check=False)
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
@@ -226,7 +226,7 @@ class Export(unittest.TestCase):
                            (["--perfetto", "--chrome", "-o", out, SAMPLE], "choose one"),
                            (["--perfetto", "-o", out, "--ranks", "1-x", SAMPLE], "--ranks '1-x'"),
                            (["--perfetto", "-o", out, "--from", "-1", SAMPLE], "--from takes seconds"),
-                           (["--perfetto", "-o", out, "--from", "2", "--to", "1", SAMPLE], "is not after"),
+                           (["--perfetto", "-o", out, "--from", "2", "--to", "1", SAMPLE], "--to (1 s) must come after --from (2 s)"),
                            (["--perfetto", "-o", out, "--bogus", SAMPLE], "unknown option '--bogus'"),
                            (["--perfetto", "-o"], "-o needs a value")):
             proc = cli("export", *args, check=False)

@@ -404,10 +404,12 @@ class GpuSamples(unittest.TestCase):
         self.assertIn("eager", [r[0] for r in rows])
         (strag,) = [r for r in rows if r[0] == "TP" and len(r) == 7]
         self.assertEqual(strag[2], "0")
-        bad = subprocess.run([PARTRACE, "report", "--html", "/nonexistent/dir/r.html", run],
-                             capture_output=True, text=True)
-        self.assertEqual(bad.returncode, 1)
-        self.assertIn("cannot write --html /nonexistent/dir/r.html", bad.stderr)
+        with tempfile.NamedTemporaryFile() as not_a_dir:  # its folder cannot be made: said before any work
+            bad = subprocess.run([PARTRACE, "report", "--html", not_a_dir.name + "/dir/r.html", run],
+                                 capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("cannot create " + not_a_dir.name, bad.stderr)
+        self.assertEqual(bad.stdout, "")
 
     def test_text_fits_100_columns(self):
         run = os.path.join(ROOT, "samples", "gpu-cuda-timeline", "traced")

@@ -265,7 +265,7 @@ class Metrics(TraceTest):
         proc = subprocess.run([PARTRACE, "record", "--metrics-interval-ms", "5", "--", "true"],
                               capture_output=True, text=True)
         self.assertEqual(proc.returncode, 2)
-        self.assertIn("100..3600000", proc.stderr)
+        self.assertIn("from 100 to 3600000", proc.stderr)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ class Report(TraceTest):
     def test_bad_usage(self):
         proc = cli("report", check=False)
         self.assertEqual(proc.returncode, 2)
-        self.assertIn("missing PATH", proc.stderr)
+        self.assertIn("report: which run?", proc.stderr)
         proc = cli("report", "--html", self.tmp, check=False)
         self.assertEqual(proc.returncode, 2)
         proc = cli("report", self.tmp, check=False)
