@@ -496,8 +496,15 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
     if (r->windowed && !r->world) {
         char w[512];
         pt_report_describe_window(win, w, sizeof w);
-        WARN("%s: nothing of the run falls inside the window (%s); the run spans %.3f s", path,
-                  w, (double)(last_ts - win->run_start) / 1e9);
+        char names[400] = "";
+        size_t at = 0;
+        for (int k = 0; win->phase && k < r->n_phase_names && at < sizeof names; k++)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s'%s'", k ? ", " : "; its NVTX ranges: ",
+                                   r->phase_names[k]);
+        if (win->phase && !r->n_phase_names)
+            snprintf(names, sizeof names, "; it has no NVTX ranges");
+        WARN("%s: nothing of the run falls inside the window (%s); the run spans %.3f s%s", path,
+                  w, (double)(last_ts - win->run_start) / 1e9, names);
         return 1;
     }
     for (size_t i = 0; i < n; i++) { /* insertion sort: ranks are few */

@@ -6,6 +6,7 @@
 
 #include "commands/cli.h"
 #include "commands/options.h"
+#include "analyses/report_build.h"
 #include "outputs/output.h"
 
 static const struct pt_option options[] = {
@@ -51,6 +52,16 @@ int cmd_export(int argc, char **argv)
     }
     if (pt_output_file_ready("export", o.out, o.force) != 0)
         return PT_EXIT_USAGE;
+    if (o.window.phase || o.window.from_s > 0 || o.window.to_s >= 0) {
+        /* A window that holds nothing is the report's error, said the same way, before the
+         * output is made (one more pass, for windowed exports only). */
+        struct pt_report_opts ro = {.window = o.window, .quiet = 1};
+        struct pt_report r;
+        int empty = pt_report_build(o.run, &ro, &r) != 0;
+        pt_report_free(&r);
+        if (empty)
+            return PT_EXIT_INPUT;
+    }
     o.gz = pt_flag(&a, "--gz") || ends_with(o.out, ".gz");
     struct pt_export_stats st;
     int rc = (perfetto ? &pt_output_perfetto : &pt_output_chrome)->trace(&o, &st);

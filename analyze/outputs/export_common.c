@@ -51,8 +51,10 @@ int pt_export_keep(const struct pt_report *r, const char *spec, uint8_t *keep)
         keep[i] = !spec || (rank >= 0 && rank < PT_MAX_RANKS && ranks[rank]);
         kept += keep[i];
     }
-    if (!kept)
-        pt_error("warning: --ranks %s matches no rank of this run", spec);
+    if (!kept) {
+        pt_error("--ranks %s matches no rank of this run (ranks 0 to %d)", spec, r->layout.world - 1);
+        return 2;
+    }
     return 0;
 }
 

@@ -1,6 +1,9 @@
 """The partrace command: record passes the exit status through and summarises; bad arguments
 and bad input get a clear message and a non-zero exit, never a crash."""
+import json
 import os
+import re
+import shutil
 import subprocess
 
 from harness import (DRIVER, FAKE_NCCL_DIR, PARTRACE, TraceTest, cli, events, main, nccl,
@@ -82,6 +85,107 @@ class Cli(TraceTest):
         proc = cli("info", path, check=False)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("x.ptrace: not a partrace trace", proc.stderr)
+
+
+SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "samples", "gpu-engine-straggle", "traced")
+COMMANDS = ["record", "info", "dump", "report", "diff", "compare", "whatif", "export", "check", "help"]
+
+
+class Conventions(TraceTest):
+    """One parser for every command (analyze/commands/options.c): the same help, value forms,
+    errors and exit statuses everywhere; man pages and completions from the same tables."""
+
+    def test_every_command_answers_help(self):
+        listed = [line.split()[0] for line in cli("help").stdout.split("commands:\n")[1].split("\n\n")[0].splitlines()]
+        self.assertEqual(listed, COMMANDS)
+        for name in COMMANDS:
+            helped = cli(name, "--help").stdout
+            self.assertEqual(cli("help", name).stdout, helped, name)
+            self.assertEqual(cli(name, "-h").stdout, helped, name)
+            self.assertTrue(helped.startswith(f"usage: partrace {name} [OPTIONS] "), name)
+            self.assertIn("exit status: 0 done, 1 the input could not be read or written, 2 bad usage", helped)
+            options = re.findall(r"^  (-[-\w]+)", helped.split("options:")[1], re.M)
+            for option in options:  # each one a line of the man page too
+                self.assertIn(option.replace("-", "\\-"), cli("help", "--man", name).stdout, (name, option))
+        self.assertIn("3 a --fail-if held", cli("report", "--help").stdout)
+        self.assertIn("3 a figure regressed", cli("diff", "--help").stdout)
+        r = cli("help", "nosuch", check=False)
+        self.assertEqual((r.returncode, r.stderr), (2, "partrace: help: no command 'nosuch' ('partrace help' lists them)\n"))
+
+    def test_version(self):
+        out = cli("--version").stdout
+        self.assertRegex(out, r"^partrace \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(\+changes)?|unknown)\), trace format 3\.\d+\n$")
+
+    def test_value_forms_and_errors(self):
+        a = json.loads(cli("report", "--json", "--phase", "decode", SAMPLE).stdout)
+        b = json.loads(cli("report", "--json", "--phase=decode", SAMPLE).stdout)
+        self.assertEqual(a, b)
+        for args, said in [(["report", SAMPLE, "--phase"], "report: --phase needs a value (--phase NAME)"),
+                           (["report", "--phase=", SAMPLE], "report: --phase needs a value"),
+                           (["export", "--perfetto", SAMPLE, "-o"], "export: -o needs a value (-o FILE)"),
+                           (["record", "-o"], "record: -o needs a value (-o DIR)"),
+                           (["report", "--json=yes", SAMPLE], "report: --json takes no value ('--json=yes')"),
+                           (["report", "--frm", "1", SAMPLE], "report: unknown option '--frm' ('partrace report --help' lists them)"),
+                           (["whatif", SAMPLE, SAMPLE], "whatif: one operand at a time")]:
+            r = cli(*args, check=False)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(said, r.stderr, args)
+            self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+
+    def test_empty_windows_say_the_same_everywhere(self):
+        out = os.path.join(self.tmp, "x.pftrace")
+        said = "nothing of the run falls inside the window (from 0 s after the run's first event, in NVTX ranges " \
+               "'nosuch'); the run spans 4.107 s; its NVTX ranges: 'warmup', 'prefill', 'decode'"
+        for args in (["report"], ["compare"], ["export", "--perfetto", "-o", out], ["export", "--chrome", "-o", out]):
+            r = cli(*args, "--phase", "nosuch", SAMPLE, check=False)
+            self.assertEqual(r.returncode, 1, args)
+            self.assertIn(said, r.stderr, args)
+            self.assertFalse(os.path.exists(out), args)
+        r = cli("export", "--perfetto", "-o", out, "--ranks", "9", SAMPLE, check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--ranks 9 matches no rank of this run (ranks 0 to 3)", r.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_outputs_checked_first_and_their_folders_made(self):
+        deep = os.path.join(self.tmp, "a", "b", "t.pftrace")
+        cli("export", "--perfetto", "-o", deep, SAMPLE)
+        self.assertTrue(os.path.isfile(deep))
+        html = os.path.join(self.tmp, "c", "r.html")
+        self.assertEqual(cli("report", "--html", html, SAMPLE).returncode, 0)
+        r = cli("report", "--html", html, SAMPLE, check=False)  # refused before printing anything
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertIn(html + " exists (--force replaces it)", r.stderr)
+        self.assertEqual(cli("report", "--force", "--html", html, SAMPLE).returncode, 0)
+        r = cli("compare", "--html", html, SAMPLE, check=False)
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+
+    def test_dump_demangles(self):
+        engine = os.path.join(os.path.dirname(SAMPLE), "..", "gpu-engine-metrics", "traced")
+        shown = cli("dump", engine).stdout
+        mangled = cli("dump", "--mangled", engine).stdout
+        self.assertIn("::rmsnorm\n", shown)
+        self.assertNotIn("_Z", "".join(l for l in shown.splitlines() if " kernel " in l))
+        self.assertIn("7rmsnormEPKtS1_jfPt", mangled)
+        line = json.loads(next(l for l in cli("dump", "--json", engine).stdout.splitlines() if '"kernel"' in l))
+        self.assertFalse(line["name"].startswith("_Z"))
+
+    def test_completions_and_man_pages(self):
+        bash = cli("help", "--completion", "bash").stdout
+        subprocess.run(["bash", "-n"], input=bash, text=True, check=True)
+        self.assertIn("report) opts=\"--json --markdown --html --force --from --to --phase", bash)
+        zsh = cli("help", "--completion", "zsh").stdout
+        self.assertTrue(zsh.startswith("#compdef partrace"))
+        if shutil.which("zsh"):
+            subprocess.run(["zsh", "-n"], input=zsh, text=True, check=True)
+        r = cli("help", "--completion", "fish", check=False)
+        self.assertEqual(r.returncode, 2)
+        for name in [None] + COMMANDS:
+            page = cli("help", "--man", *([name] if name else [])).stdout
+            self.assertTrue(page.startswith(".TH PARTRACE"), name)
+            if shutil.which("groff"):
+                rendered = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z"], input=page, text=True,
+                                          capture_output=True)
+                self.assertEqual((rendered.returncode, rendered.stderr), (0, ""), name)
 
 
 if __name__ == "__main__":
