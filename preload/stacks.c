@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef PT_HAVE_LIBUNWIND
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#endif
 
 #include <partrace/format.h>
 
@@ -22,8 +24,15 @@ void pt_stacks_config(void)
 {
     pt_stacks_level = pt_cfg.stacks; /* its choices are "0|1|all": 0, 1, 2 */
     pt_stacks_skip_object((const void *)pt_stacks_config);
+#ifdef PT_HAVE_LIBUNWIND
     if (pt_stacks_level) /* each thread caches its own unwind info: no lock shared per stack */
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+#else
+    if (pt_stacks_level) {
+        pt_warn("PARTRACE_STACKS: this libpartrace.so was built without libunwind; no call stacks");
+        pt_stacks_level = 0;
+    }
+#endif
 }
 
 /* Objects whose frames at the top of a stack are not the application's: ours first. */
@@ -84,7 +93,11 @@ static int skipped(uintptr_t pc)
 void pt_stack_emit(uint16_t ref_kind, uint64_t ref)
 {
     void *raw[PT_STACK_MAX_FRAMES + PT_STACK_SKIP_ROOM];
+#ifdef PT_HAVE_LIBUNWIND
     int got = unw_backtrace(raw, (int)(sizeof raw / sizeof *raw));
+#else
+    int got = 0; /* never asked: stacks are off without libunwind */
+#endif
     int first = 0;
     while (first < got && skipped((uintptr_t)raw[first]))
         first++; /* our wrappers (or CUPTI, the driver) are not the application */

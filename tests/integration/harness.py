@@ -25,6 +25,18 @@ MIX_CALLS = len(MIX) + 1  # + the AllReduce on the split child
 HEADER = struct.Struct("<8sHHIIIQQII64s")
 
 
+def build_setting(name):
+    """A value of the build's CMake cache ("ON", "OFF", ...), None when it is not there."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def sanitizer_preload():
     """Under a sanitizer build the sanitizer runtime must come first in LD_PRELOAD."""
     if os.environ.get("PT_TSAN") == "1":

@@ -1,9 +1,12 @@
 """PARTRACE_STACKS: call stacks of communicator creations (1) and of every NCCL call (all), as
 return addresses that the reader turns into function+offset (object) with the loaded objects
 recorded beside them."""
-from harness import (DRIVER, MIX_CALLS, TraceTest, events, main, nccl, of_kind, run_traced)
+import unittest
+
+from harness import (DRIVER, MIX_CALLS, TraceTest, build_setting, events, main, nccl, of_kind, run_traced)
 
 
+@unittest.skipIf(build_setting("PT_STACKS") == "OFF", "this build has no libunwind: stacks are off")
 class Stacks(TraceTest):
     def test_every_call(self):
         run_traced([DRIVER, "--iters", "2"], self.run_dir, PARTRACE_STACKS="all")
