@@ -13,6 +13,7 @@
 #define PT_ENGINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "layout.h"
@@ -39,9 +40,10 @@ struct pt_engine_opts {
 
 /* Runs the rank to the end of its load. Returns 0, or -1 with a message. */
 int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen);
-/* Reads OUT/requests-*.tsv of every replica and OUT/rank-*.mem of every rank and prints (and
- * writes OUT/summary.json) TTFT, TPOT, throughput, KV hit rate and the most GPU memory a rank
- * held. Returns 0, -1 when no results are there. */
-int pt_engine_summarise(const char *out_dir, const char *label);
+/* Reads OUT/requests-*.tsv of every replica and OUT/rank-*.mem of every rank: TTFT, TPOT,
+ * throughput, KV hit rate and the most GPU memory a rank held, as one line on stdout, or as JSON
+ * into json_out when it is not NULL. Never writes into OUT. Returns 0, -1 when no results are
+ * there (or the JSON could not be written). */
+int pt_engine_summarise(const char *out_dir, const char *label, FILE *json_out);
 
 #endif

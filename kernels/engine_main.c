@@ -1,7 +1,7 @@
 /* pt_engine: the reference inference engine's command.
  *   pt_engine [--nproc N] [options]      N processes, one per GPU (the engine's own launcher);
  *                                        without --nproc, one rank from RANK / WORLD_SIZE (torchrun)
- *   pt_engine summarise OUT_DIR          the serving results of a finished run
+ *   pt_engine summarise OUT_DIR [--json] the serving results of a finished run (nothing written)
  * Options: --model NAME (tiny) --layout tp=..,pp=..,dp=..,ep=.. --requests N --input L
  * --output L --concurrency C | --rate R --shared-prefix F --seed S --kv-blocks N
  * --block-tokens B --max-seqs N --max-batch-tokens N --micro-batches M (PP; default pp)
@@ -25,7 +25,7 @@ static int usage(const char *why)
                     "       [--seed S] [--kv-blocks N] [--block-tokens B] [--max-seqs N] [--max-batch-tokens N]\n"
                     "       [--micro-batches M] [--out DIR] [--dump-logits PREFIX] [--straggle RANK:US] [--route-skew S]\n"
                     "       [--prefix-cache on|off] [--metrics-port P]\n"
-                    "       pt_engine summarise OUT_DIR\n",
+                    "       pt_engine summarise OUT_DIR [--json]\n",
             why, pt_model_presets());
     return 2;
 }
@@ -57,8 +57,12 @@ static double real(const char *opt, const char *v, double min, double max)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "summarise") == 0)
-        return pt_engine_summarise(argv[2], argv[2]) ? 1 : 0;
+    if (argc >= 2 && strcmp(argv[1], "summarise") == 0) { /* reads a run's results, writes nothing there */
+        int json = argc == 4 && !strcmp(argv[3], "--json");
+        if (argc != 3 && !json)
+            return fprintf(stderr, "usage: pt_engine summarise OUT_DIR [--json]\n"), 2;
+        return pt_engine_summarise(argv[2], argv[2], json ? stdout : NULL) ? 1 : 0;
+    }
     struct pt_engine_opts o = {.straggle_rank = -1};
     pt_model_preset("tiny", &o.model);
     o.layout = (struct pt_layout){1, 1, 1, 1};
@@ -192,5 +196,15 @@ int main(int argc, char **argv)
     char label[256];
     snprintf(label, sizeof label, "%s tp=%u pp=%u dp=%u ep=%u", o.model.name, o.layout.tp, o.layout.pp, o.layout.dp,
              o.layout.ep);
-    return pt_engine_summarise(o.out_dir, label) ? 1 : 0;
+    if (pt_engine_summarise(o.out_dir, label, NULL)) /* the line, then the run's own summary.json */
+        return 1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.json", o.out_dir);
+    FILE *f = fopen(path, "w");
+    int bad = !f || pt_engine_summarise(o.out_dir, label, f) != 0;
+    if (f)
+        bad |= fclose(f) != 0;
+    if (bad)
+        fprintf(stderr, "pt_engine: cannot write %s\n", path);
+    return bad ? 1 : 0;
 }

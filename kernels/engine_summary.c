@@ -8,7 +8,7 @@
 
 #include "serving_stats.h"
 
-int pt_engine_summarise(const char *out_dir, const char *label)
+int pt_engine_summarise(const char *out_dir, const char *label, FILE *json_out)
 {
     char pattern[4096];
     snprintf(pattern, sizeof pattern, "%s/requests-*.tsv", out_dir);
@@ -65,19 +65,24 @@ int pt_engine_summarise(const char *out_dir, const char *label)
         return -1;
     }
     free(t);
-    printf("%s: %u requests, TTFT p50 %.2f ms p99 %.2f ms, TPOT p50 %.2f ms p99 %.2f ms, "
-           "%.0f output tokens/s, %.0f tokens/s in all, KV hit rate %.1f %%, GPU memory %.2f GiB\n",
-           label, s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.tpot_p50_s * 1e3, s.tpot_p99_s * 1e3,
-           s.output_tokens_per_s, s.total_tokens_per_s, 100 * s.kv_hit_rate, most / 1073741824.0);
-    snprintf(pattern, sizeof pattern, "%s/summary.json", out_dir);
-    FILE *f = fopen(pattern, "w");
-    if (f) {
-        fprintf(f, "{\"label\": \"%s\", \"requests\": %u, \"ttft_p50_ms\": %.3f, \"ttft_p99_ms\": %.3f, "
-                   "\"ttft_mean_ms\": %.3f, \"tpot_p50_ms\": %.3f, \"tpot_p99_ms\": %.3f, \"output_tokens_per_s\": %.1f, "
-                   "\"total_tokens_per_s\": %.1f, \"kv_hit_rate\": %.4f, \"span_s\": %.3f, \"gpu_bytes_max\": %llu}\n",
-                label, s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.ttft_mean_s * 1e3, s.tpot_p50_s * 1e3,
-                s.tpot_p99_s * 1e3, s.output_tokens_per_s, s.total_tokens_per_s, s.kv_hit_rate, s.span_s, most);
-        fclose(f);
+    if (!json_out) {
+        printf("%s: %u requests, TTFT p50 %.2f ms p99 %.2f ms, TPOT p50 %.2f ms p99 %.2f ms, "
+               "%.0f output tokens/s, %.0f tokens/s in all, KV hit rate %.1f %%, GPU memory %.2f GiB\n",
+               label, s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.tpot_p50_s * 1e3, s.tpot_p99_s * 1e3,
+               s.output_tokens_per_s, s.total_tokens_per_s, 100 * s.kv_hit_rate, most / 1073741824.0);
+        return 0;
+    }
+    fprintf(json_out, "{\"label\": \"");
+    for (const unsigned char *c = (const unsigned char *)label; *c; c++) /* a JSON string */
+        fprintf(json_out, *c == '"' || *c == '\\' ? "\\%c" : *c < 0x20 ? "\\u%04x" : "%c", *c);
+    fprintf(json_out, "\", \"requests\": %u, \"ttft_p50_ms\": %.3f, \"ttft_p99_ms\": %.3f, "
+                      "\"ttft_mean_ms\": %.3f, \"tpot_p50_ms\": %.3f, \"tpot_p99_ms\": %.3f, \"output_tokens_per_s\": %.1f, "
+                      "\"total_tokens_per_s\": %.1f, \"kv_hit_rate\": %.4f, \"span_s\": %.3f, \"gpu_bytes_max\": %llu}\n",
+            s.requests, s.ttft_p50_s * 1e3, s.ttft_p99_s * 1e3, s.ttft_mean_s * 1e3, s.tpot_p50_s * 1e3,
+            s.tpot_p99_s * 1e3, s.output_tokens_per_s, s.total_tokens_per_s, s.kv_hit_rate, s.span_s, most);
+    if (ferror(json_out)) {
+        fprintf(stderr, "pt_engine: writing the summary failed\n");
+        return -1;
     }
     return 0;
 }

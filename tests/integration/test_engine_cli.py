@@ -54,11 +54,15 @@ class EngineCli(unittest.TestCase):
             for rank, gib in ((0, 1.5), (1, 2.25)):
                 with open(os.path.join(out, f"rank-{rank}.mem"), "w") as f:
                     f.write(f"{int(gib * (1 << 30))}\n")
+            before = {f: open(os.path.join(out, f)).read() for f in os.listdir(out)}
             proc = self.run_engine("summarise", out)
             self.assertEqual(proc.returncode, 0, proc.stderr)
             self.assertIn("2 requests, TTFT p50 200.00 ms", proc.stdout)
             self.assertIn("KV hit rate 25.0 %, GPU memory 2.25 GiB", proc.stdout)
-            summary = json.load(open(os.path.join(out, "summary.json")))
+            proc = self.run_engine("summarise", out, "--json")
+            summary = json.loads(proc.stdout)
+            # its input is left as it was: nothing written into the run's folder
+            self.assertEqual({f: open(os.path.join(out, f)).read() for f in os.listdir(out)}, before)
         self.assertAlmostEqual(summary["tpot_p50_ms"], 100.0, places=3)
         self.assertAlmostEqual(summary["output_tokens_per_s"], 9.5, places=3)
         self.assertAlmostEqual(summary["kv_hit_rate"], 0.25, places=4)
