@@ -112,6 +112,18 @@ class Conventions(TraceTest):
         r = cli("help", "nosuch", check=False)
         self.assertEqual((r.returncode, r.stderr), (2, "partrace: help: no command 'nosuch' ('partrace help' lists them)\n"))
 
+    def test_each_page_holds_its_help(self):
+        docs = os.path.join(os.path.dirname(__file__), "..", "..", "docs")
+        for name in COMMANDS:
+            page = os.path.join(docs, f"partrace-{name}.md")
+            if name == "help":
+                self.assertFalse(os.path.exists(page))
+                continue
+            with open(page, encoding="utf-8") as f:
+                text = f.read()
+            self.assertIn("```\n" + cli(name, "--help").stdout + "```\n", text,
+                          f"{page}: run scripts/help_to_docs.py BUILD")
+
     def test_version(self):
         out = cli("--version").stdout
         self.assertRegex(out, r"^partrace \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(\+changes)?|unknown)\), trace format 3\.\d+\n$")
