@@ -51,7 +51,7 @@ int cmd_dump(int argc, char **argv)
         const struct pt_rec_hdr *h;
         while (pt_reader_next(r, &h) == 1) {
             pt_trace_ctx_learn(&ctx, h);
-            pt_dump_record(h, pid, &ctx, json, pt_flag(&a, "--mangled"));
+            pt_dump_record(stdout, h, pid, &ctx, json, pt_flag(&a, "--mangled"));
         }
         pt_trace_ctx_free(&ctx);
         const char *w = pt_reader_warning(r);

@@ -3,12 +3,14 @@
 #define PT_DUMP_RECORDS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "read/trace_context.h"
 
-/* Prints record h of process pid as one line on stdout: text, or JSON (json != 0). ctx is what
- * its file taught so far (names, stacks' symbols, kernels' calls). */
-void pt_dump_record(const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx, int json,
+/* Prints record h of process pid as one line on out: text, or JSON (json != 0), kernel names
+ * demangled unless mangled. ctx is what its file taught so far (names, stacks' symbols, kernels'
+ * calls). */
+void pt_dump_record(FILE *out, const struct pt_rec_hdr *h, uint32_t pid, const struct pt_trace_ctx *ctx, int json,
                     int mangled);
 
 #endif
