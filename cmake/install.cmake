@@ -1,11 +1,13 @@
 # What `cmake --install` puts where, and the packages CPack makes of it (.deb, .tar.gz):
 #   bin/partrace, bin/pt_model_config
 #   lib/libpartrace.so          (record finds it in ../lib beside bin/partrace)
+#   lib/libpartrace_reader.so   (the reader for the Python module, python/)
 #   share/man/man1/partrace*.1  (made from the commands' own help tables: partrace help --man)
 #   share/bash-completion/completions/partrace, share/zsh/site-functions/_partrace
 #   share/doc/partrace/         (README and docs/)
 include(GNUInstallDirs)
 install(TARGETS partrace_cli pt_model_config RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS partrace_reader LIBRARY DESTINATION lib) # where the Python module looks: ../lib beside bin/partrace
 if(TARGET partrace)
   install(TARGETS partrace LIBRARY DESTINATION lib) # where record looks: ../lib beside bin/partrace
 endif()

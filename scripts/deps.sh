@@ -17,4 +17,6 @@ if [ ! -f /usr/local/cuda/include/nccl.h ] && [ ! -f "${CUDA_HOME:-/nonexistent}
     echo "partrace: nccl.h not found: install the CUDA toolkit at /usr/local/cuda or set CUDA_HOME" >&2
     exit 1
 fi
+# The Python module's tests: pandas for its DataFrames, wheel for `pip install ./python`.
+python3 -c 'import pandas, wheel' 2>/dev/null || python3 -m pip install -q pandas wheel
 "$(dirname "$0")/libunwind.sh"
