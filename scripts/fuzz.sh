@@ -6,6 +6,7 @@
 #   fuzz_run_dir report, info, dump and the exporters on fuzzed run directories of several
 #                files, some of them bad (empty, cut, directories, dangling links, FIFOs)
 #   fuzz_check   partrace check on fuzzed Perfetto files
+#   fuzz_hf_config  whatif's config.json reader on fuzzed text, seeded with the engine's presets
 #   scripts/fuzz.sh [SECONDS per target, default 60]     (exit 1 when a target finds a crash)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,10 @@ cmake --build build-fuzz -j"$(nproc)" >/dev/null
 [ -x build/tools/gen_trace ] && [ -x build/partrace ] || {
     cmake -S . -B build >/dev/null && cmake --build build -j"$(nproc)" >/dev/null; }
 CORPUS=build-fuzz/corpus
-rm -rf "$CORPUS" && mkdir -p "$CORPUS/report" "$CORPUS/check" "$CORPUS/run_dir" "$CORPUS/runs"
+rm -rf "$CORPUS" && mkdir -p "$CORPUS/report" "$CORPUS/check" "$CORPUS/run_dir" "$CORPUS/runs" "$CORPUS/hf_config"
+for preset in small moe-small; do
+    build/pt_model_config "$preset" > "$CORPUS/hf_config/$preset.json"
+done
 seed=0
 for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 4096 1 3" "mixed 2 2 1 4"; do
     run=$CORPUS/runs/$seed
@@ -61,7 +65,7 @@ for reader in 0 1 2 3 4 5; do
       for f in "$run"/*.ptrace; do printf '\0'; cat "$f"; printf 'PTFZ'; done; } > "$CORPUS/run_dir/$reader-metrics"
 done
 status=0
-for target in fuzz_report fuzz_run_dir fuzz_check; do
+for target in fuzz_report fuzz_run_dir fuzz_check fuzz_hf_config; do
     corpus=$CORPUS/${target#fuzz_}
     echo "== $target, $SECONDS_EACH s"
     rm -f build-fuzz/$target-sanitizer.*
