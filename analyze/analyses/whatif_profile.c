@@ -193,6 +193,25 @@ static void fit_links(const struct pt_report *r, struct pt_wi_profile *p)
     }
 }
 
+/* The measured row's shares of GPU time over the serving steps alone (first step's start to the
+ * last one's end), as the predictions' are: a whole run's include its start-up. Its serving
+ * figures stay the whole run's (the first requests arrive before the first step). */
+static void serving_window_shares(const char *run, uint64_t run_start, uint64_t from, uint64_t to,
+                                  struct pt_compare_run *row)
+{
+    struct pt_report_opts o = {.window = {.from_s = (double)(from - run_start) / 1e9,
+                                          .to_s = (double)(to - run_start) / 1e9},
+                               .quiet = 1, .again = 1};
+    struct pt_report r;
+    if (from < run_start || to <= from || pt_report_build(run, &o, &r) != 0)
+        return;
+    struct pt_compare_run w;
+    pt_compare_run_of(&r, run, 0, &w);
+    for (int m = PT_RM_gpu_busy_pct; m <= PT_RM_idle_pct; m++)
+        row->v[m] = w.v[m];
+    pt_report_free(&r);
+}
+
 int pt_wi_profile_build(const char *run, const char *config, struct pt_wi_profile *p,
                         struct pt_compare_run *measured, char *err, size_t errlen)
 {
@@ -206,7 +225,7 @@ int pt_wi_profile_build(const char *run, const char *config, struct pt_wi_profil
             return 2;
         p->shape_from = config;
     }
-    struct pt_report_opts o = {.window = {0, -1, NULL}, .quiet = 1};
+    struct pt_report_opts o = {.window = {.from_s = 0, .to_s = -1}, .quiet = 1};
     struct pt_report r;
     if (pt_report_build(run, &o, &r) != 0) {
         pt_report_free(&r);
@@ -287,6 +306,8 @@ int pt_wi_profile_build(const char *run, const char *config, struct pt_wi_profil
                              : "no kernels inside its steps: record with PARTRACE_CUDA=kernels");
         goto out;
     }
+    if (measured)
+        serving_window_shares(run, o.window.run_start, steps.v[0].start, steps.v[steps.n - 1].end, measured);
     /* Replay: which tokens each measured step computed. */
     rep.s = &steps;
     rep.work = calloc(steps.n, sizeof *rep.work);

@@ -108,6 +108,8 @@ class Whatif(TraceTest):
         own = self.row(w, "1 GPU")  # the run's own layout through the model gives the run back
         for key in ("ttft_p50_ms", "tpot_p50_ms", "output_tokens_per_s"):
             self.assertAlmostEqual(own["serving"][key] / measured["serving"][key], 1.0, places=4, msg=key)
+        for key in ("gpu_busy_pct", "idle_pct"):  # the measured shares are the serving steps' too
+            self.assertAlmostEqual(own["shares"][key], measured["shares"][key], delta=0.1, msg=key)
         for label, (tp, pp, dp) in {"TP2×DP2": (2, 1, 2), "PP4": (1, 4, 1), "TP4": (4, 1, 1),
                                     "TP2×PP2": (2, 2, 1), "DP4": (1, 1, 4)}.items():
             want, got = predict(tp, pp, dp, n, conc, prompt, output), self.row(w, label)
