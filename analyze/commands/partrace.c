@@ -1,16 +1,10 @@
-/* partrace: the commands' table and the entry point. Each command is cmd-<name>.c with its
- * options in a struct pt_command (options.h). */
+/* partrace: the entry point. Each command is cmd-<name>.c with its options in a struct
+ * pt_command (options.h), listed in command_table.c. */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands/cli.h"
 #include "commands/options.h"
-
-const struct pt_command *const pt_commands[] = {
-    &pt_cmd_record, &pt_cmd_info, &pt_cmd_dump, &pt_cmd_report, &pt_cmd_diff, &pt_cmd_compare,
-    &pt_cmd_whatif, &pt_cmd_export, &pt_cmd_check, &pt_cmd_help,
-};
-const int pt_n_commands = sizeof pt_commands / sizeof *pt_commands;
 
 int main(int argc, char **argv)
 {
