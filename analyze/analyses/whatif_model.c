@@ -167,9 +167,9 @@ double pt_wi_step_ns(const struct pt_wi_profile *p, const struct pt_wi_layout *l
     return step_ns(p, l, st, NULL);
 }
 
-static double predicted_step(const struct pt_wi_step *st, uint32_t replica, size_t step, void *arg)
+static double predicted_step(const struct pt_wi_step *st, size_t step, void *arg)
 {
-    (void)replica, (void)step;
+    (void)step;
     struct step_sum *s = arg;
     double ns = step_ns(s->p, s->l, st, s->share_ns);
     s->total_ns += ns;
@@ -208,12 +208,5 @@ int pt_wi_predict(const struct pt_wi_profile *p, const struct pt_wi_layout *l, s
         if (rest > 0)
             out->mem_gib += rest * p->tp_measured / (l->tp * l->pp) / gib;
     }
-    /* A decode step of each replica's share of the concurrency at mid-output context. */
-    double rows = p->load.concurrency ? ceil((double)p->load.concurrency / l->dp) : 1, ctx = 0;
-    for (size_t i = 0; i < p->load.n; i++)
-        ctx += p->load.req[i].prompt + p->load.req[i].output / 2.0;
-    ctx = p->load.n ? ctx / p->load.n : 0;
-    struct pt_wi_step decode = {(uint32_t)rows, 0, (uint32_t)rows, rows * ctx, (uint32_t)ctx};
-    out->step_ms_decode = step_ns(p, l, &decode, NULL) / 1e6;
     return 0;
 }

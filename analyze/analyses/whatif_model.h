@@ -84,7 +84,6 @@ struct pt_wi_prediction {
     struct pt_wi_result res;
     double share_pct[PT_WI_SHARES];
     double mem_gib;           /* weights and KV cache per GPU (the run's buffers scaled) */
-    double step_ms_decode;    /* one decode step of the run's mean decode batch */
 };
 
 /* What one step of a replica costs under layout l (ns). */

@@ -160,9 +160,8 @@ static double period_s(const struct steps *s, size_t k)
     return (double)(next > m->start ? next - m->start : 0) / 1e9;
 }
 
-static double replayed_step(const struct pt_wi_step *st, uint32_t replica, size_t step, void *arg)
+static double replayed_step(const struct pt_wi_step *st, size_t step, void *arg)
 {
-    (void)replica;
     struct replay *r = arg;
     if (step >= r->s->n)
         return r->mean_period_s;
@@ -233,7 +232,7 @@ int pt_wi_profile_build(const char *run, const char *config, struct pt_wi_profil
         return 1;
     }
     int rc = 1;
-    struct pt_request **q = NULL, **mine = NULL;
+    struct pt_request **q = NULL;
     struct steps steps = {0};
     struct replay rep = {0};
     struct pt_wi_load lead = {0};
@@ -256,10 +255,9 @@ int pt_wi_profile_build(const char *run, const char *config, struct pt_wi_profil
         *measured = row;
     /* The load: every request with a prompt length and a token, in arrival order. */
     q = malloc((r.requests.n ? r.requests.n : 1) * sizeof *q);
-    mine = malloc((r.requests.n ? r.requests.n : 1) * sizeof *mine);
     p->load.req = calloc(r.requests.n ? r.requests.n : 1, sizeof *p->load.req);
     lead.req = calloc(r.requests.n ? r.requests.n : 1, sizeof *lead.req);
-    if (!q || !mine || !p->load.req || !lead.req) {
+    if (!q || !p->load.req || !lead.req) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
@@ -290,7 +288,7 @@ int pt_wi_profile_build(const char *run, const char *config, struct pt_wi_profil
     size_t n_mine = 0;
     for (size_t i = 0; i < n; i++)
         if (q[i]->owner.source == leader)
-            lead.req[n_mine] = p->load.req[i], mine[n_mine++] = q[i];
+            lead.req[n_mine++] = p->load.req[i];
     lead.n = n_mine;
     uint32_t replicas = (uint32_t)((n + n_mine - 1) / n_mine);
     lead.concurrency = p->load.concurrency ? (p->load.concurrency + replicas - 1) / replicas : 0;
@@ -375,7 +373,6 @@ int pt_wi_profile_build(const char *run, const char *config, struct pt_wi_profil
     rc = 0;
 out:
     free(q);
-    free(mine);
     free(lead.req);
     free(steps.v);
     free(rep.work);

@@ -21,9 +21,9 @@ static double pairs(uint32_t at, uint32_t n)
     return (double)n * at + (double)n * (n + 1) / 2.0;
 }
 
-/* One replica: requests mine[0..n) in arrival order. Fills each request's times in seqs. */
+/* One replica: its requests s[0..n) in arrival order. Fills each one's times. */
 static int run_replica(struct seq *s, size_t n, uint32_t conc, const struct pt_wi_sched_cfg *cfg,
-                       pt_wi_step_cost cost, void *arg, uint32_t replica, struct pt_wi_result *out)
+                       pt_wi_step_cost cost, void *arg, struct pt_wi_result *out)
 {
     size_t *running = malloc((n ? n : 1) * sizeof *running), n_running = 0;
     uint32_t *chunk = malloc((n ? n : 1) * sizeof *chunk);
@@ -80,9 +80,8 @@ static int run_replica(struct seq *s, size_t n, uint32_t conc, const struct pt_w
             }
             break; /* cannot happen: a running sequence always gets a token */
         }
-        double dt = cost(&st, replica, steps++, arg);
+        double dt = cost(&st, steps++, arg);
         t += dt > 0 ? dt : 0;
-        out->busy_s += dt > 0 ? dt : 0;
         /* Results: each sampled row gets its token; finished sequences leave. */
         size_t kept = 0;
         for (size_t i = 0; i < n_running; i++) {
@@ -107,8 +106,6 @@ static int run_replica(struct seq *s, size_t n, uint32_t conc, const struct pt_w
         n_running = kept;
     }
     out->steps += steps;
-    if (replica == 0)
-        out->steps_first = steps;
     free(running);
     free(chunk);
     return 0;
@@ -140,7 +137,7 @@ int pt_wi_simulate(const struct pt_wi_load *load, const struct pt_wi_sched_cfg *
                 mine[k].to_compute = 1;
             k++;
         }
-        if (run_replica(mine, k, conc, cfg, cost, arg, rep, out) != 0) {
+        if (run_replica(mine, k, conc, cfg, cost, arg, out) != 0) {
             rc = -1;
             goto out;
         }

@@ -39,16 +39,14 @@ struct pt_wi_step {
     uint32_t max_ctx;         /* the most positions one token attends to */
 };
 
-/* Seconds the step takes; replica is the replica's index, step the step's index in it. */
-typedef double (*pt_wi_step_cost)(const struct pt_wi_step *st, uint32_t replica, size_t step, void *arg);
+/* Seconds the step takes; step is its index in its replica. */
+typedef double (*pt_wi_step_cost)(const struct pt_wi_step *st, size_t step, void *arg);
 
 struct pt_wi_result {
     double ttft_ms[3], tpot_ms[3];  /* p50, p90, p99 over all requests (nearest rank) */
     double tokens_per_s;            /* all output tokens / (last token − first arrival) */
     uint64_t tokens;
     size_t steps;                   /* of every replica */
-    size_t steps_first;             /* of replica 0 */
-    double busy_s;                  /* Σ over replicas of its steps' time */
     double span_s;                  /* first arrival to last token */
 };
 
