@@ -10,8 +10,6 @@
 #include "analyses/report_build.h"
 #include "outputs/dump_records.h"
 #include "outputs/output.h"
-#include "read/trace_context.h"
-#include "read/trace_reader.h"
 #include "read/trace_set.h"
 
 #define PT_STR(x) #x
@@ -38,24 +36,13 @@ __attribute__((visibility("default"))) char *pt_api_records_json(const char *pat
     FILE *out = open_memstream(&text, &n);
     int bad = !out;
     for (size_t i = 0; !bad && i < set.count; i++) {
-        struct pt_reader *r;
-        if (pt_reader_open(set.paths[i], &r, err, errlen) != 0) {
-            bad = 1;
-            break;
-        }
-        uint32_t pid = pt_reader_header(r)->pid;
-        struct pt_trace_ctx ctx = {0};
-        const struct pt_rec_hdr *h;
-        while (pt_reader_next(r, &h) == 1) {
-            pt_trace_ctx_learn(&ctx, h);
-            pt_dump_record(out, h, pid, &ctx, 1, mangled);
-        }
-        if (pt_reader_stats(r)->corrupt) {
-            snprintf(err, errlen, "%s: %s", set.paths[i], pt_reader_warning(r));
-            bad = 1;
-        }
-        pt_trace_ctx_free(&ctx);
-        pt_reader_close(r);
+        char why[512];
+        int damaged, rc = pt_dump_file(out, set.paths[i], 1, mangled, &damaged, why, sizeof why);
+        if (rc < 0) /* the reason names the file */
+            snprintf(err, errlen, "%s", why);
+        else if (damaged) /* a tail merely cut short still gives its records */
+            snprintf(err, errlen, "%s: %s", set.paths[i], why);
+        bad = rc < 0 || damaged;
     }
     if (out)
         bad |= fclose(out) != 0;

@@ -9,8 +9,6 @@
 
 #include "commands/cli.h"
 #include "outputs/dump_records.h"
-#include "read/trace_context.h"
-#include "read/trace_reader.h"
 #include "read/trace_set.h"
 
 static const struct pt_option options[] = {
@@ -40,28 +38,16 @@ int cmd_dump(int argc, char **argv)
         pt_error("warning: %s", set.warning);
     int status = 0;
     for (size_t i = 0; i < set.count; i++) {
-        struct pt_reader *r;
-        if (pt_reader_open(set.paths[i], &r, err, sizeof err) != 0) {
+        int damaged, rc = pt_dump_file(stdout, set.paths[i], json, pt_flag(&a, "--mangled"), &damaged, err,
+                                       sizeof err);
+        if (rc < 0) {
             pt_error("%s", err);
             status = 1;
-            continue;
-        }
-        uint32_t pid = pt_reader_header(r)->pid;
-        struct pt_trace_ctx ctx = {0};
-        const struct pt_rec_hdr *h;
-        while (pt_reader_next(r, &h) == 1) {
-            pt_trace_ctx_learn(&ctx, h);
-            pt_dump_record(stdout, h, pid, &ctx, json, pt_flag(&a, "--mangled"));
-        }
-        pt_trace_ctx_free(&ctx);
-        const char *w = pt_reader_warning(r);
-        if (w) {
+        } else if (rc > 0) {
             fflush(stdout);
-            pt_error("warning: %s", w);
-            if (pt_reader_stats(r)->corrupt)
-                status = 1;
+            pt_error("warning: %s", err);
+            status |= damaged;
         }
-        pt_reader_close(r);
     }
     pt_trace_set_free(&set);
     if (fflush(stdout) != 0)

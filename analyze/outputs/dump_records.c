@@ -10,6 +10,7 @@
 
 #include <partrace/format.h>
 
+#include "read/trace_reader.h"
 #include "util/diag.h"
 #include "format/names.h"
 #include "util/demangle.h"
@@ -477,4 +478,27 @@ void pt_dump_record(FILE *out, const struct pt_rec_hdr *h, uint32_t pid, const s
         print(h, &at);
     else if (json)
         fprintf(out, "}\n");
+}
+
+int pt_dump_file(FILE *out, const char *path, int json, int mangled, int *damaged, char *err, size_t errlen)
+{
+    struct pt_reader *r;
+    *damaged = 0;
+    if (pt_reader_open(path, &r, err, errlen) != 0)
+        return -1;
+    uint32_t pid = pt_reader_header(r)->pid;
+    struct pt_trace_ctx ctx = {0};
+    const struct pt_rec_hdr *h;
+    while (pt_reader_next(r, &h) == 1) {
+        pt_trace_ctx_learn(&ctx, h);
+        pt_dump_record(out, h, pid, &ctx, json, mangled);
+    }
+    pt_trace_ctx_free(&ctx);
+    const char *w = pt_reader_warning(r);
+    if (w) {
+        snprintf(err, errlen, "%s", w);
+        *damaged = pt_reader_stats(r)->corrupt != 0;
+    }
+    pt_reader_close(r);
+    return w ? 1 : 0;
 }
