@@ -34,6 +34,37 @@ static int scan_string(struct scan *s, const char **from, const char **to)
     return 0;
 }
 
+/* An object member's key and the colon after it: the key's raw bytes in [*from, *to). */
+static int scan_key(struct scan *s, const char **from, const char **to)
+{
+    skip_ws(s);
+    if (scan_string(s, from, to) != 0)
+        return -1;
+    skip_ws(s);
+    return s->p < s->end && *s->p++ == ':' ? 0 : -1;
+}
+
+/* After a member or element: 1 at the closing bracket (stepped over), 0 after a comma, -1 else. */
+static int after_item(struct scan *s, char close)
+{
+    skip_ws(s);
+    if (s->p >= s->end)
+        return -1;
+    if (*s->p == close)
+        return s->p++, 1;
+    return *s->p++ == ',' ? 0 : -1;
+}
+
+/* An opening bracket: 1 when the object or array is empty (closed too), 0 when items follow. */
+static int open_bracket(struct scan *s, char close)
+{
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == close)
+        return s->p++, 1;
+    return 0;
+}
+
 /* Steps over one value of any kind. Nesting is bounded, so that no input runs the stack out. */
 static int skip_value(struct scan *s, int depth)
 {
@@ -45,28 +76,14 @@ static int skip_value(struct scan *s, int depth)
         return scan_string(s, &a, &b);
     if (*s->p == '{' || *s->p == '[') {
         char close = *s->p == '{' ? '}' : ']';
-        s->p++;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == close)
-            return s->p++, 0;
+        if (open_bracket(s, close))
+            return 0;
         for (;;) {
-            if (close == '}') {
-                skip_ws(s);
-                if (scan_string(s, &a, &b) != 0)
-                    return -1;
-                skip_ws(s);
-                if (s->p >= s->end || *s->p++ != ':')
-                    return -1;
-            }
-            if (skip_value(s, depth + 1) != 0)
+            if ((close == '}' && scan_key(s, &a, &b) != 0) || skip_value(s, depth + 1) != 0)
                 return -1;
-            skip_ws(s);
-            if (s->p >= s->end)
-                return -1;
-            if (*s->p == close)
-                return s->p++, 0;
-            if (*s->p++ != ',')
-                return -1;
+            int end = after_item(s, close);
+            if (end)
+                return end > 0 ? 0 : -1;
         }
     }
     const char *start = s->p; /* number or literal */
@@ -143,17 +160,11 @@ static int read_object(struct scan *s, struct found *f, int depth)
     skip_ws(s);
     if (s->p >= s->end || *s->p != '{')
         return -1;
-    s->p++;
-    skip_ws(s);
-    if (s->p < s->end && *s->p == '}')
-        return s->p++, 0;
+    if (open_bracket(s, '}'))
+        return 0;
     for (;;) {
         const char *a, *b;
-        skip_ws(s);
-        if (scan_string(s, &a, &b) != 0)
-            return -1;
-        skip_ws(s);
-        if (s->p >= s->end || *s->p++ != ':')
+        if (scan_key(s, &a, &b) != 0)
             return -1;
         int nested = 0;
         take(f, a, (size_t)(b - a), s, &nested);
@@ -163,13 +174,9 @@ static int read_object(struct scan *s, struct found *f, int depth)
         } else if (skip_value(s, depth + 1) != 0) {
             return -1;
         }
-        skip_ws(s);
-        if (s->p >= s->end)
-            return -1;
-        if (*s->p == '}')
-            return s->p++, 0;
-        if (*s->p++ != ',')
-            return -1;
+        int end = after_item(s, '}');
+        if (end)
+            return end > 0 ? 0 : -1;
     }
 }
 
