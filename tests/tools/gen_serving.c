@@ -24,34 +24,20 @@
 #include <partrace/format.h>
 
 #include "format/trace_file.h"
+#include "gen_records.h"
 
 static struct pt_trace_file out;
 
 static void put_string(uint32_t id, const char *text)
 {
-    _Alignas(8) char buf[256];
-    size_t n = strlen(text), size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
-    struct pt_rec_string *r = (void *)buf;
-    memset(buf, 0, size);
-    r->hdr = (struct pt_rec_hdr){PT_REC_STRING, (uint16_t)size, 1};
-    r->id = id;
-    r->text_bytes = (uint32_t)n;
-    memcpy(r->text, text, n);
-    pt_trace_file_put(&out, r, size);
+    _Alignas(8) char buf[GEN_REC_MAX];
+    pt_trace_file_put(&out, buf, gen_string_rec(buf, id, text));
 }
 
 static void nvtx(uint64_t ts, uint16_t event, const char *text)
 {
-    _Alignas(8) char buf[128];
-    size_t n = strlen(text), size = PT_REC_BYTES(sizeof(struct pt_rec_nvtx), n);
-    struct pt_rec_nvtx *r = (void *)buf;
-    memset(buf, 0, size);
-    r->hdr = (struct pt_rec_hdr){PT_REC_NVTX, (uint16_t)size, 1};
-    r->ts_ns = ts;
-    r->event = event;
-    r->text_bytes = (uint16_t)n;
-    memcpy(r->text, text, n);
-    pt_trace_file_put(&out, r, size);
+    _Alignas(8) char buf[GEN_REC_MAX];
+    pt_trace_file_put(&out, buf, gen_nvtx_rec(buf, ts, event, text));
 }
 
 static void mark(uint64_t ts, unsigned id, const char *what)

@@ -50,6 +50,7 @@
 #include <partrace/format.h>
 
 #include "format/trace_file.h"
+#include "gen_records.h"
 
 static char frame[1 << 20];
 /* Records staged before a frame is written: the recorder's half-megabyte by default;
@@ -96,15 +97,8 @@ static void flush_frame(FILE *f)
 
 static void put_string(uint32_t id, const char *text)
 {
-    _Alignas(8) char buf[256];
-    size_t n = strlen(text), size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
-    struct pt_rec_string *r = (void *)buf;
-    memset(buf, 0, size);
-    r->hdr = (struct pt_rec_hdr){PT_REC_STRING, (uint16_t)size, 1};
-    r->id = id;
-    r->text_bytes = (uint32_t)n;
-    memcpy(r->text, text, n);
-    put(r, size);
+    _Alignas(8) char buf[GEN_REC_MAX];
+    put(buf, gen_string_rec(buf, id, text));
 }
 
 static void put_env(const char *kv)
@@ -122,16 +116,8 @@ static void put_env(const char *kv)
 
 static void put_nvtx(uint64_t ts, uint16_t event, const char *text)
 {
-    _Alignas(8) char buf[128];
-    size_t n = strlen(text), size = PT_REC_BYTES(sizeof(struct pt_rec_nvtx), n);
-    struct pt_rec_nvtx *r = (void *)buf;
-    memset(buf, 0, size);
-    r->hdr = (struct pt_rec_hdr){PT_REC_NVTX, (uint16_t)size, 1};
-    r->ts_ns = ts;
-    r->event = event;
-    r->text_bytes = (uint16_t)n;
-    memcpy(r->text, text, n);
-    put(r, size);
+    _Alignas(8) char buf[GEN_REC_MAX];
+    put(buf, gen_nvtx_rec(buf, ts, event, text));
 }
 
 static const uint64_t t00 = 1000000000ull; /* the runs' time origin, ns */
@@ -421,15 +407,8 @@ static int generate_metrics(const char *dir, int scrapes, uint64_t interval)
         "vllm:num_requests_running{model_name=\"m\"}"};
     static const uint8_t types[] = {3, 3, 3, 3, 1, 1, 1, 2};
     for (uint32_t i = 0; i < 8; i++) {
-        _Alignas(8) char buf[256];
-        size_t n = strlen(series[i]), size = PT_REC_BYTES(sizeof(struct pt_rec_string), n);
-        struct pt_rec_string *r = (void *)buf;
-        memset(buf, 0, size);
-        r->hdr = (struct pt_rec_hdr){PT_REC_STRING, (uint16_t)size, 1};
-        r->id = i + 1;
-        r->text_bytes = (uint32_t)n;
-        memcpy(r->text, series[i], n);
-        pt_trace_file_put(&f, r, size);
+        _Alignas(8) char buf[GEN_REC_MAX];
+        pt_trace_file_put(&f, buf, gen_string_rec(buf, i + 1, series[i]));
     }
     for (int k = 1; k <= scrapes; k++) {
         const double v[8] = {5.0 * k, 8.0 * k, 10.0 * k, 10.0 * k, 100.0 * k, 40.0 * k, 10.0 * k, k % 7};
