@@ -4,14 +4,17 @@ docs/WHATIF.md's formulas worked out here by hand; a bundled engine sample predi
 layouts; bad layouts, configs and runs are one clear line."""
 import json
 import os
+import re
 import subprocess
+import sys
 
 from harness import BUILD, TraceTest, cli, main
 
 GEN_SERVING = os.path.join(BUILD, "tools", "gen_serving")
 GEN = os.path.join(BUILD, "tools", "gen_trace")
 MODEL_CONFIG = os.path.join(BUILD, "pt_model_config")
-SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "samples")
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+SAMPLES = os.path.join(ROOT, "samples")
 
 # The generated server's costs in ns (gen_serving.c): class → (fixed, per token / pair, per ctx).
 GEMM, ATT, HEAD, REPL = (100e3, 500.0), (20e3, 2.0, 300.0), (5e3, 50.0), (8e3, 20.0)
@@ -246,6 +249,24 @@ class Whatif(TraceTest):
         self.assertAlmostEqual(own["serving"]["tpot_p50_ms"] / measured["serving"]["tpot_p50_ms"], 1, delta=0.05)
         self.assertAlmostEqual(own["serving"]["output_tokens_per_s"] / measured["serving"]["output_tokens_per_s"],
                                1, delta=0.05)
+
+    def test_error_table_against_the_matrix(self):
+        """The one-GPU runs of samples/gpu-whatif predict docs/MATRIX.md's 4-GPU layouts within the
+        goal (median absolute error over all pairs), and docs/WHATIF.md shows the table the script
+        prints today."""
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "whatif_errors.py"), BUILD,
+                              os.path.join(SAMPLES, "gpu-whatif")], capture_output=True, text=True, check=True).stdout
+        lines = out.splitlines()
+        self.assertEqual(sum(1 for l in lines if re.match(r"\| (small|moe-small) [A-Z]", l)), 14)
+        median = next(l for l in lines if l.startswith("| all |"))
+        ttft, _, tpot, tokens = (float(c.strip().rstrip(" %")) for c in median.strip("|").split("|")[1:])
+        self.assertLessEqual(ttft, 25)
+        self.assertLessEqual(tpot, 15)
+        self.assertLessEqual(tokens, 15)
+        doc = open(os.path.join(ROOT, "docs", "WHATIF.md"), encoding="utf-8").read()
+        block = doc.split("<!-- whatif-errors begin -->\n", 1)[1].split("<!-- whatif-errors end -->", 1)[0]
+        self.assertEqual(block, out, "docs/WHATIF.md: rerun scripts/whatif_errors.py BUILD samples/gpu-whatif "
+                                     "--write docs/WHATIF.md")
 
 
 if __name__ == "__main__":
