@@ -807,6 +807,51 @@ void pt_collectives_finish(struct pt_collectives *c)
     }
 }
 
+struct pt_comm_stats *pt_collectives_add_outside(struct pt_collectives *c, uint64_t id, const int32_t *ranks,
+                                                 int32_t n, const char *cls, uint64_t follows)
+{
+    if (n < 1 || comm_known(c, id))
+        return NULL;
+    struct pt_comm_stats *s = comm_stats_find(c, id, n);
+    if (!s || members_reserve(s, n - 1) != 0)
+        return NULL;
+    memcpy(s->member_rank, ranks, (size_t)n * sizeof *ranks);
+    s->outside_class = cls;
+    s->follows = follows;
+    return s;
+}
+
+void pt_comm_add_instance(struct pt_comm_stats *s, uint16_t op, const struct pt_outside_obs *obs)
+{
+    uint64_t last = 0, end = 0, wait = 0;
+    int32_t last_m = -1, seen = 0;
+    for (int32_t m = 0; m < s->nranks; m++) {
+        if (!obs[m].present)
+            continue;
+        seen++;
+        if (last_m < 0 || obs[m].start > last) /* of equal arrivals, the lowest member */
+            last = obs[m].start, last_m = m;
+        end = obs[m].end > end ? obs[m].end : end;
+    }
+    if (!seen)
+        return;
+    for (int32_t m = 0; m < s->nranks; m++)
+        wait += obs[m].present ? last - obs[m].start : 0;
+    struct pt_coll_bucket *b = &s->ops[op][0];
+    b->count++;
+    b->transfer_ns += end > last ? end - last : 0;
+    b->wait_ns += wait;
+    b->gpu_timed++;
+    s->calls[op] += (uint64_t)seen;
+    s->instances++;
+    s->incomplete += seen < s->nranks;
+    s->gpu_times++;
+    if (seen > 1) {
+        s->last_count[last_m]++;
+        s->late_cost_ns[last_m] += wait;
+    }
+}
+
 size_t pt_collectives_count(const struct pt_collectives *c) { return c->n_comms; }
 uint64_t pt_collectives_cut(const struct pt_collectives *c) { return c->cut; }
 

@@ -60,9 +60,24 @@ struct pt_comm_stats {
     int gpu_times;                         /* instances timed with kernels */
     struct pt_run_key first;               /* its first call in the run's order (run_key.h): the
                                             * order communicators are listed in */
+    /* A group of kernels outside NCCL (outside_nccl.h) rather than a NCCL communicator: their
+     * communication class, the NCCL communicator whose ranks it was found to have (0: every
+     * rank running them) and how closely its instances' kernels ended together (median of the
+     * last end − the first end). NULL for a NCCL communicator. */
+    const char *outside_class;
+    uint64_t follows;
+    uint64_t end_spread_ns;
 };
 
 struct pt_collectives;
+
+/* One instance's kernels on the members of a group outside NCCL: member m's start and end, and
+ * whether m ran it at all. */
+struct pt_outside_obs {
+    uint64_t start, end;
+    int32_t rank;          /* global */
+    uint8_t present;
+};
 
 /* For the files of run (their number and ranks are known once it is open); NULL when out of
  * memory. */
@@ -90,6 +105,15 @@ void pt_collectives_free(struct pt_collectives *c);
  * or sequence number beyond the keys' room) or hold (out of memory): left out of the matching,
  * and said. */
 uint64_t pt_collectives_cut(const struct pt_collectives *c);
+
+/* A communicator for kernels outside NCCL: n members of global ranks `ranks` (ascending; -1
+ * for a member none of whose kernels was seen), its class. NULL when out of memory. Its
+ * instances come from pt_comm_add_instance. */
+struct pt_comm_stats *pt_collectives_add_outside(struct pt_collectives *c, uint64_t id, const int32_t *ranks,
+                                                 int32_t n, const char *cls, uint64_t follows);
+/* One instance of op on s from its members' kernels (obs[s->nranks]): its wait, transfer and
+ * straggler, as close_instance folds a NCCL collective's (bytes unknown: 0). */
+void pt_comm_add_instance(struct pt_comm_stats *s, uint16_t op, const struct pt_outside_obs *obs);
 
 /* Members seen calling, and whether a global rank is one of them; the place of a global rank
  * among the members' global ranks in ascending order (-1 when not a member). */

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "analyses/outside_nccl.h"
 #include "util/diag.h"
 #include "read/kernel_class.h"
 #include "format/names.h"
@@ -184,9 +185,9 @@ void pt_report_describe_window(const struct pt_window *w, char *out, size_t cap)
 
 /* A communicator whose ranks did not all show up: files missing from the run, or processes
  * that recorded nothing. The report goes on with what is there. */
-static void warn_missing_ranks(const struct pt_collectives *c)
+static void warn_missing_ranks_from(const struct pt_collectives *c, size_t first)
 {
-    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+    for (size_t i = first; i < pt_collectives_count(c); i++) {
         char note[512];
         if (pt_report_missing_ranks(pt_collectives_comm(c, i), note, sizeof note))
             WARN("warning: %s", note);
@@ -342,8 +343,13 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
         note_phase(r, ev);
         r->capture_ranges += pt_nvtx_is_capture_start((const struct pt_rec_nvtx *)ev->rec);
     }
-    if (kind == PT_REC_COMM_INIT && ((const struct pt_rec_comm_init *)ev->rec)->device >= 0)
-        r->totals[ev->source].gpu = ((const struct pt_rec_comm_init *)ev->rec)->device;
+    if (kind == PT_REC_COMM_INIT) {
+        const struct pt_rec_comm_init *ci = (const void *)ev->rec;
+        if (ci->device >= 0)
+            r->totals[ev->source].gpu = ci->device;
+        if (!ci->result)
+            pt_outside_note_comm(r->outside, ev->source, ci->comm_id, ci->nranks);
+    }
     const struct pt_ctx_string *name = NULL;
     if (kind == PT_REC_KERNEL)
         name = pt_trace_ctx_name(pt_source_ctx(r->run.sources[ev->source]),
@@ -362,8 +368,11 @@ static inline __attribute__((always_inline)) void take_event(struct pt_report *r
         pt_collectives_note_call(r->c, ev);
     else
         comm = pt_collectives_add(r->c, &r->run, ev, kind, in);
-    if (!comm && name && name->comm_class && !name->nccl)
+    if (!comm && name && name->comm_class && !name->nccl) {
+        const struct pt_rec_kernel *k = (const void *)ev->rec;
         comm = outside_nccl_comm(name->comm_class);
+        pt_outside_add(r->outside, ev->source, name->comm_class, k->start_ns, k->end_ns, in);
+    }
     pt_attr_add(r->attr, ev, kind, name, comm);
     if (!in)
         return;
@@ -426,6 +435,34 @@ __attribute__((flatten)) static uint64_t read_run(struct pt_report *r, struct pt
     return last_ts;
 }
 
+/* The kernels outside NCCL, grouped by the NCCL communicators' roles and matched; then the
+ * roles and layout again, with their groups. */
+static int match_outside_nccl(struct pt_report *r)
+{
+    int32_t *rank = malloc((r->n ? r->n : 1) * sizeof *rank);
+    if (!rank)
+        return -1;
+    for (size_t i = 0; i < r->n; i++)
+        rank[i] = r->totals[i].rank;
+    int added = pt_outside_match(r->outside, r->c, r->roles, rank);
+    free(rank);
+    if (pt_outside_dropped(r->outside))
+        WARN("warning: %" PRIu64 " communication kernels outside NCCL were left out of the matching "
+             "(more than a rank's kernels the report keeps per class); instances after them are not matched",
+             pt_outside_dropped(r->outside));
+    pt_outside_free(r->outside);
+    r->outside = NULL;
+    if (added <= 0)
+        return added;
+    struct pt_role *roles = realloc(r->roles, (pt_collectives_count(r->c) + 1) * sizeof *roles);
+    if (!roles)
+        return -1;
+    r->roles = roles;
+    pt_topology_infer(r->c, r->world, r->roles, &r->layout);
+    warn_missing_ranks_from(r->c, pt_collectives_count(r->c) - (size_t)added);
+    return 0;
+}
+
 static int build(const char *path, struct pt_report_opts *o, struct pt_report *r)
 {
     memset(r, 0, sizeof *r);
@@ -453,12 +490,13 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
         pt_run_take_turns(&r->run, REPORT_TURN_NS);
     size_t n = r->n = r->run.n;
     r->c = pt_collectives_new(&r->run);
+    r->outside = pt_outside_new(n);
     r->totals = calloc(n, sizeof *r->totals);
     r->attr = calloc(n, sizeof *r->attr);
     r->by_rank = malloc(n * sizeof *r->by_rank);
     struct pt_rank_window *rw = calloc(n, sizeof *rw);
     uint8_t *inside = calloc(n, 1);
-    if (!r->c || !r->totals || !r->attr || !r->by_rank || !rw || !inside) {
+    if (!r->c || !r->outside || !r->totals || !r->attr || !r->by_rank || !rw || !inside) {
         free(rw);
         free(inside);
         pt_error("out of memory");
@@ -482,7 +520,7 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
             WARN("warning: %s: %" PRIu64 " records came later than the reorder window; "
                       "they were counted out of order", r->set.paths[i], pt_source_late(r->run.sources[i]));
     }
-    warn_missing_ranks(r->c);
+    warn_missing_ranks_from(r->c, 0);
     if (pt_collectives_cut(r->c))
         WARN("warning: %" PRIu64 " NCCL calls were left out of the matching across ranks (a "
              "communicator of more than %d ranks, a rank or sequence number too large to key, or "
@@ -521,6 +559,10 @@ static int build(const char *path, struct pt_report_opts *o, struct pt_report *r
         return 1;
     }
     pt_topology_infer(r->c, r->world, r->roles, &r->layout);
+    if (match_outside_nccl(r) != 0) {
+        pt_error("out of memory");
+        return 1;
+    }
     apply_layout(&r->layout, &o->given, &r->layout_given);
     return 0;
 }
@@ -554,6 +596,7 @@ void pt_report_free(struct pt_report *r)
     free(r->roles);
     free(r->totals);
     pt_collectives_free(r->c);
+    pt_outside_free(r->outside);
     if (r->run.sources)
         pt_run_close(&r->run);
     if (r->shift)

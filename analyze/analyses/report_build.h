@@ -45,9 +45,12 @@ struct pt_report_opts {
     int timeline;              /* also the attribution over time (pt_report.timeline) */
 };
 
+struct pt_outside;
+
 struct pt_report {
     size_t n;                  /* trace files */
     struct pt_collectives *c;
+    struct pt_outside *outside;    /* communication kernels outside NCCL, until matched */
     struct pt_rank_totals *totals; /* [n] */
     struct pt_attr_rank *attr;     /* [n] */
     struct pt_role *roles;         /* [communicators] */

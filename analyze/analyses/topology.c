@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "read/kernel_class.h"
+
 static uint64_t data_calls(const struct pt_comm_stats *s)
 {
     uint64_t n = 0;
@@ -108,6 +110,44 @@ static int pipeline_stages(const struct pt_collectives *c, const struct pt_role 
     return deepest;
 }
 
+/* A group of kernels outside NCCL: its class's role, and how its ranks were found. */
+static void outside_role(const struct pt_comm_stats *s, struct pt_role *r)
+{
+    const char *role = pt_comm_class_role(s->outside_class);
+    r->role = role ? role : "other";
+    char ranks[96];
+    if (s->follows)
+        snprintf(ranks, sizeof ranks, "the ranks of %016llx", (unsigned long long)s->follows);
+    else
+        snprintf(ranks, sizeof ranks, "every rank running them");
+    snprintf(r->evidence, sizeof r->evidence,
+             "%s kernels outside NCCL, matched in order over %s (ends %.1f us apart, median)",
+             s->outside_class, ranks, (double)s->end_spread_ns / 1e3);
+}
+
+/* Whether s may be a TP communicator given the groups of TP kernels outside NCCL: when there
+ * are some (custom all-reduce carries the layers), only a communicator of the same ranks as
+ * one of them is TP; a reduction group across them is DP. */
+static int beside_outside_tp(const struct pt_collectives *c, const struct pt_role *roles,
+                             const struct pt_comm_stats *s)
+{
+    int any = 0;
+    for (size_t i = 0; i < pt_collectives_count(c); i++) {
+        const struct pt_comm_stats *o = pt_collectives_comm(c, i);
+        if (!o->outside_class || strcmp(roles[i].role, "TP"))
+            continue;
+        any = 1;
+        if (o->nranks != s->nranks)
+            continue;
+        int same = 1;
+        for (int32_t m = 0; m < o->members_cap && same; m++)
+            same = o->member_rank[m] < 0 || pt_comm_place_of(s, o->member_rank[m]) >= 0;
+        if (same)
+            return 1;
+    }
+    return !any;
+}
+
 void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role *roles,
                        struct pt_layout *layout)
 {
@@ -138,7 +178,9 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
             snprintf(p2p_text, sizeof p2p_text, "send/recv %llu of %llu calls, %.0f%% of the bytes",
                      (unsigned long long)p2p, (unsigned long long)all, 100.0 * (double)p2p_bytes / (double)all_bytes);
         roles[i].role = "other";
-        if (!all) {
+        if (s->outside_class) {
+            outside_role(s, &roles[i]);
+        } else if (!all) {
             snprintf(roles[i].evidence, sizeof roles[i].evidence, "no data calls");
         } else if (s->calls[PT_OP_AlltoAll] * 2 > all) {
             roles[i].role = "EP";
@@ -173,7 +215,8 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
         const struct pt_comm_stats *top = pt_collectives_comm(c, busiest);
         double rate = (double)(s->calls[PT_OP_AllReduce] + s->calls[PT_OP_ReduceScatter] +
                                s->calls[PT_OP_AllGather]) / (double)(s->nranks > 0 ? s->nranks : 1);
-        if (strcmp(roles[i].role, "DP") || s->nranks != top->nranks || rate * 2 < busiest_rate)
+        if (strcmp(roles[i].role, "DP") || s->nranks != top->nranks || rate * 2 < busiest_rate ||
+            !beside_outside_tp(c, roles, s))
             continue;
         roles[i].role = "TP";
         size_t len = strlen(roles[i].evidence);
@@ -186,7 +229,7 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
     for (size_t i = 0; i < n; i++)
         dp_groups += !strcmp(roles[i].role, "DP");
     for (size_t i = 0; !dp_groups && i < n; i++)
-        if (!strcmp(roles[i].role, "TP")) {
+        if (!strcmp(roles[i].role, "TP") && !pt_collectives_comm(c, i)->outside_class) {
             size_t len = strlen(roles[i].evidence);
             snprintf(roles[i].evidence + len, sizeof roles[i].evidence - len,
                      "; or DP (alone: --layout decides)");

@@ -126,6 +126,18 @@ static void print_json(void)
         fprintf(out, "%s{\"id\":\"%016" PRIx64 "\",\"nranks\":%d,\"role\":\"%s\",\"evidence\":",
                i ? "," : "", s->id, s->nranks, roles[i].role);
         pt_json_quoted(out, roles[i].evidence, strlen(roles[i].evidence));
+        fprintf(out, ",\"outside_nccl\":");
+        if (s->outside_class) { /* kernels outside NCCL: their class, whose ranks, how they ended */
+            fprintf(out, "{\"class\":");
+            pt_json_quoted(out, s->outside_class, strlen(s->outside_class));
+            if (s->follows)
+                fprintf(out, ",\"follows\":\"%016" PRIx64 "\"", s->follows);
+            else
+                fprintf(out, ",\"follows\":null");
+            fprintf(out, ",\"end_spread_ns\":%" PRIu64 "}", s->end_spread_ns);
+        } else {
+            fprintf(out, "null");
+        }
         fprintf(out, ",\"ranks_in_run\":%d,\"instances\":%" PRIu64 ",\"incomplete\":%" PRIu64
                ",\"gpu_timed\":%d,\"pairs\":%" PRIu64 ",\"unpaired\":%" PRIu64 ",\"recv_imbalance\":",
                pt_comm_members_seen(s), s->instances, s->incomplete, s->gpu_times, s->pairs, s->unpaired);

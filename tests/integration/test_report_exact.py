@@ -39,17 +39,66 @@ class ReportExact(TraceTest):
 
     def test_custom_allreduce_is_tp_time(self):
         # The same TP loop with vLLM's custom all-reduce kernels in place of NCCL's: the GPU time
-        # of those kernels is TP communication, exactly as the NCCL kernels' was.
+        # of those kernels is TP communication, exactly as the NCCL kernels' was, and the n-th
+        # kernel of every rank is one instance with the NCCL one's wait, transfer and straggler.
         args = ("tp", 4, 50, 50_000, 20_000, 4 << 20, 0, 3000, 1000, 7000)
         nccl = self.generate(*args)
         os.rename(self.run_dir, self.run_dir + "-nccl")
         with mock.patch.dict(os.environ, {"GEN_CUSTOM_AR": "1"}):
             custom = self.generate(*args)
-        self.assertEqual(custom["collectives"], [])  # no NCCL call to match (yet)
         for a, b in zip(nccl["ranks"], custom["ranks"]):
             self.assertGreater(a["attribution_ns"]["tp_comm"], 0)
             self.assertEqual(b["attribution_ns"], a["attribution_ns"])
             self.assertEqual(b["attribution_ns"]["other_comm"], 0)
+        (row,) = [r for r in custom["collectives"] if r["role"] == "TP"]
+        (want,) = nccl["collectives"]
+        self.assertEqual((row["op"], row["bytes"], row["busbw_gbps"]), ("AllReduce", 0, 0))  # size unknown
+        for key in ("count", "gpu_timed", "transfer_ns", "wait_ns"):
+            self.assertEqual(row[key], want[key], key)
+        comm = next(c for c in custom["communicators"] if c["outside_nccl"])
+        self.assertEqual((comm["role"], comm["nranks"], comm["instances"], comm["incomplete"]), ("TP", 4, 50, 0))
+        self.assertEqual(comm["outside_nccl"]["class"], "custom_allreduce")
+        self.assertEqual(comm["outside_nccl"]["end_spread_ns"], 0)
+        self.assertIn("outside NCCL", comm["evidence"])
+        (strag,) = [s for s in custom["stragglers"] if s["comm"] == comm["id"]]
+        (want_strag,) = nccl["stragglers"]
+        self.assertEqual((strag["rank"], strag["last"], strag["cost_ns"]),
+                         (want_strag["rank"], want_strag["last"], want_strag["cost_ns"]))
+        self.assertEqual(custom["layout"]["tp"], 4)
+
+    def test_custom_allreduce_groups_by_ends(self):
+        # TP2 x DP2, the TP all-reduces custom (no NCCL call on the TP communicators, which are
+        # only made), the DP ones NCCL: each replica's pair of ranks ends its kernels together, so
+        # the groups are the made TP communicators' ranks, not the DP communicators' nor all four.
+        # Per instance the TP rank 1 of each pair arrives 500 ns late: wait 500, transfer 9500.
+        steps = 40
+        with mock.patch.dict(os.environ, {"GEN_CUSTOM_AR": "1"}):
+            rep = self.generate("mixed", 2, 1, 2, steps)
+        outside = [c for c in rep["communicators"] if c["outside_nccl"]]
+        self.assertEqual([c["outside_nccl"]["follows"] for c in outside],
+                         ["0000000000007100", "0000000000007101"])
+        self.assertEqual([c["role"] for c in rep["communicators"] if not c["outside_nccl"]], ["DP", "DP"])
+        self.assertEqual((rep["layout"]["tp"], rep["layout"]["dp"]), (2, 2))
+        for c in outside:
+            (row,) = [r for r in rep["collectives"] if r["comm"] == c["id"]]
+            self.assertEqual((row["count"], row["wait_ns"], row["transfer_ns"]), (steps, steps * 500, steps * 9500))
+        ids = [c["id"] for c in outside]
+        self.assertEqual(sorted(s["rank"] for s in rep["stragglers"] if s["comm"] in ids), [1, 3])
+
+    def test_custom_allreduce_missing_rank(self):
+        # One rank's file of the custom TP loop gone: the group keeps the made communicator's four
+        # ranks, every instance lacks one, and every output says so.
+        with mock.patch.dict(os.environ, {"GEN_CUSTOM_AR": "1"}):
+            self.generate("tp", 4, 20, 50_000, 20_000, 4 << 20, 0, 3000, 1000, 7000)
+        victim = sorted(os.listdir(self.run_dir))[2]
+        os.remove(os.path.join(self.run_dir, victim))
+        rep = json.loads(cli("report", "--json", self.run_dir).stdout)
+        (comm,) = [c for c in rep["communicators"] if c["outside_nccl"]]
+        self.assertEqual((comm["nranks"], comm["ranks_in_run"], comm["instances"], comm["incomplete"]),
+                         (4, 3, 20, 20))
+        for fmt in ([], ["--markdown"]):
+            out = cli("report", *fmt, self.run_dir).stdout
+            self.assertIn(f"communicator {comm['id']} has 4 ranks, 3 of them in this run", out)
 
     def test_graph_replays(self):
         # 4 ranks capture 3 all-reduces into a CUDA graph and replay it 50 times: each replay's

@@ -22,6 +22,9 @@
  * Scenario "mixed": TP x PP x DP ranks, rank = (dp * PP + pp) * TP + tp (TP fastest). Per step
  * each rank computes, all-reduces in its TP group, sends to the next stage and receives from the
  * previous one in its pipeline group; every 4th step it all-reduces in its DP group too.
+ * GEN_CUSTOM_AR=1: the TP all-reduces are custom ones (a kernel, no NCCL call; the TP
+ * communicator is still made): TP rank t's starts t x 500 ns after the others', replica d's
+ * all 3 us after replica 0's, every kernel of a replica's instance ending at once.
  *   gen_trace DIR mixed TP PP DP STEPS      (GEN_HOSTS=H: over H hosts)
  * Scenario "ep": E ranks of one EP group; each step computes C ns, then dispatches tokens by
  * grouped send/recv to every other rank: B bytes each, H x B to the hot expert's rank; every
@@ -285,6 +288,8 @@ static void put_collective(int r, int nranks, uint64_t comm, uint64_t seq, uint6
 static int generate_mixed(const char *dir, int tp, int pp, int dp, int steps)
 {
     const uint64_t compute = 50000, ar = 10000, period = 100000;
+    const char *custom_v = getenv("GEN_CUSTOM_AR");
+    const int custom_ar = custom_v && !strcmp(custom_v, "1");
     for (int r = 0; r < tp * pp * dp; r++) {
         int t = r % tp, s = (r / tp) % pp, d = r / (tp * pp);
         uint64_t tp_comm = 0x7100 + (uint64_t)(d * pp + s), pp_comm = 0x9900 + (uint64_t)(d * tp + t);
@@ -297,7 +302,10 @@ static int generate_mixed(const char *dir, int tp, int pp, int dp, int steps)
         for (int k = 0; k < steps; k++) {
             uint64_t base = t00 + (uint64_t)k * period;
             put_kernel(base, base + compute, 1, 0);
-            if (tp > 1)
+            if (tp > 1 && custom_ar) /* TP rank t arrives t x 500 ns late; replica d 3 us late */
+                put_kernel(base + compute + (uint64_t)d * 3000 + (uint64_t)t * 500,
+                           base + compute + ar + (uint64_t)d * 3000, 4, 0);
+            else if (tp > 1)
                 put_collective(t, tp, tp_comm, (uint64_t)k, base + compute, base + compute + ar);
             /* ranks in the calls are ranks in each communicator, as NCCL numbers them */
             if (pp > 1 && s < pp - 1)

@@ -1,0 +1,372 @@
+/* Kernels of communication classes outside NCCL, grouped and matched by order (outside_nccl.h). */
+#include "analyses/outside_nccl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/nccl_ops.h"
+#include "read/kernel_class.h"
+#include "util/u64_map.h"
+
+/* Kernels kept per file and class (16 bytes each: 32 MiB): hours of a server's decode steps. */
+#define PER_FILE_MAX (1u << 21)
+#define MAX_CLASSES 16
+/* Instances sampled for a candidate group's end spread. */
+#define SPREAD_SAMPLES 512
+#define MAX_MADE 4096 /* communicator inits kept (a few per rank) */
+
+struct kernel_time {
+    uint64_t start;
+    uint32_t dur; /* ns, at most 4.3 s (a longer one is cut there) */
+    uint32_t in_window;
+};
+
+struct kernel_list {
+    struct kernel_time *k;
+    size_t n, cap;
+};
+
+struct pt_outside {
+    size_t n_files;
+    struct {
+        const char *cls;
+        struct kernel_list *files; /* [n_files] */
+    } classes[MAX_CLASSES];
+    int n_classes;
+    uint64_t dropped;
+    /* NCCL communicators as made (their inits), for those with no call in the trace: a TP
+     * communicator that custom all-reduce left idle still tells its ranks. */
+    struct made {
+        uint64_t comm;
+        int32_t nranks;
+        uint32_t file;
+    } made[MAX_MADE];
+    int n_made;
+};
+
+struct pt_outside *pt_outside_new(size_t n_files)
+{
+    struct pt_outside *o = calloc(1, sizeof *o);
+    if (o)
+        o->n_files = n_files;
+    return o;
+}
+
+static struct kernel_list *class_files(struct pt_outside *o, const char *cls)
+{
+    for (int i = 0; i < o->n_classes; i++)
+        if (o->classes[i].cls == cls || !strcmp(o->classes[i].cls, cls))
+            return o->classes[i].files;
+    if (o->n_classes == MAX_CLASSES)
+        return NULL;
+    struct kernel_list *files = calloc(o->n_files ? o->n_files : 1, sizeof *files);
+    if (files) {
+        o->classes[o->n_classes].cls = cls;
+        o->classes[o->n_classes++].files = files;
+    }
+    return files;
+}
+
+void pt_outside_add(struct pt_outside *o, uint32_t file, const char *cls, uint64_t start_ns, uint64_t end_ns,
+                    int in_window)
+{
+    struct kernel_list *files = file < o->n_files ? class_files(o, cls) : NULL;
+    struct kernel_list *l = files ? &files[file] : NULL;
+    if (l && l->n == l->cap && l->cap < PER_FILE_MAX) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        struct kernel_time *more = realloc(l->k, cap * sizeof *more);
+        if (more)
+            l->k = more, l->cap = cap;
+    }
+    if (!l || l->n == l->cap) {
+        o->dropped++;
+        return;
+    }
+    uint64_t dur = end_ns > start_ns ? end_ns - start_ns : 0;
+    l->k[l->n++] = (struct kernel_time){start_ns, dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur,
+                                        (uint32_t)(in_window != 0)};
+}
+
+void pt_outside_note_comm(struct pt_outside *o, uint32_t file, uint64_t comm, int32_t nranks)
+{
+    if (o->n_made < MAX_MADE && file < o->n_files && nranks > 0)
+        o->made[o->n_made++] = (struct made){comm, nranks, file};
+}
+
+uint64_t pt_outside_dropped(const struct pt_outside *o) { return o->dropped; }
+
+void pt_outside_free(struct pt_outside *o)
+{
+    if (!o)
+        return;
+    for (int i = 0; i < o->n_classes; i++) {
+        for (size_t f = 0; f < o->n_files; f++)
+            free(o->classes[i].files[f].k);
+        free(o->classes[i].files);
+    }
+    free(o);
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const struct kernel_time *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return *x < *y ? -1 : *x > *y;
+}
+
+static uint64_t end_of(const struct kernel_time *k) { return k->start + k->dur; }
+
+/* A candidate group: files (ascending rank), the NCCL communicator it comes from (0: every file
+ * running the class), its score. */
+struct candidate {
+    uint32_t *files;       /* those running the class */
+    int32_t n;
+    int32_t *ranks;        /* the members' global ranks, ascending, then -1 for members unseen */
+    int32_t nranks;
+    uint64_t follows, spread;
+    int role_match;
+};
+
+/* The median over sampled instances of (last end − first end) among the candidate's files. */
+static uint64_t end_spread(const struct kernel_list *files, const struct candidate *g, uint64_t *scratch)
+{
+    size_t common = SIZE_MAX;
+    for (int32_t i = 0; i < g->n; i++)
+        common = files[g->files[i]].n < common ? files[g->files[i]].n : common;
+    if (!common || common == SIZE_MAX)
+        return UINT64_MAX;
+    size_t step = common > SPREAD_SAMPLES ? common / SPREAD_SAMPLES : 1, n = 0;
+    for (size_t at = 0; at < common && n < SPREAD_SAMPLES; at += step) {
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (int32_t i = 0; i < g->n; i++) {
+            uint64_t e = end_of(&files[g->files[i]].k[at]);
+            lo = e < lo ? e : lo;
+            hi = e > hi ? e : hi;
+        }
+        scratch[n++] = hi - lo;
+    }
+    qsort(scratch, n, sizeof *scratch, by_u64);
+    return scratch[n / 2];
+}
+
+/* Better first: ends closer together (to the microsecond), then a communicator of the class's
+ * role, then more ranks, then a NCCL communicator's ranks over the bare set of ranks. */
+static int candidate_order(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    uint64_t sx = x->spread / 1000, sy = y->spread / 1000;
+    if (sx != sy)
+        return sx < sy ? -1 : 1;
+    if (x->role_match != y->role_match)
+        return y->role_match - x->role_match;
+    if (x->n != y->n)
+        return y->n - x->n;
+    return (y->follows != 0) - (x->follows != 0);
+}
+
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* One group's communicator and its instances. */
+static int add_group(struct pt_collectives *c, const char *cls, const struct kernel_list *files,
+                     const struct candidate *g, const int32_t *rank)
+{
+    int32_t *ranks = malloc((size_t)g->nranks * sizeof *ranks), *file_of = malloc((size_t)g->nranks * sizeof *file_of);
+    struct pt_outside_obs *obs = calloc((size_t)g->nranks, sizeof *obs);
+    struct pt_comm_stats *s = NULL;
+    if (ranks && file_of && obs) {
+        /* A member running none of the class's kernels stays a member, missing (-1). */
+        for (int32_t m = 0; m < g->nranks; m++) {
+            file_of[m] = -1;
+            for (int32_t i = 0; g->ranks[m] >= 0 && i < g->n; i++)
+                if (rank[g->files[i]] == g->ranks[m])
+                    file_of[m] = (int32_t)g->files[i];
+            ranks[m] = file_of[m] >= 0 ? g->ranks[m] : -1;
+        }
+        uint64_t id = pt_mix64(text_hash(cls), g->follows ? g->follows : (uint64_t)rank[g->files[0]] + 1);
+        s = pt_collectives_add_outside(c, id, ranks, g->nranks, cls, g->follows);
+    }
+    if (s) {
+        const char *role = pt_comm_class_role(cls);
+        uint16_t op = role && !strcmp(role, "EP") ? PT_OP_AlltoAll : PT_OP_AllReduce;
+        size_t most = 0;
+        for (int32_t i = 0; i < g->n; i++)
+            most = files[g->files[i]].n > most ? files[g->files[i]].n : most;
+        s->end_spread_ns = g->spread;
+        s->first = (struct pt_run_key){files[g->files[0]].k[0].start, g->files[0]};
+        for (size_t at = 0; at < most; at++) {
+            int inside = 0;
+            for (int32_t m = 0; m < g->nranks; m++) {
+                const struct kernel_list *l = file_of[m] >= 0 ? &files[file_of[m]] : NULL;
+                obs[m].present = l && at < l->n;
+                if (!obs[m].present)
+                    continue;
+                obs[m].start = l->k[at].start;
+                obs[m].end = end_of(&l->k[at]);
+                obs[m].rank = ranks[m];
+                inside |= (int)l->k[at].in_window;
+            }
+            if (inside)
+                pt_comm_add_instance(s, op, obs);
+        }
+    }
+    free(ranks), free(file_of), free(obs);
+    return s ? 0 : -1;
+}
+
+static int by_rank_unseen_last(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    if ((x < 0) != (y < 0))
+        return x < 0 ? 1 : -1;
+    return x < y ? -1 : x > y;
+}
+
+/* The files of a candidate: those running the class whose rank is a member. */
+static void candidate_files(struct candidate *g, const struct kernel_list *files, size_t n_files, const int32_t *rank)
+{
+    g->n = 0;
+    for (size_t f = 0; f < n_files; f++)
+        for (int32_t m = 0; files[f].n && m < g->nranks; m++)
+            if (g->ranks[m] >= 0 && g->ranks[m] == rank[f]) {
+                g->files[g->n++] = (uint32_t)f;
+                break;
+            }
+}
+
+/* Groups one class's files and adds their communicators. Returns how many, -1 out of memory. */
+static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_nccl, const struct pt_role *roles,
+                       int ci, const int32_t *rank)
+{
+    const char *cls = o->classes[ci].cls, *role = pt_comm_class_role(cls);
+    struct kernel_list *files = o->classes[ci].files;
+    size_t n_files = o->n_files, with = 0;
+    for (size_t f = 0; f < n_files; f++)
+        if (files[f].n) {
+            qsort(files[f].k, files[f].n, sizeof *files[f].k, by_start);
+            with++;
+        }
+    if (!with)
+        return 0;
+    /* Candidates: the ranks of each NCCL communicator that calls, of each only made, and every
+     * rank running the class; those with two files running it at least. */
+    size_t most = n_nccl + (size_t)o->n_made + 1, room = 0;
+    for (size_t i = 0; i < n_nccl; i++)
+        room += (size_t)pt_collectives_comm(c, i)->nranks;
+    for (int i = 0; i < o->n_made; i++)
+        room += (size_t)o->made[i].nranks;
+    room += with;
+    struct candidate *cand = calloc(most, sizeof *cand);
+    uint32_t *file_pool = malloc(most * with * sizeof *file_pool);
+    int32_t *rank_pool = malloc(room * sizeof *rank_pool);
+    uint64_t *scratch = malloc(SPREAD_SAMPLES * sizeof *scratch);
+    uint8_t *taken = calloc(n_files, 1);
+    int added = 0;
+    if (!cand || !file_pool || !rank_pool || !scratch || !taken) {
+        added = -1;
+        goto out;
+    }
+    size_t n_cand = 0, used = 0;
+    for (size_t i = 0; i < most; i++) {
+        struct candidate *g = &cand[n_cand];
+        g->files = file_pool + n_cand * with;
+        g->ranks = rank_pool + used;
+        g->nranks = 0;
+        if (i < n_nccl) { /* a NCCL communicator with calls */
+            const struct pt_comm_stats *s = pt_collectives_comm(c, i);
+            if (s->outside_class)
+                continue;
+            for (int32_t m = 0; m < s->members_cap && g->nranks < s->nranks; m++)
+                g->ranks[g->nranks++] = s->member_rank[m];
+            while (g->nranks < s->nranks)
+                g->ranks[g->nranks++] = -1;
+            g->follows = s->id;
+            g->role_match = role && !strcmp(roles[i].role, role);
+        } else if (i < most - 1) { /* one only made: its first init gathers its ranks */
+            const struct made *mk = &o->made[i - n_nccl];
+            int first = 1, calls = 0;
+            for (int j = 0; j < (int)(i - n_nccl) && first; j++)
+                first = o->made[j].comm != mk->comm;
+            for (size_t k = 0; first && k < n_nccl; k++)
+                calls |= pt_collectives_comm(c, k)->id == mk->comm;
+            if (!first || calls)
+                continue;
+            for (int j = (int)(i - n_nccl); j < o->n_made && g->nranks < mk->nranks; j++)
+                if (o->made[j].comm == mk->comm)
+                    g->ranks[g->nranks++] = rank[o->made[j].file];
+            while (g->nranks < mk->nranks)
+                g->ranks[g->nranks++] = -1;
+            g->follows = mk->comm;
+            g->role_match = 0;
+        } else { /* every rank running the class */
+            for (size_t f = 0; f < n_files; f++)
+                if (files[f].n)
+                    g->ranks[g->nranks++] = rank[f];
+            g->follows = 0;
+            g->role_match = 0;
+        }
+        qsort(g->ranks, (size_t)g->nranks, sizeof *g->ranks, by_rank_unseen_last);
+        candidate_files(g, files, n_files, rank);
+        if (g->n < 2 && i < most - 1)
+            continue;
+        g->spread = end_spread(files, g, scratch);
+        used += (size_t)g->nranks;
+        n_cand++;
+    }
+    qsort(cand, n_cand, sizeof *cand, candidate_order);
+    for (size_t i = 0; i < n_cand; i++) {
+        int free_all = 1;
+        for (int32_t j = 0; j < cand[i].n; j++)
+            free_all &= !taken[cand[i].files[j]];
+        if (!free_all || !cand[i].n)
+            continue;
+        if (add_group(c, cls, files, &cand[i], rank) != 0) {
+            added = -1;
+            goto out;
+        }
+        added++;
+        for (int32_t j = 0; j < cand[i].n; j++)
+            taken[cand[i].files[j]] = 1;
+    }
+    /* Files no whole candidate took (others of theirs were taken): a group of their own. */
+    struct candidate rest = {.files = file_pool, .ranks = rank_pool};
+    for (size_t f = 0; f < n_files; f++)
+        if (files[f].n && !taken[f])
+            rest.ranks[rest.nranks++] = rank[f];
+    if (rest.nranks) {
+        qsort(rest.ranks, (size_t)rest.nranks, sizeof *rest.ranks, by_rank_unseen_last);
+        candidate_files(&rest, files, n_files, rank);
+        rest.spread = end_spread(files, &rest, scratch);
+        if (add_group(c, cls, files, &rest, rank) != 0)
+            added = -1;
+        else
+            added++;
+    }
+out:
+    free(cand), free(file_pool), free(rank_pool), free(scratch), free(taken);
+    return added;
+}
+
+int pt_outside_match(struct pt_outside *o, struct pt_collectives *c, const struct pt_role *roles,
+                     const int32_t *rank)
+{
+    size_t n_nccl = pt_collectives_count(c);
+    int added = 0;
+    for (int i = 0; i < o->n_classes; i++) {
+        int n = match_class(o, c, n_nccl, roles, i, rank);
+        if (n < 0)
+            return -1;
+        added += n;
+    }
+    return added;
+}
