@@ -80,6 +80,7 @@ struct request_state {
     struct pt_seq seq;
     struct pt_request_times t;
     double last_token_s;
+    uint64_t tokens_hash;      /* FNV-1a over its output tokens: equal outputs, equal hashes */
 };
 
 /* The logits of each request's first sampled token (its prompt's last), as pt_engine
@@ -105,6 +106,20 @@ static int write_times(const char *dir, uint32_t dp, const struct request_state 
     for (uint32_t i = 0; i < n; i++)
         fprintf(f, "%u\t%.9f\t%.9f\t%.9f\t%u\t%u\t%u\n", r[i].seq.id, r[i].t.arrive_s, r[i].t.first_s, r[i].t.end_s,
                 r[i].t.out_tokens, r[i].t.prompt_tokens, r[i].t.cached_tokens);
+    return fclose(f);
+}
+
+/* OUT/tokens-DP.tsv: each request's output tokens as one hash, to compare two runs' outputs. */
+static int write_tokens(const char *dir, uint32_t dp, const struct request_state *r, uint32_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tokens-%u.tsv", dir, dp);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "id\tout_tokens\ttokens_fnv1a\n");
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "%u\t%u\t%016llx\n", r[i].seq.id, r[i].t.out_tokens, (unsigned long long)r[i].tokens_hash);
     return fclose(f);
 }
 
@@ -280,6 +295,10 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
         }
         for (uint32_t i = 0; i < in.n_samples; i++) {
             struct request_state *r = (struct request_state *)sb.sample_seq[i]; /* seq is the first member */
+            if (!r->t.out_tokens)
+                r->tokens_hash = 1469598103934665603ull;
+            for (int byte = 0; byte < 4; byte++)
+                r->tokens_hash = (r->tokens_hash ^ (((uint32_t)sampled[i] >> (8 * byte)) & 0xff)) * 1099511628211ull;
             if (!r->t.out_tokens++) {
                 r->t.first_s = t;
                 r->t.cached_tokens = r->seq.cached_tokens;
@@ -320,8 +339,9 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             status = pt_engine_fail(err, errlen, "cannot write %s", path);
     }
     if (!status && leader && at.stage == 0) {
-        if (write_times(o->out_dir, at.dp, mine, n_mine))
-            status = pt_engine_fail(err, errlen, "cannot write %s/requests-%u.tsv", o->out_dir, at.dp);
+        if (write_times(o->out_dir, at.dp, mine, n_mine) || write_tokens(o->out_dir, at.dp, mine, n_mine))
+            status = pt_engine_fail(err, errlen, "cannot write %s/requests-%u.tsv or tokens-%u.tsv", o->out_dir, at.dp,
+                                    at.dp);
         struct pt_kv_stats ks = pt_kv_stats(kv);
         fprintf(stderr, "pt_engine: replica %u: %u requests in %llu steps, %llu preemptions, GPU memory %.2f GiB, "
                         "prefix cache %llu of %llu blocks\n",

@@ -7,7 +7,8 @@
  * --block-tokens B --max-seqs N --max-batch-tokens N --micro-batches M (PP; default pp)
  * --out DIR --dump-logits PREFIX (.DP added) --straggle RANK:US --route-skew S (MoE: added to
  * expert 0's router logit) --prefix-cache on|off --metrics-port P (each replica's leader serves
- * /metrics under vLLM's names on 127.0.0.1:P+DP index) */
+ * /metrics under vLLM's names on 127.0.0.1:P+DP index) --cuda-graphs on|off (decode steps
+ * replayed from CUDA graphs, one per batch-size bucket; default on) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static int usage(const char *why)
                     "       [--requests N] [--input L] [--output L] [--concurrency C | --rate R] [--shared-prefix F]\n"
                     "       [--seed S] [--kv-blocks N] [--block-tokens B] [--max-seqs N] [--max-batch-tokens N]\n"
                     "       [--micro-batches M] [--out DIR] [--dump-logits PREFIX] [--straggle RANK:US] [--route-skew S]\n"
-                    "       [--prefix-cache on|off] [--metrics-port P]\n"
+                    "       [--prefix-cache on|off] [--metrics-port P] [--cuda-graphs on|off]\n"
                     "       pt_engine summarise OUT_DIR [--json]\n",
             why, pt_model_presets());
     return 2;
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
             return fprintf(stderr, "usage: pt_engine summarise OUT_DIR [--json]\n"), 2;
         return pt_engine_summarise(argv[2], argv[2], json ? stdout : NULL) ? 1 : 0;
     }
-    struct pt_engine_opts o = {.straggle_rank = -1};
+    struct pt_engine_opts o = {.straggle_rank = -1, .run.cuda_graphs = 1};
     pt_model_preset("tiny", &o.model);
     o.layout = (struct pt_layout){1, 1, 1, 1};
     o.load = (struct pt_load_config){.n_requests = 64, .input_len = 128, .output_len = 32, .concurrency = 8, .seed = 1};
@@ -107,12 +108,15 @@ int main(int argc, char **argv)
             o.run.max_seqs = (uint32_t)number(a, v, 1, 4096);
         else if (!strcmp(a, "--max-batch-tokens"))
             o.run.max_batch_tokens = (uint32_t)number(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--prefix-cache")) {
+        else if (!strcmp(a, "--prefix-cache") || !strcmp(a, "--cuda-graphs")) {
             if (strcmp(v, "on") && strcmp(v, "off")) {
-                fprintf(stderr, "pt_engine: --prefix-cache takes on or off, not '%s'\n", v);
+                fprintf(stderr, "pt_engine: %s takes on or off, not '%s'\n", a, v);
                 return 2;
             }
-            o.no_prefix_cache = !strcmp(v, "off");
+            if (!strcmp(a, "--prefix-cache"))
+                o.no_prefix_cache = !strcmp(v, "off");
+            else
+                o.run.cuda_graphs = !strcmp(v, "on");
         } else if (!strcmp(a, "--route-skew"))
             o.run.route_skew = (float)real(a, v, 0, 100);
         else if (!strcmp(a, "--micro-batches"))

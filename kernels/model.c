@@ -18,6 +18,9 @@ enum { W_ATTN_NORM, W_Q, W_K, W_V, W_O, W_MLP_NORM, W_GATE, W_UP, W_DOWN, W_KIND
 #define W_EMBED 1000000u
 #define W_FINAL_NORM 1000001u
 #define W_LM_HEAD 1000002u
+/* Decode buckets under CUDA graphs: 1, 2, 4, ... tokens, up to max_seqs (the last one that). */
+#define GRAPH_BUCKETS 16
+#define BLAS_WORKSPACE (32u << 20)
 
 struct layer {
     pt_bf16 *attn_norm, *wqkv, *wo, *mlp_norm, *wgu, *wdown;
@@ -45,6 +48,11 @@ struct pt_model {
     int32_t *host_meta;                /* pinned */
     size_t meta_cap;                   /* int32s */
     uint64_t bytes;
+    /* CUDA graphs of decode steps (decode_graph), one per batch-size bucket, made at first use. */
+    cudaGraphExec_t graphs[GRAPH_BUCKETS];
+    int32_t *host_sampled;             /* pinned: where a graph leaves the sampled tokens */
+    void *blas_workspace;              /* cuBLAS's, fixed: a captured GEMM keeps its pointer */
+    uint32_t dummy_slot;               /* the KV slot padded rows write: a block of their own */
 };
 
 static int cuda_ok(cudaError_t e, const char *what, char *err, size_t errlen)
@@ -142,7 +150,9 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
     }
     m->layers = calloc(at->n_layers, sizeof *m->layers);
     int ok = (!m->first || m->embed) && (!m->last || (m->final_norm && m->lm_head)) && m->layers;
-    size_t cache = (size_t)o->kv_blocks * o->block_tokens * m->hkv * m->hd;
+    /* One block more than the scheduler's: the padded rows of a graphed decode step write there. */
+    size_t cache = (size_t)(o->kv_blocks + 1) * o->block_tokens * m->hkv * m->hd;
+    m->dummy_slot = o->kv_blocks * o->block_tokens;
     for (uint32_t i = 0; ok && i < at->n_layers; i++) {
         uint32_t l = at->first_layer + i;
         struct layer *L = &m->layers[i];
@@ -180,8 +190,13 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
     m->meta = dev_alloc(m, m->meta_cap * sizeof(int32_t));
     if (cudaMallocHost((void **)&m->host_meta, m->meta_cap * sizeof(int32_t)) != cudaSuccess)
         m->host_meta = NULL;
+    if (cudaMallocHost((void **)&m->host_sampled, o->max_seqs * sizeof(int32_t)) != cudaSuccess)
+        m->host_sampled = NULL;
+    if (o->cuda_graphs && (m->blas_workspace = dev_alloc(m, BLAS_WORKSPACE)) &&
+        cublasSetWorkspace(m->blas, m->blas_workspace, BLAS_WORKSPACE) != CUBLAS_STATUS_SUCCESS)
+        ok = 0;
     ok = ok && m->x && m->h && m->qkv && m->attn && m->proj && m->gu && m->act && m->picked && m->logits &&
-         m->sampled && m->meta && m->host_meta;
+         m->sampled && m->meta && m->host_meta && m->host_sampled && (!o->cuda_graphs || m->blas_workspace);
     if (!ok || cuda_ok(cudaStreamSynchronize(m->stream), "initialising the weights", err, errlen)) {
         if (!ok)
             pt_engine_fail(err, errlen, "out of GPU memory for model %s (%.1f GiB so far)", cfg->name, m->bytes / 1073741824.0);
@@ -195,8 +210,11 @@ void pt_model_free(struct pt_model *m)
 {
     if (!m)
         return;
+    for (int b = 0; b < GRAPH_BUCKETS; b++)
+        if (m->graphs[b])
+            cudaGraphExecDestroy(m->graphs[b]);
     void *all[] = {m->embed, m->final_norm, m->lm_head, m->x, m->h, m->qkv, m->attn, m->proj, m->gu,
-                   m->act, m->picked, m->logits, m->sampled, m->meta};
+                   m->act, m->picked, m->logits, m->sampled, m->meta, m->blas_workspace};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         cudaFree(all[i]);
     for (uint32_t i = 0; m->layers && i < m->at.n_layers; i++) {
@@ -208,6 +226,7 @@ void pt_model_free(struct pt_model *m)
     free(m->layers);
     pt_moe_free(m->moe);
     cudaFreeHost(m->host_meta);
+    cudaFreeHost(m->host_sampled);
     if (m->blas)
         cublasDestroy(m->blas);
     if (m->stream)
@@ -234,13 +253,11 @@ static int tp_reduce(struct pt_model *m, pt_bf16 *p, uint32_t n)
 }
 
 /* The layers of this stage on tokens [t0, t1) of the step, whose hidden states are x + t0·d. */
-static int run_layers(struct pt_model *m, const struct pt_step_input *in, uint32_t t0, uint32_t t1,
+static int run_layers(struct pt_model *m, uint32_t max_pos, uint32_t t0, uint32_t t1,
                       const int32_t *pos, const int32_t *slot, const int32_t *table_at, const int32_t *tables,
                       char *err, size_t errlen)
 {
-    uint32_t n = t1 - t0, d = m->cfg.d_model, hd = m->hd, qkv_w = (m->hq + 2 * m->hkv) * hd, max_pos = 0;
-    for (uint32_t i = t0; i < t1; i++)
-        max_pos = (uint32_t)in->pos[i] + 1 > max_pos ? (uint32_t)in->pos[i] + 1 : max_pos;
+    uint32_t n = t1 - t0, d = m->cfg.d_model, hd = m->hd, qkv_w = (m->hq + 2 * m->hkv) * hd;
     pt_bf16 *x = m->x + (size_t)t0 * d;
     pos += t0, slot += t0, table_at += t0;
     int bad = 0;
@@ -270,12 +287,110 @@ static int run_layers(struct pt_model *m, const struct pt_step_input *in, uint32
     return bad ? pt_engine_fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass") : 0;
 }
 
+/* The greedy next token of the s rows `rows` of the step's n hidden states, into host memory
+ * `to` (pinned when the step is captured). */
+static int sample(struct pt_model *m, uint32_t n, const int32_t *rows, uint32_t s, int32_t *to, char *err,
+                  size_t errlen)
+{
+    uint32_t d = m->cfg.d_model;
+    pt_op_rmsnorm(m->x, m->final_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
+    pt_op_gather_rows(m->h, rows, s, d, m->picked, m->stream);
+    if (linear(m, m->picked, m->lm_head, s, d, m->cfg.vocab, m->logits, 1))
+        return pt_engine_fail(err, errlen, "the LM head's cuBLAS call failed");
+    pt_op_argmax(m->logits, s, m->cfg.vocab, m->sampled, m->stream);
+    return cuda_ok(cudaMemcpyAsync(to, m->sampled, s * 4, cudaMemcpyDeviceToHost, m->stream), "copying tokens", err, errlen);
+}
+
+/* A decode step of B tokens (padded), all of its input in host_meta at fixed places: what a
+ * bucket's graph holds. tcap: the room for block tables. */
+static int decode_work(struct pt_model *m, uint32_t B, uint32_t tcap, char *err, size_t errlen)
+{
+    size_t need = (size_t)5 * B + tcap;
+    if (cuda_ok(cudaMemcpyAsync(m->meta, m->host_meta, need * 4, cudaMemcpyHostToDevice, m->stream), "copying the step",
+                err, errlen))
+        return -1;
+    const int32_t *tok = m->meta, *pos = m->meta + B, *slot = m->meta + 2 * B, *table_at = m->meta + 3 * B;
+    const int32_t *tables = m->meta + 4 * B, *rows = tables + tcap;
+    pt_op_embed(m->embed, tok, B, m->cfg.d_model, m->x, m->stream);
+    /* The attention's scratch for the longest context any step may have: the graph keeps it. */
+    if (run_layers(m, m->o.max_pos, 0, B, pos, slot, table_at, tables, err, errlen))
+        return -1;
+    return sample(m, B, rows, B, m->host_sampled, err, errlen);
+}
+
+/* The bucket of a decode step of n tokens: the smallest of 1, 2, 4, ... (and max_seqs) that holds
+ * it; -1 when graphs do not run it. */
+static int bucket_of(const struct pt_model *m, uint32_t n, uint32_t *size)
+{
+    uint32_t cap = m->o.max_seqs < m->o.max_batch_tokens ? m->o.max_seqs : m->o.max_batch_tokens;
+    for (int b = 0; b < GRAPH_BUCKETS; b++) {
+        uint32_t B = 1u << b < cap ? 1u << b : cap;
+        if (n <= B) {
+            *size = B;
+            return b;
+        }
+        if (B == cap)
+            break;
+    }
+    return -1;
+}
+
+/* A decode step through its bucket's CUDA graph, captured the first time (vLLM's way): the
+ * input padded to the bucket's size at fixed places in the pinned buffer the graph copies
+ * from, padded rows at position 0 of the first sequence's table, writing their KV to a block of
+ * their own. Returns 1 when the step is not one graphs run (the caller runs it eagerly). */
+static int decode_graph(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, char *err,
+                        size_t errlen)
+{
+    uint32_t n = in->n_tokens, B;
+    int b = bucket_of(m, n, &B);
+    uint32_t tcap = B * (m->o.max_pos / m->o.block_tokens + 1);
+    if (b < 0 || in->n_tables > tcap || (size_t)5 * B + tcap > m->meta_cap)
+        return 1;
+    int32_t *h = m->host_meta, *tables = h + 4 * B, *rows = tables + tcap;
+    for (uint32_t i = 0; i < B; i++) {
+        int real = i < n;
+        h[i] = real ? in->tokens[i] : 0;
+        h[B + i] = real ? in->pos[i] : 0;
+        h[2 * B + i] = real ? in->slot[i] : (int32_t)m->dummy_slot;
+        h[3 * B + i] = real ? in->table_at[i] : 0;
+        rows[i] = real ? in->sample_rows[i] : (int32_t)i;
+    }
+    memcpy(tables, in->tables, in->n_tables * 4);
+    if (!m->graphs[b]) {
+        cudaGraph_t g = NULL;
+        if (cuda_ok(cudaStreamBeginCapture(m->stream, cudaStreamCaptureModeThreadLocal), "capturing a decode step", err,
+                    errlen))
+            return -1;
+        int bad = decode_work(m, B, tcap, err, errlen);
+        cudaError_t e = cudaStreamEndCapture(m->stream, &g);
+        if (!bad && !cuda_ok(e, "capturing a decode step", err, errlen))
+            bad = cuda_ok(cudaGraphInstantiate(&m->graphs[b], g, 0), "instantiating a decode graph", err, errlen);
+        if (g)
+            cudaGraphDestroy(g);
+        if (bad || e != cudaSuccess)
+            return -1;
+    }
+    if (cuda_ok(cudaGraphLaunch(m->graphs[b], m->stream), "replaying a decode graph", err, errlen) ||
+        cuda_ok(cudaStreamSynchronize(m->stream), "the step", err, errlen))
+        return -1;
+    memcpy(sampled, m->host_sampled, n * 4);
+    return 0;
+}
+
 int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *sampled, float *logits,
                   char *err, size_t errlen)
 {
     uint32_t n = in->n_tokens, d = m->cfg.d_model;
     if (!n && !m->ep) /* with EP a step of no tokens still serves the experts */
         return 0;
+    /* Decode (every token sampled) under graphs: one stage, no MoE (its routing is planned on the
+     * host between kernels), no logits asked for. */
+    if (m->o.cuda_graphs && m->pp == 1 && !m->moe && !logits && n && in->n_samples == n && n <= m->o.max_batch_tokens) {
+        int r = decode_graph(m, in, sampled, err, errlen);
+        if (r <= 0)
+            return r;
+    }
     size_t need = (size_t)4 * n + in->n_tables + in->n_samples;
     if (n > m->o.max_batch_tokens || in->n_samples > m->o.max_seqs || need > m->meta_cap)
         return pt_engine_fail(err, errlen, "step of %u tokens, %u samples, %u table entries is over the engine's limits",
@@ -302,7 +417,10 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
             pt_op_embed(m->embed, tok + t0, t1 - t0, d, m->x + (size_t)t0 * d, m->stream);
         else
             bad |= ncclRecv(m->x + (size_t)t0 * d, count, ncclBfloat16, (int)prev, m->pp_comm, m->stream) != ncclSuccess;
-        if (run_layers(m, in, t0, t1, pos, slot, table_at, tables, err, errlen))
+        uint32_t max_pos = 0; /* the attention's scratch: the longest context of the slice */
+        for (uint32_t i = t0; i < t1; i++)
+            max_pos = (uint32_t)in->pos[i] + 1 > max_pos ? (uint32_t)in->pos[i] + 1 : max_pos;
+        if (run_layers(m, max_pos, t0, t1, pos, slot, table_at, tables, err, errlen))
             return -1;
         if (!m->last)
             bad |= ncclSend(m->x + (size_t)t0 * d, count, ncclBfloat16, (int)next, m->pp_comm, m->stream) != ncclSuccess;
@@ -311,12 +429,7 @@ int pt_model_step(struct pt_model *m, const struct pt_step_input *in, int32_t *s
         return pt_engine_fail(err, errlen, "a cuBLAS or NCCL call failed in the forward pass");
     uint32_t s = in->n_samples;
     if (m->last && s) {
-        pt_op_rmsnorm(m->x, m->final_norm, n, d, m->cfg.norm_eps, m->h, m->stream);
-        pt_op_gather_rows(m->h, rows, s, d, m->picked, m->stream);
-        if (linear(m, m->picked, m->lm_head, s, d, m->cfg.vocab, m->logits, 1))
-            return pt_engine_fail(err, errlen, "the LM head's cuBLAS call failed");
-        pt_op_argmax(m->logits, s, m->cfg.vocab, m->sampled, m->stream);
-        if (cuda_ok(cudaMemcpyAsync(sampled, m->sampled, s * 4, cudaMemcpyDeviceToHost, m->stream), "copying tokens", err, errlen))
+        if (sample(m, n, rows, s, sampled, err, errlen))
             return -1;
         if (logits && cuda_ok(cudaMemcpyAsync(logits, m->logits, (size_t)s * m->cfg.vocab * 4, cudaMemcpyDeviceToHost,
                                                m->stream), "copying logits", err, errlen))

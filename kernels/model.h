@@ -20,6 +20,8 @@ struct pt_model_opts {
     uint32_t max_batch_tokens, max_seqs, max_pos;
     uint64_t straggle_cycles;   /* a GPU delay before each TP all-reduce (0: none) */
     float route_skew;           /* MoE: added to expert 0's router logit */
+    int cuda_graphs;            /* decode steps through CUDA graphs, one per batch-size bucket
+                                 * (one stage, dense models; the rest runs eagerly) */
 };
 
 /* One step's input, host side: for each computed token its id, position, cache slot and

@@ -52,6 +52,35 @@ def html_rows(text):
 
 
 class GpuSamples(unittest.TestCase):
+    def test_engine_cuda_graphs(self):
+        """The engine with decode steps in CUDA graphs and without (1 GPU): the same tokens for
+        every request, and every kernel replayed from a graph tied to a node the recorder saw
+        captured; without the capture records the check fails."""
+        base = os.path.join(ROOT, "samples", "gpu-engine-graphs")
+        check = os.path.join(ROOT, "tests", "gpu", "check_graphs.py")
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("eager", "graphs"):
+                os.mkdir(os.path.join(tmp, name))
+                shutil.copy(os.path.join(base, name, "tokens-0.tsv"), os.path.join(tmp, name))
+                dump = subprocess.run([PARTRACE, "dump", "--json", os.path.join(base, name, "traced")],
+                                      capture_output=True, text=True, check=True).stdout
+                with open(os.path.join(tmp, name, "dump.jsonl"), "w") as f:
+                    f.write(dump)
+            out = subprocess.run([sys.executable, check, os.path.join(tmp, "eager"), os.path.join(tmp, "graphs")],
+                                 capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertIn("tokens equal in 32 of 32 requests", out.stdout)
+            self.assertIn("26625 replayed from graphs, 26625 tied", out.stdout)
+            path = os.path.join(tmp, "graphs", "dump.jsonl")
+            with open(path) as f:
+                kept = [line for line in f if '"kind":"graph_node"' not in line]
+            with open(path, "w") as f:
+                f.writelines(kept)
+            out = subprocess.run([sys.executable, check, os.path.join(tmp, "eager"), os.path.join(tmp, "graphs")],
+                                 capture_output=True, text=True)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("0 of 26625 graph kernels tied", out.stdout)
+
     def test_recorder_one_gpu(self):
         """The recorder on one H100 with the engine: the trace whole, every frame with zstd's
         content checksum, and the report's serving numbers as the GPU run printed them."""
