@@ -8,7 +8,8 @@
  * --out DIR --dump-logits PREFIX (.DP added) --straggle RANK:US --route-skew S (MoE: added to
  * expert 0's router logit) --prefix-cache on|off --metrics-port P (each replica's leader serves
  * /metrics under vLLM's names on 127.0.0.1:P+DP index) --cuda-graphs on|off (decode steps
- * replayed from CUDA graphs, one per batch-size bucket; default on) */
+ * replayed from CUDA graphs, one per batch-size bucket; default on) --allreduce nccl|custom (TP
+ * all-reduces by NCCL, or by the engine's own over CUDA IPC: custom_allreduce.h) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ static int usage(const char *why)
                     "       [--seed S] [--kv-blocks N] [--block-tokens B] [--max-seqs N] [--max-batch-tokens N]\n"
                     "       [--micro-batches M] [--out DIR] [--dump-logits PREFIX] [--straggle RANK:US] [--route-skew S]\n"
                     "       [--prefix-cache on|off] [--metrics-port P] [--cuda-graphs on|off]\n"
+                    "       [--allreduce nccl|custom]\n"
                     "       pt_engine summarise OUT_DIR [--json]\n",
             why, pt_model_presets());
     return 2;
@@ -117,6 +119,12 @@ int main(int argc, char **argv)
                 o.no_prefix_cache = !strcmp(v, "off");
             else
                 o.run.cuda_graphs = !strcmp(v, "on");
+        } else if (!strcmp(a, "--allreduce")) {
+            if (strcmp(v, "nccl") && strcmp(v, "custom")) {
+                fprintf(stderr, "pt_engine: --allreduce takes nccl or custom, not '%s'\n", v);
+                return 2;
+            }
+            o.run.custom_allreduce = !strcmp(v, "custom");
         } else if (!strcmp(a, "--route-skew"))
             o.run.route_skew = (float)real(a, v, 0, 100);
         else if (!strcmp(a, "--micro-batches"))

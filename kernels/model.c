@@ -10,6 +10,7 @@
 
 #include "engine_error.h"
 #include "gemm.h"
+#include "custom_allreduce.h"
 #include "moe.h"
 #include "ops.h"
 
@@ -52,6 +53,7 @@ struct pt_model {
     cudaGraphExec_t graphs[GRAPH_BUCKETS];
     int32_t *host_sampled;             /* pinned: where a graph leaves the sampled tokens */
     void *blas_workspace;              /* cuBLAS's, fixed: a captured GEMM keeps its pointer */
+    struct pt_custom_ar *car;          /* --allreduce custom with TP; NULL: NCCL's */
     uint32_t dummy_slot;               /* the KV slot padded rows write: a block of their own */
 };
 
@@ -190,6 +192,13 @@ struct pt_model *pt_model_new(const struct pt_model_config *cfg, const struct pt
     m->meta = dev_alloc(m, m->meta_cap * sizeof(int32_t));
     if (cudaMallocHost((void **)&m->host_meta, m->meta_cap * sizeof(int32_t)) != cudaSuccess)
         m->host_meta = NULL;
+    /* The custom all-reduce up to 8 MiB a call (vLLM's limit), NCCL above. */
+    size_t car_elems = (size_t)T * d < (4u << 20) ? (size_t)T * d : (4u << 20);
+    if (ok && o->custom_allreduce && layout->tp > 1 &&
+        !(m->car = pt_custom_ar_new(tp_comm, (int)at->tp, (int)layout->tp, car_elems, m->stream, err, errlen))) {
+        pt_model_free(m);
+        return NULL;
+    }
     if (cudaMallocHost((void **)&m->host_sampled, o->max_seqs * sizeof(int32_t)) != cudaSuccess)
         m->host_sampled = NULL;
     if (o->cuda_graphs && (m->blas_workspace = dev_alloc(m, BLAS_WORKSPACE)) &&
@@ -225,6 +234,7 @@ void pt_model_free(struct pt_model *m)
     }
     free(m->layers);
     pt_moe_free(m->moe);
+    pt_custom_ar_free(m->car);
     cudaFreeHost(m->host_meta);
     cudaFreeHost(m->host_sampled);
     if (m->blas)
@@ -242,13 +252,16 @@ static int linear(struct pt_model *m, const pt_bf16 *x, const pt_bf16 *w, uint32
     return pt_gemm(m->blas, x, w, n, in, out, y, fp32_out);
 }
 
-/* Sums a TP partial result over the rank's TP group, after the straggler's delay. */
+/* Sums a TP partial result over the rank's TP group, after the straggler's delay: with the
+ * custom all-reduce when it takes the size, else NCCL. */
 static int tp_reduce(struct pt_model *m, pt_bf16 *p, uint32_t n)
 {
     if (m->tp == 1)
         return 0;
     if (m->o.straggle_cycles)
         pt_op_spin(m->o.straggle_cycles, m->stream);
+    if (m->car && pt_custom_ar_reduce(m->car, p, (size_t)n * m->cfg.d_model, m->stream) == 0)
+        return 0;
     return ncclAllReduce(p, p, (size_t)n * m->cfg.d_model, ncclBfloat16, ncclSum, m->tp_comm, m->stream) == ncclSuccess ? 0 : -1;
 }
 

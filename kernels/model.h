@@ -20,6 +20,7 @@ struct pt_model_opts {
     uint32_t max_batch_tokens, max_seqs, max_pos;
     uint64_t straggle_cycles;   /* a GPU delay before each TP all-reduce (0: none) */
     float route_skew;           /* MoE: added to expert 0's router logit */
+    int custom_allreduce;       /* TP all-reduces by custom_allreduce.h (NCCL above its size) */
     int cuda_graphs;            /* decode steps through CUDA graphs, one per batch-size bucket
                                  * (one stage, dense models; the rest runs eagerly) */
 };

@@ -28,6 +28,8 @@ class EngineCli(unittest.TestCase):
             (["--layout", "tp=16", "--nproc", "16"], "tp=16 must divide the 8 query and 4 key/value heads"),
             (["--layout", "dp=4,ep=4", "--nproc", "4"], "ep=4 needs an MoE model (tiny has no experts)"),
             (["--prefix-cache", "maybe"], "--prefix-cache takes on or off, not 'maybe'"),
+            (["--cuda-graphs", "1"], "--cuda-graphs takes on or off, not '1'"),
+            (["--allreduce", "ring"], "--allreduce takes nccl or custom, not 'ring'"),
             (["--straggle", "2"], "--straggle takes RANK:MICROSECONDS, not '2'"),
             (["--shared-prefix", "2"], "--shared-prefix takes a number from 0 to 1, not '2'"),
             (["--input", "8000", "--output", "8000"], "the engine's attention takes 8192 at most"),

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# GPU scenario: the engine's custom all-reduce (--allreduce custom, kernels/custom_allreduce.h).
+# On any machine: pt_custom_ar_check, its kernels against the host's sums with 2, 4 and 8 ranks
+# as streams of one GPU, one and two stages, plain calls and graph replays. With 2 GPUs or more
+# (the largest TP of 2 and 4 the GPUs allow), the small model twice under partrace
+# (PARTRACE_CUDA=kernels), rank 1 delayed 200 us before each TP all-reduce (--straggle 1:200):
+# NCCL eagerly (--allreduce nccl --cuda-graphs off), then the custom all-reduce in CUDA graphs
+# (--allreduce custom --cuda-graphs on). Checks: the same output tokens; in both reports rank 1
+# the straggler with its delay recovered within 10 % (check_engine.py), the custom run's TP
+# rows those of the custom all-reduce's kernels; the TP shares of the two within 5 points.
+# Run on the GPU machine from the repository root, with a build folder made on the CPU machine:
+#   bash tests/gpu/custom_allreduce.sh BUILD_DIR OUT_DIR
+# Results: OUT_DIR/summary.txt, OUT_DIR/machine.txt and, with 2 GPUs or more, OUT_DIR/RUN/ for
+# each run (trace folder, report, engine summary, tokens).
+set -uo pipefail
+. "$(dirname "$0")/machine_info.sh"
+scenario_start "$1" "$2"
+
+if "$BUILD/pt_custom_ar_check" > "$WORK/kernels.txt" 2>&1; then
+    say "kernels: $(grep -c 'equal to the host' "$WORK/kernels.txt") cases equal to the host's sums"
+else
+    say "kernels: FAILED"; cat "$WORK/kernels.txt"; status=1
+fi
+
+gpus=$(nvidia-smi -L | wc -l)
+tp=0
+[ "$gpus" -ge 2 ] && tp=2
+[ "$gpus" -ge 4 ] && tp=4
+run() { # name allreduce graphs
+    local name=$1 ar=$2 graphs=$3
+    mkdir -p "$WORK/$name/engine"
+    PARTRACE_DIR=$WORK/$name/traced LD_PRELOAD=$LIB PARTRACE_CUDA=kernels timeout 300 "$ENGINE" --nproc "$tp" \
+        --layout "tp=$tp" --model small --requests 64 --input 128 --output 32 --concurrency 16 --seed 7 \
+        --straggle 1:200 --allreduce "$ar" --cuda-graphs "$graphs" --out "$WORK/$name/engine" \
+        > "$WORK/$name/run.log" 2>&1 || { say "$name: run failed"; status=1; }
+    "$ENGINE" summarise "$WORK/$name/engine" --json > "$WORK/$name/engine-summary.json" 2>&1
+    cp "$WORK/$name/engine/tokens-0.tsv" "$WORK/$name/" 2>/dev/null
+    "$PT" report --json "$WORK/$name/traced" > "$WORK/$name/report.json" 2>"$WORK/$name/report.err"
+    "$PT" report "$WORK/$name/traced" > "$WORK/$name/report.txt" 2>&1
+    say "$name: $(grep -h 'requests in' "$WORK/$name/run.log" | head -1)"
+    say "$name: check $(python3 tests/gpu/check_engine.py "$WORK/$name/report.json" "$WORK/$name/engine-summary.json" \
+        --straggle 1:200 2>&1)" || status=1
+    say "$name: TP share $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=[x["attribution_ns"] for x in r["ranks"]]; print("%.1f %%" % (100*sum(a["tp_comm"] for a in s)/sum(sum(a.values()) for a in s)))' "$WORK/$name/report.json" 2>&1)"
+    say "$name: collectives $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("; ".join("%s %s %s x%d" % (c["role"], c["op"], c["bytes"], c["count"]) for c in r["collectives"]))' "$WORK/$name/report.json" 2>&1)"
+}
+if [ "$tp" -ge 2 ]; then
+    run nccl-eager nccl off
+    run custom-graphs custom on
+    if cmp -s "$WORK/nccl-eager/tokens-0.tsv" "$WORK/custom-graphs/tokens-0.tsv"; then
+        say "tokens: equal"
+    else
+        say "tokens: DIFFER"; status=1
+    fi
+else
+    say "engine runs: need 2 GPUs, this machine has $gpus"
+fi
+
+mkdir -p "$OUT"
+cp "$WORK/summary.txt" "$WORK/machine.txt" "$WORK/kernels.txt" "$OUT/"
+for name in nccl-eager custom-graphs; do
+    [ -d "$WORK/$name" ] || continue
+    mkdir -p "$OUT/$name"
+    cp -r "$WORK/$name/traced" "$OUT/$name/" 2>/dev/null
+    cp "$WORK/$name/engine-summary.json" "$WORK/$name/tokens-0.tsv" "$WORK/$name/report.txt" "$OUT/$name/" 2>/dev/null
+done
+say "status $status"
+exit $status
