@@ -112,14 +112,17 @@ static void phases_section(FILE *out, const struct pt_report_phase *phases, int 
 static void collectives_section(FILE *out, const struct pt_report *r)
 {
     fputs("<h2>Collectives</h2>\n<table><tr><th class=l>role</th><th class=l>communicator</th>"
-          "<th class=l>op</th><th>bytes</th><th>count</th><th>timed on GPU</th><th>time ms</th>"
+          "<th>ranks</th><th class=l>op</th><th>bytes</th><th>count</th><th>timed on GPU</th><th>time ms</th>"
           "<th>busbw GB/s</th><th>wait ms</th></tr>\n", out);
-    for (struct pt_report_row w = {0}; pt_report_next_row(r, &w);)
-        fprintf(out, "<tr><td class=l>%s</td><td class=l><code>%016" PRIx64 "</code></td>"
+    for (struct pt_report_row w = {0}; pt_report_next_row(r, &w);) {
+        int32_t seen = pt_comm_members_seen(w.s);
+        fprintf(out, "<tr><td class=l>%s</td><td class=l><code>%016" PRIx64 "</code></td><td>%d of %d%s</td>"
                      "<td class=l>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>"
                      "<td>%.3f</td><td>%.2f</td><td>%.3f</td></tr>\n",
-                r->roles[w.comm].role, w.s->id, pt_op_name(w.op), w.bytes, w.k->count,
+                r->roles[w.comm].role, w.s->id, seen, w.s->nranks, seen < w.s->nranks ? " (incomplete)" : "",
+                pt_op_name(w.op), w.bytes, w.k->count,
                 w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, w.busbw, (double)w.k->wait_ns / 1e6);
+    }
     fputs("</table>\n<h2>Stragglers</h2>\n<table><tr><th class=l>role</th><th class=l>communicator"
           "</th><th>rank</th><th>last in</th><th>of</th><th>waiting caused ms</th><th>share</th></tr>\n",
           out);

@@ -158,10 +158,12 @@ static void print_json(void)
     fprintf(out, "],\"collectives\":[");
     int first = 1;
     for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);) {
-        fprintf(out, "%s{\"comm\":\"%016" PRIx64 "\",\"role\":\"%s\",\"op\":\"%s\",\"bytes\":%" PRIu64
+        fprintf(out, "%s{\"comm\":\"%016" PRIx64 "\",\"nranks\":%d,\"ranks_in_run\":%d,\"role\":\"%s\","
+               "\"op\":\"%s\",\"bytes\":%" PRIu64
                ",\"count\":%" PRIu64 ",\"gpu_timed\":%" PRIu64 ",\"transfer_ns\":%" PRIu64
                ",\"wait_ns\":%" PRIu64 ",\"algbw_gbps\":%.9g,\"busbw_gbps\":%.9g}",
-               first ? "" : ",", w.s->id, roles[w.comm].role, pt_op_name(w.op), w.bytes, w.k->count,
+               first ? "" : ",", w.s->id, w.s->nranks, pt_comm_members_seen(w.s), roles[w.comm].role,
+               pt_op_name(w.op), w.bytes, w.k->count,
                w.k->gpu_timed, w.k->transfer_ns, w.k->wait_ns, w.algbw, w.busbw);
         first = 0;
     }

@@ -81,13 +81,16 @@ static void print_markdown(void)
     }
     pt_report_print_seed(out, shown, "- ");
     fprintf(out, "\n");
-    fprintf(out, "| role | communicator | op | bytes | count | timed on GPU | time ms | algbw GB/s | busbw GB/s "
-           "| wait ms |\n|---|---|---|---|---|---|---|---|---|---|\n");
-    for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);)
-        fprintf(out, "| %s | `%016" PRIx64 "` | %s | %" PRIu64 " | %" PRIu64 " | %" PRIu64
+    fprintf(out, "| role | communicator | ranks | op | bytes | count | timed on GPU | time ms | algbw GB/s "
+           "| busbw GB/s | wait ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);) {
+        int32_t seen = pt_comm_members_seen(w.s);
+        fprintf(out, "| %s | `%016" PRIx64 "` | %d of %d%s | %s | %" PRIu64 " | %" PRIu64 " | %" PRIu64
                " | %.3f | %.2f | %.2f | %.3f |\n",
-               roles[w.comm].role, w.s->id, pt_op_name(w.op), w.bytes, w.k->count, w.k->gpu_timed,
+               roles[w.comm].role, w.s->id, seen, w.s->nranks, seen < w.s->nranks ? " (incomplete)" : "",
+               pt_op_name(w.op), w.bytes, w.k->count, w.k->gpu_timed,
                (double)w.k->transfer_ns / 1e6, w.algbw, w.busbw, (double)w.k->wait_ns / 1e6);
+    }
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         char note[512];
         if (pt_report_missing_ranks(pt_collectives_comm(c, i), note, sizeof note))

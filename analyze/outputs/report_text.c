@@ -185,11 +185,19 @@ static void print_text(void)
      * its instances were timed by their kernels (the others by the host calls). */
     fprintf(out, "\n%-5s %-8s %-13s %10s %8s %6s %10s %10s %10s %10s\n", "role", "comm", "op", "bytes",
            "count", "on GPU", "time ms", "algbw GB/s", "busbw GB/s", "wait ms");
-    for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);)
+    int lacking = 0; /* rows of a communicator that lacks a rank: marked, and the mark said */
+    for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);) {
+        char role[8];
+        int lacks = pt_comm_members_seen(w.s) < w.s->nranks;
+        snprintf(role, sizeof role, "%s%s", roles[w.comm].role, lacks ? "*" : "");
+        lacking |= lacks;
         fprintf(out, "%-5s %08" PRIx64 " %-13s %10" PRIu64 " %8" PRIu64 " %6" PRIu64 " %10.3f %10.2f %10.2f %10.3f\n",
-               roles[w.comm].role, w.s->id >> 32, pt_op_name(w.op), w.bytes, w.k->count,
+               role, w.s->id >> 32, pt_op_name(w.op), w.bytes, w.k->count,
                w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, w.algbw, w.busbw,
                (double)w.k->wait_ns / 1e6);
+    }
+    if (lacking)
+        fprintf(out, "* its communicator lacks a rank in this run (INCOMPLETE above): the row counts the ranks present\n");
     fprintf(out, "\nstragglers (who arrived last, and what the others waited for them):\n");
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         const struct pt_comm_stats *s = pt_collectives_comm(c, i);

@@ -454,7 +454,7 @@ class GpuSamples(unittest.TestCase):
         self.assertIn("| rank | GPU span ms | compute % | tp_comm % |", out)
         self.assertEqual(len([l for l in out.splitlines() if l.startswith("| 0 |") or
                               l.startswith("| 1 |") or l.startswith("| 2 |") or l.startswith("| 3 |")]), 4)
-        self.assertIn("| TP | `9c04abee1c7a4c33` | AllReduce | 2097152 | 1624 |", out)
+        self.assertIn("| TP | `9c04abee1c7a4c33` | 4 of 4 | AllReduce | 2097152 | 1624 |", out)
         self.assertIn("| TP | `9c04abee1c7a4c33` | rank 0 | 803 of 1626 |", out)
 
     def test_fail_if_gate(self):

@@ -68,11 +68,20 @@ class Scale(TraceTest):
         text = cli("report", self.run_dir).stdout
         self.assertIn("INCOMPLETE: communicator", text)
         self.assertIn(want, " ".join(text.split()))
-        self.assertIn("**Incomplete:** communicator", cli("report", "--markdown", self.run_dir).stdout)
+        # and in the collectives table itself, row by row
+        (row,) = rep["collectives"]
+        self.assertEqual((row["nranks"], row["ranks_in_run"]), (4, 3))
+        self.assertRegex(text, r"\nTP\*  +[0-9a-f]{8} AllReduce ")
+        self.assertIn("* its communicator lacks a rank in this run", text)
+        markdown = cli("report", "--markdown", self.run_dir).stdout
+        self.assertIn("**Incomplete:** communicator", markdown)
+        self.assertIn("| 3 of 4 (incomplete) | AllReduce |", markdown)
         page = os.path.join(self.tmp, "r.html")
         cli("report", "--html", page, self.run_dir)
         with open(page) as f:
-            self.assertIn("<b>Incomplete:</b> communicator", f.read())
+            html = f.read()
+        self.assertIn("<b>Incomplete:</b> communicator", html)
+        self.assertIn("<td>3 of 4 (incomplete)</td>", html)
 
     @unittest.skipIf(SANITIZED, "the sanitizers' own memory use hides the report's")
     def test_memory_with_a_rank_missing_does_not_grow_with_the_run(self):
