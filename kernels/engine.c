@@ -95,32 +95,31 @@ static int dump_logits(FILE *f, struct pt_seq *const *seqs, uint32_t n, uint32_t
     return bad ? -1 : 0;
 }
 
-static int write_times(const char *dir, uint32_t dp, const struct request_state *r, uint32_t n)
+static FILE *result_file(const char *dir, const char *name, uint32_t dp)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/requests-%u.tsv", dir, dp);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "id\tarrive_s\tfirst_s\tend_s\tout_tokens\tprompt_tokens\tcached_tokens\n");
-    for (uint32_t i = 0; i < n; i++)
-        fprintf(f, "%u\t%.9f\t%.9f\t%.9f\t%u\t%u\t%u\n", r[i].seq.id, r[i].t.arrive_s, r[i].t.first_s, r[i].t.end_s,
-                r[i].t.out_tokens, r[i].t.prompt_tokens, r[i].t.cached_tokens);
-    return fclose(f);
+    snprintf(path, sizeof path, "%s/%s-%u.tsv", dir, name, dp);
+    return fopen(path, "w");
 }
 
-/* OUT/tokens-DP.tsv: each request's output tokens as one hash, to compare two runs' outputs. */
-static int write_tokens(const char *dir, uint32_t dp, const struct request_state *r, uint32_t n)
+/* OUT/requests-DP.tsv, each request's times, and OUT/tokens-DP.tsv, its output tokens as one
+ * hash (to compare two runs' outputs). */
+static int write_results(const char *dir, uint32_t dp, const struct request_state *r, uint32_t n)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tokens-%u.tsv", dir, dp);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "id\tout_tokens\ttokens_fnv1a\n");
-    for (uint32_t i = 0; i < n; i++)
-        fprintf(f, "%u\t%u\t%016llx\n", r[i].seq.id, r[i].t.out_tokens, (unsigned long long)r[i].tokens_hash);
-    return fclose(f);
+    FILE *times = result_file(dir, "requests", dp), *tokens = result_file(dir, "tokens", dp);
+    int bad = !times || !tokens;
+    if (!bad) {
+        fprintf(times, "id\tarrive_s\tfirst_s\tend_s\tout_tokens\tprompt_tokens\tcached_tokens\n");
+        fprintf(tokens, "id\tout_tokens\ttokens_fnv1a\n");
+    }
+    for (uint32_t i = 0; i < n && !bad; i++) {
+        fprintf(times, "%u\t%.9f\t%.9f\t%.9f\t%u\t%u\t%u\n", r[i].seq.id, r[i].t.arrive_s, r[i].t.first_s,
+                r[i].t.end_s, r[i].t.out_tokens, r[i].t.prompt_tokens, r[i].t.cached_tokens);
+        fprintf(tokens, "%u\t%u\t%016llx\n", r[i].seq.id, r[i].t.out_tokens, (unsigned long long)r[i].tokens_hash);
+    }
+    bad |= times && fclose(times) != 0;
+    bad |= tokens && fclose(tokens) != 0;
+    return bad ? -1 : 0;
 }
 
 int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
@@ -339,7 +338,7 @@ int pt_engine_run(const struct pt_engine_opts *o, char *err, size_t errlen)
             status = pt_engine_fail(err, errlen, "cannot write %s", path);
     }
     if (!status && leader && at.stage == 0) {
-        if (write_times(o->out_dir, at.dp, mine, n_mine) || write_tokens(o->out_dir, at.dp, mine, n_mine))
+        if (write_results(o->out_dir, at.dp, mine, n_mine))
             status = pt_engine_fail(err, errlen, "cannot write %s/requests-%u.tsv or tokens-%u.tsv", o->out_dir, at.dp,
                                     at.dp);
         struct pt_kv_stats ks = pt_kv_stats(kv);
