@@ -119,6 +119,23 @@ class ReportExact(TraceTest):
         (strag,) = rep["stragglers"]
         self.assertEqual((strag["rank"], strag["last"], strag["cost_ns"]), (3, n, row["wait_ns"]))
 
+    def test_custom_allreduce_in_graph_replays(self):
+        # The graph scenario with the captured all-reduces custom ones: each replayed kernel is
+        # an instance by order, with the waits, transfers and straggler the NCCL replays have.
+        ranks, k_calls, replays, period, transfer = 4, 3, 50, 100_000, 20_000
+        skew = [0, 3000, 1000, 7000]
+        with mock.patch.dict(os.environ, {"GEN_CUSTOM_AR": "1"}):
+            rep = self.generate("graph", ranks, k_calls, replays, period, transfer, 1 << 20, *skew)
+        (comm,) = [c for c in rep["communicators"] if c["outside_nccl"]]
+        n = replays * k_calls
+        self.assertEqual((comm["role"], comm["instances"], comm["incomplete"]), ("TP", n, 0))
+        (row,) = [r for r in rep["collectives"] if r["comm"] == comm["id"]]
+        self.assertEqual((row["count"], row["gpu_timed"]), (n, n))
+        self.assertEqual(row["transfer_ns"], n * transfer)
+        self.assertEqual(row["wait_ns"], n * sum(max(skew) - s for s in skew))
+        (strag,) = [s for s in rep["stragglers"] if s["comm"] == comm["id"]]
+        self.assertEqual((strag["rank"], strag["last"], strag["cost_ns"]), (3, n, row["wait_ns"]))
+
     def test_tp_skew(self):
         ranks, steps, compute, transfer, nbytes = 4, 100, 50_000, 20_000, 4 << 20
         skew = [0, 3000, 1000, 7000]

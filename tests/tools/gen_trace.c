@@ -40,6 +40,7 @@
  * starting SKEW_r ns after its base on rank r and ending T ns after the last start. So per
  * replayed instance: wait_r = max(skew) - skew_r, transfer = T; the straggler is the rank of the
  * largest skew, last in all N x K.
+ * GEN_CUSTOM_AR=1: the captured all-reduces are custom ones (kernels of their own, no NCCL call).
  *   gen_trace DIR graph R K N P T B SKEW_0 ... SKEW_{R-1}      (times in ns)
  *   gen_trace DIR metrics S INTERVAL     a server's scraped metrics, S scrapes (generate_metrics)
  * Files are in the format the recorder writes (3.x, packed frames); GEN_FORMAT=1 writes 1.x
@@ -182,6 +183,8 @@ static int generate_graph(const char *dir, int ranks, int k_calls, int replays, 
                           uint64_t transfer, uint64_t bytes, const uint64_t *skew)
 {
     const uint64_t comm = 0x96a9;
+    const char *custom_v = getenv("GEN_CUSTOM_AR");
+    const int custom_ar = custom_v && !strcmp(custom_v, "1");
     uint64_t most = 0;
     for (int r = 0; r < ranks; r++)
         most = skew[r] > most ? skew[r] : most;
@@ -196,10 +199,11 @@ static int generate_graph(const char *dir, int ranks, int k_calls, int replays, 
                                             .count = bytes / 2, .bytes = bytes, .peer = -1,
                                             .rank = r, .nranks = ranks, .op = PT_OP_AllReduce,
                                             .dtype = 9};
-            put(&call, sizeof call);
+            if (!custom_ar)
+                put(&call, sizeof call);
             struct pt_rec_graph_node node = {.hdr = {PT_REC_GRAPH_NODE, sizeof node, 1},
                                              .ts_ns = t + 50, .node_id = 1000 + (uint64_t)j,
-                                             .nccl_call_id = call_id, .graph_id = 1};
+                                             .nccl_call_id = custom_ar ? 0 : call_id, .graph_id = 1};
             put(&node, sizeof node);
         }
         for (int j = 0; j < k_calls; j++) {
@@ -215,7 +219,7 @@ static int generate_graph(const char *dir, int ranks, int k_calls, int replays, 
                 uint64_t base = t00 + 1000000 + (uint64_t)i * period + (uint64_t)j * (most + transfer + 1000);
                 struct pt_rec_kernel kr = {.hdr = {PT_REC_KERNEL, sizeof kr, 1},
                                            .start_ns = base + skew[r],
-                                           .end_ns = base + most + transfer, .name_id = 2,
+                                           .end_ns = base + most + transfer, .name_id = custom_ar ? 4 : 2,
                                            .graph_id = 2, .graph_node_id = 5000 + (uint64_t)j};
                 put(&kr, sizeof kr);
             }
