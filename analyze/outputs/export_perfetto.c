@@ -14,6 +14,7 @@
 #include "outputs/export_common.h"
 #include "outputs/exporter.h"
 #include "format/names.h"
+#include "read/kernel_class.h"
 
 /* Recent NCCL calls, to describe their kernels: 4-way sets, the oldest entry of a set replaced.
  * A kernel can start a thousand calls after its own (the host runs ahead of the GPU). The sets
@@ -172,6 +173,37 @@ static void on_call(struct exporter *x, size_t file, const struct pt_rec_nccl_ca
     c->flowed = pt_xp_slice(x, &sp) && flow;
 }
 
+static uint64_t outside_key(size_t file, const char *cls) { return pt_mix64(file + 1, (uint64_t)(uintptr_t)cls); }
+
+/* The groups of kernels outside NCCL the report found, by (file, class) of their members. */
+static void map_outside_groups(struct exporter *x)
+{
+    for (size_t i = 0; i < pt_collectives_count(x->rep.c); i++) {
+        const struct pt_comm_stats *s = pt_collectives_comm(x->rep.c, i);
+        for (int32_t m = 0; s->outside_class && m < s->members_cap; m++)
+            for (size_t f = 0; s->member_rank[m] >= 0 && f < x->rep.n; f++)
+                if (pt_report_rank_of(&x->rep, f) == s->member_rank[m])
+                    pt_u64_map_put(&x->outside_group, outside_key(f, s->outside_class), i + 1);
+    }
+}
+
+/* A kernel of a class outside NCCL: the n-th of its file and class is instance n of its group
+ * (the report's order matching). Returns the instance's key, 0 when in no group. */
+static uint64_t outside_arrive(struct exporter *x, size_t file, const char *cls, const struct pt_rec_kernel *k)
+{
+    uint64_t key = outside_key(file, cls), at, n = 0;
+    if (!pt_u64_map_get(&x->outside_group, key, &at))
+        return 0;
+    pt_u64_map_get(&x->outside_seen, key, &n);
+    pt_u64_map_put(&x->outside_seen, key, n + 1);
+    const struct pt_comm_stats *s = pt_collectives_comm(x->rep.c, at - 1);
+    const char *role = pt_comm_class_role(cls);
+    uint64_t instance = pt_mix64(s->id, n + 1);
+    pt_xinst_arrive(&x->inst, instance, role && !strcmp(role, "EP") ? PT_OP_AlltoAll : PT_OP_AllReduce, 0,
+                    s->nranks, k->start_ns);
+    return instance;
+}
+
 static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kernel *k)
 {
     const struct pt_trace_ctx *ctx = pt_source_ctx(x->run.sources[file]);
@@ -184,6 +216,9 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
         pt_xinst_arrive(&x->inst, timed, c->op, pt_total_bytes(c->op, c->bytes, c->nranks), c->nranks,
                         k->start_ns);
     }
+    const char *cls = call ? NULL : pt_trace_ctx_comm_class(ctx, k->name_id);
+    if (cls && !correlation)
+        correlation = timed = outside_arrive(x, file, cls, k);
     if (!x->keep[file])
         return;
     struct pt_pf_arg a[12];
@@ -195,8 +230,7 @@ static void on_kernel(struct exporter *x, size_t file, const struct pt_rec_kerne
         name = pt_pf_intern(&x->out, PT_PF_EVENT_NAME, text);
         pt_u64_map_put(&x->ids.kernel, key, name);
     }
-    uint64_t cat = pt_xp_category(x, call ? C_NCCL_KERNEL
-                                    : pt_trace_ctx_comm_class(ctx, k->name_id) ? C_COMM_KERNEL : C_KERNEL);
+    uint64_t cat = pt_xp_category(x, call ? C_NCCL_KERNEL : cls ? C_COMM_KERNEL : C_KERNEL);
     if (c) {
         n = call_args(x, c, a);
         /* A flow is "this call launched this kernel": eager kernels only (a graph replays the
@@ -297,6 +331,8 @@ static void free_exporter(struct exporter *x)
     pt_u64_map_free(&x->track_index);
     pt_u64_map_free(&x->uuids);
     pt_u64_map_free(&x->comm_index);
+    pt_u64_map_free(&x->outside_group);
+    pt_u64_map_free(&x->outside_seen);
     pt_u64_map_free(&x->ids.kernel);
     pt_xinst_free(&x->inst);
     free(x->tl.last);
@@ -341,6 +377,7 @@ static int export_perfetto(const struct pt_output_opts *o, struct pt_export_stat
     }
     for (size_t i = 0; i < pt_collectives_count(x->rep.c); i++)
         pt_u64_map_put(&x->comm_index, pt_collectives_comm(x->rep.c, i)->id, i + 1);
+    map_outside_groups(x);
     char err[600];
     if (pt_run_open(x->rep.set.paths, x->rep.set.count, x->rep.shift, &x->run, NULL, NULL) != 0) {
         pt_error("%s: no trace file could be read", o->run);

@@ -86,6 +86,9 @@ struct exporter {
     size_t call_sets;
     uint64_t call_stamp;
     struct pt_u64_map comm_index;   /* comm id → communicator index + 1 */
+    /* Communication kernels outside NCCL, matched by order as the report does: (file, class)
+     * → the index + 1 of the group the report put them in, and → the kernels seen so far. */
+    struct pt_u64_map outside_group, outside_seen;
     uint8_t *keep;                  /* per file: exported (--ranks) */
     int32_t *pid;                   /* per file: the synthetic pid of its process track */
     double *mem_in_use;             /* per file × 64 devices */

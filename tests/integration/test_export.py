@@ -258,10 +258,19 @@ class Export(unittest.TestCase):
         # gen_trace's truth: rank r's all-reduce kernel starts skew_r after the step's base and
         # every rank's ends 500 ns after the last arrival. Each kernel's END carries its wait
         # (max skew - skew_r), its transfer (500) and nccl-tests' bandwidths over the transfer.
+        self.check_wait_and_transfer({}, 4096)
+
+    def test_custom_allreduce_wait_and_transfer(self):
+        # The same with custom all-reduce kernels (no NCCL call): matched by order as the report
+        # matches them, each END carries its wait and transfer; the size is unknown (bandwidths 0).
+        self.check_wait_and_transfer({"GEN_CUSTOM_AR": "1"}, 0)
+
+    def check_wait_and_transfer(self, env, nbytes):
         run = os.path.join(self.tmp, "gen")
         os.makedirs(run)
         skews = [0, 100, 250, 400]
-        subprocess.run([GEN, run, "tp", "4", "30", "1000", "500", "4096"] + [str(s) for s in skews], check=True)
+        subprocess.run([GEN, run, "tp", "4", "30", "1000", "500", "4096"] + [str(s) for s in skews], check=True,
+                       env=dict(os.environ, **env))
         out = self.export("--perfetto", run=run)
         self.assertEqual(self.check(out)[0], 0)
         packets = decode(out)
@@ -291,8 +300,8 @@ class Export(unittest.TestCase):
             r = rank(one(e, "track_uuid"))
             self.assertEqual(args["wait_ns"], max(skews) - skews[r], args)
             self.assertEqual(args["transfer_ns"], 500)
-            self.assertAlmostEqual(args["algbw_gbps"], 4096 / 500)
-            self.assertAlmostEqual(args["busbw_gbps"], 4096 / 500 * 2 * 3 / 4)
+            self.assertAlmostEqual(args["algbw_gbps"], nbytes / 500)
+            self.assertAlmostEqual(args["busbw_gbps"], nbytes / 500 * 2 * 3 / 4)
             seen[r] += 1
         self.assertEqual(seen, {0: 30, 1: 30, 2: 30, 3: 30})
         # A rank left out of the export still counts as arrived for the others' waits.
