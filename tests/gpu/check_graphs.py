@@ -33,11 +33,12 @@ def main():
     if not te or same != len(te) or len(tg) != len(te):
         failed.append(f"tokens equal in {same} of {len(te)} requests")
     recs = list(records(graphs))
-    nodes = {r["node_id"] for r in recs if r.get("kind") == "graph_node"}
-    nodes |= {r["cloned_from"] for r in recs if r.get("kind") == "graph_node" and r.get("cloned_from")}
+    # Node ids are a process's own: keyed by pid (a run of several ranks dumps several files).
+    nodes = {(r["pid"], r["node_id"]) for r in recs if r.get("kind") == "graph_node"}
+    nodes |= {(r["pid"], r["cloned_from"]) for r in recs if r.get("kind") == "graph_node" and r.get("cloned_from")}
     kernels = [r for r in recs if r.get("kind") == "kernel"]
     replayed = [k for k in kernels if k.get("graph_node_id")]
-    tied = sum(1 for k in replayed if k["graph_node_id"] in nodes)
+    tied = sum(1 for k in replayed if (k["pid"], k["graph_node_id"]) in nodes)
     if not replayed or tied != len(replayed):
         failed.append(f"{tied} of {len(replayed)} graph kernels tied to a captured node")
     eager_graph = sum(1 for r in records(eager) if r.get("kind") == "kernel" and r.get("graph_node_id"))
