@@ -111,13 +111,17 @@ static int pipeline_stages(const struct pt_collectives *c, const struct pt_role 
 }
 
 /* A group of kernels outside NCCL: its class's role, and how its ranks were found. */
-static void outside_role(const struct pt_comm_stats *s, struct pt_role *r)
+static void outside_role(const struct pt_collectives *c, const struct pt_comm_stats *s, struct pt_role *r)
 {
     const char *role = pt_comm_class_role(s->outside_class);
     r->role = role ? role : "other";
     char ranks[96];
+    int listed = 0; /* a communicator only made, with no call, is not in the table: say so */
+    for (size_t i = 0; s->follows && i < pt_collectives_count(c); i++)
+        listed |= pt_collectives_comm(c, i)->id == s->follows;
     if (s->follows)
-        snprintf(ranks, sizeof ranks, "the ranks of %016llx", (unsigned long long)s->follows);
+        snprintf(ranks, sizeof ranks, "the ranks of %016llx%s", (unsigned long long)s->follows,
+                 listed ? "" : " (made, no calls)");
     else
         snprintf(ranks, sizeof ranks, "every rank running them");
     snprintf(r->evidence, sizeof r->evidence,
@@ -179,7 +183,7 @@ void pt_topology_infer(const struct pt_collectives *c, int world, struct pt_role
                      (unsigned long long)p2p, (unsigned long long)all, 100.0 * (double)p2p_bytes / (double)all_bytes);
         roles[i].role = "other";
         if (s->outside_class) {
-            outside_role(s, &roles[i]);
+            outside_role(c, s, &roles[i]);
         } else if (!all) {
             snprintf(roles[i].evidence, sizeof roles[i].evidence, "no data calls");
         } else if (s->calls[PT_OP_AlltoAll] * 2 > all) {

@@ -85,11 +85,17 @@ static void print_markdown(void)
            "| busbw GB/s | wait ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);) {
         int32_t seen = pt_comm_members_seen(w.s);
-        fprintf(out, "| %s | `%016" PRIx64 "` | %d of %d%s | %s | %" PRIu64 " | %" PRIu64 " | %" PRIu64
-               " | %.3f | %.2f | %.2f | %.3f |\n",
+        char bytes[24] = "-", algbw[24] = "-", busbw[24] = "-"; /* outside NCCL: size unknown */
+        if (!w.s->outside_class) {
+            snprintf(bytes, sizeof bytes, "%" PRIu64, w.bytes);
+            snprintf(algbw, sizeof algbw, "%.2f", w.algbw);
+            snprintf(busbw, sizeof busbw, "%.2f", w.busbw);
+        }
+        fprintf(out, "| %s | `%016" PRIx64 "` | %d of %d%s | %s | %s | %" PRIu64 " | %" PRIu64
+               " | %.3f | %s | %s | %.3f |\n",
                roles[w.comm].role, w.s->id, seen, w.s->nranks, seen < w.s->nranks ? " (incomplete)" : "",
-               pt_op_name(w.op), w.bytes, w.k->count, w.k->gpu_timed,
-               (double)w.k->transfer_ns / 1e6, w.algbw, w.busbw, (double)w.k->wait_ns / 1e6);
+               pt_op_name(w.op), bytes, w.k->count, w.k->gpu_timed,
+               (double)w.k->transfer_ns / 1e6, algbw, busbw, (double)w.k->wait_ns / 1e6);
     }
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         char note[512];

@@ -191,9 +191,15 @@ static void print_text(void)
         int lacks = pt_comm_members_seen(w.s) < w.s->nranks;
         snprintf(role, sizeof role, "%s%s", roles[w.comm].role, lacks ? "*" : "");
         lacking |= lacks;
-        fprintf(out, "%-5s %08" PRIx64 " %-13s %10" PRIu64 " %8" PRIu64 " %6" PRIu64 " %10.3f %10.2f %10.2f %10.3f\n",
-               role, w.s->id >> 32, pt_op_name(w.op), w.bytes, w.k->count,
-               w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, w.algbw, w.busbw,
+        char bytes[24] = "-", algbw[24] = "-", busbw[24] = "-"; /* outside NCCL: size unknown */
+        if (!w.s->outside_class) {
+            snprintf(bytes, sizeof bytes, "%" PRIu64, w.bytes);
+            snprintf(algbw, sizeof algbw, "%.2f", w.algbw);
+            snprintf(busbw, sizeof busbw, "%.2f", w.busbw);
+        }
+        fprintf(out, "%-5s %08" PRIx64 " %-13s %10s %8" PRIu64 " %6" PRIu64 " %10.3f %10s %10s %10.3f\n",
+               role, w.s->id >> 32, pt_op_name(w.op), bytes, w.k->count,
+               w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, algbw, busbw,
                (double)w.k->wait_ns / 1e6);
     }
     if (lacking)

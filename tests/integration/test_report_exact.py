@@ -60,6 +60,9 @@ class ReportExact(TraceTest):
         self.assertEqual(comm["outside_nccl"]["class"], "custom_allreduce")
         self.assertEqual(comm["outside_nccl"]["end_spread_ns"], 0)
         self.assertIn("outside NCCL", comm["evidence"])
+        self.assertIn("(made, no calls)", comm["evidence"])  # the TP communicator has no call
+        text = cli("report", self.run_dir).stdout
+        self.assertRegex(text, r"\nTP +[0-9a-f]{8} AllReduce +- +50 +50 +[0-9.]+ +- +- ")
         (strag,) = [s for s in custom["stragglers"] if s["comm"] == comm["id"]]
         (want_strag,) = nccl["stragglers"]
         self.assertEqual((strag["rank"], strag["last"], strag["cost_ns"]),
