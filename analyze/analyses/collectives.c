@@ -810,6 +810,8 @@ void pt_collectives_finish(struct pt_collectives *c)
 struct pt_comm_stats *pt_collectives_add_outside(struct pt_collectives *c, uint64_t id, const int32_t *ranks,
                                                  int32_t n, const char *cls, uint64_t follows)
 {
+    for (int tries = 0; comm_known(c, id) && tries < 64; tries++)
+        id++; /* ids are hashes: one taken already moves on */
     if (n < 1 || comm_known(c, id))
         return NULL;
     struct pt_comm_stats *s = comm_stats_find(c, id, n);

@@ -107,7 +107,8 @@ void pt_collectives_free(struct pt_collectives *c);
 uint64_t pt_collectives_cut(const struct pt_collectives *c);
 
 /* A communicator for kernels outside NCCL: n members of global ranks `ranks` (ascending; -1
- * for a member none of whose kernels was seen), its class. NULL when out of memory. Its
+ * for a member none of whose kernels was seen), its class; under id, or the next id free. NULL
+ * when out of memory. Its
  * instances come from pt_comm_add_instance. */
 struct pt_comm_stats *pt_collectives_add_outside(struct pt_collectives *c, uint64_t id, const int32_t *ranks,
                                                  int32_t n, const char *cls, uint64_t follows);
