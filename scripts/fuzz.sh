@@ -24,11 +24,16 @@ for preset in small moe-small; do
     build/pt_model_config "$preset" > "$CORPUS/hf_config/$preset.json"
 done
 seed=0
-for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 4096 1 3" "mixed 2 2 1 4"; do
+# "custom:": the all-reduces as custom all-reduce kernels (no NCCL call), which the report
+# groups and matches by order.
+for scenario in "tp 2 3 1000 500 1024 0 300" "pp 2 2 1000 2" "ep 4 2 1000 500 4096 1 3" "mixed 2 2 1 4" \
+                "custom:tp 2 3 1000 500 1024 0 300" "custom:mixed 2 1 2 4"; do
     run=$CORPUS/runs/$seed
+    custom=0
+    [[ $scenario == custom:* ]] && custom=1 scenario=${scenario#custom:}
     mkdir -p "$run" "$run-plain"
-    build/tools/gen_trace "$run" $scenario
-    GEN_FORMAT=1 build/tools/gen_trace "$run-plain" $scenario
+    GEN_CUSTOM_AR=$custom build/tools/gen_trace "$run" $scenario
+    GEN_CUSTOM_AR=$custom GEN_FORMAT=1 build/tools/gen_trace "$run-plain" $scenario
     for f in "$run"/*.ptrace; do
         # First byte: bit 0 raw file (else the file's records: frames decompressed, header off),
         # bits 1-2 which reader (0 report, 1 Perfetto export, 2 Chrome export), bits 3-4 the
