@@ -126,8 +126,9 @@ static uint64_t end_of(const struct kernel_time *k) { return k->start + k->dur; 
 struct candidate {
     uint32_t *files;       /* those running the class */
     int32_t n;
-    int32_t *ranks;        /* the members' global ranks, ascending, then -1 for members unseen */
-    int32_t nranks;
+    int32_t *ranks;        /* the global ranks of the members seen, ascending */
+    int32_t known;
+    int32_t nranks;        /* its size (members unseen: known..nranks-1), at most PT_MAX_RANKS */
     uint64_t follows, spread;
     int role_match;
 };
@@ -188,7 +189,7 @@ static int add_group(struct pt_collectives *c, const char *cls, const struct ker
         /* A member running none of the class's kernels stays a member, missing (-1). */
         for (int32_t m = 0; m < g->nranks; m++) {
             file_of[m] = -1;
-            for (int32_t i = 0; g->ranks[m] >= 0 && i < g->n; i++)
+            for (int32_t i = 0; m < g->known && i < g->n; i++)
                 if (rank[g->files[i]] == g->ranks[m])
                     file_of[m] = (int32_t)g->files[i];
             ranks[m] = file_of[m] >= 0 ? g->ranks[m] : -1;
@@ -224,11 +225,9 @@ static int add_group(struct pt_collectives *c, const char *cls, const struct ker
     return s ? 0 : -1;
 }
 
-static int by_rank_unseen_last(const void *a, const void *b)
+static int by_rank(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    if ((x < 0) != (y < 0))
-        return x < 0 ? 1 : -1;
     return x < y ? -1 : x > y;
 }
 
@@ -237,8 +236,8 @@ static void candidate_files(struct candidate *g, const struct kernel_list *files
 {
     g->n = 0;
     for (size_t f = 0; f < n_files; f++)
-        for (int32_t m = 0; files[f].n && m < g->nranks; m++)
-            if (g->ranks[m] >= 0 && g->ranks[m] == rank[f]) {
+        for (int32_t m = 0; files[f].n && m < g->known; m++)
+            if (g->ranks[m] == rank[f]) {
                 g->files[g->n++] = (uint32_t)f;
                 break;
             }
@@ -261,11 +260,9 @@ static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_
     /* Candidates: the ranks of each NCCL communicator that calls, of each only made, and every
      * rank running the class; those with two files running it at least. */
     size_t most = n_nccl + (size_t)o->n_made + 1, room = 0;
-    for (size_t i = 0; i < n_nccl; i++)
-        room += (size_t)pt_collectives_comm(c, i)->nranks;
-    for (int i = 0; i < o->n_made; i++)
-        room += (size_t)o->made[i].nranks;
-    room += with;
+    for (size_t i = 0; i < n_nccl; i++) /* the members seen: never more than the run has */
+        room += (size_t)pt_collectives_comm(c, i)->members_cap;
+    room += (size_t)o->n_made + with;
     struct candidate *cand = calloc(most, sizeof *cand);
     uint32_t *file_pool = malloc(most * with * sizeof *file_pool);
     int32_t *rank_pool = malloc(room * sizeof *rank_pool);
@@ -281,15 +278,15 @@ static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_
         struct candidate *g = &cand[n_cand];
         g->files = file_pool + n_cand * with;
         g->ranks = rank_pool + used;
-        g->nranks = 0;
+        g->known = g->nranks = 0;
         if (i < n_nccl) { /* a NCCL communicator with calls */
             const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-            if (s->outside_class)
+            if (s->outside_class || s->nranks > PT_MAX_RANKS)
                 continue;
-            for (int32_t m = 0; m < s->members_cap && g->nranks < s->nranks; m++)
-                g->ranks[g->nranks++] = s->member_rank[m];
-            while (g->nranks < s->nranks)
-                g->ranks[g->nranks++] = -1;
+            for (int32_t m = 0; m < s->members_cap; m++)
+                if (s->member_rank[m] >= 0)
+                    g->ranks[g->known++] = s->member_rank[m];
+            g->nranks = s->nranks > g->known ? s->nranks : g->known;
             g->follows = s->id;
             g->role_match = role && !strcmp(roles[i].role, role);
         } else if (i < most - 1) { /* one only made: its first init gathers its ranks */
@@ -299,28 +296,28 @@ static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_
                 first = o->made[j].comm != mk->comm;
             for (size_t k = 0; first && k < n_nccl; k++)
                 calls |= pt_collectives_comm(c, k)->id == mk->comm;
-            if (!first || calls)
+            if (!first || calls || mk->nranks > PT_MAX_RANKS)
                 continue;
-            for (int j = (int)(i - n_nccl); j < o->n_made && g->nranks < mk->nranks; j++)
+            for (int j = (int)(i - n_nccl); j < o->n_made; j++)
                 if (o->made[j].comm == mk->comm)
-                    g->ranks[g->nranks++] = rank[o->made[j].file];
-            while (g->nranks < mk->nranks)
-                g->ranks[g->nranks++] = -1;
+                    g->ranks[g->known++] = rank[o->made[j].file];
+            g->nranks = mk->nranks > g->known ? mk->nranks : g->known;
             g->follows = mk->comm;
             g->role_match = 0;
         } else { /* every rank running the class */
             for (size_t f = 0; f < n_files; f++)
                 if (files[f].n)
-                    g->ranks[g->nranks++] = rank[f];
+                    g->ranks[g->known++] = rank[f];
+            g->nranks = g->known;
             g->follows = 0;
             g->role_match = 0;
         }
-        qsort(g->ranks, (size_t)g->nranks, sizeof *g->ranks, by_rank_unseen_last);
+        qsort(g->ranks, (size_t)g->known, sizeof *g->ranks, by_rank);
         candidate_files(g, files, n_files, rank);
         if (g->n < 2 && i < most - 1)
             continue;
         g->spread = end_spread(files, g, scratch);
-        used += (size_t)g->nranks;
+        used += (size_t)g->known;
         n_cand++;
     }
     qsort(cand, n_cand, sizeof *cand, candidate_order);
@@ -342,9 +339,10 @@ static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_
     struct candidate rest = {.files = file_pool, .ranks = rank_pool};
     for (size_t f = 0; f < n_files; f++)
         if (files[f].n && !taken[f])
-            rest.ranks[rest.nranks++] = rank[f];
-    if (rest.nranks) {
-        qsort(rest.ranks, (size_t)rest.nranks, sizeof *rest.ranks, by_rank_unseen_last);
+            rest.ranks[rest.known++] = rank[f];
+    rest.nranks = rest.known;
+    if (rest.known) {
+        qsort(rest.ranks, (size_t)rest.known, sizeof *rest.ranks, by_rank);
         candidate_files(&rest, files, n_files, rank);
         rest.spread = end_spread(files, &rest, scratch);
         if (add_group(c, cls, files, &rest, rank) != 0)

@@ -2,6 +2,7 @@
 wait, transfer, bandwidths, straggler and attribution must come out to the nanosecond."""
 import json
 import os
+import shutil
 import subprocess
 from unittest import mock
 
@@ -87,6 +88,19 @@ class ReportExact(TraceTest):
             self.assertEqual((row["count"], row["wait_ns"], row["transfer_ns"]), (steps, steps * 500, steps * 9500))
         ids = [c["id"] for c in outside]
         self.assertEqual(sorted(s["rank"] for s in rep["stragglers"] if s["comm"] in ids), [1, 3])
+
+    def test_custom_allreduce_with_forged_communicator_sizes(self):
+        # The made communicator's init says more ranks than the run has: its ranks are the group's,
+        # the members it lacks missing; past the report's key room (or absurd), it is no
+        # candidate and the group is every rank running the kernels. Never a huge allocation.
+        for said, nranks, incomplete in ((8, 8, 10), (100_000, 2, 0), (2_000_000_000, 2, 0)):
+            with mock.patch.dict(os.environ, {"GEN_CUSTOM_AR": "1", "GEN_INIT_NRANKS": str(said)}):
+                rep = self.generate("tp", 2, 10, 50_000, 20_000, 1 << 20, 0, 3000)
+            (comm,) = [c for c in rep["communicators"] if c["outside_nccl"]]
+            self.assertEqual((comm["nranks"], comm["ranks_in_run"], comm["instances"], comm["incomplete"]),
+                             (nranks, 2, 10, incomplete), said)
+            self.assertEqual(comm["outside_nccl"]["follows"] is None, said > 65536, said)
+            shutil.rmtree(self.run_dir)
 
     def test_custom_allreduce_missing_rank(self):
         # One rank's file of the custom TP loop gone: the group keeps the made communicator's four

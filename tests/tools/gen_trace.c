@@ -157,9 +157,12 @@ static FILE *open_rank(const char *dir, int r, uint64_t t0, uint64_t host_offset
     struct pt_rec_cuda_status st = {.hdr = {PT_REC_CUDA_STATUS, sizeof st, 1}, .ts_ns = t0 - 500,
                                     .state = PT_CUDA_ACTIVE, .level = 1};
     put(&st, sizeof st);
+    /* GEN_INIT_NRANKS=N: the init record says N ranks (a forged or damaged size). */
+    const char *forged = getenv("GEN_INIT_NRANKS");
     struct pt_rec_comm_init ci = {.hdr = {PT_REC_COMM_INIT, sizeof ci, 1}, .t_enter_ns = t0 - 400,
                                   .t_exit_ns = t0 - 300, .comm_id = comm, .rank = r,
-                                  .nranks = nranks, .how = PT_COMM_InitRank};
+                                  .nranks = forged ? (int32_t)strtol(forged, NULL, 10) : nranks,
+                                  .how = PT_COMM_InitRank};
     put(&ci, sizeof ci);
     return f;
 }
