@@ -823,34 +823,32 @@ struct pt_comm_stats *pt_collectives_add_outside(struct pt_collectives *c, uint6
     return s;
 }
 
-void pt_comm_add_instance(struct pt_comm_stats *s, uint16_t op, const struct pt_outside_obs *obs)
+void pt_comm_add_instance(struct pt_comm_stats *s, uint16_t op, const struct pt_outside_obs *obs, int32_t n)
 {
     uint64_t last = 0, end = 0, wait = 0;
-    int32_t last_m = -1, seen = 0;
-    for (int32_t m = 0; m < s->nranks; m++) {
-        if (!obs[m].present)
-            continue;
-        seen++;
-        if (last_m < 0 || obs[m].start > last) /* of equal arrivals, the lowest member */
-            last = obs[m].start, last_m = m;
-        end = obs[m].end > end ? obs[m].end : end;
+    int32_t last_i = -1;
+    for (int32_t i = 0; i < n; i++) {
+        if (last_i < 0 || obs[i].start > last) /* of equal arrivals, the first listed */
+            last = obs[i].start, last_i = i;
+        end = obs[i].end > end ? obs[i].end : end;
     }
-    if (!seen)
+    if (last_i < 0)
         return;
-    for (int32_t m = 0; m < s->nranks; m++)
-        wait += obs[m].present ? last - obs[m].start : 0;
+    for (int32_t i = 0; i < n; i++)
+        wait += last - obs[i].start;
     struct pt_coll_bucket *b = &s->ops[op][0];
     b->count++;
     b->transfer_ns += end > last ? end - last : 0;
     b->wait_ns += wait;
     b->gpu_timed++;
-    s->calls[op] += (uint64_t)seen;
+    s->calls[op] += (uint64_t)n;
     s->instances++;
-    s->incomplete += seen < s->nranks;
+    s->incomplete += n < s->nranks;
     s->gpu_times++;
-    if (seen > 1) {
-        s->last_count[last_m]++;
-        s->late_cost_ns[last_m] += wait;
+    int32_t m = obs[last_i].member;
+    if (n > 1 && m >= 0 && m < s->members_cap) {
+        s->last_count[m]++;
+        s->late_cost_ns[m] += wait;
     }
 }
 

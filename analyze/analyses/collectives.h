@@ -71,12 +71,10 @@ struct pt_comm_stats {
 
 struct pt_collectives;
 
-/* One instance's kernels on the members of a group outside NCCL: member m's start and end, and
- * whether m ran it at all. */
+/* One member's kernel of an instance of a group outside NCCL: its start and end. */
 struct pt_outside_obs {
     uint64_t start, end;
-    int32_t rank;          /* global */
-    uint8_t present;
+    int32_t member;        /* its place among the group's members */
 };
 
 /* For the files of run (their number and ranks are known once it is open); NULL when out of
@@ -112,9 +110,10 @@ uint64_t pt_collectives_cut(const struct pt_collectives *c);
  * instances come from pt_comm_add_instance. */
 struct pt_comm_stats *pt_collectives_add_outside(struct pt_collectives *c, uint64_t id, const int32_t *ranks,
                                                  int32_t n, const char *cls, uint64_t follows);
-/* One instance of op on s from its members' kernels (obs[s->nranks]): its wait, transfer and
- * straggler, as close_instance folds a NCCL collective's (bytes unknown: 0). */
-void pt_comm_add_instance(struct pt_comm_stats *s, uint16_t op, const struct pt_outside_obs *obs);
+/* One instance of op on s from the kernels of the n members that ran it (fewer than s->nranks:
+ * incomplete): its wait, transfer and straggler, as close_instance folds a NCCL collective's
+ * (bytes unknown: 0). */
+void pt_comm_add_instance(struct pt_comm_stats *s, uint16_t op, const struct pt_outside_obs *obs, int32_t n);
 
 /* Members seen calling, and whether a global rank is one of them; the place of a global rank
  * among the members' global ranks in ascending order (-1 when not a member). */

@@ -182,17 +182,20 @@ static uint64_t text_hash(const char *s)
 static int add_group(struct pt_collectives *c, const char *cls, const struct kernel_list *files,
                      const struct candidate *g, const int32_t *rank)
 {
-    int32_t *ranks = malloc((size_t)g->nranks * sizeof *ranks), *file_of = malloc((size_t)g->nranks * sizeof *file_of);
-    struct pt_outside_obs *obs = calloc((size_t)g->nranks, sizeof *obs);
+    int32_t *ranks = malloc((size_t)g->nranks * sizeof *ranks), *file_of = malloc((size_t)g->known * sizeof *file_of);
+    struct pt_outside_obs *obs = calloc((size_t)g->known, sizeof *obs);
     struct pt_comm_stats *s = NULL;
     if (ranks && file_of && obs) {
-        /* A member running none of the class's kernels stays a member, missing (-1). */
+        /* A member running none of the class's kernels stays a member, missing (-1); only the
+         * first `known` can have a file. */
         for (int32_t m = 0; m < g->nranks; m++) {
-            file_of[m] = -1;
+            int32_t file = -1;
             for (int32_t i = 0; m < g->known && i < g->n; i++)
                 if (rank[g->files[i]] == g->ranks[m])
-                    file_of[m] = (int32_t)g->files[i];
-            ranks[m] = file_of[m] >= 0 ? g->ranks[m] : -1;
+                    file = (int32_t)g->files[i];
+            if (m < g->known)
+                file_of[m] = file;
+            ranks[m] = file >= 0 ? g->ranks[m] : -1;
         }
         uint64_t id = pt_mix64(text_hash(cls), g->follows ? g->follows : (uint64_t)rank[g->files[0]] + 1);
         s = pt_collectives_add_outside(c, id, ranks, g->nranks, cls, g->follows);
@@ -207,18 +210,16 @@ static int add_group(struct pt_collectives *c, const char *cls, const struct ker
         s->first = (struct pt_run_key){files[g->files[0]].k[0].start, g->files[0]};
         for (size_t at = 0; at < most; at++) {
             int inside = 0;
-            for (int32_t m = 0; m < g->nranks; m++) {
+            int32_t n = 0;
+            for (int32_t m = 0; m < g->known; m++) {
                 const struct kernel_list *l = file_of[m] >= 0 ? &files[file_of[m]] : NULL;
-                obs[m].present = l && at < l->n;
-                if (!obs[m].present)
+                if (!l || at >= l->n)
                     continue;
-                obs[m].start = l->k[at].start;
-                obs[m].end = end_of(&l->k[at]);
-                obs[m].rank = ranks[m];
+                obs[n++] = (struct pt_outside_obs){l->k[at].start, end_of(&l->k[at]), m};
                 inside |= (int)l->k[at].in_window;
             }
             if (inside)
-                pt_comm_add_instance(s, op, obs);
+                pt_comm_add_instance(s, op, obs, n);
         }
     }
     free(ranks), free(file_of), free(obs);
