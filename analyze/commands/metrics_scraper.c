@@ -51,14 +51,6 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t hash_text(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h ? h : 1;
-}
-
 static int put_text(struct pt_scraper *s, uint16_t kind, uint32_t id_or_attr, const char *text, size_t n)
 {
     _Alignas(8) char buf[sizeof(struct pt_rec_attr) + MAX_SERIES_BYTES + 8];
@@ -77,7 +69,7 @@ static int put_text(struct pt_scraper *s, uint16_t kind, uint32_t id_or_attr, co
 /* The string id of a series, written on first sight; 0 when there is no room for more. */
 static uint32_t series_id(struct pt_scraper *s, const char *text, size_t n)
 {
-    uint64_t key = hash_text(text, n), id;
+    uint64_t key = pt_text_hash(text, n), id;
     if (pt_u64_map_get(&s->series, key, &id))
         return (uint32_t)id;
     if (s->next_id >= MAX_SERIES || put_text(s, PT_REC_STRING, s->next_id + 1, text, n) != 0)

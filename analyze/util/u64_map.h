@@ -25,4 +25,13 @@ static inline uint64_t pt_mix64(uint64_t a, uint64_t b)
     return (h ^ (h >> 29)) | 1;
 }
 
+/* A key for these maps from text (FNV-1a; never 0). */
+static inline uint64_t pt_text_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
 #endif
