@@ -841,7 +841,6 @@ void pt_comm_add_instance(struct pt_comm_stats *s, uint16_t op, const struct pt_
     b->transfer_ns += end > last ? end - last : 0;
     b->wait_ns += wait;
     b->gpu_timed++;
-    s->calls[op] += (uint64_t)n;
     s->instances++;
     s->incomplete += n < s->nranks;
     s->gpu_times++;
