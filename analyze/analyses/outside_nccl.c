@@ -93,6 +93,12 @@ void pt_outside_note_comm(struct pt_outside *o, uint32_t file, uint64_t comm, in
         o->made[o->n_made++] = (struct made){comm, nranks, file};
 }
 
+uint16_t pt_outside_op(const char *cls)
+{
+    const char *role = pt_comm_class_role(cls);
+    return role && !strcmp(role, "EP") ? PT_OP_AlltoAll : PT_OP_AllReduce;
+}
+
 uint64_t pt_outside_dropped(const struct pt_outside *o) { return o->dropped; }
 
 void pt_outside_free(struct pt_outside *o)
@@ -170,14 +176,6 @@ static int candidate_order(const void *a, const void *b)
     return (y->follows != 0) - (x->follows != 0);
 }
 
-static uint64_t text_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 /* One group's communicator and its instances. */
 static int add_group(struct pt_collectives *c, const char *cls, const struct kernel_list *files,
                      const struct candidate *g, const int32_t *rank)
@@ -197,12 +195,11 @@ static int add_group(struct pt_collectives *c, const char *cls, const struct ker
                 file_of[m] = file;
             ranks[m] = file >= 0 ? g->ranks[m] : -1;
         }
-        uint64_t id = pt_mix64(text_hash(cls), g->follows ? g->follows : (uint64_t)rank[g->files[0]] + 1);
+        uint64_t id = pt_mix64(pt_text_hash(cls, strlen(cls)), g->follows ? g->follows : (uint64_t)rank[g->files[0]] + 1);
         s = pt_collectives_add_outside(c, id, ranks, g->nranks, cls, g->follows);
     }
     if (s) {
-        const char *role = pt_comm_class_role(cls);
-        uint16_t op = role && !strcmp(role, "EP") ? PT_OP_AlltoAll : PT_OP_AllReduce;
+        uint16_t op = pt_outside_op(cls);
         size_t most = 0;
         for (int32_t i = 0; i < g->n; i++)
             most = files[g->files[i]].n > most ? files[g->files[i]].n : most;
@@ -244,6 +241,63 @@ static void candidate_files(struct candidate *g, const struct kernel_list *files
             }
 }
 
+/* Candidate members from a NCCL communicator with calls; 0 when it cannot be one. */
+static int from_comm(struct candidate *g, const struct pt_comm_stats *s)
+{
+    if (s->outside_class || s->nranks > PT_MAX_RANKS)
+        return 0;
+    for (int32_t m = 0; m < s->members_cap; m++)
+        if (s->member_rank[m] >= 0)
+            g->ranks[g->known++] = s->member_rank[m];
+    g->nranks = s->nranks > g->known ? s->nranks : g->known;
+    g->follows = s->id;
+    return 1;
+}
+
+/* Candidate members from the at-th communicator init, when it is that communicator's first and
+ * the communicator made no call (else it is a candidate of its own already); its inits give its
+ * ranks. 0 when it is none. */
+static int from_made(struct candidate *g, const struct pt_outside *o, int at, const struct pt_collectives *c,
+                     size_t n_nccl, const int32_t *rank)
+{
+    const struct made *mk = &o->made[at];
+    for (int j = 0; j < at; j++)
+        if (o->made[j].comm == mk->comm)
+            return 0;
+    for (size_t k = 0; k < n_nccl; k++)
+        if (pt_collectives_comm(c, k)->id == mk->comm)
+            return 0;
+    if (mk->nranks > PT_MAX_RANKS)
+        return 0;
+    for (int j = at; j < o->n_made; j++)
+        if (o->made[j].comm == mk->comm)
+            g->ranks[g->known++] = rank[o->made[j].file];
+    g->nranks = mk->nranks > g->known ? mk->nranks : g->known;
+    g->follows = mk->comm;
+    return 1;
+}
+
+/* Candidate members: the ranks of the files running the class that none has taken (taken NULL:
+ * all of them), and nothing more. */
+static void from_files(struct candidate *g, const struct kernel_list *files, size_t n_files, const int32_t *rank,
+                       const uint8_t *taken)
+{
+    for (size_t f = 0; f < n_files; f++)
+        if (files[f].n && !(taken && taken[f]))
+            g->ranks[g->known++] = rank[f];
+    g->nranks = g->known;
+    g->follows = 0;
+}
+
+/* A candidate's members in rank order, its files, and how closely their kernels end. */
+static void settle(struct candidate *g, const struct kernel_list *files, size_t n_files, const int32_t *rank,
+                   uint64_t *scratch)
+{
+    qsort(g->ranks, (size_t)g->known, sizeof *g->ranks, by_rank);
+    candidate_files(g, files, n_files, rank);
+    g->spread = end_spread(files, g, scratch);
+}
+
 /* Groups one class's files and adds their communicators. Returns how many, -1 out of memory. */
 static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_nccl, const struct pt_role *roles,
                        int ci, const int32_t *rank)
@@ -258,8 +312,8 @@ static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_
         }
     if (!with)
         return 0;
-    /* Candidates: the ranks of each NCCL communicator that calls, of each only made, and every
-     * rank running the class; those with two files running it at least. */
+    /* Candidates: the ranks of each NCCL communicator that calls (those with two files running
+     * the class at least), of each only made (the same), and every rank running the class. */
     size_t most = n_nccl + (size_t)o->n_made + 1, room = 0;
     for (size_t i = 0; i < n_nccl; i++) /* the members seen: never more than the run has */
         room += (size_t)pt_collectives_comm(c, i)->members_cap;
@@ -277,47 +331,21 @@ static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_
     size_t n_cand = 0, used = 0;
     for (size_t i = 0; i < most; i++) {
         struct candidate *g = &cand[n_cand];
-        g->files = file_pool + n_cand * with;
-        g->ranks = rank_pool + used;
-        g->known = g->nranks = 0;
-        if (i < n_nccl) { /* a NCCL communicator with calls */
-            const struct pt_comm_stats *s = pt_collectives_comm(c, i);
-            if (s->outside_class || s->nranks > PT_MAX_RANKS)
+        *g = (struct candidate){.files = file_pool + n_cand * with, .ranks = rank_pool + used};
+        int all = i == most - 1;
+        if (i < n_nccl) {
+            if (!from_comm(g, pt_collectives_comm(c, i)))
                 continue;
-            for (int32_t m = 0; m < s->members_cap; m++)
-                if (s->member_rank[m] >= 0)
-                    g->ranks[g->known++] = s->member_rank[m];
-            g->nranks = s->nranks > g->known ? s->nranks : g->known;
-            g->follows = s->id;
             g->role_match = role && !strcmp(roles[i].role, role);
-        } else if (i < most - 1) { /* one only made: its first init gathers its ranks */
-            const struct made *mk = &o->made[i - n_nccl];
-            int first = 1, calls = 0;
-            for (int j = 0; j < (int)(i - n_nccl) && first; j++)
-                first = o->made[j].comm != mk->comm;
-            for (size_t k = 0; first && k < n_nccl; k++)
-                calls |= pt_collectives_comm(c, k)->id == mk->comm;
-            if (!first || calls || mk->nranks > PT_MAX_RANKS)
+        } else if (!all) {
+            if (!from_made(g, o, (int)(i - n_nccl), c, n_nccl, rank))
                 continue;
-            for (int j = (int)(i - n_nccl); j < o->n_made; j++)
-                if (o->made[j].comm == mk->comm)
-                    g->ranks[g->known++] = rank[o->made[j].file];
-            g->nranks = mk->nranks > g->known ? mk->nranks : g->known;
-            g->follows = mk->comm;
-            g->role_match = 0;
-        } else { /* every rank running the class */
-            for (size_t f = 0; f < n_files; f++)
-                if (files[f].n)
-                    g->ranks[g->known++] = rank[f];
-            g->nranks = g->known;
-            g->follows = 0;
-            g->role_match = 0;
+        } else {
+            from_files(g, files, n_files, rank, NULL);
         }
-        qsort(g->ranks, (size_t)g->known, sizeof *g->ranks, by_rank);
-        candidate_files(g, files, n_files, rank);
-        if (g->n < 2 && i < most - 1)
+        settle(g, files, n_files, rank, scratch);
+        if (g->n < 2 && !all)
             continue;
-        g->spread = end_spread(files, g, scratch);
         used += (size_t)g->known;
         n_cand++;
     }
@@ -336,16 +364,12 @@ static int match_class(struct pt_outside *o, struct pt_collectives *c, size_t n_
         for (int32_t j = 0; j < cand[i].n; j++)
             taken[cand[i].files[j]] = 1;
     }
-    /* Files no whole candidate took (others of theirs were taken): a group of their own. */
+    /* Files no whole candidate took (others of theirs were taken): a group of their own. The
+     * candidates are placed already, so the pools serve it from their start. */
     struct candidate rest = {.files = file_pool, .ranks = rank_pool};
-    for (size_t f = 0; f < n_files; f++)
-        if (files[f].n && !taken[f])
-            rest.ranks[rest.known++] = rank[f];
-    rest.nranks = rest.known;
+    from_files(&rest, files, n_files, rank, taken);
     if (rest.known) {
-        qsort(rest.ranks, (size_t)rest.known, sizeof *rest.ranks, by_rank);
-        candidate_files(&rest, files, n_files, rank);
-        rest.spread = end_spread(files, &rest, scratch);
+        settle(&rest, files, n_files, rank, scratch);
         if (add_group(c, cls, files, &rest, rank) != 0)
             added = -1;
         else

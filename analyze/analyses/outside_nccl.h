@@ -35,6 +35,9 @@ void pt_outside_note_comm(struct pt_outside *o, uint32_t file, uint64_t comm, in
  * Returns the number added, -1 when out of memory. */
 int pt_outside_match(struct pt_outside *o, struct pt_collectives *c, const struct pt_role *roles,
                      const int32_t *rank);
+/* The op a class's instances are counted as: AlltoAll for an EP class (dispatch and combine),
+ * AllReduce otherwise. */
+uint16_t pt_outside_op(const char *cls);
 /* Kernels left out because a file had more than the report keeps per class (their order lost,
  * the instances after them are not matched). */
 uint64_t pt_outside_dropped(const struct pt_outside *o);

@@ -14,7 +14,7 @@
 #include "outputs/export_common.h"
 #include "outputs/exporter.h"
 #include "format/names.h"
-#include "read/kernel_class.h"
+#include "analyses/outside_nccl.h"
 
 /* Recent NCCL calls, to describe their kernels: 4-way sets, the oldest entry of a set replaced.
  * A kernel can start a thousand calls after its own (the host runs ahead of the GPU). The sets
@@ -197,10 +197,8 @@ static uint64_t outside_arrive(struct exporter *x, size_t file, const char *cls,
     pt_u64_map_get(&x->outside_seen, key, &n);
     pt_u64_map_put(&x->outside_seen, key, n + 1);
     const struct pt_comm_stats *s = pt_collectives_comm(x->rep.c, at - 1);
-    const char *role = pt_comm_class_role(cls);
     uint64_t instance = pt_mix64(s->id, n + 1);
-    pt_xinst_arrive(&x->inst, instance, role && !strcmp(role, "EP") ? PT_OP_AlltoAll : PT_OP_AllReduce, 0,
-                    s->nranks, k->start_ns);
+    pt_xinst_arrive(&x->inst, instance, pt_outside_op(cls), 0, s->nranks, k->start_ns);
     return instance;
 }
 
