@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "format/names.h"
+#include "outputs/report_print.h"
 #include "util/text_escape.h"
 
 static const char *const colours[PT_CATS] = {"#4c9a2a", "#d1495b", "#edae49", "#8e44ad",
@@ -115,18 +116,13 @@ static void collectives_section(FILE *out, const struct pt_report *r)
           "<th>ranks</th><th class=l>op</th><th>bytes</th><th>count</th><th>timed on GPU</th><th>time ms</th>"
           "<th>busbw GB/s</th><th>wait ms</th></tr>\n", out);
     for (struct pt_report_row w = {0}; pt_report_next_row(r, &w);) {
-        int32_t seen = pt_comm_members_seen(w.s);
-        char bytes[24] = "-", busbw[24] = "-"; /* outside NCCL: size unknown */
-        if (!w.s->outside_class) {
-            snprintf(bytes, sizeof bytes, "%" PRIu64, w.bytes);
-            snprintf(busbw, sizeof busbw, "%.2f", w.busbw);
-        }
-        fprintf(out, "<tr><td class=l>%s</td><td class=l><code>%016" PRIx64 "</code></td><td>%d of %d%s</td>"
+        struct pt_row_cells cell;
+        pt_report_row_cells(&w, &cell);
+        fprintf(out, "<tr><td class=l>%s</td><td class=l><code>%016" PRIx64 "</code></td><td>%s</td>"
                      "<td class=l>%s</td><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>"
                      "<td>%.3f</td><td>%s</td><td>%.3f</td></tr>\n",
-                r->roles[w.comm].role, w.s->id, seen, w.s->nranks, seen < w.s->nranks ? " (incomplete)" : "",
-                pt_op_name(w.op), bytes, w.k->count,
-                w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, busbw, (double)w.k->wait_ns / 1e6);
+                r->roles[w.comm].role, w.s->id, cell.ranks, pt_op_name(w.op), cell.bytes, w.k->count,
+                w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, cell.busbw, (double)w.k->wait_ns / 1e6);
     }
     fputs("</table>\n<h2>Stragglers</h2>\n<table><tr><th class=l>role</th><th class=l>communicator"
           "</th><th>rank</th><th>last in</th><th>of</th><th>waiting caused ms</th><th>share</th></tr>\n",

@@ -84,18 +84,12 @@ static void print_markdown(void)
     fprintf(out, "| role | communicator | ranks | op | bytes | count | timed on GPU | time ms | algbw GB/s "
            "| busbw GB/s | wait ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);) {
-        int32_t seen = pt_comm_members_seen(w.s);
-        char bytes[24] = "-", algbw[24] = "-", busbw[24] = "-"; /* outside NCCL: size unknown */
-        if (!w.s->outside_class) {
-            snprintf(bytes, sizeof bytes, "%" PRIu64, w.bytes);
-            snprintf(algbw, sizeof algbw, "%.2f", w.algbw);
-            snprintf(busbw, sizeof busbw, "%.2f", w.busbw);
-        }
-        fprintf(out, "| %s | `%016" PRIx64 "` | %d of %d%s | %s | %s | %" PRIu64 " | %" PRIu64
+        struct pt_row_cells cell;
+        pt_report_row_cells(&w, &cell);
+        fprintf(out, "| %s | `%016" PRIx64 "` | %s | %s | %s | %" PRIu64 " | %" PRIu64
                " | %.3f | %s | %s | %.3f |\n",
-               roles[w.comm].role, w.s->id, seen, w.s->nranks, seen < w.s->nranks ? " (incomplete)" : "",
-               pt_op_name(w.op), bytes, w.k->count, w.k->gpu_timed,
-               (double)w.k->transfer_ns / 1e6, algbw, busbw, (double)w.k->wait_ns / 1e6);
+               roles[w.comm].role, w.s->id, cell.ranks, pt_op_name(w.op), cell.bytes, w.k->count, w.k->gpu_timed,
+               (double)w.k->transfer_ns / 1e6, cell.algbw, cell.busbw, (double)w.k->wait_ns / 1e6);
     }
     for (size_t i = 0; i < pt_collectives_count(c); i++) {
         char note[512];

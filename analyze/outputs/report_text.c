@@ -187,19 +187,14 @@ static void print_text(void)
            "count", "on GPU", "time ms", "algbw GB/s", "busbw GB/s", "wait ms");
     int lacking = 0; /* rows of a communicator that lacks a rank: marked, and the mark said */
     for (struct pt_report_row w = {0}; pt_report_next_row(shown, &w);) {
+        struct pt_row_cells cell;
+        pt_report_row_cells(&w, &cell);
         char role[8];
-        int lacks = pt_comm_members_seen(w.s) < w.s->nranks;
-        snprintf(role, sizeof role, "%s%s", roles[w.comm].role, lacks ? "*" : "");
-        lacking |= lacks;
-        char bytes[24] = "-", algbw[24] = "-", busbw[24] = "-"; /* outside NCCL: size unknown */
-        if (!w.s->outside_class) {
-            snprintf(bytes, sizeof bytes, "%" PRIu64, w.bytes);
-            snprintf(algbw, sizeof algbw, "%.2f", w.algbw);
-            snprintf(busbw, sizeof busbw, "%.2f", w.busbw);
-        }
+        snprintf(role, sizeof role, "%s%s", roles[w.comm].role, cell.lacks ? "*" : "");
+        lacking |= cell.lacks;
         fprintf(out, "%-5s %08" PRIx64 " %-13s %10s %8" PRIu64 " %6" PRIu64 " %10.3f %10s %10s %10.3f\n",
-               role, w.s->id >> 32, pt_op_name(w.op), bytes, w.k->count,
-               w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, algbw, busbw,
+               role, w.s->id >> 32, pt_op_name(w.op), cell.bytes, w.k->count,
+               w.k->gpu_timed, (double)w.k->transfer_ns / 1e6, cell.algbw, cell.busbw,
                (double)w.k->wait_ns / 1e6);
     }
     if (lacking)
@@ -264,6 +259,20 @@ static void print_text(void)
                    (double)(t[i].last_ns - t[i].first_ns) / 1e6, (double)t[i].nccl_host_ns / 1e6,
                    (double)t[i].comm_kernel_ns / 1e6, (double)t[i].other_kernel_ns / 1e6);
     }
+}
+
+void pt_report_row_cells(const struct pt_report_row *w, struct pt_row_cells *out)
+{
+    int32_t seen = pt_comm_members_seen(w->s);
+    out->lacks = seen < w->s->nranks;
+    snprintf(out->ranks, sizeof out->ranks, "%d of %d%s", seen, w->s->nranks, out->lacks ? " (incomplete)" : "");
+    if (w->s->outside_class) {
+        strcpy(out->bytes, "-"), strcpy(out->algbw, "-"), strcpy(out->busbw, "-");
+        return;
+    }
+    snprintf(out->bytes, sizeof out->bytes, "%" PRIu64, w->bytes);
+    snprintf(out->algbw, sizeof out->algbw, "%.2f", w->algbw);
+    snprintf(out->busbw, sizeof out->busbw, "%.2f", w->busbw);
 }
 
 void pt_report_print_seed(FILE *to, const struct pt_report *rep, const char *prefix)
