@@ -19,7 +19,8 @@ enum { W_ATTN_NORM, W_Q, W_K, W_V, W_O, W_MLP_NORM, W_GATE, W_UP, W_DOWN, W_KIND
 #define W_EMBED 1000000u
 #define W_FINAL_NORM 1000001u
 #define W_LM_HEAD 1000002u
-/* Decode buckets under CUDA graphs: 1, 2, 4, ... tokens, up to max_seqs (the last one that). */
+/* Decode buckets under CUDA graphs: 1, 2, 4, ... tokens, and last the smaller of max_seqs and
+ * max_batch_tokens (bucket_of). */
 #define GRAPH_BUCKETS 16
 #define BLAS_WORKSPACE (32u << 20)
 
