@@ -58,6 +58,17 @@ static double real(const char *opt, const char *v, double min, double max)
     return x;
 }
 
+/* One of two words: 0 for `first`, 1 for `second`; anything else ends the command as number()
+ * does. */
+static int either(const char *opt, const char *v, const char *first, const char *second)
+{
+    if (strcmp(v, first) && strcmp(v, second)) {
+        fprintf(stderr, "pt_engine: %s takes %s or %s, not '%s'\n", opt, first, second, v);
+        exit(2);
+    }
+    return !strcmp(v, second);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "summarise") == 0) { /* reads a run's results, writes nothing there */
@@ -110,22 +121,13 @@ int main(int argc, char **argv)
             o.run.max_seqs = (uint32_t)number(a, v, 1, 4096);
         else if (!strcmp(a, "--max-batch-tokens"))
             o.run.max_batch_tokens = (uint32_t)number(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--prefix-cache") || !strcmp(a, "--cuda-graphs")) {
-            if (strcmp(v, "on") && strcmp(v, "off")) {
-                fprintf(stderr, "pt_engine: %s takes on or off, not '%s'\n", a, v);
-                return 2;
-            }
-            if (!strcmp(a, "--prefix-cache"))
-                o.no_prefix_cache = !strcmp(v, "off");
-            else
-                o.run.cuda_graphs = !strcmp(v, "on");
-        } else if (!strcmp(a, "--allreduce")) {
-            if (strcmp(v, "nccl") && strcmp(v, "custom")) {
-                fprintf(stderr, "pt_engine: --allreduce takes nccl or custom, not '%s'\n", v);
-                return 2;
-            }
-            o.run.custom_allreduce = !strcmp(v, "custom");
-        } else if (!strcmp(a, "--route-skew"))
+        else if (!strcmp(a, "--prefix-cache"))
+            o.no_prefix_cache = either(a, v, "on", "off");
+        else if (!strcmp(a, "--cuda-graphs"))
+            o.run.cuda_graphs = !either(a, v, "on", "off");
+        else if (!strcmp(a, "--allreduce"))
+            o.run.custom_allreduce = either(a, v, "nccl", "custom");
+        else if (!strcmp(a, "--route-skew"))
             o.run.route_skew = (float)real(a, v, 0, 100);
         else if (!strcmp(a, "--micro-batches"))
             o.micro_batches = (uint32_t)number(a, v, 1, 1024);
