@@ -99,6 +99,13 @@ static void flush_frame(FILE *f)
     frame_len = 0;
 }
 
+/* Whether the switch `name` is set to 1 in the environment. */
+static int env_on(const char *name)
+{
+    const char *v = getenv(name);
+    return v && !strcmp(v, "1");
+}
+
 static void put_string(uint32_t id, const char *text)
 {
     _Alignas(8) char buf[GEN_REC_MAX];
@@ -186,8 +193,7 @@ static int generate_graph(const char *dir, int ranks, int k_calls, int replays, 
                           uint64_t transfer, uint64_t bytes, const uint64_t *skew)
 {
     const uint64_t comm = 0x96a9;
-    const char *custom_v = getenv("GEN_CUSTOM_AR");
-    const int custom_ar = custom_v && !strcmp(custom_v, "1");
+    const int custom_ar = env_on("GEN_CUSTOM_AR");
     uint64_t most = 0;
     for (int r = 0; r < ranks; r++)
         most = skew[r] > most ? skew[r] : most;
@@ -295,8 +301,7 @@ static void put_collective(int r, int nranks, uint64_t comm, uint64_t seq, uint6
 static int generate_mixed(const char *dir, int tp, int pp, int dp, int steps)
 {
     const uint64_t compute = 50000, ar = 10000, period = 100000;
-    const char *custom_v = getenv("GEN_CUSTOM_AR");
-    const int custom_ar = custom_v && !strcmp(custom_v, "1");
+    const int custom_ar = env_on("GEN_CUSTOM_AR");
     for (int r = 0; r < tp * pp * dp; r++) {
         int t = r % tp, s = (r / tp) % pp, d = r / (tp * pp);
         uint64_t tp_comm = 0x7100 + (uint64_t)(d * pp + s), pp_comm = 0x9900 + (uint64_t)(d * tp + t);
@@ -333,9 +338,7 @@ static int generate_ep(const char *dir, int experts, int steps, uint64_t compute
                        uint64_t bytes, int hot, uint64_t factor)
 {
     const uint64_t comm = 0xe9c0ffee, period = compute + d_ns + 1000;
-    const char *counts_env = getenv("GEN_EP_COUNTS"), *grouped_env = getenv("GEN_EP_GROUPED");
-    int counts = counts_env && strcmp(counts_env, "1") == 0;
-    int grouped = grouped_env && strcmp(grouped_env, "1") == 0;
+    int counts = env_on("GEN_EP_COUNTS"), grouped = env_on("GEN_EP_GROUPED");
     for (int r = 0; r < experts; r++) {
         FILE *f = open_rank(dir, r, t00, 0, comm, experts);
         uint64_t seq[64] = {0};
@@ -541,8 +544,7 @@ int main(int argc, char **argv)
     }
     const uint64_t comm = 0x7e57c0ffee;
     const uint64_t period = compute + max_skew + transfer + 1000;
-    const char *custom_v = getenv("GEN_CUSTOM_AR");
-    const int custom_ar = custom_v && !strcmp(custom_v, "1");
+    const int custom_ar = env_on("GEN_CUSTOM_AR");
     for (int r = 0; r < ranks; r++) {
         const uint64_t t0 = t00 + host_offset[r];
         FILE *f = open_rank(argv[1], r, t0, host_offset[r], comm, ranks);
