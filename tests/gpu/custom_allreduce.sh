@@ -35,11 +35,8 @@ run() { # name allreduce graphs straggle
         --layout "tp=$tp" --model small --requests 64 --input 128 --output 32 --concurrency 16 --seed 7 \
         --straggle "$straggle" --allreduce "$ar" --cuda-graphs "$graphs" --out "$WORK/$name/engine" \
         > "$WORK/$name/run.log" 2>&1 || { say "$name: run failed"; status=1; }
-    "$ENGINE" summarise "$WORK/$name/engine" --json > "$WORK/$name/engine-summary.json" 2>&1
     cp "$WORK/$name/engine/tokens-0.tsv" "$WORK/$name/" 2>/dev/null
-    "$PT" report --json "$WORK/$name/traced" > "$WORK/$name/report.json" 2>"$WORK/$name/report.err"
-    "$PT" report "$WORK/$name/traced" > "$WORK/$name/report.txt" 2>&1
-    say "$name: $(grep -h 'requests in' "$WORK/$name/run.log" | head -1)"
+    run_outputs "$name"
     local check=(--straggle "$straggle")
     [ "$straggle" = 0:0 ] && check=()
     say "$name: check $(python3 tests/gpu/check_engine.py "$WORK/$name/report.json" "$WORK/$name/engine-summary.json" \

@@ -30,3 +30,14 @@ scenario_start() {
     machine_info > "$WORK/machine.txt" 2>&1
 }
 say() { echo "$*" | tee -a "$WORK/summary.txt"; }
+
+# After an engine run in WORK/NAME (engine/ its output folder, traced/ its trace, run.log its
+# terminal): the engine's summary, partrace's report as JSON and as text, and the run's
+# "requests in" line said.
+run_outputs() {
+    local dir=$WORK/$1
+    "$ENGINE" summarise "$dir/engine" --json > "$dir/engine-summary.json" 2>&1
+    "$PT" report --json "$dir/traced" > "$dir/report.json" 2>"$dir/report.err"
+    "$PT" report "$dir/traced" > "$dir/report.txt" 2>&1
+    say "$1: $(grep -h 'requests in' "$dir/run.log" | head -1)"
+}

@@ -29,10 +29,7 @@ record() {
         --concurrency "$conc" --metrics-port "$port" --out "$WORK/$name/engine" "$@" > "$WORK/$name/run.log" 2>&1 \
         || { say "$name: run failed"; status=1; }
     port=$((port + 8))
-    "$ENGINE" summarise "$WORK/$name/engine" --json > "$WORK/$name/engine-summary.json" 2>&1
-    "$PT" report --json "$WORK/$name/traced" > "$WORK/$name/report.json" 2>"$WORK/$name/report.err"
-    "$PT" report "$WORK/$name/traced" > "$WORK/$name/report.txt" 2>&1
-    say "$name: $(grep -h 'requests in' "$WORK/$name/run.log" | head -1)"
+    run_outputs "$name"
     say "$name: check $(python3 tests/gpu/check_engine.py "$WORK/$name/report.json" \
         "$WORK/$name/engine-summary.json" 2>&1)" || status=1
 }
