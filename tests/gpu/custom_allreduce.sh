@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # GPU scenario: the engine's custom all-reduce (--allreduce custom, kernels/custom_allreduce.h).
 # On any machine: pt_custom_ar_check, its kernels against the host's sums with 2, 4 and 8 ranks
-# as streams of one GPU, one and two stages, plain calls and graph replays. With 2 GPUs or more
-# (the largest TP of 2 and 4 the GPUs allow), the small model twice under partrace
-# (PARTRACE_CUDA=kernels), rank 1 delayed 200 us before each TP all-reduce (--straggle 1:200):
+# as streams of one GPU, one and two stages, plain calls and graph replays; then the same under
+# compute-sanitizer's memcheck. With 2 GPUs or more (the largest TP of 2 and 4 the GPUs allow),
+# the small model four times under partrace (PARTRACE_CUDA=kernels), rank 1 delayed 200 us
+# before each TP all-reduce (--straggle 1:200):
 # NCCL eagerly (--allreduce nccl --cuda-graphs off), NCCL in CUDA graphs, the custom all-reduce
 # in CUDA graphs (--allreduce custom --cuda-graphs on), and that once more without the delay.
 # Checks: the same output tokens as NCCL eagerly, every graph-replayed kernel tied to a captured
@@ -12,8 +13,8 @@
 # hold the custom run's within 5 points of NCCL's.
 # Run on the GPU machine from the repository root, with a build folder made on the CPU machine:
 #   bash tests/gpu/custom_allreduce.sh BUILD_DIR OUT_DIR
-# Results: OUT_DIR/summary.txt, OUT_DIR/machine.txt and, with 2 GPUs or more, OUT_DIR/RUN/ for
-# each run (trace folder, report, engine summary, tokens).
+# Results: OUT_DIR/summary.txt, machine.txt, kernels.txt, memcheck.txt and, with 2 GPUs or more,
+# OUT_DIR/RUN/ for each run (trace folder, report, engine summary, tokens).
 set -uo pipefail
 . "$(dirname "$0")/machine_info.sh"
 scenario_start "$1" "$2"
@@ -24,6 +25,15 @@ if CUDA_DEVICE_MAX_CONNECTIONS=32 timeout 120 "$BUILD/pt_custom_ar_check" > "$WO
     say "kernels: $(grep -c 'equal to the host' "$WORK/kernels.txt") cases equal to the host's sums"
 else
     say "kernels: FAILED"; cat "$WORK/kernels.txt"; status=1
+fi
+
+# The same check under compute-sanitizer's memcheck: no access outside the buffers, peers' included.
+sanitizer=/usr/local/cuda/bin/compute-sanitizer
+if [ -x "$sanitizer" ]; then
+    CUDA_DEVICE_MAX_CONNECTIONS=32 timeout 300 "$sanitizer" --tool memcheck "$BUILD/pt_custom_ar_check" \
+        > "$WORK/memcheck.txt" 2>&1 || status=1
+    say "kernels under memcheck: $(grep -c 'equal to the host' "$WORK/memcheck.txt") cases equal," \
+        "$(grep -h 'ERROR SUMMARY' "$WORK/memcheck.txt" | sed 's/^=* *//')"
 fi
 
 gpus=$(nvidia-smi -L | wc -l)
@@ -61,7 +71,7 @@ else
 fi
 
 mkdir -p "$OUT"
-cp "$WORK/summary.txt" "$WORK/machine.txt" "$WORK/kernels.txt" "$OUT/"
+cp "$WORK/summary.txt" "$WORK/machine.txt" "$WORK/kernels.txt" "$WORK/memcheck.txt" "$OUT/" 2>/dev/null
 for name in nccl-eager nccl-graphs custom-graphs custom-graphs-even; do
     [ -d "$WORK/$name" ] || continue
     mkdir -p "$OUT/$name"

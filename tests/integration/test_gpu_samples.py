@@ -81,6 +81,26 @@ class GpuSamples(unittest.TestCase):
             self.assertEqual(out.returncode, 1)
             self.assertIn("0 of 26625 graph kernels tied", out.stdout)
 
+    def test_custom_allreduce_kernels(self):
+        """The custom all-reduce's kernels on one GPU: every case of the check (2, 4 and 8 ranks,
+        four sizes, one and two stages, plain calls and graph replays) recorded once, equal to
+        the host's sum, plainly and under memcheck with no error."""
+        base = os.path.join(ROOT, "samples", "gpu-custom-allreduce")
+        cases = {(ranks, n, stages, how) for ranks in (2, 4, 8) for n in (1, 1000, 4097, 1 << 20)
+                 for stages in ("one stage", "two stages") for how in ("20 calls", "20 graph replays")}
+        for name in ("kernels.txt", "memcheck.txt"):
+            with open(os.path.join(base, name)) as f:
+                lines = [line.rstrip("\n") for line in f if line.startswith("ranks ")]
+            seen = []
+            for line in lines:
+                case, verdict = line.split(": ")
+                ranks, n, stages, how = case.split(", ")
+                self.assertEqual(verdict, "equal to the host's sum", line)
+                seen.append((int(ranks.split()[1]), int(n.split()[0]), stages, how))
+            self.assertEqual(sorted(seen), sorted(cases), name)
+        with open(os.path.join(base, "memcheck.txt")) as f:
+            self.assertIn("ERROR SUMMARY: 0 errors", f.read())
+
     def test_recorder_one_gpu(self):
         """The recorder on one H100 with the engine: the trace whole, every frame with zstd's
         content checksum, and the report's serving numbers as the GPU run printed them."""
