@@ -895,6 +895,12 @@ int32_t pt_comm_members_by_rank(const struct pt_comm_stats *s, int32_t *order)
 }
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i) { return c->comms[i]; }
 
+long pt_collectives_find(const struct pt_collectives *c, uint64_t id)
+{
+    uint64_t at;
+    return pt_u64_map_get(&c->comm_index, id, &at) ? (long)at - 1 : -1;
+}
+
 void pt_collectives_free(struct pt_collectives *c)
 {
     if (!c)

@@ -97,6 +97,8 @@ void pt_collectives_note_call(struct pt_collectives *c, const struct pt_event *e
 void pt_collectives_finish(struct pt_collectives *c);
 size_t pt_collectives_count(const struct pt_collectives *c);
 const struct pt_comm_stats *pt_collectives_comm(const struct pt_collectives *c, size_t i);
+/* The place of communicator id, as pt_collectives_comm takes it; -1 when the table has none. */
+long pt_collectives_find(const struct pt_collectives *c, uint64_t id);
 void pt_collectives_free(struct pt_collectives *c);
 
 /* NCCL calls the report could not key (a communicator of more than PT_MAX_RANKS ranks, a rank

@@ -264,9 +264,9 @@ static int from_made(struct candidate *g, const struct pt_outside *o, int at, co
     for (int j = 0; j < at; j++)
         if (o->made[j].comm == mk->comm)
             return 0;
-    for (size_t k = 0; k < n_nccl; k++)
-        if (pt_collectives_comm(c, k)->id == mk->comm)
-            return 0;
+    long called = pt_collectives_find(c, mk->comm);
+    if (called >= 0 && (size_t)called < n_nccl)
+        return 0;
     if (mk->nranks > PT_MAX_RANKS)
         return 0;
     for (int j = at; j < o->n_made; j++)

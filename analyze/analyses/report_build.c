@@ -42,10 +42,8 @@ static const char *role_of(const struct pt_report *r, uint64_t comm)
         return "TP";
     if (comm == OUTSIDE_NCCL_EP)
         return "EP";
-    for (size_t i = 0; comm && i < pt_collectives_count(r->c); i++)
-        if (pt_collectives_comm(r->c, i)->id == comm)
-            return r->roles[i].role;
-    return "other";
+    long i = pt_collectives_find(r->c, comm);
+    return i >= 0 ? r->roles[i].role : "other";
 }
 
 int pt_report_comm_category(const struct pt_report *r, uint64_t comm)

@@ -116,9 +116,8 @@ static void outside_role(const struct pt_collectives *c, const struct pt_comm_st
     const char *role = pt_comm_class_role(s->outside_class);
     r->role = role ? role : "other";
     char ranks[96];
-    int listed = 0; /* a communicator only made, with no call, is not in the table: say so */
-    for (size_t i = 0; s->follows && i < pt_collectives_count(c); i++)
-        listed |= pt_collectives_comm(c, i)->id == s->follows;
+    /* a communicator only made, with no call, is not in the table: say so */
+    int listed = pt_collectives_find(c, s->follows) >= 0;
     if (s->follows)
         snprintf(ranks, sizeof ranks, "the ranks of %016llx%s", (unsigned long long)s->follows,
                  listed ? "" : " (made, no calls)");

@@ -96,9 +96,10 @@ static struct call_info *call_store(struct exporter *x, size_t file, uint64_t ca
  * gets a hash, with the top bit set so it never meets a small one. */
 static uint64_t instance_id(const struct exporter *x, uint64_t comm, uint16_t op, uint64_t seq)
 {
-    uint64_t at, slots = pt_collectives_count(x->rep.c) + 1;
-    if (pt_u64_map_get(&x->comm_index, comm, &at) && seq < (1ull << 40))
-        return 1 + (seq * slots + at) * 16 + (op & 15);
+    uint64_t slots = pt_collectives_count(x->rep.c) + 1;
+    long at = pt_collectives_find(x->rep.c, comm);
+    if (at >= 0 && seq < (1ull << 40))
+        return 1 + (seq * slots + (uint64_t)at + 1) * 16 + (op & 15);
     return pt_mix64(pt_mix64(comm, op), seq) | 1ull << 63;
 }
 
@@ -115,15 +116,15 @@ static const char *comm_hex(uint64_t comm, char *hex)
 
 static size_t call_args(struct exporter *x, const struct call_info *c, struct pt_pf_arg *a)
 {
-    uint64_t at;
-    int known = pt_u64_map_get(&x->comm_index, c->comm, &at);
+    long at = pt_collectives_find(x->rep.c, c->comm);
+    int known = at >= 0;
     char hex[17];
     size_t n = 0;
     a[n++] = pt_xp_uint_arg(x, A_BYTES, c->bytes);
     a[n++] = pt_xp_string_arg(x, A_DTYPE, &x->ids.dtype[c->dtype], pt_dtype_name(c->dtype));
-    a[n++] = pt_xp_string_arg(x, A_COMM, known ? &x->ids.comm_hex[at - 1] : NULL, comm_hex(c->comm, hex));
-    a[n++] = pt_xp_string_arg(x, A_ROLE, known ? &x->ids.role[at - 1] : NULL,
-                        known ? x->rep.roles[at - 1].role : "unknown");
+    a[n++] = pt_xp_string_arg(x, A_COMM, known ? &x->ids.comm_hex[at] : NULL, comm_hex(c->comm, hex));
+    a[n++] = pt_xp_string_arg(x, A_ROLE, known ? &x->ids.role[at] : NULL,
+                        known ? x->rep.roles[at].role : "unknown");
     a[n++] = pt_xp_uint_arg(x, A_SEQ, c->seq);
     if (c->peer >= 0) {
         uint64_t name = pt_xp_arg_name(x, A_PEER);
@@ -135,8 +136,8 @@ static size_t call_args(struct exporter *x, const struct call_info *c, struct pt
 /* The nranks of a communicator the report saw, else what the call says. */
 static int32_t comm_size(const struct exporter *x, uint64_t comm, int32_t said)
 {
-    uint64_t at;
-    return pt_u64_map_get(&x->comm_index, comm, &at) ? pt_collectives_comm(x->rep.c, at - 1)->nranks : said;
+    long at = pt_collectives_find(x->rep.c, comm);
+    return at >= 0 ? pt_collectives_comm(x->rep.c, (size_t)at)->nranks : said;
 }
 
 /* Every file's calls are remembered (a kernel finds its call; an instance counts every rank's
@@ -328,7 +329,6 @@ static void free_exporter(struct exporter *x)
     free(x->attr_dummy);
     pt_u64_map_free(&x->track_index);
     pt_u64_map_free(&x->uuids);
-    pt_u64_map_free(&x->comm_index);
     pt_u64_map_free(&x->outside_group);
     pt_u64_map_free(&x->outside_seen);
     pt_u64_map_free(&x->ids.kernel);
@@ -373,8 +373,6 @@ static int export_perfetto(const struct pt_output_opts *o, struct pt_export_stat
         status = 2;
         goto out;
     }
-    for (size_t i = 0; i < pt_collectives_count(x->rep.c); i++)
-        pt_u64_map_put(&x->comm_index, pt_collectives_comm(x->rep.c, i)->id, i + 1);
     map_outside_groups(x);
     char err[600];
     if (pt_run_open(x->rep.set.paths, x->rep.set.count, x->rep.shift, &x->run, NULL, NULL) != 0) {

@@ -66,7 +66,7 @@ enum category { C_NCCL, C_KERNEL, C_COMM_KERNEL, C_NCCL_KERNEL, C_MEMCPY, C_MEMS
 struct name_ids {
     uint64_t arg[N_ARG_NAMES], category[N_CATEGORIES];
     uint64_t op[PT_OP_LIMIT + 1], dtype[256], copy[256], memset;
-    uint64_t *comm_hex, *role;      /* per communicator index (comm_index) */
+    uint64_t *comm_hex, *role;      /* per communicator index (pt_collectives_find) */
     struct pt_u64_map kernel;       /* (file, name id) mixed → iid of the demangled name */
 };
 
@@ -85,7 +85,6 @@ struct exporter {
     struct call_info *calls;        /* call_sets × CALL_WAYS */
     size_t call_sets;
     uint64_t call_stamp;
-    struct pt_u64_map comm_index;   /* comm id → communicator index + 1 */
     /* Communication kernels outside NCCL, matched by order as the report does: (file, class)
      * → the index + 1 of the group the report put them in, and → the kernels seen so far. */
     struct pt_u64_map outside_group, outside_seen;
