@@ -184,17 +184,17 @@ static int add_group(struct pt_collectives *c, const char *cls, const struct ker
     struct pt_outside_obs *obs = calloc((size_t)g->known, sizeof *obs);
     struct pt_comm_stats *s = NULL;
     if (ranks && file_of && obs) {
-        /* A member running none of the class's kernels stays a member, missing (-1); only the
-         * first `known` can have a file. */
-        for (int32_t m = 0; m < g->nranks; m++) {
-            int32_t file = -1;
-            for (int32_t i = 0; m < g->known && i < g->n; i++)
+        /* A member running none of the class's kernels stays a member, missing (-1), as do
+         * the members never seen (known..nranks-1). */
+        for (int32_t m = 0; m < g->known; m++) {
+            file_of[m] = -1;
+            for (int32_t i = 0; i < g->n; i++)
                 if (rank[g->files[i]] == g->ranks[m])
-                    file = (int32_t)g->files[i];
-            if (m < g->known)
-                file_of[m] = file;
-            ranks[m] = file >= 0 ? g->ranks[m] : -1;
+                    file_of[m] = (int32_t)g->files[i];
+            ranks[m] = file_of[m] >= 0 ? g->ranks[m] : -1;
         }
+        for (int32_t m = g->known; m < g->nranks; m++)
+            ranks[m] = -1;
         uint64_t id = pt_mix64(pt_text_hash(cls, strlen(cls)), g->follows ? g->follows : (uint64_t)rank[g->files[0]] + 1);
         s = pt_collectives_add_outside(c, id, ranks, g->nranks, cls, g->follows);
     }
